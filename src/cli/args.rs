@@ -1,0 +1,79 @@
+//! The command line's grammar, as clap derive types.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// rgdb: an embedded analytical database for radiogenomics cohorts.
+#[derive(Debug, Parser)]
+#[command(name = "rgdb", version, about)]
+pub struct Args {
+    /// The database directory.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a source file.
+    #[command(subcommand)]
+    Import(Import),
+    /// List the tables.
+    Tables,
+    /// Show a table's columns, types, labels and source.
+    Describe {
+        /// The table.
+        table: String,
+    },
+    /// List every version of the database.
+    History,
+    /// Verify every chunk checksum and the catalog; exits 1 on a problem.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Import {
+    /// A TCIA-style clinical CSV (subject column `Case ID` or `Patient ID`), with derived
+    /// survival and tumour-location columns.
+    Clinical {
+        file: PathBuf,
+        /// The table to create or replace.
+        #[arg(long, default_value = "clinical")]
+        table: String,
+        #[command(flatten)]
+        nulls: NullArgs,
+    },
+    /// Any CSV or TSV keyed by a subject column.
+    Table {
+        /// The table to create or replace.
+        name: String,
+        file: PathBuf,
+        /// The header cell that holds subject IDs.
+        #[arg(long, value_name = "COL")]
+        subject_column: String,
+        /// One row per subject (duplicates refused) or several.
+        #[arg(long, value_enum, default_value_t = LevelArg::Subject)]
+        level: LevelArg,
+        /// The field delimiter; guessed from the header when absent.
+        #[arg(long, value_name = "CHAR")]
+        delimiter: Option<char>,
+        #[command(flatten)]
+        nulls: NullArgs,
+    },
+}
+
+/// Missing-value tokens.
+#[derive(Debug, clap::Args)]
+pub struct NullArgs {
+    /// A cell text that means "missing" (repeatable). Replaces the defaults.
+    #[arg(long = "null-token", value_name = "TEXT")]
+    pub null_tokens: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    Subject,
+    Multi,
+}

@@ -1,0 +1,257 @@
+//! The front door: a [`Database`] opened from a directory, with imports, catalog
+//! introspection, and a DataFusion session over a snapshot. Blocking; it owns a Tokio runtime,
+//! and [`Database::session`] gives async access.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::ingest::{self, ClinicalImport, ImportSummary, TableImport};
+use crate::storage::{
+    ColumnMeta, KvStore, MemoryKv, SledKv, Snapshot, SnapshotSchema, StorageError, Store,
+    StoreTable, TableMeta, VersionRecord,
+};
+
+/// The DataFusion catalog and schema under which a session shows rgdb's tables.
+pub const CATALOG: &str = "rgdb";
+pub const SCHEMA: &str = "main";
+
+/// An open rgdb database.
+#[derive(Debug)]
+pub struct Database {
+    path: Option<PathBuf>,
+    store: Store,
+    config: Config,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Database {
+    /// Creates a new, empty database in directory `path`, which must not hold one already.
+    pub fn create(path: impl AsRef<Path>) -> Result<Database> {
+        Self::create_with(path, Config::default())
+    }
+
+    /// [`Database::create`] with settings.
+    pub fn create_with(path: impl AsRef<Path>, config: Config) -> Result<Database> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        if is_database(path) {
+            return Err(StorageError::AlreadyExists { path: shown }.into());
+        }
+        let not_empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some());
+        if not_empty || path.is_file() {
+            return Err(StorageError::Backend(format!(
+                "{shown} exists and is not an empty directory; choose a new path for the database"
+            ))
+            .into());
+        }
+        let kv: Arc<dyn KvStore> = Arc::new(SledKv::open(path)?);
+        let store = Store::create(kv, config.store(), &shown)?;
+        Self::from_store(Some(path.to_path_buf()), store, config)
+    }
+
+    /// Opens the database in directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Self::open_with(path, Config::default())
+    }
+
+    /// [`Database::open`] with settings.
+    pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Database> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        if !is_database(path) {
+            return Err(StorageError::NotADatabase { path: shown }.into());
+        }
+        let kv: Arc<dyn KvStore> = Arc::new(SledKv::open(path)?);
+        let store = Store::open(kv, config.store(), &shown)?;
+        Self::from_store(Some(path.to_path_buf()), store, config)
+    }
+
+    /// Opens the database at `path`, creating it first if there is none.
+    pub fn open_or_create(path: impl AsRef<Path>) -> Result<Database> {
+        if is_database(path.as_ref()) {
+            Self::open(path)
+        } else {
+            Self::create(path)
+        }
+    }
+
+    /// A database that lives in memory only and is gone when dropped.
+    pub fn in_memory() -> Result<Database> {
+        let config = Config::default();
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+        let store = Store::create(kv, config.store(), ":memory:")?;
+        Self::from_store(None, store, config)
+    }
+
+    fn from_store(path: Option<PathBuf>, store: Store, config: Config) -> Result<Database> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads)
+            .thread_name("rgdb-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| StorageError::Backend(format!("starting the query runtime: {e}")))?;
+        Ok(Database {
+            path,
+            store,
+            config,
+            runtime,
+        })
+    }
+
+    /// The directory of the database (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The settings it was opened with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The column store, for power users.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current version number. Every import adds one.
+    pub fn version(&self) -> u64 {
+        self.store.version()
+    }
+
+    /// Imports the clinical CSV at `path` into table `clinical`.
+    pub fn import_clinical(&self, path: impl AsRef<Path>) -> Result<ImportSummary> {
+        self.import_clinical_with(path, &ClinicalImport::default())
+    }
+
+    /// Imports a clinical CSV with options.
+    pub fn import_clinical_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: &ClinicalImport,
+    ) -> Result<ImportSummary> {
+        let path = path.as_ref();
+        let statement = format!("import clinical {}", path.display());
+        ingest::import_clinical(&self.store, path, options, Some(statement))
+    }
+
+    /// Imports any CSV or TSV as a table keyed by a subject column.
+    pub fn import_table(
+        &self,
+        path: impl AsRef<Path>,
+        options: &TableImport,
+    ) -> Result<ImportSummary> {
+        let path = path.as_ref();
+        let statement = format!(
+            "import table {} {} --subject-column {:?}",
+            options.table,
+            path.display(),
+            options.subject_column
+        );
+        ingest::import_table(&self.store, path, options, Some(statement))
+    }
+
+    /// A consistent read view of the current version.
+    pub fn snapshot(&self) -> Snapshot {
+        self.store.snapshot()
+    }
+
+    /// A read view of an earlier version.
+    pub fn snapshot_at(&self, version: u64) -> Result<Snapshot> {
+        Ok(self.store.snapshot_at(version)?)
+    }
+
+    /// The live tables.
+    pub fn tables(&self) -> Result<Vec<TableMeta>> {
+        Ok(self.snapshot().tables()?)
+    }
+
+    /// One table's catalog record; unknown names get suggestions.
+    pub fn table(&self, name: &str) -> Result<TableMeta> {
+        Ok(self.snapshot().table(name)?)
+    }
+
+    /// Every column of a table, in order (the subject column first).
+    pub fn columns(&self, table: &str) -> Result<Vec<ColumnMeta>> {
+        let snapshot = self.snapshot();
+        let meta = snapshot.table(table)?;
+        Ok(snapshot.columns(&meta)?)
+    }
+
+    /// Every version of the database, oldest first.
+    pub fn history(&self) -> Result<Vec<VersionRecord>> {
+        Ok(self.store.versions()?)
+    }
+
+    /// Every registered subject ID.
+    pub fn subjects(&self) -> Vec<String> {
+        self.snapshot().subjects().to_vec()
+    }
+
+    /// A table provider over the subject column and the named columns only.
+    pub fn provider(&self, table: &str, columns: &[&str]) -> Result<StoreTable> {
+        let snapshot = self.snapshot();
+        let meta = snapshot.table(table)?;
+        Ok(StoreTable::with_columns(snapshot, meta, columns)?)
+    }
+
+    /// Reads the subject column and the named columns of a table.
+    pub fn read_columns(&self, table: &str, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+        let provider = Arc::new(self.provider(table, columns)?);
+        let ctx = self.new_context();
+        self.block_on(async move {
+            let frame = ctx.read_table(provider)?;
+            Ok(frame.collect().await?)
+        })
+    }
+
+    /// A DataFusion session in which every table of the current version is registered
+    /// (as `rgdb.main.<table>`, the default schema), plus `subjects`.
+    pub fn session(&self) -> SessionContext {
+        self.session_for(self.snapshot())
+    }
+
+    /// A session over an earlier version.
+    pub fn session_at(&self, version: u64) -> Result<SessionContext> {
+        Ok(self.session_for(self.snapshot_at(version)?))
+    }
+
+    fn session_for(&self, snapshot: Snapshot) -> SessionContext {
+        let ctx = self.new_context();
+        let catalog = MemoryCatalogProvider::new();
+        // Registering a schema on a fresh in-memory catalog cannot fail.
+        let _ = catalog.register_schema(SCHEMA, Arc::new(SnapshotSchema::new(snapshot)));
+        ctx.register_catalog(CATALOG, Arc::new(catalog));
+        ctx
+    }
+
+    fn new_context(&self) -> SessionContext {
+        let config = SessionConfig::new()
+            .with_target_partitions(self.config.target_partitions)
+            .with_default_catalog_and_schema(CATALOG, SCHEMA)
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(true);
+        SessionContext::new_with_config(config)
+    }
+
+    /// Runs a future on the database's runtime, for blocking callers.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Verifies every chunk checksum and the catalog. Empty means all is well.
+    pub fn check(&self) -> Result<Vec<StorageError>> {
+        Ok(self.snapshot().check()?)
+    }
+}
+
+/// Whether `path` is a directory that holds a database (without creating anything).
+fn is_database(path: &Path) -> bool {
+    path.join("db").is_file() && path.join("conf").is_file()
+}

@@ -1,0 +1,102 @@
+//! Delimited text (CSV, TSV) into a header and rows of trimmed cells, each row with its line
+//! number. Ragged rows are refused here, naming the line.
+
+use super::IngestError;
+use super::source::SourceText;
+
+/// One data row and the line it starts on (1-based, counting the header as line 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+/// A parsed delimited file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    pub file: String,
+    /// Header cells exactly as written (labels keep trailing spaces).
+    pub header: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+impl Sheet {
+    /// Parses `source`, guessing the delimiter from the header line unless one is given.
+    pub fn parse(source: &SourceText, delimiter: Option<u8>) -> Result<Sheet, IngestError> {
+        let file = source.file.clone();
+        let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&source.text));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(source.text.as_bytes());
+        let mut records = reader.records();
+        let header = loop {
+            match records.next() {
+                None => return Err(IngestError::Empty { file }),
+                Some(record) => {
+                    let record = record.map_err(|e| csv_error(&file, e))?;
+                    if !is_blank(&record) {
+                        break record.iter().map(str::to_string).collect::<Vec<_>>();
+                    }
+                }
+            }
+        };
+        let mut rows = Vec::new();
+        for record in records {
+            let record = record.map_err(|e| csv_error(&file, e))?;
+            if is_blank(&record) {
+                continue;
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() != header.len() {
+                return Err(IngestError::RaggedRow {
+                    file,
+                    line,
+                    expected: header.len(),
+                    found: record.len(),
+                });
+            }
+            let cells = record.iter().map(|c| c.trim().to_string()).collect();
+            rows.push(Row { line, cells });
+        }
+        if rows.is_empty() {
+            return Err(IngestError::NoRows { file });
+        }
+        Ok(Sheet { file, header, rows })
+    }
+
+    /// The cells of column `index`, top to bottom.
+    pub fn column(&self, index: usize) -> impl Iterator<Item = &str> + Clone {
+        self.rows.iter().map(move |r| r.cells[index].as_str())
+    }
+}
+
+/// Tab when the first line has more tabs than commas, comma otherwise.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let tabs = first.matches('\t').count();
+    let commas = first.matches(',').count();
+    let semicolons = first.matches(';').count();
+    if tabs > commas && tabs >= semicolons {
+        b'\t'
+    } else if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// A line with nothing on it (a row of empty cells is not blank: it is a row to check).
+fn is_blank(record: &csv::StringRecord) -> bool {
+    record.len() <= 1 && record.iter().all(|c| c.trim().is_empty())
+}
+
+fn csv_error(file: &str, e: csv::Error) -> IngestError {
+    let line = e.position().map_or(0, |p| p.line());
+    IngestError::Csv {
+        file: file.to_string(),
+        line,
+        message: e.to_string(),
+    }
+}

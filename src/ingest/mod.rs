@@ -1,0 +1,25 @@
+//! ingest: source files (CSV, AIM XML, GEO, PyRadiomics, DICOM) -> columns keyed by subject.
+//!
+//! Every importer reads and checks its whole input before it writes anything, then writes one
+//! table generation per table in a single storage transaction: a refused file leaves the
+//! database exactly as it was.
+
+mod clinical;
+mod delimited;
+mod error;
+mod infer;
+mod names;
+mod source;
+mod summary;
+mod table;
+
+pub use clinical::{ClinicalImport, SUBJECT_LABELS, import_clinical};
+pub use delimited::{Row, Sheet, sniff_delimiter};
+pub use error::IngestError;
+pub use infer::{
+    DEFAULT_NULL_TOKENS, NullTokens, TypedColumn, infer, parse_bool, parse_date, parse_float,
+};
+pub use names::{UniqueNames, snake_case};
+pub use source::{SourceText, decode_utf8, sha256_hex};
+pub use summary::{ColumnSummary, ImportSummary};
+pub use table::{TableImport, import_table};

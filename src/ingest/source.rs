@@ -1,0 +1,83 @@
+//! Reading a source file whole: its bytes, its provenance (size, SHA-256) and its text, with
+//! invalid UTF-8 reported by line and column.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::IngestError;
+use crate::storage::SourceFile;
+
+/// A source file read into memory.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    /// The path as the user gave it; every error names it.
+    pub file: String,
+    /// The text, without a leading byte-order mark.
+    pub text: String,
+    /// Size and hash of the bytes on disk.
+    pub provenance: SourceFile,
+}
+
+impl SourceText {
+    /// Reads `path` and checks that it is UTF-8.
+    pub fn read(path: &Path) -> Result<SourceText, IngestError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        let provenance = SourceFile {
+            path: file.clone(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+            imported_at: crate::storage::now_rfc3339(),
+        };
+        let text = decode_utf8(&file, bytes)?;
+        Ok(SourceText {
+            file,
+            text,
+            provenance,
+        })
+    }
+}
+
+/// Lower-case hex SHA-256, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Turns bytes into text, or reports the first invalid byte by line and column (1-based).
+pub fn decode_utf8(file: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count() as u64
+                + 1;
+            Err(IngestError::NotUtf8 {
+                file: file.to_string(),
+                line,
+                column,
+                byte: bytes[at],
+            })
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The catalog's records: what is stored under the `Meta` keys, as serde types.
+//!
+//! Records are JSON so that a database can be inspected with any sled tool and so that new
+//! optional fields can be added without a format bump (`#[serde(default)]`).
+
+use std::collections::BTreeMap;
+
+use arrow::datatypes::DataType;
+use serde::{Deserialize, Serialize};
+
+/// The format version this build writes and the only one it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How many rows go into one chunk of a column.
+pub const CHUNK_ROWS: usize = 65_536;
+
+/// The name of every table's subject column (ordinal 0).
+pub const SUBJECT_COLUMN: &str = "subject_id";
+
+/// How a table's rows relate to subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// At most one row per subject (clinical, expression, radiomic features of one tumour).
+    Subject,
+    /// Any number of rows per subject (lesions, series, annotations).
+    Multi,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::Subject => "one row per subject",
+            Level::Multi => "several rows per subject",
+        })
+    }
+}
+
+/// The logical type of a stored column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    /// The subject key: stored as dense `u32` ids, shown as the subject ID text.
+    Subject,
+    Boolean,
+    Int64,
+    Float64,
+    Utf8,
+    /// Days since 1970-01-01.
+    Date32,
+}
+
+impl ColumnType {
+    /// The Arrow type the column is stored as.
+    pub fn storage_type(self) -> DataType {
+        match self {
+            ColumnType::Subject => DataType::UInt32,
+            other => other.arrow_type(),
+        }
+    }
+
+    /// The Arrow type the column is shown to DataFusion as.
+    pub fn arrow_type(self) -> DataType {
+        match self {
+            ColumnType::Subject | ColumnType::Utf8 => DataType::Utf8,
+            ColumnType::Boolean => DataType::Boolean,
+            ColumnType::Int64 => DataType::Int64,
+            ColumnType::Float64 => DataType::Float64,
+            ColumnType::Date32 => DataType::Date32,
+        }
+    }
+
+    /// The name users see in `describe`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Subject => "subject",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Int64 => "integer",
+            ColumnType::Float64 => "float",
+            ColumnType::Utf8 => "text",
+            ColumnType::Date32 => "date",
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One column of one table generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMeta {
+    /// Position in the table; 0 is always the subject column.
+    pub ordinal: u32,
+    /// The identifier users write (`egfr_mutation_status`).
+    pub name: String,
+    /// The label in the source file (`EGFR mutation status`), or how a derived column is made.
+    pub label: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// How many rows hold a value.
+    pub non_null: u64,
+}
+
+/// Where an import's data came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// The path as the user gave it.
+    pub path: String,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the file's bytes, comparable with `sha256sum`.
+    pub sha256: String,
+    /// RFC 3339 time of the import.
+    pub imported_at: String,
+}
+
+/// One generation of a table: what a table name points at from some version on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub name: String,
+    /// The key prefix of this generation's columns and chunks. Never reused.
+    pub data_id: u64,
+    pub level: Level,
+    /// What made the table: `clinical`, `table`, and later `expression`, `radiomic`, …
+    pub kind: String,
+    pub rows: u64,
+    /// Number of columns, the subject column included.
+    pub columns: u32,
+    /// The version at which this generation was committed.
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceFile>,
+    /// Importer-specific facts (platform, unit, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+}
+
+/// The value of a table key: the generation, or a tombstone when the table was dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableEntry {
+    Live(TableMeta),
+    Dropped { version: u64 },
+}
+
+/// What a version did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    /// The empty database was created.
+    Create,
+    /// An import created or replaced tables.
+    Import {
+        importer: String,
+        tables: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<SourceFile>,
+    },
+    /// Tables were dropped.
+    Drop { tables: Vec<String> },
+}
+
+/// One numbered state of the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub version: u64,
+    /// RFC 3339 commit time.
+    pub time: String,
+    #[serde(flatten)]
+    pub action: Action,
+    /// The statement or command that made this version, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    /// Subjects registered at this version are exactly the dense ids `0..subjects`.
+    pub subjects: u32,
+    /// The next unused data id; data ids at or above it belong to no committed table.
+    pub next_data_id: u64,
+}

@@ -1,0 +1,77 @@
+//! Errors of the storage stage.
+
+use thiserror::Error;
+
+/// An error from the column store or its backend.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StorageError {
+    /// Another process (or another handle in this one) has the database open.
+    /// Triggered by opening a database twice: `rgdb --db x.rgdb tables` while a REPL has it.
+    #[error(
+        "the database is locked by another process (lock file {path}); close the other rgdb session and try again"
+    )]
+    Locked { path: String },
+    /// The database was written by a format this build does not know.
+    /// Triggered by opening a database made by a newer rgdb.
+    #[error(
+        "unsupported storage format version {found} (this rgdb reads version {supported}); upgrade rgdb to open this database"
+    )]
+    UnknownFormat { found: u32, supported: u32 },
+    /// `Database::open` on a path that holds no rgdb database.
+    #[error("no rgdb database at {path}")]
+    NotADatabase { path: String },
+    /// `Database::create` on a path that already holds one.
+    #[error("a database already exists at {path}")]
+    AlreadyExists { path: String },
+    /// A table name that the catalog does not hold, e.g. `rgdb describe clinicl`.
+    #[error("unknown table `{name}`{}", suggest(candidates))]
+    UnknownTable {
+        name: String,
+        candidates: Vec<String>,
+    },
+    /// A column name that the table does not hold.
+    #[error("table `{table}` has no column `{name}`{}", suggest(candidates))]
+    UnknownColumn {
+        table: String,
+        name: String,
+        candidates: Vec<String>,
+    },
+    /// `AS OF VERSION n` for a version that does not exist.
+    #[error("version {version} does not exist (the database is at version {latest})")]
+    UnknownVersion { version: u64, latest: u64 },
+    /// A chunk failed its checksum, could not be decoded, or is missing.
+    #[error("corrupt data in table `{table}`, column `{column}`, chunk {chunk}: {detail}")]
+    Corrupt {
+        table: String,
+        column: String,
+        chunk: u32,
+        detail: String,
+    },
+    /// A catalog record could not be read.
+    #[error("corrupt catalog entry {key}: {detail}")]
+    CorruptCatalog { key: String, detail: String },
+    /// An invalid table name, e.g. `import table 2x file.csv`.
+    #[error("invalid table name `{name}`: use letters, digits and `_`, starting with a letter")]
+    InvalidTableName { name: String },
+    /// The name is reserved for the subject universe or another built-in.
+    #[error("`{name}` is a reserved name and cannot name a table")]
+    ReservedTableName { name: String },
+    /// An I/O or sled failure.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+    /// A broken invariant inside the store.
+    #[error("internal storage error (this is a bug in rgdb, please report it): {0}")]
+    Internal(String),
+}
+
+/// Renders "; did you mean `x`?" for a candidate list.
+pub(crate) fn suggest(candidates: &[String]) -> String {
+    match candidates {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => {
+            let list: Vec<String> = many.iter().map(|c| format!("`{c}`")).collect();
+            format!("; did you mean one of {}?", list.join(", "))
+        }
+    }
+}

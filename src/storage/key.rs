@@ -1,0 +1,162 @@
+//! Every key of the store is built and parsed here, and only here: pure functions, no I/O.
+//!
+//! Integers are big-endian so that byte order is numeric order, which is what makes
+//! "latest entry at or before version v" a single reverse range read. The layout is
+//! specified in `docs/storage-format.md`; change the two together.
+
+/// `format` → the format version (u32, big-endian).
+pub const FORMAT: &[u8] = b"format";
+
+const VERSION: &[u8] = b"v\0";
+const TABLE: &[u8] = b"t\0";
+const SUBJECT_BY_NAME: &[u8] = b"s\0";
+const SUBJECT_BY_ID: &[u8] = b"i\0";
+const COLUMN: &[u8] = b"c\0";
+const COLUMN_NAME: &[u8] = b"n\0";
+
+fn join(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+/// `v\0 <version u64>` → the version record.
+pub fn version(v: u64) -> Vec<u8> {
+    join(&[VERSION, &v.to_be_bytes()])
+}
+
+/// The prefix of every version record.
+pub fn version_prefix() -> Vec<u8> {
+    VERSION.to_vec()
+}
+
+/// Reads the version number back out of a version key.
+pub fn parse_version(key: &[u8]) -> Option<u64> {
+    let rest = key.strip_prefix(VERSION)?;
+    Some(u64::from_be_bytes(rest.try_into().ok()?))
+}
+
+/// `t\0 <name> \0 <version u64>` → the table entry written at that version.
+pub fn table(name: &str, v: u64) -> Vec<u8> {
+    join(&[TABLE, name.as_bytes(), b"\0", &v.to_be_bytes()])
+}
+
+/// The prefix of every entry of one table, across versions.
+pub fn table_prefix(name: &str) -> Vec<u8> {
+    join(&[TABLE, name.as_bytes(), b"\0"])
+}
+
+/// The prefix of every table entry.
+pub fn tables_prefix() -> Vec<u8> {
+    TABLE.to_vec()
+}
+
+/// Splits a table key into its name and version.
+pub fn parse_table(key: &[u8]) -> Option<(&str, u64)> {
+    let rest = key.strip_prefix(TABLE)?;
+    let (name, v) = rest.split_at(rest.len().checked_sub(9)?);
+    let v = v.strip_prefix(b"\0")?;
+    Some((
+        std::str::from_utf8(name).ok()?,
+        u64::from_be_bytes(v.try_into().ok()?),
+    ))
+}
+
+/// `s\0 <subject id>` → dense id (u32).
+pub fn subject_by_name(name: &str) -> Vec<u8> {
+    join(&[SUBJECT_BY_NAME, name.as_bytes()])
+}
+
+/// `i\0 <dense id u32>` → subject id text.
+pub fn subject_by_id(id: u32) -> Vec<u8> {
+    join(&[SUBJECT_BY_ID, &id.to_be_bytes()])
+}
+
+/// The prefix of the id → name half of the registry.
+pub fn subjects_by_id_prefix() -> Vec<u8> {
+    SUBJECT_BY_ID.to_vec()
+}
+
+/// Reads the dense id back out of a `subject_by_id` key.
+pub fn parse_subject_id(key: &[u8]) -> Option<u32> {
+    let rest = key.strip_prefix(SUBJECT_BY_ID)?;
+    Some(u32::from_be_bytes(rest.try_into().ok()?))
+}
+
+/// `c\0 <data id u64> <ordinal u32>` → column metadata.
+pub fn column(data_id: u64, ordinal: u32) -> Vec<u8> {
+    join(&[COLUMN, &data_id.to_be_bytes(), &ordinal.to_be_bytes()])
+}
+
+/// The prefix of every column of one table generation.
+pub fn columns_prefix(data_id: u64) -> Vec<u8> {
+    join(&[COLUMN, &data_id.to_be_bytes()])
+}
+
+/// `n\0 <data id u64> <lower-cased name or label>` → the ordinals it names.
+pub fn column_name(data_id: u64, folded_name: &str) -> Vec<u8> {
+    join(&[COLUMN_NAME, &data_id.to_be_bytes(), folded_name.as_bytes()])
+}
+
+/// The prefix of one table generation's name index.
+pub fn column_names_prefix(data_id: u64) -> Vec<u8> {
+    join(&[COLUMN_NAME, &data_id.to_be_bytes()])
+}
+
+/// Data space: `<data id u64> <ordinal u32> <chunk u32>` → one encoded chunk.
+pub fn chunk(data_id: u64, ordinal: u32, chunk: u32) -> Vec<u8> {
+    join(&[
+        &data_id.to_be_bytes(),
+        &ordinal.to_be_bytes(),
+        &chunk.to_be_bytes(),
+    ])
+}
+
+/// The first key of a data id's chunks; every chunk of data ids `>= data_id` sorts after it.
+pub fn chunks_from(data_id: u64) -> Vec<u8> {
+    data_id.to_be_bytes().to_vec()
+}
+
+/// Splits a chunk key into (data id, ordinal, chunk number).
+pub fn parse_chunk(key: &[u8]) -> Option<(u64, u32, u32)> {
+    if key.len() != 16 {
+        return None;
+    }
+    Some((
+        u64::from_be_bytes(key[0..8].try_into().ok()?),
+        u32::from_be_bytes(key[8..12].try_into().ok()?),
+        u32::from_be_bytes(key[12..16].try_into().ok()?),
+    ))
+}
+
+/// Packs ordinals as consecutive big-endian u32s (the value of a name-index entry).
+pub fn pack_ordinals(ordinals: &[u32]) -> Vec<u8> {
+    ordinals.iter().flat_map(|o| o.to_be_bytes()).collect()
+}
+
+/// The inverse of [`pack_ordinals`].
+pub fn unpack_ordinals(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        assert_eq!(parse_version(&version(42)), Some(42));
+        assert_eq!(parse_table(&table("clinical", 7)), Some(("clinical", 7)));
+        assert_eq!(parse_subject_id(&subject_by_id(9)), Some(9));
+        assert_eq!(parse_chunk(&chunk(3, 2, 1)), Some((3, 2, 1)));
+        assert_eq!(unpack_ordinals(&pack_ordinals(&[1, 70000])), vec![1, 70000]);
+    }
+
+    #[test]
+    fn versions_sort_numerically() {
+        assert!(version(255) < version(256));
+        assert!(table("t", 9) < table("t", 10));
+        assert!(chunk(1, u32::MAX, u32::MAX) < chunks_from(2));
+    }
+}

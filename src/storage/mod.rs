@@ -1,0 +1,31 @@
+//! storage: the columnar store (sled + zstd) and its DataFusion TableProvider.
+//!
+//! A database is a directory holding one sled database with two keyspaces: `meta` (the
+//! versioned catalog and the subject registry) and `data` (zstd-compressed Arrow chunks, one
+//! key per column per 65,536 rows). Reading k columns of an n-column table touches k column
+//! records and k × chunks data keys, never the other n − k. The layout is specified in
+//! `docs/storage-format.md`.
+
+pub mod catalog;
+pub mod codec;
+mod error;
+pub mod key;
+pub mod kv;
+mod provider;
+mod schema;
+mod snapshot;
+mod store;
+mod writer;
+
+pub use catalog::{
+    Action, CHUNK_ROWS, ColumnMeta, ColumnType, FORMAT_VERSION, Level, SUBJECT_COLUMN, SourceFile,
+    TableMeta, VersionRecord,
+};
+pub use error::StorageError;
+pub(crate) use error::suggest;
+pub use kv::{KvStore, MemoryKv, SledKv, Space};
+pub use provider::{META_DESCRIPTION, META_LABEL, META_UNIT, StoreTable, SubjectSet, field_of};
+pub use schema::{SUBJECTS_TABLE, SnapshotSchema, subjects_table};
+pub use snapshot::{Snapshot, closest, fold};
+pub use store::{Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
+pub use writer::{NewColumn, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn};

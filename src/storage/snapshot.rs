@@ -1,0 +1,280 @@
+//! A read view of one committed version: its tables, columns, subjects and chunks.
+//!
+//! Everything a snapshot reads was written before its version was committed and is never
+//! overwritten, so a snapshot stays consistent while imports commit beside it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::ArrayRef;
+
+use super::catalog::{CHUNK_ROWS, ColumnMeta, TableEntry, TableMeta, VersionRecord};
+use super::codec;
+use super::error::StorageError;
+use super::key;
+use super::kv::{KvStore, Space};
+use super::store::{SubjectRegistry, from_json};
+
+/// A consistent, cheap-to-clone view of one version of the database.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    kv: Arc<dyn KvStore>,
+    record: VersionRecord,
+    registry: Arc<SubjectRegistry>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(
+        kv: Arc<dyn KvStore>,
+        record: VersionRecord,
+        registry: Arc<SubjectRegistry>,
+    ) -> Self {
+        Snapshot {
+            kv,
+            record,
+            registry,
+        }
+    }
+
+    /// The version this snapshot shows.
+    pub fn version(&self) -> u64 {
+        self.record.version
+    }
+
+    /// The record of this snapshot's version.
+    pub fn record(&self) -> &VersionRecord {
+        &self.record
+    }
+
+    /// Every subject registered at this version, indexed by dense id.
+    pub fn subjects(&self) -> &[String] {
+        &self.registry.names()[..self.record.subjects as usize]
+    }
+
+    /// The dense id of a subject ID, if it was registered at this version.
+    pub fn subject_id(&self, name: &str) -> Option<u32> {
+        self.registry
+            .id(name)
+            .filter(|id| *id < self.record.subjects)
+    }
+
+    /// The live tables at this version, by name.
+    pub fn tables(&self) -> Result<Vec<TableMeta>, StorageError> {
+        let mut latest: BTreeMap<String, TableEntry> = BTreeMap::new();
+        for (k, v) in self.kv.scan_prefix(Space::Meta, &key::tables_prefix())? {
+            let Some((name, version)) = key::parse_table(&k) else {
+                return Err(corrupt_key(&k, "malformed table key"));
+            };
+            if version <= self.record.version {
+                let entry: TableEntry = from_json(&v, &format!("table {name}@{version}"))?;
+                latest.insert(name.to_string(), entry);
+            }
+        }
+        Ok(latest
+            .into_values()
+            .filter_map(|e| match e {
+                TableEntry::Live(meta) => Some(meta),
+                TableEntry::Dropped { .. } => None,
+            })
+            .collect())
+    }
+
+    /// The table called `name` (case-insensitive), or an error that suggests near names.
+    pub fn table(&self, name: &str) -> Result<TableMeta, StorageError> {
+        let folded = name.to_ascii_lowercase();
+        if let Some(meta) = self.find_table(&folded)? {
+            return Ok(meta);
+        }
+        let names: Vec<String> = self.tables()?.into_iter().map(|t| t.name).collect();
+        Err(StorageError::UnknownTable {
+            name: name.to_string(),
+            candidates: closest(&folded, names.iter().map(String::as_str)),
+        })
+    }
+
+    /// The table called `name` (already lower-case), if it is live at this version.
+    pub fn find_table(&self, name: &str) -> Result<Option<TableMeta>, StorageError> {
+        let lower = key::table(name, 0);
+        let upper = key::table(name, self.record.version);
+        match self.kv.last_in_range(Space::Meta, &lower, &upper)? {
+            Some((k, v)) => {
+                let entry: TableEntry = from_json(&v, &String::from_utf8_lossy(&k))?;
+                Ok(match entry {
+                    TableEntry::Live(meta) => Some(meta),
+                    TableEntry::Dropped { .. } => None,
+                })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Every column of a table, in ordinal order. Costs O(columns): for wide tables prefer
+    /// [`Snapshot::column_by_name`].
+    pub fn columns(&self, table: &TableMeta) -> Result<Vec<ColumnMeta>, StorageError> {
+        self.kv
+            .scan_prefix(Space::Meta, &key::columns_prefix(table.data_id))?
+            .iter()
+            .map(|(k, v)| from_json(v, &String::from_utf8_lossy(k)))
+            .collect()
+    }
+
+    /// One column by ordinal.
+    pub fn column(&self, table: &TableMeta, ordinal: u32) -> Result<ColumnMeta, StorageError> {
+        let k = key::column(table.data_id, ordinal);
+        let v = self.kv.get(Space::Meta, &k)?.ok_or_else(|| {
+            StorageError::Internal(format!("table {} has no column {ordinal}", table.name))
+        })?;
+        from_json(&v, &format!("column {}#{ordinal}", table.name))
+    }
+
+    /// Columns whose name or source label equals `name` case-insensitively. O(matches).
+    pub fn find_columns(
+        &self,
+        table: &TableMeta,
+        name: &str,
+    ) -> Result<Vec<ColumnMeta>, StorageError> {
+        let k = key::column_name(table.data_id, &fold(name));
+        let Some(ordinals) = self.kv.get(Space::Meta, &k)? else {
+            return Ok(Vec::new());
+        };
+        key::unpack_ordinals(&ordinals)
+            .into_iter()
+            .map(|o| self.column(table, o))
+            .collect()
+    }
+
+    /// The column that `name` denotes: an exact name or label wins, then a unique
+    /// case-insensitive match. Errors suggest near names.
+    pub fn column_by_name(
+        &self,
+        table: &TableMeta,
+        name: &str,
+    ) -> Result<ColumnMeta, StorageError> {
+        let matches = self.find_columns(table, name)?;
+        if let Some(exact) = matches.iter().find(|c| c.name == name || c.label == name) {
+            return Ok(exact.clone());
+        }
+        if let [only] = matches.as_slice() {
+            return Ok(only.clone());
+        }
+        let candidates = if matches.is_empty() {
+            let names = self.column_names(table)?;
+            closest(&fold(name), names.iter().map(String::as_str))
+        } else {
+            matches.into_iter().map(|c| c.name).collect()
+        };
+        Err(StorageError::UnknownColumn {
+            table: table.name.clone(),
+            name: name.to_string(),
+            candidates,
+        })
+    }
+
+    /// The folded names and labels in a table's name index (for suggestions and completion).
+    pub fn column_names(&self, table: &TableMeta) -> Result<Vec<String>, StorageError> {
+        let prefix = key::column_names_prefix(table.data_id);
+        Ok(self
+            .kv
+            .scan_prefix(Space::Meta, &prefix)?
+            .into_iter()
+            .map(|(k, _)| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+            .collect())
+    }
+
+    /// How many chunks each column of `table` has.
+    pub fn chunk_count(table: &TableMeta) -> u32 {
+        (table.rows as usize).div_ceil(CHUNK_ROWS) as u32
+    }
+
+    /// Reads, verifies and decodes one chunk of one column.
+    pub fn read_chunk(
+        &self,
+        table: &TableMeta,
+        column: &ColumnMeta,
+        chunk: u32,
+    ) -> Result<ArrayRef, StorageError> {
+        let corrupt = |detail: String| StorageError::Corrupt {
+            table: table.name.clone(),
+            column: column.name.clone(),
+            chunk,
+            detail,
+        };
+        let k = key::chunk(table.data_id, column.ordinal, chunk);
+        let bytes = self
+            .kv
+            .get(Space::Data, &k)?
+            .ok_or_else(|| corrupt("the chunk is missing".into()))?;
+        let array = codec::decode(&bytes).map_err(corrupt)?;
+        let expected = expected_rows(table.rows, chunk);
+        if array.len() != expected || array.data_type() != &column.ty.storage_type() {
+            return Err(corrupt(format!(
+                "holds {} values of type {}, expected {expected} of type {}",
+                array.len(),
+                array.data_type(),
+                column.ty.storage_type()
+            )));
+        }
+        Ok(array)
+    }
+
+    /// Verifies the checksum of every chunk of every column of every live table.
+    /// Returns the problems found, empty when all is well.
+    pub fn check(&self) -> Result<Vec<StorageError>, StorageError> {
+        let mut problems = Vec::new();
+        for table in self.tables()? {
+            let columns = self.columns(&table)?;
+            if columns.len() != table.columns as usize {
+                problems.push(StorageError::CorruptCatalog {
+                    key: format!("table {}", table.name),
+                    detail: format!(
+                        "catalog lists {} columns, {} are stored",
+                        table.columns,
+                        columns.len()
+                    ),
+                });
+            }
+            for column in &columns {
+                for chunk in 0..Self::chunk_count(&table) {
+                    if let Err(e) = self.read_chunk(&table, column, chunk) {
+                        problems.push(e);
+                    }
+                }
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// How many rows chunk `chunk` of a `rows`-row column holds.
+pub fn expected_rows(rows: u64, chunk: u32) -> usize {
+    let start = chunk as u64 * CHUNK_ROWS as u64;
+    (rows.saturating_sub(start)).min(CHUNK_ROWS as u64) as usize
+}
+
+/// Case folding used by the name index: Unicode lower case.
+pub fn fold(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Up to three names closest to `wanted` by edit distance, for "did you mean" hints.
+pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let limit = (wanted.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = names
+        .map(|n| (strsim::levenshtein(wanted, &n.to_lowercase()), n))
+        .filter(|(d, n)| *d <= limit || n.to_lowercase().contains(wanted))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+fn corrupt_key(k: &[u8], detail: &str) -> StorageError {
+    StorageError::CorruptCatalog {
+        key: String::from_utf8_lossy(k).into_owned(),
+        detail: detail.into(),
+    }
+}

@@ -1,0 +1,291 @@
+//! The store: opening and creating databases, the head version, the subject registry, and the
+//! single writer that turns staged tables into a new committed version.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use super::catalog::{Action, FORMAT_VERSION, VersionRecord};
+use super::error::StorageError;
+use super::key;
+use super::kv::{KvStore, Space};
+use super::snapshot::Snapshot;
+use super::writer::WriteTxn;
+
+/// Settings of the column store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// zstd level for column chunks (1–22).
+    pub zstd_level: i32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { zstd_level: 3 }
+    }
+}
+
+/// Subject IDs and their dense ids. Append-only: an id, once given, never changes.
+#[derive(Debug, Default, Clone)]
+pub struct SubjectRegistry {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl SubjectRegistry {
+    /// Every registered subject ID, indexed by dense id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The dense id of a subject ID.
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    fn push(&mut self, name: String) -> u32 {
+        let id = self.names.len() as u32;
+        self.ids.insert(name.clone(), id);
+        self.names.push(name);
+        id
+    }
+}
+
+#[derive(Debug)]
+struct Head {
+    version: VersionRecord,
+    registry: Arc<SubjectRegistry>,
+}
+
+/// A database's column store. Readers take [`Snapshot`]s; one writer at a time commits.
+#[derive(Debug)]
+pub struct Store {
+    kv: Arc<dyn KvStore>,
+    head: RwLock<Head>,
+    writer: Mutex<()>,
+    config: StoreConfig,
+}
+
+impl Store {
+    /// Initialises an empty store at version 0. Fails if `kv` already holds a database.
+    pub fn create(
+        kv: Arc<dyn KvStore>,
+        config: StoreConfig,
+        path: &str,
+    ) -> Result<Store, StorageError> {
+        if kv.get(Space::Meta, key::FORMAT)?.is_some() {
+            return Err(StorageError::AlreadyExists { path: path.into() });
+        }
+        let record = VersionRecord {
+            version: 0,
+            time: now(),
+            action: Action::Create,
+            statement: None,
+            subjects: 0,
+            next_data_id: 1,
+        };
+        let ops = vec![
+            (
+                key::FORMAT.to_vec(),
+                Some(FORMAT_VERSION.to_be_bytes().to_vec()),
+            ),
+            (key::version(0), Some(to_json(&record)?)),
+        ];
+        kv.apply_batch(Space::Meta, ops)?;
+        kv.flush()?;
+        Ok(Store::from_parts(
+            kv,
+            record,
+            SubjectRegistry::default(),
+            config,
+        ))
+    }
+
+    /// Opens an existing store, refusing unknown formats and sweeping chunks that an
+    /// interrupted import left behind.
+    pub fn open(
+        kv: Arc<dyn KvStore>,
+        config: StoreConfig,
+        path: &str,
+    ) -> Result<Store, StorageError> {
+        let format = kv
+            .get(Space::Meta, key::FORMAT)?
+            .ok_or_else(|| StorageError::NotADatabase { path: path.into() })?;
+        let found = <[u8; 4]>::try_from(format.as_slice())
+            .map(u32::from_be_bytes)
+            .map_err(|_| StorageError::CorruptCatalog {
+                key: "format".into(),
+                detail: format!("{} bytes, expected 4", format.len()),
+            })?;
+        if found != FORMAT_VERSION {
+            return Err(StorageError::UnknownFormat {
+                found,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let head = latest_version(kv.as_ref())?;
+        let registry = load_registry(kv.as_ref(), head.subjects)?;
+        let orphans = kv.remove_range(
+            Space::Data,
+            &key::chunks_from(head.next_data_id),
+            &[0xFF; 17],
+        )?;
+        if orphans > 0 {
+            kv.flush()?;
+        }
+        Ok(Store::from_parts(kv, head, registry, config))
+    }
+
+    fn from_parts(
+        kv: Arc<dyn KvStore>,
+        version: VersionRecord,
+        registry: SubjectRegistry,
+        config: StoreConfig,
+    ) -> Store {
+        Store {
+            kv,
+            head: RwLock::new(Head {
+                version,
+                registry: Arc::new(registry),
+            }),
+            writer: Mutex::new(()),
+            config,
+        }
+    }
+
+    /// The store's settings.
+    pub fn config(&self) -> StoreConfig {
+        self.config
+    }
+
+    /// The backend.
+    pub fn kv(&self) -> &Arc<dyn KvStore> {
+        &self.kv
+    }
+
+    /// The current version number.
+    pub fn version(&self) -> u64 {
+        self.read_head().version.version
+    }
+
+    /// A consistent read view of the current version.
+    pub fn snapshot(&self) -> Snapshot {
+        let head = self.read_head();
+        Snapshot::new(self.kv.clone(), head.version.clone(), head.registry.clone())
+    }
+
+    /// A read view of an earlier version.
+    pub fn snapshot_at(&self, version: u64) -> Result<Snapshot, StorageError> {
+        let head = self.read_head();
+        let latest = head.version.version;
+        if version > latest {
+            return Err(StorageError::UnknownVersion { version, latest });
+        }
+        let record = self
+            .kv
+            .get(Space::Meta, &key::version(version))?
+            .ok_or(StorageError::UnknownVersion { version, latest })?;
+        let record: VersionRecord = from_json(&record, &format!("version {version}"))?;
+        Ok(Snapshot::new(
+            self.kv.clone(),
+            record,
+            head.registry.clone(),
+        ))
+    }
+
+    /// Every version, oldest first.
+    pub fn versions(&self) -> Result<Vec<VersionRecord>, StorageError> {
+        self.kv
+            .scan_prefix(Space::Meta, &key::version_prefix())?
+            .iter()
+            .map(|(k, v)| from_json(v, &String::from_utf8_lossy(k)))
+            .collect()
+    }
+
+    /// Starts the one write transaction; blocks while another is open.
+    pub fn begin(&self) -> WriteTxn<'_> {
+        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let head = self.read_head();
+        WriteTxn::new(self, guard, head.version.clone(), head.registry.clone())
+    }
+
+    /// Called by [`WriteTxn::commit`] once the batch is durable.
+    pub(crate) fn publish(
+        &self,
+        _guard: &MutexGuard<'_, ()>,
+        version: VersionRecord,
+        new_subjects: Vec<String>,
+    ) {
+        let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+        if !new_subjects.is_empty() {
+            let mut registry = (*head.registry).clone();
+            for name in new_subjects {
+                registry.push(name);
+            }
+            head.registry = Arc::new(registry);
+        }
+        head.version = version;
+    }
+
+    fn read_head(&self) -> std::sync::RwLockReadGuard<'_, Head> {
+        self.head.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn latest_version(kv: &dyn KvStore) -> Result<VersionRecord, StorageError> {
+    let (k, v) = kv
+        .last_in_range(Space::Meta, &key::version(0), &key::version(u64::MAX))?
+        .ok_or_else(|| StorageError::CorruptCatalog {
+            key: "v".into(),
+            detail: "no version record".into(),
+        })?;
+    from_json(&v, &String::from_utf8_lossy(&k))
+}
+
+fn load_registry(kv: &dyn KvStore, count: u32) -> Result<SubjectRegistry, StorageError> {
+    let mut registry = SubjectRegistry::default();
+    for (k, v) in kv.scan_prefix(Space::Meta, &key::subjects_by_id_prefix())? {
+        let id = key::parse_subject_id(&k).ok_or_else(|| StorageError::CorruptCatalog {
+            key: String::from_utf8_lossy(&k).into(),
+            detail: "malformed subject key".into(),
+        })?;
+        if id >= count {
+            break;
+        }
+        if id as usize != registry.names.len() {
+            return Err(StorageError::CorruptCatalog {
+                key: format!("subject {id}"),
+                detail: format!("expected dense id {}", registry.names.len()),
+            });
+        }
+        registry.push(String::from_utf8_lossy(&v).into_owned());
+    }
+    if registry.names.len() != count as usize {
+        return Err(StorageError::CorruptCatalog {
+            key: "subjects".into(),
+            detail: format!(
+                "the head version lists {count} subjects but the registry holds {}",
+                registry.names.len()
+            ),
+        });
+    }
+    Ok(registry)
+}
+
+/// The current time as RFC 3339, in UTC, to the second.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StorageError> {
+    serde_json::to_vec(value).map_err(|e| StorageError::Internal(format!("serialising: {e}")))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<T, StorageError> {
+    serde_json::from_slice(bytes).map_err(|e| StorageError::CorruptCatalog {
+        key: what.to_string(),
+        detail: e.to_string(),
+    })
+}

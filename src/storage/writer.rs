@@ -1,0 +1,373 @@
+//! Writing: a [`WriteTxn`] stages new table generations and subjects, then commits them as
+//! one new version with a single atomic catalog batch.
+//!
+//! The order of durable effects is what makes imports atomic:
+//! 1. chunks are written under fresh data ids that no committed version references;
+//! 2. the backend is flushed, so the chunks are durable;
+//! 3. one batch writes the column records, table entries, new subjects and version record;
+//! 4. the backend is flushed again.
+//!
+//! A failure or kill before step 3 leaves only unreferenced chunks, which are removed when the
+//! database is next opened (or when the transaction is dropped).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, MutexGuard};
+
+use arrow::array::{Array, ArrayRef, UInt32Array};
+
+use super::catalog::{
+    Action, CHUNK_ROWS, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, SourceFile, TableEntry,
+    TableMeta, VersionRecord,
+};
+use super::codec;
+use super::error::StorageError;
+use super::key;
+use super::kv::{BatchOp, KvStore, Space};
+use super::snapshot::{Snapshot, fold};
+use super::store::{Store, SubjectRegistry, now, to_json};
+
+/// Names that cannot be table names because the language gives them a meaning.
+pub const RESERVED_TABLE_NAMES: &[&str] = &["subjects", "cohorts", "tables", "history"];
+
+/// The one open write transaction of a store.
+pub struct WriteTxn<'s> {
+    store: &'s Store,
+    guard: MutexGuard<'s, ()>,
+    base: VersionRecord,
+    registry: Arc<SubjectRegistry>,
+    new_subjects: Vec<String>,
+    new_ids: HashMap<String, u32>,
+    next_data_id: u64,
+    tables: Vec<StagedTable>,
+    dropped: Vec<String>,
+    committed: bool,
+}
+
+/// A finished table generation, waiting for its transaction to commit.
+#[derive(Debug)]
+pub struct StagedTable {
+    meta: TableMeta,
+    columns: Vec<ColumnMeta>,
+}
+
+/// What a column is, before it has an ordinal and a count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewColumn {
+    pub name: String,
+    pub label: String,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+}
+
+impl<'s> WriteTxn<'s> {
+    pub(crate) fn new(
+        store: &'s Store,
+        guard: MutexGuard<'s, ()>,
+        base: VersionRecord,
+        registry: Arc<SubjectRegistry>,
+    ) -> Self {
+        WriteTxn {
+            store,
+            guard,
+            next_data_id: base.next_data_id,
+            base,
+            registry,
+            new_subjects: Vec::new(),
+            new_ids: HashMap::new(),
+            tables: Vec::new(),
+            dropped: Vec::new(),
+            committed: false,
+        }
+    }
+
+    /// The version this transaction builds on.
+    pub fn base(&self) -> Snapshot {
+        Snapshot::new(
+            self.store.kv().clone(),
+            self.base.clone(),
+            self.registry.clone(),
+        )
+    }
+
+    /// The dense id of a registered subject, or of one staged in this transaction.
+    pub fn subject_id(&self, name: &str) -> Option<u32> {
+        self.registry
+            .id(name)
+            .or_else(|| self.new_ids.get(name).copied())
+    }
+
+    /// The dense id of `name`, registering it in this transaction if it is new.
+    pub fn register_subject(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.subject_id(name) {
+            return id;
+        }
+        let id = self.base.subjects + self.new_subjects.len() as u32;
+        self.new_subjects.push(name.to_string());
+        self.new_ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// How many subjects this transaction registers.
+    pub fn new_subject_count(&self) -> usize {
+        self.new_subjects.len()
+    }
+
+    /// Starts a new generation of table `name`, replacing any live table of that name when the
+    /// transaction commits.
+    pub fn table(
+        &mut self,
+        name: &str,
+        level: Level,
+        kind: &str,
+    ) -> Result<TableWriter, StorageError> {
+        let name = validate_table_name(name)?;
+        let data_id = self.next_data_id;
+        self.next_data_id += 1;
+        Ok(TableWriter {
+            kv: self.store.kv().clone(),
+            zstd_level: self.store.config().zstd_level,
+            meta: TableMeta {
+                name,
+                data_id,
+                level,
+                kind: kind.to_string(),
+                rows: 0,
+                columns: 0,
+                version: self.base.version + 1,
+                source: None,
+                properties: BTreeMap::new(),
+            },
+            columns: Vec::new(),
+        })
+    }
+
+    /// Adds a finished table to what this transaction commits.
+    pub fn stage(&mut self, table: StagedTable) {
+        self.tables.retain(|t| t.meta.name != table.meta.name);
+        self.tables.push(table);
+    }
+
+    /// Marks a live table for removal at commit.
+    pub fn drop_table(&mut self, name: &str) {
+        self.dropped.push(name.to_ascii_lowercase());
+    }
+
+    /// Makes everything staged durable as one new version, and publishes it to readers.
+    pub fn commit(
+        mut self,
+        action: Action,
+        statement: Option<String>,
+    ) -> Result<VersionRecord, StorageError> {
+        let kv = self.store.kv().clone();
+        kv.flush()?;
+        let record = VersionRecord {
+            version: self.base.version + 1,
+            time: now(),
+            action,
+            statement,
+            subjects: self.base.subjects + self.new_subjects.len() as u32,
+            next_data_id: self.next_data_id,
+        };
+        let ops = self.catalog_ops(&record)?;
+        kv.apply_batch(Space::Meta, ops)?;
+        kv.flush()?;
+        self.committed = true;
+        let new_subjects = std::mem::take(&mut self.new_subjects);
+        self.store
+            .publish(&self.guard, record.clone(), new_subjects);
+        Ok(record)
+    }
+
+    fn catalog_ops(&self, record: &VersionRecord) -> Result<Vec<BatchOp>, StorageError> {
+        let mut ops: Vec<BatchOp> = Vec::new();
+        for table in &self.tables {
+            let mut index: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for c in &table.columns {
+                ops.push((
+                    key::column(table.meta.data_id, c.ordinal),
+                    Some(to_json(c)?),
+                ));
+                index.entry(fold(&c.name)).or_default().push(c.ordinal);
+                if fold(&c.label) != fold(&c.name) {
+                    index.entry(fold(&c.label)).or_default().push(c.ordinal);
+                }
+            }
+            for (name, mut ordinals) in index {
+                ordinals.dedup();
+                let k = key::column_name(table.meta.data_id, &name);
+                ops.push((k, Some(key::pack_ordinals(&ordinals))));
+            }
+            let entry = TableEntry::Live(table.meta.clone());
+            ops.push((
+                key::table(&table.meta.name, record.version),
+                Some(to_json(&entry)?),
+            ));
+        }
+        for name in &self.dropped {
+            let entry = TableEntry::Dropped {
+                version: record.version,
+            };
+            ops.push((key::table(name, record.version), Some(to_json(&entry)?)));
+        }
+        for (i, name) in self.new_subjects.iter().enumerate() {
+            let id = self.base.subjects + i as u32;
+            ops.push((key::subject_by_name(name), Some(id.to_be_bytes().to_vec())));
+            ops.push((key::subject_by_id(id), Some(name.as_bytes().to_vec())));
+        }
+        ops.push((key::version(record.version), Some(to_json(record)?)));
+        Ok(ops)
+    }
+}
+
+impl Drop for WriteTxn<'_> {
+    /// An abandoned transaction removes the chunks it wrote (best effort: opening the database
+    /// sweeps whatever is left).
+    fn drop(&mut self) {
+        if !self.committed && self.next_data_id > self.base.next_data_id {
+            let kv = self.store.kv();
+            let _ = kv.remove_range(
+                Space::Data,
+                &key::chunks_from(self.base.next_data_id),
+                &key::chunks_from(self.next_data_id),
+            );
+        }
+    }
+}
+
+/// Builds one table generation, column by column. Chunks go to the backend as they are
+/// added; nothing is visible until the transaction commits.
+#[derive(Debug)]
+pub struct TableWriter {
+    kv: Arc<dyn KvStore>,
+    zstd_level: i32,
+    meta: TableMeta,
+    columns: Vec<ColumnMeta>,
+}
+
+impl TableWriter {
+    /// Records where the table's data came from.
+    pub fn set_source(&mut self, source: SourceFile) {
+        self.meta.source = Some(source);
+    }
+
+    /// Records an importer-specific fact, such as the platform or the unit.
+    pub fn set_property(&mut self, key: &str, value: &str) {
+        self.meta.properties.insert(key.into(), value.into());
+    }
+
+    /// Writes the subject column (ordinal 0). Must come first; fixes the row count.
+    pub fn subjects(&mut self, ids: Vec<u32>, source_label: &str) -> Result<(), StorageError> {
+        if !self.columns.is_empty() {
+            return Err(StorageError::Internal(
+                "the subject column must be written first".into(),
+            ));
+        }
+        self.meta.rows = ids.len() as u64;
+        let column = NewColumn {
+            name: SUBJECT_COLUMN.into(),
+            label: source_label.into(),
+            unit: None,
+            description: Some("The subject this row belongs to".into()),
+        };
+        let array: ArrayRef = Arc::new(UInt32Array::from(ids));
+        self.write_column(column, ColumnType::Subject, &array)
+    }
+
+    /// Writes one data column holding one value per row.
+    pub fn column(
+        &mut self,
+        column: NewColumn,
+        ty: ColumnType,
+        array: &ArrayRef,
+    ) -> Result<(), StorageError> {
+        if self.columns.is_empty() {
+            return Err(StorageError::Internal(
+                "the subject column must be written first".into(),
+            ));
+        }
+        if ty == ColumnType::Subject {
+            return Err(StorageError::Internal(
+                "a table has one subject column".into(),
+            ));
+        }
+        self.write_column(column, ty, array)
+    }
+
+    fn write_column(
+        &mut self,
+        column: NewColumn,
+        ty: ColumnType,
+        array: &ArrayRef,
+    ) -> Result<(), StorageError> {
+        if array.len() as u64 != self.meta.rows || array.data_type() != &ty.storage_type() {
+            return Err(StorageError::Internal(format!(
+                "column {} has {} values of type {}, the table has {} rows of type {}",
+                column.name,
+                array.len(),
+                array.data_type(),
+                self.meta.rows,
+                ty.storage_type()
+            )));
+        }
+        let ordinal = self.columns.len() as u32;
+        for (chunk, start) in (0..array.len()).step_by(CHUNK_ROWS).enumerate() {
+            let len = CHUNK_ROWS.min(array.len() - start);
+            let bytes = codec::encode(&array.slice(start, len), self.zstd_level)
+                .map_err(StorageError::Internal)?;
+            let k = key::chunk(self.meta.data_id, ordinal, chunk as u32);
+            self.kv.put(Space::Data, &k, &bytes)?;
+        }
+        self.columns.push(ColumnMeta {
+            ordinal,
+            name: column.name,
+            label: column.label,
+            ty,
+            unit: column.unit,
+            description: column.description,
+            non_null: (array.len() - array.null_count()) as u64,
+        });
+        Ok(())
+    }
+
+    /// Ends the table. It becomes visible when the transaction commits.
+    pub fn finish(mut self) -> Result<StagedTable, StorageError> {
+        if self.columns.is_empty() {
+            return Err(StorageError::Internal(
+                "a table needs its subject column".into(),
+            ));
+        }
+        self.meta.columns = self.columns.len() as u32;
+        Ok(StagedTable {
+            meta: self.meta,
+            columns: self.columns,
+        })
+    }
+}
+
+impl StagedTable {
+    /// The catalog record the table will have.
+    pub fn meta(&self) -> &TableMeta {
+        &self.meta
+    }
+
+    /// The columns, in ordinal order.
+    pub fn columns(&self) -> &[ColumnMeta] {
+        &self.columns
+    }
+}
+
+/// Lower-cases a table name and checks that it is an identifier and not reserved.
+pub fn validate_table_name(name: &str) -> Result<String, StorageError> {
+    let lower = name.to_ascii_lowercase();
+    let mut chars = lower.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && lower.len() <= 64;
+    if !valid {
+        return Err(StorageError::InvalidTableName { name: name.into() });
+    }
+    if RESERVED_TABLE_NAMES.contains(&lower.as_str()) {
+        return Err(StorageError::ReservedTableName { name: name.into() });
+    }
+    Ok(lower)
+}

@@ -1,0 +1,162 @@
+//! The command line, driven with buffers: outputs, exit codes, and errors on stderr.
+
+use std::ffi::OsString;
+
+use crate::common::*;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let args: Vec<OsString> = std::iter::once("rgdb")
+        .chain(args.iter().copied())
+        .map(Into::into)
+        .collect();
+    let code = rgdb::cli::run(args, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+#[test]
+fn import_tables_describe_history_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.rgdb");
+    let db = db.to_str().unwrap();
+    let csv = clinical_csv();
+    let (code, out, err) = run(&["--db", db, "import", "clinical", csv.to_str().unwrap()]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.contains("created table `clinical`"), "{out}");
+    assert!(
+        out.contains("211 rows, 45 columns, 211 new subjects"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(&["--db", db, "tables"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("│ clinical ┆ clinical ┆ one row per subject ┆  211 ┆      45 ┆       1 │"),
+        "{out}"
+    );
+
+    let (code, out, _) = run(&["--db", db, "describe", "clinical"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(
+            "table clinical (clinical, one row per subject): 211 rows, 45 columns, version 1\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("sha256 0b34e5efa655c53e899bc04e554dcc5cae744ba765022e1af188542a9a21231a"),
+        "{out}"
+    );
+    assert!(out.contains("│ weight_lbs "), "{out}");
+    assert!(out.contains("┆ Weight (lbs)"), "{out}");
+
+    let (code, out, _) = run(&["--db", db, "history"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("import clinical → clinical"), "{out}");
+
+    let (code, out, _) = run(&["--db", db, "check"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "ok: version 1, every chunk verified\n")
+    );
+}
+
+#[test]
+fn import_table_takes_a_subject_column_and_a_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.rgdb");
+    let db = db.to_str().unwrap();
+    let file = bad_input("clinical_duplicate_subject.csv");
+    let file = file.to_str().unwrap();
+    let (code, _, err) = run(&[
+        "--db",
+        db,
+        "import",
+        "table",
+        "visits",
+        file,
+        "--subject-column",
+        "Patient ID",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("error[E0406]: "), "{err}");
+    assert!(
+        err.contains(":7: subject `AMC-002` appears again (first on line 3)"),
+        "{err}"
+    );
+    let (code, out, err) = run(&[
+        "--db",
+        db,
+        "import",
+        "table",
+        "visits",
+        file,
+        "--subject-column",
+        "patient id",
+        "--level",
+        "multi",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.contains("6 rows, 40 columns, 5 new subjects"), "{out}");
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_code_and_exit_nonzero() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.rgdb");
+    let (code, out, err) = run(&["--db", missing.to_str().unwrap(), "tables"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        format!("error[E0503]: no rgdb database at {}\n", missing.display())
+    );
+
+    let db = dir.path().join("cli.rgdb");
+    run(&[
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        "clinical",
+        clinical_csv().to_str().unwrap(),
+    ]);
+    let (code, _, err) = run(&["--db", db.to_str().unwrap(), "describe", "clinicl"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "error[E0505]: unknown table `clinicl`; did you mean `clinical`?\n"
+        )
+    );
+
+    let (code, _, err) = run(&["--db", db.to_str().unwrap(), "frobnicate"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_second_process_gets_the_lock_error() {
+    let (dir, _db) = clinical_db();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+        .args([
+            "--db",
+            dir.path().join("test.rgdb").to_str().unwrap(),
+            "tables",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        err.starts_with("error[E0501]: the database is locked by another process (lock file "),
+        "{err}"
+    );
+    assert!(err.contains("test.rgdb/db)"), "{err}");
+}

@@ -1,0 +1,85 @@
+//! Shared fixtures: the real clinical file, fresh databases, and value extraction.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use rgdb::Database;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real TCIA clinical table (211 subjects × 40 columns).
+pub fn clinical_csv() -> PathBuf {
+    root().join(
+        "data/nsclc_radiogenomics/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv",
+    )
+}
+
+/// A bad-input fixture.
+pub fn bad_input(name: &str) -> PathBuf {
+    root().join("tests/bad_inputs").join(name)
+}
+
+/// A new database in a temporary directory.
+pub fn fresh_db() -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::create(dir.path().join("test.rgdb")).unwrap();
+    (dir, db)
+}
+
+/// A database holding the real clinical table.
+pub fn clinical_db() -> (tempfile::TempDir, Database) {
+    let (dir, db) = fresh_db();
+    db.import_clinical(clinical_csv()).unwrap();
+    (dir, db)
+}
+
+/// Runs DataFusion SQL in the database's session and returns the batches.
+pub fn sql(db: &Database, text: &str) -> Vec<RecordBatch> {
+    let ctx = db.session();
+    db.block_on(async { ctx.sql(text).await?.collect().await })
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// `(text, count)` rows of a two-column `SELECT key, count(*)` result.
+pub fn counts(batches: &[RecordBatch]) -> Vec<(String, i64)> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let keys = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8).unwrap();
+        let keys = keys.as_string::<i32>();
+        let n = b.column(1).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            let key = if keys.is_null(i) {
+                "NULL".to_string()
+            } else {
+                keys.value(i).to_string()
+            };
+            rows.push((key, n.value(i)));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// The single integer of a one-row, one-column result.
+pub fn scalar_i64(batches: &[RecordBatch]) -> i64 {
+    let b = batches.iter().find(|b| b.num_rows() > 0).expect("a row");
+    b.column(0).as_primitive::<Int64Type>().value(0)
+}
+
+/// Copies a database directory (for crash and corruption tests).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! rgdb's integration tests, built as one binary (link time on two cores is real money).
+
+mod cli;
+mod clinical;
+mod common;
+mod crash;
+mod provider;
+mod refused;
+mod storage;

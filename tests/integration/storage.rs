@@ -1,0 +1,340 @@
+//! The column store, run against every backend: versions, snapshots, wide tables read in
+//! O(k), the format-version check, orphan sweeping and the lock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use arrow::datatypes::Float64Type;
+use rgdb::Database;
+use rgdb::storage::*;
+
+use crate::common::*;
+
+/// A backend wrapper that counts reads of each keyspace.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn KvStore>,
+    data_gets: AtomicUsize,
+    meta_gets: AtomicUsize,
+    meta_scanned: AtomicUsize,
+}
+
+impl Counting {
+    fn new(inner: Arc<dyn KvStore>) -> Self {
+        Counting {
+            inner,
+            data_gets: 0.into(),
+            meta_gets: 0.into(),
+            meta_scanned: 0.into(),
+        }
+    }
+    fn reset(&self) {
+        self.data_gets.store(0, Ordering::SeqCst);
+        self.meta_gets.store(0, Ordering::SeqCst);
+        self.meta_scanned.store(0, Ordering::SeqCst);
+    }
+}
+
+impl KvStore for Counting {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match space {
+            Space::Data => self.data_gets.fetch_add(1, Ordering::SeqCst),
+            Space::Meta => self.meta_gets.fetch_add(1, Ordering::SeqCst),
+        };
+        self.inner.get(space, key)
+    }
+    fn put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        self.inner.put(space, key, value)
+    }
+    fn apply_batch(
+        &self,
+        space: Space,
+        ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), StorageError> {
+        self.inner.apply_batch(space, ops)
+    }
+    fn scan_prefix(
+        &self,
+        space: Space,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let rows = self.inner.scan_prefix(space, prefix)?;
+        self.meta_scanned.fetch_add(rows.len(), Ordering::SeqCst);
+        Ok(rows)
+    }
+    fn last_in_range(
+        &self,
+        space: Space,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
+        self.inner.last_in_range(space, lower, upper)
+    }
+    fn remove_range(
+        &self,
+        space: Space,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<usize, StorageError> {
+        self.inner.remove_range(space, lower, upper)
+    }
+    fn flush(&self) -> Result<(), StorageError> {
+        self.inner.flush()
+    }
+    fn size_on_disk(&self) -> u64 {
+        self.inner.size_on_disk()
+    }
+}
+
+/// Both backends, so every test below runs against each.
+fn backends() -> Vec<(&'static str, tempfile::TempDir, Arc<dyn KvStore>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sled: Arc<dyn KvStore> = Arc::new(SledKv::open(&dir.path().join("db")).unwrap());
+    vec![
+        (
+            "memory",
+            tempfile::tempdir().unwrap(),
+            Arc::new(MemoryKv::default()),
+        ),
+        ("sled", dir, sled),
+    ]
+}
+
+fn value(i: usize, j: usize) -> f64 {
+    (i * 31 + j * 7) as f64 / 8.0
+}
+
+/// Writes a `rows` × `cols` float table named `name`, registering subjects S0…
+fn write_wide(store: &Store, name: &str, rows: usize, cols: usize) -> VersionRecord {
+    let mut txn = store.begin();
+    let ids = (0..rows)
+        .map(|i| txn.register_subject(&format!("S{i}")))
+        .collect();
+    let mut writer = txn.table(name, Level::Subject, "test").unwrap();
+    writer.subjects(ids, "id").unwrap();
+    for j in 0..cols {
+        let array: ArrayRef = Arc::new(Float64Array::from_iter_values(
+            (0..rows).map(|i| value(i, j)),
+        ));
+        let column = NewColumn {
+            name: format!("g{j}"),
+            label: format!("G{j}"),
+            ..Default::default()
+        };
+        writer.column(column, ColumnType::Float64, &array).unwrap();
+    }
+    txn.stage(writer.finish().unwrap());
+    txn.commit(Action::Create, None).unwrap()
+}
+
+#[test]
+fn reading_k_of_n_columns_touches_k_columns() {
+    for (backend, _dir, kv) in backends() {
+        let counting = Arc::new(Counting::new(kv));
+        let store = Store::create(counting.clone(), StoreConfig::default(), backend).unwrap();
+        write_wide(&store, "wide", 100, 2_000);
+        counting.reset();
+        let snapshot = store.snapshot();
+        let table = snapshot.table("wide").unwrap();
+        let provider = StoreTable::with_columns(snapshot, table, &["g5", "G1999", "g42"]).unwrap();
+        let db = Database::in_memory().unwrap();
+        let batches = db
+            .block_on(async {
+                let ctx = datafusion::prelude::SessionContext::new();
+                ctx.read_table(Arc::new(provider))?.collect().await
+            })
+            .unwrap();
+        assert_eq!(batches[0].num_columns(), 4, "{backend}");
+        // 4 column chunks (subject + 3), 4 column records (+ the 3 name lookups), and no
+        // scan over the 2,000-column catalog.
+        assert_eq!(counting.data_gets.load(Ordering::SeqCst), 4, "{backend}");
+        assert!(counting.meta_gets.load(Ordering::SeqCst) <= 8, "{backend}");
+        assert_eq!(counting.meta_scanned.load(Ordering::SeqCst), 0, "{backend}");
+        let g1999 = batches[0].column(2).as_primitive::<Float64Type>();
+        assert_eq!(g1999.value(7), value(7, 1999), "{backend}");
+    }
+}
+
+#[test]
+fn snapshots_keep_reading_their_version_after_a_replace() {
+    for (backend, _dir, kv) in backends() {
+        let store = Store::create(kv, StoreConfig::default(), backend).unwrap();
+        write_wide(&store, "t", 10, 2);
+        let old = store.snapshot();
+        write_wide(&store, "t", 20, 3);
+        assert_eq!(store.version(), 2);
+        let old_table = old.table("t").unwrap();
+        assert_eq!((old_table.rows, old_table.columns), (10, 3), "{backend}");
+        let new = store.snapshot().table("t").unwrap();
+        assert_eq!((new.rows, new.columns), (20, 4), "{backend}");
+        let column = old.column_by_name(&old_table, "g1").unwrap();
+        let chunk = old.read_chunk(&old_table, &column, 0).unwrap();
+        assert_eq!(chunk.len(), 10, "{backend}");
+        // An earlier version can be opened by number.
+        let at1 = store.snapshot_at(1).unwrap();
+        assert_eq!(at1.table("t").unwrap().rows, 10);
+        assert_eq!(at1.subjects().len(), 10, "{backend}");
+        assert_eq!(store.snapshot().subjects().len(), 20, "{backend}");
+        assert_eq!(
+            store.snapshot_at(9).unwrap_err(),
+            StorageError::UnknownVersion {
+                version: 9,
+                latest: 2
+            }
+        );
+    }
+}
+
+#[test]
+fn chunks_of_a_dropped_transaction_are_removed() {
+    for (backend, _dir, kv) in backends() {
+        let store = Store::create(kv.clone(), StoreConfig::default(), backend).unwrap();
+        {
+            let mut txn = store.begin();
+            let id = txn.register_subject("S0");
+            let mut writer = txn.table("t", Level::Subject, "test").unwrap();
+            writer.subjects(vec![id], "id").unwrap();
+            assert_eq!(kv.scan_prefix(Space::Data, &[]).unwrap().len(), 1);
+            // dropped without commit
+        }
+        assert_eq!(
+            kv.scan_prefix(Space::Data, &[]).unwrap().len(),
+            0,
+            "{backend}"
+        );
+        assert_eq!(store.version(), 0);
+        assert!(store.snapshot().subjects().is_empty());
+    }
+}
+
+#[test]
+fn opening_sweeps_chunks_no_version_references() {
+    for (backend, _dir, kv) in backends() {
+        let store = Store::create(kv.clone(), StoreConfig::default(), backend).unwrap();
+        write_wide(&store, "t", 5, 1);
+        // A chunk under the next data id, as a killed import leaves behind.
+        kv.put(
+            Space::Data,
+            &key::chunk(store.snapshot().record().next_data_id, 0, 0),
+            b"x",
+        )
+        .unwrap();
+        drop(store);
+        let before = kv.scan_prefix(Space::Data, &[]).unwrap().len();
+        let store = Store::open(kv.clone(), StoreConfig::default(), backend).unwrap();
+        assert_eq!(
+            kv.scan_prefix(Space::Data, &[]).unwrap().len(),
+            before - 1,
+            "{backend}"
+        );
+        assert!(store.snapshot().check().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn an_unknown_format_version_is_refused() {
+    for (backend, _dir, kv) in backends() {
+        Store::create(kv.clone(), StoreConfig::default(), backend).unwrap();
+        kv.apply_batch(
+            Space::Meta,
+            vec![(key::FORMAT.to_vec(), Some(7u32.to_be_bytes().to_vec()))],
+        )
+        .unwrap();
+        let err = Store::open(kv, StoreConfig::default(), backend).unwrap_err();
+        assert_eq!(
+            err,
+            StorageError::UnknownFormat {
+                found: 7,
+                supported: FORMAT_VERSION
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "unsupported storage format version 7 (this rgdb reads version 1); upgrade rgdb to open this database"
+        );
+    }
+}
+
+#[test]
+fn a_flipped_byte_is_reported_by_table_and_column() {
+    for (backend, _dir, kv) in backends() {
+        let store = Store::create(kv.clone(), StoreConfig::default(), backend).unwrap();
+        write_wide(&store, "t", 50, 2);
+        let snapshot = store.snapshot();
+        let table = snapshot.table("t").unwrap();
+        let k = key::chunk(table.data_id, 2, 0);
+        let mut bytes = kv.get(Space::Data, &k).unwrap().unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        kv.put(Space::Data, &k, &bytes).unwrap();
+        let problems = snapshot.check().unwrap();
+        assert_eq!(problems.len(), 1, "{backend}");
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with("corrupt data in table `t`, column `g1`, chunk 0: checksum mismatch"),
+            "{}",
+            problems[0]
+        );
+    }
+}
+
+#[test]
+fn a_database_directory_round_trips_and_refuses_misuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.rgdb");
+    {
+        let db = Database::create(&path).unwrap();
+        db.import_clinical(clinical_csv()).unwrap();
+        let err = Database::create(&path).unwrap_err();
+        assert_eq!(err.code(), "E0504");
+    }
+    let db = Database::open(&path).unwrap();
+    assert_eq!((db.version(), db.subjects().len()), (1, 211));
+    drop(db);
+    let err = Database::open(dir.path().join("nothing")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "storage error E0503: no rgdb database at {}",
+            dir.path().join("nothing").display()
+        )
+    );
+    assert!(
+        !dir.path().join("nothing").exists(),
+        "open must not create anything"
+    );
+}
+
+#[test]
+fn a_second_open_gets_the_lock_error() {
+    let (dir, db) = clinical_db();
+    let path = dir.path().join("test.rgdb");
+    let err = Database::open(&path).unwrap_err();
+    assert_eq!(err.code(), "E0501");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "storage error E0501: the database is locked by another process (lock file {}); close the other rgdb session and try again",
+            path.join("db").display()
+        )
+    );
+    drop(db);
+    assert!(Database::open(&path).is_ok());
+}
+
+#[test]
+fn the_committed_fixture_of_format_1_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("v1.rgdb");
+    copy_dir(&root().join("tests/fixtures/format-v1.rgdb"), &copy);
+    let db = Database::open(&copy).unwrap();
+    assert_eq!(db.version(), 1);
+    assert!(db.check().unwrap().is_empty());
+    let gender = counts(&sql(
+        &db,
+        "SELECT gender, count(*) FROM clinical GROUP BY gender",
+    ));
+    assert_eq!(gender, [("Female".into(), 76), ("Male".into(), 135)]);
+}
