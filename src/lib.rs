@@ -42,3 +42,11 @@ pub mod storage;
 pub use config::Config;
 pub use database::{CATALOG, Database, SCHEMA};
 pub use error::{Error, Result};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/embedding.md")]
+struct EmbeddingDoctests;

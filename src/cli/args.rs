@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "rgdb", version, about)]
 pub struct Args {
-    /// The database directory.
+    /// The database directory. Without it, commands use the demo cohort.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     #[command(subcommand)]
@@ -31,6 +31,11 @@ pub enum Command {
     History,
     /// Verify every chunk checksum and the catalog; exits 1 on a problem.
     Check,
+    /// Build the NSCLC Radiogenomics demo database at PATH.
+    Demo {
+        /// Where to build it.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,11 +2,11 @@
 //! output and errors to the writers it is given (so tests drive it with buffers).
 
 mod args;
+pub mod demo;
 mod render;
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -32,7 +32,7 @@ pub fn run(
             return code;
         }
     };
-    match dispatch(args, out) {
+    match dispatch(args, out, err) {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(err, "error[{}]: {}", e.code(), strip_stage(&e));
@@ -49,19 +49,33 @@ fn strip_stage(e: &Error) -> String {
     }
 }
 
-fn dispatch(args: Args, out: &mut dyn Write) -> Result<i32, Error> {
+fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+    let db_path = args.db;
+    // Without --db, reading commands use the demo cohort, built on first use.
+    let open = || match &db_path {
+        Some(path) => Database::open(path),
+        None => demo::open_or_build(&demo::default_path()),
+    };
     let Some(command) = args.command else {
-        let _ = writeln!(
-            out,
-            "rgdb {}: give a command (see `rgdb --help`)",
-            env!("CARGO_PKG_VERSION")
-        );
+        let db = open()?;
+        let _ = write!(out, "{}", demo::banner(&db));
         return Ok(0);
     };
-    let path = args.db.unwrap_or_else(|| PathBuf::from("rgdb.db"));
     match command {
+        Command::Demo { path } => {
+            let db = demo::build(&path)?;
+            let _ = write!(out, "{}", demo::banner(&db));
+            Ok(0)
+        }
         Command::Import(import) => {
-            let db = Database::open_or_create(&path)?;
+            let Some(path) = &db_path else {
+                let _ = writeln!(
+                    err,
+                    "error: `import` needs --db PATH, the database to import into"
+                );
+                return Ok(2);
+            };
+            let db = Database::open_or_create(path)?;
             let summary = match import {
                 Import::Clinical { file, table, nulls } => {
                     let options = ClinicalImport::default()
@@ -93,24 +107,24 @@ fn dispatch(args: Args, out: &mut dyn Write) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Tables => {
-            let db = Database::open(&path)?;
+            let db = open()?;
             let _ = write!(out, "{}", render::tables(&db.tables()?));
             Ok(0)
         }
         Command::Describe { table } => {
-            let db = Database::open(&path)?;
+            let db = open()?;
             let meta = db.table(&table)?;
             let columns = db.columns(&table)?;
             let _ = write!(out, "{}", render::describe(&meta, &columns));
             Ok(0)
         }
         Command::History => {
-            let db = Database::open(&path)?;
+            let db = open()?;
             let _ = write!(out, "{}", render::history(&db.history()?));
             Ok(0)
         }
         Command::Check => {
-            let db = Database::open(&path)?;
+            let db = open()?;
             let problems = db.check()?;
             for p in &problems {
                 let _ = writeln!(out, "problem[{}]: {p}", p.code());

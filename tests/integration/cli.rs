@@ -160,3 +160,58 @@ fn a_second_process_gets_the_lock_error() {
     );
     assert!(err.contains("test.rgdb/db)"), "{err}");
 }
+
+#[test]
+fn demo_builds_the_cohort_and_prints_the_banner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.rgdb");
+    let (code, out, err) = run(&["demo", path.to_str().unwrap()]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(
+        out.contains("211 subjects; tables: clinical (211 rows × 45 columns)"),
+        "{out}"
+    );
+    assert!(out.contains("DOI 10.7937/K9/TCIA.2017.7hs46erv"), "{out}");
+    // A second build refuses to overwrite.
+    let (code, _, err) = run(&["demo", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error[E0504]: a database already exists at "),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_db_the_demo_is_built_in_the_data_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let rgdb = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"));
+        cmd.env("RGDB_HOME", home.path());
+        cmd
+    };
+    let first = rgdb().output().unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    let banner = String::from_utf8(first.stdout).unwrap();
+    assert!(
+        banner.contains(&format!(
+            "demo cohort at {}",
+            home.path().join("demo.rgdb").display()
+        )),
+        "{banner}"
+    );
+    let tables = rgdb().arg("tables").output().unwrap();
+    assert!(
+        String::from_utf8(tables.stdout)
+            .unwrap()
+            .contains("│ clinical ")
+    );
+    let import = rgdb()
+        .args(["import", "clinical", "x.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(import.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(import.stderr).unwrap(),
+        "error: `import` needs --db PATH, the database to import into\n"
+    );
+}

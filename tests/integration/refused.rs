@@ -178,3 +178,14 @@ fn invalid_and_reserved_table_names_are_refused() {
     );
     assert_eq!(db.version(), 1);
 }
+
+#[test]
+fn an_empty_subject_cell_is_refused_naming_the_line() {
+    let (err, file) = refused("clinical_empty_subject.csv");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "import error E0408: {file}:5: the subject column `Patient ID` is empty on this row"
+        )
+    );
+}
