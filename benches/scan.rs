@@ -42,13 +42,12 @@ fn column_values(column: usize) -> ArrayRef {
 /// Opens the bench database with `columns` float columns, building it on first use.
 fn wide_db(columns: usize) -> Database {
     let path = bench_dir().join(format!("scan-{SUBJECTS}x{columns}.rgdb"));
-    if let Ok(db) = Database::open(&path) {
-        if db
+    if let Ok(db) = Database::open(&path)
+        && db
             .table("wide")
             .is_ok_and(|t| t.columns as usize == columns + 1)
-        {
-            return db;
-        }
+    {
+        return db;
     }
     let _ = std::fs::remove_dir_all(&path);
     build(&path, columns)
