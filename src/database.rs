@@ -8,15 +8,18 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
+use datafusion::common::ParamValues;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::exec::{self, QueryResult};
 use crate::ingest::{self, ClinicalImport, ImportSummary, TableImport};
 use crate::storage::{
     ColumnMeta, KvStore, MemoryKv, SledKv, Snapshot, SnapshotSchema, StorageError, Store,
     StoreTable, TableMeta, VersionRecord,
 };
+use crate::syntax::{Statement, parse_statements};
 
 /// The DataFusion catalog and schema under which a session shows rgdb's tables.
 pub const CATALOG: &str = "rgdb";
@@ -155,6 +158,75 @@ impl Database {
             options.subject_column
         );
         ingest::import_table(&self.store, path, options, Some(statement))
+    }
+
+    /// Runs every statement of `text` (separated by `;`) and returns the last one's rows.
+    ///
+    /// ```
+    /// # let db = rgdb::Database::in_memory()?;
+    /// # db.import_clinical(concat!(env!("CARGO_MANIFEST_DIR"), "/data/nsclc_radiogenomics/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv"))?;
+    /// let result = db.query("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender")?;
+    /// assert_eq!(result.num_rows(), 2);
+    /// # Ok::<(), rgdb::Error>(())
+    /// ```
+    pub fn query(&self, text: &str) -> Result<QueryResult> {
+        self.query_with(text, None)
+    }
+
+    /// [`Database::query`] with values for `$1`, `$2`, … (a `Vec<ScalarValue>`) or `$name`
+    /// (a `Vec<(&str, ScalarValue)>`).
+    pub fn query_with(
+        &self,
+        text: &str,
+        params: impl Into<Option<ParamValues>>,
+    ) -> Result<QueryResult> {
+        let params = params.into();
+        let mut results = self.run_script_with(text, params.as_ref())?;
+        results.pop().map(|(_, r)| r).ok_or_else(|| {
+            crate::syntax::ParseError::UnexpectedEnd {
+                expected: vec!["statement".into()],
+                span: crate::syntax::Span::new(text.len(), text.len()),
+            }
+            .into()
+        })
+    }
+
+    /// Runs every statement of `text` for its effect.
+    pub fn execute(&self, text: &str) -> Result<()> {
+        self.run_script_with(text, None).map(|_| ())
+    }
+
+    /// Runs every statement of `text`, returning each statement with its rows. Statements run
+    /// in order; the first error stops the script (earlier statements keep their effect).
+    pub fn run_script(&self, text: &str) -> Result<Vec<(Statement, QueryResult)>> {
+        self.run_script_with(text, None)
+    }
+
+    fn run_script_with(
+        &self,
+        text: &str,
+        params: Option<&ParamValues>,
+    ) -> Result<Vec<(Statement, QueryResult)>> {
+        let statements = parse_statements(text)?;
+        let ctx = self.new_context();
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let result = self.block_on(exec::run(&self.store, &ctx, &statement, params))?;
+            results.push((statement, result));
+        }
+        Ok(results)
+    }
+
+    /// The DataFusion logical and physical plans of a statement, as text.
+    pub fn explain(&self, text: &str) -> Result<String> {
+        let statement = crate::syntax::parse_statement(text)?;
+        let explain = Statement::Explain {
+            span: statement.span(),
+            statement: Box::new(statement),
+        };
+        let ctx = self.new_context();
+        let result = self.block_on(exec::run(&self.store, &ctx, &explain, None))?;
+        Ok(result.to_table())
     }
 
     /// A consistent read view of the current version.

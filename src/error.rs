@@ -1,21 +1,38 @@
-//! The crate's error: one variant per stage, each shown with its stage and a stable code.
+//! The crate's error: one variant per stage, each shown with its stage and a stable code, and
+//! rendered against the statement text with a caret under the offending span.
 
 use datafusion::error::DataFusionError;
 use thiserror::Error;
 
+use crate::exec::ExecError;
 use crate::ingest::IngestError;
+use crate::plan::PlanError;
+use crate::resolve::ResolveError;
 use crate::storage::StorageError;
+use crate::syntax::{ParseError, Span};
 
 /// Any error rgdb returns.
 #[derive(Debug, Error)]
 pub enum Error {
+    /// The statement text does not parse.
+    #[error("syntax error {code}: {0}", code = .0.code())]
+    Parse(#[from] ParseError),
+    /// A name or type in the statement does not fit the catalog.
+    #[error("error {code}: {0}", code = .0.code())]
+    Resolve(#[from] ResolveError),
+    /// The planner failed (a bug or a DataFusion limitation).
+    #[error("plan error {code}: {0}", code = .0.code())]
+    Plan(#[from] PlanError),
+    /// A statement could not be carried out.
+    #[error("error {code}: {0}", code = .0.code())]
+    Exec(#[from] ExecError),
     /// A source file was refused by an importer.
     #[error("import error {code}: {0}", code = .0.code())]
     Ingest(#[from] IngestError),
     /// The store refused an operation or found damage.
     #[error("storage error {code}: {0}", code = .0.code())]
     Storage(#[from] StorageError),
-    /// DataFusion failed while planning or running a query.
+    /// DataFusion failed while running a query.
     #[error("execution error E0301: {0}")]
     Execution(Box<DataFusionError>),
 }
@@ -27,10 +44,42 @@ impl Error {
     /// The stable code documented in `docs/errors.md`.
     pub fn code(&self) -> &'static str {
         match self {
+            Error::Parse(e) => e.code(),
+            Error::Resolve(e) => e.code(),
+            Error::Plan(e) => e.code(),
+            Error::Exec(e) => e.code(),
             Error::Ingest(e) => e.code(),
             Error::Storage(e) => e.code(),
             Error::Execution(_) => "E0301",
         }
+    }
+
+    /// The message without the stage prefix.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Parse(e) => e.to_string(),
+            Error::Resolve(e) => e.to_string(),
+            Error::Plan(e) => e.to_string(),
+            Error::Exec(e) => e.to_string(),
+            Error::Ingest(e) => e.to_string(),
+            Error::Storage(e) => e.to_string(),
+            Error::Execution(e) => e.to_string(),
+        }
+    }
+
+    /// The part of the statement text the error is about, when there is one.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Error::Parse(e) => Some(e.span()),
+            Error::Resolve(e) => e.span(),
+            _ => None,
+        }
+    }
+
+    /// The error as a user sees it: code, message, and (when the error has a span in
+    /// `source`) the line of the statement with a caret under the span.
+    pub fn render(&self, source: &str) -> String {
+        crate::diagnostic::render(self.code(), &self.message(), source, self.span())
     }
 }
 
@@ -39,10 +88,12 @@ impl From<DataFusionError> for Error {
     /// a generic execution error.
     fn from(e: DataFusionError) -> Self {
         match e.find_root() {
-            DataFusionError::External(inner) => match inner.downcast_ref::<StorageError>() {
-                Some(storage) => Error::Storage(storage.clone()),
-                None => Error::Execution(Box::new(e)),
-            },
+            DataFusionError::External(inner) => {
+                if let Some(storage) = inner.downcast_ref::<StorageError>() {
+                    return Error::Storage(storage.clone());
+                }
+                Error::Execution(Box::new(e))
+            }
             _ => Error::Execution(Box::new(e)),
         }
     }
@@ -64,6 +115,7 @@ impl StorageError {
             StorageError::InvalidTableName { .. } => "E0510",
             StorageError::ReservedTableName { .. } => "E0511",
             StorageError::Backend(_) => "E0512",
+            StorageError::NameTaken { .. } => "E0513",
             StorageError::Internal(_) => "E0599",
         }
     }

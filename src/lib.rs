@@ -35,9 +35,14 @@
 pub mod cli;
 pub mod config;
 mod database;
+pub mod diagnostic;
 pub mod error;
+pub mod exec;
 pub mod ingest;
+pub mod plan;
+pub mod resolve;
 pub mod storage;
+pub mod syntax;
 
 pub use config::Config;
 pub use database::{CATALOG, Database, SCHEMA};

@@ -11,8 +11,25 @@ pub struct Args {
     /// The database directory. Without it, commands use the demo cohort.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Run these statements (separated by `;`) and print their results.
+    #[arg(short = 'c', long = "command", value_name = "STATEMENTS")]
+    pub statements: Option<String>,
+    /// How results are printed.
+    #[arg(long, value_enum, global = true, default_value_t = Format::Table)]
+    pub format: Format,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Output formats for results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A boxed table.
+    Table,
+    /// Comma-separated, with a header row.
+    Csv,
+    /// Tab-separated, with a header row.
+    Tsv,
 }
 
 #[derive(Debug, Subcommand)]

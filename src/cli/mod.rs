@@ -10,7 +10,7 @@ use std::io::Write;
 
 use clap::Parser;
 
-pub use args::{Args, Command, Import, LevelArg};
+pub use args::{Args, Command, Format, Import, LevelArg};
 
 use crate::Database;
 use crate::error::Error;
@@ -56,6 +56,10 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
         Some(path) => Database::open(path),
         None => demo::open_or_build(&demo::default_path()),
     };
+    if let Some(text) = &args.statements {
+        let db = open()?;
+        return Ok(run_statements(&db, text, args.format, out, err));
+    }
     let Some(command) = args.command else {
         let db = open()?;
         let _ = write!(out, "{}", demo::banner(&db));
@@ -135,6 +139,33 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
             } else {
                 Ok(1)
             }
+        }
+    }
+}
+
+/// Runs a script, printing each statement's result; on an error, prints it rendered against
+/// the text and returns 1.
+fn run_statements(
+    db: &Database,
+    text: &str,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    match db.run_script(text) {
+        Ok(results) => {
+            for (_, result) in results {
+                let _ = match format {
+                    Format::Table => writeln!(out, "{}", result.to_table()),
+                    Format::Csv => write!(out, "{}", result.to_delimited(b',')),
+                    Format::Tsv => write!(out, "{}", result.to_delimited(b'\t')),
+                };
+            }
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "{}", e.render(text));
+            1
         }
     }
 }

@@ -71,6 +71,8 @@ pub fn history(versions: &[VersionRecord]) -> String {
                     .unwrap_or_default(),
             ),
             Action::Drop { tables } => (format!("drop {}", tables.join(", ")), String::new()),
+            Action::CreateCohort { cohort } => (format!("create cohort {cohort}"), String::new()),
+            Action::DropCohort { cohort } => (format!("drop cohort {cohort}"), String::new()),
         };
         t.add_row(vec![
             Cell::new(v.version),

@@ -149,6 +149,30 @@ pub enum TableEntry {
     Dropped { version: u64 },
 }
 
+/// A saved set of subjects: its defining statement and the version it was evaluated at.
+/// Members are stored like a table generation holding only the subject column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortMeta {
+    pub name: String,
+    /// The data id of the member list (one `subject` column).
+    pub data_id: u64,
+    /// The statement that defines it (`SELECT subject_id FROM … WHERE …`).
+    pub definition: String,
+    /// The version the definition was evaluated at (the cohort itself appears at `version + 1`).
+    pub evaluated_at: u64,
+    /// The version at which this cohort entry was committed.
+    pub version: u64,
+    pub members: u64,
+}
+
+/// The value of a cohort key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CohortEntry {
+    Live(CohortMeta),
+    Dropped { version: u64 },
+}
+
 /// What a version did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
@@ -164,6 +188,10 @@ pub enum Action {
     },
     /// Tables were dropped.
     Drop { tables: Vec<String> },
+    /// A cohort was created (or redefined).
+    CreateCohort { cohort: String },
+    /// A cohort was dropped.
+    DropCohort { cohort: String },
 }
 
 /// One numbered state of the database.

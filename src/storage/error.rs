@@ -56,6 +56,9 @@ pub enum StorageError {
     /// The name is reserved for the subject universe or another built-in.
     #[error("`{name}` is a reserved name and cannot name a table")]
     ReservedTableName { name: String },
+    /// A table and a cohort cannot share a name: `CREATE COHORT clinical AS …`.
+    #[error("`{name}` already names a {taken_by}; choose another name")]
+    NameTaken { name: String, taken_by: String },
     /// An I/O or sled failure.
     #[error("storage backend error: {0}")]
     Backend(String),

@@ -13,6 +13,7 @@ const SUBJECT_BY_NAME: &[u8] = b"s\0";
 const SUBJECT_BY_ID: &[u8] = b"i\0";
 const COLUMN: &[u8] = b"c\0";
 const COLUMN_NAME: &[u8] = b"n\0";
+const COHORT: &[u8] = b"k\0";
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -52,6 +53,27 @@ pub fn tables_prefix() -> Vec<u8> {
 /// Splits a table key into its name and version.
 pub fn parse_table(key: &[u8]) -> Option<(&str, u64)> {
     let rest = key.strip_prefix(TABLE)?;
+    let (name, v) = rest.split_at(rest.len().checked_sub(9)?);
+    let v = v.strip_prefix(b"\0")?;
+    Some((
+        std::str::from_utf8(name).ok()?,
+        u64::from_be_bytes(v.try_into().ok()?),
+    ))
+}
+
+/// `k\0 <name> \0 <version u64>` → the cohort entry written at that version.
+pub fn cohort(name: &str, v: u64) -> Vec<u8> {
+    join(&[COHORT, name.as_bytes(), b"\0", &v.to_be_bytes()])
+}
+
+/// The prefix of every cohort entry.
+pub fn cohorts_prefix() -> Vec<u8> {
+    COHORT.to_vec()
+}
+
+/// Splits a cohort key into its name and version.
+pub fn parse_cohort(key: &[u8]) -> Option<(&str, u64)> {
+    let rest = key.strip_prefix(COHORT)?;
     let (name, v) = rest.split_at(rest.len().checked_sub(9)?);
     let v = v.strip_prefix(b"\0")?;
     Some((
@@ -148,6 +170,7 @@ mod tests {
     fn keys_round_trip() {
         assert_eq!(parse_version(&version(42)), Some(42));
         assert_eq!(parse_table(&table("clinical", 7)), Some(("clinical", 7)));
+        assert_eq!(parse_cohort(&cohort("adeno", 3)), Some(("adeno", 3)));
         assert_eq!(parse_subject_id(&subject_by_id(9)), Some(9));
         assert_eq!(parse_chunk(&chunk(3, 2, 1)), Some((3, 2, 1)));
         assert_eq!(unpack_ordinals(&pack_ordinals(&[1, 70000])), vec![1, 70000]);

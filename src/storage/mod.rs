@@ -18,14 +18,14 @@ mod store;
 mod writer;
 
 pub use catalog::{
-    Action, CHUNK_ROWS, ColumnMeta, ColumnType, FORMAT_VERSION, Level, SUBJECT_COLUMN, SourceFile,
-    TableMeta, VersionRecord,
+    Action, CHUNK_ROWS, CohortMeta, ColumnMeta, ColumnType, FORMAT_VERSION, Level, SUBJECT_COLUMN,
+    SourceFile, TableMeta, VersionRecord,
 };
 pub use error::StorageError;
 pub(crate) use error::suggest;
 pub use kv::{KvStore, MemoryKv, SledKv, Space};
 pub use provider::{META_DESCRIPTION, META_LABEL, META_UNIT, StoreTable, SubjectSet, field_of};
 pub use schema::{SUBJECTS_TABLE, SnapshotSchema, subjects_table};
-pub use snapshot::{Snapshot, closest, fold};
+pub use snapshot::{Snapshot, closest, fold, glob_match};
 pub use store::{Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
 pub use writer::{NewColumn, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn};

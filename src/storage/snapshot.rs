@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use arrow::array::ArrayRef;
 
-use super::catalog::{CHUNK_ROWS, ColumnMeta, TableEntry, TableMeta, VersionRecord};
+use super::catalog::{
+    CHUNK_ROWS, CohortEntry, CohortMeta, ColumnMeta, ColumnType, TableEntry, TableMeta,
+    VersionRecord,
+};
 use super::codec;
 use super::error::StorageError;
 use super::key;
@@ -170,6 +173,40 @@ impl Snapshot {
         })
     }
 
+    /// The columns whose name matches a glob (`*` matches any run of characters), compared
+    /// case-insensitively, in ordinal order. Reads only the name-index entries that share the
+    /// glob's literal prefix, so `original_shape_*` of 1,800 features touches a handful.
+    pub fn columns_matching(
+        &self,
+        table: &TableMeta,
+        pattern: &str,
+    ) -> Result<Vec<ColumnMeta>, StorageError> {
+        let pattern = fold(pattern);
+        if pattern.chars().all(|c| c == '*') {
+            return self.columns(table);
+        }
+        let literal = pattern.split('*').next().unwrap_or("");
+        let index = key::column_names_prefix(table.data_id);
+        let prefix = key::column_name(table.data_id, literal);
+        let mut ordinals: Vec<u32> = self
+            .kv
+            .scan_prefix(Space::Meta, &prefix)?
+            .into_iter()
+            .filter(|(k, _)| glob_match(&pattern, &String::from_utf8_lossy(&k[index.len()..])))
+            .flat_map(|(_, v)| key::unpack_ordinals(&v))
+            .collect();
+        ordinals.sort_unstable();
+        ordinals.dedup();
+        let mut columns = Vec::with_capacity(ordinals.len());
+        for o in ordinals {
+            let column = self.column(table, o)?;
+            if glob_match(&pattern, &fold(&column.name)) {
+                columns.push(column);
+            }
+        }
+        Ok(columns)
+    }
+
     /// The folded names and labels in a table's name index (for suggestions and completion).
     pub fn column_names(&self, table: &TableMeta) -> Result<Vec<String>, StorageError> {
         let prefix = key::column_names_prefix(table.data_id);
@@ -193,28 +230,99 @@ impl Snapshot {
         column: &ColumnMeta,
         chunk: u32,
     ) -> Result<ArrayRef, StorageError> {
+        let at = ChunkAt {
+            owner: &table.name,
+            column: &column.name,
+            data_id: table.data_id,
+            ordinal: column.ordinal,
+            rows: table.rows,
+            ty: column.ty,
+        };
+        self.read_raw(&at, chunk)
+    }
+
+    fn read_raw(&self, at: &ChunkAt<'_>, chunk: u32) -> Result<ArrayRef, StorageError> {
         let corrupt = |detail: String| StorageError::Corrupt {
-            table: table.name.clone(),
-            column: column.name.clone(),
+            table: at.owner.to_string(),
+            column: at.column.to_string(),
             chunk,
             detail,
         };
-        let k = key::chunk(table.data_id, column.ordinal, chunk);
+        let k = key::chunk(at.data_id, at.ordinal, chunk);
         let bytes = self
             .kv
             .get(Space::Data, &k)?
             .ok_or_else(|| corrupt("the chunk is missing".into()))?;
         let array = codec::decode(&bytes).map_err(corrupt)?;
-        let expected = expected_rows(table.rows, chunk);
-        if array.len() != expected || array.data_type() != &column.ty.storage_type() {
+        let expected = expected_rows(at.rows, chunk);
+        if array.len() != expected || array.data_type() != &at.ty.storage_type() {
             return Err(corrupt(format!(
                 "holds {} values of type {}, expected {expected} of type {}",
                 array.len(),
                 array.data_type(),
-                column.ty.storage_type()
+                at.ty.storage_type()
             )));
         }
         Ok(array)
+    }
+
+    /// The live cohorts at this version, by name.
+    pub fn cohorts(&self) -> Result<Vec<CohortMeta>, StorageError> {
+        let mut latest: BTreeMap<String, CohortEntry> = BTreeMap::new();
+        for (k, v) in self.kv.scan_prefix(Space::Meta, &key::cohorts_prefix())? {
+            let Some((name, version)) = key::parse_cohort(&k) else {
+                return Err(corrupt_key(&k, "malformed cohort key"));
+            };
+            if version <= self.record.version {
+                let entry: CohortEntry = from_json(&v, &format!("cohort {name}@{version}"))?;
+                latest.insert(name.to_string(), entry);
+            }
+        }
+        Ok(latest
+            .into_values()
+            .filter_map(|e| match e {
+                CohortEntry::Live(meta) => Some(meta),
+                CohortEntry::Dropped { .. } => None,
+            })
+            .collect())
+    }
+
+    /// The cohort called `name` (already lower-case), if it is live at this version.
+    pub fn find_cohort(&self, name: &str) -> Result<Option<CohortMeta>, StorageError> {
+        let lower = key::cohort(name, 0);
+        let upper = key::cohort(name, self.record.version);
+        match self.kv.last_in_range(Space::Meta, &lower, &upper)? {
+            Some((k, v)) => {
+                let entry: CohortEntry = from_json(&v, &String::from_utf8_lossy(&k))?;
+                Ok(match entry {
+                    CohortEntry::Live(meta) => Some(meta),
+                    CohortEntry::Dropped { .. } => None,
+                })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The dense ids of a cohort's members, in stored order.
+    pub fn cohort_members(&self, cohort: &CohortMeta) -> Result<Vec<u32>, StorageError> {
+        let at = ChunkAt {
+            owner: &cohort.name,
+            column: "members",
+            data_id: cohort.data_id,
+            ordinal: 0,
+            rows: cohort.members,
+            ty: ColumnType::Subject,
+        };
+        let mut ids = Vec::with_capacity(cohort.members as usize);
+        for chunk in 0..(cohort.members as usize).div_ceil(CHUNK_ROWS) as u32 {
+            let array = self.read_raw(&at, chunk)?;
+            let array = array
+                .as_any()
+                .downcast_ref::<arrow::array::UInt32Array>()
+                .ok_or_else(|| StorageError::Internal("cohort members are not u32".into()))?;
+            ids.extend(array.values().iter().copied());
+        }
+        Ok(ids)
     }
 
     /// Verifies the checksum of every chunk of every column of every live table.
@@ -241,6 +349,11 @@ impl Snapshot {
                 }
             }
         }
+        for cohort in self.cohorts()? {
+            if let Err(e) = self.cohort_members(&cohort) {
+                problems.push(e);
+            }
+        }
         Ok(problems)
     }
 }
@@ -249,6 +362,26 @@ impl Snapshot {
 pub fn expected_rows(rows: u64, chunk: u32) -> usize {
     let start = chunk as u64 * CHUNK_ROWS as u64;
     (rows.saturating_sub(start)).min(CHUNK_ROWS as u64) as usize
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Case folding used by the name index: Unicode lower case.
@@ -270,6 +403,16 @@ pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<St
         .take(3)
         .map(|(_, n)| n.to_string())
         .collect()
+}
+
+/// Where one chunk lives and what it must hold.
+struct ChunkAt<'a> {
+    owner: &'a str,
+    column: &'a str,
+    data_id: u64,
+    ordinal: u32,
+    rows: u64,
+    ty: ColumnType,
 }
 
 fn corrupt_key(k: &[u8], detail: &str) -> StorageError {

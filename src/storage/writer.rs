@@ -16,8 +16,8 @@ use std::sync::{Arc, MutexGuard};
 use arrow::array::{Array, ArrayRef, UInt32Array};
 
 use super::catalog::{
-    Action, CHUNK_ROWS, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, SourceFile, TableEntry,
-    TableMeta, VersionRecord,
+    Action, CHUNK_ROWS, CohortEntry, CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN,
+    SourceFile, TableEntry, TableMeta, VersionRecord,
 };
 use super::codec;
 use super::error::StorageError;
@@ -40,6 +40,8 @@ pub struct WriteTxn<'s> {
     next_data_id: u64,
     tables: Vec<StagedTable>,
     dropped: Vec<String>,
+    cohorts: Vec<CohortMeta>,
+    dropped_cohorts: Vec<String>,
     committed: bool,
 }
 
@@ -76,6 +78,8 @@ impl<'s> WriteTxn<'s> {
             new_ids: HashMap::new(),
             tables: Vec::new(),
             dropped: Vec::new(),
+            cohorts: Vec::new(),
+            dropped_cohorts: Vec::new(),
             committed: false,
         }
     }
@@ -121,6 +125,12 @@ impl<'s> WriteTxn<'s> {
         kind: &str,
     ) -> Result<TableWriter, StorageError> {
         let name = validate_table_name(name)?;
+        if self.base().find_cohort(&name)?.is_some() {
+            return Err(StorageError::NameTaken {
+                name,
+                taken_by: "cohort".into(),
+            });
+        }
         let data_id = self.next_data_id;
         self.next_data_id += 1;
         Ok(TableWriter {
@@ -145,6 +155,57 @@ impl<'s> WriteTxn<'s> {
     pub fn stage(&mut self, table: StagedTable) {
         self.tables.retain(|t| t.meta.name != table.meta.name);
         self.tables.push(table);
+    }
+
+    /// Saves a cohort: its members (dense ids) and the statement that defines them.
+    pub fn cohort(
+        &mut self,
+        name: &str,
+        definition: &str,
+        members: Vec<u32>,
+    ) -> Result<(), StorageError> {
+        let name = validate_table_name(name)?;
+        if self.base().find_table(&name)?.is_some() {
+            return Err(StorageError::NameTaken {
+                name,
+                taken_by: "table".into(),
+            });
+        }
+        let data_id = self.next_data_id;
+        self.next_data_id += 1;
+        let mut writer = TableWriter {
+            kv: self.store.kv().clone(),
+            zstd_level: self.store.config().zstd_level,
+            meta: TableMeta {
+                name: name.clone(),
+                data_id,
+                level: Level::Subject,
+                kind: "cohort".into(),
+                rows: 0,
+                columns: 0,
+                version: self.base.version + 1,
+                source: None,
+                properties: BTreeMap::new(),
+            },
+            columns: Vec::new(),
+        };
+        let count = members.len() as u64;
+        writer.subjects(members, "members")?;
+        self.cohorts.retain(|c| c.name != name);
+        self.cohorts.push(CohortMeta {
+            name,
+            data_id,
+            definition: definition.to_string(),
+            evaluated_at: self.base.version,
+            version: self.base.version + 1,
+            members: count,
+        });
+        Ok(())
+    }
+
+    /// Marks a live cohort for removal at commit.
+    pub fn drop_cohort(&mut self, name: &str) {
+        self.dropped_cohorts.push(name.to_ascii_lowercase());
     }
 
     /// Marks a live table for removal at commit.
@@ -208,6 +269,19 @@ impl<'s> WriteTxn<'s> {
                 version: record.version,
             };
             ops.push((key::table(name, record.version), Some(to_json(&entry)?)));
+        }
+        for cohort in &self.cohorts {
+            let entry = CohortEntry::Live(cohort.clone());
+            ops.push((
+                key::cohort(&cohort.name, record.version),
+                Some(to_json(&entry)?),
+            ));
+        }
+        for name in &self.dropped_cohorts {
+            let entry = CohortEntry::Dropped {
+                version: record.version,
+            };
+            ops.push((key::cohort(name, record.version), Some(to_json(&entry)?)));
         }
         for (i, name) in self.new_subjects.iter().enumerate() {
             let id = self.base.subjects + i as u32;

@@ -1,0 +1,28 @@
+//! Errors of the exec stage.
+
+use thiserror::Error;
+
+/// Why a planned statement could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ExecError {
+    /// `SELECT … WHERE age > $1` run without a value for `$1`.
+    #[error("no value was given for parameter {name}; pass it with the query's parameters")]
+    MissingParameter { name: String },
+    /// `EXPORT … TO 'x.parquet'` when `x.parquet` exists.
+    #[error("{path} already exists; add OVERWRITE to replace it")]
+    ExportExists { path: String },
+    /// The export could not be written (nothing is left at the path).
+    #[error("cannot write {path}: {message}")]
+    ExportFailed { path: String, message: String },
+}
+
+impl ExecError {
+    /// The stable code documented in `docs/errors.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExecError::MissingParameter { .. } => "E0303",
+            ExecError::ExportExists { .. } => "E0304",
+            ExecError::ExportFailed { .. } => "E0305",
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! exec: LogicalPlan -> RecordBatch stream, export files; and the statements that change the
+//! database (CREATE COHORT, DROP COHORT) carried out through the store.
+
+mod error;
+mod export;
+mod result;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ParamValues;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+
+pub use error::ExecError;
+pub use export::Provenance;
+pub use result::QueryResult;
+
+use crate::error::Error;
+use crate::plan::{query_to_plan, to_logical_plan};
+use crate::resolve::{Bound, BoundQuery, resolve};
+use crate::storage::{Action, Snapshot, Store};
+use crate::syntax::Statement;
+
+/// Runs one parsed statement against the store's current version.
+pub async fn run(
+    store: &Store,
+    ctx: &SessionContext,
+    statement: &Statement,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult, Error> {
+    let snapshot = store.snapshot();
+    let bound = resolve(statement, &snapshot)?;
+    match &bound {
+        Bound::CreateCohort {
+            name,
+            query,
+            definition,
+        } => {
+            create_cohort(
+                store, ctx, &snapshot, name, query, definition, statement, params,
+            )
+            .await
+        }
+        Bound::DropCohort { name, exists } => drop_cohort(store, name, *exists, statement),
+        Bound::Export(export) => {
+            let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
+            let stream = stream(ctx, plan).await?;
+            let provenance = Provenance {
+                database_version: snapshot.version(),
+                time: crate::storage::now_rfc3339(),
+            };
+            export::write(export, stream, provenance).await
+        }
+        other => {
+            let history = store.versions()?;
+            let plan = to_logical_plan(other, &snapshot, &history)?.ok_or_else(|| {
+                crate::storage::StorageError::Internal("a reading statement has no plan".into())
+            })?;
+            collect(ctx, bind_params(plan, params)?).await
+        }
+    }
+}
+
+/// Substitutes parameter values, or reports the first parameter without one.
+pub fn bind_params(plan: LogicalPlan, params: Option<&ParamValues>) -> Result<LogicalPlan, Error> {
+    let names = plan.get_parameter_names()?;
+    if names.is_empty() {
+        return Ok(plan);
+    }
+    match params {
+        Some(values) => {
+            let mut sorted: Vec<_> = names.iter().collect();
+            sorted.sort();
+            for name in sorted {
+                if values.get_placeholders_with_values(name).is_err() {
+                    return Err(ExecError::MissingParameter { name: name.clone() }.into());
+                }
+            }
+            Ok(plan.with_param_values(values.clone())?)
+        }
+        None => {
+            let mut sorted: Vec<_> = names.into_iter().collect();
+            sorted.sort();
+            Err(ExecError::MissingParameter {
+                name: sorted.remove(0),
+            }
+            .into())
+        }
+    }
+}
+
+/// Runs a plan to completion.
+pub async fn collect(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryResult, Error> {
+    let frame = ctx.execute_logical_plan(plan).await?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    Ok(QueryResult { schema, batches })
+}
+
+/// Runs a plan as a stream of batches.
+pub async fn stream(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+) -> Result<SendableRecordBatchStream, Error> {
+    let frame = ctx.execute_logical_plan(plan).await?;
+    Ok(frame.execute_stream().await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_cohort(
+    store: &Store,
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    name: &str,
+    query: &BoundQuery,
+    definition: &str,
+    statement: &Statement,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult, Error> {
+    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
+    let rows = collect(ctx, plan).await?;
+    let mut ids: Vec<u32> = Vec::new();
+    for batch in &rows.batches {
+        let column = batch.column(0).as_string::<i32>();
+        for i in 0..column.len() {
+            if column.is_valid(i)
+                && let Some(id) = snapshot.subject_id(column.value(i))
+            {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut txn = store.begin();
+    txn.cohort(name, definition, ids.clone())?;
+    let record = txn.commit(
+        Action::CreateCohort {
+            cohort: name.to_string(),
+        },
+        Some(statement.to_string()),
+    )?;
+    summary(name, Some(ids.len() as u64), record.version)
+}
+
+fn drop_cohort(
+    store: &Store,
+    name: &str,
+    exists: bool,
+    statement: &Statement,
+) -> Result<QueryResult, Error> {
+    if !exists {
+        return summary(name, None, store.version());
+    }
+    let mut txn = store.begin();
+    txn.drop_cohort(name);
+    let record = txn.commit(
+        Action::DropCohort {
+            cohort: name.to_string(),
+        },
+        Some(statement.to_string()),
+    )?;
+    summary(name, None, record.version)
+}
+
+/// `cohort | subjects | version`: what a cohort statement did.
+fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResult, Error> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("cohort", DataType::Utf8, false),
+        Field::new("subjects", DataType::UInt64, true),
+        Field::new("version", DataType::UInt64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![name])),
+            Arc::new(UInt64Array::from(vec![subjects])),
+            Arc::new(UInt64Array::from(vec![version])),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+    })
+}

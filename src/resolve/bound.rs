@@ -1,0 +1,308 @@
+//! Bound statements: every name looked up in the catalog, every column tied to the table
+//! generation it is read from, every expression typed. The planner consumes these.
+
+use crate::storage::{CohortMeta, ColumnMeta, TableMeta};
+use crate::syntax::{BinaryOp, UnaryOp};
+
+/// A statement bound to one snapshot of the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    Query(BoundQuery),
+    CreateCohort {
+        name: String,
+        query: BoundQuery,
+        /// The query as text (printed from the AST), saved with the cohort.
+        definition: String,
+    },
+    DropCohort {
+        name: String,
+        /// False for `DROP COHORT IF EXISTS x` when `x` does not exist: nothing to do.
+        exists: bool,
+    },
+    ShowTables,
+    ShowCohorts,
+    ShowHistory,
+    ShowColumns {
+        table: TableMeta,
+        like: Option<String>,
+    },
+    DescribeCohort(CohortMeta),
+    Explain(Box<Bound>),
+    Export(Box<BoundExport>),
+}
+
+/// An `EXPORT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundExport {
+    pub query: BoundQuery,
+    pub path: String,
+    pub format: ExportFormat,
+    pub overwrite: bool,
+    /// The exported cohort, when the source is a cohort name.
+    pub cohort: Option<CohortMeta>,
+    /// The statement as text, recorded in the file's metadata.
+    pub statement: String,
+}
+
+/// File formats `EXPORT` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Parquet,
+    Csv,
+    Tsv,
+}
+
+/// What a query's rows range over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Base {
+    /// Every registered subject.
+    Subjects,
+    /// A cohort's members.
+    Cohort(CohortMeta),
+    /// The rows of one table, with the columns the query reads.
+    Table {
+        table: TableMeta,
+        columns: Vec<ColumnMeta>,
+    },
+}
+
+impl Base {
+    /// The relation name the base's columns are qualified with.
+    pub fn alias(&self) -> &str {
+        match self {
+            Base::Subjects => "subjects",
+            Base::Cohort(c) => &c.name,
+            Base::Table { table, .. } => &table.name,
+        }
+    }
+}
+
+/// A one-row-per-subject table joined to the base on `subject_id` (a left join).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relation {
+    pub table: TableMeta,
+    /// The columns read, `subject_id` first.
+    pub columns: Vec<ColumnMeta>,
+}
+
+/// A table with several rows per subject, reduced to one row per subject by aggregates, then
+/// left-joined to the base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerSubject {
+    pub table: TableMeta,
+    pub columns: Vec<ColumnMeta>,
+    /// `(aggregate over the table's columns, output name)`.
+    pub aggregates: Vec<(BExpr, String)>,
+}
+
+impl PerSubject {
+    /// The relation name of the reduced table.
+    pub fn alias(&self) -> String {
+        per_subject_alias(&self.table.name)
+    }
+}
+
+/// The relation name of table `name` reduced per subject.
+pub fn per_subject_alias(name: &str) -> String {
+    format!("__per_subject_{name}")
+}
+
+/// A bound `SELECT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundQuery {
+    pub base: Base,
+    pub relations: Vec<Relation>,
+    pub per_subject: Vec<PerSubject>,
+    pub filter: Option<BExpr>,
+    /// Whether the query aggregates (GROUP BY or an aggregate in the select list or HAVING).
+    pub aggregate: bool,
+    pub group_by: Vec<BExpr>,
+    pub having: Option<BExpr>,
+    pub items: Vec<Item>,
+    pub distinct: bool,
+    pub order_by: Vec<Order>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub expr: BExpr,
+    pub name: String,
+    /// The source column, when the item is a plain column (its label and unit travel along).
+    pub source: Option<ColumnMeta>,
+}
+
+/// One sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub key: OrderKey,
+    pub descending: bool,
+    pub nulls_first: Option<bool>,
+}
+
+/// What a sort key refers to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderKey {
+    /// The select item at this index.
+    Output(usize),
+    /// Any other expression.
+    Expr(BExpr),
+}
+
+/// The types of bound expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Boolean,
+    Integer,
+    Float,
+    Text,
+    Date,
+    /// The `NULL` literal: fits anywhere.
+    Null,
+    /// A parameter, typed when its value arrives.
+    Unknown,
+}
+
+impl Type {
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Type::Integer | Type::Float | Type::Null | Type::Unknown
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Boolean => "boolean",
+            Type::Integer => "integer",
+            Type::Float => "float",
+            Type::Text => "text",
+            Type::Date => "date",
+            Type::Null => "null",
+            Type::Unknown => "parameter",
+        }
+    }
+}
+
+/// A literal value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Integer(i64),
+    Float(f64),
+    Text(String),
+    Boolean(bool),
+    /// Days since 1970-01-01.
+    Date(i32),
+    Null,
+}
+
+/// Scalar functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarFn {
+    Coalesce,
+    Lower,
+    Upper,
+    Abs,
+    Round,
+    Sqrt,
+    Ln,
+    Log2,
+    Log10,
+    Exp,
+    Length,
+    Year,
+}
+
+/// Aggregate functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFn {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Median,
+    Stddev,
+    Percentile,
+}
+
+/// A bound, typed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BExpr {
+    /// `relation.column`; the relation is the base alias, a table name, or a per-subject alias.
+    Column {
+        relation: String,
+        column: String,
+        ty: Type,
+    },
+    Literal(Value),
+    /// `$1` → `"1"`, `$age` → `"age"`.
+    Param(String),
+    Unary {
+        op: UnaryOp,
+        expr: Box<BExpr>,
+    },
+    Binary {
+        left: Box<BExpr>,
+        op: BinaryOp,
+        right: Box<BExpr>,
+    },
+    /// `date - date`, in days.
+    DateDiff {
+        left: Box<BExpr>,
+        right: Box<BExpr>,
+    },
+    /// `date ± integer days`.
+    DateShift {
+        date: Box<BExpr>,
+        days: Box<BExpr>,
+        subtract: bool,
+    },
+    IsNull {
+        expr: Box<BExpr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<BExpr>,
+        list: Vec<BExpr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<BExpr>,
+        low: Box<BExpr>,
+        high: Box<BExpr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<BExpr>,
+        pattern: Box<BExpr>,
+        negated: bool,
+        case_insensitive: bool,
+    },
+    Case {
+        operand: Option<Box<BExpr>>,
+        whens: Vec<(BExpr, BExpr)>,
+        otherwise: Option<Box<BExpr>>,
+    },
+    Cast {
+        expr: Box<BExpr>,
+        ty: Type,
+    },
+    Scalar {
+        func: ScalarFn,
+        args: Vec<BExpr>,
+    },
+    /// An aggregate; `args` empty for `count(*)`. `arg_type` is the first argument's type.
+    Aggregate {
+        func: AggFn,
+        args: Vec<BExpr>,
+        distinct: bool,
+        arg_type: Type,
+    },
+    /// `has(t)`: the subject has a row in relation `relation`.
+    Exists {
+        relation: String,
+    },
+}

@@ -1,0 +1,612 @@
+//! Binding expressions: literals, columns, operators with their type rules, functions and
+//! aggregates (query-level, or per subject over a table with several rows per subject).
+
+use super::bound::{AggFn, BExpr, Type, Value};
+use super::error::ResolveError;
+use super::functions::{self, Function, aggregate_type, common_type, scalar_type};
+use super::scope::{ArgUse, Scope, subject_id};
+use crate::ingest::parse_date;
+use crate::storage::{Level, closest};
+use crate::syntax::{BinaryOp, Expr, Ident, Literal, Span, UnaryOp};
+
+/// Where an expression appears: decides whether query-level aggregates are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clause {
+    Select,
+    Where,
+    GroupBy,
+    Having,
+    OrderBy,
+}
+
+impl Clause {
+    fn allows_aggregates(self) -> bool {
+        matches!(self, Clause::Select | Clause::Having | Clause::OrderBy)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Clause::Select => "SELECT",
+            Clause::Where => "WHERE",
+            Clause::GroupBy => "GROUP BY",
+            Clause::Having => "HAVING",
+            Clause::OrderBy => "ORDER BY",
+        }
+    }
+}
+
+/// A bound expression and its type.
+pub type Typed = (BExpr, Type);
+
+fn mismatch(message: String, span: Span) -> ResolveError {
+    ResolveError::TypeMismatch { message, span }
+}
+
+/// Binds one expression.
+pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    match e {
+        Expr::Column { table, column } => {
+            let bound = scope.column(table.as_ref(), column)?;
+            let ty = match &bound {
+                BExpr::Column { ty, .. } => *ty,
+                _ => Type::Unknown,
+            };
+            Ok((bound, ty))
+        }
+        Expr::Literal(literal, span) => literal_value(literal, *span),
+        Expr::Param(name, _) => Ok((BExpr::Param(name.clone()), Type::Unknown)),
+        Expr::Unary { op, expr, span } => {
+            let (inner, ty) = bind(scope, expr, clause)?;
+            match op {
+                UnaryOp::Not => expect_boolean(ty, "NOT", *span)?,
+                UnaryOp::Minus if !ty.is_numeric() => {
+                    return Err(mismatch(format!("cannot negate {}", ty.name()), *span));
+                }
+                UnaryOp::Minus => {}
+            }
+            let ty = if *op == UnaryOp::Not {
+                Type::Boolean
+            } else {
+                ty
+            };
+            Ok((
+                BExpr::Unary {
+                    op: *op,
+                    expr: Box::new(inner),
+                },
+                ty,
+            ))
+        }
+        Expr::Binary {
+            left,
+            op,
+            right,
+            span,
+        } => {
+            let left = bind(scope, left, clause)?;
+            let right = bind(scope, right, clause)?;
+            binary(left, *op, right, *span)
+        }
+        Expr::IsNull { expr, negated, .. } => {
+            let (inner, _) = bind(scope, expr, clause)?;
+            Ok((
+                BExpr::IsNull {
+                    expr: Box::new(inner),
+                    negated: *negated,
+                },
+                Type::Boolean,
+            ))
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+            span,
+        } => {
+            let (inner, ty) = bind(scope, expr, clause)?;
+            let mut bound = Vec::with_capacity(list.len());
+            for item in list {
+                let item = bind(scope, item, clause)?;
+                bound.push(coerce_to(item, ty, *span)?.0);
+            }
+            Ok((
+                BExpr::InList {
+                    expr: Box::new(inner),
+                    list: bound,
+                    negated: *negated,
+                },
+                Type::Boolean,
+            ))
+        }
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+            span,
+        } => {
+            let (inner, ty) = bind(scope, expr, clause)?;
+            let low = coerce_to(bind(scope, low, clause)?, ty, *span)?.0;
+            let high = coerce_to(bind(scope, high, clause)?, ty, *span)?.0;
+            Ok((
+                BExpr::Between {
+                    expr: Box::new(inner),
+                    low: Box::new(low),
+                    high: Box::new(high),
+                    negated: *negated,
+                },
+                Type::Boolean,
+            ))
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+            span,
+        } => {
+            let (inner, ty) = bind(scope, expr, clause)?;
+            let (pattern, pty) = bind(scope, pattern, clause)?;
+            for t in [ty, pty] {
+                if !matches!(t, Type::Text | Type::Null | Type::Unknown) {
+                    return Err(mismatch(
+                        format!("LIKE needs text, not {}", t.name()),
+                        *span,
+                    ));
+                }
+            }
+            Ok((
+                BExpr::Like {
+                    expr: Box::new(inner),
+                    pattern: Box::new(pattern),
+                    negated: *negated,
+                    case_insensitive: *case_insensitive,
+                },
+                Type::Boolean,
+            ))
+        }
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+            span,
+        } => case(
+            scope,
+            operand.as_deref(),
+            whens,
+            otherwise.as_deref(),
+            *span,
+            clause,
+        ),
+        Expr::Cast { expr, ty, .. } => {
+            let (inner, _) = bind(scope, expr, clause)?;
+            let ty = match ty {
+                crate::syntax::TypeName::Integer => Type::Integer,
+                crate::syntax::TypeName::Float => Type::Float,
+                crate::syntax::TypeName::Text => Type::Text,
+                crate::syntax::TypeName::Boolean => Type::Boolean,
+                crate::syntax::TypeName::Date => Type::Date,
+            };
+            Ok((
+                BExpr::Cast {
+                    expr: Box::new(inner),
+                    ty,
+                },
+                ty,
+            ))
+        }
+        Expr::Function {
+            name,
+            args,
+            distinct,
+            star,
+            span,
+        } => function(scope, name, args, *distinct, *star, *span, clause),
+    }
+}
+
+fn literal_value(literal: &Literal, span: Span) -> Result<Typed, ResolveError> {
+    Ok(match literal {
+        Literal::Number(text) => match text.parse::<i64>() {
+            Ok(i) => (BExpr::Literal(Value::Integer(i)), Type::Integer),
+            Err(_) => {
+                let f = text
+                    .parse::<f64>()
+                    .map_err(|_| mismatch(format!("`{text}` is not a number"), span))?;
+                (BExpr::Literal(Value::Float(f)), Type::Float)
+            }
+        },
+        Literal::String(s) => (BExpr::Literal(Value::Text(s.clone())), Type::Text),
+        Literal::Boolean(b) => (BExpr::Literal(Value::Boolean(*b)), Type::Boolean),
+        Literal::Null => (BExpr::Literal(Value::Null), Type::Null),
+        Literal::Date(text) => {
+            let days = iso_date(text).ok_or_else(|| ResolveError::InvalidDate {
+                text: text.clone(),
+                span,
+            })?;
+            (BExpr::Literal(Value::Date(days)), Type::Date)
+        }
+    })
+}
+
+fn iso_date(text: &str) -> Option<i32> {
+    if text.contains('/') {
+        return None;
+    }
+    parse_date(text.trim())
+}
+
+fn expect_boolean(ty: Type, what: &str, span: Span) -> Result<(), ResolveError> {
+    match ty {
+        Type::Boolean | Type::Null | Type::Unknown => Ok(()),
+        other => Err(mismatch(
+            format!("{what} needs a condition (boolean), not {}", other.name()),
+            span,
+        )),
+    }
+}
+
+/// Makes `value` comparable with type `target`: a text literal compared with a date becomes a
+/// date; anything else must already be comparable.
+fn coerce_to(value: Typed, target: Type, span: Span) -> Result<Typed, ResolveError> {
+    match (&value, target) {
+        ((BExpr::Literal(Value::Text(text)), Type::Text), Type::Date) => {
+            let days = iso_date(text).ok_or_else(|| ResolveError::InvalidDate {
+                text: text.clone(),
+                span,
+            })?;
+            Ok((BExpr::Literal(Value::Date(days)), Type::Date))
+        }
+        ((_, ty), target) if comparable(*ty, target) => Ok(value),
+        ((_, ty), target) => Err(mismatch(
+            format!("cannot compare {} with {}", target.name(), ty.name()),
+            span,
+        )),
+    }
+}
+
+fn comparable(a: Type, b: Type) -> bool {
+    common_type(&[a, b]).is_some()
+}
+
+fn binary(left: Typed, op: BinaryOp, right: Typed, span: Span) -> Result<Typed, ResolveError> {
+    let (lt, rt) = (left.1, right.1);
+    let node = |l: BExpr, r: BExpr| BExpr::Binary {
+        left: Box::new(l),
+        op,
+        right: Box::new(r),
+    };
+    match op {
+        BinaryOp::And | BinaryOp::Or => {
+            expect_boolean(lt, op.symbol(), span)?;
+            expect_boolean(rt, op.symbol(), span)?;
+            Ok((node(left.0, right.0), Type::Boolean))
+        }
+        BinaryOp::Eq
+        | BinaryOp::NotEq
+        | BinaryOp::Lt
+        | BinaryOp::LtEq
+        | BinaryOp::Gt
+        | BinaryOp::GtEq => {
+            let (left, right) = if lt == Type::Date {
+                (left, coerce_to(right, Type::Date, span)?)
+            } else if rt == Type::Date {
+                (coerce_to(left, Type::Date, span)?, right)
+            } else {
+                let right = coerce_to(right, lt, span)?;
+                (left, right)
+            };
+            Ok((node(left.0, right.0), Type::Boolean))
+        }
+        BinaryOp::Minus if lt == Type::Date && rt == Type::Date => Ok((
+            BExpr::DateDiff {
+                left: Box::new(left.0),
+                right: Box::new(right.0),
+            },
+            Type::Integer,
+        )),
+        BinaryOp::Plus | BinaryOp::Minus if lt == Type::Date && rt == Type::Integer => Ok((
+            BExpr::DateShift {
+                date: Box::new(left.0),
+                days: Box::new(right.0),
+                subtract: op == BinaryOp::Minus,
+            },
+            Type::Date,
+        )),
+        _ => {
+            if !lt.is_numeric() || !rt.is_numeric() {
+                return Err(mismatch(
+                    format!(
+                        "`{}` needs numbers, not {} and {}",
+                        op.symbol(),
+                        lt.name(),
+                        rt.name()
+                    ),
+                    span,
+                ));
+            }
+            let ty = match op {
+                BinaryOp::Divide => Type::Float,
+                _ if lt == Type::Float || rt == Type::Float => Type::Float,
+                _ => common_type(&[lt, rt]).unwrap_or(Type::Unknown),
+            };
+            Ok((node(left.0, right.0), ty))
+        }
+    }
+}
+
+fn case(
+    scope: &mut Scope<'_>,
+    operand: Option<&Expr>,
+    whens: &[(Expr, Expr)],
+    otherwise: Option<&Expr>,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let operand = operand.map(|o| bind(scope, o, clause)).transpose()?;
+    let mut bound = Vec::with_capacity(whens.len());
+    let mut types = Vec::new();
+    for (when, then) in whens {
+        let when = bind(scope, when, clause)?;
+        let when = match &operand {
+            Some((_, ty)) => coerce_to(when, *ty, span)?,
+            None => {
+                expect_boolean(when.1, "WHEN", span)?;
+                when
+            }
+        };
+        let (then, ty) = bind(scope, then, clause)?;
+        types.push(ty);
+        bound.push((when.0, then));
+    }
+    let otherwise = otherwise.map(|o| bind(scope, o, clause)).transpose()?;
+    if let Some((_, ty)) = &otherwise {
+        types.push(*ty);
+    }
+    let ty = common_type(&types).ok_or_else(|| {
+        let names: Vec<_> = types.iter().map(|t| t.name()).collect();
+        mismatch(
+            format!("CASE results must share one type, not {}", names.join(", ")),
+            span,
+        )
+    })?;
+    Ok((
+        BExpr::Case {
+            operand: operand.map(|(e, _)| Box::new(e)),
+            whens: bound,
+            otherwise: otherwise.map(|(e, _)| Box::new(e)),
+        },
+        ty,
+    ))
+}
+
+fn function(
+    scope: &mut Scope<'_>,
+    name: &Ident,
+    args: &[Expr],
+    distinct: bool,
+    star: bool,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let function = functions::lookup(&name.name).ok_or_else(|| {
+        let names: Vec<&str> = functions::NAMES.iter().map(|(n, _)| *n).collect();
+        ResolveError::UnknownFunction {
+            name: name.name.clone(),
+            candidates: closest(&name.name.to_ascii_lowercase(), names.into_iter()),
+            span: name.span,
+        }
+    })?;
+    let (min, max, expected) = functions::arity(function);
+    let count = if star { 0 } else { args.len() };
+    if count < min || count > max || (star && function != Function::Aggregate(AggFn::Count)) {
+        return Err(ResolveError::ArgumentCount {
+            function: name.name.to_ascii_lowercase(),
+            expected: expected.to_string(),
+            found: count,
+            span,
+        });
+    }
+    match function {
+        Function::Has => has(scope, &args[0], span),
+        Function::Scalar(f) => {
+            let mut bound = Vec::with_capacity(args.len());
+            let mut types = Vec::with_capacity(args.len());
+            for a in args {
+                let (e, t) = bind(scope, a, clause)?;
+                bound.push(e);
+                types.push(t);
+            }
+            let ty = scalar_type(f, &types).map_err(|m| mismatch(m, span))?;
+            Ok((
+                BExpr::Scalar {
+                    func: f,
+                    args: bound,
+                },
+                ty,
+            ))
+        }
+        Function::Aggregate(f) => aggregate(scope, f, args, distinct, span, clause),
+    }
+}
+
+/// `has(table)`: whether the subject has data in `table`.
+fn has(scope: &mut Scope<'_>, arg: &Expr, span: Span) -> Result<Typed, ResolveError> {
+    let Expr::Column {
+        table: None,
+        column,
+    } = arg
+    else {
+        return Err(ResolveError::InvalidArgument {
+            message: "`has` takes a table name, e.g. `has(rnaseq)`".into(),
+            span,
+        });
+    };
+    let table = scope
+        .table(&column.name)
+        .cloned()
+        .ok_or_else(|| scope.unknown_source(column))?;
+    if scope.base.alias() == table.name {
+        return Ok((BExpr::Literal(Value::Boolean(true)), Type::Boolean));
+    }
+    if let Some(args) = &mut scope.args {
+        args.other = true;
+    }
+    let relation = match table.level {
+        Level::Subject => {
+            scope.relation(&table)?;
+            table.name.clone()
+        }
+        Level::Multi => {
+            scope.per_subject(&table)?;
+            super::bound::per_subject_alias(&table.name)
+        }
+    };
+    Ok((BExpr::Exists { relation }, Type::Boolean))
+}
+
+/// An aggregate: per subject when its arguments read one table with several rows per
+/// subject, otherwise an aggregate of the whole query.
+fn aggregate(
+    scope: &mut Scope<'_>,
+    func: AggFn,
+    args: &[Expr],
+    distinct: bool,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    if func == AggFn::Count
+        && let [
+            Expr::Column {
+                table: None,
+                column,
+            },
+        ] = args
+        && let Some(table) = scope.table(&column.name).cloned()
+        && scope.base.alias() != table.name
+    {
+        return count_table(scope, &table, span, clause);
+    }
+    let outer = scope.args.replace(ArgUse::default());
+    let bound = bind_aggregate_args(scope, func, args, span, clause);
+    let used = std::mem::replace(&mut scope.args, outer).unwrap_or_default();
+    let (bound, arg_types) = bound?;
+    let ty = aggregate_type(func, arg_types.first().copied()).map_err(|m| mismatch(m, span))?;
+    let node = BExpr::Aggregate {
+        func,
+        args: bound,
+        distinct,
+        arg_type: arg_types.first().copied().unwrap_or(Type::Null),
+    };
+    let multi: Vec<String> = used.multi.into_iter().collect();
+    match multi.as_slice() {
+        [table] if !used.other && !used.aggregate => {
+            let table = scope
+                .table(table)
+                .cloned()
+                .ok_or_else(|| ResolveError::Internal(format!("table {table} vanished")))?;
+            if let Some(outer) = &mut scope.args {
+                outer.other = true;
+            }
+            let column = scope.per_subject_aggregate(&table, node, ty)?;
+            Ok((zero_if_count(func, column), ty))
+        }
+        [] => query_aggregate(scope, node, ty, span, clause),
+        [table, ..] => Err(ResolveError::MixedAggregate {
+            table: table.clone(),
+            span,
+        }),
+    }
+}
+
+fn bind_aggregate_args(
+    scope: &mut Scope<'_>,
+    func: AggFn,
+    args: &[Expr],
+    span: Span,
+    clause: Clause,
+) -> Result<(Vec<BExpr>, Vec<Type>), ResolveError> {
+    let mut bound = Vec::with_capacity(args.len());
+    let mut types = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate() {
+        let (e, t) = bind(scope, a, clause)?;
+        if func == AggFn::Percentile && i == 1 {
+            let valid = matches!(&e, BExpr::Literal(Value::Float(p)) if (0.0..=1.0).contains(p))
+                || matches!(&e, BExpr::Literal(Value::Integer(0 | 1)));
+            if !valid {
+                return Err(ResolveError::InvalidArgument {
+                    message: "`percentile(x, p)` takes a fraction p between 0 and 1, e.g. 0.9"
+                        .into(),
+                    span,
+                });
+            }
+        }
+        bound.push(e);
+        types.push(t);
+    }
+    Ok((bound, types))
+}
+
+/// A query-level aggregate: allowed in SELECT, HAVING and ORDER BY, never nested.
+fn query_aggregate(
+    scope: &mut Scope<'_>,
+    node: BExpr,
+    ty: Type,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    if let Some(outer) = &mut scope.args {
+        outer.aggregate = true;
+        return Err(ResolveError::NestedAggregate { span });
+    }
+    if !clause.allows_aggregates() {
+        return Err(ResolveError::AggregateNotAllowed {
+            clause: clause.name().into(),
+            span,
+        });
+    }
+    scope.aggregates = true;
+    Ok((node, ty))
+}
+
+/// `count(t)`: rows of `t` per subject for a several-rows table, else subjects having `t`.
+fn count_table(
+    scope: &mut Scope<'_>,
+    table: &crate::storage::TableMeta,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let node = BExpr::Aggregate {
+        func: AggFn::Count,
+        args: Vec::new(),
+        distinct: false,
+        arg_type: Type::Null,
+    };
+    if table.level == Level::Multi {
+        if let Some(outer) = &mut scope.args {
+            outer.other = true;
+        }
+        let column = scope.per_subject_aggregate(table, node, Type::Integer)?;
+        return Ok((zero_if_count(AggFn::Count, column), Type::Integer));
+    }
+    scope.relation(table)?;
+    let node = BExpr::Aggregate {
+        func: AggFn::Count,
+        args: vec![subject_id(&table.name)],
+        distinct: false,
+        arg_type: Type::Text,
+    };
+    query_aggregate(scope, node, Type::Integer, span, clause)
+}
+
+/// A per-subject count is 0, not NULL, for subjects without rows.
+fn zero_if_count(func: AggFn, column: BExpr) -> BExpr {
+    if func == AggFn::Count {
+        BExpr::Scalar {
+            func: super::bound::ScalarFn::Coalesce,
+            args: vec![column, BExpr::Literal(Value::Integer(0))],
+        }
+    } else {
+        column
+    }
+}

@@ -1,0 +1,141 @@
+//! The functions the language knows: their names, arities and result types.
+
+use super::bound::{AggFn, ScalarFn, Type};
+
+/// A function by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Scalar(ScalarFn),
+    Aggregate(AggFn),
+    /// `has(table)`.
+    Has,
+}
+
+/// Every name, for lookups and "did you mean".
+pub const NAMES: &[(&str, Function)] = &[
+    ("count", Function::Aggregate(AggFn::Count)),
+    ("sum", Function::Aggregate(AggFn::Sum)),
+    ("avg", Function::Aggregate(AggFn::Avg)),
+    ("mean", Function::Aggregate(AggFn::Avg)),
+    ("min", Function::Aggregate(AggFn::Min)),
+    ("max", Function::Aggregate(AggFn::Max)),
+    ("median", Function::Aggregate(AggFn::Median)),
+    ("stddev", Function::Aggregate(AggFn::Stddev)),
+    ("percentile", Function::Aggregate(AggFn::Percentile)),
+    ("coalesce", Function::Scalar(ScalarFn::Coalesce)),
+    ("lower", Function::Scalar(ScalarFn::Lower)),
+    ("upper", Function::Scalar(ScalarFn::Upper)),
+    ("abs", Function::Scalar(ScalarFn::Abs)),
+    ("round", Function::Scalar(ScalarFn::Round)),
+    ("sqrt", Function::Scalar(ScalarFn::Sqrt)),
+    ("ln", Function::Scalar(ScalarFn::Ln)),
+    ("log2", Function::Scalar(ScalarFn::Log2)),
+    ("log10", Function::Scalar(ScalarFn::Log10)),
+    ("exp", Function::Scalar(ScalarFn::Exp)),
+    ("length", Function::Scalar(ScalarFn::Length)),
+    ("year", Function::Scalar(ScalarFn::Year)),
+    ("has", Function::Has),
+];
+
+/// The function called `name` (case-insensitive).
+pub fn lookup(name: &str) -> Option<Function> {
+    NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, f)| *f)
+}
+
+/// Allowed argument counts, as `(min, max)`, and how to say them.
+pub fn arity(f: Function) -> (usize, usize, &'static str) {
+    match f {
+        Function::Aggregate(AggFn::Count) => (0, 1, "one argument or `*`"),
+        Function::Aggregate(AggFn::Percentile) => (2, 2, "two arguments (value, fraction)"),
+        Function::Aggregate(_) => (1, 1, "one argument"),
+        Function::Scalar(ScalarFn::Coalesce) => (1, usize::MAX, "one or more arguments"),
+        Function::Scalar(ScalarFn::Round) => (1, 2, "one or two arguments"),
+        Function::Scalar(_) => (1, 1, "one argument"),
+        Function::Has => (1, 1, "one table name"),
+    }
+}
+
+/// The result type of a scalar function over arguments of these types, or why not.
+pub fn scalar_type(f: ScalarFn, args: &[Type]) -> Result<Type, String> {
+    let first = args.first().copied().unwrap_or(Type::Null);
+    let numeric = |name: &str| {
+        if first.is_numeric() {
+            Ok(())
+        } else {
+            Err(format!("`{name}` needs a number, not {}", first.name()))
+        }
+    };
+    let text = |name: &str| {
+        if matches!(first, Type::Text | Type::Null | Type::Unknown) {
+            Ok(())
+        } else {
+            Err(format!("`{name}` needs text, not {}", first.name()))
+        }
+    };
+    match f {
+        ScalarFn::Coalesce => common_type(args).ok_or_else(|| {
+            let names: Vec<_> = args.iter().map(|t| t.name()).collect();
+            format!(
+                "`coalesce` needs arguments of one type, not {}",
+                names.join(", ")
+            )
+        }),
+        ScalarFn::Lower => text("lower").map(|_| Type::Text),
+        ScalarFn::Upper => text("upper").map(|_| Type::Text),
+        ScalarFn::Length => text("length").map(|_| Type::Integer),
+        ScalarFn::Abs => numeric("abs").map(|_| first),
+        ScalarFn::Round => numeric("round").map(|_| Type::Float),
+        ScalarFn::Sqrt => numeric("sqrt").map(|_| Type::Float),
+        ScalarFn::Ln => numeric("ln").map(|_| Type::Float),
+        ScalarFn::Log2 => numeric("log2").map(|_| Type::Float),
+        ScalarFn::Log10 => numeric("log10").map(|_| Type::Float),
+        ScalarFn::Exp => numeric("exp").map(|_| Type::Float),
+        ScalarFn::Year => match first {
+            Type::Date | Type::Null | Type::Unknown => Ok(Type::Integer),
+            other => Err(format!("`year` needs a date, not {}", other.name())),
+        },
+    }
+}
+
+/// The result type of an aggregate over an argument of this type, or why not.
+pub fn aggregate_type(f: AggFn, arg: Option<Type>) -> Result<Type, String> {
+    let arg = arg.unwrap_or(Type::Null);
+    let summable = arg.is_numeric() || arg == Type::Boolean;
+    let need_number = |name: &str| format!("`{name}` needs numbers, not {}", arg.name());
+    match f {
+        AggFn::Count => Ok(Type::Integer),
+        AggFn::Sum if summable => Ok(if arg == Type::Float {
+            Type::Float
+        } else {
+            Type::Integer
+        }),
+        AggFn::Avg | AggFn::Median | AggFn::Stddev | AggFn::Percentile if summable => {
+            Ok(Type::Float)
+        }
+        AggFn::Min | AggFn::Max => Ok(arg),
+        AggFn::Sum => Err(need_number("sum")),
+        AggFn::Avg => Err(need_number("avg")),
+        AggFn::Median => Err(need_number("median")),
+        AggFn::Stddev => Err(need_number("stddev")),
+        AggFn::Percentile => Err(need_number("percentile")),
+    }
+}
+
+/// The one type several values can share: equal types, numbers widen to float, NULL and
+/// parameters fit anything.
+pub fn common_type(types: &[Type]) -> Option<Type> {
+    let mut result = Type::Null;
+    for t in types {
+        result = match (result, *t) {
+            (a, b) if a == b => a,
+            (Type::Null | Type::Unknown, b) => b,
+            (a, Type::Null | Type::Unknown) => a,
+            (Type::Integer, Type::Float) | (Type::Float, Type::Integer) => Type::Float,
+            _ => return None,
+        };
+    }
+    Some(result)
+}

@@ -1,0 +1,192 @@
+//! resolve: ast + catalog -> bound statement (names, tables, types, "did you mean").
+//!
+//! Every name in a statement is looked up in one snapshot of the catalog. Columns of
+//! one-row-per-subject tables become left joins on `subject_id`; columns of tables with
+//! several rows per subject must sit inside an aggregate, which is then computed per subject.
+
+pub mod bound;
+mod error;
+mod expr;
+pub mod functions;
+mod scope;
+mod select;
+
+pub use bound::*;
+pub use error::ResolveError;
+pub use select::STAR_MAX_COLUMNS;
+
+use crate::storage::{RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
+use crate::syntax::{Export, ExportSource, Expr, Ident, Select, SelectItem, Show, Statement};
+use scope::Scope;
+
+/// Binds a parsed statement to the catalog of `snapshot`.
+pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, ResolveError> {
+    match statement {
+        Statement::Select(select) => Ok(Bound::Query(query(snapshot, select)?)),
+        Statement::CreateCohort { name, query: q, .. } => create_cohort(snapshot, name, q),
+        Statement::DropCohort {
+            name, if_exists, ..
+        } => {
+            let scope = Scope::new(snapshot)?;
+            let exists = scope.cohort(&name.name).is_some();
+            if !exists && !if_exists {
+                let names = scope.cohorts.iter().map(|c| c.name.as_str());
+                return Err(ResolveError::UnknownCohort {
+                    name: name.name.clone(),
+                    candidates: closest(&name.name.to_ascii_lowercase(), names),
+                    span: name.span,
+                });
+            }
+            Ok(Bound::DropCohort {
+                name: name.name.to_ascii_lowercase(),
+                exists,
+            })
+        }
+        Statement::Show(show) => match show {
+            Show::Tables { .. } => Ok(Bound::ShowTables),
+            Show::Cohorts { .. } => Ok(Bound::ShowCohorts),
+            Show::History { .. } => Ok(Bound::ShowHistory),
+            Show::Columns { table, like, .. } => {
+                let scope = Scope::new(snapshot)?;
+                let meta = scope
+                    .table(&table.name)
+                    .cloned()
+                    .ok_or_else(|| scope.unknown_source(table))?;
+                Ok(Bound::ShowColumns {
+                    table: meta,
+                    like: like.as_ref().map(|l| l.value.clone()),
+                })
+            }
+        },
+        Statement::Describe { name, .. } => {
+            let scope = Scope::new(snapshot)?;
+            if let Some(table) = scope.table(&name.name) {
+                Ok(Bound::ShowColumns {
+                    table: table.clone(),
+                    like: None,
+                })
+            } else if let Some(cohort) = scope.cohort(&name.name) {
+                Ok(Bound::DescribeCohort(cohort.clone()))
+            } else {
+                Err(scope.unknown_source(name))
+            }
+        }
+        Statement::Explain { statement, .. } => {
+            Ok(Bound::Explain(Box::new(resolve(statement, snapshot)?)))
+        }
+        Statement::Export(export) => Ok(Bound::Export(Box::new(bind_export(snapshot, export)?))),
+    }
+}
+
+/// Binds one `SELECT`.
+pub fn query(snapshot: &Snapshot, select: &Select) -> Result<BoundQuery, ResolveError> {
+    let mut scope = Scope::new(snapshot)?;
+    select::bind_select(&mut scope, select)
+}
+
+fn create_cohort(
+    snapshot: &Snapshot,
+    name: &Ident,
+    select: &Select,
+) -> Result<Bound, ResolveError> {
+    let scope = Scope::new(snapshot)?;
+    let folded = name.name.to_ascii_lowercase();
+    let taken = |kind: &str, hint: &str| ResolveError::NameTaken {
+        name: folded.clone(),
+        kind: kind.into(),
+        hint: hint.into(),
+        span: name.span,
+    };
+    if scope.table(&folded).is_some() {
+        return Err(taken("table", "choose another name for the cohort"));
+    }
+    if RESERVED_TABLE_NAMES.contains(&folded.as_str()) {
+        return Err(taken("built-in", "choose another name for the cohort"));
+    }
+    if scope.cohort(&folded).is_some() {
+        return Err(taken("cohort", "DROP COHORT it first to redefine it"));
+    }
+    let bound = query(snapshot, select)?;
+    let selects_subject = matches!(
+        bound.items.as_slice(),
+        [Item { expr: BExpr::Column { column, .. }, .. }] if column == SUBJECT_COLUMN
+    );
+    if !selects_subject || bound.aggregate {
+        return Err(ResolveError::CohortNeedsSubjectId { span: select.span });
+    }
+    Ok(Bound::CreateCohort {
+        name: folded,
+        query: bound,
+        definition: select.to_string(),
+    })
+}
+
+fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, ResolveError> {
+    let scope = Scope::new(snapshot)?;
+    let (query, cohort) = match &export.source {
+        ExportSource::Query(select) => (query(snapshot, select)?, None),
+        ExportSource::Cohort(name) => {
+            let cohort = scope
+                .cohort(&name.name)
+                .cloned()
+                .ok_or_else(|| scope.unknown_source(name))?;
+            let select = members_of(name);
+            (query(snapshot, &select)?, Some(cohort))
+        }
+    };
+    let format = match &export.format {
+        Some(f) => (f.name.to_ascii_lowercase(), f.span),
+        None => (
+            std::path::Path::new(&export.path.value)
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default(),
+            export.path.span,
+        ),
+    };
+    let format = match format.0.as_str() {
+        "parquet" | "pq" => ExportFormat::Parquet,
+        "csv" => ExportFormat::Csv,
+        "tsv" | "txt" => ExportFormat::Tsv,
+        other => {
+            return Err(ResolveError::UnsupportedExportFormat {
+                format: other.to_string(),
+                span: format.1,
+            });
+        }
+    };
+    Ok(BoundExport {
+        query,
+        path: export.path.value.clone(),
+        format,
+        overwrite: export.overwrite,
+        cohort,
+        statement: export.to_string(),
+    })
+}
+
+/// `SELECT subject_id FROM <cohort>`.
+fn members_of(cohort: &Ident) -> Select {
+    Select {
+        distinct: false,
+        items: vec![SelectItem::Expr {
+            expr: Expr::Column {
+                table: None,
+                column: Ident {
+                    name: SUBJECT_COLUMN.into(),
+                    quoted: false,
+                    span: cohort.span,
+                },
+            },
+            alias: None,
+        }],
+        from: cohort.clone(),
+        selection: None,
+        group_by: Vec::new(),
+        having: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+        span: cohort.span,
+    }
+}

@@ -1,0 +1,352 @@
+//! Name resolution: which table a column comes from, what it joins as, and the bookkeeping of
+//! which columns each table must provide.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::bound::{BExpr, Base, PerSubject, Relation, Type, per_subject_alias};
+use super::error::ResolveError;
+use crate::storage::{
+    CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, Snapshot, TableMeta, closest,
+};
+use crate::syntax::{Ident, Span};
+
+/// What the arguments of the aggregate being resolved have touched.
+#[derive(Debug, Default)]
+pub struct ArgUse {
+    /// Tables with several rows per subject (other than the base).
+    pub multi: BTreeSet<String>,
+    /// Whether anything else (the base, a joined table, a per-subject value) was used.
+    pub other: bool,
+    /// Whether a query-level aggregate appeared inside.
+    pub aggregate: bool,
+}
+
+/// The catalog of one snapshot, and what a statement has used of it so far.
+pub struct Scope<'a> {
+    pub snapshot: &'a Snapshot,
+    pub tables: Vec<TableMeta>,
+    pub cohorts: Vec<CohortMeta>,
+    pub base: Base,
+    pub relations: BTreeMap<String, Relation>,
+    pub per_subject: BTreeMap<String, PerSubject>,
+    /// Set while the arguments of an aggregate are resolved.
+    pub args: Option<ArgUse>,
+    /// Whether the query has a query-level aggregate.
+    pub aggregates: bool,
+    next_aggregate: usize,
+}
+
+pub fn column_type(ty: ColumnType) -> Type {
+    match ty {
+        ColumnType::Subject | ColumnType::Utf8 => Type::Text,
+        ColumnType::Boolean => Type::Boolean,
+        ColumnType::Int64 => Type::Integer,
+        ColumnType::Float64 => Type::Float,
+        ColumnType::Date32 => Type::Date,
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// A scope over `snapshot` with no base yet (`Base::Subjects`).
+    pub fn new(snapshot: &'a Snapshot) -> Result<Self, ResolveError> {
+        Ok(Scope {
+            snapshot,
+            tables: snapshot.tables()?,
+            cohorts: snapshot.cohorts()?,
+            base: Base::Subjects,
+            relations: BTreeMap::new(),
+            per_subject: BTreeMap::new(),
+            args: None,
+            aggregates: false,
+            next_aggregate: 0,
+        })
+    }
+
+    /// The live table called `name` (table names are lower case).
+    pub fn table(&self, name: &str) -> Option<&TableMeta> {
+        let folded = name.to_ascii_lowercase();
+        self.tables.iter().find(|t| t.name == folded)
+    }
+
+    /// The live cohort called `name`.
+    pub fn cohort(&self, name: &str) -> Option<&CohortMeta> {
+        let folded = name.to_ascii_lowercase();
+        self.cohorts.iter().find(|c| c.name == folded)
+    }
+
+    /// Every name a `FROM` accepts, for suggestions.
+    pub fn source_names(&self) -> Vec<String> {
+        let mut names = vec!["subjects".to_string()];
+        names.extend(self.tables.iter().map(|t| t.name.clone()));
+        names.extend(self.cohorts.iter().map(|c| c.name.clone()));
+        names
+    }
+
+    /// Binds `FROM name`.
+    pub fn set_base(&mut self, from: &Ident) -> Result<(), ResolveError> {
+        self.base = if from.name.eq_ignore_ascii_case("subjects") {
+            Base::Subjects
+        } else if let Some(cohort) = self.cohort(&from.name) {
+            Base::Cohort(cohort.clone())
+        } else if let Some(table) = self.table(&from.name) {
+            Base::Table {
+                table: table.clone(),
+                columns: vec![self.snapshot.column(table, 0)?],
+            }
+        } else {
+            return Err(self.unknown_source(from));
+        };
+        Ok(())
+    }
+
+    pub fn unknown_source(&self, name: &Ident) -> ResolveError {
+        let names = self.source_names();
+        ResolveError::UnknownTable {
+            name: name.name.clone(),
+            candidates: closest(
+                &name.name.to_ascii_lowercase(),
+                names.iter().map(String::as_str),
+            ),
+            span: name.span,
+        }
+    }
+
+    fn base_table(&self) -> Option<&TableMeta> {
+        match &self.base {
+            Base::Table { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
+    /// Looks a column up in one table: quoted names must match a name or label exactly;
+    /// bare names match case-insensitively.
+    pub fn lookup(
+        &self,
+        table: &TableMeta,
+        name: &Ident,
+    ) -> Result<Option<ColumnMeta>, ResolveError> {
+        let matches = self.snapshot.find_columns(table, &name.name)?;
+        let exact = matches
+            .iter()
+            .find(|c| c.name == name.name || c.label.trim() == name.name);
+        if name.quoted {
+            return Ok(exact.cloned());
+        }
+        if let Some(exact) = exact {
+            return Ok(Some(exact.clone()));
+        }
+        match matches.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(ResolveError::AmbiguousColumn {
+                name: name.name.clone(),
+                tables: many
+                    .iter()
+                    .map(|c| format!("`{}`.\"{}\"", table.name, c.name))
+                    .collect(),
+                span: name.span,
+            }),
+        }
+    }
+
+    /// Binds a column reference `[table.]column`.
+    pub fn column(&mut self, table: Option<&Ident>, name: &Ident) -> Result<BExpr, ResolveError> {
+        let is_subject_id = !name.quoted && name.name.eq_ignore_ascii_case(SUBJECT_COLUMN);
+        let base_alias = self.base.alias().to_string();
+        let Some(qualifier) = table else {
+            if is_subject_id {
+                self.touch_other();
+                return Ok(subject_id(&base_alias));
+            }
+            let (table, column) = self.find_unqualified(name)?;
+            return self.use_column(table, column, name.span);
+        };
+        let qualifies_base = qualifier.name.eq_ignore_ascii_case(&base_alias)
+            || (qualifier.name.eq_ignore_ascii_case("subjects")
+                && matches!(self.base, Base::Subjects));
+        if qualifies_base && self.base_table().is_none() {
+            if is_subject_id {
+                self.touch_other();
+                return Ok(subject_id(&base_alias));
+            }
+            return Err(ResolveError::UnknownColumn {
+                name: name.name.clone(),
+                table: Some(base_alias),
+                candidates: vec![SUBJECT_COLUMN.to_string()],
+                span: name.span,
+            });
+        }
+        let table = self
+            .table(&qualifier.name)
+            .cloned()
+            .ok_or_else(|| self.unknown_source(qualifier))?;
+        let column = match self.lookup(&table, name)? {
+            Some(c) => c,
+            None => {
+                let names = self.snapshot.column_names(&table)?;
+                return Err(ResolveError::UnknownColumn {
+                    name: name.name.clone(),
+                    table: Some(table.name.clone()),
+                    candidates: closest(
+                        &name.name.to_lowercase(),
+                        names.iter().map(String::as_str),
+                    ),
+                    span: name.span,
+                });
+            }
+        };
+        self.use_column(table, column, name.span)
+    }
+
+    /// Finds the one table holding a bare column name (the base table first).
+    fn find_unqualified(&self, name: &Ident) -> Result<(TableMeta, ColumnMeta), ResolveError> {
+        if let Some(base) = self.base_table()
+            && let Some(column) = self.lookup(base, name)?
+        {
+            return Ok((base.clone(), column));
+        }
+        let mut found = Vec::new();
+        for table in &self.tables {
+            if let Some(column) = self.lookup(table, name)? {
+                found.push((table.clone(), column));
+            }
+        }
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => {
+                let mut names = Vec::new();
+                for table in &self.tables {
+                    names.extend(self.snapshot.column_names(table)?);
+                }
+                Err(ResolveError::UnknownColumn {
+                    name: name.name.clone(),
+                    table: None,
+                    candidates: closest(
+                        &name.name.to_lowercase(),
+                        names.iter().map(String::as_str),
+                    ),
+                    span: name.span,
+                })
+            }
+            _ => Err(ResolveError::AmbiguousColumn {
+                name: name.name.clone(),
+                tables: found.iter().map(|(t, _)| t.name.clone()).collect(),
+                span: name.span,
+            }),
+        }
+    }
+
+    fn touch_other(&mut self) {
+        if let Some(args) = &mut self.args {
+            args.other = true;
+        }
+    }
+
+    /// Records that the query reads `column` of `table`, and returns its reference.
+    fn use_column(
+        &mut self,
+        table: TableMeta,
+        column: ColumnMeta,
+        span: Span,
+    ) -> Result<BExpr, ResolveError> {
+        let ty = column_type(column.ty);
+        let reference = |relation: &str| BExpr::Column {
+            relation: relation.to_string(),
+            column: column.name.clone(),
+            ty,
+        };
+        if self.base_table().is_some_and(|b| b.name == table.name) {
+            if let Base::Table { columns, .. } = &mut self.base {
+                add_column(columns, &column);
+            }
+            self.touch_other();
+            return Ok(reference(&table.name));
+        }
+        if table.level == Level::Subject {
+            self.touch_other();
+            let relation = self.relation(&table)?;
+            add_column(&mut relation.columns, &column);
+            return Ok(reference(&table.name));
+        }
+        match &mut self.args {
+            Some(args) => {
+                args.multi.insert(table.name.clone());
+                let per = self.per_subject(&table)?;
+                add_column(&mut per.columns, &column);
+                Ok(reference(&table.name))
+            }
+            None => Err(ResolveError::FanOut {
+                table: table.name,
+                column: column.name,
+                span,
+            }),
+        }
+    }
+
+    /// The joined relation for a one-row-per-subject table, created on first use.
+    pub fn relation(&mut self, table: &TableMeta) -> Result<&mut Relation, ResolveError> {
+        if !self.relations.contains_key(&table.name) {
+            let subject = self.snapshot.column(table, 0)?;
+            self.relations.insert(
+                table.name.clone(),
+                Relation {
+                    table: table.clone(),
+                    columns: vec![subject],
+                },
+            );
+        }
+        Ok(self.relations.get_mut(&table.name).expect("just inserted"))
+    }
+
+    /// The per-subject reduction of a several-rows-per-subject table, created on first use.
+    pub fn per_subject(&mut self, table: &TableMeta) -> Result<&mut PerSubject, ResolveError> {
+        if !self.per_subject.contains_key(&table.name) {
+            let subject = self.snapshot.column(table, 0)?;
+            self.per_subject.insert(
+                table.name.clone(),
+                PerSubject {
+                    table: table.clone(),
+                    columns: vec![subject],
+                    aggregates: Vec::new(),
+                },
+            );
+        }
+        Ok(self
+            .per_subject
+            .get_mut(&table.name)
+            .expect("just inserted"))
+    }
+
+    /// Adds an aggregate to a table's per-subject reduction; returns the column it becomes.
+    pub fn per_subject_aggregate(
+        &mut self,
+        table: &TableMeta,
+        aggregate: BExpr,
+        ty: Type,
+    ) -> Result<BExpr, ResolveError> {
+        let name = format!("__aggregate_{}", self.next_aggregate);
+        self.next_aggregate += 1;
+        let per = self.per_subject(table)?;
+        per.aggregates.push((aggregate, name.clone()));
+        Ok(BExpr::Column {
+            relation: per_subject_alias(&table.name),
+            column: name,
+            ty,
+        })
+    }
+}
+
+fn add_column(columns: &mut Vec<ColumnMeta>, column: &ColumnMeta) {
+    if !columns.iter().any(|c| c.ordinal == column.ordinal) {
+        columns.push(column.clone());
+    }
+}
+
+/// `relation.subject_id`.
+pub fn subject_id(relation: &str) -> BExpr {
+    BExpr::Column {
+        relation: relation.to_string(),
+        column: SUBJECT_COLUMN.to_string(),
+        ty: Type::Text,
+    }
+}

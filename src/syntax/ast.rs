@@ -1,0 +1,368 @@
+//! The abstract syntax tree of rgdb statements. Every node carries the byte span of the text
+//! it came from; spans compare equal to each other so that trees parsed from different texts
+//! (a statement and its printed form) compare by structure alone.
+
+use std::fmt;
+
+/// A byte range `start..end` of the statement text.
+#[derive(Clone, Copy, Default, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// Spans never make two trees differ: equality is structural (as in sqlparser-rs).
+impl PartialEq for Span {
+    fn eq(&self, _: &Span) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// A name: bare (matched case-insensitively) or double-quoted (matched exactly).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub quoted: bool,
+    pub span: Span,
+}
+
+/// One statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    Select(Box<Select>),
+    /// `CREATE COHORT name AS SELECT …`
+    CreateCohort {
+        name: Ident,
+        query: Box<Select>,
+        span: Span,
+    },
+    /// `DROP COHORT [IF EXISTS] name`
+    DropCohort {
+        name: Ident,
+        if_exists: bool,
+        span: Span,
+    },
+    /// `SHOW TABLES`, `SHOW COHORTS`, `SHOW HISTORY`, `SHOW COLUMNS FROM t [LIKE '…']`
+    Show(Show),
+    /// `DESCRIBE table_or_cohort`
+    Describe {
+        name: Ident,
+        span: Span,
+    },
+    /// `EXPLAIN statement`
+    Explain {
+        statement: Box<Statement>,
+        span: Span,
+    },
+    /// `EXPORT (SELECT …) TO 'path' [FORMAT f] [OVERWRITE]` or `EXPORT cohort TO …`
+    Export(Box<Export>),
+}
+
+/// What a `SHOW` statement lists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Show {
+    Tables {
+        span: Span,
+    },
+    Cohorts {
+        span: Span,
+    },
+    History {
+        span: Span,
+    },
+    Columns {
+        table: Ident,
+        like: Option<StringLit>,
+        span: Span,
+    },
+}
+
+/// An `EXPORT` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    pub source: ExportSource,
+    pub path: StringLit,
+    pub format: Option<Ident>,
+    pub overwrite: bool,
+    pub span: Span,
+}
+
+/// What is exported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportSource {
+    Query(Box<Select>),
+    Cohort(Ident),
+}
+
+/// A string literal and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringLit {
+    pub value: String,
+    pub span: Span,
+}
+
+/// `SELECT items FROM source [WHERE …] [GROUP BY …] [HAVING …] [ORDER BY …] [LIMIT n [OFFSET m]]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    pub distinct: bool,
+    pub items: Vec<SelectItem>,
+    /// `subjects`, a cohort, or a table.
+    pub from: Ident,
+    pub selection: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+    pub span: Span,
+}
+
+/// One item of a select list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectItem {
+    /// An expression, optionally named.
+    Expr { expr: Expr, alias: Option<Ident> },
+    /// `*`, `t.*`, `t.prefix_*` or `prefix_*`, optionally `EXCEPT (a, b)`.
+    Pattern {
+        table: Option<Ident>,
+        /// The glob, with `*` matching any run of characters.
+        pattern: String,
+        except: Vec<Ident>,
+        span: Span,
+    },
+}
+
+/// `expr [ASC|DESC] [NULLS FIRST|LAST]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderItem {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: Option<bool>,
+}
+
+/// An expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `col`, `table.col`, `table."HLA-A"`.
+    Column {
+        table: Option<Ident>,
+        column: Ident,
+    },
+    Literal(Literal, Span),
+    /// `$1` or `$name`.
+    Param(String, Span),
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+        span: Span,
+    },
+    Binary {
+        left: Box<Expr>,
+        op: BinaryOp,
+        right: Box<Expr>,
+        span: Span,
+    },
+    /// `expr IS [NOT] NULL`
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+        span: Span,
+    },
+    /// `expr [NOT] IN (a, b, …)`
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+        span: Span,
+    },
+    /// `expr [NOT] BETWEEN low AND high`
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+        span: Span,
+    },
+    /// `expr [NOT] LIKE|ILIKE pattern`
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+        case_insensitive: bool,
+        span: Span,
+    },
+    /// `CASE [operand] WHEN … THEN … [ELSE …] END`
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+        span: Span,
+    },
+    /// `CAST(expr AS type)`
+    Cast {
+        expr: Box<Expr>,
+        ty: TypeName,
+        span: Span,
+    },
+    /// `name(args)`, `count(*)`, `count(DISTINCT x)`.
+    Function {
+        name: Ident,
+        args: Vec<Expr>,
+        distinct: bool,
+        star: bool,
+        span: Span,
+    },
+}
+
+/// A literal value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// The number as written (`12`, `12.5`, `1e-3`).
+    Number(String),
+    String(String),
+    Boolean(bool),
+    Null,
+    /// `DATE 'YYYY-MM-DD'`
+    Date(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Minus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Plus,
+    Minus,
+    Multiply,
+    Divide,
+    Modulo,
+}
+
+/// The types `CAST` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeName {
+    Integer,
+    Float,
+    Text,
+    Boolean,
+    Date,
+}
+
+impl BinaryOp {
+    /// Binding strength: higher binds tighter.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinaryOp::Or => 1,
+            BinaryOp::And => 2,
+            BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::LtEq
+            | BinaryOp::Gt
+            | BinaryOp::GtEq => 4,
+            BinaryOp::Plus | BinaryOp::Minus => 5,
+            BinaryOp::Multiply | BinaryOp::Divide | BinaryOp::Modulo => 6,
+        }
+    }
+
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "OR",
+            BinaryOp::And => "AND",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Plus => "+",
+            BinaryOp::Minus => "-",
+            BinaryOp::Multiply => "*",
+            BinaryOp::Divide => "/",
+            BinaryOp::Modulo => "%",
+        }
+    }
+}
+
+impl TypeName {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TypeName::Integer => "INTEGER",
+            TypeName::Float => "FLOAT",
+            TypeName::Text => "TEXT",
+            TypeName::Boolean => "BOOLEAN",
+            TypeName::Date => "DATE",
+        }
+    }
+}
+
+impl Expr {
+    /// The text range the expression covers.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Column { table, column } => match table {
+                Some(t) => t.span.to(column.span),
+                None => column.span,
+            },
+            Expr::Literal(_, span) | Expr::Param(_, span) => *span,
+            Expr::Unary { span, .. }
+            | Expr::Binary { span, .. }
+            | Expr::IsNull { span, .. }
+            | Expr::InList { span, .. }
+            | Expr::Between { span, .. }
+            | Expr::Like { span, .. }
+            | Expr::Case { span, .. }
+            | Expr::Cast { span, .. }
+            | Expr::Function { span, .. } => *span,
+        }
+    }
+}
+
+impl Statement {
+    /// The text range of the statement.
+    pub fn span(&self) -> Span {
+        match self {
+            Statement::Select(s) => s.span,
+            Statement::CreateCohort { span, .. }
+            | Statement::DropCohort { span, .. }
+            | Statement::Describe { span, .. }
+            | Statement::Explain { span, .. } => *span,
+            Statement::Show(show) => match show {
+                Show::Tables { span }
+                | Show::Cohorts { span }
+                | Show::History { span }
+                | Show::Columns { span, .. } => *span,
+            },
+            Statement::Export(e) => e.span,
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Printing the AST back to text. The printed form parses to the same tree (checked by a
+//! property test), with the fewest parentheses that keep the tree's shape.
+
+use std::fmt::{self, Display, Formatter, Write};
+
+use super::ast::{
+    BinaryOp, Export, ExportSource, Expr, Ident, Literal, OrderItem, Select, SelectItem, Show,
+    Statement, UnaryOp,
+};
+use super::lexeme::RESERVED;
+
+impl Display for Ident {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let bare_ok = !self.quoted
+            && self
+                .name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&self.name));
+        if bare_ok {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "\"{}\"", self.name.replace('"', "\"\""))
+        }
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn join<T: Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Display for Literal {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Number(n) => f.write_str(n),
+            Literal::String(s) => f.write_str(&quote(s)),
+            Literal::Boolean(true) => f.write_str("TRUE"),
+            Literal::Boolean(false) => f.write_str("FALSE"),
+            Literal::Null => f.write_str("NULL"),
+            Literal::Date(d) => write!(f, "DATE {}", quote(d)),
+        }
+    }
+}
+
+/// How tightly an expression binds; a child binding looser than its slot needs parentheses.
+fn precedence(e: &Expr) -> u8 {
+    match e {
+        Expr::Binary { op, .. } => op.precedence(),
+        Expr::Unary {
+            op: UnaryOp::Not, ..
+        } => 3,
+        Expr::IsNull { .. } | Expr::InList { .. } | Expr::Between { .. } | Expr::Like { .. } => 4,
+        Expr::Unary {
+            op: UnaryOp::Minus, ..
+        } => 7,
+        _ => 8,
+    }
+}
+
+/// Writes `e`, parenthesised if it binds looser than `min`.
+fn operand(f: &mut Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+    if precedence(e) < min {
+        write!(f, "({e})")
+    } else {
+        write!(f, "{e}")
+    }
+}
+
+const ADDITIVE: u8 = 5;
+
+impl Display for Expr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column { table, column } => match table {
+                Some(t) => write!(f, "{t}.{column}"),
+                None => write!(f, "{column}"),
+            },
+            Expr::Literal(l, _) => write!(f, "{l}"),
+            Expr::Param(name, _) => write!(f, "${name}"),
+            Expr::Unary { op, expr, .. } => match op {
+                UnaryOp::Not => {
+                    f.write_str("NOT ")?;
+                    operand(f, expr, 3)
+                }
+                UnaryOp::Minus => {
+                    f.write_char('-')?;
+                    let nested_minus = matches!(
+                        **expr,
+                        Expr::Unary {
+                            op: UnaryOp::Minus,
+                            ..
+                        }
+                    );
+                    if nested_minus {
+                        write!(f, "({expr})")
+                    } else {
+                        operand(f, expr, 7)
+                    }
+                }
+            },
+            Expr::Binary {
+                left, op, right, ..
+            } => {
+                let p = op.precedence();
+                let (left_min, right_min) = match op {
+                    BinaryOp::Or | BinaryOp::And => (p, p + 1),
+                    op if op.precedence() == 4 => (ADDITIVE, ADDITIVE),
+                    _ => (p, p + 1),
+                };
+                operand(f, left, left_min)?;
+                write!(f, " {} ", op.symbol())?;
+                operand(f, right, right_min)
+            }
+            Expr::IsNull { expr, negated, .. } => {
+                operand(f, expr, ADDITIVE)?;
+                f.write_str(if *negated { " IS NOT NULL" } else { " IS NULL" })
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated,
+                ..
+            } => {
+                operand(f, expr, ADDITIVE)?;
+                let not = if *negated { " NOT" } else { "" };
+                write!(f, "{not} IN ({})", join(list))
+            }
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+                ..
+            } => {
+                operand(f, expr, ADDITIVE)?;
+                f.write_str(if *negated {
+                    " NOT BETWEEN "
+                } else {
+                    " BETWEEN "
+                })?;
+                operand(f, low, ADDITIVE)?;
+                f.write_str(" AND ")?;
+                operand(f, high, ADDITIVE)
+            }
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+                ..
+            } => {
+                operand(f, expr, ADDITIVE)?;
+                let not = if *negated { " NOT" } else { "" };
+                let op = if *case_insensitive { "ILIKE" } else { "LIKE" };
+                write!(f, "{not} {op} ")?;
+                operand(f, pattern, ADDITIVE)
+            }
+            Expr::Case {
+                operand: subject,
+                whens,
+                otherwise,
+                ..
+            } => {
+                f.write_str("CASE")?;
+                if let Some(s) = subject {
+                    write!(f, " {s}")?;
+                }
+                for (when, then) in whens {
+                    write!(f, " WHEN {when} THEN {then}")?;
+                }
+                if let Some(e) = otherwise {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
+            }
+            Expr::Cast { expr, ty, .. } => write!(f, "CAST({expr} AS {})", ty.keyword()),
+            Expr::Function {
+                name,
+                args,
+                distinct,
+                star,
+                ..
+            } => {
+                if *star {
+                    write!(f, "{name}(*)")
+                } else if *distinct {
+                    write!(f, "{name}(DISTINCT {})", join(args))
+                } else {
+                    write!(f, "{name}({})", join(args))
+                }
+            }
+        }
+    }
+}
+
+impl Display for SelectItem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectItem::Expr { expr, alias } => match alias {
+                Some(a) => write!(f, "{expr} AS {a}"),
+                None => write!(f, "{expr}"),
+            },
+            SelectItem::Pattern {
+                table,
+                pattern,
+                except,
+                ..
+            } => {
+                if let Some(t) = table {
+                    write!(f, "{t}.")?;
+                }
+                f.write_str(pattern)?;
+                if !except.is_empty() {
+                    write!(f, " EXCEPT ({})", join(except))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Display for OrderItem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)?;
+        if self.descending {
+            f.write_str(" DESC")?;
+        }
+        match self.nulls_first {
+            Some(true) => f.write_str(" NULLS FIRST"),
+            Some(false) => f.write_str(" NULLS LAST"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Display for Select {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("SELECT ")?;
+        if self.distinct {
+            f.write_str("DISTINCT ")?;
+        }
+        write!(f, "{} FROM {}", join(&self.items), self.from)?;
+        if let Some(w) = &self.selection {
+            write!(f, " WHERE {w}")?;
+        }
+        if !self.group_by.is_empty() {
+            write!(f, " GROUP BY {}", join(&self.group_by))?;
+        }
+        if let Some(h) = &self.having {
+            write!(f, " HAVING {h}")?;
+        }
+        if !self.order_by.is_empty() {
+            write!(f, " ORDER BY {}", join(&self.order_by))?;
+        }
+        if let Some(l) = &self.limit {
+            write!(f, " LIMIT {l}")?;
+        }
+        if let Some(o) = &self.offset {
+            write!(f, " OFFSET {o}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Export {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("EXPORT ")?;
+        match &self.source {
+            ExportSource::Query(q) => write!(f, "({q})")?,
+            ExportSource::Cohort(c) => write!(f, "{c}")?,
+        }
+        write!(f, " TO {}", quote(&self.path.value))?;
+        if let Some(format) = &self.format {
+            write!(f, " FORMAT {format}")?;
+        }
+        if self.overwrite {
+            f.write_str(" OVERWRITE")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Statement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Statement::Select(s) => write!(f, "{s}"),
+            Statement::CreateCohort { name, query, .. } => {
+                write!(f, "CREATE COHORT {name} AS {query}")
+            }
+            Statement::DropCohort {
+                name, if_exists, ..
+            } => {
+                let if_exists = if *if_exists { "IF EXISTS " } else { "" };
+                write!(f, "DROP COHORT {if_exists}{name}")
+            }
+            Statement::Show(show) => match show {
+                Show::Tables { .. } => f.write_str("SHOW TABLES"),
+                Show::Cohorts { .. } => f.write_str("SHOW COHORTS"),
+                Show::History { .. } => f.write_str("SHOW HISTORY"),
+                Show::Columns { table, like, .. } => {
+                    write!(f, "SHOW COLUMNS FROM {table}")?;
+                    if let Some(like) = like {
+                        write!(f, " LIKE {}", quote(&like.value))?;
+                    }
+                    Ok(())
+                }
+            },
+            Statement::Describe { name, .. } => write!(f, "DESCRIBE {name}"),
+            Statement::Explain { statement, .. } => write!(f, "EXPLAIN {statement}"),
+            Statement::Export(e) => write!(f, "{e}"),
+        }
+    }
+}

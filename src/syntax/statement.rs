@@ -1,0 +1,289 @@
+//! Statements: `SELECT`, `CREATE COHORT`, `DROP COHORT`, `SHOW`, `DESCRIBE`, `EXPLAIN` and
+//! `EXPORT`, and the script of `;`-separated statements.
+
+use nom::Parser;
+use nom::branch::alt;
+use nom::combinator::opt;
+use nom::multi::separated_list1;
+
+use super::ast::{
+    Export, ExportSource, Ident, OrderItem, Select, SelectItem, Show, Span, Statement, StringLit,
+};
+use super::expr::expr;
+use super::lexeme::{Input, PResult, expected, glob, ident, keyword, nested, punct, string_lit};
+
+/// One statement.
+pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
+    expected(
+        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT)",
+        alt((
+            select.map(|s| Statement::Select(Box::new(s))),
+            create_cohort,
+            drop_cohort,
+            show,
+            describe,
+            explain,
+            export,
+        )),
+    )
+    .parse(i)
+}
+
+/// `SELECT [DISTINCT] items FROM name [WHERE e] [GROUP BY e, …] [HAVING e]
+/// [ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT e [OFFSET e]]`
+pub fn select(i: Input<'_>) -> PResult<'_, Select> {
+    let (i, start) = keyword("SELECT").parse(i)?;
+    let (i, distinct) = opt(keyword("DISTINCT")).parse(i)?;
+    let (i, items) = separated_list1(punct(","), select_item).parse(i)?;
+    let (i, _) = keyword("FROM").parse(i)?;
+    let (i, from) = expected("`subjects`, a cohort or a table", ident).parse(i)?;
+    let (i, selection) = opt(|i| {
+        let (i, _) = keyword("WHERE").parse(i)?;
+        expr(i)
+    })
+    .parse(i)?;
+    let (i, group_by) = opt(|i| {
+        let (i, _) = keyword("GROUP").parse(i)?;
+        let (i, _) = keyword("BY").parse(i)?;
+        separated_list1(punct(","), expr).parse(i)
+    })
+    .parse(i)?;
+    let (i, having) = opt(|i| {
+        let (i, _) = keyword("HAVING").parse(i)?;
+        expr(i)
+    })
+    .parse(i)?;
+    let (i, order_by) = opt(|i| {
+        let (i, _) = keyword("ORDER").parse(i)?;
+        let (i, _) = keyword("BY").parse(i)?;
+        separated_list1(punct(","), order_item).parse(i)
+    })
+    .parse(i)?;
+    let (i, limit) = opt(|i| {
+        let (i, _) = keyword("LIMIT").parse(i)?;
+        expr(i)
+    })
+    .parse(i)?;
+    let (i, offset) = opt(|i| {
+        let (i, _) = keyword("OFFSET").parse(i)?;
+        expr(i)
+    })
+    .parse(i)?;
+    let end = super::lexeme::offset(&i);
+    Ok((
+        i,
+        Select {
+            distinct: distinct.is_some(),
+            items,
+            from,
+            selection,
+            group_by: group_by.unwrap_or_default(),
+            having,
+            order_by: order_by.unwrap_or_default(),
+            limit,
+            offset,
+            span: Span::new(start.start, end),
+        },
+    ))
+}
+
+fn select_item(i: Input<'_>) -> PResult<'_, SelectItem> {
+    expected("select item", alt((pattern_item, expr_item))).parse(i)
+}
+
+fn expr_item(i: Input<'_>) -> PResult<'_, SelectItem> {
+    let (i, e) = expr(i)?;
+    let (i, alias) = opt(|i| {
+        let (i, _) = keyword("AS").parse(i)?;
+        expected("alias", ident).parse(i)
+    })
+    .parse(i)?;
+    Ok((i, SelectItem::Expr { expr: e, alias }))
+}
+
+/// `*`, `t.*`, `t.glob*`, `glob*`, each with an optional `EXCEPT (a, b)`.
+fn pattern_item(i: Input<'_>) -> PResult<'_, SelectItem> {
+    let qualified = |i| {
+        let (i, table) = ident(i)?;
+        let (i, _) = punct(".").parse(i)?;
+        let (i, (pattern, span)) = glob(i)?;
+        let span = table.span.to(span);
+        Ok((i, (Some(table), pattern, span)))
+    };
+    let bare = glob.map(|(pattern, span)| (None, pattern, span));
+    let (i, (table, pattern, span)) = alt((qualified, bare)).parse(i)?;
+    let (i, except) = opt(|i| {
+        let (i, _) = keyword("EXCEPT").parse(i)?;
+        let (i, _) = punct("(").parse(i)?;
+        let (i, names) = separated_list1(punct(","), ident).parse(i)?;
+        let (i, _) = punct(")").parse(i)?;
+        Ok((i, names))
+    })
+    .parse(i)?;
+    Ok((
+        i,
+        SelectItem::Pattern {
+            table,
+            pattern,
+            except: except.unwrap_or_default(),
+            span,
+        },
+    ))
+}
+
+fn order_item(i: Input<'_>) -> PResult<'_, OrderItem> {
+    let (i, e) = expr(i)?;
+    let (i, direction) = opt(alt((
+        keyword("ASC").map(|_| false),
+        keyword("DESC").map(|_| true),
+    )))
+    .parse(i)?;
+    let (i, nulls) = opt(|i| {
+        let (i, _) = keyword("NULLS").parse(i)?;
+        alt((
+            keyword("FIRST").map(|_| true),
+            keyword("LAST").map(|_| false),
+        ))
+        .parse(i)
+    })
+    .parse(i)?;
+    Ok((
+        i,
+        OrderItem {
+            expr: e,
+            descending: direction.unwrap_or(false),
+            nulls_first: nulls,
+        },
+    ))
+}
+
+fn create_cohort(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("CREATE").parse(i)?;
+    let (i, _) = keyword("COHORT").parse(i)?;
+    let (i, name) = expected("cohort name", ident).parse(i)?;
+    let (i, _) = keyword("AS").parse(i)?;
+    let (i, query) = select(i)?;
+    let span = Span::new(start.start, query.span.end);
+    Ok((
+        i,
+        Statement::CreateCohort {
+            name,
+            query: Box::new(query),
+            span,
+        },
+    ))
+}
+
+fn drop_cohort(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("DROP").parse(i)?;
+    let (i, _) = keyword("COHORT").parse(i)?;
+    let (i, if_exists) = opt(|i| {
+        let (i, _) = keyword("IF").parse(i)?;
+        keyword("EXISTS").parse(i)
+    })
+    .parse(i)?;
+    let (i, name) = expected("cohort name", ident).parse(i)?;
+    let span = start.to(name.span);
+    Ok((
+        i,
+        Statement::DropCohort {
+            name,
+            if_exists: if_exists.is_some(),
+            span,
+        },
+    ))
+}
+
+fn show(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("SHOW").parse(i)?;
+    let columns = |i| {
+        let (i, _) = keyword("COLUMNS").parse(i)?;
+        let (i, _) = keyword("FROM").parse(i)?;
+        let (i, table) = expected("table name", ident).parse(i)?;
+        let (i, like) = opt(|i| {
+            let (i, _) = keyword("LIKE").parse(i)?;
+            string_lit(i)
+        })
+        .parse(i)?;
+        let end = like.as_ref().map_or(table.span, |(_, s)| *s);
+        let like = like.map(|(value, span)| StringLit { value, span });
+        Ok((
+            i,
+            Show::Columns {
+                table,
+                like,
+                span: start.to(end),
+            },
+        ))
+    };
+    let (i, what) = alt((
+        keyword("TABLES").map(|end| Show::Tables {
+            span: start.to(end),
+        }),
+        keyword("COHORTS").map(|end| Show::Cohorts {
+            span: start.to(end),
+        }),
+        keyword("HISTORY").map(|end| Show::History {
+            span: start.to(end),
+        }),
+        columns,
+    ))
+    .parse(i)?;
+    Ok((i, Statement::Show(what)))
+}
+
+fn describe(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("DESCRIBE").parse(i)?;
+    let (i, name) = expected("table or cohort name", ident).parse(i)?;
+    let span = start.to(name.span);
+    Ok((i, Statement::Describe { name, span }))
+}
+
+fn explain(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("EXPLAIN").parse(i)?;
+    let (i, inner) = nested(i, statement)?;
+    let span = start.to(inner.span());
+    Ok((
+        i,
+        Statement::Explain {
+            statement: Box::new(inner),
+            span,
+        },
+    ))
+}
+
+fn export(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("EXPORT").parse(i)?;
+    let query = |i| {
+        let (i, _) = punct("(").parse(i)?;
+        let (i, q) = nested(i, select)?;
+        let (i, _) = punct(")").parse(i)?;
+        Ok((i, ExportSource::Query(Box::new(q))))
+    };
+    let cohort = ident.map(ExportSource::Cohort);
+    let (i, source) = expected("`(SELECT …)` or a cohort name", alt((query, cohort))).parse(i)?;
+    let (i, _) = keyword("TO").parse(i)?;
+    let (i, (path, path_span)) = string_lit(i)?;
+    let (i, format) = opt(|i| {
+        let (i, _) = keyword("FORMAT").parse(i)?;
+        expected("format name", ident).parse(i)
+    })
+    .parse(i)?;
+    let (i, overwrite) = opt(keyword("OVERWRITE")).parse(i)?;
+    let end = overwrite
+        .or(format.as_ref().map(|f: &Ident| f.span))
+        .unwrap_or(path_span);
+    Ok((
+        i,
+        Statement::Export(Box::new(Export {
+            source,
+            path: StringLit {
+                value: path,
+                span: path_span,
+            },
+            format,
+            overwrite: overwrite.is_some(),
+            span: start.to(end),
+        })),
+    ))
+}
