@@ -21,6 +21,10 @@ use crate::storage::{
 };
 use crate::syntax::{Statement, parse_statements};
 
+/// Stack of the runtime's workers, where statements are resolved, planned, optimised and run:
+/// deep expressions recurse in every stage, and debug builds use large frames.
+const WORKER_STACK: usize = 16 << 20;
+
 /// The DataFusion catalog and schema under which a session shows rgdb's tables.
 pub const CATALOG: &str = "rgdb";
 pub const SCHEMA: &str = "main";
@@ -29,7 +33,7 @@ pub const SCHEMA: &str = "main";
 #[derive(Debug)]
 pub struct Database {
     path: Option<PathBuf>,
-    store: Store,
+    store: Arc<Store>,
     config: Config,
     runtime: tokio::runtime::Runtime,
 }
@@ -97,12 +101,13 @@ impl Database {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.worker_threads)
             .thread_name("rgdb-worker")
+            .thread_stack_size(WORKER_STACK)
             .enable_all()
             .build()
             .map_err(|e| StorageError::Backend(format!("starting the query runtime: {e}")))?;
         Ok(Database {
             path,
-            store,
+            store: Arc::new(store),
             config,
             runtime,
         })
@@ -211,10 +216,27 @@ impl Database {
         let ctx = self.new_context();
         let mut results = Vec::with_capacity(statements.len());
         for statement in statements {
-            let result = self.block_on(exec::run(&self.store, &ctx, &statement, params))?;
+            let result = self.run_on_worker(&ctx, statement.clone(), params.cloned())?;
             results.push((statement, result));
         }
         Ok(results)
+    }
+
+    /// Runs one statement as a task on the runtime (whose workers have deep stacks).
+    fn run_on_worker(
+        &self,
+        ctx: &SessionContext,
+        statement: Statement,
+        params: Option<ParamValues>,
+    ) -> Result<QueryResult> {
+        let store = self.store.clone();
+        let ctx = ctx.clone();
+        let task = self
+            .runtime
+            .spawn(async move { exec::run(&store, &ctx, &statement, params.as_ref()).await });
+        self.block_on(task).unwrap_or_else(|e| {
+            Err(StorageError::Internal(format!("a query task failed: {e}")).into())
+        })
     }
 
     /// The DataFusion logical and physical plans of a statement, as text.
@@ -225,7 +247,7 @@ impl Database {
             statement: Box::new(statement),
         };
         let ctx = self.new_context();
-        let result = self.block_on(exec::run(&self.store, &ctx, &explain, None))?;
+        let result = self.run_on_worker(&ctx, explain, None)?;
         Ok(result.to_table())
     }
 

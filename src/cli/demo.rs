@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::Database;
 use crate::error::Result;
-use crate::storage::StorageError;
+use crate::ingest::TableImport;
+use crate::storage::{Level, StorageError};
 
 /// The real TCIA clinical table, embedded in the binary.
 const CLINICAL: (&str, &[u8]) = (
@@ -13,6 +14,18 @@ const CLINICAL: (&str, &[u8]) = (
     include_bytes!(
         "../../data/nsclc_radiogenomics/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv"
     ),
+);
+
+/// Real RNA-seq FPKM (GEO GSE103584) for the 130 RNA-seq subjects, 140 genes.
+const RNASEQ: (&str, &[u8]) = (
+    "rnaseq_fpkm_subset_130x140.tsv",
+    include_bytes!("../../data/nsclc_radiogenomics/rnaseq_fpkm_subset_130x140.tsv"),
+);
+
+/// The cohort's 1,722 imaging series (IDC release 18).
+const SERIES: (&str, &[u8]) = (
+    "idc_series_manifest.csv",
+    include_bytes!("../../data/nsclc_radiogenomics/idc_series_manifest.csv"),
 );
 
 /// How to cite the demo data.
@@ -60,12 +73,16 @@ pub fn build(path: &Path) -> Result<Database> {
     std::fs::create_dir_all(&staging).map_err(io)?;
     let sources = staging.join("sources");
     std::fs::create_dir_all(&sources).map_err(io)?;
-    let clinical = sources.join(CLINICAL.0);
-    std::fs::write(&clinical, CLINICAL.1).map_err(io)?;
+    for (name, bytes) in [CLINICAL, RNASEQ, SERIES] {
+        std::fs::write(sources.join(name), bytes).map_err(io)?;
+    }
     let db_dir = staging.join("db");
     {
         let db = Database::create(&db_dir)?;
-        db.import_clinical(&clinical)?;
+        db.import_clinical(sources.join(CLINICAL.0))?;
+        db.import_table(sources.join(RNASEQ.0), &TableImport::new("rnaseq", "PID"))?;
+        let series = TableImport::new("series", "PatientID").with_level(Level::Multi);
+        db.import_table(sources.join(SERIES.0), &series)?;
     }
     if path.exists() {
         return Err(StorageError::AlreadyExists {
@@ -94,7 +111,9 @@ pub fn banner(db: &Database) -> String {
         "rgdb {version}: the NSCLC Radiogenomics demo cohort at {path}\n\
          {subjects} subjects; tables: {tables}\n\
          Data: {CITATION}\n\
-         Try:\n  rgdb --db {path} describe clinical\n  rgdb --db {path} history\n  rgdb --db {path} check\n",
+         Try:\n  rgdb --db {path} -c \"SELECT gender, count(*) AS n FROM subjects GROUP BY gender\"\n  \
+         rgdb --db {path} -c \"SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology\"\n  \
+         rgdb --db {path} -c \"SELECT subject_id, count(series) AS n_series FROM subjects ORDER BY n_series DESC LIMIT 5\"\n",
         version = env!("CARGO_PKG_VERSION"),
         subjects = db.subjects().len(),
         tables = tables.join(", "),

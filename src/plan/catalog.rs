@@ -71,11 +71,18 @@ pub fn show_tables(snapshot: &Snapshot) -> Result<LogicalPlan, PlanError> {
             ("version", count(&t, |m| m.version)),
             (
                 "source",
-                text(&t, |m| m.source.as_ref().map(|s| s.path.clone())),
+                text(&t, |m| m.source.as_ref().map(|s| file_name(&s.path))),
             ),
         ],
     )?
     .build()?)
+}
+
+/// The file name of a source path (the full path is in `DESCRIBE` and `SHOW HISTORY`).
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// `SHOW COHORTS`

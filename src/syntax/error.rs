@@ -28,6 +28,12 @@ pub enum ParseError {
     /// Nesting deeper than the limit, such as 10,000 `(`.
     #[error("expression nested deeper than {limit} levels")]
     TooDeep { limit: usize, span: Span },
+    /// A chain of more binary operators than the limit: `a + a + a + …` 5,000 times.
+    #[error("more than {limit} operators in a row; split the expression")]
+    TooLong { limit: usize, span: Span },
+    /// The parser itself failed (a bug).
+    #[error("internal parser error (this is a bug in rgdb, please report it)")]
+    Internal { span: Span },
 }
 
 impl ParseError {
@@ -39,6 +45,8 @@ impl ParseError {
             ParseError::UnterminatedString { .. } => "E0103",
             ParseError::UnterminatedIdent { .. } => "E0104",
             ParseError::TooDeep { .. } => "E0105",
+            ParseError::TooLong { .. } => "E0106",
+            ParseError::Internal { .. } => "E0199",
         }
     }
 
@@ -49,7 +57,9 @@ impl ParseError {
             | ParseError::UnexpectedEnd { span, .. }
             | ParseError::UnterminatedString { span }
             | ParseError::UnterminatedIdent { span }
-            | ParseError::TooDeep { span, .. } => *span,
+            | ParseError::TooDeep { span, .. }
+            | ParseError::TooLong { span, .. }
+            | ParseError::Internal { span } => *span,
         }
     }
 
@@ -80,6 +90,7 @@ pub enum Failure {
     UnterminatedString,
     UnterminatedIdent,
     TooDeep,
+    TooLong,
 }
 
 /// The parser's error: where it failed and why. Alternatives keep the furthest failure.

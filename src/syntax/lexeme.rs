@@ -17,6 +17,19 @@ use super::error::{Failure, PErr};
 /// How deep expressions may nest (as in sqlparser-rs and DataFusion).
 pub const MAX_DEPTH: usize = 50;
 
+/// How many binary operators may follow each other at one level (`a + b + …`): each makes the
+/// tree one level deeper for every later stage.
+pub const MAX_CHAIN: usize = 1_000;
+
+/// Fails with [`Failure::TooLong`] once a chain passes [`MAX_CHAIN`].
+pub fn chain_guard(i: &Input<'_>, links: usize) -> Result<(), nom::Err<PErr>> {
+    if links > MAX_CHAIN {
+        Err(nom::Err::Failure(PErr::at(i, Failure::TooLong)))
+    } else {
+        Ok(())
+    }
+}
+
 /// Tracks nesting depth while parsing one text.
 #[derive(Debug, Default)]
 pub struct DepthGuard {

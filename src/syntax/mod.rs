@@ -14,14 +14,36 @@ use nom::Parser;
 
 pub use ast::*;
 pub use error::ParseError;
-pub use lexeme::{MAX_DEPTH, RESERVED};
+pub use lexeme::{MAX_CHAIN, MAX_DEPTH, RESERVED};
 
 use error::{Failure, PErr};
 use lexeme::{DepthGuard, Input, offset, punct, ws};
 
+/// The stack the parser runs on: deep enough for [`MAX_DEPTH`] levels in a debug build,
+/// whatever the caller's own stack.
+const PARSER_STACK: usize = 16 << 20;
+
 /// Parses a script: statements separated by `;` (a trailing `;` is optional, empty statements
 /// are skipped).
 pub fn parse_statements(text: &str) -> Result<Vec<Statement>, ParseError> {
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("rgdb-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_script(text))
+        {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(ParseError::Internal {
+                    span: Span::new(0, text.len()),
+                })
+            }),
+            // No thread to be had: parse on this one.
+            Err(_) => parse_script(text),
+        }
+    })
+}
+
+fn parse_script(text: &str) -> Result<Vec<Statement>, ParseError> {
     let guard = DepthGuard::default();
     let mut i = Input::new_extra(text, &guard);
     let mut statements = Vec::new();
@@ -92,6 +114,10 @@ fn to_error(text: &str, e: nom::Err<PErr>) -> ParseError {
         },
         Failure::TooDeep => ParseError::TooDeep {
             limit: MAX_DEPTH,
+            span: Span::new(at, (at + 1).min(text.len())),
+        },
+        Failure::TooLong => ParseError::TooLong {
+            limit: MAX_CHAIN,
             span: Span::new(at, (at + 1).min(text.len())),
         },
         Failure::Expected(expected) => {

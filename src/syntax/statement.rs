@@ -3,7 +3,7 @@
 
 use nom::Parser;
 use nom::branch::alt;
-use nom::combinator::opt;
+use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
@@ -33,42 +33,26 @@ pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
 /// [ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT e [OFFSET e]]`
 pub fn select(i: Input<'_>) -> PResult<'_, Select> {
     let (i, start) = keyword("SELECT").parse(i)?;
+    // After SELECT, and after each clause keyword, the statement is committed: a failure
+    // inside is reported where it happened, not as "expected end of input" further up.
+    cut(|i| select_body(i, start.start)).parse(i)
+}
+
+fn select_body(i: Input<'_>, start: usize) -> PResult<'_, Select> {
     let (i, distinct) = opt(keyword("DISTINCT")).parse(i)?;
     let (i, items) = separated_list1(punct(","), select_item).parse(i)?;
     let (i, _) = keyword("FROM").parse(i)?;
     let (i, from) = expected("`subjects`, a cohort or a table", ident).parse(i)?;
-    let (i, selection) = opt(|i| {
-        let (i, _) = keyword("WHERE").parse(i)?;
-        expr(i)
-    })
-    .parse(i)?;
-    let (i, group_by) = opt(|i| {
-        let (i, _) = keyword("GROUP").parse(i)?;
-        let (i, _) = keyword("BY").parse(i)?;
+    let (i, selection) = clause(i, &["WHERE"], expr)?;
+    let (i, group_by) = clause(i, &["GROUP", "BY"], |i| {
         separated_list1(punct(","), expr).parse(i)
-    })
-    .parse(i)?;
-    let (i, having) = opt(|i| {
-        let (i, _) = keyword("HAVING").parse(i)?;
-        expr(i)
-    })
-    .parse(i)?;
-    let (i, order_by) = opt(|i| {
-        let (i, _) = keyword("ORDER").parse(i)?;
-        let (i, _) = keyword("BY").parse(i)?;
+    })?;
+    let (i, having) = clause(i, &["HAVING"], expr)?;
+    let (i, order_by) = clause(i, &["ORDER", "BY"], |i| {
         separated_list1(punct(","), order_item).parse(i)
-    })
-    .parse(i)?;
-    let (i, limit) = opt(|i| {
-        let (i, _) = keyword("LIMIT").parse(i)?;
-        expr(i)
-    })
-    .parse(i)?;
-    let (i, offset) = opt(|i| {
-        let (i, _) = keyword("OFFSET").parse(i)?;
-        expr(i)
-    })
-    .parse(i)?;
+    })?;
+    let (i, limit) = clause(i, &["LIMIT"], expr)?;
+    let (i, offset) = clause(i, &["OFFSET"], expr)?;
     let end = super::lexeme::offset(&i);
     Ok((
         i,
@@ -82,9 +66,26 @@ pub fn select(i: Input<'_>) -> PResult<'_, Select> {
             order_by: order_by.unwrap_or_default(),
             limit,
             offset,
-            span: Span::new(start.start, end),
+            span: Span::new(start, end),
         },
     ))
+}
+
+/// An optional clause: absent unless its keywords are there; once they are, its body must
+/// parse (a failure inside is not swallowed).
+fn clause<'a, O>(
+    i: Input<'a>,
+    keywords: &[&'static str],
+    body: impl Parser<Input<'a>, Output = O, Error = super::error::PErr>,
+) -> PResult<'a, Option<O>> {
+    let Ok((mut rest, _)) = keyword(keywords[0]).parse(i) else {
+        return Ok((i, None));
+    };
+    for k in &keywords[1..] {
+        (rest, _) = cut(keyword(k)).parse(rest)?;
+    }
+    let (rest, out) = cut(body).parse(rest)?;
+    Ok((rest, Some(out)))
 }
 
 fn select_item(i: Input<'_>) -> PResult<'_, SelectItem> {
@@ -111,7 +112,24 @@ fn pattern_item(i: Input<'_>) -> PResult<'_, SelectItem> {
         Ok((i, (Some(table), pattern, span)))
     };
     let bare = glob.map(|(pattern, span)| (None, pattern, span));
+    let start = i;
     let (i, (table, pattern, span)) = alt((qualified, bare)).parse(i)?;
+    // `a*b` is multiplication unless it can only be a pattern: a bare pattern ends in `*`,
+    // no `*` is followed by a digit, and the item ends here.
+    let ends_item = peek(alt((punct(","), keyword("FROM"), keyword("EXCEPT"))))
+        .parse(i)
+        .is_ok();
+    let shaped = (table.is_some() || pattern.ends_with('*'))
+        && pattern
+            .split('*')
+            .skip(1)
+            .all(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
+    if !ends_item || !shaped {
+        return Err(nom::Err::Error(super::error::PErr::at(
+            &start,
+            super::error::Failure::Expected(vec![]),
+        )));
+    }
     let (i, except) = opt(|i| {
         let (i, _) = keyword("EXCEPT").parse(i)?;
         let (i, _) = punct("(").parse(i)?;

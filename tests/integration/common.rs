@@ -83,3 +83,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A fresh copy of the demo cohort (clinical, rnaseq, series), as `rgdb demo` builds it.
+pub fn demo_db() -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = rgdb::cli::demo::build(&dir.path().join("demo.rgdb")).unwrap();
+    (dir, db)
+}
+
+/// The rows of a query as text cells (NULL as "NULL").
+pub fn rows(db: &Database, text: &str) -> Vec<Vec<String>> {
+    let result = db
+        .query(text)
+        .unwrap_or_else(|e| panic!("{}", e.render(text)));
+    let mut out = Vec::new();
+    for b in &result.batches {
+        for row in 0..b.num_rows() {
+            out.push(
+                b.columns()
+                    .iter()
+                    .map(|c| {
+                        if c.is_null(row) {
+                            "NULL".to_string()
+                        } else {
+                            arrow::util::display::array_value_to_string(c, row).unwrap()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
