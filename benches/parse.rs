@@ -7,11 +7,26 @@ use rgdb::syntax::parse_statement;
 
 /// The statements of `docs/language.md`'s overview.
 pub const EXAMPLES: &[(&str, &str)] = &[
-    ("count", "SELECT count(*) FROM subjects WHERE histology = 'Adenocarcinoma' AND egfr_mutation_status = 'Mutant'"),
-    ("group", "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender"),
-    ("wide", "SELECT subject_id, age_at_histological_diagnosis AS age, rnaseq.mib1, rnaseq.\"CD52\", count(series) AS n FROM subjects WHERE has(rnaseq) AND pack_years > 20 ORDER BY age DESC LIMIT 10"),
-    ("having", "SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology HAVING count(*) > 5"),
-    ("cohort", "CREATE COHORT adeno_smokers AS SELECT subject_id FROM subjects WHERE histology = 'Adenocarcinoma' AND smoking_status <> 'Nonsmoker'"),
+    (
+        "count",
+        "SELECT count(*) FROM subjects WHERE histology = 'Adenocarcinoma' AND egfr_mutation_status = 'Mutant'",
+    ),
+    (
+        "group",
+        "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender",
+    ),
+    (
+        "wide",
+        "SELECT subject_id, age_at_histological_diagnosis AS age, rnaseq.mib1, rnaseq.\"CD52\", count(series) AS n FROM subjects WHERE has(rnaseq) AND pack_years > 20 ORDER BY age DESC LIMIT 10",
+    ),
+    (
+        "having",
+        "SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology HAVING count(*) > 5",
+    ),
+    (
+        "cohort",
+        "CREATE COHORT adeno_smokers AS SELECT subject_id FROM subjects WHERE histology = 'Adenocarcinoma' AND smoking_status <> 'Nonsmoker'",
+    ),
     ("show", "SHOW COLUMNS FROM rnaseq LIKE 'cd%'"),
 ];
 

@@ -91,9 +91,12 @@ impl Database {
 
     /// A database that lives in memory only and is gone when dropped.
     pub fn in_memory() -> Result<Database> {
-        let config = Config::default();
-        let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
-        let store = Store::create(kv, config.store(), ":memory:")?;
+        Self::with_backend(Arc::new(MemoryKv::default()), Config::default())
+    }
+
+    /// A new database on any [`KvStore`] backend (for tests and custom storage).
+    pub fn with_backend(kv: Arc<dyn KvStore>, config: Config) -> Result<Database> {
+        let store = Store::create(kv, config.store(), ":backend:")?;
         Self::from_store(None, store, config)
     }
 
@@ -194,6 +197,28 @@ impl Database {
             }
             .into()
         })
+    }
+
+    /// Runs one reading statement and returns its rows as they are produced, one record batch
+    /// at a time, so a large result never has to fit in memory.
+    pub fn query_stream(&self, text: &str) -> Result<BatchIter<'_>> {
+        let statement = crate::syntax::parse_statement(text)?;
+        let store = self.store.clone();
+        let ctx = self.new_context();
+        let task = self.runtime.spawn(async move {
+            let snapshot = store.snapshot();
+            let bound = crate::resolve::resolve(&statement, &snapshot)?;
+            let history = store.versions()?;
+            let plan =
+                crate::plan::to_logical_plan(&bound, &snapshot, &history)?.ok_or_else(|| {
+                    StorageError::Internal("query_stream takes a reading statement".into())
+                })?;
+            exec::stream(&ctx, exec::bind_params(plan, None)?).await
+        });
+        let stream = self.block_on(task).unwrap_or_else(|e| {
+            Err(StorageError::Internal(format!("a query task failed: {e}")).into())
+        })?;
+        Ok(BatchIter { db: self, stream })
     }
 
     /// Runs every statement of `text` for its effect.
@@ -342,6 +367,29 @@ impl Database {
     /// Verifies every chunk checksum and the catalog. Empty means all is well.
     pub fn check(&self) -> Result<Vec<StorageError>> {
         Ok(self.snapshot().check()?)
+    }
+}
+
+/// The batches of [`Database::query_stream`], pulled one at a time.
+pub struct BatchIter<'a> {
+    db: &'a Database,
+    stream: datafusion::execution::SendableRecordBatchStream,
+}
+
+impl BatchIter<'_> {
+    /// The schema of every batch.
+    pub fn schema(&self) -> arrow::datatypes::SchemaRef {
+        self.stream.schema()
+    }
+}
+
+impl Iterator for BatchIter<'_> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use futures::StreamExt;
+        let next = self.db.runtime.block_on(self.stream.next())?;
+        Some(next.map_err(crate::Error::from))
     }
 }
 

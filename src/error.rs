@@ -88,6 +88,11 @@ impl From<DataFusionError> for Error {
     /// a generic execution error.
     fn from(e: DataFusionError) -> Self {
         match e.find_root() {
+            DataFusionError::ArrowError(inner, _)
+                if matches!(**inner, arrow::error::ArrowError::DivideByZero) =>
+            {
+                Error::Exec(ExecError::DivisionByZero)
+            }
             DataFusionError::External(inner) => {
                 if let Some(storage) = inner.downcast_ref::<StorageError>() {
                     return Error::Storage(storage.clone());

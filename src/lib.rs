@@ -45,7 +45,7 @@ pub mod storage;
 pub mod syntax;
 
 pub use config::Config;
-pub use database::{CATALOG, Database, SCHEMA};
+pub use database::{BatchIter, CATALOG, Database, SCHEMA};
 pub use error::{Error, Result};
 
 #[cfg(doctest)]

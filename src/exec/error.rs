@@ -11,6 +11,10 @@ pub enum ExecError {
     /// `EXPORT … TO 'x.parquet'` when `x.parquet` exists.
     #[error("{path} already exists; add OVERWRITE to replace it")]
     ExportExists { path: String },
+    /// `SELECT 1 % 0 FROM subjects`: an integer `%` (or an integer division inside a cast) by
+    /// zero. (`/` divides as floats, giving `inf` or `NaN` rather than an error.)
+    #[error("division by zero")]
+    DivisionByZero,
     /// The export could not be written (nothing is left at the path).
     #[error("cannot write {path}: {message}")]
     ExportFailed { path: String, message: String },
@@ -23,6 +27,7 @@ impl ExecError {
             ExecError::MissingParameter { .. } => "E0303",
             ExecError::ExportExists { .. } => "E0304",
             ExecError::ExportFailed { .. } => "E0305",
+            ExecError::DivisionByZero => "E0306",
         }
     }
 }

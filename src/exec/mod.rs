@@ -137,7 +137,7 @@ async fn create_cohort(
     ids.sort_unstable();
     ids.dedup();
     let mut txn = store.begin();
-    txn.cohort(name, definition, ids.clone())?;
+    txn.cohort(name, definition, snapshot.version(), ids.clone())?;
     let record = txn.commit(
         Action::CreateCohort {
             cohort: name.to_string(),

@@ -214,6 +214,7 @@ fn aggregate(func: AggFn, args: &[BExpr], distinct: bool, arg_type: Type) -> Exp
         AggFn::Count => agg::count(value),
         AggFn::Sum if distinct => agg::sum_distinct(numeric()),
         AggFn::Sum => agg::sum(numeric()),
+        AggFn::Avg if distinct => agg::avg_distinct(float(value)),
         AggFn::Avg => agg::avg(float(value)),
         AggFn::Min => agg::min(value),
         AggFn::Max => agg::max(value),

@@ -261,6 +261,15 @@ fn rebased(e: Expr, rebase: &Rebase) -> Result<Expr, PlanError> {
     .data)
 }
 
+/// A name for the `k`th hidden sort column that no output column uses.
+fn hidden_name(items: &[crate::resolve::Item], k: usize) -> String {
+    let mut name = format!("__order_{k}");
+    while items.iter().any(|i| i.name == name) {
+        name.push('_');
+    }
+    name
+}
+
 /// Projection (with hidden sort keys), DISTINCT, ORDER BY, LIMIT.
 fn finish(
     builder: LogicalPlanBuilder,
@@ -277,7 +286,7 @@ fn finish(
         let key = match &order.key {
             OrderKey::Output(k) => output(&query.items[*k].name),
             OrderKey::Expr(e) => {
-                let name = format!("__order_{hidden}");
+                let name = hidden_name(&query.items, hidden);
                 hidden += 1;
                 projection.push(rebased(to_df(e), rebase)?.alias(&name));
                 output(&name)

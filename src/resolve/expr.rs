@@ -105,10 +105,13 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
         } => {
             let (inner, ty) = bind(scope, expr, clause)?;
             let mut bound = Vec::with_capacity(list.len());
+            let mut types = vec![ty];
             for item in list {
-                let item = bind(scope, item, clause)?;
-                bound.push(coerce_to(item, ty, *span)?.0);
+                let item = coerce_to(bind(scope, item, clause)?, ty, *span)?;
+                types.push(item.1);
+                bound.push(item.0);
             }
+            shared_type(&types, *span)?;
             Ok((
                 BExpr::InList {
                     expr: Box::new(inner),
@@ -126,8 +129,10 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             span,
         } => {
             let (inner, ty) = bind(scope, expr, clause)?;
-            let low = coerce_to(bind(scope, low, clause)?, ty, *span)?.0;
-            let high = coerce_to(bind(scope, high, clause)?, ty, *span)?.0;
+            let low = coerce_to(bind(scope, low, clause)?, ty, *span)?;
+            let high = coerce_to(bind(scope, high, clause)?, ty, *span)?;
+            shared_type(&[ty, low.1, high.1], *span)?;
+            let (low, high) = (low.0, high.0);
             Ok((
                 BExpr::Between {
                     expr: Box::new(inner),
@@ -178,8 +183,8 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             *span,
             clause,
         ),
-        Expr::Cast { expr, ty, .. } => {
-            let (inner, _) = bind(scope, expr, clause)?;
+        Expr::Cast { expr, ty, span } => {
+            let (inner, from) = bind(scope, expr, clause)?;
             let ty = match ty {
                 crate::syntax::TypeName::Integer => Type::Integer,
                 crate::syntax::TypeName::Float => Type::Float,
@@ -187,6 +192,12 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
                 crate::syntax::TypeName::Boolean => Type::Boolean,
                 crate::syntax::TypeName::Date => Type::Date,
             };
+            if !castable(from, ty) {
+                return Err(mismatch(
+                    format!("cannot cast {} to {}", from.name(), ty.name()),
+                    *span,
+                ));
+            }
             Ok((
                 BExpr::Cast {
                     expr: Box::new(inner),
@@ -263,6 +274,27 @@ fn coerce_to(value: Typed, target: Type, span: Span) -> Result<Typed, ResolveErr
             span,
         )),
     }
+}
+
+/// Whether values of type `from` can be cast to `to` (text converts either way and may fail
+/// per value; booleans and dates do not become each other or floats).
+fn castable(from: Type, to: Type) -> bool {
+    use Type::*;
+    !matches!(
+        (from, to),
+        (Boolean, Date | Float) | (Date, Boolean | Float) | (Float, Date | Boolean)
+    )
+}
+
+/// All of these must share one type (IN lists, BETWEEN bounds).
+fn shared_type(types: &[Type], span: Span) -> Result<Type, ResolveError> {
+    common_type(types).ok_or_else(|| {
+        let names: Vec<_> = types.iter().map(|t| t.name()).collect();
+        mismatch(
+            format!("values of different types: {}", names.join(", ")),
+            span,
+        )
+    })
 }
 
 fn comparable(a: Type, b: Type) -> bool {
@@ -407,6 +439,19 @@ fn function(
             span,
         });
     }
+    let distinct_ok = matches!(
+        function,
+        Function::Aggregate(AggFn::Count | AggFn::Sum | AggFn::Avg)
+    );
+    if distinct && !distinct_ok {
+        return Err(ResolveError::InvalidArgument {
+            message: format!(
+                "DISTINCT applies to count, sum and avg, not `{}`",
+                name.name.to_ascii_lowercase()
+            ),
+            span,
+        });
+    }
     match function {
         Function::Has => has(scope, &args[0], span),
         Function::Scalar(f) => {
@@ -484,7 +529,17 @@ fn aggregate(
         ] = args
         && let Some(table) = scope.table(&column.name).cloned()
         && scope.base.alias() != table.name
+        && !scope.names_a_column(column)?
     {
+        if distinct {
+            return Err(ResolveError::InvalidArgument {
+                message: format!(
+                    "`count({})` counts a subject's rows; DISTINCT does not apply to a table",
+                    table.name
+                ),
+                span,
+            });
+        }
         return count_table(scope, &table, span, clause);
     }
     let outer = scope.args.replace(ArgUse::default());

@@ -87,7 +87,16 @@ pub fn scalar_type(f: ScalarFn, args: &[Type]) -> Result<Type, String> {
         ScalarFn::Upper => text("upper").map(|_| Type::Text),
         ScalarFn::Length => text("length").map(|_| Type::Integer),
         ScalarFn::Abs => numeric("abs").map(|_| first),
-        ScalarFn::Round => numeric("round").map(|_| Type::Float),
+        ScalarFn::Round => {
+            let digits = args.get(1).copied().unwrap_or(Type::Integer);
+            if !matches!(digits, Type::Integer | Type::Null | Type::Unknown) {
+                return Err(format!(
+                    "`round(x, digits)` takes an integer number of digits, not {}",
+                    digits.name()
+                ));
+            }
+            numeric("round").map(|_| Type::Float)
+        }
         ScalarFn::Sqrt => numeric("sqrt").map(|_| Type::Float),
         ScalarFn::Ln => numeric("ln").map(|_| Type::Float),
         ScalarFn::Log2 => numeric("log2").map(|_| Type::Float),

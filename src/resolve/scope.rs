@@ -149,9 +149,24 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Whether a bare name is a column of some table (so `count(x)` counts values of the
+    /// column rather than rows of a table also called `x`).
+    pub fn names_a_column(&self, name: &Ident) -> Result<bool, ResolveError> {
+        for table in &self.tables {
+            if self.lookup(table, name)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Binds a column reference `[table.]column`.
     pub fn column(&mut self, table: Option<&Ident>, name: &Ident) -> Result<BExpr, ResolveError> {
-        let is_subject_id = !name.quoted && name.name.eq_ignore_ascii_case(SUBJECT_COLUMN);
+        let is_subject_id = if name.quoted {
+            name.name == SUBJECT_COLUMN
+        } else {
+            name.name.eq_ignore_ascii_case(SUBJECT_COLUMN)
+        };
         let base_alias = self.base.alias().to_string();
         let Some(qualifier) = table else {
             if is_subject_id {
@@ -324,10 +339,16 @@ impl<'a> Scope<'a> {
         aggregate: BExpr,
         ty: Type,
     ) -> Result<BExpr, ResolveError> {
-        let name = format!("__aggregate_{}", self.next_aggregate);
-        self.next_aggregate += 1;
+        let fresh = format!("__aggregate_{}", self.next_aggregate);
         let per = self.per_subject(table)?;
-        per.aggregates.push((aggregate, name.clone()));
+        let name = match per.aggregates.iter().find(|(a, _)| *a == aggregate) {
+            Some((_, existing)) => existing.clone(),
+            None => {
+                per.aggregates.push((aggregate, fresh.clone()));
+                self.next_aggregate += 1;
+                fresh
+            }
+        };
         Ok(BExpr::Column {
             relation: per_subject_alias(&table.name),
             column: name,

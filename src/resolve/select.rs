@@ -295,19 +295,90 @@ fn bind_group_by(
     exprs: &[Expr],
     items: &[Spanned],
 ) -> Result<Vec<BExpr>, ResolveError> {
-    let mut out = Vec::with_capacity(exprs.len());
+    let mut out: Vec<BExpr> = Vec::with_capacity(exprs.len());
     for e in exprs {
-        if let Some(k) = position(e, items.len())? {
-            out.push(items[k].0.expr.clone());
+        let bound = if let Some(k) = position(e, items.len())? {
+            items[k].0.expr.clone()
         } else if let Some(k) = output_named(e, items)
             && scope_has_no_column(scope, e)
         {
-            out.push(items[k].0.expr.clone());
+            items[k].0.expr.clone()
         } else {
-            out.push(bind(scope, e, Clause::GroupBy)?.0);
+            bind(scope, e, Clause::GroupBy)?.0
+        };
+        if has_aggregate(&bound) {
+            return Err(ResolveError::AggregateNotAllowed {
+                clause: "GROUP BY".into(),
+                span: e.span(),
+            });
+        }
+        if !out.contains(&bound) {
+            out.push(bound);
         }
     }
     Ok(out)
+}
+
+/// Whether a query-level aggregate occurs anywhere in `e`.
+fn has_aggregate(e: &BExpr) -> bool {
+    let mut found = false;
+    visit(e, &mut |node| {
+        found |= matches!(node, BExpr::Aggregate { .. })
+    });
+    found
+}
+
+/// Calls `f` on `e` and every expression inside it.
+fn visit(e: &BExpr, f: &mut dyn FnMut(&BExpr)) {
+    f(e);
+    match e {
+        BExpr::Column { .. } | BExpr::Literal(_) | BExpr::Param(_) | BExpr::Exists { .. } => {}
+        BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
+            visit(expr, f)
+        }
+        BExpr::Binary { left, right, .. } | BExpr::DateDiff { left, right } => {
+            visit(left, f);
+            visit(right, f);
+        }
+        BExpr::DateShift { date, days, .. } => {
+            visit(date, f);
+            visit(days, f);
+        }
+        BExpr::InList { expr, list, .. } => {
+            visit(expr, f);
+            list.iter().for_each(|e| visit(e, f));
+        }
+        BExpr::Between {
+            expr, low, high, ..
+        } => {
+            visit(expr, f);
+            visit(low, f);
+            visit(high, f);
+        }
+        BExpr::Like { expr, pattern, .. } => {
+            visit(expr, f);
+            visit(pattern, f);
+        }
+        BExpr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            if let Some(o) = operand {
+                visit(o, f);
+            }
+            for (w, t) in whens {
+                visit(w, f);
+                visit(t, f);
+            }
+            if let Some(o) = otherwise {
+                visit(o, f);
+            }
+        }
+        BExpr::Scalar { args, .. } | BExpr::Aggregate { args, .. } => {
+            args.iter().for_each(|a| visit(a, f))
+        }
+    }
 }
 
 /// Whether a bare name is *not* a column of the catalog (so an alias may claim it).
@@ -401,8 +472,16 @@ fn grouped(e: &BExpr, groups: &[BExpr]) -> Result<(), String> {
     let all = |es: &[&BExpr]| es.iter().try_for_each(|e| grouped(e, groups));
     match e {
         BExpr::Aggregate { .. } | BExpr::Literal(_) | BExpr::Param(_) => Ok(()),
-        BExpr::Column { column, .. } => Err(column.clone()),
-        BExpr::Exists { relation } => Err(format!("has({relation})")),
+        BExpr::Column {
+            relation, column, ..
+        } => Err(match relation.strip_prefix("__per_subject_") {
+            Some(table) => format!("an aggregate over {table}"),
+            None => column.clone(),
+        }),
+        BExpr::Exists { relation } => Err(format!(
+            "has({})",
+            relation.strip_prefix("__per_subject_").unwrap_or(relation)
+        )),
         BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
             grouped(expr, groups)
         }

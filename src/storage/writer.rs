@@ -162,14 +162,21 @@ impl<'s> WriteTxn<'s> {
         &mut self,
         name: &str,
         definition: &str,
+        evaluated_at: u64,
         members: Vec<u32>,
     ) -> Result<(), StorageError> {
         let name = validate_table_name(name)?;
-        if self.base().find_table(&name)?.is_some() {
-            return Err(StorageError::NameTaken {
-                name,
-                taken_by: "table".into(),
-            });
+        let base = self.base();
+        for (taken, kind) in [
+            (base.find_table(&name)?.is_some(), "table"),
+            (base.find_cohort(&name)?.is_some(), "cohort"),
+        ] {
+            if taken {
+                return Err(StorageError::NameTaken {
+                    name,
+                    taken_by: kind.into(),
+                });
+            }
         }
         let data_id = self.next_data_id;
         self.next_data_id += 1;
@@ -196,7 +203,7 @@ impl<'s> WriteTxn<'s> {
             name,
             data_id,
             definition: definition.to_string(),
-            evaluated_at: self.base.version,
+            evaluated_at,
             version: self.base.version + 1,
             members: count,
         });
@@ -231,11 +238,19 @@ impl<'s> WriteTxn<'s> {
         };
         let ops = self.catalog_ops(&record)?;
         kv.apply_batch(Space::Meta, ops)?;
-        kv.flush()?;
+        // From here the version exists: its chunks must never be swept, and readers in this
+        // process may see it. A failed final flush means it may not survive a crash, not that
+        // it is half there (sled recovers a prefix of its writes).
         self.committed = true;
         let new_subjects = std::mem::take(&mut self.new_subjects);
         self.store
             .publish(&self.guard, record.clone(), new_subjects);
+        kv.flush().map_err(|e| {
+            StorageError::Backend(format!(
+                "version {} was committed but could not be flushed to disk: {e}",
+                record.version
+            ))
+        })?;
         Ok(record)
     }
 

@@ -28,8 +28,8 @@ pub enum ParseError {
     /// Nesting deeper than the limit, such as 10,000 `(`.
     #[error("expression nested deeper than {limit} levels")]
     TooDeep { limit: usize, span: Span },
-    /// A chain of more binary operators than the limit: `a + a + a + …` 5,000 times.
-    #[error("more than {limit} operators in a row; split the expression")]
+    /// More binary operators in one statement than the limit: `a + a + a + …` 5,000 times.
+    #[error("more than {limit} operators in one statement; split it into several")]
     TooLong { limit: usize, span: Span },
     /// The parser itself failed (a bug).
     #[error("internal parser error (this is a bug in rgdb, please report it)")]

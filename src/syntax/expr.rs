@@ -8,7 +8,7 @@ use nom::multi::separated_list1;
 
 use super::ast::{BinaryOp, Expr, Ident, Literal, Span, TypeName, UnaryOp};
 use super::lexeme::{
-    Input, PResult, chain_guard, expected, ident, keyword, nested, number, param, punct,
+    Input, PResult, count_operator, expected, ident, keyword, nested, number, param, punct,
     string_lit, ws,
 };
 
@@ -29,10 +29,8 @@ fn binary(left: Expr, op: BinaryOp, right: Expr) -> Expr {
 
 fn or_expr(i: Input<'_>) -> PResult<'_, Expr> {
     let (mut i, mut left) = and_expr(i)?;
-    let mut links = 0;
     while let Ok((rest, _)) = keyword("OR").parse(i) {
-        links += 1;
-        chain_guard(&rest, links)?;
+        count_operator(&rest)?;
         let (rest, right) = expected("expression", and_expr).parse(rest)?;
         left = binary(left, BinaryOp::Or, right);
         i = rest;
@@ -42,10 +40,8 @@ fn or_expr(i: Input<'_>) -> PResult<'_, Expr> {
 
 fn and_expr(i: Input<'_>) -> PResult<'_, Expr> {
     let (mut i, mut left) = not_expr(i)?;
-    let mut links = 0;
     while let Ok((rest, _)) = keyword("AND").parse(i) {
-        links += 1;
-        chain_guard(&rest, links)?;
+        count_operator(&rest)?;
         let (rest, right) = expected("expression", not_expr).parse(rest)?;
         left = binary(left, BinaryOp::And, right);
         i = rest;
@@ -177,9 +173,7 @@ fn in_list(i: Input<'_>, left: Expr, negated: bool) -> PResult<'_, Expr> {
 
 fn additive(i: Input<'_>) -> PResult<'_, Expr> {
     let (mut i, mut left) = multiplicative(i)?;
-    let mut links = 0;
     loop {
-        links += 1;
         let mut op = alt((
             punct("+").map(|_| BinaryOp::Plus),
             punct("-").map(|_| BinaryOp::Minus),
@@ -187,7 +181,7 @@ fn additive(i: Input<'_>) -> PResult<'_, Expr> {
         let Ok((rest, op)) = op.parse(i) else {
             return Ok((i, left));
         };
-        chain_guard(&rest, links)?;
+        count_operator(&rest)?;
         let (rest, right) = expected("expression", multiplicative).parse(rest)?;
         left = binary(left, op, right);
         i = rest;
@@ -196,9 +190,7 @@ fn additive(i: Input<'_>) -> PResult<'_, Expr> {
 
 fn multiplicative(i: Input<'_>) -> PResult<'_, Expr> {
     let (mut i, mut left) = unary(i)?;
-    let mut links = 0;
     loop {
-        links += 1;
         let mut op = alt((
             punct("*").map(|_| BinaryOp::Multiply),
             punct("/").map(|_| BinaryOp::Divide),
@@ -207,7 +199,7 @@ fn multiplicative(i: Input<'_>) -> PResult<'_, Expr> {
         let Ok((rest, op)) = op.parse(i) else {
             return Ok((i, left));
         };
-        chain_guard(&rest, links)?;
+        count_operator(&rest)?;
         let (rest, right) = expected("expression", unary).parse(rest)?;
         left = binary(left, op, right);
         i = rest;

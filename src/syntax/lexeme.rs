@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 
-use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
+use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{char, digit1, one_of};
 use nom::combinator::{opt, recognize};
 use nom::sequence::pair;
@@ -17,13 +17,17 @@ use super::error::{Failure, PErr};
 /// How deep expressions may nest (as in sqlparser-rs and DataFusion).
 pub const MAX_DEPTH: usize = 50;
 
-/// How many binary operators may follow each other at one level (`a + b + …`): each makes the
-/// tree one level deeper for every later stage.
-pub const MAX_CHAIN: usize = 1_000;
+/// How many binary operators one statement may hold. A chain `a + b + …` makes the tree one
+/// level deeper per operator, and every later stage (and DataFusion) walks trees recursively, so
+/// this bounds the depth of every expression tree the parser can build.
+pub const MAX_OPERATORS: usize = 2_000;
 
-/// Fails with [`Failure::TooLong`] once a chain passes [`MAX_CHAIN`].
-pub fn chain_guard(i: &Input<'_>, links: usize) -> Result<(), nom::Err<PErr>> {
-    if links > MAX_CHAIN {
+/// Counts one more binary operator, failing with [`Failure::TooLong`] past [`MAX_OPERATORS`].
+pub fn count_operator(i: &Input<'_>) -> Result<(), nom::Err<PErr>> {
+    let guard = i.extra;
+    let n = guard.operators.get() + 1;
+    guard.operators.set(n);
+    if n > MAX_OPERATORS {
         Err(nom::Err::Failure(PErr::at(i, Failure::TooLong)))
     } else {
         Ok(())
@@ -34,6 +38,15 @@ pub fn chain_guard(i: &Input<'_>, links: usize) -> Result<(), nom::Err<PErr>> {
 #[derive(Debug, Default)]
 pub struct DepthGuard {
     depth: Cell<usize>,
+    operators: Cell<usize>,
+}
+
+impl DepthGuard {
+    /// Starts counting afresh for the next statement.
+    pub fn reset(&self) {
+        self.depth.set(0);
+        self.operators.set(0);
+    }
 }
 
 /// The parser's input: the remaining text, its offset, and the depth guard.
@@ -115,11 +128,18 @@ pub fn keyword<'a>(word: &'static str) -> impl Parser<Input<'a>, Output = Span, 
     expected(
         word,
         spanned(move |i: Input<'a>| {
-            let (rest, matched) = tag_no_case(word).parse(i)?;
-            if rest.fragment().starts_with(is_ident_char) {
+            // ASCII-only, byte for byte: Unicode case folding (the Kelvin sign folds to `k`)
+            // must not make a keyword match a different number of bytes.
+            let text = i.fragment().as_bytes();
+            let matches = text.len() >= word.len()
+                && text[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+                && !text
+                    .get(word.len())
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            if !matches {
                 return Err(nom::Err::Error(PErr::at(&i, Failure::Expected(vec![]))));
             }
-            Ok((rest, matched))
+            Ok((i.take_from(word.len()), ()))
         }),
     )
     .map(|(_, span)| span)

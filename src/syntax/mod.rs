@@ -14,7 +14,7 @@ use nom::Parser;
 
 pub use ast::*;
 pub use error::ParseError;
-pub use lexeme::{MAX_CHAIN, MAX_DEPTH, RESERVED};
+pub use lexeme::{MAX_DEPTH, MAX_OPERATORS, RESERVED};
 
 use error::{Failure, PErr};
 use lexeme::{DepthGuard, Input, offset, punct, ws};
@@ -52,6 +52,7 @@ fn parse_script(text: &str) -> Result<Vec<Statement>, ParseError> {
         if i.fragment().is_empty() {
             return Ok(statements);
         }
+        guard.reset();
         let (rest, stmt) = statement::statement(i).map_err(|e| to_error(text, e))?;
         statements.push(stmt);
         let (rest, _) = ws(rest).map_err(|e| to_error(text, e))?;
@@ -117,7 +118,7 @@ fn to_error(text: &str, e: nom::Err<PErr>) -> ParseError {
             span: Span::new(at, (at + 1).min(text.len())),
         },
         Failure::TooLong => ParseError::TooLong {
-            limit: MAX_CHAIN,
+            limit: MAX_OPERATORS,
             span: Span::new(at, (at + 1).min(text.len())),
         },
         Failure::Expected(expected) => {

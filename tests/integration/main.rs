@@ -4,6 +4,7 @@ mod cli;
 mod clinical;
 mod common;
 mod crash;
+mod docs;
 mod language;
 mod provider;
 mod refused;

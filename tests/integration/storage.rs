@@ -338,3 +338,78 @@ fn the_committed_fixture_of_format_1_still_opens() {
     ));
     assert_eq!(gender, [("Female".into(), 76), ("Male".into(), 135)]);
 }
+
+#[test]
+fn a_table_cannot_take_a_cohorts_name() {
+    let (_dir, db) = demo_db();
+    db.execute("CREATE COHORT cases AS SELECT subject_id FROM subjects WHERE os_event")
+        .unwrap();
+    let options = rgdb::ingest::TableImport::new("cases", "Patient ID");
+    let err = db.import_table(clinical_csv(), &options).unwrap_err();
+    assert_eq!(err.code(), "E0513");
+    assert_eq!(
+        err.to_string(),
+        "storage error E0513: `cases` already names a cohort; choose another name"
+    );
+    assert_eq!(rows(&db, "SELECT count(*) FROM cases"), [["63"]]);
+}
+
+#[test]
+fn a_statement_on_a_wide_table_reads_only_the_columns_it_names() {
+    let counting = Arc::new(Counting::new(Arc::new(MemoryKv::default())));
+    let db = Database::with_backend(counting.clone(), rgdb::Config::default()).unwrap();
+    write_wide(db.store(), "wide", 100, 2_000);
+    counting.reset();
+    let result = db
+        .query("SELECT subject_id, wide.g5, wide.\"G1999\", g42 FROM subjects WHERE g5 > 1 ORDER BY subject_id")
+        .unwrap();
+    assert_eq!(result.schema.fields().len(), 4);
+    // subject_id + three columns, one chunk each: four data reads, whatever the width.
+    assert_eq!(counting.data_gets.load(Ordering::SeqCst), 4);
+    // The catalog reads do not scale with the 2,000 columns either.
+    assert!(
+        counting.meta_scanned.load(Ordering::SeqCst) < 20,
+        "{:?}",
+        counting.meta_scanned
+    );
+    assert!(
+        counting.meta_gets.load(Ordering::SeqCst) < 40,
+        "{:?}",
+        counting.meta_gets
+    );
+    let first = &result.batches[0];
+    assert_eq!(
+        first.column(1).as_primitive::<Float64Type>().value(0),
+        value(0, 5)
+    );
+}
+
+#[test]
+fn query_stream_yields_batches_of_a_large_result() {
+    let (_dir, db) = demo_db();
+    let batches: Vec<_> = db
+        .query_stream("SELECT subject_id, series.subject_id AS s FROM series")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1722);
+}
+
+#[test]
+fn a_cohort_name_is_checked_again_inside_the_transaction() {
+    let (_dir, db) = demo_db();
+    db.execute("CREATE COHORT c AS SELECT subject_id FROM subjects")
+        .unwrap();
+    // A writer that resolved before `c` existed must not silently replace it.
+    let mut txn = db.store().begin();
+    let err = txn
+        .cohort("c", "SELECT subject_id FROM subjects", 3, vec![0, 1])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StorageError::NameTaken {
+            name: "c".into(),
+            taken_by: "cohort".into()
+        }
+    );
+}

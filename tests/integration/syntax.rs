@@ -397,3 +397,35 @@ proptest! {
         prop_assert_eq!(parsed.unwrap(), statement, "{}", printed);
     }
 }
+
+#[test]
+fn long_operator_chains_are_refused() {
+    let long = format!("SELECT {} FROM subjects", vec!["a"; 5_000].join(" + "));
+    let err = parse_statement(&long).unwrap_err();
+    assert_eq!(err.code(), "E0106");
+    assert_eq!(
+        err.to_string(),
+        "more than 2000 operators in one statement; split it into several"
+    );
+    let fine = format!(
+        "SELECT count(*) FROM subjects WHERE {}",
+        vec!["a = 1"; 1_500].join(" OR ")
+    );
+    assert!(parse_statement(&fine).is_ok());
+    // Nesting does not multiply the limit: 50 levels of 100-term chains are 5,000 operators.
+    let mut nested = "a".to_string();
+    for _ in 0..49 {
+        nested = format!("({nested}{})", " + a".repeat(100));
+    }
+    let err = parse_statement(&format!("SELECT {nested} FROM t")).unwrap_err();
+    assert_eq!(err.code(), "E0106");
+}
+
+#[test]
+fn unicode_case_folding_does_not_split_a_keyword() {
+    // U+212A KELVIN SIGN lower-cases to `k`; it must not be taken for the K of LIKE.
+    let err = parse_statement("SELECT x FROM t WHERE x LI\u{212A}E 'a'").unwrap_err();
+    assert_eq!(err.code(), "E0101");
+    let err = parse_statement("SELECT x FROM t WHERE x \u{212A}").unwrap_err();
+    assert_eq!(err.code(), "E0101");
+}
