@@ -389,19 +389,28 @@ pub fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// Up to three names closest to `wanted` by edit distance, for "did you mean" hints.
+/// Up to three names closest to `wanted`, for "did you mean" hints: the names that contain it,
+/// or else those at the smallest edit distance (if it is small enough to be a typo).
 pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let limit = (wanted.chars().count() / 3).max(2);
-    let mut scored: Vec<(usize, &str)> = names
-        .map(|n| (strsim::levenshtein(wanted, &n.to_lowercase()), n))
-        .filter(|(d, n)| *d <= limit || n.to_lowercase().contains(wanted))
+    let mut scored: Vec<(bool, usize, &str)> = names
+        .map(|n| {
+            let folded = n.to_lowercase();
+            let contains = !wanted.is_empty() && folded.contains(wanted);
+            (!contains, strsim::levenshtein(wanted, &folded), n)
+        })
+        .filter(|(not_contained, d, _)| !*not_contained || *d <= limit)
         .collect();
     scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.dedup_by(|a, b| a.2 == b.2);
+    // Names containing what was typed are the best hints; without any, the nearest typos.
+    let any_contained = scored.iter().any(|s| !s.0);
+    let best = scored.iter().find(|s| s.0).map(|s| s.1);
     scored
         .into_iter()
+        .filter(|(not_contained, d, _)| !*not_contained || (!any_contained && Some(*d) == best))
         .take(3)
-        .map(|(_, n)| n.to_string())
+        .map(|(_, _, n)| n.to_string())
         .collect()
 }
 

@@ -215,3 +215,57 @@ fn without_db_the_demo_is_built_in_the_data_directory() {
         "error: `import` needs --db PATH, the database to import into\n"
     );
 }
+
+#[test]
+fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
+    let (dir, _db) = demo_db_closed();
+    let db = dir.path().join("demo.rgdb");
+    let db = db.to_str().unwrap();
+    let (code, out, err) = run(&[
+        "--db",
+        db,
+        "-c",
+        "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        "+--------+-----+\n| gender | n   |\n+--------+-----+\n| Female | 76  |\n| Male   | 135 |\n+--------+-----+\n"
+    );
+    let (code, out, _) = run(&[
+        "--db",
+        db,
+        "--format",
+        "csv",
+        "-c",
+        "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "gender,n\nFemale,76\nMale,135\n"));
+    let (code, out, _) = run(&[
+        "--db",
+        db,
+        "--format",
+        "tsv",
+        "-c",
+        "SELECT count(*) AS n FROM subjects; SELECT 1 AS one FROM subjects LIMIT 1",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "n\n211\none\n1\n"));
+    let (code, out, err) = run(&[
+        "--db",
+        db,
+        "-c",
+        "SELECT count(*) FROM subjects WHERE gendr = 'Male'",
+    ]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "error[E0202]: unknown column `gendr`; did you mean `gender`?\n --> line 1, column 37\n  |\n1 | SELECT count(*) FROM subjects WHERE gendr = 'Male'\n  |                                     ^^^^^\n"
+    );
+}
+
+/// The demo cohort built at `<dir>/demo.rgdb` and closed again, for commands that open it.
+fn demo_db_closed() -> (tempfile::TempDir, ()) {
+    let dir = tempfile::tempdir().unwrap();
+    drop(rgdb::cli::demo::build(&dir.path().join("demo.rgdb")).unwrap());
+    (dir, ())
+}
