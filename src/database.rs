@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
@@ -13,8 +14,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::exec::{self, QueryResult};
-use crate::ingest::{self, ClinicalImport, ImportSummary, TableImport};
+use crate::exec::{self, ExecError, QueryResult};
+use crate::ingest::{self, ClinicalImport, ImportRequest, ImportSummary, TableImport};
 use crate::storage::{
     ColumnMeta, KvStore, MemoryKv, SledKv, Snapshot, SnapshotSchema, StorageError, Store,
     StoreTable, TableMeta, VersionRecord,
@@ -136,6 +137,11 @@ impl Database {
         self.store.version()
     }
 
+    /// Carries out an import described once for the statement, the command line and the API.
+    pub fn import(&self, request: &ImportRequest) -> Result<ImportSummary> {
+        ingest::run(&self.store, request, None)
+    }
+
     /// Imports the clinical CSV at `path` into table `clinical`.
     pub fn import_clinical(&self, path: impl AsRef<Path>) -> Result<ImportSummary> {
         self.import_clinical_with(path, &ClinicalImport::default())
@@ -147,9 +153,10 @@ impl Database {
         path: impl AsRef<Path>,
         options: &ClinicalImport,
     ) -> Result<ImportSummary> {
-        let path = path.as_ref();
-        let statement = format!("import clinical {}", path.display());
-        ingest::import_clinical(&self.store, path, options, Some(statement))
+        self.import(&ImportRequest::Clinical {
+            path: path.as_ref().to_path_buf(),
+            options: options.clone(),
+        })
     }
 
     /// Imports any CSV or TSV as a table keyed by a subject column.
@@ -158,14 +165,10 @@ impl Database {
         path: impl AsRef<Path>,
         options: &TableImport,
     ) -> Result<ImportSummary> {
-        let path = path.as_ref();
-        let statement = format!(
-            "import table {} {} --subject-column {:?}",
-            options.table,
-            path.display(),
-            options.subject_column
-        );
-        ingest::import_table(&self.store, path, options, Some(statement))
+        self.import(&ImportRequest::Table {
+            path: path.as_ref().to_path_buf(),
+            options: options.clone(),
+        })
     }
 
     /// Runs every statement of `text` (separated by `;`) and returns the last one's rows.
@@ -247,6 +250,38 @@ impl Database {
         Ok(results)
     }
 
+    /// Runs one parsed statement; a query stops early with `E0307` once `cancel` is set
+    /// (imports, exports and cohort changes always run to the end, so that they either happen
+    /// or do not). The flag is cleared when the statement starts.
+    pub fn run_statement(&self, statement: Statement, cancel: &AtomicBool) -> Result<QueryResult> {
+        cancel.store(false, Ordering::SeqCst);
+        let cancellable = matches!(
+            statement,
+            Statement::Select(_)
+                | Statement::Show(_)
+                | Statement::Describe { .. }
+                | Statement::Explain { .. }
+        );
+        let ctx = self.new_context();
+        let store = self.store.clone();
+        let mut task = self
+            .runtime
+            .spawn(async move { exec::run(&store, &ctx, &statement, None).await });
+        self.block_on(async {
+            loop {
+                tokio::select! {
+                    done = &mut task => return joined(done),
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(25)) => {
+                        if cancellable && cancel.load(Ordering::SeqCst) {
+                            task.abort();
+                            return Err(ExecError::Cancelled.into());
+                        }
+                    }
+                }
+            }
+        })
+    }
+
     /// Runs one statement as a task on the runtime (whose workers have deep stacks).
     fn run_on_worker(
         &self,
@@ -259,9 +294,7 @@ impl Database {
         let task = self
             .runtime
             .spawn(async move { exec::run(&store, &ctx, &statement, params.as_ref()).await });
-        self.block_on(task).unwrap_or_else(|e| {
-            Err(StorageError::Internal(format!("a query task failed: {e}")).into())
-        })
+        joined(self.block_on(task))
     }
 
     /// The DataFusion logical and physical plans of a statement, as text.
@@ -368,6 +401,12 @@ impl Database {
     pub fn check(&self) -> Result<Vec<StorageError>> {
         Ok(self.snapshot().check()?)
     }
+}
+
+fn joined(
+    done: std::result::Result<Result<QueryResult>, tokio::task::JoinError>,
+) -> Result<QueryResult> {
+    done.unwrap_or_else(|e| Err(StorageError::Internal(format!("a query task failed: {e}")).into()))
 }
 
 /// The batches of [`Database::query_stream`], pulled one at a time.

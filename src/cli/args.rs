@@ -4,9 +4,22 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+const EXAMPLES: &str = "\
+Examples:
+  rgdb                                          REPL on the demo cohort
+  rgdb -c \"SELECT gender, count(*) FROM subjects GROUP BY gender\"
+  rgdb --format csv -c \"SELECT subject_id, os_days, os_event FROM subjects\" > os.csv
+  echo \"SHOW TABLES;\" | rgdb --db nsclc.rgdb
+  rgdb --db nsclc.rgdb import clinical clinical.csv
+  rgdb --db nsclc.rgdb -f analysis.rgdb
+  rgdb demo ./demo.rgdb";
+
 /// rgdb: an embedded analytical database for radiogenomics cohorts.
+///
+/// Without a command or -c/-f, rgdb opens its REPL (on the bundled NSCLC Radiogenomics demo
+/// cohort unless --db is given), or runs statements piped on stdin.
 #[derive(Debug, Parser)]
-#[command(name = "rgdb", version, about)]
+#[command(name = "rgdb", version, about, long_about, after_help = EXAMPLES)]
 pub struct Args {
     /// The database directory. Without it, commands use the demo cohort.
     #[arg(long, global = true, value_name = "PATH")]
@@ -14,9 +27,21 @@ pub struct Args {
     /// Run these statements (separated by `;`) and print their results.
     #[arg(short = 'c', long = "command", value_name = "STATEMENTS")]
     pub statements: Option<String>,
+    /// Run the statements and meta-commands in FILE.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "statements"
+    )]
+    pub file: Option<PathBuf>,
     /// How results are printed.
     #[arg(long, value_enum, global = true, default_value_t = Format::Table)]
     pub format: Format,
+    /// Rows printed in table mode before "… N more rows" (0: all). Default: 40 in the REPL,
+    /// all in batch use.
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -30,6 +55,10 @@ pub enum Format {
     Csv,
     /// Tab-separated, with a header row.
     Tsv,
+    /// A JSON array of objects.
+    Json,
+    /// A Markdown table.
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

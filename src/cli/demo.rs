@@ -108,12 +108,14 @@ pub fn banner(db: &Database) -> String {
         .map(|t| format!("{} ({} rows × {} columns)", t.name, t.rows, t.columns))
         .collect();
     format!(
-        "rgdb {version}: the NSCLC Radiogenomics demo cohort at {path}\n\
+        "rgdb {version}: {path}\n\
          {subjects} subjects; tables: {tables}\n\
-         Data: {CITATION}\n\
-         Try:\n  rgdb --db {path} -c \"SELECT gender, count(*) AS n FROM subjects GROUP BY gender\"\n  \
-         rgdb --db {path} -c \"SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology\"\n  \
-         rgdb --db {path} -c \"SELECT subject_id, count(series) AS n_series FROM subjects ORDER BY n_series DESC LIMIT 5\"\n",
+         Demo data: {CITATION}\n\
+         Try:\n  \
+         SELECT gender, count(*) AS n FROM subjects GROUP BY gender;\n  \
+         SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology;\n  \
+         SELECT subject_id, count(series) AS n_series FROM subjects ORDER BY n_series DESC LIMIT 5;\n\
+         .help lists the meta-commands; Ctrl-D leaves.\n",
         version = env!("CARGO_PKG_VERSION"),
         subjects = db.subjects().len(),
         tables = tables.join(", "),

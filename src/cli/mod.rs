@@ -1,12 +1,15 @@
-//! The command line: parses arguments, runs one command against a database, and writes its
-//! output and errors to the writers it is given (so tests drive it with buffers).
+//! The command line: parses arguments, then runs the REPL, a batch of statements (`-c`, `-f`,
+//! stdin), or one command against a database. Output and errors go to the writers it is given,
+//! so tests drive it with buffers. Exit codes: 0 success, 1 a statement or command failed,
+//! 2 a usage error.
 
 mod args;
 pub mod demo;
+pub mod progress;
 mod render;
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Read, Write};
 
 use clap::Parser;
 
@@ -14,7 +17,8 @@ pub use args::{Args, Command, Format, Import, LevelArg};
 
 use crate::Database;
 use crate::error::Error;
-use crate::ingest::{ClinicalImport, NullTokens, TableImport};
+use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
+use crate::repl::{Mode, Repl, Settings};
 use crate::storage::Level;
 
 /// Runs the command line with `args` (the first is the program name). Returns the exit code.
@@ -35,36 +39,84 @@ pub fn run(
     match dispatch(args, out, err) {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(err, "error[{}]: {}", e.code(), strip_stage(&e));
+            let _ = writeln!(err, "error[{}]: {}", e.code(), e.message());
             1
         }
     }
 }
 
-fn strip_stage(e: &Error) -> String {
-    match e {
-        Error::Ingest(inner) => inner.to_string(),
-        Error::Storage(inner) => inner.to_string(),
-        other => other.to_string(),
+/// Opens `--db PATH`, or the demo cohort (built on first use) without it.
+fn open(path: Option<&std::path::Path>) -> Result<Database, Error> {
+    match path {
+        Some(path) => Database::open(path),
+        None => demo::open_or_build(&demo::default_path()),
     }
 }
 
 fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
-    let db_path = args.db;
-    // Without --db, reading commands use the demo cohort, built on first use.
-    let open = || match &db_path {
-        Some(path) => Database::open(path),
-        None => demo::open_or_build(&demo::default_path()),
-    };
-    if let Some(text) = &args.statements {
-        let db = open()?;
-        return Ok(run_statements(&db, text, args.format, out, err));
+    let db_path = args.db.clone();
+    if let Some(command) = args.command {
+        return command_line(command, db_path.as_deref(), out, err);
     }
-    let Some(command) = args.command else {
-        let db = open()?;
-        let _ = write!(out, "{}", demo::banner(&db));
-        return Ok(0);
+    let script = if let Some(text) = &args.statements {
+        Some(text.clone())
+    } else if let Some(file) = &args.file {
+        Some(
+            std::fs::read_to_string(file).map_err(|e| crate::ingest::IngestError::Io {
+                file: file.display().to_string(),
+                message: e.to_string(),
+            })?,
+        )
+    } else if !std::io::stdin().is_terminal() {
+        let mut text = String::new();
+        let _ = std::io::stdin().read_to_string(&mut text);
+        Some(text)
+    } else {
+        None
     };
+    let db = open(db_path.as_deref())?;
+    let mut settings = Settings {
+        mode: mode(args.format),
+        max_rows: args.max_rows.unwrap_or(0),
+        ..Settings::default()
+    };
+    match script {
+        Some(text) if !text.trim().is_empty() => {
+            let mut repl = Repl::new(db, out, err, settings);
+            Ok(if repl.run_script(&text) { 0 } else { 1 })
+        }
+        Some(_) => {
+            let _ = write!(out, "{}", demo::banner(&db));
+            Ok(0)
+        }
+        None => {
+            let terminal = std::io::stdout().is_terminal();
+            settings.max_rows = args.max_rows.unwrap_or(40);
+            settings.fold = terminal;
+            settings.color = terminal && std::env::var_os("NO_COLOR").is_none();
+            let banner = demo::banner(&db);
+            let repl = Repl::new(db, out, err, settings);
+            Ok(crate::repl::interactive::run(repl, &banner))
+        }
+    }
+}
+
+fn mode(format: Format) -> Mode {
+    match format {
+        Format::Table => Mode::Table,
+        Format::Csv => Mode::Csv,
+        Format::Tsv => Mode::Tsv,
+        Format::Json => Mode::Json,
+        Format::Markdown => Mode::Markdown,
+    }
+}
+
+fn command_line(
+    command: Command,
+    db_path: Option<&std::path::Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, Error> {
     match command {
         Command::Demo { path } => {
             let db = demo::build(&path)?;
@@ -72,7 +124,7 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
             Ok(0)
         }
         Command::Import(import) => {
-            let Some(path) = &db_path else {
+            let Some(path) = db_path else {
                 let _ = writeln!(
                     err,
                     "error: `import` needs --db PATH, the database to import into"
@@ -80,55 +132,31 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
                 return Ok(2);
             };
             let db = Database::open_or_create(path)?;
-            let summary = match import {
-                Import::Clinical { file, table, nulls } => {
-                    let options = ClinicalImport::default()
-                        .with_table(&table)
-                        .with_null_tokens(null_tokens(&nulls.null_tokens));
-                    db.import_clinical_with(&file, &options)?
-                }
-                Import::Table {
-                    name,
-                    file,
-                    subject_column,
-                    level,
-                    delimiter,
-                    nulls,
-                } => {
-                    let mut options = TableImport::new(&name, &subject_column)
-                        .with_null_tokens(null_tokens(&nulls.null_tokens))
-                        .with_level(match level {
-                            LevelArg::Subject => Level::Subject,
-                            LevelArg::Multi => Level::Multi,
-                        });
-                    if let Some(d) = delimiter {
-                        options = options.with_delimiter(d as u8);
-                    }
-                    db.import_table(&file, &options)?
-                }
-            };
+            let request = import_request(import);
+            let shown = request.describe();
+            let summary = progress::while_running(true, &shown, || db.import(&request))?;
             let _ = write!(out, "{summary}");
             Ok(0)
         }
         Command::Tables => {
-            let db = open()?;
+            let db = open(db_path)?;
             let _ = write!(out, "{}", render::tables(&db.tables()?));
             Ok(0)
         }
         Command::Describe { table } => {
-            let db = open()?;
+            let db = open(db_path)?;
             let meta = db.table(&table)?;
             let columns = db.columns(&table)?;
             let _ = write!(out, "{}", render::describe(&meta, &columns));
             Ok(0)
         }
         Command::History => {
-            let db = open()?;
+            let db = open(db_path)?;
             let _ = write!(out, "{}", render::history(&db.history()?));
             Ok(0)
         }
         Command::Check => {
-            let db = open()?;
+            let db = open(db_path)?;
             let problems = db.check()?;
             for p in &problems {
                 let _ = writeln!(out, "problem[{}]: {p}", p.code());
@@ -143,29 +171,36 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     }
 }
 
-/// Runs a script, printing each statement's result; on an error, prints it rendered against
-/// the text and returns 1.
-fn run_statements(
-    db: &Database,
-    text: &str,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    match db.run_script(text) {
-        Ok(results) => {
-            for (_, result) in results {
-                let _ = match format {
-                    Format::Table => writeln!(out, "{}", result.to_table()),
-                    Format::Csv => write!(out, "{}", result.to_delimited(b',')),
-                    Format::Tsv => write!(out, "{}", result.to_delimited(b'\t')),
-                };
+/// The subcommand's import, as the one request type every import path shares.
+fn import_request(import: Import) -> ImportRequest {
+    match import {
+        Import::Clinical { file, table, nulls } => ImportRequest::Clinical {
+            path: file,
+            options: ClinicalImport::default()
+                .with_table(&table)
+                .with_null_tokens(null_tokens(&nulls.null_tokens)),
+        },
+        Import::Table {
+            name,
+            file,
+            subject_column,
+            level,
+            delimiter,
+            nulls,
+        } => {
+            let mut options = TableImport::new(&name, &subject_column)
+                .with_null_tokens(null_tokens(&nulls.null_tokens))
+                .with_level(match level {
+                    LevelArg::Subject => Level::Subject,
+                    LevelArg::Multi => Level::Multi,
+                });
+            if let Some(d) = delimiter {
+                options = options.with_delimiter(d as u8);
             }
-            0
-        }
-        Err(e) => {
-            let _ = writeln!(err, "{}", e.render(text));
-            1
+            ImportRequest::Table {
+                path: file,
+                options,
+            }
         }
     }
 }

@@ -15,6 +15,9 @@ pub enum ExecError {
     /// zero. (`/` divides as floats, giving `inf` or `NaN` rather than an error.)
     #[error("division by zero")]
     DivisionByZero,
+    /// Ctrl-C in the REPL while a query ran.
+    #[error("query cancelled")]
+    Cancelled,
     /// The export could not be written (nothing is left at the path).
     #[error("cannot write {path}: {message}")]
     ExportFailed { path: String, message: String },
@@ -28,6 +31,7 @@ impl ExecError {
             ExecError::ExportExists { .. } => "E0304",
             ExecError::ExportFailed { .. } => "E0305",
             ExecError::DivisionByZero => "E0306",
+            ExecError::Cancelled => "E0307",
         }
     }
 }

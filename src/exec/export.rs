@@ -193,5 +193,6 @@ fn summary(path: &str, format: ExportFormat, rows: u64, bytes: u64) -> Result<Qu
     Ok(QueryResult {
         schema,
         batches: vec![batch],
+        note: None,
     })
 }

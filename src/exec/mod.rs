@@ -46,6 +46,10 @@ pub async fn run(
             .await
         }
         Bound::DropCohort { name, exists } => drop_cohort(store, name, *exists, statement),
+        Bound::Import(request) => {
+            let summary = crate::ingest::run(store, request, Some(statement.to_string()))?;
+            import_result(&summary)
+        }
         Bound::Export(export) => {
             let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
             let stream = stream(ctx, plan).await?;
@@ -98,7 +102,11 @@ pub async fn collect(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryRes
     let frame = ctx.execute_logical_plan(plan).await?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;
-    Ok(QueryResult { schema, batches })
+    Ok(QueryResult {
+        schema,
+        batches,
+        note: None,
+    })
 }
 
 /// Runs a plan as a stream of batches.
@@ -167,6 +175,36 @@ fn drop_cohort(
     summary(name, None, record.version)
 }
 
+/// `table | version | rows | columns | new_subjects | source_sha256`, with the full summary as
+/// the result's note.
+fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, Error> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("table", DataType::Utf8, false),
+        Field::new("version", DataType::UInt64, false),
+        Field::new("rows", DataType::UInt64, false),
+        Field::new("columns", DataType::UInt64, false),
+        Field::new("new_subjects", DataType::UInt64, false),
+        Field::new("source_sha256", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![summary.table.as_str()])),
+            Arc::new(UInt64Array::from(vec![summary.version])),
+            Arc::new(UInt64Array::from(vec![summary.rows])),
+            Arc::new(UInt64Array::from(vec![summary.columns.len() as u64 + 1])),
+            Arc::new(UInt64Array::from(vec![summary.new_subjects as u64])),
+            Arc::new(StringArray::from(vec![summary.source.sha256.as_str()])),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+        note: Some(summary.to_string()),
+    })
+}
+
 /// `cohort | subjects | version`: what a cohort statement did.
 fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResult, Error> {
     let schema = Arc::new(Schema::new(vec![
@@ -186,5 +224,6 @@ fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResul
     Ok(QueryResult {
         schema,
         batches: vec![batch],
+        note: None,
     })
 }

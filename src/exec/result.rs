@@ -10,6 +10,8 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 pub struct QueryResult {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
+    /// A text report that says more than the rows (an import's summary), for people.
+    pub note: Option<String>,
 }
 
 impl QueryResult {

@@ -9,6 +9,7 @@ mod delimited;
 mod error;
 mod infer;
 mod names;
+mod request;
 mod source;
 mod summary;
 mod table;
@@ -20,6 +21,7 @@ pub use infer::{
     DEFAULT_NULL_TOKENS, NullTokens, TypedColumn, infer, parse_bool, parse_date, parse_float,
 };
 pub use names::{UniqueNames, snake_case};
+pub use request::{ImportRequest, run};
 pub use source::{SourceText, decode_utf8, sha256_hex};
 pub use summary::{ColumnSummary, ImportSummary};
 pub use table::{TableImport, import_table};

@@ -47,7 +47,10 @@ pub fn to_logical_plan(
                 .explain(false, false)?
                 .build()?
         }
-        Bound::CreateCohort { .. } | Bound::DropCohort { .. } | Bound::Export(_) => {
+        Bound::CreateCohort { .. }
+        | Bound::DropCohort { .. }
+        | Bound::Export(_)
+        | Bound::Import(_) => {
             return Ok(None);
         }
     }))

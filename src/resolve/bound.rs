@@ -29,6 +29,7 @@ pub enum Bound {
     DescribeCohort(CohortMeta),
     Explain(Box<Bound>),
     Export(Box<BoundExport>),
+    Import(Box<crate::ingest::ImportRequest>),
 }
 
 /// An `EXPORT`.

@@ -15,8 +15,13 @@ pub use bound::*;
 pub use error::ResolveError;
 pub use select::STAR_MAX_COLUMNS;
 
-use crate::storage::{RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
-use crate::syntax::{Export, ExportSource, Expr, Ident, Select, SelectItem, Show, Statement};
+use std::path::PathBuf;
+
+use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
+use crate::storage::{Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
+use crate::syntax::{
+    Export, ExportSource, Expr, Ident, Import, ImportKind, Select, SelectItem, Show, Statement,
+};
 use scope::Scope;
 
 /// Binds a parsed statement to the catalog of `snapshot`.
@@ -75,6 +80,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
             Ok(Bound::Explain(Box::new(resolve(statement, snapshot)?)))
         }
         Statement::Export(export) => Ok(Bound::Export(Box::new(bind_export(snapshot, export)?))),
+        Statement::Import(import) => Ok(Bound::Import(Box::new(bind_import(import)?))),
     }
 }
 
@@ -163,6 +169,39 @@ fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, Reso
         cohort,
         statement: export.to_string(),
     })
+}
+
+fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
+    let path = PathBuf::from(&import.path.value);
+    let nulls = NullTokens::default();
+    match import.kind {
+        ImportKind::Clinical => {
+            let mut options = ClinicalImport::default().with_null_tokens(nulls);
+            if let Some(t) = &import.table {
+                options = options.with_table(&t.name);
+            }
+            Ok(ImportRequest::Clinical { path, options })
+        }
+        ImportKind::Table => {
+            let (Some(table), Some(column)) = (&import.table, &import.subject_column) else {
+                return Err(ResolveError::InvalidArgument {
+                    message: "IMPORT TABLE needs the subject column: \
+                              IMPORT TABLE name FROM 'file.csv' SUBJECT COLUMN 'Patient ID'"
+                        .into(),
+                    span: import.span,
+                });
+            };
+            let level = if import.multi {
+                Level::Multi
+            } else {
+                Level::Subject
+            };
+            let options = TableImport::new(&table.name, &column.value)
+                .with_level(level)
+                .with_null_tokens(nulls);
+            Ok(ImportRequest::Table { path, options })
+        }
+    }
 }
 
 /// `SELECT subject_id FROM <cohort>`.

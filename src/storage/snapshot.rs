@@ -397,7 +397,12 @@ pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<St
         .map(|n| {
             let folded = n.to_lowercase();
             let contains = !wanted.is_empty() && folded.contains(wanted);
-            (!contains, strsim::levenshtein(wanted, &folded), n)
+            // A typo in the first part of a long name (`egfr_mutaton` for
+            // `egfr_mutation_status`) is near the name's prefix of the same length.
+            let prefix: String = folded.chars().take(wanted.chars().count()).collect();
+            let distance =
+                strsim::levenshtein(wanted, &folded).min(strsim::levenshtein(wanted, &prefix) + 1);
+            (!contains, distance, n)
         })
         .filter(|(not_contained, d, _)| !*not_contained || *d <= limit)
         .collect();

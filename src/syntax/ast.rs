@@ -73,6 +73,30 @@ pub enum Statement {
     },
     /// `EXPORT (SELECT …) TO 'path' [FORMAT f] [OVERWRITE]` or `EXPORT cohort TO …`
     Export(Box<Export>),
+    /// `IMPORT CLINICAL FROM 'file' [AS t]`,
+    /// `IMPORT TABLE t FROM 'file' SUBJECT COLUMN 'col' [LEVEL MULTI]`
+    Import(Box<Import>),
+}
+
+/// An `IMPORT` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    pub kind: ImportKind,
+    /// The table to create or replace (`AS t` for clinical; required for tables).
+    pub table: Option<Ident>,
+    pub path: StringLit,
+    /// `SUBJECT COLUMN 'col'`.
+    pub subject_column: Option<StringLit>,
+    /// `LEVEL MULTI`: several rows per subject.
+    pub multi: bool,
+    pub span: Span,
+}
+
+/// Which importer an `IMPORT` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Clinical,
+    Table,
 }
 
 /// What a `SHOW` statement lists.
@@ -363,6 +387,7 @@ impl Statement {
                 | Show::Columns { span, .. } => *span,
             },
             Statement::Export(e) => e.span,
+            Statement::Import(i) => i.span,
         }
     }
 }

@@ -4,8 +4,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    BinaryOp, Export, ExportSource, Expr, Ident, Literal, OrderItem, Select, SelectItem, Show,
-    Statement, UnaryOp,
+    BinaryOp, Export, ExportSource, Expr, Ident, Import, ImportKind, Literal, OrderItem, Select,
+    SelectItem, Show, Statement, UnaryOp,
 };
 use super::lexeme::RESERVED;
 
@@ -293,6 +293,27 @@ impl Display for Export {
     }
 }
 
+impl Display for Import {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match (self.kind, &self.table) {
+            (ImportKind::Clinical, _) => f.write_str("IMPORT CLINICAL")?,
+            (ImportKind::Table, Some(t)) => write!(f, "IMPORT TABLE {t}")?,
+            (ImportKind::Table, None) => f.write_str("IMPORT TABLE")?,
+        }
+        write!(f, " FROM {}", quote(&self.path.value))?;
+        if let Some(column) = &self.subject_column {
+            write!(f, " SUBJECT COLUMN {}", quote(&column.value))?;
+        }
+        if self.multi {
+            f.write_str(" LEVEL MULTI")?;
+        }
+        if let (ImportKind::Clinical, Some(t)) = (self.kind, &self.table) {
+            write!(f, " AS {t}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Display for Statement {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
@@ -321,6 +342,7 @@ impl Display for Statement {
             Statement::Describe { name, .. } => write!(f, "DESCRIBE {name}"),
             Statement::Explain { statement, .. } => write!(f, "EXPLAIN {statement}"),
             Statement::Export(e) => write!(f, "{e}"),
+            Statement::Import(i) => write!(f, "{i}"),
         }
     }
 }

@@ -7,7 +7,8 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Export, ExportSource, Ident, OrderItem, Select, SelectItem, Show, Span, Statement, StringLit,
+    Export, ExportSource, Ident, Import, ImportKind, OrderItem, Select, SelectItem, Show, Span,
+    Statement, StringLit,
 };
 use super::expr::expr;
 use super::lexeme::{Input, PResult, expected, glob, ident, keyword, nested, punct, string_lit};
@@ -15,7 +16,7 @@ use super::lexeme::{Input, PResult, expected, glob, ident, keyword, nested, punc
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
@@ -24,6 +25,7 @@ pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
             describe,
             explain,
             export,
+            import,
         )),
     )
     .parse(i)
@@ -267,6 +269,71 @@ fn explain(i: Input<'_>) -> PResult<'_, Statement> {
             statement: Box::new(inner),
             span,
         },
+    ))
+}
+
+/// `IMPORT CLINICAL FROM 'f' [AS t]` or
+/// `IMPORT TABLE t FROM 'f' SUBJECT COLUMN 'c' [LEVEL MULTI]`.
+fn import(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("IMPORT").parse(i)?;
+    cut(move |i| import_body(i, start)).parse(i)
+}
+
+fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
+    let table_kind = |i| {
+        let (i, _) = keyword("TABLE").parse(i)?;
+        let (i, name) = expected("table name", ident).parse(i)?;
+        Ok((i, (ImportKind::Table, Some(name))))
+    };
+    let (i, (kind, table)) = expected(
+        "CLINICAL or TABLE",
+        alt((
+            keyword("CLINICAL").map(|_| (ImportKind::Clinical, None)),
+            table_kind,
+        )),
+    )
+    .parse(i)?;
+    let (i, _) = keyword("FROM").parse(i)?;
+    let (i, (path, path_span)) = string_lit(i)?;
+    let (i, subject_column) = opt(|i| {
+        let (i, _) = keyword("SUBJECT").parse(i)?;
+        let (i, _) = cut(keyword("COLUMN")).parse(i)?;
+        cut(string_lit).parse(i)
+    })
+    .parse(i)?;
+    let (i, multi) = opt(|i| {
+        let (i, _) = keyword("LEVEL").parse(i)?;
+        cut(keyword("MULTI")).parse(i)
+    })
+    .parse(i)?;
+    let (i, alias) = if kind == ImportKind::Clinical {
+        opt(|i| {
+            let (i, _) = keyword("AS").parse(i)?;
+            cut(ident).parse(i)
+        })
+        .parse(i)?
+    } else {
+        (i, None)
+    };
+    let end = alias
+        .as_ref()
+        .map(|a| a.span)
+        .or(multi)
+        .or(subject_column.as_ref().map(|(_, s)| *s))
+        .unwrap_or(path_span);
+    Ok((
+        i,
+        Statement::Import(Box::new(Import {
+            kind,
+            table: table.or(alias),
+            path: StringLit {
+                value: path,
+                span: path_span,
+            },
+            subject_column: subject_column.map(|(value, span)| StringLit { value, span }),
+            multi: multi.is_some(),
+            span: start.to(end),
+        })),
     ))
 }
 

@@ -192,13 +192,13 @@ fn without_db_the_demo_is_built_in_the_data_directory() {
     let first = rgdb().output().unwrap();
     assert_eq!(first.status.code(), Some(0));
     let banner = String::from_utf8(first.stdout).unwrap();
-    assert!(
-        banner.contains(&format!(
-            "demo cohort at {}",
-            home.path().join("demo.rgdb").display()
-        )),
-        "{banner}"
+    let head = format!(
+        "rgdb {}: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        home.path().join("demo.rgdb").display()
     );
+    assert!(banner.starts_with(&head), "{banner}");
+    assert!(banner.contains("211 subjects; tables: clinical (211 rows × 45 columns), rnaseq (130 rows × 142 columns), series (1722 rows × 8 columns)"), "{banner}");
     let tables = rgdb().arg("tables").output().unwrap();
     assert!(
         String::from_utf8(tables.stdout)
@@ -230,7 +230,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
         out,
-        "+--------+-----+\n| gender | n   |\n+--------+-----+\n| Female | 76  |\n| Male   | 135 |\n+--------+-----+\n"
+        "┌────────┬─────┐\n│ gender ┆ n   │\n╞════════╪═════╡\n│ Female ┆ 76  │\n│ Male   ┆ 135 │\n└────────┴─────┘\n2 rows\n"
     );
     let (code, out, _) = run(&[
         "--db",

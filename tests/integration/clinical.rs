@@ -256,7 +256,7 @@ fn reimport_replaces_the_table_as_a_new_version() {
         history[1]
             .statement
             .as_deref()
-            .map(|s| s.starts_with("import clinical")),
+            .map(|s| s.starts_with("IMPORT CLINICAL FROM")),
         Some(true)
     );
     match &history[2].action {

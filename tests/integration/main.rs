@@ -8,6 +8,7 @@ mod docs;
 mod language;
 mod provider;
 mod refused;
+mod repl;
 mod slt;
 mod snapshots;
 mod storage;

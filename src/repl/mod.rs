@@ -1,0 +1,335 @@
+//! The REPL and batch runner: reads statements and meta-commands, runs them against a
+//! database, prints results in the chosen mode. `Repl` writes to any `Write`, so tests drive it
+//! with buffers; `interactive` wraps it in a line editor for terminals.
+
+mod complete;
+pub mod interactive;
+mod meta;
+mod render;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+pub use complete::{Completions, Index, as_identifier};
+pub use meta::{HELP, Meta, Mode};
+pub use render::{Style, render};
+
+use crate::Database;
+use crate::error::Error;
+use crate::exec::QueryResult;
+use crate::ingest::{ClinicalImport, ImportRequest, TableImport};
+use crate::storage::Level;
+use crate::syntax::{Statement, parse_statements};
+
+/// Whether the REPL goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Printing and behaviour settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub timer: bool,
+    pub max_rows: usize,
+    /// Fold wide tables to the terminal's width (output goes to a terminal).
+    pub fold: bool,
+    /// Colour errors (only on a terminal, never under `NO_COLOR`).
+    pub color: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mode: Mode::Table,
+            timer: false,
+            max_rows: 40,
+            fold: false,
+            color: false,
+        }
+    }
+}
+
+/// A REPL session over one database.
+pub struct Repl<O: Write, E: Write> {
+    db: Database,
+    out: O,
+    err: E,
+    pub settings: Settings,
+    output: Option<std::fs::File>,
+    /// Set by Ctrl-C while a statement runs.
+    cancel: Arc<AtomicBool>,
+    completions: Completions,
+    history: Vec<String>,
+    errors: usize,
+}
+
+/// Whether `text` is a whole input: a meta-command, or statements the parser does not call
+/// incomplete. This, not a trailing `;`, ends multi-line input.
+pub fn is_complete(text: &str) -> bool {
+    let trimmed = text.trim();
+    trimmed.is_empty()
+        || trimmed.starts_with('.')
+        || !matches!(parse_statements(text), Err(e) if e.is_incomplete())
+}
+
+impl<O: Write, E: Write> Repl<O, E> {
+    pub fn new(db: Database, out: O, err: E, settings: Settings) -> Self {
+        let completions = Completions::default();
+        completions.update(db.snapshot());
+        Repl {
+            db,
+            out,
+            err,
+            settings,
+            output: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+            completions,
+            history: Vec::new(),
+            errors: 0,
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The flag Ctrl-C sets to cancel the running statement.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
+    /// The completion index, kept current as statements change the database.
+    pub fn completions(&self) -> Completions {
+        self.completions.clone()
+    }
+
+    /// How many inputs have failed so far.
+    pub fn errors(&self) -> usize {
+        self.errors
+    }
+
+    /// Hands back the writers.
+    pub fn into_writers(self) -> (O, E) {
+        (self.out, self.err)
+    }
+
+    /// Runs one complete input: a meta-command or statements.
+    pub fn feed(&mut self, input: &str) -> Flow {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Flow::Continue;
+        }
+        self.history.push(trimmed.to_string());
+        if trimmed.starts_with('.') {
+            return match meta::parse(trimmed) {
+                Ok(m) => self.meta(m),
+                Err(message) => {
+                    self.error_text(&message);
+                    Flow::Continue
+                }
+            };
+        }
+        self.statements(input);
+        Flow::Continue
+    }
+
+    /// Runs a script: meta-command lines and `;`-separated statements, which may span lines.
+    /// Stops at the first error; returns whether everything succeeded.
+    pub fn run_script(&mut self, text: &str) -> bool {
+        let before = self.errors;
+        let mut buffer = String::new();
+        for line in text.lines() {
+            if buffer.trim().is_empty() && line.trim_start().starts_with('.') {
+                if self.feed(line) == Flow::Quit {
+                    return self.errors == before;
+                }
+            } else {
+                buffer.push_str(line);
+                buffer.push('\n');
+                if buffer.trim_end().ends_with(';') && is_complete(&buffer) {
+                    self.feed(&std::mem::take(&mut buffer));
+                }
+            }
+            if self.errors > before {
+                return false;
+            }
+        }
+        if !buffer.trim().is_empty() {
+            self.feed(&buffer);
+        }
+        self.errors == before
+    }
+
+    fn statements(&mut self, text: &str) {
+        let statements = match parse_statements(text) {
+            Ok(s) => s,
+            Err(e) => return self.error(&Error::from(e), text),
+        };
+        for statement in statements {
+            let started = Instant::now();
+            let shown = statement.to_string();
+            let long = matches!(statement, Statement::Import(_) | Statement::Export(_));
+            let result = crate::cli::progress::while_running(long, &shown, || {
+                self.db.run_statement(statement, &self.cancel)
+            });
+            match result {
+                Ok(result) => self.print(&result),
+                Err(e) => {
+                    // Render against the statement's own text: its spans are relative to it.
+                    self.error(&e, &shown);
+                    return;
+                }
+            }
+            if self.settings.timer {
+                let _ = writeln!(self.err, "time: {:.3?}", started.elapsed());
+            }
+        }
+        self.completions.update(self.db.snapshot());
+    }
+
+    fn print(&mut self, result: &QueryResult) {
+        let text = match (&result.note, self.settings.mode) {
+            (Some(note), Mode::Table) => note.clone(),
+            _ => render(
+                result,
+                Style {
+                    mode: self.settings.mode,
+                    max_rows: self.settings.max_rows,
+                    fold: self.output.is_none() && self.settings.fold,
+                },
+            ),
+        };
+        self.write(&text);
+    }
+
+    fn write(&mut self, text: &str) {
+        let target: &mut dyn Write = match &mut self.output {
+            Some(file) => file,
+            None => &mut self.out,
+        };
+        let _ = target.write_all(text.as_bytes());
+        let _ = target.flush();
+    }
+
+    fn error(&mut self, e: &Error, source: &str) {
+        self.errors += 1;
+        let text = e.render(source);
+        let text = if self.settings.color {
+            format!("\x1b[31m{text}\x1b[0m")
+        } else {
+            text
+        };
+        let _ = writeln!(self.err, "{text}");
+    }
+
+    fn error_text(&mut self, message: &str) {
+        self.errors += 1;
+        let _ = writeln!(self.err, "error: {message}");
+    }
+
+    fn meta(&mut self, m: Meta) -> Flow {
+        match m {
+            Meta::Quit => return Flow::Quit,
+            Meta::Help => self.write(HELP),
+            Meta::Tables => self.statements("SHOW TABLES"),
+            Meta::Cohorts => self.statements("SHOW COHORTS"),
+            Meta::Schema(Some(table)) => {
+                self.statements(&format!("DESCRIBE {}", as_identifier(&table)))
+            }
+            Meta::Schema(None) => {
+                for table in self.db.tables().unwrap_or_default() {
+                    self.write(&format!("{}\n", table.name));
+                    self.statements(&format!("DESCRIBE {}", table.name));
+                }
+            }
+            Meta::Mode(mode) => self.settings.mode = mode,
+            Meta::Timer(on) => self.settings.timer = on,
+            Meta::MaxRows(n) => self.settings.max_rows = n,
+            Meta::Output(None) => self.output = None,
+            Meta::Output(Some(path)) => match std::fs::File::create(&path) {
+                Ok(file) => self.output = Some(file),
+                Err(e) => self.error_text(&format!("cannot write {}: {e}", path.display())),
+            },
+            Meta::Read(path) => self.read(&path),
+            Meta::Import(args) => self.import(&args),
+            Meta::Plan(text) => self.statements(&format!("EXPLAIN {text}")),
+            Meta::Ast(text) => match parse_statements(&text) {
+                Ok(statements) => {
+                    let shown: String = statements.iter().map(|s| format!("{s:#?}\n")).collect();
+                    self.write(&shown);
+                }
+                Err(e) => self.error(&Error::from(e), &text),
+            },
+            Meta::History => {
+                let listing: String = self
+                    .history
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| format!("{:>4}  {h}\n", i + 1))
+                    .collect();
+                self.write(&listing);
+            }
+        }
+        Flow::Continue
+    }
+
+    fn read(&mut self, path: &Path) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                self.run_script(&text);
+            }
+            Err(e) => self.error_text(&format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    fn import(&mut self, args: &[String]) {
+        let request = match import_request(args) {
+            Ok(r) => r,
+            Err(message) => return self.error_text(&message),
+        };
+        let shown = request.describe();
+        let result = crate::cli::progress::while_running(true, &shown, || self.db.import(&request));
+        match result {
+            Ok(summary) => self.write(&summary.to_string()),
+            Err(e) => self.error(&e, &shown),
+        }
+        self.completions.update(self.db.snapshot());
+    }
+}
+
+/// `.import clinical FILE [TABLE]` or `.import table NAME FILE SUBJECT_COLUMN [multi]`.
+fn import_request(args: &[String]) -> Result<ImportRequest, String> {
+    let usage =
+        "usage: .import clinical FILE [TABLE] | .import table NAME FILE SUBJECT_COLUMN [multi]";
+    match args {
+        [kind, file, rest @ ..] if kind.eq_ignore_ascii_case("clinical") && rest.len() <= 1 => {
+            let mut options = ClinicalImport::default();
+            if let [table] = rest {
+                options = options.with_table(table);
+            }
+            Ok(ImportRequest::Clinical {
+                path: file.into(),
+                options,
+            })
+        }
+        [kind, name, file, column, rest @ ..] if kind.eq_ignore_ascii_case("table") => {
+            let level = match rest {
+                [] => Level::Subject,
+                [m] if m.eq_ignore_ascii_case("multi") => Level::Multi,
+                _ => return Err(usage.into()),
+            };
+            Ok(ImportRequest::Table {
+                path: file.into(),
+                options: TableImport::new(name, column).with_level(level),
+            })
+        }
+        _ => Err(usage.into()),
+    }
+}

@@ -1,0 +1,134 @@
+//! Printing results in the REPL's modes: a boxed table cut to a row limit and folded to the
+//! terminal's width, CSV, TSV, a JSON array of objects, Markdown, or one line per cell.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::util::display::array_value_to_string;
+
+use super::meta::Mode;
+use crate::exec::QueryResult;
+
+/// How to print.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub mode: Mode,
+    /// Rows shown in table mode before "… N more rows" (0: all).
+    pub max_rows: usize,
+    /// Fold wide tables to the terminal's width (when printing to one).
+    pub fold: bool,
+}
+
+fn cell(batch: &RecordBatch, column: usize, row: usize) -> String {
+    let array = batch.column(column);
+    if array.is_null(row) {
+        "NULL".to_string()
+    } else {
+        array_value_to_string(array, row).unwrap_or_else(|e| format!("<{e}>"))
+    }
+}
+
+fn rows(result: &QueryResult) -> impl Iterator<Item = (&RecordBatch, usize)> {
+    result
+        .batches
+        .iter()
+        .flat_map(|b| (0..b.num_rows()).map(move |r| (b, r)))
+}
+
+/// The result as text in `style`.
+pub fn render(result: &QueryResult, style: Style) -> String {
+    match style.mode {
+        Mode::Table => table(result, style),
+        Mode::Csv => result.to_delimited(b','),
+        Mode::Tsv => result.to_delimited(b'\t'),
+        Mode::Json => json(result),
+        Mode::Markdown => markdown(result),
+        Mode::Line => lines(result),
+    }
+}
+
+fn table(result: &QueryResult, style: Style) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    // Fold to the terminal's width, unless the terminal reports no usable width (as a
+    // pseudo-terminal that was never sized does).
+    if style.fold && t.width().is_some_and(|w| w >= 40) {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    t.set_header(result.column_names());
+    let total = result.num_rows();
+    let shown = if style.max_rows == 0 {
+        total
+    } else {
+        total.min(style.max_rows)
+    };
+    for (batch, row) in rows(result).take(shown) {
+        t.add_row((0..batch.num_columns()).map(|c| cell(batch, c, row)));
+    }
+    let mut text = format!("{t}\n");
+    if shown < total {
+        text += &format!("… {} more rows (.maxrows N to show more)\n", total - shown);
+    }
+    text += &format!("{total} row{}\n", if total == 1 { "" } else { "s" });
+    text
+}
+
+fn json(result: &QueryResult) -> String {
+    let mut out = Vec::new();
+    {
+        let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut out);
+        let batches: Vec<&RecordBatch> = result.batches.iter().collect();
+        if let Err(e) = writer.write_batches(&batches).and_then(|_| writer.finish()) {
+            return e.to_string();
+        }
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    if text.is_empty() {
+        "[]\n".into()
+    } else {
+        text + "\n"
+    }
+}
+
+fn markdown_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(result: &QueryResult) -> String {
+    let names = result.column_names();
+    let mut text = format!(
+        "| {} |\n|{}|\n",
+        names
+            .iter()
+            .map(|n| markdown_escape(n))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        names.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
+    for (batch, row) in rows(result) {
+        let cells: Vec<String> = (0..batch.num_columns())
+            .map(|c| markdown_escape(&cell(batch, c, row)))
+            .collect();
+        text += &format!("| {} |\n", cells.join(" | "));
+    }
+    text
+}
+
+fn lines(result: &QueryResult) -> String {
+    let names = result.column_names();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let mut blocks = Vec::new();
+    for (batch, row) in rows(result) {
+        let block: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(c, n)| format!("{n:>width$} = {}", cell(batch, c, row)))
+            .collect();
+        blocks.push(block.join("\n"));
+    }
+    if blocks.is_empty() {
+        String::new()
+    } else {
+        blocks.join("\n\n") + "\n"
+    }
+}

@@ -1,0 +1,364 @@
+//! The REPL driven with buffers, batch use of the binary (`-c`, `-f`, stdin, formats, exit
+//! codes), and the real binary in a pseudo-terminal (completion, multi-line input, carets,
+//! Ctrl-C, `.quit`).
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use rgdb::repl::{Flow, Repl, Settings};
+
+use crate::common::*;
+
+fn repl() -> (tempfile::TempDir, Repl<Vec<u8>, Vec<u8>>) {
+    let (dir, db) = demo_db();
+    (
+        dir,
+        Repl::new(db, Vec::new(), Vec::new(), Settings::default()),
+    )
+}
+
+fn take(repl: Repl<Vec<u8>, Vec<u8>>) -> (String, String) {
+    let (out, err) = repl.into_writers();
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+#[test]
+fn statements_and_modes() {
+    let (_dir, mut r) = repl();
+    r.feed("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender");
+    r.feed(".mode csv");
+    r.feed("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender");
+    r.feed(".mode json");
+    r.feed("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender");
+    r.feed(".mode markdown");
+    r.feed("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender");
+    r.feed(".mode line");
+    r.feed("SELECT subject_id, os_days FROM subjects WHERE subject_id = 'AMC-001'");
+    let (out, err) = take(r);
+    assert_eq!(err, "");
+    assert!(out.contains("│ Female ┆ 76  │"), "{out}");
+    assert!(out.contains("gender,n\nFemale,76\nMale,135\n"), "{out}");
+    assert!(
+        out.contains("[{\"gender\":\"Female\",\"n\":76},{\"gender\":\"Male\",\"n\":135}]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| gender | n |\n|---|---|\n| Female | 76 |\n| Male | 135 |\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("subject_id = AMC-001\n   os_days = 881\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn long_results_are_cut_with_a_count_of_the_rest() {
+    let (_dir, mut r) = repl();
+    r.feed(".maxrows 3");
+    r.feed("SELECT subject_id FROM subjects ORDER BY subject_id");
+    let (out, _) = take(r);
+    assert!(out.contains("│ AMC-003    │\n└"), "{out}");
+    assert!(
+        out.contains("… 208 more rows (.maxrows N to show more)\n211 rows\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn errors_show_the_caret_and_the_suggestion() {
+    let (_dir, mut r) = repl();
+    r.feed("SELECT egfr_mutaton FROM subjects");
+    assert_eq!(r.errors(), 1);
+    let (out, err) = take(r);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "error[E0202]: unknown column `egfr_mutaton`; did you mean `egfr_mutation_status`?\n --> line 1, column 8\n  |\n1 | SELECT egfr_mutaton FROM subjects\n  |        ^^^^^^^^^^^^\n"
+    );
+}
+
+#[test]
+fn meta_commands() {
+    let (dir, mut r) = repl();
+    let out_file = dir.path().join("out.csv");
+    let script = dir.path().join("script.rgdb");
+    std::fs::write(
+        &script,
+        ".mode csv\nSELECT count(*) AS n\n  FROM subjects\n  WHERE os_event;\n",
+    )
+    .unwrap();
+    for line in [
+        ".help",
+        ".tables",
+        ".cohorts",
+        ".schema series",
+        ".timer on",
+        &format!(".output {}", out_file.display()),
+        "SELECT count(*) AS n FROM subjects",
+        ".output",
+        ".timer off",
+        &format!(".read {}", script.display()),
+        ".plan SELECT count(*) FROM subjects",
+        ".ast SELECT 1 FROM t",
+        ".history",
+        ".frobnicate",
+    ] {
+        assert_eq!(r.feed(line), Flow::Continue, "{line}");
+    }
+    assert_eq!(r.feed(".quit"), Flow::Quit);
+    let (out, err) = take(r);
+    assert!(out.contains(".schema [table]"), "{out}");
+    assert!(
+        out.contains("│ series   ┆ table    ┆ several rows per subject"),
+        "{out}"
+    );
+    assert!(out.contains("│ source_doi        ┆ text"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        "┌─────┐\n│ n   │\n╞═════╡\n│ 211 │\n└─────┘\n1 row\n"
+    );
+    assert!(out.contains("n\n63\n"), "{out}");
+    assert!(out.contains("logical_plan"), "{out}");
+    assert!(out.contains("Select(\n    Select {"), "{out}");
+    assert!(out.contains("   1  .help\n"), "{out}");
+    assert!(err.contains("time: "), "{err}");
+    assert!(
+        err.contains("error: unknown command `.frobnicate`; .help lists them"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_statement_and_meta_command_share_one_path() {
+    let (_dir, mut r) = repl();
+    let csv = clinical_csv();
+    r.feed(&format!(
+        "IMPORT CLINICAL FROM '{}' AS clinical_again",
+        csv.display()
+    ));
+    r.feed(&format!(
+        ".import table visits {} 'Patient ID' multi",
+        bad_input("clinical_duplicate_subject.csv").display()
+    ));
+    r.feed(".mode csv");
+    r.feed("SELECT count(*) FROM clinical_again");
+    r.feed("SELECT count(*) AS n FROM visits");
+    r.feed("SHOW HISTORY");
+    let (out, err) = take(r);
+    assert_eq!(err, "");
+    assert!(out.contains("created table `clinical_again`"), "{out}");
+    assert!(out.contains("created table `visits`"), "{out}");
+    assert!(out.contains("count(*)\n211\n"), "{out}");
+    assert!(out.contains("n\n6\n"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "IMPORT CLINICAL FROM '{}' AS clinical_again",
+            csv.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("SUBJECT COLUMN 'Patient ID' LEVEL MULTI"),
+        "{out}"
+    );
+}
+
+fn rgdb() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rgdb"))
+}
+
+fn demo_path() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.rgdb");
+    drop(rgdb::cli::demo::build(&path).unwrap());
+    let path = path.display().to_string();
+    (dir, path)
+}
+
+#[test]
+fn batch_formats_and_exit_codes() {
+    let (_dir, db) = demo_path();
+    let q = "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender";
+    let expected = [
+        ("csv", "gender,n\nFemale,76\nMale,135\n"),
+        ("tsv", "gender\tn\nFemale\t76\nMale\t135\n"),
+        (
+            "json",
+            "[{\"gender\":\"Female\",\"n\":76},{\"gender\":\"Male\",\"n\":135}]\n",
+        ),
+        (
+            "markdown",
+            "| gender | n |\n|---|---|\n| Female | 76 |\n| Male | 135 |\n",
+        ),
+    ];
+    for (format, want) in expected {
+        let output = rgdb()
+            .args(["--db", &db, "--format", format, "-c", q])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), want, "{format}");
+    }
+    let bad = rgdb()
+        .args(["--db", &db, "-c", "SELECT nope FROM subjects"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8(bad.stderr)
+            .unwrap()
+            .starts_with("error[E0202]: unknown column `nope`")
+    );
+    let usage = rgdb()
+        .args(["--db", &db, "--format", "xml", "-c", q])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    let help = rgdb().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains(
+            "Examples:\n  rgdb                                          REPL on the demo cohort"
+        ),
+        "{help}"
+    );
+    let version = rgdb().arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap(),
+        format!("rgdb {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn scripts_from_a_file_and_from_stdin() {
+    let (dir, db) = demo_path();
+    let script = dir.path().join("s.rgdb");
+    std::fs::write(&script, "-- a script\nCREATE COHORT f AS\n  SELECT subject_id FROM subjects WHERE gender = 'Female';\n.mode csv\nSELECT count(*) AS n FROM f;\n").unwrap();
+    let output = rgdb()
+        .args(["--db", &db, "-f", script.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .ends_with("n\n76\n")
+    );
+
+    let mut child = rgdb()
+        .args(["--db", &db, "--format", "csv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"SELECT count(*) AS n\nFROM f WHERE os_event;\nSELECT 1 AS one FROM subjects LIMIT 1;\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    // 10 of the 76 women died (Survival Status = Dead), as the clinical file says.
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "n\n10\none\n1\n");
+
+    // The first error stops a script, with exit code 1.
+    let mut child = rgdb()
+        .args(["--db", &db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SELECT nope FROM subjects;\nSELECT 1 AS one FROM subjects LIMIT 1;\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "");
+}
+
+mod terminal {
+    //! The real binary in a pseudo-terminal.
+    use rexpect::session::{PtySession, spawn_command};
+
+    use super::*;
+
+    fn start(db: &str, home: &std::path::Path) -> PtySession {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rgdb"));
+        cmd.args(["--db", db])
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .env("RGDB_HISTORY", home.join("history"));
+        let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        p
+    }
+
+    #[test]
+    fn a_session() {
+        let (dir, db) = demo_path();
+        let mut p = start(&db, dir.path());
+        // A query and its table.
+        p.send_line("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender")
+            .unwrap();
+        p.exp_string("Female").unwrap();
+        p.exp_string("2 rows").unwrap();
+        // Tab completes a column name.
+        p.send("SELECT egfr_m").unwrap();
+        p.flush().unwrap();
+        p.send("\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("egfr_mutation_status").unwrap();
+        p.send_line(" FROM subjects LIMIT 1").unwrap();
+        p.exp_string("1 row").unwrap();
+        // A statement over two lines: the first is incomplete, so Enter continues it.
+        p.send_line("SELECT count(*) AS deaths FROM").unwrap();
+        p.send_line("subjects WHERE os_event").unwrap();
+        p.exp_string("63").unwrap();
+        // A wrong column: the caret and the suggestion.
+        p.send_line("SELECT gendr FROM subjects").unwrap();
+        p.exp_string("did you mean `gender`?").unwrap();
+        p.exp_string("^^^^^").unwrap();
+        p.send_line(".quit").unwrap();
+        p.exp_eof().unwrap();
+        // History was kept.
+        let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
+        assert!(history.contains("SELECT gendr FROM subjects"), "{history}");
+    }
+
+    #[test]
+    fn ctrl_c_cancels_a_running_query_and_keeps_the_repl() {
+        let (dir, db) = demo_path();
+        // A table big enough that sorting it takes seconds in a debug build.
+        let csv = dir.path().join("big.csv");
+        let mut text = String::from("id,x,y\n");
+        for i in 0..2_000_000u64 {
+            text += &format!("S{},{},{}\n", i % 211, (i * 7919) % 1_000_003, i % 97);
+        }
+        std::fs::write(&csv, text).unwrap();
+        {
+            let database = rgdb::Database::open(&db).unwrap();
+            let options =
+                rgdb::ingest::TableImport::new("big", "id").with_level(rgdb::storage::Level::Multi);
+            database.import_table(&csv, &options).unwrap();
+        }
+        let mut p = start(&db, dir.path());
+        p.send_line("SELECT x, y, x * 31 % 9973 AS k FROM big ORDER BY k, y DESC, x LIMIT 1")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        p.send_control('c').unwrap();
+        p.exp_string("query cancelled").unwrap();
+        p.send_line("SELECT count(*) AS n FROM clinical").unwrap();
+        p.exp_string("211").unwrap();
+        p.send_control('d').unwrap();
+        p.exp_eof().unwrap();
+    }
+}
