@@ -8,25 +8,41 @@ use crate::error::Result;
 use crate::ingest::TableImport;
 use crate::storage::{Level, StorageError};
 
-/// The real TCIA clinical table, embedded in the binary.
-const CLINICAL: (&str, &[u8]) = (
-    "NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv",
-    include_bytes!(
-        "../../data/nsclc_radiogenomics/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv"
-    ),
-);
+/// One source file of the demo, embedded zstd-compressed.
+pub struct Embedded {
+    /// The file's name (as in `data/nsclc_radiogenomics/`).
+    pub name: &'static str,
+    /// Its bytes, compressed with zstd (`data/embedded/<name>.zst`).
+    pub compressed: &'static [u8],
+}
 
-/// Real RNA-seq FPKM (GEO GSE103584) for the 130 RNA-seq subjects, 140 genes.
-const RNASEQ: (&str, &[u8]) = (
-    "rnaseq_fpkm_subset_130x140.tsv",
-    include_bytes!("../../data/nsclc_radiogenomics/rnaseq_fpkm_subset_130x140.tsv"),
-);
+/// The demo's files: the real TCIA clinical table (211 subjects), the real RNA-seq FPKM subset
+/// (GEO GSE103584; 130 subjects × 140 genes) and the IDC series manifest (1,722 series). See
+/// `data/README.md` for their attribution. `tests/integration/cli.rs` checks that each
+/// decompresses to exactly the file in `data/nsclc_radiogenomics/`.
+pub const FILES: [Embedded; 3] = [
+    Embedded {
+        name: "NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv",
+        compressed: include_bytes!(
+            "../../data/embedded/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv.zst"
+        ),
+    },
+    Embedded {
+        name: "rnaseq_fpkm_subset_130x140.tsv",
+        compressed: include_bytes!("../../data/embedded/rnaseq_fpkm_subset_130x140.tsv.zst"),
+    },
+    Embedded {
+        name: "idc_series_manifest.csv",
+        compressed: include_bytes!("../../data/embedded/idc_series_manifest.csv.zst"),
+    },
+];
 
-/// The cohort's 1,722 imaging series (IDC release 18).
-const SERIES: (&str, &[u8]) = (
-    "idc_series_manifest.csv",
-    include_bytes!("../../data/nsclc_radiogenomics/idc_series_manifest.csv"),
-);
+impl Embedded {
+    /// The file's bytes.
+    pub fn bytes(&self) -> std::io::Result<Vec<u8>> {
+        zstd::stream::decode_all(self.compressed)
+    }
+}
 
 /// How to cite the demo data.
 pub const CITATION: &str = "NSCLC Radiogenomics (TCIA): Bakr et al., Scientific Data 2018; \
@@ -73,16 +89,17 @@ pub fn build(path: &Path) -> Result<Database> {
     std::fs::create_dir_all(&staging).map_err(io)?;
     let sources = staging.join("sources");
     std::fs::create_dir_all(&sources).map_err(io)?;
-    for (name, bytes) in [CLINICAL, RNASEQ, SERIES] {
-        std::fs::write(sources.join(name), bytes).map_err(io)?;
+    for file in &FILES {
+        std::fs::write(sources.join(file.name), file.bytes().map_err(io)?).map_err(io)?;
     }
+    let [clinical, rnaseq, series] = FILES.map(|f| sources.join(f.name));
     let db_dir = staging.join("db");
     {
         let db = Database::create(&db_dir)?;
-        db.import_clinical(sources.join(CLINICAL.0))?;
-        db.import_table(sources.join(RNASEQ.0), &TableImport::new("rnaseq", "PID"))?;
-        let series = TableImport::new("series", "PatientID").with_level(Level::Multi);
-        db.import_table(sources.join(SERIES.0), &series)?;
+        db.import_clinical(clinical)?;
+        db.import_table(rnaseq, &TableImport::new("rnaseq", "PID"))?;
+        let options = TableImport::new("series", "PatientID").with_level(Level::Multi);
+        db.import_table(series, &options)?;
     }
     if path.exists() {
         return Err(StorageError::AlreadyExists {

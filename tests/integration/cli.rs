@@ -269,3 +269,19 @@ fn demo_db_closed() -> (tempfile::TempDir, ()) {
     drop(rgdb::cli::demo::build(&dir.path().join("demo.rgdb")).unwrap());
     (dir, ())
 }
+
+/// The demo's embedded files are the files in `data/`, compressed. Run with
+/// `RGDB_WRITE_EMBEDDED=1` after changing a file in `data/nsclc_radiogenomics/`.
+#[test]
+fn embedded_demo_files_match_the_data_folder() {
+    for file in &rgdb::cli::demo::FILES {
+        let source = std::fs::read(root().join("data/nsclc_radiogenomics").join(file.name)).unwrap();
+        let embedded = root().join("data/embedded").join(format!("{}.zst", file.name));
+        if std::env::var_os("RGDB_WRITE_EMBEDDED").is_some() {
+            std::fs::write(&embedded, zstd::bulk::compress(&source, 19).unwrap()).unwrap();
+            continue;
+        }
+        assert_eq!(file.bytes().unwrap(), source, "{} differs from data/", file.name);
+        assert!(file.compressed.len() * 2 < source.len(), "{} is not compressed", file.name);
+    }
+}
