@@ -40,5 +40,52 @@ fn startup(c: &mut Criterion) {
     group.finish();
 }
 
+/// Tab completion over a 20,000-column table: building the index (done in the background
+/// after each change) and answering one prefix.
+fn completion(c: &mut Criterion) {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array};
+    use rgdb::repl::Index;
+    use rgdb::storage::{Action, ColumnType, Level, NewColumn};
+
+    let db = rgdb::Database::in_memory().unwrap();
+    let mut txn = db.store().begin();
+    let ids = (0..10)
+        .map(|i| txn.register_subject(&format!("S{i}")))
+        .collect();
+    let mut writer = txn.table("rnaseq", Level::Subject, "expression").unwrap();
+    writer.subjects(ids, "subject").unwrap();
+    let values: ArrayRef = Arc::new(Float64Array::from(vec![1.0; 10]));
+    for g in 0..20_000 {
+        let name = format!("GENE{g:05}");
+        let column = NewColumn {
+            name: name.clone(),
+            label: name,
+            ..Default::default()
+        };
+        writer.column(column, ColumnType::Float64, &values).unwrap();
+    }
+    txn.stage(writer.finish().unwrap());
+    txn.commit(Action::Create, None).unwrap();
+    let snapshot = db.snapshot();
+    let mut group = c.benchmark_group("completion");
+    group.sample_size(20);
+    group.bench_function("build_index_20000_columns", |b| {
+        b.iter(|| Index::build(&snapshot))
+    });
+    let index = Index::build(&snapshot);
+    let line = "SELECT rnaseq.GENE1234";
+    group.bench_function("complete_prefix_20000_columns", |b| {
+        b.iter(|| index.complete(line, line.len()))
+    });
+    let line = "SELECT GENE12";
+    group.bench_function("complete_bare_prefix_20000_columns", |b| {
+        b.iter(|| index.complete(line, line.len()))
+    });
+    group.finish();
+}
+
+criterion_group!(completions, completion);
 criterion_group!(benches, startup);
-criterion_main!(benches);
+criterion_main!(benches, completions);

@@ -212,10 +212,8 @@ impl Database {
             let snapshot = store.snapshot();
             let bound = crate::resolve::resolve(&statement, &snapshot)?;
             let history = store.versions()?;
-            let plan =
-                crate::plan::to_logical_plan(&bound, &snapshot, &history)?.ok_or_else(|| {
-                    StorageError::Internal("query_stream takes a reading statement".into())
-                })?;
+            let plan = crate::plan::to_logical_plan(&bound, &snapshot, &history)?
+                .ok_or(ExecError::NotAQuery)?;
             exec::stream(&ctx, exec::bind_params(plan, None)?).await
         });
         let stream = self.block_on(task).unwrap_or_else(|e| {
@@ -252,9 +250,8 @@ impl Database {
 
     /// Runs one parsed statement; a query stops early with `E0307` once `cancel` is set
     /// (imports, exports and cohort changes always run to the end, so that they either happen
-    /// or do not). The flag is cleared when the statement starts.
+    /// or do not). The caller clears the flag.
     pub fn run_statement(&self, statement: Statement, cancel: &AtomicBool) -> Result<QueryResult> {
-        cancel.store(false, Ordering::SeqCst);
         let cancellable = matches!(
             statement,
             Statement::Select(_)

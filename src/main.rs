@@ -4,7 +4,8 @@ use std::io::Write;
 
 fn main() {
     let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Not locked: the progress spinner writes to stderr from its own thread.
+    let mut err = std::io::stderr();
     let code = rgdb::cli::run(std::env::args_os(), &mut out, &mut err);
     let _ = out.flush();
     std::process::exit(code);

@@ -19,7 +19,13 @@ Examples:
 /// Without a command or -c/-f, rgdb opens its REPL (on the bundled NSCLC Radiogenomics demo
 /// cohort unless --db is given), or runs statements piped on stdin.
 #[derive(Debug, Parser)]
-#[command(name = "rgdb", version, about, long_about, after_help = EXAMPLES)]
+#[command(
+    name = "rgdb",
+    version,
+    about,
+    long_about,
+    after_help = EXAMPLES
+)]
 pub struct Args {
     /// The database directory. Without it, commands use the demo cohort.
     #[arg(long, global = true, value_name = "PATH")]

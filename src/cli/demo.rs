@@ -79,21 +79,26 @@ pub fn open_or_build(path: &Path) -> Result<Database> {
 /// `path` and renamed into place, so an interrupted build leaves nothing half-made.
 pub fn build(path: &Path) -> Result<Database> {
     let io = |e: std::io::Error| StorageError::Backend(format!("building the demo: {e}"));
+    if path.exists() {
+        return Err(StorageError::AlreadyExists {
+            path: path.display().to_string(),
+        }
+        .into());
+    }
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io)?;
-    let staging = parent.join(format!(".demo-build-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(io)?;
-    let sources = staging.join("sources");
+    let staging = Staging(parent.join(format!(".demo-build-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&staging.0);
+    let sources = staging.0.join("sources");
     std::fs::create_dir_all(&sources).map_err(io)?;
     for file in &FILES {
         std::fs::write(sources.join(file.name), file.bytes().map_err(io)?).map_err(io)?;
     }
     let [clinical, rnaseq, series] = FILES.map(|f| sources.join(f.name));
-    let db_dir = staging.join("db");
+    let db_dir = staging.0.join("db");
     {
         let db = Database::create(&db_dir)?;
         db.import_clinical(clinical)?;
@@ -101,15 +106,18 @@ pub fn build(path: &Path) -> Result<Database> {
         let options = TableImport::new("series", "PatientID").with_level(Level::Multi);
         db.import_table(series, &options)?;
     }
-    if path.exists() {
-        return Err(StorageError::AlreadyExists {
-            path: path.display().to_string(),
-        }
-        .into());
-    }
     std::fs::rename(&db_dir, path).map_err(io)?;
-    let _ = std::fs::remove_dir_all(&staging);
+    drop(staging);
     Database::open(path)
+}
+
+/// The folder a demo is built in; removed however the build ends.
+struct Staging(std::path::PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// What the demo holds, how to cite it, and what to try.

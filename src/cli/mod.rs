@@ -55,6 +55,10 @@ fn open(path: Option<&std::path::Path>) -> Result<Database, Error> {
 
 fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     let db_path = args.db.clone();
+    if args.command.is_some() && (args.statements.is_some() || args.file.is_some()) {
+        let _ = writeln!(err, "error: give either -c/-f or a command, not both");
+        return Ok(2);
+    }
     if let Some(command) = args.command {
         return command_line(command, db_path.as_deref(), out, err);
     }
@@ -69,7 +73,12 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
         )
     } else if !std::io::stdin().is_terminal() {
         let mut text = String::new();
-        let _ = std::io::stdin().read_to_string(&mut text);
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| crate::ingest::IngestError::Io {
+                file: "standard input".into(),
+                message: e.to_string(),
+            })?;
         Some(text)
     } else {
         None
@@ -78,22 +87,18 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     let mut settings = Settings {
         mode: mode(args.format),
         max_rows: args.max_rows.unwrap_or(0),
+        // Errors go to stderr: colour them when it is a terminal, never under NO_COLOR.
+        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         ..Settings::default()
     };
     match script {
-        Some(text) if !text.trim().is_empty() => {
+        Some(text) => {
             let mut repl = Repl::new(db, out, err, settings);
             Ok(if repl.run_script(&text) { 0 } else { 1 })
         }
-        Some(_) => {
-            let _ = write!(out, "{}", demo::banner(&db));
-            Ok(0)
-        }
         None => {
-            let terminal = std::io::stdout().is_terminal();
             settings.max_rows = args.max_rows.unwrap_or(40);
-            settings.fold = terminal;
-            settings.color = terminal && std::env::var_os("NO_COLOR").is_none();
+            settings.fold = std::io::stdout().is_terminal();
             let banner = demo::banner(&db);
             let repl = Repl::new(db, out, err, settings);
             Ok(crate::repl::interactive::run(repl, &banner))
@@ -131,8 +136,13 @@ fn command_line(
                 );
                 return Ok(2);
             };
-            let db = Database::open_or_create(path)?;
             let request = import_request(import);
+            // A missing source file must not leave a new, empty database behind.
+            std::fs::metadata(request.path()).map_err(|e| crate::ingest::IngestError::Io {
+                file: request.path().display().to_string(),
+                message: e.to_string(),
+            })?;
+            let db = Database::open_or_create(path)?;
             let shown = request.describe();
             let summary = progress::while_running(true, &shown, || db.import(&request))?;
             let _ = write!(out, "{summary}");

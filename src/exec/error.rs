@@ -15,6 +15,12 @@ pub enum ExecError {
     /// zero. (`/` divides as floats, giving `inf` or `NaN` rather than an error.)
     #[error("division by zero")]
     DivisionByZero,
+    /// `.plan IMPORT …`, `EXPLAIN DROP COHORT x`, or `query_stream` of a statement that changes
+    /// the database: only statements that read have a plan to show or rows to stream.
+    #[error(
+        "only statements that read (SELECT, SHOW, DESCRIBE) have a plan and rows; this one changes the database"
+    )]
+    NotAQuery,
     /// Ctrl-C in the REPL while a query ran.
     #[error("query cancelled")]
     Cancelled,
@@ -32,6 +38,7 @@ impl ExecError {
             ExecError::ExportFailed { .. } => "E0305",
             ExecError::DivisionByZero => "E0306",
             ExecError::Cancelled => "E0307",
+            ExecError::NotAQuery => "E0308",
         }
     }
 }

@@ -41,19 +41,9 @@ pub async fn write(
         }
         .into());
     }
-    let temp = temp_path(&path);
-    let result = write_to(&temp, export, stream, &provenance).await;
-    let rows = match result {
-        Ok(rows) => rows,
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&temp, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        failed(&export.path, e)
-    })?;
+    let temp = TempFile(temp_path(&path));
+    let rows = write_to(&temp.0, export, stream, &provenance).await?;
+    std::fs::rename(&temp.0, &path).map_err(|e| failed(&export.path, e))?;
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     summary(&export.path, export.format, rows, bytes)
 }
@@ -64,6 +54,16 @@ fn failed(path: &str, e: impl std::fmt::Display) -> Error {
         message: e.to_string(),
     }
     .into()
+}
+
+/// The file being written; removed unless it was renamed into place, also when the export is
+/// abandoned half-way (an error, or a cancelled task dropping the future).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn temp_path(path: &Path) -> PathBuf {
@@ -136,6 +136,11 @@ async fn write_to(
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
                 writer.write(&batch).map_err(|e| failed(&export.path, e))?;
+            }
+            if rows == 0 {
+                // The header row, even when no row matched.
+                let empty = RecordBatch::new_empty(stream.schema());
+                writer.write(&empty).map_err(|e| failed(&export.path, e))?;
             }
             let file = writer.into_inner();
             file.sync_all().map_err(|e| failed(&export.path, e))?;

@@ -61,9 +61,7 @@ pub async fn run(
         }
         other => {
             let history = store.versions()?;
-            let plan = to_logical_plan(other, &snapshot, &history)?.ok_or_else(|| {
-                crate::storage::StorageError::Internal("a reading statement has no plan".into())
-            })?;
+            let plan = to_logical_plan(other, &snapshot, &history)?.ok_or(ExecError::NotAQuery)?;
             collect(ctx, bind_params(plan, params)?).await
         }
     }

@@ -40,7 +40,7 @@ impl QueryResult {
     }
 
     /// Delimited text with a header row.
-    pub fn to_delimited(&self, delimiter: u8) -> String {
+    pub fn to_delimited(&self, delimiter: u8) -> Result<String, String> {
         let mut out = Vec::new();
         {
             let mut writer = WriterBuilder::new()
@@ -48,14 +48,13 @@ impl QueryResult {
                 .with_delimiter(delimiter)
                 .build(&mut out);
             if self.batches.is_empty() {
-                let _ = writer.write(&RecordBatch::new_empty(self.schema.clone()));
+                let empty = RecordBatch::new_empty(self.schema.clone());
+                writer.write(&empty).map_err(|e| e.to_string())?;
             }
             for batch in &self.batches {
-                if let Err(e) = writer.write(batch) {
-                    return e.to_string();
-                }
+                writer.write(batch).map_err(|e| e.to_string())?;
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }

@@ -113,7 +113,7 @@ impl Index {
             .collect();
         let mut columns = HashMap::new();
         for table in snapshot.tables().unwrap_or_default() {
-            all.push(word(table.name.clone()));
+            all.push((table.name.clone(), as_identifier(&table.name)));
             let names: Vec<(String, String)> = snapshot
                 .columns(&table)
                 .unwrap_or_default()
@@ -181,17 +181,33 @@ struct State {
 }
 
 impl Completions {
-    /// Points completion at a (new) version; the index is rebuilt on the next Tab.
+    /// Points completion at a (new) version and rebuilds the index in the background, so that
+    /// it is ready before the next Tab (a Tab that comes first builds it itself).
     pub fn update(&self, snapshot: Snapshot) {
-        let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let same = state
-            .snapshot
-            .as_ref()
-            .is_some_and(|s| s.version() == snapshot.version());
-        if !same {
-            state.snapshot = Some(snapshot);
+        {
+            let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let same = state
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.version() == snapshot.version());
+            if same {
+                return;
+            }
+            state.snapshot = Some(snapshot.clone());
             state.index = None;
         }
+        let this = self.clone();
+        std::thread::spawn(move || {
+            let index = Arc::new(Index::build(&snapshot));
+            let mut state = this.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let current = state
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.version() == snapshot.version());
+            if current && state.index.is_none() {
+                state.index = Some(index);
+            }
+        });
     }
 
     /// The index, building it if needed.

@@ -93,6 +93,7 @@ pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
     // Ctrl-C while a statement runs cancels it; at the prompt rustyline reads it as a key.
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, repl.cancel_flag());
     print!("{banner}");
+    let mut code = 0;
     loop {
         match editor.readline("rgdb> ") {
             Ok(line) => {
@@ -106,7 +107,8 @@ pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: cannot read the terminal: {e}");
+                code = 1;
                 break;
             }
         }
@@ -115,5 +117,5 @@ pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
         let _ = std::fs::create_dir_all(dir);
     }
     let _ = editor.save_history(&history);
-    0
+    code
 }

@@ -10,7 +10,7 @@ mod render;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub use complete::{Completions, Index, as_identifier};
@@ -67,7 +67,12 @@ pub struct Repl<O: Write, E: Write> {
     completions: Completions,
     history: Vec<String>,
     errors: usize,
+    /// How deep `.read` is nested (a file that reads itself stops at `MAX_READ_DEPTH`).
+    reading: usize,
 }
+
+/// How deep `.read` may nest.
+const MAX_READ_DEPTH: usize = 16;
 
 /// Whether `text` is a whole input: a meta-command, or statements the parser does not call
 /// incomplete. This, not a trailing `;`, ends multi-line input.
@@ -92,6 +97,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             completions,
             history: Vec::new(),
             errors: 0,
+            reading: 0,
         }
     }
 
@@ -120,21 +126,19 @@ impl<O: Write, E: Write> Repl<O, E> {
         (self.out, self.err)
     }
 
-    /// Runs one complete input: a meta-command or statements.
+    /// Runs one complete input: a meta-command or statements. Input of several lines (pasted
+    /// text) is run as a script, so that each meta-command line stands on its own.
     pub fn feed(&mut self, input: &str) -> Flow {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Flow::Continue;
         }
         self.history.push(trimmed.to_string());
+        if trimmed.contains('\n') && trimmed.lines().any(|l| l.trim_start().starts_with('.')) {
+            return self.script_lines(trimmed).1;
+        }
         if trimmed.starts_with('.') {
-            return match meta::parse(trimmed) {
-                Ok(m) => self.meta(m),
-                Err(message) => {
-                    self.error_text(&message);
-                    Flow::Continue
-                }
-            };
+            return self.run_meta(trimmed);
         }
         self.statements(input);
         Flow::Continue
@@ -143,52 +147,90 @@ impl<O: Write, E: Write> Repl<O, E> {
     /// Runs a script: meta-command lines and `;`-separated statements, which may span lines.
     /// Stops at the first error; returns whether everything succeeded.
     pub fn run_script(&mut self, text: &str) -> bool {
+        self.script_lines(text).0
+    }
+
+    /// Runs a script; returns whether it succeeded and whether it asked to quit.
+    fn script_lines(&mut self, text: &str) -> (bool, Flow) {
         let before = self.errors;
         let mut buffer = String::new();
         for line in text.lines() {
-            if buffer.trim().is_empty() && line.trim_start().starts_with('.') {
-                if self.feed(line) == Flow::Quit {
-                    return self.errors == before;
+            let meta = line.trim_start().starts_with('.');
+            // A meta-command ends any statement before it that is already complete (one
+            // without `;`, or just comments).
+            if meta && (buffer.trim().is_empty() || is_complete(&buffer)) {
+                self.flush_statements(&mut buffer);
+                if self.errors == before && self.run_meta(line) == Flow::Quit {
+                    return (self.errors == before, Flow::Quit);
                 }
             } else {
                 buffer.push_str(line);
                 buffer.push('\n');
                 if buffer.trim_end().ends_with(';') && is_complete(&buffer) {
-                    self.feed(&std::mem::take(&mut buffer));
+                    self.flush_statements(&mut buffer);
                 }
             }
             if self.errors > before {
-                return false;
+                return (false, Flow::Continue);
             }
         }
-        if !buffer.trim().is_empty() {
-            self.feed(&buffer);
-        }
-        self.errors == before
+        self.flush_statements(&mut buffer);
+        (self.errors == before, Flow::Continue)
     }
 
+    /// Runs the statements gathered in `buffer`, if any, and empties it.
+    fn flush_statements(&mut self, buffer: &mut String) {
+        let text = std::mem::take(buffer);
+        let only_comments = matches!(parse_statements(&text), Ok(s) if s.is_empty());
+        if !text.trim().is_empty() && !only_comments {
+            self.statements(&text);
+        }
+    }
+
+    fn run_meta(&mut self, line: &str) -> Flow {
+        match meta::parse(line) {
+            Ok(m) => self.meta(m),
+            Err(message) => {
+                self.error_text(&message);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Runs the statements of `text` in order, stopping at the first error or at Ctrl-C.
     fn statements(&mut self, text: &str) {
         let statements = match parse_statements(text) {
             Ok(s) => s,
             Err(e) => return self.error(&Error::from(e), text),
         };
+        self.cancel.store(false, Ordering::SeqCst);
         for statement in statements {
+            if self.cancel.load(Ordering::SeqCst) {
+                self.error(&crate::exec::ExecError::Cancelled.into(), text);
+                break;
+            }
             let started = Instant::now();
             let shown = statement.to_string();
             let long = matches!(statement, Statement::Import(_) | Statement::Export(_));
             let result = crate::cli::progress::while_running(long, &shown, || {
                 self.db.run_statement(statement, &self.cancel)
             });
-            match result {
-                Ok(result) => self.print(&result),
-                Err(e) => {
-                    // Render against the statement's own text: its spans are relative to it.
-                    self.error(&e, &shown);
-                    return;
+            let ok = match result {
+                Ok(result) => {
+                    self.print(&result);
+                    true
                 }
-            }
+                // Spans are byte offsets into the whole input, so render against it.
+                Err(e) => {
+                    self.error(&e, text);
+                    false
+                }
+            };
             if self.settings.timer {
                 let _ = writeln!(self.err, "time: {:.3?}", started.elapsed());
+            }
+            if !ok {
+                break;
             }
         }
         self.completions.update(self.db.snapshot());
@@ -196,7 +238,7 @@ impl<O: Write, E: Write> Repl<O, E> {
 
     fn print(&mut self, result: &QueryResult) {
         let text = match (&result.note, self.settings.mode) {
-            (Some(note), Mode::Table) => note.clone(),
+            (Some(note), Mode::Table) => Ok(note.clone()),
             _ => render(
                 result,
                 Style {
@@ -206,16 +248,30 @@ impl<O: Write, E: Write> Repl<O, E> {
                 },
             ),
         };
-        self.write(&text);
+        match text {
+            Ok(text) => self.write(&text),
+            Err(message) => self.error_text(&format!(
+                "cannot print the result as {:?}: {message}",
+                self.settings.mode
+            )),
+        }
     }
 
+    /// Writes results; a failed write (a full disk, say) counts as an error, except a closed
+    /// pipe (`rgdb … | head`).
     fn write(&mut self, text: &str) {
         let target: &mut dyn Write = match &mut self.output {
             Some(file) => file,
             None => &mut self.out,
         };
-        let _ = target.write_all(text.as_bytes());
-        let _ = target.flush();
+        let written = target
+            .write_all(text.as_bytes())
+            .and_then(|_| target.flush());
+        if let Err(e) = written
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            self.error_text(&format!("cannot write the result: {e}"));
+        }
     }
 
     fn error(&mut self, e: &Error, source: &str) {
@@ -246,7 +302,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             Meta::Schema(None) => {
                 for table in self.db.tables().unwrap_or_default() {
                     self.write(&format!("{}\n", table.name));
-                    self.statements(&format!("DESCRIBE {}", table.name));
+                    self.statements(&format!("DESCRIBE {}", as_identifier(&table.name)));
                 }
             }
             Meta::Mode(mode) => self.settings.mode = mode,
@@ -281,9 +337,17 @@ impl<O: Write, E: Write> Repl<O, E> {
     }
 
     fn read(&mut self, path: &Path) {
+        if self.reading >= MAX_READ_DEPTH {
+            return self.error_text(&format!(
+                ".read {} nests more than {MAX_READ_DEPTH} files deep (does a file read itself?)",
+                path.display()
+            ));
+        }
         match std::fs::read_to_string(path) {
             Ok(text) => {
+                self.reading += 1;
                 self.run_script(&text);
+                self.reading -= 1;
             }
             Err(e) => self.error_text(&format!("cannot read {}: {e}", path.display())),
         }

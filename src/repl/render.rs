@@ -35,15 +35,15 @@ fn rows(result: &QueryResult) -> impl Iterator<Item = (&RecordBatch, usize)> {
         .flat_map(|b| (0..b.num_rows()).map(move |r| (b, r)))
 }
 
-/// The result as text in `style`.
-pub fn render(result: &QueryResult, style: Style) -> String {
+/// The result as text in `style`, or why it cannot be written so.
+pub fn render(result: &QueryResult, style: Style) -> Result<String, String> {
     match style.mode {
-        Mode::Table => table(result, style),
+        Mode::Table => Ok(table(result, style)),
         Mode::Csv => result.to_delimited(b','),
         Mode::Tsv => result.to_delimited(b'\t'),
         Mode::Json => json(result),
-        Mode::Markdown => markdown(result),
-        Mode::Line => lines(result),
+        Mode::Markdown => Ok(markdown(result)),
+        Mode::Line => Ok(lines(result)),
     }
 }
 
@@ -73,21 +73,22 @@ fn table(result: &QueryResult, style: Style) -> String {
     text
 }
 
-fn json(result: &QueryResult) -> String {
+fn json(result: &QueryResult) -> Result<String, String> {
     let mut out = Vec::new();
     {
         let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut out);
         let batches: Vec<&RecordBatch> = result.batches.iter().collect();
-        if let Err(e) = writer.write_batches(&batches).and_then(|_| writer.finish()) {
-            return e.to_string();
-        }
+        writer
+            .write_batches(&batches)
+            .and_then(|_| writer.finish())
+            .map_err(|e| e.to_string())?;
     }
     let text = String::from_utf8_lossy(&out).into_owned();
-    if text.is_empty() {
+    Ok(if text.is_empty() {
         "[]\n".into()
     } else {
         text + "\n"
-    }
+    })
 }
 
 fn markdown_escape(s: &str) -> String {

@@ -25,6 +25,9 @@ pub enum ParseError {
     /// A quoted identifier with no closing quote: `rnaseq."HLA-A`.
     #[error("unterminated quoted identifier")]
     UnterminatedIdent { span: Span },
+    /// A `/*` comment with no `*/`: `SELECT 1 /* note`.
+    #[error("unterminated /* comment")]
+    UnterminatedComment { span: Span },
     /// Nesting deeper than the limit, such as 10,000 `(`.
     #[error("expression nested deeper than {limit} levels")]
     TooDeep { limit: usize, span: Span },
@@ -45,6 +48,7 @@ impl ParseError {
             ParseError::UnterminatedString { .. } => "E0103",
             ParseError::UnterminatedIdent { .. } => "E0104",
             ParseError::TooDeep { .. } => "E0105",
+            ParseError::UnterminatedComment { .. } => "E0107",
             ParseError::TooLong { .. } => "E0106",
             ParseError::Internal { .. } => "E0199",
         }
@@ -57,6 +61,7 @@ impl ParseError {
             | ParseError::UnexpectedEnd { span, .. }
             | ParseError::UnterminatedString { span }
             | ParseError::UnterminatedIdent { span }
+            | ParseError::UnterminatedComment { span }
             | ParseError::TooDeep { span, .. }
             | ParseError::TooLong { span, .. }
             | ParseError::Internal { span } => *span,
@@ -70,6 +75,7 @@ impl ParseError {
             ParseError::UnexpectedEnd { .. }
                 | ParseError::UnterminatedString { .. }
                 | ParseError::UnterminatedIdent { .. }
+                | ParseError::UnterminatedComment { .. }
         )
     }
 }
@@ -89,6 +95,7 @@ pub enum Failure {
     Expected(Vec<&'static str>),
     UnterminatedString,
     UnterminatedIdent,
+    UnterminatedComment,
     TooDeep,
     TooLong,
 }

@@ -85,7 +85,12 @@ pub fn ws(mut i: Input<'_>) -> PResult<'_, ()> {
         } else if i.fragment().starts_with("/*") {
             match i.fragment()[2..].find("*/") {
                 Some(end) => i = i.take_from(end + 4),
-                None => i = i.take_from(i.fragment().len()),
+                None => {
+                    return Err(nom::Err::Failure(PErr::at(
+                        &i,
+                        Failure::UnterminatedComment,
+                    )));
+                }
             }
         } else {
             return Ok((i, ()));

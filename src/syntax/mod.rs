@@ -113,6 +113,9 @@ fn to_error(text: &str, e: nom::Err<PErr>) -> ParseError {
         Failure::UnterminatedIdent => ParseError::UnterminatedIdent {
             span: Span::new(at, text.len()),
         },
+        Failure::UnterminatedComment => ParseError::UnterminatedComment {
+            span: Span::new(at, text.len()),
+        },
         Failure::TooDeep => ParseError::TooDeep {
             limit: MAX_DEPTH,
             span: Span::new(at, (at + 1).min(text.len())),

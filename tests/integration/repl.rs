@@ -362,3 +362,97 @@ mod terminal {
         p.exp_eof().unwrap();
     }
 }
+
+#[test]
+fn scripts_handle_comments_meta_lines_and_errors_in_later_statements() {
+    let (dir, mut r) = repl();
+    let script = "-- analysis\n.mode csv\nSELECT count(*) AS n FROM subjects  -- no semicolon\n.mode tsv\n/* a block\n   comment */ SELECT 1 AS one FROM subjects LIMIT 1;\n";
+    assert!(r.run_script(script));
+    // A file that reads itself stops, with an error.
+    let selfish = dir.path().join("self.rgdb");
+    std::fs::write(&selfish, format!(".read {}\n", selfish.display())).unwrap();
+    r.feed(&format!(".read {}", selfish.display()));
+    // An error in the second statement is drawn under the second statement.
+    r.feed(".mode table");
+    r.feed("SELECT 1 AS one FROM subjects LIMIT 1; SELECT gendr\n  FROM subjects");
+    // Pasted lines: each meta-command stands alone.
+    r.feed(".mode csv\nSELECT count(*) AS m FROM subjects WHERE os_event;");
+    r.feed(".plan IMPORT CLINICAL FROM 'x.csv'");
+    let (out, err) = take(r);
+    assert!(out.starts_with("n\n211\none\n1\n"), "{out}");
+    assert!(out.contains("m\n63\n"), "{out}");
+    assert!(err.contains("nests more than 16 files deep"), "{err}");
+    assert!(
+        err.contains("error[E0202]: unknown column `gendr`; did you mean `gender`?\n --> line 1, column 47\n  |\n1 | SELECT 1 AS one FROM subjects LIMIT 1; SELECT gendr\n  |                                               ^^^^^\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error[E0308]: only statements that read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unterminated_comment_is_incomplete_input() {
+    assert!(!rgdb::repl::is_complete("SELECT 1 /* still typing"));
+    assert!(rgdb::repl::is_complete("SELECT 1 FROM t /* done */"));
+    assert!(!rgdb::repl::is_complete("SELECT count(*) FROM"));
+    assert!(rgdb::repl::is_complete(".tables"));
+    let err = rgdb::syntax::parse_statement("SELECT 1 /* x").unwrap_err();
+    assert_eq!(
+        (err.code(), err.to_string().as_str()),
+        ("E0107", "unterminated /* comment")
+    );
+}
+
+#[test]
+fn an_empty_csv_export_still_has_its_header() {
+    let (dir, db) = demo_db();
+    let path = dir.path().join("none.csv");
+    db.execute(&format!("EXPORT (SELECT subject_id, gender FROM subjects WHERE age_at_histological_diagnosis > 200) TO '{}'", path.display())).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "subject_id,gender\n"
+    );
+}
+
+#[test]
+fn usage_errors_and_failed_imports_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.rgdb");
+    let output = rgdb()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "import",
+            "clinical",
+            "missing.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .starts_with("error[E0401]: missing.csv: cannot read the file")
+    );
+    assert!(!db.exists(), "a failed import created a database");
+    let both = rgdb()
+        .args(["-c", "SELECT 1 FROM subjects", "tables"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let demo = dir.path().join("demo.rgdb");
+    std::fs::create_dir(&demo).unwrap();
+    let output = rgdb()
+        .args(["demo", demo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from("demo.rgdb")]);
+}
