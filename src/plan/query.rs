@@ -183,37 +183,8 @@ fn walk_aggregates(e: &BExpr, found: &mut Vec<Expr>) {
         }
         return;
     }
-    for child in children(e) {
+    for child in e.children() {
         walk_aggregates(child, found);
-    }
-}
-
-fn children(e: &BExpr) -> Vec<&BExpr> {
-    match e {
-        BExpr::Column { .. } | BExpr::Literal(_) | BExpr::Param(_) | BExpr::Exists { .. } => {
-            Vec::new()
-        }
-        BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
-            vec![expr]
-        }
-        BExpr::Binary { left, right, .. } | BExpr::DateDiff { left, right } => vec![left, right],
-        BExpr::DateShift { date, days, .. } => vec![date, days],
-        BExpr::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
-        BExpr::Between {
-            expr, low, high, ..
-        } => vec![expr, low, high],
-        BExpr::Like { expr, pattern, .. } => vec![expr, pattern],
-        BExpr::Case {
-            operand,
-            whens,
-            otherwise,
-        } => operand
-            .iter()
-            .map(|o| &**o)
-            .chain(whens.iter().flat_map(|(w, t)| [w, t]))
-            .chain(otherwise.iter().map(|o| &**o))
-            .collect(),
-        BExpr::Scalar { args, .. } | BExpr::Aggregate { args, .. } => args.iter().collect(),
     }
 }
 

@@ -307,3 +307,42 @@ pub enum BExpr {
         relation: String,
     },
 }
+
+impl BExpr {
+    /// The expressions directly inside this one.
+    pub fn children(&self) -> Vec<&BExpr> {
+        match self {
+            BExpr::Column { .. } | BExpr::Literal(_) | BExpr::Param(_) | BExpr::Exists { .. } => {
+                Vec::new()
+            }
+            BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
+                vec![expr]
+            }
+            BExpr::Binary { left, right, .. } | BExpr::DateDiff { left, right } => {
+                vec![left, right]
+            }
+            BExpr::DateShift { date, days, .. } => vec![date, days],
+            BExpr::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
+            BExpr::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
+            BExpr::Like { expr, pattern, .. } => vec![expr, pattern],
+            BExpr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => operand
+                .iter()
+                .map(|o| &**o)
+                .chain(whens.iter().flat_map(|(w, t)| [w, t]))
+                .chain(otherwise.iter().map(|o| &**o))
+                .collect(),
+            BExpr::Scalar { args, .. } | BExpr::Aggregate { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// Whether an expression of the given kind occurs anywhere in this one (itself included).
+    pub fn contains(&self, found: &dyn Fn(&BExpr) -> bool) -> bool {
+        found(self) || self.children().into_iter().any(|c| c.contains(found))
+    }
+}

@@ -321,64 +321,7 @@ fn bind_group_by(
 
 /// Whether a query-level aggregate occurs anywhere in `e`.
 fn has_aggregate(e: &BExpr) -> bool {
-    let mut found = false;
-    visit(e, &mut |node| {
-        found |= matches!(node, BExpr::Aggregate { .. })
-    });
-    found
-}
-
-/// Calls `f` on `e` and every expression inside it.
-fn visit(e: &BExpr, f: &mut dyn FnMut(&BExpr)) {
-    f(e);
-    match e {
-        BExpr::Column { .. } | BExpr::Literal(_) | BExpr::Param(_) | BExpr::Exists { .. } => {}
-        BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
-            visit(expr, f)
-        }
-        BExpr::Binary { left, right, .. } | BExpr::DateDiff { left, right } => {
-            visit(left, f);
-            visit(right, f);
-        }
-        BExpr::DateShift { date, days, .. } => {
-            visit(date, f);
-            visit(days, f);
-        }
-        BExpr::InList { expr, list, .. } => {
-            visit(expr, f);
-            list.iter().for_each(|e| visit(e, f));
-        }
-        BExpr::Between {
-            expr, low, high, ..
-        } => {
-            visit(expr, f);
-            visit(low, f);
-            visit(high, f);
-        }
-        BExpr::Like { expr, pattern, .. } => {
-            visit(expr, f);
-            visit(pattern, f);
-        }
-        BExpr::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            if let Some(o) = operand {
-                visit(o, f);
-            }
-            for (w, t) in whens {
-                visit(w, f);
-                visit(t, f);
-            }
-            if let Some(o) = otherwise {
-                visit(o, f);
-            }
-        }
-        BExpr::Scalar { args, .. } | BExpr::Aggregate { args, .. } => {
-            args.iter().for_each(|a| visit(a, f))
-        }
-    }
+    e.contains(&|node| matches!(node, BExpr::Aggregate { .. }))
 }
 
 /// Whether a bare name is *not* a column of the catalog (so an alias may claim it).
@@ -469,7 +412,6 @@ fn grouped(e: &BExpr, groups: &[BExpr]) -> Result<(), String> {
     if groups.contains(e) {
         return Ok(());
     }
-    let all = |es: &[&BExpr]| es.iter().try_for_each(|e| grouped(e, groups));
     match e {
         BExpr::Aggregate { .. } | BExpr::Literal(_) | BExpr::Param(_) => Ok(()),
         BExpr::Column {
@@ -482,33 +424,10 @@ fn grouped(e: &BExpr, groups: &[BExpr]) -> Result<(), String> {
             "has({})",
             relation.strip_prefix("__per_subject_").unwrap_or(relation)
         )),
-        BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
-            grouped(expr, groups)
-        }
-        BExpr::Binary { left, right, .. } | BExpr::DateDiff { left, right } => all(&[left, right]),
-        BExpr::DateShift { date, days, .. } => all(&[date, days]),
-        BExpr::InList { expr, list, .. } => {
-            grouped(expr, groups)?;
-            list.iter().try_for_each(|e| grouped(e, groups))
-        }
-        BExpr::Between {
-            expr, low, high, ..
-        } => all(&[expr, low, high]),
-        BExpr::Like { expr, pattern, .. } => all(&[expr, pattern]),
-        BExpr::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            if let Some(o) = operand {
-                grouped(o, groups)?;
-            }
-            for (w, t) in whens {
-                all(&[w, t])?;
-            }
-            otherwise.as_ref().map_or(Ok(()), |o| grouped(o, groups))
-        }
-        BExpr::Scalar { args, .. } => args.iter().try_for_each(|a| grouped(a, groups)),
+        other => other
+            .children()
+            .into_iter()
+            .try_for_each(|c| grouped(c, groups)),
     }
 }
 

@@ -63,23 +63,38 @@ impl Snapshot {
 
     /// The live tables at this version, by name.
     pub fn tables(&self) -> Result<Vec<TableMeta>, StorageError> {
-        let mut latest: BTreeMap<String, TableEntry> = BTreeMap::new();
-        for (k, v) in self.kv.scan_prefix(Space::Meta, &key::tables_prefix())? {
-            let Some((name, version)) = key::parse_table(&k) else {
-                return Err(corrupt_key(&k, "malformed table key"));
+        self.latest_all::<TableEntry>(&key::tables_prefix(), key::parse_table)
+    }
+
+    /// The newest entry at or before this version of every name under `prefix`, live ones only.
+    fn latest_all<E: Versioned>(
+        &self,
+        prefix: &[u8],
+        parse: fn(&[u8]) -> Option<(&str, u64)>,
+    ) -> Result<Vec<E::Live>, StorageError> {
+        let mut latest: BTreeMap<String, E> = BTreeMap::new();
+        for (k, v) in self.kv.scan_prefix(Space::Meta, prefix)? {
+            let Some((name, version)) = parse(&k) else {
+                return Err(corrupt_key(&k, "malformed catalog key"));
             };
             if version <= self.record.version {
-                let entry: TableEntry = from_json(&v, &format!("table {name}@{version}"))?;
+                let entry: E = from_json(&v, &format!("{name}@{version}"))?;
                 latest.insert(name.to_string(), entry);
             }
         }
-        Ok(latest
-            .into_values()
-            .filter_map(|e| match e {
-                TableEntry::Live(meta) => Some(meta),
-                TableEntry::Dropped { .. } => None,
-            })
-            .collect())
+        Ok(latest.into_values().filter_map(E::live).collect())
+    }
+
+    /// The newest entry in `[lower, upper]` (one name's versions up to this one), if live.
+    fn latest_one<E: Versioned>(
+        &self,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Option<E::Live>, StorageError> {
+        match self.kv.last_in_range(Space::Meta, lower, upper)? {
+            Some((k, v)) => Ok(E::live(from_json(&v, &String::from_utf8_lossy(&k))?)),
+            None => Ok(None),
+        }
     }
 
     /// The table called `name` (case-insensitive), or an error that suggests near names.
@@ -97,18 +112,8 @@ impl Snapshot {
 
     /// The table called `name` (already lower-case), if it is live at this version.
     pub fn find_table(&self, name: &str) -> Result<Option<TableMeta>, StorageError> {
-        let lower = key::table(name, 0);
-        let upper = key::table(name, self.record.version);
-        match self.kv.last_in_range(Space::Meta, &lower, &upper)? {
-            Some((k, v)) => {
-                let entry: TableEntry = from_json(&v, &String::from_utf8_lossy(&k))?;
-                Ok(match entry {
-                    TableEntry::Live(meta) => Some(meta),
-                    TableEntry::Dropped { .. } => None,
-                })
-            }
-            None => Ok(None),
-        }
+        let (lower, upper) = (key::table(name, 0), key::table(name, self.record.version));
+        self.latest_one::<TableEntry>(&lower, &upper)
     }
 
     /// Every column of a table, in ordinal order. Costs O(columns): for wide tables prefer
@@ -268,39 +273,13 @@ impl Snapshot {
 
     /// The live cohorts at this version, by name.
     pub fn cohorts(&self) -> Result<Vec<CohortMeta>, StorageError> {
-        let mut latest: BTreeMap<String, CohortEntry> = BTreeMap::new();
-        for (k, v) in self.kv.scan_prefix(Space::Meta, &key::cohorts_prefix())? {
-            let Some((name, version)) = key::parse_cohort(&k) else {
-                return Err(corrupt_key(&k, "malformed cohort key"));
-            };
-            if version <= self.record.version {
-                let entry: CohortEntry = from_json(&v, &format!("cohort {name}@{version}"))?;
-                latest.insert(name.to_string(), entry);
-            }
-        }
-        Ok(latest
-            .into_values()
-            .filter_map(|e| match e {
-                CohortEntry::Live(meta) => Some(meta),
-                CohortEntry::Dropped { .. } => None,
-            })
-            .collect())
+        self.latest_all::<CohortEntry>(&key::cohorts_prefix(), key::parse_cohort)
     }
 
     /// The cohort called `name` (already lower-case), if it is live at this version.
     pub fn find_cohort(&self, name: &str) -> Result<Option<CohortMeta>, StorageError> {
-        let lower = key::cohort(name, 0);
-        let upper = key::cohort(name, self.record.version);
-        match self.kv.last_in_range(Space::Meta, &lower, &upper)? {
-            Some((k, v)) => {
-                let entry: CohortEntry = from_json(&v, &String::from_utf8_lossy(&k))?;
-                Ok(match entry {
-                    CohortEntry::Live(meta) => Some(meta),
-                    CohortEntry::Dropped { .. } => None,
-                })
-            }
-            None => Ok(None),
-        }
+        let (lower, upper) = (key::cohort(name, 0), key::cohort(name, self.record.version));
+        self.latest_one::<CohortEntry>(&lower, &upper)
     }
 
     /// The dense ids of a cohort's members, in stored order.
@@ -417,6 +396,32 @@ pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<St
         .take(3)
         .map(|(_, _, n)| n.to_string())
         .collect()
+}
+
+/// A versioned catalog entry: live, or a tombstone.
+trait Versioned: serde::de::DeserializeOwned {
+    type Live;
+    fn live(self) -> Option<Self::Live>;
+}
+
+impl Versioned for TableEntry {
+    type Live = TableMeta;
+    fn live(self) -> Option<TableMeta> {
+        match self {
+            TableEntry::Live(meta) => Some(meta),
+            TableEntry::Dropped { .. } => None,
+        }
+    }
+}
+
+impl Versioned for CohortEntry {
+    type Live = CohortMeta;
+    fn live(self) -> Option<CohortMeta> {
+        match self {
+            CohortEntry::Live(meta) => Some(meta),
+            CohortEntry::Dropped { .. } => None,
+        }
+    }
 }
 
 /// Where one chunk lives and what it must hold.

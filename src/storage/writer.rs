@@ -131,9 +131,14 @@ impl<'s> WriteTxn<'s> {
                 taken_by: "cohort".into(),
             });
         }
+        Ok(self.writer(name, level, kind))
+    }
+
+    /// A writer for a new generation under a fresh data id.
+    fn writer(&mut self, name: String, level: Level, kind: &str) -> TableWriter {
         let data_id = self.next_data_id;
         self.next_data_id += 1;
-        Ok(TableWriter {
+        TableWriter {
             kv: self.store.kv().clone(),
             zstd_level: self.store.config().zstd_level,
             meta: TableMeta {
@@ -148,7 +153,7 @@ impl<'s> WriteTxn<'s> {
                 properties: BTreeMap::new(),
             },
             columns: Vec::new(),
-        })
+        }
     }
 
     /// Adds a finished table to what this transaction commits.
@@ -178,24 +183,8 @@ impl<'s> WriteTxn<'s> {
                 });
             }
         }
-        let data_id = self.next_data_id;
-        self.next_data_id += 1;
-        let mut writer = TableWriter {
-            kv: self.store.kv().clone(),
-            zstd_level: self.store.config().zstd_level,
-            meta: TableMeta {
-                name: name.clone(),
-                data_id,
-                level: Level::Subject,
-                kind: "cohort".into(),
-                rows: 0,
-                columns: 0,
-                version: self.base.version + 1,
-                source: None,
-                properties: BTreeMap::new(),
-            },
-            columns: Vec::new(),
-        };
+        let mut writer = self.writer(name.clone(), Level::Subject, "cohort");
+        let data_id = writer.meta.data_id;
         let count = members.len() as u64;
         writer.subjects(members, "members")?;
         self.cohorts.retain(|c| c.name != name);

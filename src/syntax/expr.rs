@@ -7,6 +7,7 @@ use nom::combinator::{opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{BinaryOp, Expr, Ident, Literal, Span, TypeName, UnaryOp};
+use super::error::PErr;
 use super::lexeme::{
     Input, PResult, count_operator, expected, ident, keyword, nested, number, param, punct,
     string_lit, ws,
@@ -27,26 +28,29 @@ fn binary(left: Expr, op: BinaryOp, right: Expr) -> Expr {
     }
 }
 
-fn or_expr(i: Input<'_>) -> PResult<'_, Expr> {
-    let (mut i, mut left) = and_expr(i)?;
-    while let Ok((rest, _)) = keyword("OR").parse(i) {
+/// A left-associative chain `operand (op operand)*`, each operator counted against the
+/// statement's limit.
+fn chain<'a>(
+    i: Input<'a>,
+    operand: fn(Input<'a>) -> PResult<'a, Expr>,
+    mut op: impl Parser<Input<'a>, Output = BinaryOp, Error = PErr>,
+) -> PResult<'a, Expr> {
+    let (mut i, mut left) = operand(i)?;
+    while let Ok((rest, op)) = op.parse(i) {
         count_operator(&rest)?;
-        let (rest, right) = expected("expression", and_expr).parse(rest)?;
-        left = binary(left, BinaryOp::Or, right);
+        let (rest, right) = expected("expression", operand).parse(rest)?;
+        left = binary(left, op, right);
         i = rest;
     }
     Ok((i, left))
 }
 
+fn or_expr(i: Input<'_>) -> PResult<'_, Expr> {
+    chain(i, and_expr, keyword("OR").map(|_| BinaryOp::Or))
+}
+
 fn and_expr(i: Input<'_>) -> PResult<'_, Expr> {
-    let (mut i, mut left) = not_expr(i)?;
-    while let Ok((rest, _)) = keyword("AND").parse(i) {
-        count_operator(&rest)?;
-        let (rest, right) = expected("expression", not_expr).parse(rest)?;
-        left = binary(left, BinaryOp::And, right);
-        i = rest;
-    }
-    Ok((i, left))
+    chain(i, not_expr, keyword("AND").map(|_| BinaryOp::And))
 }
 
 fn not_expr(i: Input<'_>) -> PResult<'_, Expr> {
@@ -172,38 +176,20 @@ fn in_list(i: Input<'_>, left: Expr, negated: bool) -> PResult<'_, Expr> {
 }
 
 fn additive(i: Input<'_>) -> PResult<'_, Expr> {
-    let (mut i, mut left) = multiplicative(i)?;
-    loop {
-        let mut op = alt((
-            punct("+").map(|_| BinaryOp::Plus),
-            punct("-").map(|_| BinaryOp::Minus),
-        ));
-        let Ok((rest, op)) = op.parse(i) else {
-            return Ok((i, left));
-        };
-        count_operator(&rest)?;
-        let (rest, right) = expected("expression", multiplicative).parse(rest)?;
-        left = binary(left, op, right);
-        i = rest;
-    }
+    let op = alt((
+        punct("+").map(|_| BinaryOp::Plus),
+        punct("-").map(|_| BinaryOp::Minus),
+    ));
+    chain(i, multiplicative, op)
 }
 
 fn multiplicative(i: Input<'_>) -> PResult<'_, Expr> {
-    let (mut i, mut left) = unary(i)?;
-    loop {
-        let mut op = alt((
-            punct("*").map(|_| BinaryOp::Multiply),
-            punct("/").map(|_| BinaryOp::Divide),
-            punct("%").map(|_| BinaryOp::Modulo),
-        ));
-        let Ok((rest, op)) = op.parse(i) else {
-            return Ok((i, left));
-        };
-        count_operator(&rest)?;
-        let (rest, right) = expected("expression", unary).parse(rest)?;
-        left = binary(left, op, right);
-        i = rest;
-    }
+    let op = alt((
+        punct("*").map(|_| BinaryOp::Multiply),
+        punct("/").map(|_| BinaryOp::Divide),
+        punct("%").map(|_| BinaryOp::Modulo),
+    ));
+    chain(i, unary, op)
 }
 
 fn unary(i: Input<'_>) -> PResult<'_, Expr> {
