@@ -17,17 +17,17 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "wide",
-        "SELECT subject_id, age_at_histological_diagnosis AS age, rnaseq.mib1, rnaseq.\"CD52\", count(series) AS n FROM subjects WHERE has(rnaseq) AND pack_years > 20 ORDER BY age DESC LIMIT 10",
+        "SELECT subject_id, age_at_histological_diagnosis AS age, rnaseq.MIB1, rnaseq.\"CD52\", count(series) AS n FROM subjects WHERE has(rnaseq) AND pack_years > 20 ORDER BY age DESC LIMIT 10",
     ),
     (
         "having",
-        "SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology HAVING count(*) > 5",
+        "SELECT histology, avg(os_days), median(rnaseq.MIB1) FROM subjects GROUP BY histology HAVING count(*) > 5",
     ),
     (
         "cohort",
         "CREATE COHORT adeno_smokers AS SELECT subject_id FROM subjects WHERE histology = 'Adenocarcinoma' AND smoking_status <> 'Nonsmoker'",
     ),
-    ("show", "SHOW COLUMNS FROM rnaseq LIKE 'cd%'"),
+    ("show", "SHOW COLUMNS FROM rnaseq LIKE 'CD%'"),
 ];
 
 fn parse(c: &mut Criterion) {

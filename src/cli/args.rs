@@ -119,6 +119,44 @@ pub enum Import {
         #[command(flatten)]
         nulls: NullArgs,
     },
+    /// An expression matrix (TSV/CSV, optionally .gz), genes by subjects or subjects by genes.
+    Expression {
+        file: PathBuf,
+        /// The table to create or replace (e.g. rnaseq, microarray).
+        #[arg(long)]
+        table: String,
+        #[arg(long, value_enum, default_value_t = OrientationArg::Auto)]
+        orientation: OrientationArg,
+        /// The platform, recorded with the table.
+        #[arg(long)]
+        platform: Option<String>,
+        /// The unit (FPKM, TPM, counts, log2 intensity), recorded with every gene column.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = DuplicatesArg::Suffix)]
+        duplicates: DuplicatesArg,
+    },
+    /// A GEO series matrix (`GSE…_series_matrix.txt.gz`).
+    Geo {
+        file: PathBuf,
+        /// The table of probe values; sample metadata goes to TABLE_samples.
+        #[arg(long)]
+        table: String,
+        /// The sample field that names the subject (default: the GSM accession), e.g. title or
+        /// "characteristics: patient id".
+        #[arg(long, value_name = "FIELD")]
+        subject_field: Option<String>,
+        /// A probe annotation table (probe ID first) that labels probes with gene symbols.
+        #[arg(long, value_name = "FILE")]
+        annotation: Option<PathBuf>,
+        /// The annotation's gene-symbol column (found by name when absent).
+        #[arg(long, value_name = "COL")]
+        symbol_column: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Alias names of registered subjects (CSV: alias, subject_id).
+    Aliases { file: PathBuf },
 }
 
 /// Missing-value tokens.
@@ -127,6 +165,25 @@ pub struct NullArgs {
     /// A cell text that means "missing" (repeatable). Replaces the defaults.
     #[arg(long = "null-token", value_name = "TEXT")]
     pub null_tokens: Vec<String>,
+}
+
+/// Which way an expression matrix lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrientationArg {
+    Auto,
+    GenesBySubjects,
+    SubjectsByGenes,
+}
+
+/// What to do with a repeated gene symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DuplicatesArg {
+    /// Refuse the file.
+    Error,
+    /// Keep the first.
+    First,
+    /// Keep all, as SYMBOL, SYMBOL_2, …
+    Suffix,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

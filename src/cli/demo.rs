@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Database;
 use crate::error::Result;
-use crate::ingest::TableImport;
+use crate::ingest::{ExpressionImport, ImportRequest, Orientation, TableImport};
 use crate::storage::{Level, StorageError};
 
 /// One source file of the demo, embedded zstd-compressed.
@@ -102,7 +102,14 @@ pub fn build(path: &Path) -> Result<Database> {
     {
         let db = Database::create(&db_dir)?;
         db.import_clinical(clinical)?;
-        db.import_table(rnaseq, &TableImport::new("rnaseq", "PID"))?;
+        let expression = ExpressionImport::new("rnaseq")
+            .with_orientation(Orientation::SubjectsByGenes)
+            .with_unit("FPKM")
+            .with_platform("RNA-seq (GEO GSE103584)");
+        db.import(&ImportRequest::Expression {
+            path: rnaseq,
+            options: expression,
+        })?;
         let options = TableImport::new("series", "PatientID").with_level(Level::Multi);
         db.import_table(series, &options)?;
     }
@@ -138,7 +145,7 @@ pub fn banner(db: &Database) -> String {
          Demo data: {CITATION}\n\
          Try:\n  \
          SELECT gender, count(*) AS n FROM subjects GROUP BY gender;\n  \
-         SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology;\n  \
+         SELECT histology, avg(os_days), median(rnaseq.MIB1) FROM subjects GROUP BY histology;\n  \
          SELECT subject_id, count(series) AS n_series FROM subjects ORDER BY n_series DESC LIMIT 5;\n\
          .help lists the meta-commands; Ctrl-D leaves.\n",
         version = env!("CARGO_PKG_VERSION"),

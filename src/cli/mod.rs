@@ -13,11 +13,14 @@ use std::io::{IsTerminal, Read, Write};
 
 use clap::Parser;
 
-pub use args::{Args, Command, Format, Import, LevelArg};
+pub use args::{Args, Command, DuplicatesArg, Format, Import, LevelArg, OrientationArg};
 
 use crate::Database;
 use crate::error::Error;
-use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
+use crate::ingest::{
+    ClinicalImport, DuplicatePolicy, ExpressionImport, GeoImport, ImportRequest, NullTokens,
+    Orientation, TableImport,
+};
 use crate::repl::{Mode, Repl, Settings};
 use crate::storage::Level;
 
@@ -212,6 +215,51 @@ fn import_request(import: Import) -> ImportRequest {
                 options,
             }
         }
+        Import::Expression {
+            file,
+            table,
+            orientation,
+            platform,
+            unit,
+            duplicates,
+        } => {
+            let mut options = ExpressionImport::new(&table)
+                .with_orientation(match orientation {
+                    OrientationArg::Auto => Orientation::Auto,
+                    OrientationArg::GenesBySubjects => Orientation::GenesBySubjects,
+                    OrientationArg::SubjectsByGenes => Orientation::SubjectsByGenes,
+                })
+                .with_duplicates(match duplicates {
+                    DuplicatesArg::Error => DuplicatePolicy::Error,
+                    DuplicatesArg::First => DuplicatePolicy::First,
+                    DuplicatesArg::Suffix => DuplicatePolicy::Suffix,
+                });
+            options.platform = platform;
+            options.unit = unit;
+            ImportRequest::Expression {
+                path: file,
+                options,
+            }
+        }
+        Import::Geo {
+            file,
+            table,
+            subject_field,
+            annotation,
+            symbol_column,
+            unit,
+        } => {
+            let mut options = GeoImport::new(&table);
+            options.subject_field = subject_field;
+            options.annotation = annotation;
+            options.symbol_column = symbol_column;
+            options.unit = unit;
+            ImportRequest::Geo {
+                path: file,
+                options,
+            }
+        }
+        Import::Aliases { file } => ImportRequest::Aliases { path: file },
     }
 }
 

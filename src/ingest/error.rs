@@ -64,6 +64,59 @@ pub enum IngestError {
         line: u64,
         column: String,
     },
+    /// A gzip file that ends early or is damaged: `head -c 100000 x.tsv.gz > y.tsv.gz`.
+    #[error("{file}:{line}: the compressed file is truncated or corrupt ({message})")]
+    Truncated {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    /// A cell of a numeric matrix that is not a number nor a missing-value token.
+    #[error(
+        "{file}:{line}:{column}: `{value}` is not a number (expression values are numbers; missing values are written NA or left empty)"
+    )]
+    NotNumeric {
+        file: String,
+        line: u64,
+        column: usize,
+        value: String,
+    },
+    /// The same subject twice in a matrix's header.
+    #[error("{file}:1: subject `{subject}` heads columns {first_column} and {column}")]
+    DuplicateSubjectInHeader {
+        file: String,
+        subject: String,
+        first_column: usize,
+        column: usize,
+    },
+    /// A gene symbol repeated under `--duplicates error`.
+    #[error(
+        "{file}:{line}: gene `{gene}` appears again (first on line {first_line}); choose --duplicates first or suffix"
+    )]
+    DuplicateGene {
+        file: String,
+        gene: String,
+        first_line: u64,
+        line: u64,
+    },
+    /// Neither the header nor the first column names known subjects, and nothing else tells
+    /// which way the matrix lies.
+    #[error(
+        "{file}: cannot tell whether subjects are rows or columns; pass --orientation genes-by-subjects or subjects-by-genes"
+    )]
+    UnknownOrientation { file: String },
+    /// A GEO series matrix without its data table.
+    #[error("{file}: not a GEO series matrix: {what}")]
+    NotSeriesMatrix { file: String, what: String },
+    /// An alias file naming subjects the database does not hold.
+    #[error(
+        "{file}: {count} aliases name subjects that are not registered, such as `{example}`; import the clinical table first"
+    )]
+    UnknownAliasSubjects {
+        file: String,
+        count: usize,
+        example: String,
+    },
     /// A malformed CSV record the parser could not read.
     #[error("{file}:{line}: malformed CSV: {message}")]
     Csv {
@@ -86,6 +139,13 @@ impl IngestError {
             IngestError::MissingSubjectColumn { .. } => "E0407",
             IngestError::EmptySubject { .. } => "E0408",
             IngestError::Csv { .. } => "E0409",
+            IngestError::Truncated { .. } => "E0410",
+            IngestError::NotNumeric { .. } => "E0411",
+            IngestError::DuplicateSubjectInHeader { .. } => "E0412",
+            IngestError::DuplicateGene { .. } => "E0413",
+            IngestError::UnknownOrientation { .. } => "E0414",
+            IngestError::NotSeriesMatrix { .. } => "E0415",
+            IngestError::UnknownAliasSubjects { .. } => "E0416",
         }
     }
 }

@@ -94,6 +94,41 @@ pub fn infer<'a>(cells: impl Iterator<Item = &'a str> + Clone, nulls: &NullToken
     }
 }
 
+/// Builds a column of a type decided earlier (from a first chunk of rows). Errs with the index
+/// of the first cell that is neither missing nor of that type.
+pub fn build_as<'a>(
+    ty: ColumnType,
+    cells: impl Iterator<Item = &'a str> + Clone,
+    nulls: &NullTokens,
+) -> Result<TypedColumn, usize> {
+    let fits = |c: &str| match ty {
+        ColumnType::Boolean => parse_bool(c).is_some(),
+        ColumnType::Int64 => c.parse::<i64>().is_ok(),
+        ColumnType::Float64 => parse_float(c).is_some(),
+        ColumnType::Date32 => parse_date(c).is_some(),
+        ColumnType::Utf8 | ColumnType::Subject => true,
+    };
+    if let Some(bad) = cells.clone().position(|c| !nulls.is_null(c) && !fits(c)) {
+        return Err(bad);
+    }
+    let mut null_tokens = BTreeMap::new();
+    let values = cells.map(|c| {
+        if nulls.is_null(c) {
+            if !c.is_empty() {
+                *null_tokens.entry(c.to_string()).or_insert(0) += 1;
+            }
+            None
+        } else {
+            Some(c)
+        }
+    });
+    Ok(TypedColumn {
+        ty,
+        array: build(ty, values),
+        null_tokens,
+    })
+}
+
 /// Builds an array of `ty` from cells that are known to parse as `ty`.
 fn build<'a>(ty: ColumnType, values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
     match ty {

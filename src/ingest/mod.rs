@@ -4,19 +4,28 @@
 //! table generation per table in a single storage transaction: a refused file leaves the
 //! database exactly as it was.
 
+mod aliases;
 mod clinical;
 mod delimited;
 mod error;
+mod expression;
+mod geo;
 mod infer;
 mod names;
 mod request;
 mod source;
+mod stream;
 mod summary;
 mod table;
 
+pub use aliases::import_aliases;
 pub use clinical::{ClinicalImport, SUBJECT_LABELS, import_clinical};
 pub use delimited::{Row, Sheet, sniff_delimiter};
 pub use error::IngestError;
+pub use expression::{
+    DuplicatePolicy, ExpressionImport, Orientation, SUBJECT_MAJOR_CHUNK, import_expression,
+};
+pub use geo::{GeoImport, import_geo};
 pub use infer::{
     DEFAULT_NULL_TOKENS, NullTokens, TypedColumn, infer, parse_bool, parse_date, parse_float,
 };

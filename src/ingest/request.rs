@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use super::aliases::import_aliases;
 use super::clinical::{ClinicalImport, import_clinical};
+use super::expression::{ExpressionImport, Orientation, import_expression};
+use super::geo::{GeoImport, import_geo};
 use super::summary::ImportSummary;
 use super::table::{TableImport, import_table};
 use crate::error::Error;
@@ -19,13 +22,26 @@ pub enum ImportRequest {
     },
     /// Any CSV or TSV keyed by a subject column.
     Table { path: PathBuf, options: TableImport },
+    /// An expression matrix, in either orientation, plain or gzip.
+    Expression {
+        path: PathBuf,
+        options: ExpressionImport,
+    },
+    /// A GEO series matrix.
+    Geo { path: PathBuf, options: GeoImport },
+    /// Alias names of registered subjects.
+    Aliases { path: PathBuf },
 }
 
 impl ImportRequest {
     /// The file being imported.
     pub fn path(&self) -> &PathBuf {
         match self {
-            ImportRequest::Clinical { path, .. } | ImportRequest::Table { path, .. } => path,
+            ImportRequest::Clinical { path, .. }
+            | ImportRequest::Table { path, .. }
+            | ImportRequest::Expression { path, .. }
+            | ImportRequest::Geo { path, .. }
+            | ImportRequest::Aliases { path } => path,
         }
     }
 
@@ -50,6 +66,32 @@ impl ImportRequest {
                     ""
                 }
             ),
+            ImportRequest::Expression { path, options } => {
+                let mut text = format!("IMPORT EXPRESSION FROM '{}'", path.display());
+                match options.orientation {
+                    Orientation::Auto => {}
+                    Orientation::GenesBySubjects => text += " ORIENTATION 'genes-by-subjects'",
+                    Orientation::SubjectsByGenes => text += " ORIENTATION 'subjects-by-genes'",
+                }
+                if let Some(p) = &options.platform {
+                    text += &format!(" PLATFORM '{p}'");
+                }
+                if let Some(u) = &options.unit {
+                    text += &format!(" UNIT '{u}'");
+                }
+                text + &format!(" AS {}", options.table)
+            }
+            ImportRequest::Geo { path, options } => {
+                let mut text = format!("IMPORT GEO FROM '{}'", path.display());
+                if let Some(f) = &options.subject_field {
+                    text += &format!(" SUBJECT FIELD '{f}'");
+                }
+                if let Some(a) = &options.annotation {
+                    text += &format!(" ANNOTATION '{}'", a.display());
+                }
+                text + &format!(" AS {}", options.table)
+            }
+            ImportRequest::Aliases { path } => format!("IMPORT ALIASES FROM '{}'", path.display()),
         }
     }
 }
@@ -66,5 +108,10 @@ pub fn run(
             import_clinical(store, path, options, statement)
         }
         ImportRequest::Table { path, options } => import_table(store, path, options, statement),
+        ImportRequest::Expression { path, options } => {
+            import_expression(store, path, options, statement)
+        }
+        ImportRequest::Geo { path, options } => import_geo(store, path, options, statement),
+        ImportRequest::Aliases { path } => import_aliases(store, path, statement),
     }
 }

@@ -21,7 +21,10 @@ pub struct ImportSummary {
     /// Whether a table of that name existed and was replaced.
     pub replaced: bool,
     pub source: SourceFile,
+    /// Typed columns (for a matrix: its non-gene columns).
     pub columns: Vec<ColumnSummary>,
+    /// Numeric matrix columns (genes, probes) imported as floats; not listed one by one.
+    pub genes: usize,
     /// Anything the user should know, such as a derived column that could not be made.
     pub notes: Vec<String>,
 }
@@ -74,9 +77,15 @@ impl fmt::Display for ImportSummary {
             f,
             "{} rows, {} columns, {} new subjects",
             self.rows,
-            self.columns.len() + 1,
+            self.columns.len() + self.genes + 1,
             self.new_subjects
         )?;
+        if self.genes > 0 {
+            writeln!(f, "{} numeric matrix columns (float)", self.genes)?;
+        }
+        if self.columns.is_empty() {
+            return self.write_notes(f);
+        }
         let width = self
             .columns
             .iter()
@@ -108,6 +117,12 @@ impl fmt::Display for ImportSummary {
                 c.non_null
             )?;
         }
+        self.write_notes(f)
+    }
+}
+
+impl ImportSummary {
+    fn write_notes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
         }

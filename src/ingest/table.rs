@@ -240,6 +240,7 @@ pub fn commit(
         replaced,
         source: source.provenance.clone(),
         columns: prepared.columns.iter().map(ColumnSummary::of).collect(),
+        genes: 0,
         notes: Vec::new(),
     })
 }

@@ -68,6 +68,7 @@ Meta-commands:
   .read FILE               run the statements in FILE
   .import clinical FILE [TABLE]
   .import table NAME FILE SUBJECT_COLUMN [multi]
+  .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE
   .plan STATEMENT          DataFusion's logical and physical plans
   .ast STATEMENT           the parsed statement, as the parser sees it
   .history                 previous inputs

@@ -368,11 +368,25 @@ impl<O: Write, E: Write> Repl<O, E> {
     }
 }
 
-/// `.import clinical FILE [TABLE]` or `.import table NAME FILE SUBJECT_COLUMN [multi]`.
+/// `.import clinical FILE [TABLE]`, `.import table NAME FILE SUBJECT_COLUMN [multi]`,
+/// `.import expression FILE TABLE`, `.import geo FILE TABLE`, `.import aliases FILE`.
 fn import_request(args: &[String]) -> Result<ImportRequest, String> {
-    let usage =
-        "usage: .import clinical FILE [TABLE] | .import table NAME FILE SUBJECT_COLUMN [multi]";
+    let usage = "usage: .import clinical FILE [TABLE] | .import table NAME FILE SUBJECT_COLUMN [multi] \
+                 | .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE";
     match args {
+        [kind, file, table] if kind.eq_ignore_ascii_case("expression") => {
+            Ok(ImportRequest::Expression {
+                path: file.into(),
+                options: crate::ingest::ExpressionImport::new(table),
+            })
+        }
+        [kind, file, table] if kind.eq_ignore_ascii_case("geo") => Ok(ImportRequest::Geo {
+            path: file.into(),
+            options: crate::ingest::GeoImport::new(table),
+        }),
+        [kind, file] if kind.eq_ignore_ascii_case("aliases") => {
+            Ok(ImportRequest::Aliases { path: file.into() })
+        }
         [kind, file, rest @ ..] if kind.eq_ignore_ascii_case("clinical") && rest.len() <= 1 => {
             let mut options = ClinicalImport::default();
             if let [table] = rest {

@@ -20,7 +20,8 @@ use std::path::PathBuf;
 use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
 use crate::storage::{Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
 use crate::syntax::{
-    Export, ExportSource, Expr, Ident, Import, ImportKind, Select, SelectItem, Show, Statement,
+    Export, ExportSource, Expr, Ident, Import, ImportKey, ImportKind, ImportOption, Select,
+    SelectItem, Show, Statement, StringLit,
 };
 use scope::Scope;
 
@@ -172,18 +173,62 @@ fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, Reso
 }
 
 fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
+    use crate::ingest::{DuplicatePolicy, ExpressionImport, GeoImport, Orientation};
     let path = PathBuf::from(&import.path.value);
-    let nulls = NullTokens::default();
-    match import.kind {
+    let allowed: &[ImportKey] = match import.kind {
+        ImportKind::Clinical | ImportKind::Aliases => &[],
+        ImportKind::Table => &[ImportKey::SubjectColumn],
+        ImportKind::Expression => &[
+            ImportKey::Orientation,
+            ImportKey::Platform,
+            ImportKey::Unit,
+            ImportKey::Duplicates,
+        ],
+        ImportKind::Geo => &[
+            ImportKey::SubjectField,
+            ImportKey::Annotation,
+            ImportKey::SymbolColumn,
+            ImportKey::Unit,
+        ],
+    };
+    for option in &import.options {
+        let (ok, span, what) = match option {
+            ImportOption::Multi(span) => (
+                import.kind == ImportKind::Table,
+                *span,
+                "LEVEL MULTI".to_string(),
+            ),
+            ImportOption::Value(key, value) => {
+                (allowed.contains(key), value.span, key.keywords().join(" "))
+            }
+        };
+        if !ok {
+            return Err(ResolveError::InvalidArgument {
+                message: format!("IMPORT {} does not take {what}", import.kind.keyword()),
+                span,
+            });
+        }
+    }
+    let value = |key| import.option(key).map(|v: &StringLit| v.value.clone());
+    let invalid = |key: ImportKey, message: String| ResolveError::InvalidArgument {
+        message,
+        span: import.option(key).map_or(import.span, |v| v.span),
+    };
+    let needs_table = |what: &str| ResolveError::InvalidArgument {
+        message: format!("IMPORT {what} needs the table to create: … AS name"),
+        span: import.span,
+    };
+    Ok(match import.kind {
         ImportKind::Clinical => {
-            let mut options = ClinicalImport::default().with_null_tokens(nulls);
+            let mut options = ClinicalImport::default();
             if let Some(t) = &import.table {
                 options = options.with_table(&t.name);
             }
-            Ok(ImportRequest::Clinical { path, options })
+            ImportRequest::Clinical { path, options }
         }
         ImportKind::Table => {
-            let (Some(table), Some(column)) = (&import.table, &import.subject_column) else {
+            let (Some(table), Some(column)) = (&import.table, value(ImportKey::SubjectColumn))
+            else {
                 return Err(ResolveError::InvalidArgument {
                     message: "IMPORT TABLE needs the subject column: \
                               IMPORT TABLE name FROM 'file.csv' SUBJECT COLUMN 'Patient ID'"
@@ -191,17 +236,47 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
                     span: import.span,
                 });
             };
-            let level = if import.multi {
+            let level = if import.multi() {
                 Level::Multi
             } else {
                 Level::Subject
             };
-            let options = TableImport::new(&table.name, &column.value)
+            let options = TableImport::new(&table.name, &column)
                 .with_level(level)
-                .with_null_tokens(nulls);
-            Ok(ImportRequest::Table { path, options })
+                .with_null_tokens(NullTokens::default());
+            ImportRequest::Table { path, options }
         }
-    }
+        ImportKind::Expression => {
+            let table = import
+                .table
+                .as_ref()
+                .ok_or_else(|| needs_table("EXPRESSION"))?;
+            let mut options = ExpressionImport::new(&table.name);
+            if let Some(o) = value(ImportKey::Orientation) {
+                let parsed: Orientation =
+                    o.parse().map_err(|m| invalid(ImportKey::Orientation, m))?;
+                options = options.with_orientation(parsed);
+            }
+            if let Some(d) = value(ImportKey::Duplicates) {
+                let parsed: DuplicatePolicy =
+                    d.parse().map_err(|m| invalid(ImportKey::Duplicates, m))?;
+                options = options.with_duplicates(parsed);
+            }
+            options.platform = value(ImportKey::Platform);
+            options.unit = value(ImportKey::Unit);
+            ImportRequest::Expression { path, options }
+        }
+        ImportKind::Geo => {
+            let table = import.table.as_ref().ok_or_else(|| needs_table("GEO"))?;
+            let mut options = GeoImport::new(&table.name);
+            options.subject_field = value(ImportKey::SubjectField);
+            options.annotation = value(ImportKey::Annotation).map(PathBuf::from);
+            options.symbol_column = value(ImportKey::SymbolColumn);
+            options.unit = value(ImportKey::Unit);
+            ImportRequest::Geo { path, options }
+        }
+        ImportKind::Aliases => ImportRequest::Aliases { path },
+    })
 }
 
 /// `SELECT subject_id FROM <cohort>`.

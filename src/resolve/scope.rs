@@ -198,14 +198,10 @@ impl<'a> Scope<'a> {
         let column = match self.lookup(&table, name)? {
             Some(c) => c,
             None => {
-                let names = self.snapshot.column_names(&table)?;
                 return Err(ResolveError::UnknownColumn {
                     name: name.name.clone(),
                     table: Some(table.name.clone()),
-                    candidates: closest(
-                        &name.name.to_lowercase(),
-                        names.iter().map(String::as_str),
-                    ),
+                    candidates: self.snapshot.suggest_columns(&table, &name.name)?,
                     span: name.span,
                 });
             }
@@ -229,17 +225,18 @@ impl<'a> Scope<'a> {
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => {
-                let mut names = Vec::new();
+                let mut candidates = Vec::new();
                 for table in &self.tables {
-                    names.extend(self.snapshot.column_names(table)?);
+                    candidates.extend(self.snapshot.suggest_columns(table, &name.name)?);
                 }
+                let candidates = closest(
+                    &name.name.to_lowercase(),
+                    candidates.iter().map(String::as_str),
+                );
                 Err(ResolveError::UnknownColumn {
                     name: name.name.clone(),
                     table: None,
-                    candidates: closest(
-                        &name.name.to_lowercase(),
-                        names.iter().map(String::as_str),
-                    ),
+                    candidates,
                     span: name.span,
                 })
             }

@@ -132,6 +132,10 @@ pub struct TableMeta {
     pub rows: u64,
     /// Number of columns, the subject column included.
     pub columns: u32,
+    /// Rows per chunk of every column of this generation (65,536 unless an importer chose
+    /// fewer, as the subject-major expression importer does to bound its memory).
+    #[serde(default = "default_chunk_rows")]
+    pub chunk_rows: u32,
     /// The version at which this generation was committed.
     pub version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +143,10 @@ pub struct TableMeta {
     /// Importer-specific facts (platform, unit, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
+}
+
+fn default_chunk_rows() -> u32 {
+    CHUNK_ROWS as u32
 }
 
 /// The value of a table key: the generation, or a tombstone when the table was dropped.

@@ -14,6 +14,7 @@ const SUBJECT_BY_ID: &[u8] = b"i\0";
 const COLUMN: &[u8] = b"c\0";
 const COLUMN_NAME: &[u8] = b"n\0";
 const COHORT: &[u8] = b"k\0";
+const ALIAS: &[u8] = b"a\0";
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -80,6 +81,16 @@ pub fn parse_cohort(key: &[u8]) -> Option<(&str, u64)> {
         std::str::from_utf8(name).ok()?,
         u64::from_be_bytes(v.try_into().ok()?),
     ))
+}
+
+/// `a\0 <alias>` → the subject ID it names (UTF-8).
+pub fn alias(name: &str) -> Vec<u8> {
+    join(&[ALIAS, name.as_bytes()])
+}
+
+/// The prefix of every alias.
+pub fn aliases_prefix() -> Vec<u8> {
+    ALIAS.to_vec()
 }
 
 /// `s\0 <subject id>` → dense id (u32).

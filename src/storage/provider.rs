@@ -301,7 +301,7 @@ impl ChunkReader {
         }
         let rows = match &mask {
             Some(mask) => mask.true_count(),
-            None => super::snapshot::expected_rows(self.table.rows, chunk),
+            None => super::snapshot::expected_rows(self.table.rows, self.table.chunk_rows, chunk),
         };
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         Ok(RecordBatch::try_new_with_options(

@@ -61,6 +61,38 @@ impl Snapshot {
             .filter(|id| *id < self.record.subjects)
     }
 
+    /// The subject ID an alias (an older subject name, a GEO sample accession) stands for.
+    pub fn alias(&self, name: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .kv
+            .get(Space::Meta, &key::alias(name))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Every alias, as (alias, subject ID).
+    pub fn aliases(&self) -> Result<Vec<(String, String)>, StorageError> {
+        let prefix = key::aliases_prefix();
+        Ok(self
+            .kv
+            .scan_prefix(Space::Meta, &prefix)?
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(&k[prefix.len()..]).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// The dense id a name denotes: a registered subject ID, or an alias of one.
+    pub fn resolve_subject(&self, name: &str) -> Result<Option<u32>, StorageError> {
+        if let Some(id) = self.subject_id(name) {
+            return Ok(Some(id));
+        }
+        Ok(self.alias(name)?.and_then(|s| self.subject_id(&s)))
+    }
+
     /// The live tables at this version, by name.
     pub fn tables(&self) -> Result<Vec<TableMeta>, StorageError> {
         self.latest_all::<TableEntry>(&key::tables_prefix(), key::parse_table)
@@ -166,8 +198,7 @@ impl Snapshot {
             return Ok(only.clone());
         }
         let candidates = if matches.is_empty() {
-            let names = self.column_names(table)?;
-            closest(&fold(name), names.iter().map(String::as_str))
+            self.suggest_columns(table, name)?
         } else {
             matches.into_iter().map(|c| c.name).collect()
         };
@@ -212,6 +243,24 @@ impl Snapshot {
         Ok(columns)
     }
 
+    /// The columns nearest to a name that matched none, by their real names ("did you mean").
+    pub fn suggest_columns(
+        &self,
+        table: &TableMeta,
+        name: &str,
+    ) -> Result<Vec<String>, StorageError> {
+        let folded = self.column_names(table)?;
+        let mut names = Vec::new();
+        for near in closest(&fold(name), folded.iter().map(String::as_str)) {
+            for column in self.find_columns(table, &near)? {
+                if !names.contains(&column.name) {
+                    names.push(column.name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// The folded names and labels in a table's name index (for suggestions and completion).
     pub fn column_names(&self, table: &TableMeta) -> Result<Vec<String>, StorageError> {
         let prefix = key::column_names_prefix(table.data_id);
@@ -225,7 +274,7 @@ impl Snapshot {
 
     /// How many chunks each column of `table` has.
     pub fn chunk_count(table: &TableMeta) -> u32 {
-        (table.rows as usize).div_ceil(CHUNK_ROWS) as u32
+        table.rows.div_ceil(table.chunk_rows.max(1) as u64) as u32
     }
 
     /// Reads, verifies and decodes one chunk of one column.
@@ -241,6 +290,7 @@ impl Snapshot {
             data_id: table.data_id,
             ordinal: column.ordinal,
             rows: table.rows,
+            chunk_rows: table.chunk_rows,
             ty: column.ty,
         };
         self.read_raw(&at, chunk)
@@ -259,7 +309,7 @@ impl Snapshot {
             .get(Space::Data, &k)?
             .ok_or_else(|| corrupt("the chunk is missing".into()))?;
         let array = codec::decode(&bytes).map_err(corrupt)?;
-        let expected = expected_rows(at.rows, chunk);
+        let expected = expected_rows(at.rows, at.chunk_rows, chunk);
         if array.len() != expected || array.data_type() != &at.ty.storage_type() {
             return Err(corrupt(format!(
                 "holds {} values of type {}, expected {expected} of type {}",
@@ -290,6 +340,7 @@ impl Snapshot {
             data_id: cohort.data_id,
             ordinal: 0,
             rows: cohort.members,
+            chunk_rows: CHUNK_ROWS as u32,
             ty: ColumnType::Subject,
         };
         let mut ids = Vec::with_capacity(cohort.members as usize);
@@ -338,9 +389,9 @@ impl Snapshot {
 }
 
 /// How many rows chunk `chunk` of a `rows`-row column holds.
-pub fn expected_rows(rows: u64, chunk: u32) -> usize {
-    let start = chunk as u64 * CHUNK_ROWS as u64;
-    (rows.saturating_sub(start)).min(CHUNK_ROWS as u64) as usize
+pub fn expected_rows(rows: u64, chunk_rows: u32, chunk: u32) -> usize {
+    let start = chunk as u64 * chunk_rows as u64;
+    (rows.saturating_sub(start)).min(chunk_rows as u64) as usize
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters.
@@ -431,6 +482,7 @@ struct ChunkAt<'a> {
     data_id: u64,
     ordinal: u32,
     rows: u64,
+    chunk_rows: u32,
     ty: ColumnType,
 }
 

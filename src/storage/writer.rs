@@ -42,6 +42,7 @@ pub struct WriteTxn<'s> {
     dropped: Vec<String>,
     cohorts: Vec<CohortMeta>,
     dropped_cohorts: Vec<String>,
+    aliases: Vec<(String, String)>,
     committed: bool,
 }
 
@@ -80,6 +81,7 @@ impl<'s> WriteTxn<'s> {
             dropped: Vec::new(),
             cohorts: Vec::new(),
             dropped_cohorts: Vec::new(),
+            aliases: Vec::new(),
             committed: false,
         }
     }
@@ -109,6 +111,25 @@ impl<'s> WriteTxn<'s> {
         self.new_subjects.push(name.to_string());
         self.new_ids.insert(name.to_string(), id);
         id
+    }
+
+    /// The dense id `name` denotes: a subject ID (registered, or staged here), or an alias of
+    /// one (committed, or staged here).
+    pub fn resolve_subject(&self, name: &str) -> Result<Option<u32>, StorageError> {
+        if let Some(id) = self.subject_id(name) {
+            return Ok(Some(id));
+        }
+        let staged = self.aliases.iter().rev().find(|(a, _)| a == name);
+        let subject = match staged {
+            Some((_, s)) => Some(s.clone()),
+            None => self.base().alias(name)?,
+        };
+        Ok(subject.and_then(|s| self.subject_id(&s)))
+    }
+
+    /// Records that `alias` names subject `subject` (which must be registered).
+    pub fn add_alias(&mut self, alias: &str, subject: &str) {
+        self.aliases.push((alias.to_string(), subject.to_string()));
     }
 
     /// How many subjects this transaction registers.
@@ -148,11 +169,13 @@ impl<'s> WriteTxn<'s> {
                 kind: kind.to_string(),
                 rows: 0,
                 columns: 0,
+                chunk_rows: CHUNK_ROWS as u32,
                 version: self.base.version + 1,
                 source: None,
                 properties: BTreeMap::new(),
             },
             columns: Vec::new(),
+            row_chunks: None,
         }
     }
 
@@ -287,6 +310,9 @@ impl<'s> WriteTxn<'s> {
             };
             ops.push((key::cohort(name, record.version), Some(to_json(&entry)?)));
         }
+        for (alias, subject) in &self.aliases {
+            ops.push((key::alias(alias), Some(subject.as_bytes().to_vec())));
+        }
         for (i, name) in self.new_subjects.iter().enumerate() {
             let id = self.base.subjects + i as u32;
             ops.push((key::subject_by_name(name), Some(id.to_be_bytes().to_vec())));
@@ -320,9 +346,100 @@ pub struct TableWriter {
     zstd_level: i32,
     meta: TableMeta,
     columns: Vec<ColumnMeta>,
+    /// Chunks written so far in row-chunk mode ([`TableWriter::begin_rows`]).
+    row_chunks: Option<u32>,
 }
 
 impl TableWriter {
+    /// Sets the rows per chunk (before any column is written). Smaller chunks bound the memory
+    /// of an importer that receives rows, not columns.
+    pub fn set_chunk_rows(&mut self, rows: u32) -> Result<(), StorageError> {
+        if !self.columns.is_empty() || rows == 0 {
+            return Err(StorageError::Internal(
+                "chunk size is set once, before any column".into(),
+            ));
+        }
+        self.meta.chunk_rows = rows;
+        Ok(())
+    }
+
+    /// Starts writing the table by rows: declares the subject column and `columns`, whose
+    /// values then arrive in chunks through [`TableWriter::push_rows`].
+    pub fn begin_rows(
+        &mut self,
+        subject_label: &str,
+        columns: Vec<(NewColumn, ColumnType)>,
+    ) -> Result<(), StorageError> {
+        if !self.columns.is_empty() {
+            return Err(StorageError::Internal(
+                "row mode starts on an empty table".into(),
+            ));
+        }
+        let subject = NewColumn {
+            name: SUBJECT_COLUMN.into(),
+            label: subject_label.into(),
+            unit: None,
+            description: Some("The subject this row belongs to".into()),
+        };
+        let all = std::iter::once((subject, ColumnType::Subject)).chain(columns);
+        for (ordinal, (column, ty)) in all.enumerate() {
+            self.columns.push(ColumnMeta {
+                ordinal: ordinal as u32,
+                name: column.name,
+                label: column.label,
+                ty,
+                unit: column.unit,
+                description: column.description,
+                non_null: 0,
+            });
+        }
+        self.row_chunks = Some(0);
+        Ok(())
+    }
+
+    /// Appends the next chunk of rows: the subjects and one array per declared column, each of
+    /// `chunk_rows` values (only the last chunk may be shorter).
+    pub fn push_rows(&mut self, ids: Vec<u32>, arrays: Vec<ArrayRef>) -> Result<(), StorageError> {
+        let chunk = self
+            .row_chunks
+            .ok_or_else(|| StorageError::Internal("push_rows before begin_rows".into()))?;
+        let full = self.meta.chunk_rows as u64;
+        let rows = ids.len();
+        let misfit = arrays.len() + 1 != self.columns.len()
+            || self.meta.rows != chunk as u64 * full
+            || rows as u64 > full
+            || arrays.iter().any(|a| a.len() != rows);
+        if misfit {
+            return Err(StorageError::Internal(format!(
+                "chunk {chunk} of table {} does not fit the declared columns",
+                self.meta.name
+            )));
+        }
+        let ids: ArrayRef = Arc::new(UInt32Array::from(ids));
+        for (ordinal, array) in std::iter::once(&ids).chain(&arrays).enumerate() {
+            let column = &self.columns[ordinal];
+            if array.data_type() != &column.ty.storage_type() {
+                return Err(StorageError::Internal(format!(
+                    "column {} got {} values, expected {}",
+                    column.name,
+                    array.data_type(),
+                    column.ty.storage_type()
+                )));
+            }
+            self.put_chunk(ordinal as u32, chunk, array)?;
+            self.columns[ordinal].non_null += (array.len() - array.null_count()) as u64;
+        }
+        self.meta.rows += rows as u64;
+        self.row_chunks = Some(chunk + 1);
+        Ok(())
+    }
+
+    fn put_chunk(&self, ordinal: u32, chunk: u32, array: &ArrayRef) -> Result<(), StorageError> {
+        let bytes = codec::encode(array, self.zstd_level).map_err(StorageError::Internal)?;
+        let k = key::chunk(self.meta.data_id, ordinal, chunk);
+        self.kv.put(Space::Data, &k, &bytes)
+    }
+
     /// Records where the table's data came from.
     pub fn set_source(&mut self, source: SourceFile) {
         self.meta.source = Some(source);
@@ -335,7 +452,7 @@ impl TableWriter {
 
     /// Writes the subject column (ordinal 0). Must come first; fixes the row count.
     pub fn subjects(&mut self, ids: Vec<u32>, source_label: &str) -> Result<(), StorageError> {
-        if !self.columns.is_empty() {
+        if !self.columns.is_empty() || self.row_chunks.is_some() {
             return Err(StorageError::Internal(
                 "the subject column must be written first".into(),
             ));
@@ -358,9 +475,9 @@ impl TableWriter {
         ty: ColumnType,
         array: &ArrayRef,
     ) -> Result<(), StorageError> {
-        if self.columns.is_empty() {
+        if self.columns.is_empty() || self.row_chunks.is_some() {
             return Err(StorageError::Internal(
-                "the subject column must be written first".into(),
+                "the subject column must be written first, outside row mode".into(),
             ));
         }
         if ty == ColumnType::Subject {
@@ -388,12 +505,10 @@ impl TableWriter {
             )));
         }
         let ordinal = self.columns.len() as u32;
-        for (chunk, start) in (0..array.len()).step_by(CHUNK_ROWS).enumerate() {
-            let len = CHUNK_ROWS.min(array.len() - start);
-            let bytes = codec::encode(&array.slice(start, len), self.zstd_level)
-                .map_err(StorageError::Internal)?;
-            let k = key::chunk(self.meta.data_id, ordinal, chunk as u32);
-            self.kv.put(Space::Data, &k, &bytes)?;
+        let step = self.meta.chunk_rows as usize;
+        for (chunk, start) in (0..array.len()).step_by(step).enumerate() {
+            let len = step.min(array.len() - start);
+            self.put_chunk(ordinal, chunk as u32, &array.slice(start, len))?;
         }
         self.columns.push(ColumnMeta {
             ordinal,

@@ -82,13 +82,11 @@ pub enum Statement {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Import {
     pub kind: ImportKind,
-    /// The table to create or replace (`AS t` for clinical; required for tables).
+    /// The table to create or replace: `IMPORT TABLE t …`, or `AS t` for the other kinds.
     pub table: Option<Ident>,
     pub path: StringLit,
-    /// `SUBJECT COLUMN 'col'`.
-    pub subject_column: Option<StringLit>,
-    /// `LEVEL MULTI`: several rows per subject.
-    pub multi: bool,
+    /// Options in the order written: `SUBJECT COLUMN '…'`, `LEVEL MULTI`, `ORIENTATION '…'`, …
+    pub options: Vec<ImportOption>,
     pub span: Span,
 }
 
@@ -97,6 +95,82 @@ pub struct Import {
 pub enum ImportKind {
     Clinical,
     Table,
+    Expression,
+    Geo,
+    Aliases,
+}
+
+impl ImportKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ImportKind::Clinical => "CLINICAL",
+            ImportKind::Table => "TABLE",
+            ImportKind::Expression => "EXPRESSION",
+            ImportKind::Geo => "GEO",
+            ImportKind::Aliases => "ALIASES",
+        }
+    }
+}
+
+/// One option of an `IMPORT`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportOption {
+    /// `LEVEL MULTI`
+    Multi(Span),
+    /// `KEYWORDS 'value'`: `SUBJECT COLUMN`, `SUBJECT FIELD`, `ORIENTATION`, `PLATFORM`, `UNIT`,
+    /// `DUPLICATES`, `ANNOTATION`, `SYMBOL COLUMN`.
+    Value(ImportKey, StringLit),
+}
+
+/// The keyword(s) of a valued import option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKey {
+    SubjectColumn,
+    SubjectField,
+    Orientation,
+    Platform,
+    Unit,
+    Duplicates,
+    Annotation,
+    SymbolColumn,
+}
+
+impl ImportKey {
+    /// Every key with its keywords.
+    pub const ALL: [(ImportKey, &'static [&'static str]); 8] = [
+        (ImportKey::SubjectColumn, &["SUBJECT", "COLUMN"]),
+        (ImportKey::SubjectField, &["SUBJECT", "FIELD"]),
+        (ImportKey::Orientation, &["ORIENTATION"]),
+        (ImportKey::Platform, &["PLATFORM"]),
+        (ImportKey::Unit, &["UNIT"]),
+        (ImportKey::Duplicates, &["DUPLICATES"]),
+        (ImportKey::Annotation, &["ANNOTATION"]),
+        (ImportKey::SymbolColumn, &["SYMBOL", "COLUMN"]),
+    ];
+
+    pub fn keywords(self) -> &'static [&'static str] {
+        ImportKey::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or(&[], |(_, w)| w)
+    }
+}
+
+impl Import {
+    /// The value of option `key`, if given.
+    pub fn option(&self, key: ImportKey) -> Option<&StringLit> {
+        self.options.iter().find_map(|o| match o {
+            ImportOption::Value(k, v) if *k == key => Some(v),
+            _ => None,
+        })
+    }
+
+    /// Whether `LEVEL MULTI` was given.
+    pub fn multi(&self) -> bool {
+        self.options
+            .iter()
+            .any(|o| matches!(o, ImportOption::Multi(_)))
+    }
 }
 
 /// What a `SHOW` statement lists.

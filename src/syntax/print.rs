@@ -4,8 +4,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    BinaryOp, Export, ExportSource, Expr, Ident, Import, ImportKind, Literal, OrderItem, Select,
-    SelectItem, Show, Statement, UnaryOp,
+    BinaryOp, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption, Literal,
+    OrderItem, Select, SelectItem, Show, Statement, UnaryOp,
 };
 use super::lexeme::RESERVED;
 
@@ -295,19 +295,22 @@ impl Display for Export {
 
 impl Display for Import {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match (self.kind, &self.table) {
-            (ImportKind::Clinical, _) => f.write_str("IMPORT CLINICAL")?,
-            (ImportKind::Table, Some(t)) => write!(f, "IMPORT TABLE {t}")?,
-            (ImportKind::Table, None) => f.write_str("IMPORT TABLE")?,
+        write!(f, "IMPORT {}", self.kind.keyword())?;
+        if let (ImportKind::Table, Some(t)) = (self.kind, &self.table) {
+            write!(f, " {t}")?;
         }
         write!(f, " FROM {}", quote(&self.path.value))?;
-        if let Some(column) = &self.subject_column {
-            write!(f, " SUBJECT COLUMN {}", quote(&column.value))?;
+        for option in &self.options {
+            match option {
+                ImportOption::Multi(_) => f.write_str(" LEVEL MULTI")?,
+                ImportOption::Value(key, value) => {
+                    write!(f, " {} {}", key.keywords().join(" "), quote(&value.value))?
+                }
+            }
         }
-        if self.multi {
-            f.write_str(" LEVEL MULTI")?;
-        }
-        if let (ImportKind::Clinical, Some(t)) = (self.kind, &self.table) {
+        if let Some(t) = &self.table
+            && self.kind != ImportKind::Table
+        {
             write!(f, " AS {t}")?;
         }
         Ok(())

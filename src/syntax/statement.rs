@@ -7,8 +7,8 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Export, ExportSource, Ident, Import, ImportKind, OrderItem, Select, SelectItem, Show, Span,
-    Statement, StringLit,
+    Export, ExportSource, Ident, Import, ImportKey, ImportKind, ImportOption, OrderItem, Select,
+    SelectItem, Show, Span, Statement, StringLit,
 };
 use super::expr::expr;
 use super::lexeme::{Input, PResult, expected, glob, ident, keyword, nested, punct, string_lit};
@@ -272,7 +272,7 @@ fn explain(i: Input<'_>) -> PResult<'_, Statement> {
     ))
 }
 
-/// `IMPORT CLINICAL FROM 'f' [AS t]` or
+/// `IMPORT CLINICAL|EXPRESSION|GEO|ALIASES FROM 'f' [options] [AS t]` or
 /// `IMPORT TABLE t FROM 'f' SUBJECT COLUMN 'c' [LEVEL MULTI]`.
 fn import(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("IMPORT").parse(i)?;
@@ -286,41 +286,44 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
         Ok((i, (ImportKind::Table, Some(name))))
     };
     let (i, (kind, table)) = expected(
-        "CLINICAL or TABLE",
+        "CLINICAL, TABLE, EXPRESSION, GEO or ALIASES",
         alt((
             keyword("CLINICAL").map(|_| (ImportKind::Clinical, None)),
             table_kind,
+            keyword("EXPRESSION").map(|_| (ImportKind::Expression, None)),
+            keyword("GEO").map(|_| (ImportKind::Geo, None)),
+            keyword("ALIASES").map(|_| (ImportKind::Aliases, None)),
         )),
     )
     .parse(i)?;
     let (i, _) = keyword("FROM").parse(i)?;
-    let (i, (path, path_span)) = string_lit(i)?;
-    let (i, subject_column) = opt(|i| {
-        let (i, _) = keyword("SUBJECT").parse(i)?;
-        let (i, _) = cut(keyword("COLUMN")).parse(i)?;
-        cut(string_lit).parse(i)
-    })
-    .parse(i)?;
-    let (i, multi) = opt(|i| {
-        let (i, _) = keyword("LEVEL").parse(i)?;
-        cut(keyword("MULTI")).parse(i)
-    })
-    .parse(i)?;
-    let (i, alias) = if kind == ImportKind::Clinical {
+    let (mut i, (path, path_span)) = string_lit(i)?;
+    let mut options = Vec::new();
+    let mut end = path_span;
+    loop {
+        if let Ok((rest, level)) = keyword("LEVEL").parse(i) {
+            let (rest, multi) = cut(keyword("MULTI")).parse(rest)?;
+            options.push(ImportOption::Multi(level.to(multi)));
+            (i, end) = (rest, multi);
+            continue;
+        }
+        let Ok((rest, key)) = import_key(i) else {
+            break;
+        };
+        let (rest, (value, span)) = cut(string_lit).parse(rest)?;
+        options.push(ImportOption::Value(key, StringLit { value, span }));
+        (i, end) = (rest, span);
+    }
+    let (i, alias) = if kind == ImportKind::Table {
+        (i, None)
+    } else {
         opt(|i| {
             let (i, _) = keyword("AS").parse(i)?;
             cut(ident).parse(i)
         })
         .parse(i)?
-    } else {
-        (i, None)
     };
-    let end = alias
-        .as_ref()
-        .map(|a| a.span)
-        .or(multi)
-        .or(subject_column.as_ref().map(|(_, s)| *s))
-        .unwrap_or(path_span);
+    let end = alias.as_ref().map_or(end, |a| a.span);
     Ok((
         i,
         Statement::Import(Box::new(Import {
@@ -330,11 +333,34 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
                 value: path,
                 span: path_span,
             },
-            subject_column: subject_column.map(|(value, span)| StringLit { value, span }),
-            multi: multi.is_some(),
+            options,
             span: start.to(end),
         })),
     ))
+}
+
+/// The keywords of a valued import option.
+fn import_key(i: Input<'_>) -> PResult<'_, ImportKey> {
+    for (key, words) in ImportKey::ALL {
+        let mut rest = i;
+        let mut matched = true;
+        for word in words {
+            match keyword(word).parse(rest) {
+                Ok((r, _)) => rest = r,
+                Err(_) => {
+                    matched = false;
+                    break;
+                }
+            }
+        }
+        if matched {
+            return Ok((rest, key));
+        }
+    }
+    Err(nom::Err::Error(super::error::PErr::at(
+        &i,
+        super::error::Failure::Expected(vec![]),
+    )))
 }
 
 fn export(i: Input<'_>) -> PResult<'_, Statement> {

@@ -104,7 +104,7 @@ fn export_reads_back_with_the_parquet_crate() {
     );
 
     // The same rows as the query, value for value (R01-007's MIB1 blow-up included).
-    let mib1 = schema.index_of("mib1").unwrap();
+    let mib1 = schema.index_of("MIB1").unwrap();
     let ids = schema.index_of("subject_id").unwrap();
     let mut found = None;
     for b in &batches {

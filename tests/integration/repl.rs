@@ -113,7 +113,7 @@ fn meta_commands() {
     let (out, err) = take(r);
     assert!(out.contains(".schema [table]"), "{out}");
     assert!(
-        out.contains("│ series   ┆ table    ┆ several rows per subject"),
+        out.contains("│ series   ┆ table      ┆ several rows per subject"),
         "{out}"
     );
     assert!(out.contains("│ source_doi        ┆ text"), "{out}");

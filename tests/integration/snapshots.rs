@@ -10,11 +10,11 @@ use crate::common::*;
 const PLANNED: &[&str] = &[
     "SELECT count(*) FROM subjects WHERE histology = 'Adenocarcinoma' AND egfr_mutation_status = 'Mutant'",
     "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender",
-    "SELECT subject_id, age_at_histological_diagnosis AS age, rnaseq.mib1, rnaseq.\"CD52\" FROM subjects WHERE has(rnaseq) AND pack_years > 20 ORDER BY age DESC LIMIT 10",
-    "SELECT histology, avg(os_days), median(rnaseq.mib1) FROM subjects GROUP BY histology HAVING count(*) > 5",
+    "SELECT subject_id, age_at_histological_diagnosis AS age, rnaseq.MIB1, rnaseq.\"CD52\" FROM subjects WHERE has(rnaseq) AND pack_years > 20 ORDER BY age DESC LIMIT 10",
+    "SELECT histology, avg(os_days), median(rnaseq.MIB1) FROM subjects GROUP BY histology HAVING count(*) > 5",
     "SELECT subject_id, count(series) AS n, max(series.idc_version) FROM subjects WHERE has(series) ORDER BY n DESC",
     "SELECT subject_id FROM subjects ORDER BY ct_date - pet_date LIMIT 3",
-    "SHOW COLUMNS FROM rnaseq LIKE 'cd%'",
+    "SHOW COLUMNS FROM rnaseq LIKE 'CD%'",
 ];
 
 #[test]
@@ -39,13 +39,13 @@ fn cohort_queries_restrict_every_scan_to_the_cohort() {
     let (_dir, db) = demo_db();
     db.execute("CREATE COHORT f AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
         .unwrap();
-    let plan = db.explain("SELECT avg(rnaseq.mib1) FROM f").unwrap();
+    let plan = db.explain("SELECT avg(rnaseq.MIB1) FROM f").unwrap();
     assert!(
         plan.contains("TableScan: f projection=[subject_id]"),
         "{plan}"
     );
     assert!(
-        plan.contains("TableScan: rnaseq projection=[subject_id, mib1]"),
+        plan.contains("TableScan: rnaseq projection=[subject_id, MIB1]"),
         "{plan}"
     );
 }

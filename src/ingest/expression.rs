@@ -1,0 +1,924 @@
+//! The expression-matrix importer: RNA-seq or microarray values in either orientation, plain or
+//! gzip, streamed so that a matrix larger than memory imports in bounded memory.
+//!
+//! - **Genes by subjects** (GEO's layout: a gene per line, a subject per column): each line is
+//!   parsed into one column and handed to a writer thread, which compresses and stores it while
+//!   the next line is parsed.
+//! - **Subjects by genes** (a subject per line): rows are gathered in chunks of
+//!   [`SUBJECT_MAJOR_CHUNK`] and each chunk is written for every column at once. Columns whose
+//!   first chunk is not numeric, or only 0/1 (a flag such as `Recurrence`), become typed
+//!   metadata columns instead of genes.
+//!
+//! Gene columns keep their symbol as their name (`EGFR`, `HLA-A`); repeats follow
+//! [`DuplicatePolicy`]. Values are 64-bit floats kept exactly, NaN and Inf included; missing
+//! values are `NA` or empty.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use arrow::array::{ArrayRef, Float64Array};
+use csv::ByteRecord;
+
+use super::IngestError;
+use super::infer::{NullTokens, TypedColumn, build_as, infer, parse_float};
+use super::names::snake_case;
+use super::stream::{Stream, sniff};
+use super::summary::{ColumnSummary, ImportSummary};
+use crate::error::Error;
+use crate::storage::{
+    Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store, TableWriter, WriteTxn,
+};
+
+/// Rows per chunk when subjects are rows: the buffer holds this many rows of every gene.
+pub const SUBJECT_MAJOR_CHUNK: usize = 1_024;
+
+/// Which way a matrix lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orientation {
+    /// Decide from the file (see [`ExpressionImport`]).
+    Auto,
+    /// A gene per line, a subject per column (GEO's layout).
+    GenesBySubjects,
+    /// A subject per line, a gene per column.
+    SubjectsByGenes,
+}
+
+impl std::str::FromStr for Orientation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Orientation::Auto),
+            "genes-by-subjects" | "genes_by_subjects" => Ok(Orientation::GenesBySubjects),
+            "subjects-by-genes" | "subjects_by_genes" => Ok(Orientation::SubjectsByGenes),
+            other => Err(format!(
+                "unknown orientation `{other}`: use auto, genes-by-subjects or subjects-by-genes"
+            )),
+        }
+    }
+}
+
+/// What to do when a gene symbol appears again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicatePolicy {
+    /// Refuse the file.
+    Error,
+    /// Keep the first occurrence, drop the others.
+    First,
+    /// Keep all: `EGFR`, `EGFR_2`, `EGFR_3`.
+    Suffix,
+}
+
+impl std::str::FromStr for DuplicatePolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "error" => Ok(DuplicatePolicy::Error),
+            "first" => Ok(DuplicatePolicy::First),
+            "suffix" => Ok(DuplicatePolicy::Suffix),
+            other => Err(format!(
+                "unknown duplicate policy `{other}`: use error, first or suffix"
+            )),
+        }
+    }
+}
+
+/// How to import an expression matrix.
+///
+/// With `Orientation::Auto`, the matrix is genes by subjects when most header cells after the
+/// first are known subjects (or aliases), subjects by genes when most first-column values of
+/// the first 100 lines are; failing both, the first header cell decides: empty or a gene word
+/// (`ID_REF`, `gene`, `symbol`, …) means genes by subjects, a subject word (`PID`, `subject`,
+/// `sample`, `Patient ID`, …) subjects by genes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpressionImport {
+    pub table: String,
+    pub orientation: Orientation,
+    /// The platform (`Illumina HiSeq`, `GPL6884`, …), recorded with the table.
+    pub platform: Option<String>,
+    /// The unit (`FPKM`, `TPM`, `counts`, `log2 intensity`), recorded with every gene column.
+    pub unit: Option<String>,
+    pub duplicates: DuplicatePolicy,
+    /// Which cells are missing values (default: empty, `NA`).
+    pub null_tokens: NullTokens,
+}
+
+impl ExpressionImport {
+    /// Defaults: automatic orientation, suffixes for repeated symbols, `NA` and empty missing.
+    pub fn new(table: &str) -> Self {
+        ExpressionImport {
+            table: table.to_string(),
+            orientation: Orientation::Auto,
+            platform: None,
+            unit: None,
+            duplicates: DuplicatePolicy::Suffix,
+            null_tokens: NullTokens::new(["NA", "N/A", "null"]),
+        }
+    }
+
+    pub fn with_orientation(mut self, orientation: Orientation) -> Self {
+        self.orientation = orientation;
+        self
+    }
+
+    pub fn with_platform(mut self, platform: &str) -> Self {
+        self.platform = Some(platform.to_string());
+        self
+    }
+
+    pub fn with_unit(mut self, unit: &str) -> Self {
+        self.unit = Some(unit.to_string());
+        self
+    }
+
+    pub fn with_duplicates(mut self, policy: DuplicatePolicy) -> Self {
+        self.duplicates = policy;
+        self
+    }
+}
+
+/// Records of a delimited stream, each with the line it starts on, with look-ahead.
+pub struct Records {
+    reader: csv::Reader<Box<dyn std::io::Read + Send>>,
+    /// Lines read before this reader started (a GEO header, say).
+    line_offset: u64,
+    pending: VecDeque<(u64, ByteRecord)>,
+}
+
+impl Records {
+    pub fn new(reader: Box<dyn std::io::Read + Send>, delimiter: u8, line_offset: u64) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(reader);
+        Records {
+            reader,
+            line_offset,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// The next non-blank record and its line, or `None` at the end.
+    pub fn next(&mut self, stream: &Stream) -> Result<Option<(u64, ByteRecord)>, IngestError> {
+        if let Some(r) = self.pending.pop_front() {
+            return Ok(Some(r));
+        }
+        loop {
+            let mut record = ByteRecord::new();
+            let line = self.reader.position().line() + self.line_offset;
+            match self.reader.read_byte_record(&mut record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {
+                    if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let line = record
+                        .position()
+                        .map_or(line, |p| p.line() + self.line_offset);
+                    return Ok(Some((line, record)));
+                }
+                Err(e) => {
+                    let line = e.position().map_or(line, |p| p.line() + self.line_offset);
+                    return Err(match e.into_kind() {
+                        csv::ErrorKind::Io(io) => stream.read_error(line, io),
+                        other => IngestError::Csv {
+                            file: stream.file.clone(),
+                            line,
+                            message: format!("{other:?}"),
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    /// Looks ahead at up to `n` records, keeping them for `next`.
+    fn peek(&mut self, stream: &Stream, n: usize) -> Result<Vec<ByteRecord>, IngestError> {
+        while self.pending.len() < n {
+            match self.next_fresh(stream)? {
+                Some(r) => self.pending.push_back(r),
+                None => break,
+            }
+        }
+        Ok(self.pending.iter().map(|(_, r)| r.clone()).collect())
+    }
+
+    /// Reads whatever is left of the input (so that the file's hash covers all of it).
+    pub fn drain(self, stream: &Stream) -> Result<(), IngestError> {
+        let mut rest = self.reader.into_inner();
+        std::io::copy(&mut rest, &mut std::io::sink())
+            .map(|_| ())
+            .map_err(|e| stream.read_error(0, e))
+    }
+
+    fn next_fresh(&mut self, stream: &Stream) -> Result<Option<(u64, ByteRecord)>, IngestError> {
+        let held = std::mem::take(&mut self.pending);
+        let next = self.next(stream);
+        self.pending = held;
+        next
+    }
+}
+
+/// A cell as text, or a UTF-8 error naming its line and column.
+pub fn text<'a>(
+    file: &str,
+    line: u64,
+    column: usize,
+    cell: &'a [u8],
+) -> Result<&'a str, IngestError> {
+    std::str::from_utf8(cell)
+        .map(str::trim)
+        .map_err(|e| IngestError::NotUtf8 {
+            file: file.to_string(),
+            line,
+            column: column as u64 + 1,
+            byte: cell.get(e.valid_up_to()).copied().unwrap_or(0),
+        })
+}
+
+/// Imports an expression matrix as one new version.
+pub fn import_expression(
+    store: &Store,
+    path: &Path,
+    options: &ExpressionImport,
+    statement: Option<String>,
+) -> Result<ImportSummary, Error> {
+    let mut stream = Stream::open(path)?;
+    let mut first = Vec::new();
+    let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
+    let mut buffered = std::io::BufReader::new(reader);
+    std::io::BufRead::read_until(&mut buffered, b'\n', &mut first)
+        .map_err(|e| stream.read_error(1, e))?;
+    let delimiter = sniff(&first);
+    let input: Box<dyn std::io::Read + Send> =
+        Box::new(std::io::Read::chain(std::io::Cursor::new(first), buffered));
+    let mut records = Records::new(input, delimiter, 0);
+    let Some((_, header)) = records.next(&stream)? else {
+        return Err(IngestError::Empty { file: stream.file }.into());
+    };
+    let header = header_cells(&stream.file, &header)?;
+    let mut txn = store.begin();
+    let orientation = match options.orientation {
+        Orientation::Auto => detect(&mut txn, &stream, &mut records, &header)?,
+        fixed => fixed,
+    };
+    let mut matrix = Matrix::new(&stream.file, options);
+    let (staged, rows) = match orientation {
+        Orientation::SubjectsByGenes => {
+            matrix.subjects_by_genes(&mut txn, &stream, &mut records, &header)?
+        }
+        _ => {
+            let samples: Vec<(usize, String)> = header
+                .iter()
+                .skip(1)
+                .cloned()
+                .enumerate()
+                .map(|(i, s)| (i + 1, s))
+                .collect();
+            let subjects = matrix.subjects_in_header(&mut txn, &samples, false)?;
+            matrix.genes_by_subjects(&mut txn, &stream, &mut records, subjects)?
+        }
+    };
+    records.drain(&stream)?;
+    finish(txn, stream.provenance(), matrix, staged, rows, statement)
+}
+
+/// Commits a finished matrix import and reports it.
+pub fn finish(
+    mut txn: WriteTxn<'_>,
+    source: SourceFile,
+    matrix: Matrix,
+    mut writer: TableWriter,
+    rows: u64,
+    statement: Option<String>,
+) -> Result<ImportSummary, Error> {
+    let replaced = txn
+        .base()
+        .find_table(&matrix.options.table.to_ascii_lowercase())?
+        .is_some();
+    writer.set_source(source.clone());
+    let staged = writer.finish()?;
+    let name = staged.meta().name.clone();
+    let metadata = staged
+        .columns()
+        .iter()
+        .filter(|c| c.ordinal > 0 && c.ty != ColumnType::Float64)
+        .map(|c| ColumnSummary {
+            name: c.name.clone(),
+            label: c.label.clone(),
+            ty: c.ty,
+            non_null: c.non_null as usize,
+            derived: false,
+            null_tokens: Default::default(),
+        })
+        .collect();
+    let genes = matrix.genes;
+    let new_subjects = txn.new_subject_count();
+    txn.stage(staged);
+    for extra in matrix.extra_tables {
+        txn.stage(extra);
+    }
+    let record = txn.commit(
+        Action::Import {
+            importer: "expression".into(),
+            tables: vec![name.clone()],
+            source: Some(source.clone()),
+        },
+        statement,
+    )?;
+    Ok(ImportSummary {
+        table: name,
+        kind: "expression".into(),
+        version: record.version,
+        rows,
+        new_subjects,
+        replaced,
+        source,
+        columns: metadata,
+        genes,
+        notes: matrix.notes,
+    })
+}
+
+fn header_cells(file: &str, header: &ByteRecord) -> Result<Vec<String>, IngestError> {
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, c)| text(file, 1, i, c).map(|s| s.trim_matches('"').to_string()))
+        .collect()
+}
+
+const GENE_WORDS: &[&str] = &[
+    "",
+    "id_ref",
+    "gene",
+    "genes",
+    "gene_id",
+    "gene_symbol",
+    "symbol",
+    "probe",
+    "probe_id",
+    "id",
+    "ensembl",
+    "ensembl_id",
+    "hugo",
+];
+const SUBJECT_WORDS: &[&str] = &[
+    "pid",
+    "subject",
+    "subject_id",
+    "sample",
+    "sample_id",
+    "patient",
+    "patient_id",
+    "case_id",
+    "patientid",
+];
+
+/// Decides the orientation of a matrix (see [`ExpressionImport`]).
+fn detect(
+    txn: &mut WriteTxn<'_>,
+    stream: &Stream,
+    records: &mut Records,
+    header: &[String],
+) -> Result<Orientation, IngestError> {
+    let known = |txn: &WriteTxn<'_>, names: &mut dyn Iterator<Item = &str>| -> (usize, usize) {
+        names.fold((0, 0), |(k, n), s| {
+            let hit = matches!(txn.resolve_subject(s), Ok(Some(_)));
+            (k + hit as usize, n + 1)
+        })
+    };
+    let (k, n) = known(txn, &mut header.iter().skip(1).map(String::as_str));
+    if n > 0 && k * 2 > n {
+        return Ok(Orientation::GenesBySubjects);
+    }
+    let sample = records.peek(stream, 100)?;
+    let firsts: Vec<String> = sample
+        .iter()
+        .filter_map(|r| {
+            r.get(0)
+                .map(|c| String::from_utf8_lossy(c).trim().to_string())
+        })
+        .collect();
+    let (k, n) = known(txn, &mut firsts.iter().map(String::as_str));
+    if n > 0 && k * 2 > n {
+        return Ok(Orientation::SubjectsByGenes);
+    }
+    let word = snake_case(&header[0]);
+    let word = if header[0].trim().is_empty() {
+        String::new()
+    } else {
+        word
+    };
+    if GENE_WORDS.contains(&word.as_str()) {
+        Ok(Orientation::GenesBySubjects)
+    } else if SUBJECT_WORDS.contains(&word.as_str()) {
+        Ok(Orientation::SubjectsByGenes)
+    } else {
+        Err(IngestError::UnknownOrientation {
+            file: stream.file.clone(),
+        })
+    }
+}
+
+/// Work sent to the writer thread.
+enum Job {
+    Column(NewColumn, ArrayRef),
+    Rows(Vec<u32>, Vec<ArrayRef>),
+}
+
+/// Stores columns or row chunks as they arrive, on its own thread, while parsing goes on.
+fn write_jobs(
+    mut writer: TableWriter,
+    jobs: Receiver<Job>,
+) -> Result<TableWriter, crate::storage::StorageError> {
+    for job in jobs {
+        match job {
+            Job::Column(column, array) => writer.column(column, ColumnType::Float64, &array)?,
+            Job::Rows(ids, arrays) => writer.push_rows(ids, arrays)?,
+        }
+    }
+    Ok(writer)
+}
+
+/// One matrix import in progress: names handed out, metadata columns, notes.
+pub struct Matrix {
+    file: String,
+    options: ExpressionImport,
+    /// Each symbol's first line (or column), for the duplicate policy.
+    seen: HashMap<String, u64>,
+    suffixes: HashMap<String, usize>,
+    pub genes: usize,
+    pub notes: Vec<String>,
+    repeated: usize,
+    /// Tables imported alongside (a GEO series' sample table).
+    pub extra_tables: Vec<crate::storage::StagedTable>,
+    /// Labels for columns by name (a probe's gene symbol).
+    pub labels: HashMap<String, String>,
+}
+
+impl Matrix {
+    pub fn new(file: &str, options: &ExpressionImport) -> Self {
+        Matrix {
+            file: file.to_string(),
+            options: options.clone(),
+            seen: HashMap::new(),
+            suffixes: HashMap::new(),
+            genes: 0,
+            notes: Vec::new(),
+            repeated: 0,
+            extra_tables: Vec::new(),
+            labels: HashMap::new(),
+        }
+    }
+
+    /// The column name for a symbol met on `line`, or `None` to skip it (`First` policy).
+    fn gene_name(&mut self, symbol: &str, line: u64) -> Result<Option<String>, IngestError> {
+        let symbol = if symbol.is_empty() {
+            format!("unnamed_{line}")
+        } else {
+            symbol.to_string()
+        };
+        let reserved = symbol.eq_ignore_ascii_case(SUBJECT_COLUMN);
+        match self.seen.get(&symbol) {
+            None if !reserved => {
+                self.seen.insert(symbol.clone(), line);
+                Ok(Some(symbol))
+            }
+            first => {
+                self.repeated += 1;
+                match self.options.duplicates {
+                    DuplicatePolicy::Error => Err(IngestError::DuplicateGene {
+                        file: self.file.clone(),
+                        gene: symbol,
+                        first_line: first.copied().unwrap_or(line),
+                        line,
+                    }),
+                    DuplicatePolicy::First => Ok(None),
+                    DuplicatePolicy::Suffix => {
+                        let n = self.suffixes.entry(symbol.clone()).or_insert(1);
+                        loop {
+                            *n += 1;
+                            let candidate = format!("{symbol}_{n}");
+                            if !self.seen.contains_key(&candidate) {
+                                self.seen.insert(candidate.clone(), line);
+                                return Ok(Some(candidate));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn gene_column(&self, name: String) -> NewColumn {
+        NewColumn {
+            label: self
+                .labels
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| name.clone()),
+            name,
+            unit: self.options.unit.clone(),
+            description: None,
+        }
+    }
+
+    /// Dense ids for the subjects heading the columns (registered when new, unless `mapped`,
+    /// when unmatched samples are skipped and reported). Returns `(column, id)` pairs.
+    pub fn subjects_in_header(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        samples: &[(usize, String)],
+        mapped: bool,
+    ) -> Result<Vec<(usize, u32)>, Error> {
+        let mut first: HashMap<u32, usize> = HashMap::new();
+        let mut out = Vec::with_capacity(samples.len());
+        let mut unmatched = Vec::new();
+        for (column, name) in samples {
+            let id = match txn.resolve_subject(name)? {
+                Some(id) => id,
+                None if mapped => {
+                    unmatched.push(name.clone());
+                    continue;
+                }
+                None => txn.register_subject(name),
+            };
+            if let Some(previous) = first.insert(id, *column) {
+                return Err(IngestError::DuplicateSubjectInHeader {
+                    file: self.file.clone(),
+                    subject: name.clone(),
+                    first_column: previous + 1,
+                    column: column + 1,
+                }
+                .into());
+            }
+            out.push((*column, id));
+        }
+        if !unmatched.is_empty() {
+            self.notes.push(format!(
+                "{} samples match no subject and were not imported: {}",
+                unmatched.len(),
+                unmatched.join(", ")
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Streams a genes-by-subjects matrix: one column per line (ending early at a GEO
+    /// `!series_matrix_table_end` line).
+    pub fn genes_by_subjects(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        stream: &Stream,
+        records: &mut Records,
+        subjects: Vec<(usize, u32)>,
+    ) -> Result<(TableWriter, u64), Error> {
+        let mut writer = txn.table(&self.options.table, Level::Subject, "expression")?;
+        self.properties(&mut writer, "genes-by-subjects");
+        let ids = subjects.iter().map(|(_, id)| *id).collect();
+        writer.subjects(ids, "sample")?;
+        let rows = subjects.len() as u64;
+        let (sender, jobs) = sync_channel::<Job>(8);
+        let writer = std::thread::scope(|scope| {
+            let handle = scope.spawn(move || write_jobs(writer, jobs));
+            let parsed = self.parse_gene_lines(stream, records, &subjects, &sender);
+            drop(sender);
+            let written = handle.join().map_err(|_| {
+                crate::storage::StorageError::Internal("writer thread panicked".into())
+            });
+            parsed?;
+            Ok::<_, Error>(written??)
+        })?;
+        self.report_repeats();
+        Ok((writer, rows))
+    }
+
+    fn parse_gene_lines(
+        &mut self,
+        stream: &Stream,
+        records: &mut Records,
+        subjects: &[(usize, u32)],
+        sender: &SyncSender<Job>,
+    ) -> Result<(), Error> {
+        let width = subjects.iter().map(|(c, _)| *c).max().unwrap_or(0) + 1;
+        let mut expected = None;
+        while let Some((line, record)) = records.next(stream)? {
+            if record.len() == 1 && record[0].starts_with(b"!series_matrix_table_end") {
+                break;
+            }
+            let fields = *expected.get_or_insert(record.len().max(width));
+            if record.len() != fields {
+                return Err(IngestError::RaggedRow {
+                    file: self.file.clone(),
+                    line,
+                    expected: fields,
+                    found: record.len(),
+                }
+                .into());
+            }
+            let symbol = text(&self.file, line, 0, &record[0])?
+                .trim_matches('"')
+                .to_string();
+            let Some(name) = self.gene_name(&symbol, line)? else {
+                continue;
+            };
+            let values = self.parse_values(line, &record, subjects)?;
+            self.genes += 1;
+            let column = self.gene_column(name);
+            if sender.send(Job::Column(column, Arc::new(values))).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_values(
+        &self,
+        line: u64,
+        record: &ByteRecord,
+        subjects: &[(usize, u32)],
+    ) -> Result<Float64Array, IngestError> {
+        let mut values = Vec::with_capacity(subjects.len());
+        for (column, _) in subjects {
+            values.push(self.number(line, *column, &record[*column])?);
+        }
+        Ok(Float64Array::from(values))
+    }
+
+    fn number(&self, line: u64, column: usize, cell: &[u8]) -> Result<Option<f64>, IngestError> {
+        let cell = text(&self.file, line, column, cell)?.trim_matches('"');
+        if self.options.null_tokens.is_null(cell) {
+            return Ok(None);
+        }
+        parse_float(cell)
+            .map(Some)
+            .ok_or_else(|| IngestError::NotNumeric {
+                file: self.file.clone(),
+                line,
+                column: column + 1,
+                value: cell.chars().take(40).collect(),
+            })
+    }
+
+    fn properties(&self, writer: &mut TableWriter, orientation: &str) {
+        writer.set_property("orientation", orientation);
+        if let Some(p) = &self.options.platform {
+            writer.set_property("platform", p);
+        }
+        if let Some(u) = &self.options.unit {
+            writer.set_property("unit", u);
+        }
+    }
+
+    fn report_repeats(&mut self) {
+        if self.repeated > 0 {
+            let what = match self.options.duplicates {
+                DuplicatePolicy::First => "kept the first of each",
+                _ => "suffixed _2, _3, …",
+            };
+            self.notes
+                .push(format!("{} repeated gene symbols: {what}", self.repeated));
+        }
+    }
+
+    /// Streams a subjects-by-genes matrix in chunks of rows.
+    fn subjects_by_genes(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        stream: &Stream,
+        records: &mut Records,
+        header: &[String],
+    ) -> Result<(TableWriter, u64), Error> {
+        let first = self.read_chunk(stream, records, header.len())?;
+        if first.is_empty() {
+            return Err(IngestError::NoRows {
+                file: self.file.clone(),
+            }
+            .into());
+        }
+        let kinds = self.column_kinds(header, &first);
+        let mut writer = txn.table(&self.options.table, Level::Subject, "expression")?;
+        self.properties(&mut writer, "subjects-by-genes");
+        writer.set_chunk_rows(SUBJECT_MAJOR_CHUNK as u32)?;
+        let mut declared = Vec::new();
+        let mut kept = Vec::new();
+        for (i, kind) in kinds.iter().enumerate().skip(1) {
+            match kind {
+                Kind::Gene => {
+                    let Some(name) = self.gene_name(&header[i], 1)? else {
+                        continue;
+                    };
+                    self.genes += 1;
+                    declared.push((self.gene_column(name), ColumnType::Float64));
+                }
+                Kind::Metadata(ty) => {
+                    let column = NewColumn {
+                        name: snake_case(&header[i]),
+                        label: header[i].clone(),
+                        unit: None,
+                        description: Some("sample metadata from the matrix file".into()),
+                    };
+                    declared.push((column, *ty));
+                }
+            }
+            kept.push(i);
+        }
+        writer.begin_rows(&header[0], declared)?;
+        let kinds = Arc::new((kinds, kept));
+        let mut rows = 0u64;
+        let (sender, jobs) = sync_channel::<Job>(2);
+        let mut seen_subjects: HashMap<u32, u64> = HashMap::new();
+        let writer = std::thread::scope(|scope| {
+            let handle = scope.spawn(move || write_jobs(writer, jobs));
+            let mut chunk = first;
+            let result = loop {
+                if chunk.is_empty() {
+                    break Ok(());
+                }
+                let job = self.chunk_job(txn, &chunk, &kinds, &mut seen_subjects);
+                match job {
+                    Ok(job) => {
+                        rows += chunk.len() as u64;
+                        if sender.send(job).is_err() {
+                            break Ok(());
+                        }
+                    }
+                    Err(e) => break Err(e),
+                }
+                chunk = match self.read_chunk(stream, records, header.len()) {
+                    Ok(c) => c,
+                    Err(e) => break Err(e.into()),
+                };
+            };
+            drop(sender);
+            let written = handle.join().map_err(|_| {
+                crate::storage::StorageError::Internal("writer thread panicked".into())
+            });
+            result?;
+            Ok::<_, Error>(written??)
+        })?;
+        self.report_repeats();
+        Ok((writer, rows))
+    }
+
+    fn read_chunk(
+        &self,
+        stream: &Stream,
+        records: &mut Records,
+        fields: usize,
+    ) -> Result<Vec<(u64, ByteRecord)>, IngestError> {
+        let mut chunk = Vec::with_capacity(SUBJECT_MAJOR_CHUNK);
+        while chunk.len() < SUBJECT_MAJOR_CHUNK {
+            let Some((line, record)) = records.next(stream)? else {
+                break;
+            };
+            if record.len() != fields {
+                return Err(IngestError::RaggedRow {
+                    file: self.file.clone(),
+                    line,
+                    expected: fields,
+                    found: record.len(),
+                });
+            }
+            chunk.push((line, record));
+        }
+        Ok(chunk)
+    }
+
+    /// Gene or metadata, per column, decided from the first chunk of rows.
+    fn column_kinds(&self, header: &[String], first: &[(u64, ByteRecord)]) -> Vec<Kind> {
+        let counts = self
+            .options
+            .unit
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case("counts"));
+        (0..header.len())
+            .map(|i| {
+                let cells: Vec<String> = first
+                    .iter()
+                    .map(|(_, r)| {
+                        String::from_utf8_lossy(&r[i])
+                            .trim()
+                            .trim_matches('"')
+                            .to_string()
+                    })
+                    .collect();
+                let present: Vec<&str> = cells
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| !self.options.null_tokens.is_null(c))
+                    .collect();
+                let numeric =
+                    !present.is_empty() && present.iter().all(|c| parse_float(c).is_some());
+                let flag = present.iter().all(|c| *c == "0" || *c == "1");
+                if i > 0 && numeric && (counts || !flag) {
+                    Kind::Gene
+                } else {
+                    let typed = infer(cells.iter().map(String::as_str), &self.options.null_tokens);
+                    let ty = match typed.ty {
+                        ColumnType::Int64 if flag => ColumnType::Boolean,
+                        ty => ty,
+                    };
+                    Kind::Metadata(ty)
+                }
+            })
+            .collect()
+    }
+
+    /// Parses one chunk of rows into the subject ids and one array per kept column.
+    fn chunk_job(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        chunk: &[(u64, ByteRecord)],
+        kinds: &(Vec<Kind>, Vec<usize>),
+        seen: &mut HashMap<u32, u64>,
+    ) -> Result<Job, Error> {
+        let mut ids = Vec::with_capacity(chunk.len());
+        for (line, record) in chunk {
+            let name = text(&self.file, *line, 0, &record[0])?
+                .trim_matches('"')
+                .to_string();
+            if name.is_empty() {
+                return Err(IngestError::EmptySubject {
+                    file: self.file.clone(),
+                    line: *line,
+                    column: "subject".into(),
+                }
+                .into());
+            }
+            let id = match txn.resolve_subject(&name)? {
+                Some(id) => id,
+                None => txn.register_subject(&name),
+            };
+            if let Some(first) = seen.insert(id, *line) {
+                return Err(IngestError::DuplicateSubject {
+                    file: self.file.clone(),
+                    subject: name,
+                    first_line: first,
+                    line: *line,
+                }
+                .into());
+            }
+            ids.push(id);
+        }
+        let (kinds, kept) = kinds;
+        let mut arrays = Vec::with_capacity(kept.len());
+        for &i in kept {
+            let array: ArrayRef = match kinds[i] {
+                Kind::Gene => {
+                    let mut values = Vec::with_capacity(chunk.len());
+                    for (line, record) in chunk {
+                        values.push(self.number(*line, i, &record[i])?);
+                    }
+                    Arc::new(Float64Array::from(values))
+                }
+                Kind::Metadata(ty) => self.metadata_chunk(chunk, i, ty)?.array,
+            };
+            arrays.push(array);
+        }
+        Ok(Job::Rows(ids, arrays))
+    }
+
+    fn metadata_chunk(
+        &mut self,
+        chunk: &[(u64, ByteRecord)],
+        i: usize,
+        ty: ColumnType,
+    ) -> Result<TypedColumn, IngestError> {
+        let flag = |c: &str| match (ty, c) {
+            // 0/1 flags (such as Recurrence) are stored as booleans.
+            (ColumnType::Boolean, "0") => "false".to_string(),
+            (ColumnType::Boolean, "1") => "true".to_string(),
+            (_, c) => c.to_string(),
+        };
+        let cells: Vec<String> = chunk
+            .iter()
+            .map(|(line, r)| text(&self.file, *line, i, &r[i]).map(|c| flag(c.trim_matches('"'))))
+            .collect::<Result<_, _>>()?;
+        let typed = build_as(
+            ty,
+            cells.iter().map(String::as_str),
+            &self.options.null_tokens,
+        )
+        .map_err(|bad| IngestError::NotNumeric {
+            file: self.file.clone(),
+            line: chunk[bad].0,
+            column: i + 1,
+            value: cells[bad].chars().take(40).collect(),
+        })?;
+        Ok(typed)
+    }
+}
+
+/// How a subject-major column is stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Gene,
+    Metadata(ColumnType),
+}
