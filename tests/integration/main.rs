@@ -5,6 +5,7 @@ mod clinical;
 mod common;
 mod crash;
 mod docs;
+mod expression;
 mod language;
 mod provider;
 mod refused;
