@@ -6,7 +6,7 @@
 //!   the next line is parsed.
 //! - **Subjects by genes** (a subject per line): rows are gathered in chunks of
 //!   [`SUBJECT_MAJOR_CHUNK`] and each chunk is written for every column at once. Columns whose
-//!   first chunk is not numeric, or only 0/1 (a flag such as `Recurrence`), become typed
+//!   first 256 lines are not numeric, or only 0/1 (a flag such as `Recurrence`), become typed
 //!   metadata columns instead of genes.
 //!
 //! Gene columns keep their symbol as their name (`EGFR`, `HLA-A`); repeats follow
@@ -32,7 +32,7 @@ use crate::storage::{
 };
 
 /// Rows per chunk when subjects are rows: the buffer holds this many rows of every gene.
-pub const SUBJECT_MAJOR_CHUNK: usize = 1_024;
+pub const SUBJECT_MAJOR_CHUNK: usize = 2_048;
 
 /// Which way a matrix lies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -652,6 +652,13 @@ impl Matrix {
     }
 
     fn number(&self, line: u64, column: usize, cell: &[u8]) -> Result<Option<f64>, IngestError> {
+        // The common case, a plain decimal: no trimming, no token checks.
+        if cell.first().is_some_and(u8::is_ascii_digit)
+            && let Ok(text) = std::str::from_utf8(cell)
+            && let Ok(value) = text.parse::<f64>()
+        {
+            return Ok(Some(value));
+        }
         let cell = text(&self.file, line, column, cell)?.trim_matches('"');
         if self.options.null_tokens.is_null(cell) {
             return Ok(None);
@@ -687,7 +694,8 @@ impl Matrix {
         }
     }
 
-    /// Streams a subjects-by-genes matrix in chunks of rows.
+    /// Streams a subjects-by-genes matrix: each line is parsed straight into per-column
+    /// buffers, and every [`SUBJECT_MAJOR_CHUNK`] lines the buffers go to the writer thread.
     fn subjects_by_genes(
         &mut self,
         txn: &mut WriteTxn<'_>,
@@ -695,104 +703,156 @@ impl Matrix {
         records: &mut Records,
         header: &[String],
     ) -> Result<(TableWriter, u64), Error> {
-        let first = self.read_chunk(stream, records, header.len())?;
-        if first.is_empty() {
+        let sample = records.peek(stream, KIND_SAMPLE)?;
+        if sample.is_empty() {
             return Err(IngestError::NoRows {
                 file: self.file.clone(),
             }
             .into());
         }
-        let kinds = self.column_kinds(header, &first);
+        let kinds = self.column_kinds(header, &sample);
+        drop(sample);
         let mut writer = txn.table(&self.options.table, Level::Subject, "expression")?;
         self.properties(&mut writer, "subjects-by-genes");
         writer.set_chunk_rows(SUBJECT_MAJOR_CHUNK as u32)?;
         let mut declared = Vec::new();
         let mut kept = Vec::new();
         for (i, kind) in kinds.iter().enumerate().skip(1) {
-            match kind {
+            let column = match kind {
                 Kind::Gene => {
                     let Some(name) = self.gene_name(&header[i], 1)? else {
                         continue;
                     };
                     self.genes += 1;
-                    declared.push((self.gene_column(name), ColumnType::Float64));
+                    (self.gene_column(name), ColumnType::Float64)
                 }
-                Kind::Metadata(ty) => {
-                    let column = NewColumn {
+                Kind::Metadata(ty) => (
+                    NewColumn {
                         name: snake_case(&header[i]),
                         label: header[i].clone(),
                         unit: None,
                         description: Some("sample metadata from the matrix file".into()),
-                    };
-                    declared.push((column, *ty));
-                }
-            }
-            kept.push(i);
+                    },
+                    *ty,
+                ),
+            };
+            declared.push(column);
+            kept.push((i, kinds[i]));
         }
         writer.begin_rows(&header[0], declared)?;
-        let kinds = Arc::new((kinds, kept));
-        let mut rows = 0u64;
-        let (sender, jobs) = sync_channel::<Job>(2);
-        let mut seen_subjects: HashMap<u32, u64> = HashMap::new();
+        let (sender, jobs) = sync_channel::<Job>(1);
+        let fields = header.len();
         let writer = std::thread::scope(|scope| {
             let handle = scope.spawn(move || write_jobs(writer, jobs));
-            let mut chunk = first;
-            let result = loop {
-                if chunk.is_empty() {
-                    break Ok(());
-                }
-                let job = self.chunk_job(txn, &chunk, &kinds, &mut seen_subjects);
-                match job {
-                    Ok(job) => {
-                        rows += chunk.len() as u64;
-                        if sender.send(job).is_err() {
-                            break Ok(());
-                        }
-                    }
-                    Err(e) => break Err(e),
-                }
-                chunk = match self.read_chunk(stream, records, header.len()) {
-                    Ok(c) => c,
-                    Err(e) => break Err(e.into()),
-                };
-            };
+            let parsed = self.parse_subject_lines(txn, stream, records, fields, &kept, &sender);
             drop(sender);
             let written = handle.join().map_err(|_| {
                 crate::storage::StorageError::Internal("writer thread panicked".into())
             });
-            result?;
-            Ok::<_, Error>(written??)
+            let rows = parsed?;
+            Ok::<_, Error>((written??, rows))
         })?;
         self.report_repeats();
-        Ok((writer, rows))
+        Ok(writer)
     }
 
-    fn read_chunk(
-        &self,
+    /// Reads subject lines into column buffers, sending a chunk whenever one is full.
+    fn parse_subject_lines(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
         stream: &Stream,
         records: &mut Records,
         fields: usize,
-    ) -> Result<Vec<(u64, ByteRecord)>, IngestError> {
-        let mut chunk = Vec::with_capacity(SUBJECT_MAJOR_CHUNK);
-        while chunk.len() < SUBJECT_MAJOR_CHUNK {
-            let Some((line, record)) = records.next(stream)? else {
-                break;
-            };
+        kept: &[(usize, Kind)],
+        sender: &SyncSender<Job>,
+    ) -> Result<u64, Error> {
+        let mut chunk = RowChunk::new(kept);
+        let mut seen: HashMap<u32, u64> = HashMap::new();
+        let mut rows = 0u64;
+        while let Some((line, record)) = records.next(stream)? {
             if record.len() != fields {
                 return Err(IngestError::RaggedRow {
                     file: self.file.clone(),
                     line,
                     expected: fields,
                     found: record.len(),
-                });
+                }
+                .into());
             }
-            chunk.push((line, record));
+            let id = self.row_subject(txn, line, &record, &mut seen)?;
+            chunk.ids.push(id);
+            for ((i, kind), buffer) in kept.iter().zip(&mut chunk.buffers) {
+                match (kind, buffer) {
+                    (Kind::Gene, Buffer::Gene(values)) => {
+                        values.push(self.number(line, *i, &record[*i])?)
+                    }
+                    (_, Buffer::Text(cells, lines)) => {
+                        cells.push(
+                            text(&self.file, line, *i, &record[*i])?
+                                .trim_matches('"')
+                                .to_string(),
+                        );
+                        lines.push(line);
+                    }
+                    _ => unreachable_kind()?,
+                }
+            }
+            rows += 1;
+            if chunk.ids.len() == SUBJECT_MAJOR_CHUNK {
+                let full = std::mem::replace(&mut chunk, RowChunk::new(kept));
+                if sender.send(self.chunk_job(full, kept)?).is_err() {
+                    return Ok(rows);
+                }
+            }
         }
-        Ok(chunk)
+        if rows == 0 {
+            return Err(IngestError::NoRows {
+                file: self.file.clone(),
+            }
+            .into());
+        }
+        if !chunk.ids.is_empty() {
+            let _ = sender.send(self.chunk_job(chunk, kept)?);
+        }
+        Ok(rows)
     }
 
-    /// Gene or metadata, per column, decided from the first chunk of rows.
-    fn column_kinds(&self, header: &[String], first: &[(u64, ByteRecord)]) -> Vec<Kind> {
+    fn row_subject(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        line: u64,
+        record: &ByteRecord,
+        seen: &mut HashMap<u32, u64>,
+    ) -> Result<u32, Error> {
+        let name = text(&self.file, line, 0, &record[0])?
+            .trim_matches('"')
+            .to_string();
+        if name.is_empty() {
+            return Err(IngestError::EmptySubject {
+                file: self.file.clone(),
+                line,
+                column: "subject".into(),
+            }
+            .into());
+        }
+        let id = match txn.resolve_subject(&name)? {
+            Some(id) => id,
+            None => txn.register_subject(&name),
+        };
+        if let Some(first) = seen.insert(id, line) {
+            return Err(IngestError::DuplicateSubject {
+                file: self.file.clone(),
+                subject: name,
+                first_line: first,
+                line,
+            }
+            .into());
+        }
+        Ok(id)
+    }
+
+    /// Gene or metadata, per column, decided from the first lines.
+    fn column_kinds(&self, header: &[String], sample: &[ByteRecord]) -> Vec<Kind> {
         let counts = self
             .options
             .unit
@@ -800,10 +860,11 @@ impl Matrix {
             .is_some_and(|u| u.eq_ignore_ascii_case("counts"));
         (0..header.len())
             .map(|i| {
-                let cells: Vec<String> = first
+                let cells: Vec<String> = sample
                     .iter()
-                    .map(|(_, r)| {
-                        String::from_utf8_lossy(&r[i])
+                    .filter_map(|r| r.get(i))
+                    .map(|c| {
+                        String::from_utf8_lossy(c)
                             .trim()
                             .trim_matches('"')
                             .to_string()
@@ -831,94 +892,90 @@ impl Matrix {
             .collect()
     }
 
-    /// Parses one chunk of rows into the subject ids and one array per kept column.
-    fn chunk_job(
-        &mut self,
-        txn: &mut WriteTxn<'_>,
-        chunk: &[(u64, ByteRecord)],
-        kinds: &(Vec<Kind>, Vec<usize>),
-        seen: &mut HashMap<u32, u64>,
-    ) -> Result<Job, Error> {
-        let mut ids = Vec::with_capacity(chunk.len());
-        for (line, record) in chunk {
-            let name = text(&self.file, *line, 0, &record[0])?
-                .trim_matches('"')
-                .to_string();
-            if name.is_empty() {
-                return Err(IngestError::EmptySubject {
-                    file: self.file.clone(),
-                    line: *line,
-                    column: "subject".into(),
-                }
-                .into());
-            }
-            let id = match txn.resolve_subject(&name)? {
-                Some(id) => id,
-                None => txn.register_subject(&name),
-            };
-            if let Some(first) = seen.insert(id, *line) {
-                return Err(IngestError::DuplicateSubject {
-                    file: self.file.clone(),
-                    subject: name,
-                    first_line: first,
-                    line: *line,
-                }
-                .into());
-            }
-            ids.push(id);
-        }
-        let (kinds, kept) = kinds;
+    /// Turns a full chunk of buffers into the writer's job.
+    fn chunk_job(&self, chunk: RowChunk, kept: &[(usize, Kind)]) -> Result<Job, Error> {
         let mut arrays = Vec::with_capacity(kept.len());
-        for &i in kept {
-            let array: ArrayRef = match kinds[i] {
-                Kind::Gene => {
-                    let mut values = Vec::with_capacity(chunk.len());
-                    for (line, record) in chunk {
-                        values.push(self.number(*line, i, &record[i])?);
-                    }
-                    Arc::new(Float64Array::from(values))
+        for ((i, kind), buffer) in kept.iter().zip(chunk.buffers) {
+            let array: ArrayRef = match (kind, buffer) {
+                (Kind::Gene, Buffer::Gene(values)) => Arc::new(Float64Array::from(values)),
+                (Kind::Metadata(ty), Buffer::Text(cells, lines)) => {
+                    self.metadata_array(&cells, &lines, *i, *ty)?.array
                 }
-                Kind::Metadata(ty) => self.metadata_chunk(chunk, i, ty)?.array,
+                _ => return Err(unreachable_kind().unwrap_err()),
             };
             arrays.push(array);
         }
-        Ok(Job::Rows(ids, arrays))
+        Ok(Job::Rows(chunk.ids, arrays))
     }
 
-    fn metadata_chunk(
-        &mut self,
-        chunk: &[(u64, ByteRecord)],
+    fn metadata_array(
+        &self,
+        cells: &[String],
+        lines: &[u64],
         i: usize,
         ty: ColumnType,
     ) -> Result<TypedColumn, IngestError> {
+        // 0/1 flags (such as Recurrence) are stored as booleans.
         let flag = |c: &str| match (ty, c) {
-            // 0/1 flags (such as Recurrence) are stored as booleans.
             (ColumnType::Boolean, "0") => "false".to_string(),
             (ColumnType::Boolean, "1") => "true".to_string(),
             (_, c) => c.to_string(),
         };
-        let cells: Vec<String> = chunk
-            .iter()
-            .map(|(line, r)| text(&self.file, *line, i, &r[i]).map(|c| flag(c.trim_matches('"'))))
-            .collect::<Result<_, _>>()?;
-        let typed = build_as(
+        let cells: Vec<String> = cells.iter().map(|c| flag(c)).collect();
+        build_as(
             ty,
             cells.iter().map(String::as_str),
             &self.options.null_tokens,
         )
         .map_err(|bad| IngestError::NotNumeric {
             file: self.file.clone(),
-            line: chunk[bad].0,
+            line: lines[bad],
             column: i + 1,
             value: cells[bad].chars().take(40).collect(),
-        })?;
-        Ok(typed)
+        })
     }
+}
+
+/// Lines read to decide which columns of a subject-major file are genes.
+const KIND_SAMPLE: usize = 256;
+
+/// The rows of one chunk, column by column, as they are read.
+struct RowChunk {
+    ids: Vec<u32>,
+    buffers: Vec<Buffer>,
+}
+
+enum Buffer {
+    Gene(Vec<Option<f64>>),
+    /// Metadata cells and the lines they came from (for errors).
+    Text(Vec<String>, Vec<u64>),
+}
+
+impl RowChunk {
+    fn new(kept: &[(usize, Kind)]) -> Self {
+        RowChunk {
+            ids: Vec::with_capacity(SUBJECT_MAJOR_CHUNK),
+            buffers: kept
+                .iter()
+                .map(|(_, kind)| match kind {
+                    Kind::Gene => Buffer::Gene(Vec::with_capacity(SUBJECT_MAJOR_CHUNK)),
+                    Kind::Metadata(_) => Buffer::Text(Vec::new(), Vec::new()),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn unreachable_kind() -> Result<(), Error> {
+    Err(
+        crate::storage::StorageError::Internal("a column buffer does not match its kind".into())
+            .into(),
+    )
 }
 
 /// How a subject-major column is stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+pub enum Kind {
     Gene,
     Metadata(ColumnType),
 }

@@ -168,13 +168,19 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
 /// A decimal or scientific number, or `NaN`/`Inf`/`-Inf` (kept exactly, as research data
 /// sometimes holds them).
 pub fn parse_float(cell: &str) -> Option<f64> {
-    let first = cell.chars().next()?;
-    let numeric_start = first.is_ascii_digit() || matches!(first, '-' | '+' | '.');
-    let special = matches!(
-        cell.to_ascii_lowercase().trim_start_matches(['-', '+']),
-        "nan" | "inf" | "infinity"
-    );
-    if numeric_start || special {
+    let first = *cell.as_bytes().first()?;
+    if first.is_ascii_digit() || first == b'.' {
+        return cell.parse().ok();
+    }
+    let unsigned = cell.trim_start_matches(['-', '+']);
+    let special = ["nan", "inf", "infinity"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(unsigned));
+    let numeric = unsigned
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
+    if numeric || special {
         cell.parse().ok()
     } else {
         None
