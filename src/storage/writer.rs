@@ -416,7 +416,8 @@ impl TableWriter {
             )));
         }
         let ids: ArrayRef = Arc::new(UInt32Array::from(ids));
-        for (ordinal, array) in std::iter::once(&ids).chain(&arrays).enumerate() {
+        let all: Vec<&ArrayRef> = std::iter::once(&ids).chain(&arrays).collect();
+        for (ordinal, array) in all.iter().enumerate() {
             let column = &self.columns[ordinal];
             if array.data_type() != &column.ty.storage_type() {
                 return Err(StorageError::Internal(format!(
@@ -426,8 +427,18 @@ impl TableWriter {
                     column.ty.storage_type()
                 )));
             }
-            self.put_chunk(ordinal as u32, chunk, array)?;
-            self.columns[ordinal].non_null += (array.len() - array.null_count()) as u64;
+        }
+        // A chunk of a wide table holds thousands of columns: compress them on every core, a
+        // group at a time so that only one group's compressed bytes are held at once.
+        const GROUP: usize = 512;
+        for (g, group) in all.chunks(GROUP).enumerate() {
+            let encoded = encode_parallel(group, self.zstd_level)?;
+            for (i, (array, bytes)) in group.iter().zip(encoded).enumerate() {
+                let ordinal = g * GROUP + i;
+                let k = key::chunk(self.meta.data_id, ordinal as u32, chunk);
+                self.kv.put(Space::Data, &k, &bytes)?;
+                self.columns[ordinal].non_null += (array.len() - array.null_count()) as u64;
+            }
         }
         self.meta.rows += rows as u64;
         self.row_chunks = Some(chunk + 1);
@@ -563,4 +574,39 @@ pub fn validate_table_name(name: &str) -> Result<String, StorageError> {
         return Err(StorageError::ReservedTableName { name: name.into() });
     }
     Ok(lower)
+}
+
+/// Encodes arrays on up to as many threads as there are cores, keeping their order.
+fn encode_parallel(arrays: &[&ArrayRef], level: i32) -> Result<Vec<Vec<u8>>, StorageError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(arrays.len().max(1));
+    if threads <= 1 {
+        return arrays
+            .iter()
+            .map(|a| codec::encode(a, level).map_err(StorageError::Internal))
+            .collect();
+    }
+    let per = arrays.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = arrays
+            .chunks(per)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|a| codec::encode(a, level))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(arrays.len());
+        for handle in handles {
+            let part = handle
+                .join()
+                .map_err(|_| StorageError::Internal("an encoding thread panicked".into()))?
+                .map_err(StorageError::Internal)?;
+            out.extend(part);
+        }
+        Ok(out)
+    })
 }
