@@ -157,6 +157,50 @@ pub enum Import {
     },
     /// Alias names of registered subjects (CSV: alias, subject_id).
     Aliases { file: PathBuf },
+    /// PyRadiomics batch output (CSV): features as float columns, diagnostics as provenance.
+    Radiomics {
+        file: PathBuf,
+        /// The table to create or replace.
+        #[arg(long, default_value = "radiomic")]
+        table: String,
+        /// A regular expression finding the subject ID in the Image/Mask path (first capture
+        /// group, or the whole match). Default: letters/digits, a dash, digits (R01-012).
+        #[arg(long, value_name = "REGEX")]
+        subject_pattern: Option<String>,
+        /// A column holding subject IDs, instead of the paths.
+        #[arg(long, value_name = "COL")]
+        subject_column: Option<String>,
+        /// Accept rows extracted with different PyRadiomics versions or settings.
+        #[arg(long)]
+        allow_mixed_settings: bool,
+    },
+    /// AIM annotations (v4 XML, ePAD JSON, v3 XML): a file or a directory, recursively.
+    Aim {
+        path: PathBuf,
+        /// The table to create or replace.
+        #[arg(long, default_value = "semantic")]
+        table: String,
+        /// An ePAD template (e.g. LungNoduleTemplate.xml): its questions become columns and
+        /// answers it does not allow are reported.
+        #[arg(long, value_name = "FILE")]
+        template: Option<PathBuf>,
+        /// Import the good files of a directory and list the bad ones, instead of failing.
+        #[arg(long)]
+        skip_bad: bool,
+        /// Which person field names the subject.
+        #[arg(long, value_enum, default_value_t = PersonArg::Id)]
+        subject_field: PersonArg,
+        /// A regular expression applied to that field (first capture group, or the match).
+        #[arg(long, value_name = "REGEX")]
+        subject_pattern: Option<String>,
+    },
+}
+
+/// The AIM `person` field that names the subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PersonArg {
+    Id,
+    Name,
 }
 
 /// Missing-value tokens.

@@ -13,12 +13,13 @@ use std::io::{IsTerminal, Read, Write};
 
 use clap::Parser;
 
-pub use args::{Args, Command, DuplicatesArg, Format, Import, LevelArg, OrientationArg};
+pub use args::{Args, Command, DuplicatesArg, Format, Import, LevelArg, OrientationArg, PersonArg};
 
 use crate::Database;
 use crate::error::Error;
 use crate::ingest::{
-    ClinicalImport, DuplicatePolicy, ExpressionImport, GeoImport, ImportRequest, NullTokens,
+    AimImport, ClinicalImport, DuplicatePolicy, ExpressionImport, GeoImport, ImportRequest,
+    NullTokens, PersonField, RadiomicsImport,
     Orientation, TableImport,
 };
 use crate::repl::{Mode, Repl, Settings};
@@ -260,6 +261,40 @@ fn import_request(import: Import) -> ImportRequest {
             }
         }
         Import::Aliases { file } => ImportRequest::Aliases { path: file },
+        Import::Radiomics {
+            file,
+            table,
+            subject_pattern,
+            subject_column,
+            allow_mixed_settings,
+        } => {
+            let mut options = RadiomicsImport::new(&table);
+            options.subject_pattern = subject_pattern;
+            options.subject_column = subject_column;
+            options.allow_mixed_settings = allow_mixed_settings;
+            ImportRequest::Radiomics {
+                path: file,
+                options,
+            }
+        }
+        Import::Aim {
+            path,
+            table,
+            template,
+            skip_bad,
+            subject_field,
+            subject_pattern,
+        } => {
+            let mut options = AimImport::new(&table);
+            options.template = template;
+            options.skip_bad = skip_bad;
+            options.subject_field = match subject_field {
+                PersonArg::Id => PersonField::Id,
+                PersonArg::Name => PersonField::Name,
+            };
+            options.subject_pattern = subject_pattern;
+            ImportRequest::Aim { path, options }
+        }
     }
 }
 

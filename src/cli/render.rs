@@ -30,16 +30,7 @@ pub fn tables(tables: &[TableMeta]) -> String {
 
 /// A table's record and its columns.
 pub fn describe(meta: &TableMeta, columns: &[ColumnMeta]) -> String {
-    let mut text = format!(
-        "table {} ({}, {}): {} rows, {} columns, version {}\n",
-        meta.name, meta.kind, meta.level, meta.rows, meta.columns, meta.version
-    );
-    if let Some(s) = &meta.source {
-        text += &format!(
-            "source {} ({} bytes, sha256 {}, imported {})\n",
-            s.path, s.size, s.sha256, s.imported_at
-        );
-    }
+    let text = meta.facts();
     let mut t = table(&["column", "type", "non-null", "unit", "label"]);
     for c in columns {
         t.add_row(vec![

@@ -62,7 +62,11 @@ pub async fn run(
         other => {
             let history = store.versions()?;
             let plan = to_logical_plan(other, &snapshot, &history)?.ok_or(ExecError::NotAQuery)?;
-            collect(ctx, bind_params(plan, params)?).await
+            let mut result = collect(ctx, bind_params(plan, params)?).await?;
+            if let Bound::DescribeTable(table) = other {
+                result.header = Some(table.facts());
+            }
+            Ok(result)
         }
     }
 }
@@ -104,6 +108,7 @@ pub async fn collect(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryRes
         schema,
         batches,
         note: None,
+        header: None,
     })
 }
 
@@ -200,6 +205,7 @@ fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, 
         schema,
         batches: vec![batch],
         note: Some(summary.to_string()),
+        header: None,
     })
 }
 
@@ -223,5 +229,6 @@ fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResul
         schema,
         batches: vec![batch],
         note: None,
+        header: None,
     })
 }

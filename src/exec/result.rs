@@ -1,6 +1,12 @@
 //! A statement's result: an Arrow schema and record batches, with text renderings.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::csv::WriterBuilder;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -12,6 +18,8 @@ pub struct QueryResult {
     pub batches: Vec<RecordBatch>,
     /// A text report that says more than the rows (an import's summary), for people.
     pub note: Option<String>,
+    /// Text shown above the rows in table mode (`DESCRIBE`'s table facts and provenance).
+    pub header: Option<String>,
 }
 
 impl QueryResult {
@@ -49,12 +57,60 @@ impl QueryResult {
                 .build(&mut out);
             if self.batches.is_empty() {
                 let empty = RecordBatch::new_empty(self.schema.clone());
-                writer.write(&empty).map_err(|e| e.to_string())?;
+                writer
+                    .write(&lists_as_text(&empty).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
             }
             for batch in &self.batches {
-                writer.write(batch).map_err(|e| e.to_string())?;
+                writer
+                    .write(&lists_as_text(batch).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
             }
         }
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
+}
+
+/// The batch with every list column written as text, its items joined by `; ` (`necrosis;
+/// cavitated`): delimited text has no lists. Other columns are shared, not copied.
+pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::List(_)))
+    {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        match column.as_list_opt::<i32>() {
+            Some(list) => {
+                let text: StringArray = (0..list.len())
+                    .map(|i| {
+                        if list.is_null(i) {
+                            return Ok(None);
+                        }
+                        let items = cast(&list.value(i), &DataType::Utf8)?;
+                        let items = items.as_string::<i32>();
+                        Ok(Some(
+                            items
+                                .iter()
+                                .map(|s| s.unwrap_or(""))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        ))
+                    })
+                    .collect::<Result<_, ArrowError>>()?;
+                fields.push(Field::new(field.name(), DataType::Utf8, true));
+                columns.push(Arc::new(text));
+            }
+            None => {
+                fields.push(field.as_ref().clone());
+                columns.push(column.clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

@@ -117,6 +117,102 @@ pub enum IngestError {
         count: usize,
         example: String,
     },
+    /// Malformed XML: an unclosed tag, a mismatched end tag, a DOCTYPE, a bad attribute.
+    #[error("{file}:{line}:{column}: malformed XML: {message}")]
+    Xml {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    /// Malformed JSON.
+    #[error("{file}:{line}:{column}: malformed JSON: {message}")]
+    Json {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    /// Well-formed, but not the kind of document the importer reads.
+    #[error("{file}: the root element is <{root}>; expected {expected}")]
+    NotAim {
+        file: String,
+        root: String,
+        expected: String,
+    },
+    /// A file over the importer's size limit (AIM files are a few kB).
+    #[error("{file}: the file is {size} bytes, over the limit of {limit} bytes for one AIM file")]
+    TooLarge { file: String, size: u64, limit: u64 },
+    /// An annotation whose subject cannot be found.
+    #[error(
+        "{place}: no subject for this annotation: {}{}",
+        match value { Some(v) => format!("{field} is `{v}`"), None => format!("it has no {field}") },
+        match pattern { Some(p) => format!(", which --subject-pattern `{p}` does not match"), None => String::new() }
+    )]
+    NoAimSubject {
+        place: String,
+        field: String,
+        value: Option<String>,
+        pattern: Option<String>,
+    },
+    /// Several files of a directory import are bad (and `--skip-bad` was not given).
+    #[error(
+        "{path}: {bad} of {total} files could not be imported, nothing was; the first: {first}. Pass --skip-bad (SKIP BAD) to import the others"
+    )]
+    BadAimFiles {
+        path: String,
+        bad: usize,
+        total: usize,
+        first: String,
+    },
+    /// A path with no AIM files, or files with no annotations.
+    #[error("{path}: no AIM annotations found (looked for *.xml and *.json files)")]
+    NoAnnotations { path: String },
+    /// A `--subject-pattern` that is not a regular expression.
+    #[error("invalid subject pattern `{pattern}`: {message}")]
+    BadPattern { pattern: String, message: String },
+    /// A radiomic feature cell that is not a number.
+    #[error(
+        "{file}:{line}:{column}: `{value}` in feature column `{label}` is not a number (a missing feature is an empty cell or nan)"
+    )]
+    BadFeature {
+        file: String,
+        line: u64,
+        column: usize,
+        label: String,
+        value: String,
+    },
+    /// A PyRadiomics `diagnostics_*` cell that is not a Python literal.
+    #[error("{file}:{line}:{column}: `{label}` is not a Python literal: {message}")]
+    BadLiteral {
+        file: String,
+        line: u64,
+        column: usize,
+        label: String,
+        message: String,
+    },
+    /// Rows extracted with different PyRadiomics versions or settings.
+    #[error(
+        "{file}:{line}: `{label}` differs from line {first_line} ({found} vs {first}); features made with different settings do not compare. Pass --allow-mixed-settings (ALLOW MIXED SETTINGS) to import them anyway"
+    )]
+    MixedSettings {
+        file: String,
+        line: u64,
+        first_line: u64,
+        label: String,
+        first: String,
+        found: String,
+    },
+    /// No subject ID in a row's `Image` or `Mask` path.
+    #[error(
+        "{file}:{line}: no subject ID matching `{pattern}` in `{path}`; pass --subject-column or --subject-pattern"
+    )]
+    NoSubjectInPath {
+        file: String,
+        line: u64,
+        pattern: String,
+        path: String,
+    },
     /// A malformed CSV record the parser could not read.
     #[error("{file}:{line}: malformed CSV: {message}")]
     Csv {
@@ -146,6 +242,18 @@ impl IngestError {
             IngestError::UnknownOrientation { .. } => "E0414",
             IngestError::NotSeriesMatrix { .. } => "E0415",
             IngestError::UnknownAliasSubjects { .. } => "E0416",
+            IngestError::Xml { .. } => "E0417",
+            IngestError::Json { .. } => "E0418",
+            IngestError::NotAim { .. } => "E0419",
+            IngestError::TooLarge { .. } => "E0420",
+            IngestError::NoAimSubject { .. } => "E0421",
+            IngestError::BadAimFiles { .. } => "E0422",
+            IngestError::NoAnnotations { .. } => "E0423",
+            IngestError::BadPattern { .. } => "E0424",
+            IngestError::BadFeature { .. } => "E0425",
+            IngestError::BadLiteral { .. } => "E0426",
+            IngestError::MixedSettings { .. } => "E0427",
+            IngestError::NoSubjectInPath { .. } => "E0428",
         }
     }
 }

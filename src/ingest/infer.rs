@@ -106,7 +106,7 @@ pub fn build_as<'a>(
         ColumnType::Int64 => c.parse::<i64>().is_ok(),
         ColumnType::Float64 => parse_float(c).is_some(),
         ColumnType::Date32 => parse_date(c).is_some(),
-        ColumnType::Utf8 | ColumnType::Subject => true,
+        ColumnType::Utf8 | ColumnType::Subject | ColumnType::TextList => true,
     };
     if let Some(bad) = cells.clone().position(|c| !nulls.is_null(c) && !fits(c)) {
         return Err(bad);
@@ -153,7 +153,30 @@ fn build<'a>(ty: ColumnType, values: impl Iterator<Item = Option<&'a str>>) -> A
                 .collect::<Date32Array>(),
         ),
         ColumnType::Utf8 | ColumnType::Subject => Arc::new(values.collect::<StringArray>()),
+        // A list cell is written `a; b; c`.
+        ColumnType::TextList => Arc::new(text_list(values.map(|v| {
+            v.map(|c| c.split(';').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
+        }))),
     }
+}
+
+/// A list-of-text column from rows of values (`None` is a missing row).
+pub fn text_list<S: AsRef<str>>(
+    rows: impl Iterator<Item = Option<Vec<S>>>,
+) -> arrow::array::ListArray {
+    let mut builder = arrow::array::ListBuilder::new(arrow::array::StringBuilder::new());
+    for row in rows {
+        match row {
+            Some(values) => {
+                for v in values {
+                    builder.values().append_value(v.as_ref());
+                }
+                builder.append(true);
+            }
+            None => builder.append(false),
+        }
+    }
+    builder.finish()
 }
 
 /// `Yes`/`No`, `Checked`/`Unchecked`, `True`/`False`, in any case.

@@ -1,9 +1,10 @@
-//! ingest: source files (CSV, AIM XML, GEO, PyRadiomics, DICOM) -> columns keyed by subject.
+//! ingest: source files (CSV, AIM XML/JSON, GEO, PyRadiomics, DICOM) -> columns keyed by subject.
 //!
 //! Every importer reads and checks its whole input before it writes anything, then writes one
 //! table generation per table in a single storage transaction: a refused file leaves the
 //! database exactly as it was.
 
+pub mod aim;
 mod aliases;
 mod clinical;
 mod delimited;
@@ -12,12 +13,15 @@ mod expression;
 mod geo;
 mod infer;
 mod names;
+mod pylit;
+mod radiomics;
 mod request;
 mod source;
 mod stream;
 mod summary;
 mod table;
 
+pub use aim::{AimImport, MAX_AIM_FILE_BYTES, PersonField, Template, import_aim};
 pub use aliases::import_aliases;
 pub use clinical::{ClinicalImport, SUBJECT_LABELS, import_clinical};
 pub use delimited::{Row, Sheet, sniff_delimiter};
@@ -30,6 +34,8 @@ pub use infer::{
     DEFAULT_NULL_TOKENS, NullTokens, TypedColumn, infer, parse_bool, parse_date, parse_float,
 };
 pub use names::{UniqueNames, snake_case};
+pub use pylit::parse as parse_python_literal;
+pub use radiomics::{DEFAULT_SUBJECT_PATTERN, RadiomicsImport, import_radiomics};
 pub use request::{ImportRequest, run};
 pub use source::{SourceText, decode_utf8, sha256_hex};
 pub use summary::{ColumnSummary, ImportSummary};

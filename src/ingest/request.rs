@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use super::aim::{AimImport, PersonField, import_aim};
 use super::aliases::import_aliases;
+use super::radiomics::{RadiomicsImport, import_radiomics};
 use super::clinical::{ClinicalImport, import_clinical};
 use super::expression::{ExpressionImport, Orientation, import_expression};
 use super::geo::{GeoImport, import_geo};
@@ -31,6 +33,13 @@ pub enum ImportRequest {
     Geo { path: PathBuf, options: GeoImport },
     /// Alias names of registered subjects.
     Aliases { path: PathBuf },
+    /// PyRadiomics batch output.
+    Radiomics {
+        path: PathBuf,
+        options: RadiomicsImport,
+    },
+    /// AIM annotations: a file or a directory.
+    Aim { path: PathBuf, options: AimImport },
 }
 
 impl ImportRequest {
@@ -41,7 +50,9 @@ impl ImportRequest {
             | ImportRequest::Table { path, .. }
             | ImportRequest::Expression { path, .. }
             | ImportRequest::Geo { path, .. }
-            | ImportRequest::Aliases { path } => path,
+            | ImportRequest::Aliases { path }
+            | ImportRequest::Radiomics { path, .. }
+            | ImportRequest::Aim { path, .. } => path,
         }
     }
 
@@ -92,6 +103,35 @@ impl ImportRequest {
                 text + &format!(" AS {}", options.table)
             }
             ImportRequest::Aliases { path } => format!("IMPORT ALIASES FROM '{}'", path.display()),
+            ImportRequest::Radiomics { path, options } => {
+                let mut text = format!("IMPORT RADIOMICS FROM '{}'", path.display());
+                if let Some(c) = &options.subject_column {
+                    text += &format!(" SUBJECT COLUMN '{c}'");
+                }
+                if let Some(p) = &options.subject_pattern {
+                    text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
+                }
+                if options.allow_mixed_settings {
+                    text += " ALLOW MIXED SETTINGS";
+                }
+                text + &format!(" AS {}", options.table)
+            }
+            ImportRequest::Aim { path, options } => {
+                let mut text = format!("IMPORT AIM FROM '{}'", path.display());
+                if options.subject_field == PersonField::Name {
+                    text += " SUBJECT FIELD 'name'";
+                }
+                if let Some(p) = &options.subject_pattern {
+                    text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
+                }
+                if let Some(t) = &options.template {
+                    text += &format!(" TEMPLATE '{}'", t.display());
+                }
+                if options.skip_bad {
+                    text += " SKIP BAD";
+                }
+                text + &format!(" AS {}", options.table)
+            }
         }
     }
 }
@@ -113,5 +153,9 @@ pub fn run(
         }
         ImportRequest::Geo { path, options } => import_geo(store, path, options, statement),
         ImportRequest::Aliases { path } => import_aliases(store, path, statement),
+        ImportRequest::Radiomics { path, options } => {
+            import_radiomics(store, path, options, statement)
+        }
+        ImportRequest::Aim { path, options } => import_aim(store, path, options, statement),
     }
 }

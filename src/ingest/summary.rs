@@ -81,7 +81,12 @@ impl fmt::Display for ImportSummary {
             self.new_subjects
         )?;
         if self.genes > 0 {
-            writeln!(f, "{} numeric matrix columns (float)", self.genes)?;
+            let what = if self.kind == "radiomic" {
+                "radiomic feature columns"
+            } else {
+                "numeric matrix columns"
+            };
+            writeln!(f, "{} {what} (float)", self.genes)?;
         }
         if self.columns.is_empty() {
             return self.write_notes(f);
@@ -95,7 +100,7 @@ impl fmt::Display for ImportSummary {
             .max(6);
         writeln!(
             f,
-            "  {:width$}  {:8}  {:>8}  mapped to NULL",
+            "  {:width$}  {:9}  {:>8}  mapped to NULL",
             "column", "type", "non-null"
         )?;
         for c in &self.columns {
@@ -111,7 +116,7 @@ impl fmt::Display for ImportSummary {
             };
             writeln!(
                 f,
-                "  {:width$}  {:8}  {:>8}  {note}",
+                "  {:width$}  {:9}  {:>8}  {note}",
                 c.name,
                 c.ty.name(),
                 c.non_null

@@ -23,6 +23,7 @@ pub fn data_type(ty: Type) -> DataType {
         Type::Float => DataType::Float64,
         Type::Text => DataType::Utf8,
         Type::Date => DataType::Date32,
+        Type::TextList => crate::storage::ColumnType::TextList.arrow_type(),
         Type::Null | Type::Unknown => DataType::Null,
     }
 }
@@ -197,6 +198,15 @@ fn scalar(func: ScalarFn, mut args: Vec<Expr>) -> Expr {
         ScalarFn::Exp => math::exp(float(first)),
         ScalarFn::Length => cast(unicode::character_length(first), DataType::Int64),
         ScalarFn::Year => cast(date_fn::date_part(lit("year"), first), DataType::Int64),
+        ScalarFn::Contains => {
+            let value = args.get(1).cloned().unwrap_or_else(|| lit(ScalarValue::Null));
+            datafusion_functions_nested::expr_fn::array_has(first, value)
+        }
+        ScalarFn::AnyOf => args[1..]
+            .iter()
+            .map(|v| datafusion_functions_nested::expr_fn::array_has(first.clone(), v.clone()))
+            .reduce(Expr::or)
+            .unwrap_or_else(|| lit(false)),
     }
 }
 
@@ -220,6 +230,14 @@ fn aggregate(func: AggFn, args: &[BExpr], distinct: bool, arg_type: Type) -> Exp
         AggFn::Max => agg::max(value),
         AggFn::Median => agg::median(float(value)),
         AggFn::Stddev => agg::stddev(float(value)),
+        AggFn::ArgMax | AggFn::ArgMin => {
+            let key = args.get(1).map(to_df).unwrap_or_else(|| lit(ScalarValue::Null));
+            // The row with the largest (smallest) key; rows without a key come last.
+            let order = key.sort(func == AggFn::ArgMin, false);
+            agg::first_value(value, vec![order])
+        }
+        AggFn::BoolOr => agg::bool_or(value),
+        AggFn::BoolAnd => agg::bool_and(value),
         AggFn::Percentile => {
             let p = args.get(1).map(to_df).unwrap_or_else(|| lit(0.5));
             agg::percentile_cont(float(value).sort(true, false), float(p))

@@ -33,6 +33,7 @@ pub fn to_logical_plan(
         Bound::ShowCohorts => show_cohorts(snapshot)?,
         Bound::ShowHistory => show_history(history)?,
         Bound::ShowColumns { table, like } => show_columns(snapshot, table, like.as_deref())?,
+        Bound::DescribeTable(table) => show_columns(snapshot, table, None)?,
         Bound::DescribeCohort(c) => describe_cohort(c)?,
         Bound::Explain(inner) => {
             let plan = match inner.as_ref() {

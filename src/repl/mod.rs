@@ -237,6 +237,10 @@ impl<O: Write, E: Write> Repl<O, E> {
     }
 
     fn print(&mut self, result: &QueryResult) {
+        let header = match (&result.header, self.settings.mode) {
+            (Some(header), Mode::Table) => header.as_str(),
+            _ => "",
+        };
         let text = match (&result.note, self.settings.mode) {
             (Some(note), Mode::Table) => Ok(note.clone()),
             _ => render(
@@ -249,7 +253,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             ),
         };
         match text {
-            Ok(text) => self.write(&text),
+            Ok(text) => self.write(&format!("{header}{text}")),
             Err(message) => self.error_text(&format!(
                 "cannot print the result as {:?}: {message}",
                 self.settings.mode

@@ -22,6 +22,8 @@ pub enum Bound {
     ShowTables,
     ShowCohorts,
     ShowHistory,
+    /// `DESCRIBE table`: its columns, with the table's facts and provenance above them.
+    DescribeTable(TableMeta),
     ShowColumns {
         table: TableMeta,
         like: Option<String>,
@@ -160,6 +162,8 @@ pub enum Type {
     Float,
     Text,
     Date,
+    /// Several text values (an AIM question with several answers): `contains`, `any`.
+    TextList,
     /// The `NULL` literal: fits anywhere.
     Null,
     /// A parameter, typed when its value arrives.
@@ -181,6 +185,7 @@ impl Type {
             Type::Float => "float",
             Type::Text => "text",
             Type::Date => "date",
+            Type::TextList => "text list",
             Type::Null => "null",
             Type::Unknown => "parameter",
         }
@@ -214,6 +219,10 @@ pub enum ScalarFn {
     Exp,
     Length,
     Year,
+    /// `contains(list, value)`: the list holds the value.
+    Contains,
+    /// `any(list, a, b, …)`: the list holds at least one of the values.
+    AnyOf,
 }
 
 /// Aggregate functions.
@@ -227,6 +236,14 @@ pub enum AggFn {
     Median,
     Stddev,
     Percentile,
+    /// `arg_max(x, key)`: `x` from the row with the largest `key` (the largest lesion's answer).
+    ArgMax,
+    /// `arg_min(x, key)`: `x` from the row with the smallest `key` (the first annotation's).
+    ArgMin,
+    /// `bool_or(condition)`: true when any row's condition holds.
+    BoolOr,
+    /// `bool_and(condition)`, or `every`: true when every row's condition holds.
+    BoolAnd,
 }
 
 /// A bound, typed expression.

@@ -269,10 +269,17 @@ fn coerce_to(value: Typed, target: Type, span: Span) -> Result<Typed, ResolveErr
             Ok((BExpr::Literal(Value::Date(days)), Type::Date))
         }
         ((_, ty), target) if comparable(*ty, target) => Ok(value),
-        ((_, ty), target) => Err(mismatch(
-            format!("cannot compare {} with {}", target.name(), ty.name()),
-            span,
-        )),
+        ((_, ty), target) => {
+            let hint = if target == Type::TextList || *ty == Type::TextList {
+                "; a text list holds several answers: test one with contains(list, 'answer') or any(list, 'a', 'b')"
+            } else {
+                ""
+            };
+            Err(mismatch(
+                format!("cannot compare {} with {}{hint}", target.name(), ty.name()),
+                span,
+            ))
+        }
     }
 }
 

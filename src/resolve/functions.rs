@@ -34,6 +34,13 @@ pub const NAMES: &[(&str, Function)] = &[
     ("exp", Function::Scalar(ScalarFn::Exp)),
     ("length", Function::Scalar(ScalarFn::Length)),
     ("year", Function::Scalar(ScalarFn::Year)),
+    ("contains", Function::Scalar(ScalarFn::Contains)),
+    ("any", Function::Scalar(ScalarFn::AnyOf)),
+    ("arg_max", Function::Aggregate(AggFn::ArgMax)),
+    ("arg_min", Function::Aggregate(AggFn::ArgMin)),
+    ("bool_or", Function::Aggregate(AggFn::BoolOr)),
+    ("bool_and", Function::Aggregate(AggFn::BoolAnd)),
+    ("every", Function::Aggregate(AggFn::BoolAnd)),
     ("has", Function::Has),
 ];
 
@@ -50,9 +57,14 @@ pub fn arity(f: Function) -> (usize, usize, &'static str) {
     match f {
         Function::Aggregate(AggFn::Count) => (0, 1, "one argument or `*`"),
         Function::Aggregate(AggFn::Percentile) => (2, 2, "two arguments (value, fraction)"),
+        Function::Aggregate(AggFn::ArgMax | AggFn::ArgMin) => {
+            (2, 2, "two arguments (value, key), e.g. arg_max(semantic.nodule_shape, semantic.length)")
+        }
         Function::Aggregate(_) => (1, 1, "one argument"),
         Function::Scalar(ScalarFn::Coalesce) => (1, usize::MAX, "one or more arguments"),
         Function::Scalar(ScalarFn::Round) => (1, 2, "one or two arguments"),
+        Function::Scalar(ScalarFn::Contains) => (2, 2, "two arguments (list, value)"),
+        Function::Scalar(ScalarFn::AnyOf) => (2, usize::MAX, "a list and one or more values"),
         Function::Scalar(_) => (1, 1, "one argument"),
         Function::Has => (1, 1, "one table name"),
     }
@@ -102,6 +114,22 @@ pub fn scalar_type(f: ScalarFn, args: &[Type]) -> Result<Type, String> {
         ScalarFn::Log2 => numeric("log2").map(|_| Type::Float),
         ScalarFn::Log10 => numeric("log10").map(|_| Type::Float),
         ScalarFn::Exp => numeric("exp").map(|_| Type::Float),
+        ScalarFn::Contains | ScalarFn::AnyOf => {
+            let name = if f == ScalarFn::Contains { "contains" } else { "any" };
+            if !matches!(first, Type::TextList | Type::Null | Type::Unknown) {
+                return Err(format!(
+                    "`{name}` needs a text list (an AIM question with several answers) as its first argument, not {}; compare text with = or LIKE",
+                    first.name()
+                ));
+            }
+            if let Some(bad) = args[1..]
+                .iter()
+                .find(|t| !matches!(t, Type::Text | Type::Null | Type::Unknown))
+            {
+                return Err(format!("`{name}` looks for text values, not {}", bad.name()));
+            }
+            Ok(Type::Boolean)
+        }
         ScalarFn::Year => match first {
             Type::Date | Type::Null | Type::Unknown => Ok(Type::Integer),
             other => Err(format!("`year` needs a date, not {}", other.name())),
@@ -124,7 +152,15 @@ pub fn aggregate_type(f: AggFn, arg: Option<Type>) -> Result<Type, String> {
         AggFn::Avg | AggFn::Median | AggFn::Stddev | AggFn::Percentile if summable => {
             Ok(Type::Float)
         }
-        AggFn::Min | AggFn::Max => Ok(arg),
+        AggFn::Min | AggFn::Max | AggFn::ArgMax | AggFn::ArgMin => Ok(arg),
+        AggFn::BoolOr | AggFn::BoolAnd => match arg {
+            Type::Boolean | Type::Null | Type::Unknown => Ok(Type::Boolean),
+            other => Err(format!(
+                "`{}` needs a condition (true or false), not {}",
+                if f == AggFn::BoolOr { "bool_or" } else { "bool_and" },
+                other.name()
+            )),
+        },
         AggFn::Sum => Err(need_number("sum")),
         AggFn::Avg => Err(need_number("avg")),
         AggFn::Median => Err(need_number("median")),

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
 use crate::storage::{Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
 use crate::syntax::{
-    Export, ExportSource, Expr, Ident, Import, ImportKey, ImportKind, ImportOption, Select,
+    Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption, Select,
     SelectItem, Show, Statement, StringLit,
 };
 use scope::Scope;
@@ -67,10 +67,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
         Statement::Describe { name, .. } => {
             let scope = Scope::new(snapshot)?;
             if let Some(table) = scope.table(&name.name) {
-                Ok(Bound::ShowColumns {
-                    table: table.clone(),
-                    like: None,
-                })
+                Ok(Bound::DescribeTable(table.clone()))
             } else if let Some(cohort) = scope.cohort(&name.name) {
                 Ok(Bound::DescribeCohort(cohort.clone()))
             } else {
@@ -173,7 +170,10 @@ fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, Reso
 }
 
 fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
-    use crate::ingest::{DuplicatePolicy, ExpressionImport, GeoImport, Orientation};
+    use crate::ingest::{
+        AimImport, DuplicatePolicy, ExpressionImport, GeoImport, Orientation, PersonField,
+        RadiomicsImport,
+    };
     let path = PathBuf::from(&import.path.value);
     let allowed: &[ImportKey] = match import.kind {
         ImportKind::Clinical | ImportKind::Aliases => &[],
@@ -190,14 +190,23 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
             ImportKey::SymbolColumn,
             ImportKey::Unit,
         ],
+        ImportKind::Radiomics => &[ImportKey::SubjectColumn, ImportKey::SubjectPattern],
+        ImportKind::Aim => &[
+            ImportKey::SubjectField,
+            ImportKey::SubjectPattern,
+            ImportKey::Template,
+        ],
+    };
+    let flag_allowed = |flag: ImportFlag| match flag {
+        ImportFlag::LevelMulti => import.kind == ImportKind::Table,
+        ImportFlag::SkipBad => import.kind == ImportKind::Aim,
+        ImportFlag::AllowMixedSettings => import.kind == ImportKind::Radiomics,
     };
     for option in &import.options {
         let (ok, span, what) = match option {
-            ImportOption::Multi(span) => (
-                import.kind == ImportKind::Table,
-                *span,
-                "LEVEL MULTI".to_string(),
-            ),
+            ImportOption::Flag(flag, span) => {
+                (flag_allowed(*flag), *span, flag.keywords().join(" "))
+            }
             ImportOption::Value(key, value) => {
                 (allowed.contains(key), value.span, key.keywords().join(" "))
             }
@@ -276,6 +285,34 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
             ImportRequest::Geo { path, options }
         }
         ImportKind::Aliases => ImportRequest::Aliases { path },
+        ImportKind::Radiomics => {
+            let mut options = RadiomicsImport::default();
+            if let Some(t) = &import.table {
+                options.table = t.name.clone();
+            }
+            options.subject_column = value(ImportKey::SubjectColumn);
+            options.subject_pattern = value(ImportKey::SubjectPattern);
+            options.allow_mixed_settings = import.flag(ImportFlag::AllowMixedSettings);
+            ImportRequest::Radiomics { path, options }
+        }
+        ImportKind::Aim => {
+            let mut options = AimImport::default();
+            if let Some(t) = &import.table {
+                options.table = t.name.clone();
+            }
+            if let Some(field) = value(ImportKey::SubjectField) {
+                options.subject_field = PersonField::parse(&field).ok_or_else(|| {
+                    invalid(
+                        ImportKey::SubjectField,
+                        format!("SUBJECT FIELD for AIM is 'id' or 'name', not '{field}'"),
+                    )
+                })?;
+            }
+            options.subject_pattern = value(ImportKey::SubjectPattern);
+            options.template = value(ImportKey::Template).map(PathBuf::from);
+            options.skip_bad = import.flag(ImportFlag::SkipBad);
+            ImportRequest::Aim { path, options }
+        }
     })
 }
 

@@ -43,6 +43,7 @@ pub fn column_type(ty: ColumnType) -> Type {
         ColumnType::Int64 => Type::Integer,
         ColumnType::Float64 => Type::Float,
         ColumnType::Date32 => Type::Date,
+        ColumnType::TextList => Type::TextList,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Field};
 use serde::{Deserialize, Serialize};
 
 /// The format version this build writes and the only one it reads.
@@ -48,6 +48,9 @@ pub enum ColumnType {
     Utf8,
     /// Days since 1970-01-01.
     Date32,
+    /// Several text values per row, such as the up to five answers to an AIM question that
+    /// allows several (`Nodule Internal Features`). Stored as an Arrow `List<Utf8>`.
+    TextList,
 }
 
 impl ColumnType {
@@ -67,6 +70,9 @@ impl ColumnType {
             ColumnType::Int64 => DataType::Int64,
             ColumnType::Float64 => DataType::Float64,
             ColumnType::Date32 => DataType::Date32,
+            ColumnType::TextList => {
+                DataType::List(std::sync::Arc::new(Field::new_list_field(DataType::Utf8, true)))
+            }
         }
     }
 
@@ -79,6 +85,7 @@ impl ColumnType {
             ColumnType::Float64 => "float",
             ColumnType::Utf8 => "text",
             ColumnType::Date32 => "date",
+            ColumnType::TextList => "text list",
         }
     }
 }
@@ -143,6 +150,39 @@ pub struct TableMeta {
     /// Importer-specific facts (platform, unit, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
+}
+
+impl TableMeta {
+    /// What `DESCRIBE` prints above the columns: the table, its source, and its properties
+    /// (platform, unit, template, the PyRadiomics provenance record, …).
+    pub fn facts(&self) -> String {
+        let mut text = format!(
+            "table {} ({}, {}): {} rows, {} columns, version {}\n",
+            self.name, self.kind, self.level, self.rows, self.columns, self.version
+        );
+        if let Some(s) = &self.source {
+            text += &format!(
+                "source {} ({} bytes, sha256 {}, imported {})\n",
+                s.path, s.size, s.sha256, s.imported_at
+            );
+        }
+        for (key, value) in &self.properties {
+            match serde_json::from_str::<serde_json::Value>(value) {
+                Ok(serde_json::Value::Object(record)) => {
+                    text += &format!("{key}:\n");
+                    for (k, v) in record {
+                        let shown = match v {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        text += &format!("  {k}: {shown}\n");
+                    }
+                }
+                _ => text += &format!("{key}: {value}\n"),
+            }
+        }
+        text
+    }
 }
 
 fn default_chunk_rows() -> u32 {

@@ -98,6 +98,8 @@ pub enum ImportKind {
     Expression,
     Geo,
     Aliases,
+    Radiomics,
+    Aim,
 }
 
 impl ImportKind {
@@ -108,6 +110,8 @@ impl ImportKind {
             ImportKind::Expression => "EXPRESSION",
             ImportKind::Geo => "GEO",
             ImportKind::Aliases => "ALIASES",
+            ImportKind::Radiomics => "RADIOMICS",
+            ImportKind::Aim => "AIM",
         }
     }
 }
@@ -115,11 +119,35 @@ impl ImportKind {
 /// One option of an `IMPORT`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportOption {
-    /// `LEVEL MULTI`
-    Multi(Span),
+    /// A flag: `LEVEL MULTI`, `SKIP BAD`, `ALLOW MIXED SETTINGS`.
+    Flag(ImportFlag, Span),
     /// `KEYWORDS 'value'`: `SUBJECT COLUMN`, `SUBJECT FIELD`, `ORIENTATION`, `PLATFORM`, `UNIT`,
-    /// `DUPLICATES`, `ANNOTATION`, `SYMBOL COLUMN`.
+    /// `DUPLICATES`, `ANNOTATION`, `SYMBOL COLUMN`, `SUBJECT PATTERN`, `TEMPLATE`.
     Value(ImportKey, StringLit),
+}
+
+/// The keywords of an import flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFlag {
+    LevelMulti,
+    SkipBad,
+    AllowMixedSettings,
+}
+
+impl ImportFlag {
+    /// Every flag with its keywords.
+    pub const ALL: [(ImportFlag, &'static [&'static str]); 3] = [
+        (ImportFlag::LevelMulti, &["LEVEL", "MULTI"]),
+        (ImportFlag::SkipBad, &["SKIP", "BAD"]),
+        (ImportFlag::AllowMixedSettings, &["ALLOW", "MIXED", "SETTINGS"]),
+    ];
+
+    pub fn keywords(self) -> &'static [&'static str] {
+        ImportFlag::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or(&[], |(_, w)| w)
+    }
 }
 
 /// The keyword(s) of a valued import option.
@@ -133,11 +161,13 @@ pub enum ImportKey {
     Duplicates,
     Annotation,
     SymbolColumn,
+    SubjectPattern,
+    Template,
 }
 
 impl ImportKey {
     /// Every key with its keywords.
-    pub const ALL: [(ImportKey, &'static [&'static str]); 8] = [
+    pub const ALL: [(ImportKey, &'static [&'static str]); 10] = [
         (ImportKey::SubjectColumn, &["SUBJECT", "COLUMN"]),
         (ImportKey::SubjectField, &["SUBJECT", "FIELD"]),
         (ImportKey::Orientation, &["ORIENTATION"]),
@@ -146,6 +176,8 @@ impl ImportKey {
         (ImportKey::Duplicates, &["DUPLICATES"]),
         (ImportKey::Annotation, &["ANNOTATION"]),
         (ImportKey::SymbolColumn, &["SYMBOL", "COLUMN"]),
+        (ImportKey::SubjectPattern, &["SUBJECT", "PATTERN"]),
+        (ImportKey::Template, &["TEMPLATE"]),
     ];
 
     pub fn keywords(self) -> &'static [&'static str] {
@@ -165,11 +197,16 @@ impl Import {
         })
     }
 
-    /// Whether `LEVEL MULTI` was given.
-    pub fn multi(&self) -> bool {
+    /// Whether a flag was given.
+    pub fn flag(&self, flag: ImportFlag) -> bool {
         self.options
             .iter()
-            .any(|o| matches!(o, ImportOption::Multi(_)))
+            .any(|o| matches!(o, ImportOption::Flag(f, _) if *f == flag))
+    }
+
+    /// Whether `LEVEL MULTI` was given.
+    pub fn multi(&self) -> bool {
+        self.flag(ImportFlag::LevelMulti)
     }
 }
 

@@ -302,7 +302,7 @@ impl Display for Import {
         write!(f, " FROM {}", quote(&self.path.value))?;
         for option in &self.options {
             match option {
-                ImportOption::Multi(_) => f.write_str(" LEVEL MULTI")?,
+                ImportOption::Flag(flag, _) => write!(f, " {}", flag.keywords().join(" "))?,
                 ImportOption::Value(key, value) => {
                     write!(f, " {} {}", key.keywords().join(" "), quote(&value.value))?
                 }

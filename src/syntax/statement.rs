@@ -7,7 +7,7 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Export, ExportSource, Ident, Import, ImportKey, ImportKind, ImportOption, OrderItem, Select,
+    Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption, OrderItem, Select,
     SelectItem, Show, Span, Statement, StringLit,
 };
 use super::expr::expr;
@@ -286,13 +286,15 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
         Ok((i, (ImportKind::Table, Some(name))))
     };
     let (i, (kind, table)) = expected(
-        "CLINICAL, TABLE, EXPRESSION, GEO or ALIASES",
+        "CLINICAL, TABLE, EXPRESSION, GEO, ALIASES, RADIOMICS or AIM",
         alt((
             keyword("CLINICAL").map(|_| (ImportKind::Clinical, None)),
             table_kind,
             keyword("EXPRESSION").map(|_| (ImportKind::Expression, None)),
             keyword("GEO").map(|_| (ImportKind::Geo, None)),
             keyword("ALIASES").map(|_| (ImportKind::Aliases, None)),
+            keyword("RADIOMICS").map(|_| (ImportKind::Radiomics, None)),
+            keyword("AIM").map(|_| (ImportKind::Aim, None)),
         )),
     )
     .parse(i)?;
@@ -301,10 +303,9 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
     let mut options = Vec::new();
     let mut end = path_span;
     loop {
-        if let Ok((rest, level)) = keyword("LEVEL").parse(i) {
-            let (rest, multi) = cut(keyword("MULTI")).parse(rest)?;
-            options.push(ImportOption::Multi(level.to(multi)));
-            (i, end) = (rest, multi);
+        if let Ok((rest, (flag, span))) = import_flag(i) {
+            options.push(ImportOption::Flag(flag, span));
+            (i, end) = (rest, span);
             continue;
         }
         let Ok((rest, key)) = import_key(i) else {
@@ -337,6 +338,25 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
             span: start.to(end),
         })),
     ))
+}
+
+/// The keywords of an import flag, and their span.
+fn import_flag(i: Input<'_>) -> PResult<'_, (ImportFlag, Span)> {
+    for (flag, words) in ImportFlag::ALL {
+        let Ok((mut rest, first)) = keyword(words[0]).parse(i) else {
+            continue;
+        };
+        let mut last = first;
+        for word in &words[1..] {
+            let (r, span) = cut(keyword(word)).parse(rest)?;
+            (rest, last) = (r, span);
+        }
+        return Ok((rest, (flag, first.to(last))));
+    }
+    Err(nom::Err::Error(super::error::PErr::at(
+        &i,
+        super::error::Failure::Expected(vec![]),
+    )))
 }
 
 /// The keywords of a valued import option.

@@ -1,0 +1,614 @@
+//! The AIM importer: radiologists' semantic annotations (AIM v4 XML, ePAD's AIM JSON, AIM v3
+//! XML) as a table with one row per `ImageAnnotation` and one column per question.
+//!
+//! A file or a whole directory (recursively; `*.xml` and `*.json`) becomes one new generation
+//! of the table (`semantic` by default, several rows per subject). Each row keeps the
+//! annotation's UID, date and time, annotator, study, series, image and segmentation UIDs and
+//! its file. Each question becomes a text column named after its label with the answer's
+//! display name, and a `_code` column beside it with the answer's code (RadLex `RID…` or
+//! other); a question answered several times in one annotation, or allowed several answers by
+//! the template, becomes a text-list column. Each calculation becomes a float column with its
+//! unit. With a template, every question it asks gets its columns, its allowed answers are
+//! written into the column description, and answers it does not allow are reported.
+
+mod model;
+mod template;
+mod tree;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Date32Array, Float64Array, StringArray};
+
+pub use model::{Annotation, Answer, Calculation, annotations};
+pub use template::{Question, Template, Term};
+pub use tree::{Node, parse_json, parse_xml};
+
+use super::IngestError;
+use super::infer::{parse_date, text_list};
+use super::names::{UniqueNames, snake_case};
+use super::source::{decode_utf8, sha256_hex};
+use super::summary::{ColumnSummary, ImportSummary};
+use crate::error::Error;
+use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store};
+
+/// Files larger than this are refused before they are parsed (AIM files are a few kB).
+pub const MAX_AIM_FILE_BYTES: u64 = 64 << 20;
+
+/// Which `person` field names the subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonField {
+    /// `person/id` (the default).
+    Id,
+    /// `person/name`.
+    Name,
+}
+
+impl PersonField {
+    pub fn parse(text: &str) -> Option<PersonField> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "id" | "person/id" => Some(PersonField::Id),
+            "name" | "person/name" => Some(PersonField::Name),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PersonField::Id => "person/id",
+            PersonField::Name => "person/name",
+        }
+    }
+}
+
+/// How to import AIM annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AimImport {
+    /// The table to create or replace (`semantic`).
+    pub table: String,
+    /// An ePAD template whose questions and answers the annotations are checked against.
+    pub template: Option<PathBuf>,
+    /// Import the good files of a directory and list the bad ones, instead of failing whole.
+    pub skip_bad: bool,
+    /// Where the subject ID comes from.
+    pub subject_field: PersonField,
+    /// A regular expression applied to that field: its first capture group (or the whole
+    /// match) is the subject ID, which may also be an alias.
+    pub subject_pattern: Option<String>,
+}
+
+impl AimImport {
+    pub fn new(table: &str) -> Self {
+        AimImport {
+            table: table.to_string(),
+            template: None,
+            skip_bad: false,
+            subject_field: PersonField::Id,
+            subject_pattern: None,
+        }
+    }
+
+    pub fn with_template(mut self, template: impl Into<PathBuf>) -> Self {
+        self.template = Some(template.into());
+        self
+    }
+
+    pub fn skipping_bad_files(mut self) -> Self {
+        self.skip_bad = true;
+        self
+    }
+
+    pub fn with_subject(mut self, field: PersonField, pattern: Option<&str>) -> Self {
+        self.subject_field = field;
+        self.subject_pattern = pattern.map(str::to_string);
+        self
+    }
+}
+
+impl Default for AimImport {
+    fn default() -> Self {
+        AimImport::new("semantic")
+    }
+}
+
+/// One file's annotations, read and checked.
+struct ReadFile {
+    annotations: Vec<(String, Annotation)>,
+    bytes: Vec<u8>,
+}
+
+/// Imports an AIM file or directory as one new version.
+pub fn import_aim(
+    store: &Store,
+    path: &Path,
+    options: &AimImport,
+    statement: Option<String>,
+) -> Result<ImportSummary, Error> {
+    let shown = path.display().to_string();
+    let pattern = subject_regex(options)?;
+    let template = match &options.template {
+        Some(t) => Some(read_template(t)?),
+        None => None,
+    };
+    let files = aim_files(path)?;
+    let mut read = Vec::new();
+    let mut bad: Vec<(String, IngestError)> = Vec::new();
+    for file in &files {
+        match read_file(file, options, pattern.as_ref()) {
+            Ok(r) => read.push(r),
+            Err(e) => bad.push((file.display().to_string(), e)),
+        }
+    }
+    if !bad.is_empty() && !options.skip_bad {
+        if bad.len() == 1 {
+            return Err(bad.remove(0).1.into());
+        }
+        return Err(IngestError::BadAimFiles {
+            path: shown,
+            bad: bad.len(),
+            total: files.len(),
+            first: bad[0].1.to_string(),
+        }
+        .into());
+    }
+    let rows: Vec<(String, Annotation)> = read
+        .iter_mut()
+        .flat_map(|r| std::mem::take(&mut r.annotations))
+        .collect();
+    if rows.is_empty() {
+        return Err(IngestError::NoAnnotations { path: shown }.into());
+    }
+    let mut notes: Vec<String> = bad
+        .iter()
+        .map(|(file, e)| format!("skipped {file}: {e}"))
+        .collect();
+    let columns = build_columns(&rows, template.as_ref(), &mut notes);
+
+    // Provenance: one file is itself; a directory is named by the hash of its files' hashes.
+    let mut all = Vec::new();
+    let mut size = 0u64;
+    for r in &read {
+        all.extend_from_slice(sha256_hex(&r.bytes).as_bytes());
+        size += r.bytes.len() as u64;
+    }
+    let source = SourceFile {
+        path: shown,
+        size,
+        sha256: sha256_hex(&all),
+        imported_at: crate::storage::now_rfc3339(),
+    };
+
+    let mut txn = store.begin();
+    let replaced = txn
+        .base()
+        .find_table(&options.table.to_ascii_lowercase())?
+        .is_some();
+    let mut ids = Vec::with_capacity(rows.len());
+    for (subject, _) in &rows {
+        let id = match txn.resolve_subject(subject)? {
+            Some(id) => id,
+            None => txn.register_subject(subject),
+        };
+        ids.push(id);
+    }
+    let mut writer = txn.table(&options.table, Level::Multi, "aim")?;
+    writer.set_source(source.clone());
+    writer.set_property("files", &read.len().to_string());
+    if let Some(t) = &template {
+        writer.set_property("template", &t.name);
+    }
+    writer.subjects(ids, options.subject_field.name())?;
+    for c in &columns {
+        writer.column(c.column.clone(), c.ty, &c.array)?;
+    }
+    let staged = writer.finish()?;
+    let name = staged.meta().name.clone();
+    let new_subjects = txn.new_subject_count();
+    txn.stage(staged);
+    let record = txn.commit(
+        Action::Import {
+            importer: "aim".into(),
+            tables: vec![name.clone()],
+            source: Some(source.clone()),
+        },
+        statement,
+    )?;
+    notes.insert(
+        0,
+        format!(
+            "{} annotations from {} files{}",
+            rows.len(),
+            read.len(),
+            if bad.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} skipped)", bad.len())
+            }
+        ),
+    );
+    Ok(ImportSummary {
+        table: name,
+        kind: "aim".into(),
+        version: record.version,
+        rows: rows.len() as u64,
+        new_subjects,
+        replaced,
+        source,
+        columns: columns
+            .iter()
+            .map(|c| ColumnSummary {
+                name: c.column.name.clone(),
+                label: c.column.label.clone(),
+                ty: c.ty,
+                non_null: c.array.len() - c.array.null_count(),
+                derived: false,
+                null_tokens: BTreeMap::new(),
+            })
+            .collect(),
+        genes: 0,
+        notes,
+    })
+}
+
+fn subject_regex(options: &AimImport) -> Result<Option<regex::Regex>, IngestError> {
+    options
+        .subject_pattern
+        .as_deref()
+        .map(|p| {
+            regex::Regex::new(p).map_err(|e| IngestError::BadPattern {
+                pattern: p.to_string(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+fn read_template(path: &Path) -> Result<Template, IngestError> {
+    let file = path.display().to_string();
+    let bytes = read_limited(path)?;
+    let text = decode_utf8(&file, bytes)?;
+    let root = parse_xml(&file, &text)?;
+    Template::from_tree(&file, &root)
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let file = path.display().to_string();
+    let io = |e: std::io::Error| IngestError::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_AIM_FILE_BYTES {
+        return Err(IngestError::TooLarge {
+            file: file.clone(),
+            size,
+            limit: MAX_AIM_FILE_BYTES,
+        });
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// The file itself, or every `*.xml` and `*.json` under a directory, in path order.
+fn aim_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| IngestError::Io {
+            file: dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| IngestError::Io {
+                file: dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let p = entry.path();
+            let kind = entry.file_type().map_err(|e| IngestError::Io {
+                file: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if kind.is_dir() {
+                pending.push(p);
+            } else if is_aim_name(&p) {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(IngestError::NoAnnotations { path: file });
+    }
+    Ok(found)
+}
+
+fn is_aim_name(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml") || e.eq_ignore_ascii_case("json"))
+}
+
+fn read_file(
+    path: &Path,
+    options: &AimImport,
+    pattern: Option<&regex::Regex>,
+) -> Result<ReadFile, IngestError> {
+    let file = path.display().to_string();
+    let bytes = read_limited(path)?;
+    let text = decode_utf8(&file, bytes.clone())?;
+    let json = text.trim_start().starts_with('{');
+    let root = if json {
+        parse_json(&file, &text)?
+    } else {
+        parse_xml(&file, &text)?
+    };
+    let mut annotations = Vec::new();
+    for a in model::annotations(&file, &root)? {
+        let field = match options.subject_field {
+            PersonField::Id => a.person_id.as_deref(),
+            PersonField::Name => a.person_name.as_deref(),
+        };
+        let subject = field.and_then(|v| match pattern {
+            None => Some(v.trim().to_string()),
+            Some(re) => re.captures(v).map(|c| {
+                c.get(1)
+                    .or_else(|| c.get(0))
+                    .map_or(String::new(), |m| m.as_str().to_string())
+            }),
+        });
+        match subject.filter(|s| !s.is_empty()) {
+            Some(s) => annotations.push((s, a)),
+            None => {
+                return Err(IngestError::NoAimSubject {
+                    place: a.place(),
+                    field: options.subject_field.name().into(),
+                    value: field.map(str::to_string),
+                    pattern: options.subject_pattern.clone(),
+                });
+            }
+        }
+    }
+    Ok(ReadFile { annotations, bytes })
+}
+
+/// A column ready to write.
+struct Built {
+    column: NewColumn,
+    ty: ColumnType,
+    array: ArrayRef,
+}
+
+fn text_column(name: &str, label: &str, description: &str, values: Vec<Option<String>>) -> Built {
+    Built {
+        column: NewColumn {
+            name: name.into(),
+            label: label.into(),
+            unit: None,
+            description: Some(description.into()),
+        },
+        ty: ColumnType::Utf8,
+        array: Arc::new(StringArray::from(values)),
+    }
+}
+
+fn list_column(name: &str, label: &str, description: &str, values: Vec<Vec<String>>) -> Built {
+    let rows = values
+        .into_iter()
+        .map(|v| if v.is_empty() { None } else { Some(v) });
+    Built {
+        column: NewColumn {
+            name: name.into(),
+            label: label.into(),
+            unit: None,
+            description: Some(description.into()),
+        },
+        ty: ColumnType::TextList,
+        array: Arc::new(text_list(rows)),
+    }
+}
+
+/// The fixed columns, then two per question (answer, code), then one per calculation.
+fn build_columns(
+    rows: &[(String, Annotation)],
+    template: Option<&Template>,
+    notes: &mut Vec<String>,
+) -> Vec<Built> {
+    let get = |f: fn(&Annotation) -> Option<String>| -> Vec<Option<String>> {
+        rows.iter().map(|(_, a)| f(a)).collect()
+    };
+    let mut columns = vec![
+        text_column("annotation_uid", "ImageAnnotation/uniqueIdentifier", "the annotation's UID", get(|a| a.uid.clone())),
+        text_column("annotation_name", "ImageAnnotation/name", "the annotation's name", get(|a| a.name.clone())),
+        text_column("annotation_type", "ImageAnnotation/typeCode", "what kind of annotation (display name of its type code)", get(|a| a.type_name.clone())),
+        text_column("annotation_type_code", "ImageAnnotation/typeCode@code", "the code of its type", get(|a| a.type_code.clone())),
+        text_column("annotation_datetime", "ImageAnnotation/dateTime", "when it was made (ISO 8601)", get(|a| a.datetime.clone())),
+    ];
+    let dates: Date32Array = rows
+        .iter()
+        .map(|(_, a)| a.datetime.as_deref().and_then(|d| parse_date(d.get(..10)?)))
+        .collect();
+    columns.push(Built {
+        column: NewColumn {
+            name: "annotation_date".into(),
+            label: "ImageAnnotation/dateTime".into(),
+            unit: None,
+            description: Some("the day it was made".into()),
+        },
+        ty: ColumnType::Date32,
+        array: Arc::new(dates),
+    });
+    columns.extend([
+        text_column("annotator", "user/loginName", "who made it", get(|a| a.annotator.clone())),
+        text_column("person_id", "person/id", "the patient ID written in the file", get(|a| a.person_id.clone())),
+        text_column("person_name", "person/name", "the patient name written in the file", get(|a| a.person_name.clone())),
+        text_column("study_uid", "imageStudy/instanceUid", "the annotated study", get(|a| a.study_uid.clone())),
+        text_column("series_uid", "imageSeries/instanceUid", "the annotated series", get(|a| a.series_uid.clone())),
+    ]);
+    columns.push(list_column(
+        "image_uids",
+        "Image/sopInstanceUid",
+        "the annotated images (SOP instance UIDs)",
+        rows.iter().map(|(_, a)| a.image_uids.clone()).collect(),
+    ));
+    columns.push(list_column(
+        "segmentation_uids",
+        "SegmentationEntity/sopInstanceUid",
+        "the DICOM SEG objects it references",
+        rows.iter().map(|(_, a)| a.segmentation_uids.clone()).collect(),
+    ));
+    columns.push(text_column("comment", "ImageAnnotation/comment", "the annotation's comment", get(|a| a.comment.clone())));
+    columns.push(text_column("aim_format", "root element", "aim4 or aim3", get(|a| Some(a.format.to_string()))));
+    columns.push(text_column("source_file", "file", "the file it was read from", get(|a| Some(a.file.clone()))));
+    let mut names = UniqueNames::reserving(
+        std::iter::once(SUBJECT_COLUMN).chain(columns.iter().map(|c| c.column.name.as_str())),
+    );
+    // Questions: the template's first, in its order, then the others as first met.
+    let mut questions: Vec<String> = template
+        .map(|t| t.questions.iter().map(|q| q.label.clone()).collect())
+        .unwrap_or_default();
+    let key = |s: &str| s.trim().to_lowercase();
+    let mut known: HashMap<String, usize> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (key(q), i))
+        .collect();
+    let mut outside = Vec::new();
+    for (_, a) in rows {
+        for answer in &a.answers {
+            if !known.contains_key(&key(&answer.question)) {
+                known.insert(key(&answer.question), questions.len());
+                questions.push(answer.question.clone());
+                if template.is_some() {
+                    outside.push(answer.question.clone());
+                }
+            }
+        }
+    }
+    if !outside.is_empty() {
+        notes.push(format!(
+            "{} questions are not in the template (imported anyway): {}",
+            outside.len(),
+            outside.join(", ")
+        ));
+    }
+    let mut refused = Vec::new();
+    for question in &questions {
+        let spec = template.and_then(|t| t.question(question));
+        let per_row: Vec<Vec<&Answer>> = rows
+            .iter()
+            .map(|(_, a)| {
+                a.answers
+                    .iter()
+                    .filter(|x| key(&x.question) == key(question))
+                    .collect()
+            })
+            .collect();
+        if let Some(spec) = spec {
+            for ((_, a), answers) in rows.iter().zip(&per_row) {
+                for x in answers {
+                    if !spec.allows(&x.code, &x.meaning) {
+                        refused.push(format!(
+                            "{}: `{}` answered `{}` ({})",
+                            a.place(),
+                            question,
+                            x.meaning,
+                            x.code
+                        ));
+                    }
+                }
+            }
+        }
+        let several = spec.is_some_and(|q| q.max > 1) || per_row.iter().any(|v| v.len() > 1);
+        let name = names.claim(snake_case(question));
+        let code_name = names.claim(format!("{name}_code"));
+        let description = match spec {
+            Some(q) => {
+                let allowed: Vec<&str> = q.allowed.iter().map(|t| t.meaning.as_str()).collect();
+                let count = if q.max > 1 {
+                    format!("up to {} answers", q.max)
+                } else {
+                    "one answer".into()
+                };
+                format!("AIM question `{question}`: {count} of {}", allowed.join(" | "))
+            }
+            None => format!("AIM question `{question}`"),
+        };
+        let code_description = format!("the code of the answer to `{question}` (RadLex RID…, or its scheme's code)");
+        if several {
+            columns.push(list_column(
+                &name,
+                question,
+                &description,
+                per_row.iter().map(|v| v.iter().map(|x| x.meaning.clone()).collect()).collect(),
+            ));
+            columns.push(list_column(
+                &code_name,
+                question,
+                &code_description,
+                per_row.iter().map(|v| v.iter().map(|x| x.code.clone()).collect()).collect(),
+            ));
+        } else {
+            columns.push(text_column(
+                &name,
+                question,
+                &description,
+                per_row.iter().map(|v| v.first().map(|x| x.meaning.clone())).collect(),
+            ));
+            columns.push(text_column(
+                &code_name,
+                question,
+                &code_description,
+                per_row.iter().map(|v| v.first().map(|x| x.code.clone())).collect(),
+            ));
+        }
+    }
+    if !refused.is_empty() {
+        let shown: Vec<&str> = refused.iter().take(10).map(String::as_str).collect();
+        notes.push(format!(
+            "{} answers are not allowed by the template (imported anyway): {}{}",
+            refused.len(),
+            shown.join("; "),
+            if refused.len() > 10 { "; …" } else { "" }
+        ));
+    }
+    // Calculations: the k-th calculation of one name within an annotation goes to `name_k`.
+    let mut calc_columns: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut calc_index: HashMap<(String, usize), usize> = HashMap::new();
+    let mut cells: Vec<HashMap<usize, f64>> = vec![HashMap::new(); rows.len()];
+    for (r, (_, a)) in rows.iter().enumerate() {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for c in &a.calculations {
+            let k = seen.entry(key(&c.name)).or_insert(0);
+            *k += 1;
+            let slot = *calc_index.entry((key(&c.name), *k)).or_insert_with(|| {
+                let base = snake_case(&c.name);
+                let wanted = if *k == 1 { base } else { format!("{base}_{k}") };
+                calc_columns.push((names.claim(wanted), c.name.clone(), c.unit.clone()));
+                calc_columns.len() - 1
+            });
+            cells[r].insert(slot, c.value);
+        }
+    }
+    for (slot, (name, label, unit)) in calc_columns.into_iter().enumerate() {
+        let values: Float64Array = cells.iter().map(|row| row.get(&slot).copied()).collect();
+        columns.push(Built {
+            column: NewColumn {
+                name,
+                label: label.clone(),
+                unit,
+                description: Some(format!("AIM calculation `{label}`")),
+            },
+            ty: ColumnType::Float64,
+            array: Arc::new(values),
+        });
+    }
+    columns
+}

@@ -1,0 +1,552 @@
+//! The PyRadiomics importer: batch output (CSV, one row per image and mask) as a table of
+//! float feature columns, with the extraction's provenance kept beside it.
+//!
+//! - **Features** are the columns named `<image type>_<class>_<feature>` (`original_shape_…`,
+//!   `log-sigma-1-0-mm-3D_firstorder_…`, `wavelet-LLH_glcm_…`): floats, scientific notation
+//!   and `nan` included. Their identifiers are the lower-cased names with `-` as `_`
+//!   (`original_shape_meshvolume`); a quoted name matches the PyRadiomics spelling.
+//! - **`diagnostics_*` cells are provenance**, written as Python literals. The versions and the
+//!   configuration (settings, enabled image types), which must be the same on every row, go
+//!   into the table's `provenance` record, shown by `DESCRIBE`. The per-row ones (image and
+//!   mask hashes, spacing, sizes, bounding box, …) become `diagnostics_*` columns: numbers as
+//!   numbers, strings as text, tuples and dicts as JSON text.
+//! - **The subject** comes from a named column or else from the `Image` (then `Mask`) path,
+//!   through a regular expression searched in the file name first.
+//! - Several rows of one subject (several ROIs) make the table lesion-level.
+//! - A leading unnamed column (the pandas index) is dropped; other columns (`Image`, `Mask`)
+//!   are kept as typed columns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Array, StringArray};
+use serde_json::{Map, Value};
+
+use super::IngestError;
+use super::infer::{NullTokens, infer, parse_float, parse_plain_decimal};
+use super::names::{UniqueNames, snake_case};
+use super::pylit;
+use super::source::SourceText;
+use super::summary::{ColumnSummary, ImportSummary};
+use crate::error::Error;
+use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
+
+/// The default subject pattern: letters and digits, a dash, digits (`R01-012`, `AMC-049`,
+/// `LUNG1-001`).
+pub const DEFAULT_SUBJECT_PATTERN: &str = r"[A-Za-z][A-Za-z0-9]*-[0-9]+";
+
+/// PyRadiomics feature classes: the middle part of a feature name.
+const FEATURE_CLASSES: &[&str] = &[
+    "shape", "shape2D", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm",
+];
+
+/// How to import a PyRadiomics CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadiomicsImport {
+    /// The table to create or replace (`radiomic`).
+    pub table: String,
+    /// A header cell holding subject IDs, instead of reading them from the paths.
+    pub subject_column: Option<String>,
+    /// The regular expression that finds the subject ID in a path (first capture group, or
+    /// the whole match); [`DEFAULT_SUBJECT_PATTERN`] when `None`.
+    pub subject_pattern: Option<String>,
+    /// Accept rows made with different versions or settings.
+    pub allow_mixed_settings: bool,
+}
+
+impl RadiomicsImport {
+    pub fn new(table: &str) -> Self {
+        RadiomicsImport {
+            table: table.to_string(),
+            subject_column: None,
+            subject_pattern: None,
+            allow_mixed_settings: false,
+        }
+    }
+}
+
+impl Default for RadiomicsImport {
+    fn default() -> Self {
+        RadiomicsImport::new("radiomic")
+    }
+}
+
+/// What a header cell holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Index,
+    Subject,
+    Feature,
+    /// Versions and configuration: one value for the whole table.
+    Setting,
+    /// Per-row provenance.
+    Diagnostic,
+    Other,
+}
+
+fn role(i: usize, label: &str) -> Role {
+    if i == 0 && (label.trim().is_empty() || label.starts_with("Unnamed")) {
+        return Role::Index;
+    }
+    if let Some(rest) = label.strip_prefix("diagnostics_") {
+        return if rest.starts_with("Versions_") || rest.starts_with("Configuration_") {
+            Role::Setting
+        } else {
+            Role::Diagnostic
+        };
+    }
+    let mut parts = label.splitn(3, '_');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(t), Some(class), Some(f)) if !t.is_empty() && !f.is_empty() => {
+            if FEATURE_CLASSES.contains(&class) {
+                Role::Feature
+            } else {
+                Role::Other
+            }
+        }
+        _ => Role::Other,
+    }
+}
+
+/// Imports a PyRadiomics CSV as one new version.
+pub fn import_radiomics(
+    store: &Store,
+    path: &Path,
+    options: &RadiomicsImport,
+    statement: Option<String>,
+) -> Result<ImportSummary, Error> {
+    let source = SourceText::read(path)?;
+    let file = source.file.clone();
+    let pattern_text = options
+        .subject_pattern
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SUBJECT_PATTERN.to_string());
+    let pattern = regex::Regex::new(&pattern_text).map_err(|e| IngestError::BadPattern {
+        pattern: pattern_text.clone(),
+        message: e.to_string(),
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(source.text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Some(Err(e)) => return Err(csv_error(&file, &e).into()),
+        None => return Err(IngestError::Empty { file }.into()),
+    };
+    let mut roles: Vec<Role> = header.iter().enumerate().map(|(i, h)| role(i, h)).collect();
+    let subject_at = match &options.subject_column {
+        Some(wanted) => {
+            let at = header
+                .iter()
+                .position(|h| h == wanted)
+                .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(wanted)))
+                .ok_or_else(|| IngestError::MissingSubjectColumn {
+                    file: file.clone(),
+                    wanted: vec![wanted.clone()],
+                    header: header.clone(),
+                    candidates: crate::storage::closest(
+                        &wanted.to_lowercase(),
+                        header.iter().map(String::as_str),
+                    ),
+                })?;
+            roles[at] = Role::Subject;
+            Some(at)
+        }
+        None => None,
+    };
+    let path_columns: Vec<usize> = ["Image", "Mask"]
+        .iter()
+        .filter_map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n)))
+        .collect();
+    if subject_at.is_none() && path_columns.is_empty() {
+        return Err(IngestError::MissingSubjectColumn {
+            file: file.clone(),
+            wanted: vec!["Image".into(), "Mask".into()],
+            header: header.clone(),
+            candidates: Vec::new(),
+        }
+        .into());
+    }
+
+    let features: Vec<usize> = (0..header.len()).filter(|i| roles[*i] == Role::Feature).collect();
+    let mut builders: Vec<Float64Builder> = features.iter().map(|_| Float64Builder::new()).collect();
+    let text_columns: Vec<usize> = (0..header.len())
+        .filter(|i| matches!(roles[*i], Role::Diagnostic | Role::Other))
+        .collect();
+    let mut texts: Vec<Vec<String>> = text_columns.iter().map(|_| Vec::new()).collect();
+    let settings: Vec<usize> = (0..header.len()).filter(|i| roles[*i] == Role::Setting).collect();
+    // The first row's settings, and every distinct variant when mixing is allowed.
+    let mut first_settings: Option<(u64, Vec<String>)> = None;
+    let mut variants: Vec<Vec<String>> = Vec::new();
+    let mut subjects: Vec<String> = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let nulls = NullTokens::default();
+
+    for record in records {
+        let record = record.map_err(|e| csv_error(&file, &e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != header.len() {
+            return Err(IngestError::RaggedRow {
+                file: file.clone(),
+                line,
+                expected: header.len(),
+                found: record.len(),
+            }
+            .into());
+        }
+        let subject = match subject_at {
+            Some(at) => record[at].trim().to_string(),
+            None => subject_from_paths(&pattern, path_columns.iter().map(|i| &record[*i]))
+                .ok_or_else(|| IngestError::NoSubjectInPath {
+                    file: file.clone(),
+                    line,
+                    pattern: pattern_text.clone(),
+                    path: record[path_columns[0]].to_string(),
+                })?,
+        };
+        if subject.is_empty() {
+            return Err(IngestError::EmptySubject {
+                file: file.clone(),
+                line,
+                column: subject_at.map_or("Image".into(), |at| header[at].clone()),
+            }
+            .into());
+        }
+        subjects.push(subject);
+        lines.push(line);
+        for (builder, i) in builders.iter_mut().zip(&features) {
+            let cell = record[*i].trim();
+            let value = if let Some(v) = parse_plain_decimal(cell.as_bytes()) {
+                Some(v)
+            } else if cell.is_empty() || nulls.is_null(cell) {
+                None
+            } else {
+                Some(parse_float(cell).ok_or_else(|| IngestError::BadFeature {
+                    file: file.clone(),
+                    line,
+                    column: i + 1,
+                    label: header[*i].clone(),
+                    value: cell.chars().take(40).collect(),
+                })?)
+            };
+            builder.append_option(value);
+        }
+        for (cells, i) in texts.iter_mut().zip(&text_columns) {
+            cells.push(record[*i].trim().to_string());
+        }
+        let row_settings: Vec<String> = settings.iter().map(|i| record[*i].trim().to_string()).collect();
+        match &first_settings {
+            None => {
+                first_settings = Some((line, row_settings.clone()));
+                variants.push(row_settings);
+            }
+            Some((first_line, first)) if *first != row_settings => {
+                if !options.allow_mixed_settings {
+                    let k = first
+                        .iter()
+                        .zip(&row_settings)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(0);
+                    let short = |s: &str| s.chars().take(60).collect::<String>();
+                    return Err(IngestError::MixedSettings {
+                        file: file.clone(),
+                        line,
+                        first_line: *first_line,
+                        label: header[settings[k]].clone(),
+                        first: short(&first[k]),
+                        found: short(&row_settings[k]),
+                    }
+                    .into());
+                }
+                if !variants.contains(&row_settings) {
+                    variants.push(row_settings);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    if subjects.is_empty() {
+        return Err(IngestError::NoRows { file }.into());
+    }
+
+    // Settings: each variant parsed into the provenance record.
+    let mut parsed_variants = Vec::new();
+    for variant in &variants {
+        let mut versions = Map::new();
+        let mut configuration = Map::new();
+        for (k, i) in settings.iter().enumerate() {
+            let label = &header[*i];
+            let value = literal(&file, first_settings.as_ref().map_or(0, |f| f.0), *i, label, &variant[k])?;
+            let rest = label.trim_start_matches("diagnostics_");
+            if let Some(name) = rest.strip_prefix("Versions_") {
+                versions.insert(name.to_string(), value);
+            } else {
+                let name = rest.trim_start_matches("Configuration_");
+                configuration.insert(name.to_string(), value);
+            }
+        }
+        parsed_variants.push((versions, configuration));
+    }
+
+    // Columns.
+    let mut names = UniqueNames::reserving([SUBJECT_COLUMN]);
+    let mut columns: Vec<(NewColumn, ColumnType, ArrayRef)> = Vec::new();
+    let mut summaries = Vec::new();
+    let mut per_row = Vec::new();
+    for (cells, i) in texts.iter().zip(&text_columns) {
+        let label = &header[*i];
+        let (name, description, (ty, array)) = if roles[*i] == Role::Diagnostic {
+            let name = names.claim(format!("diagnostics_{}", snake_case(label.trim_start_matches("diagnostics_"))));
+            per_row.push(name.clone());
+            let typed = diagnostic_column(&file, &lines, *i, label, cells)?;
+            (name, "PyRadiomics diagnostics (per-row provenance)".to_string(), typed)
+        } else {
+            let typed = infer(cells.iter().map(String::as_str), &nulls);
+            (names.claim(snake_case(label)), "from the PyRadiomics file".to_string(), (typed.ty, typed.array))
+        };
+        summaries.push(ColumnSummary {
+            name: name.clone(),
+            label: label.clone(),
+            ty,
+            non_null: array.len() - array.null_count(),
+            derived: false,
+            null_tokens: BTreeMap::new(),
+        });
+        columns.push((
+            NewColumn {
+                name,
+                label: label.clone(),
+                unit: None,
+                description: Some(description),
+            },
+            ty,
+            array,
+        ));
+    }
+    let feature_count = features.len();
+    for (mut builder, i) in builders.into_iter().zip(&features) {
+        let label = &header[*i];
+        let mut parts = label.splitn(3, '_');
+        let (image_type, class) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        columns.push((
+            NewColumn {
+                name: names.claim(snake_case(label)),
+                label: label.clone(),
+                unit: None,
+                description: Some(format!("PyRadiomics feature: image type {image_type}, class {class}")),
+            },
+            ColumnType::Float64,
+            Arc::new(builder.finish()),
+        ));
+    }
+
+    // The provenance record.
+    let (versions, configuration) = parsed_variants.first().cloned().unwrap_or_default();
+    let mut record = Map::new();
+    record.insert(
+        "pyradiomics".into(),
+        versions.get("PyRadiomics").cloned().unwrap_or(Value::Null),
+    );
+    record.insert("versions".into(), Value::Object(versions));
+    record.insert(
+        "settings".into(),
+        configuration.get("Settings").cloned().unwrap_or(Value::Null),
+    );
+    record.insert(
+        "enabled_image_types".into(),
+        configuration.get("EnabledImageTypes").cloned().unwrap_or(Value::Null),
+    );
+    record.insert("features".into(), feature_count.into());
+    record.insert(
+        "diagnostics".into(),
+        (settings.len() + per_row.len()).into(),
+    );
+    record.insert(
+        "per_row_diagnostics".into(),
+        Value::Array(per_row.iter().map(|n| Value::String(n.clone())).collect()),
+    );
+    if parsed_variants.len() > 1 {
+        record.insert(
+            "mixed_settings".into(),
+            Value::Array(
+                parsed_variants
+                    .iter()
+                    .map(|(v, c)| {
+                        let mut m = Map::new();
+                        m.insert("versions".into(), Value::Object(v.clone()));
+                        m.insert("configuration".into(), Value::Object(c.clone()));
+                        Value::Object(m)
+                    })
+                    .collect(),
+            ),
+        );
+    }
+
+    // Subjects and level.
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for s in &subjects {
+        *count.entry(s.as_str()).or_insert(0) += 1;
+    }
+    let level = if count.values().any(|n| *n > 1) {
+        Level::Multi
+    } else {
+        Level::Subject
+    };
+    let mut notes = vec![format!(
+        "{} diagnostics: {} in the provenance record (versions, settings), {} as per-row columns",
+        settings.len() + per_row.len(),
+        settings.len(),
+        per_row.len()
+    )];
+    if let Some(Value::String(v)) = record.get("pyradiomics") {
+        notes.push(format!("extracted with PyRadiomics {v}"));
+    }
+    if level == Level::Multi {
+        notes.push(format!(
+            "{} subjects have several rows (ROIs): the table has several rows per subject",
+            count.values().filter(|n| **n > 1).count()
+        ));
+    }
+    if parsed_variants.len() > 1 {
+        notes.push(format!(
+            "{} different versions or settings, kept in the provenance record (--allow-mixed-settings)",
+            parsed_variants.len()
+        ));
+    }
+
+    let mut txn = store.begin();
+    let replaced = txn
+        .base()
+        .find_table(&options.table.to_ascii_lowercase())?
+        .is_some();
+    let mut ids = Vec::with_capacity(subjects.len());
+    for s in &subjects {
+        let id = match txn.resolve_subject(s)? {
+            Some(id) => id,
+            None => txn.register_subject(s),
+        };
+        ids.push(id);
+    }
+    let mut writer = txn.table(&options.table, level, "radiomic")?;
+    writer.set_source(source.provenance.clone());
+    writer.set_property("provenance", &Value::Object(record).to_string());
+    writer.subjects(
+        ids,
+        subject_at.map_or("Image", |at| header[at].as_str()),
+    )?;
+    for (column, ty, array) in &columns {
+        writer.column(column.clone(), *ty, array)?;
+    }
+    let staged = writer.finish()?;
+    let name = staged.meta().name.clone();
+    let new_subjects = txn.new_subject_count();
+    txn.stage(staged);
+    let version = txn
+        .commit(
+            Action::Import {
+                importer: "radiomic".into(),
+                tables: vec![name.clone()],
+                source: Some(source.provenance.clone()),
+            },
+            statement,
+        )?
+        .version;
+    Ok(ImportSummary {
+        table: name,
+        kind: "radiomic".into(),
+        version,
+        rows: subjects.len() as u64,
+        new_subjects,
+        replaced,
+        source: source.provenance,
+        columns: summaries,
+        genes: feature_count,
+        notes,
+    })
+}
+
+/// The subject ID in the first path that holds one: searched in the file name, then in the
+/// whole path (last match).
+fn subject_from_paths<'a>(
+    pattern: &regex::Regex,
+    paths: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    let found = |text: &str| {
+        pattern.captures_iter(text).last().map(|c| {
+            c.get(1)
+                .or_else(|| c.get(0))
+                .map_or(String::new(), |m| m.as_str().to_string())
+        })
+    };
+    for path in paths {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        if let Some(s) = found(name).or_else(|| found(path)) {
+            return Some(s);
+        }
+    }
+    None
+}
+
+fn literal(file: &str, line: u64, column: usize, label: &str, cell: &str) -> Result<Value, IngestError> {
+    if cell.is_empty() {
+        return Ok(Value::Null);
+    }
+    pylit::parse(cell).or_else(|message| {
+        // A bare word such as `3D` or `v3.0.1` is a string.
+        if cell.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b)) {
+            Ok(Value::String(cell.to_string()))
+        } else {
+            Err(IngestError::BadLiteral {
+                file: file.to_string(),
+                line,
+                column: column + 1,
+                label: label.to_string(),
+                message,
+            })
+        }
+    })
+}
+
+/// A per-row diagnostics column: integers, floats, text, or JSON text for tuples and dicts.
+fn diagnostic_column(
+    file: &str,
+    lines: &[u64],
+    column: usize,
+    label: &str,
+    cells: &[String],
+) -> Result<(ColumnType, ArrayRef), IngestError> {
+    let values: Vec<Value> = cells
+        .iter()
+        .zip(lines)
+        .map(|(c, line)| literal(file, *line, column, label, c))
+        .collect::<Result<_, _>>()?;
+    let present = || values.iter().filter(|v| !v.is_null());
+    if present().all(|v| v.is_i64()) {
+        let a: Int64Array = values.iter().map(Value::as_i64).collect();
+        return Ok((ColumnType::Int64, Arc::new(a)));
+    }
+    if present().all(Value::is_number) {
+        let a: Float64Array = values.iter().map(Value::as_f64).collect();
+        return Ok((ColumnType::Float64, Arc::new(a)));
+    }
+    let a: StringArray = values
+        .iter()
+        .map(|v| match v {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+        .collect();
+    Ok((ColumnType::Utf8, Arc::new(a)))
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> IngestError {
+    IngestError::Csv {
+        file: file.to_string(),
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    }
+}
