@@ -19,8 +19,7 @@ use crate::Database;
 use crate::error::Error;
 use crate::ingest::{
     AimImport, ClinicalImport, DuplicatePolicy, ExpressionImport, GeoImport, ImportRequest,
-    NullTokens, PersonField, RadiomicsImport,
-    Orientation, TableImport,
+    NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
 };
 use crate::repl::{Mode, Repl, Settings};
 use crate::storage::Level;

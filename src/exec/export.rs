@@ -135,13 +135,15 @@ async fn write_to(
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
-                let batch = super::result::lists_as_text(&batch).map_err(|e| failed(&export.path, e))?;
+                let batch =
+                    super::result::lists_as_text(&batch).map_err(|e| failed(&export.path, e))?;
                 writer.write(&batch).map_err(|e| failed(&export.path, e))?;
             }
             if rows == 0 {
                 // The header row, even when no row matched.
                 let empty = RecordBatch::new_empty(stream.schema());
-                let empty = super::result::lists_as_text(&empty).map_err(|e| failed(&export.path, e))?;
+                let empty =
+                    super::result::lists_as_text(&empty).map_err(|e| failed(&export.path, e))?;
                 writer.write(&empty).map_err(|e| failed(&export.path, e))?;
             }
             let file = writer.into_inner();

@@ -155,7 +155,12 @@ fn build<'a>(ty: ColumnType, values: impl Iterator<Item = Option<&'a str>>) -> A
         ColumnType::Utf8 | ColumnType::Subject => Arc::new(values.collect::<StringArray>()),
         // A list cell is written `a; b; c`.
         ColumnType::TextList => Arc::new(text_list(values.map(|v| {
-            v.map(|c| c.split(';').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
+            v.map(|c| {
+                c.split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            })
         }))),
     }
 }

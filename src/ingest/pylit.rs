@@ -138,7 +138,10 @@ impl Parser<'_> {
             }
             if b == b'\\' {
                 out.push_str(&self.text[run..self.at]);
-                let escaped = *self.s.get(self.at + 1).ok_or_else(|| self.fail("a closing quote"))?;
+                let escaped = *self
+                    .s
+                    .get(self.at + 1)
+                    .ok_or_else(|| self.fail("a closing quote"))?;
                 match escaped {
                     b'n' => out.push('\n'),
                     b't' => out.push('\t'),
@@ -213,7 +216,9 @@ impl Parser<'_> {
             "inf" => Ok(Value::String("Infinity".into())),
             _ => {
                 self.at = start;
-                Err(self.fail("a literal (None, True, False, a number, a string, a dict, a list or a tuple)"))
+                Err(self.fail(
+                    "a literal (None, True, False, a number, a string, a dict, a list or a tuple)",
+                ))
             }
         }
     }
@@ -234,8 +239,8 @@ mod tests {
         assert_eq!(v["normalize"], false);
         assert_eq!(v["resampledPixelSpacing"], serde_json::json!([1, 1, 1]));
         assert_eq!(v["interpolator"], "sitkBSpline");
-        let types = parse("{'Original': {}, 'LoG': {'sigma': [0.5, 1.0, 5.0]}, 'Wavelet': {}}")
-            .unwrap();
+        let types =
+            parse("{'Original': {}, 'LoG': {'sigma': [0.5, 1.0, 5.0]}, 'Wavelet': {}}").unwrap();
         assert_eq!(types["LoG"]["sigma"][2], 5.0);
         assert_eq!(
             parse("(0.69921875, 0.69921875, 1.0)").unwrap(),
@@ -245,7 +250,10 @@ mod tests {
         assert_eq!(parse("()").unwrap(), serde_json::json!([]));
         assert_eq!(parse("-1.5e-3").unwrap(), serde_json::json!(-0.0015));
         assert_eq!(parse("'it\\'s'").unwrap(), "it's");
-        assert_eq!(parse("[nan, -inf]").unwrap(), serde_json::json!(["NaN", "-Infinity"]));
+        assert_eq!(
+            parse("[nan, -inf]").unwrap(),
+            serde_json::json!(["NaN", "-Infinity"])
+        );
     }
 
     #[test]

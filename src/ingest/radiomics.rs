@@ -38,7 +38,14 @@ pub const DEFAULT_SUBJECT_PATTERN: &str = r"[A-Za-z][A-Za-z0-9]*-[0-9]+";
 
 /// PyRadiomics feature classes: the middle part of a feature name.
 const FEATURE_CLASSES: &[&str] = &[
-    "shape", "shape2D", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm",
+    "shape",
+    "shape2D",
+    "firstorder",
+    "glcm",
+    "glrlm",
+    "glszm",
+    "gldm",
+    "ngtdm",
 ];
 
 /// How to import a PyRadiomics CSV.
@@ -171,13 +178,18 @@ pub fn import_radiomics(
         .into());
     }
 
-    let features: Vec<usize> = (0..header.len()).filter(|i| roles[*i] == Role::Feature).collect();
-    let mut builders: Vec<Float64Builder> = features.iter().map(|_| Float64Builder::new()).collect();
+    let features: Vec<usize> = (0..header.len())
+        .filter(|i| roles[*i] == Role::Feature)
+        .collect();
+    let mut builders: Vec<Float64Builder> =
+        features.iter().map(|_| Float64Builder::new()).collect();
     let text_columns: Vec<usize> = (0..header.len())
         .filter(|i| matches!(roles[*i], Role::Diagnostic | Role::Other))
         .collect();
     let mut texts: Vec<Vec<String>> = text_columns.iter().map(|_| Vec::new()).collect();
-    let settings: Vec<usize> = (0..header.len()).filter(|i| roles[*i] == Role::Setting).collect();
+    let settings: Vec<usize> = (0..header.len())
+        .filter(|i| roles[*i] == Role::Setting)
+        .collect();
     // The first row's settings, and every distinct variant when mixing is allowed.
     let mut first_settings: Option<(u64, Vec<String>)> = None;
     let mut variants: Vec<Vec<String>> = Vec::new();
@@ -237,7 +249,10 @@ pub fn import_radiomics(
         for (cells, i) in texts.iter_mut().zip(&text_columns) {
             cells.push(record[*i].trim().to_string());
         }
-        let row_settings: Vec<String> = settings.iter().map(|i| record[*i].trim().to_string()).collect();
+        let row_settings: Vec<String> = settings
+            .iter()
+            .map(|i| record[*i].trim().to_string())
+            .collect();
         match &first_settings {
             None => {
                 first_settings = Some((line, row_settings.clone()));
@@ -279,7 +294,13 @@ pub fn import_radiomics(
         let mut configuration = Map::new();
         for (k, i) in settings.iter().enumerate() {
             let label = &header[*i];
-            let value = literal(&file, first_settings.as_ref().map_or(0, |f| f.0), *i, label, &variant[k])?;
+            let value = literal(
+                &file,
+                first_settings.as_ref().map_or(0, |f| f.0),
+                *i,
+                label,
+                &variant[k],
+            )?;
             let rest = label.trim_start_matches("diagnostics_");
             if let Some(name) = rest.strip_prefix("Versions_") {
                 versions.insert(name.to_string(), value);
@@ -299,13 +320,24 @@ pub fn import_radiomics(
     for (cells, i) in texts.iter().zip(&text_columns) {
         let label = &header[*i];
         let (name, description, (ty, array)) = if roles[*i] == Role::Diagnostic {
-            let name = names.claim(format!("diagnostics_{}", snake_case(label.trim_start_matches("diagnostics_"))));
+            let name = names.claim(format!(
+                "diagnostics_{}",
+                snake_case(label.trim_start_matches("diagnostics_"))
+            ));
             per_row.push(name.clone());
             let typed = diagnostic_column(&file, &lines, *i, label, cells)?;
-            (name, "PyRadiomics diagnostics (per-row provenance)".to_string(), typed)
+            (
+                name,
+                "PyRadiomics diagnostics (per-row provenance)".to_string(),
+                typed,
+            )
         } else {
             let typed = infer(cells.iter().map(String::as_str), &nulls);
-            (names.claim(snake_case(label)), "from the PyRadiomics file".to_string(), (typed.ty, typed.array))
+            (
+                names.claim(snake_case(label)),
+                "from the PyRadiomics file".to_string(),
+                (typed.ty, typed.array),
+            )
         };
         summaries.push(ColumnSummary {
             name: name.clone(),
@@ -336,7 +368,9 @@ pub fn import_radiomics(
                 name: names.claim(snake_case(label)),
                 label: label.clone(),
                 unit: None,
-                description: Some(format!("PyRadiomics feature: image type {image_type}, class {class}")),
+                description: Some(format!(
+                    "PyRadiomics feature: image type {image_type}, class {class}"
+                )),
             },
             ColumnType::Float64,
             Arc::new(builder.finish()),
@@ -353,11 +387,17 @@ pub fn import_radiomics(
     record.insert("versions".into(), Value::Object(versions));
     record.insert(
         "settings".into(),
-        configuration.get("Settings").cloned().unwrap_or(Value::Null),
+        configuration
+            .get("Settings")
+            .cloned()
+            .unwrap_or(Value::Null),
     );
     record.insert(
         "enabled_image_types".into(),
-        configuration.get("EnabledImageTypes").cloned().unwrap_or(Value::Null),
+        configuration
+            .get("EnabledImageTypes")
+            .cloned()
+            .unwrap_or(Value::Null),
     );
     record.insert("features".into(), feature_count.into());
     record.insert(
@@ -433,10 +473,7 @@ pub fn import_radiomics(
     let mut writer = txn.table(&options.table, level, "radiomic")?;
     writer.set_source(source.provenance.clone());
     writer.set_property("provenance", &Value::Object(record).to_string());
-    writer.subjects(
-        ids,
-        subject_at.map_or("Image", |at| header[at].as_str()),
-    )?;
+    writer.subjects(ids, subject_at.map_or("Image", |at| header[at].as_str()))?;
     for (column, ty, array) in &columns {
         writer.column(column.clone(), *ty, array)?;
     }
@@ -490,13 +527,22 @@ fn subject_from_paths<'a>(
     None
 }
 
-fn literal(file: &str, line: u64, column: usize, label: &str, cell: &str) -> Result<Value, IngestError> {
+fn literal(
+    file: &str,
+    line: u64,
+    column: usize,
+    label: &str,
+    cell: &str,
+) -> Result<Value, IngestError> {
     if cell.is_empty() {
         return Ok(Value::Null);
     }
     pylit::parse(cell).or_else(|message| {
         // A bare word such as `3D` or `v3.0.1` is a string.
-        if cell.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b)) {
+        if cell
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+        {
             Ok(Value::String(cell.to_string()))
         } else {
             Err(IngestError::BadLiteral {

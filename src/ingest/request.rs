@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use super::aim::{AimImport, PersonField, import_aim};
 use super::aliases::import_aliases;
-use super::radiomics::{RadiomicsImport, import_radiomics};
 use super::clinical::{ClinicalImport, import_clinical};
 use super::expression::{ExpressionImport, Orientation, import_expression};
 use super::geo::{GeoImport, import_geo};
+use super::radiomics::{RadiomicsImport, import_radiomics};
 use super::summary::ImportSummary;
 use super::table::{TableImport, import_table};
 use crate::error::Error;

@@ -199,7 +199,10 @@ fn scalar(func: ScalarFn, mut args: Vec<Expr>) -> Expr {
         ScalarFn::Length => cast(unicode::character_length(first), DataType::Int64),
         ScalarFn::Year => cast(date_fn::date_part(lit("year"), first), DataType::Int64),
         ScalarFn::Contains => {
-            let value = args.get(1).cloned().unwrap_or_else(|| lit(ScalarValue::Null));
+            let value = args
+                .get(1)
+                .cloned()
+                .unwrap_or_else(|| lit(ScalarValue::Null));
             datafusion_functions_nested::expr_fn::array_has(first, value)
         }
         ScalarFn::AnyOf => args[1..]
@@ -231,7 +234,10 @@ fn aggregate(func: AggFn, args: &[BExpr], distinct: bool, arg_type: Type) -> Exp
         AggFn::Median => agg::median(float(value)),
         AggFn::Stddev => agg::stddev(float(value)),
         AggFn::ArgMax | AggFn::ArgMin => {
-            let key = args.get(1).map(to_df).unwrap_or_else(|| lit(ScalarValue::Null));
+            let key = args
+                .get(1)
+                .map(to_df)
+                .unwrap_or_else(|| lit(ScalarValue::Null));
             // The row with the largest (smallest) key; rows without a key come last.
             let order = key.sort(func == AggFn::ArgMin, false);
             agg::first_value(value, vec![order])

@@ -57,9 +57,11 @@ pub fn arity(f: Function) -> (usize, usize, &'static str) {
     match f {
         Function::Aggregate(AggFn::Count) => (0, 1, "one argument or `*`"),
         Function::Aggregate(AggFn::Percentile) => (2, 2, "two arguments (value, fraction)"),
-        Function::Aggregate(AggFn::ArgMax | AggFn::ArgMin) => {
-            (2, 2, "two arguments (value, key), e.g. arg_max(semantic.nodule_shape, semantic.length)")
-        }
+        Function::Aggregate(AggFn::ArgMax | AggFn::ArgMin) => (
+            2,
+            2,
+            "two arguments (value, key), e.g. arg_max(semantic.nodule_shape, semantic.length)",
+        ),
         Function::Aggregate(_) => (1, 1, "one argument"),
         Function::Scalar(ScalarFn::Coalesce) => (1, usize::MAX, "one or more arguments"),
         Function::Scalar(ScalarFn::Round) => (1, 2, "one or two arguments"),
@@ -115,7 +117,11 @@ pub fn scalar_type(f: ScalarFn, args: &[Type]) -> Result<Type, String> {
         ScalarFn::Log10 => numeric("log10").map(|_| Type::Float),
         ScalarFn::Exp => numeric("exp").map(|_| Type::Float),
         ScalarFn::Contains | ScalarFn::AnyOf => {
-            let name = if f == ScalarFn::Contains { "contains" } else { "any" };
+            let name = if f == ScalarFn::Contains {
+                "contains"
+            } else {
+                "any"
+            };
             if !matches!(first, Type::TextList | Type::Null | Type::Unknown) {
                 return Err(format!(
                     "`{name}` needs a text list (an AIM question with several answers) as its first argument, not {}; compare text with = or LIKE",
@@ -126,7 +132,10 @@ pub fn scalar_type(f: ScalarFn, args: &[Type]) -> Result<Type, String> {
                 .iter()
                 .find(|t| !matches!(t, Type::Text | Type::Null | Type::Unknown))
             {
-                return Err(format!("`{name}` looks for text values, not {}", bad.name()));
+                return Err(format!(
+                    "`{name}` looks for text values, not {}",
+                    bad.name()
+                ));
             }
             Ok(Type::Boolean)
         }
@@ -157,7 +166,11 @@ pub fn aggregate_type(f: AggFn, arg: Option<Type>) -> Result<Type, String> {
             Type::Boolean | Type::Null | Type::Unknown => Ok(Type::Boolean),
             other => Err(format!(
                 "`{}` needs a condition (true or false), not {}",
-                if f == AggFn::BoolOr { "bool_or" } else { "bool_and" },
+                if f == AggFn::BoolOr {
+                    "bool_or"
+                } else {
+                    "bool_and"
+                },
                 other.name()
             )),
         },

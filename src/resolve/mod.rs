@@ -20,8 +20,8 @@ use std::path::PathBuf;
 use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
 use crate::storage::{Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
 use crate::syntax::{
-    Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption, Select,
-    SelectItem, Show, Statement, StringLit,
+    Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
+    Select, SelectItem, Show, Statement, StringLit,
 };
 use scope::Scope;
 

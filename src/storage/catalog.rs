@@ -70,9 +70,10 @@ impl ColumnType {
             ColumnType::Int64 => DataType::Int64,
             ColumnType::Float64 => DataType::Float64,
             ColumnType::Date32 => DataType::Date32,
-            ColumnType::TextList => {
-                DataType::List(std::sync::Arc::new(Field::new_list_field(DataType::Utf8, true)))
-            }
+            ColumnType::TextList => DataType::List(std::sync::Arc::new(Field::new_list_field(
+                DataType::Utf8,
+                true,
+            ))),
         }
     }
 

@@ -139,7 +139,10 @@ impl ImportFlag {
     pub const ALL: [(ImportFlag, &'static [&'static str]); 3] = [
         (ImportFlag::LevelMulti, &["LEVEL", "MULTI"]),
         (ImportFlag::SkipBad, &["SKIP", "BAD"]),
-        (ImportFlag::AllowMixedSettings, &["ALLOW", "MIXED", "SETTINGS"]),
+        (
+            ImportFlag::AllowMixedSettings,
+            &["ALLOW", "MIXED", "SETTINGS"],
+        ),
     ];
 
     pub fn keywords(self) -> &'static [&'static str] {

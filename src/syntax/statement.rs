@@ -7,8 +7,8 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption, OrderItem, Select,
-    SelectItem, Show, Span, Statement, StringLit,
+    Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
+    OrderItem, Select, SelectItem, Show, Span, Statement, StringLit,
 };
 use super::expr::expr;
 use super::lexeme::{Input, PResult, expected, glob, ident, keyword, nested, punct, string_lit};

@@ -115,3 +115,23 @@ pub fn rows(db: &Database, text: &str) -> Vec<Vec<String>> {
     }
     out
 }
+
+/// Runs an import that must fail: checks that the database did not change and returns the
+/// importer's error.
+pub fn refused_import(
+    db: &Database,
+    request: &rgdb::ingest::ImportRequest,
+) -> rgdb::ingest::IngestError {
+    let version = db.version();
+    let err = db.import(request).unwrap_err();
+    assert_eq!(
+        db.version(),
+        version,
+        "a refused import changed the database"
+    );
+    assert!(db.check().unwrap().is_empty());
+    match err {
+        rgdb::Error::Ingest(e) => e,
+        other => panic!("expected an ingest error, got {other}"),
+    }
+}

@@ -1,5 +1,6 @@
 //! rgdb's integration tests, built as one binary (link time on two cores is real money).
 
+mod aim;
 mod cli;
 mod clinical;
 mod common;
@@ -8,6 +9,7 @@ mod docs;
 mod expression;
 mod language;
 mod provider;
+mod radiomics;
 mod refused;
 mod repl;
 mod slt;

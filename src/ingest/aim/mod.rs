@@ -425,11 +425,36 @@ fn build_columns(
         rows.iter().map(|(_, a)| f(a)).collect()
     };
     let mut columns = vec![
-        text_column("annotation_uid", "ImageAnnotation/uniqueIdentifier", "the annotation's UID", get(|a| a.uid.clone())),
-        text_column("annotation_name", "ImageAnnotation/name", "the annotation's name", get(|a| a.name.clone())),
-        text_column("annotation_type", "ImageAnnotation/typeCode", "what kind of annotation (display name of its type code)", get(|a| a.type_name.clone())),
-        text_column("annotation_type_code", "ImageAnnotation/typeCode@code", "the code of its type", get(|a| a.type_code.clone())),
-        text_column("annotation_datetime", "ImageAnnotation/dateTime", "when it was made (ISO 8601)", get(|a| a.datetime.clone())),
+        text_column(
+            "annotation_uid",
+            "ImageAnnotation/uniqueIdentifier",
+            "the annotation's UID",
+            get(|a| a.uid.clone()),
+        ),
+        text_column(
+            "annotation_name",
+            "ImageAnnotation/name",
+            "the annotation's name",
+            get(|a| a.name.clone()),
+        ),
+        text_column(
+            "annotation_type",
+            "ImageAnnotation/typeCode",
+            "what kind of annotation (display name of its type code)",
+            get(|a| a.type_name.clone()),
+        ),
+        text_column(
+            "annotation_type_code",
+            "ImageAnnotation/typeCode@code",
+            "the code of its type",
+            get(|a| a.type_code.clone()),
+        ),
+        text_column(
+            "annotation_datetime",
+            "ImageAnnotation/dateTime",
+            "when it was made (ISO 8601)",
+            get(|a| a.datetime.clone()),
+        ),
     ];
     let dates: Date32Array = rows
         .iter()
@@ -446,11 +471,36 @@ fn build_columns(
         array: Arc::new(dates),
     });
     columns.extend([
-        text_column("annotator", "user/loginName", "who made it", get(|a| a.annotator.clone())),
-        text_column("person_id", "person/id", "the patient ID written in the file", get(|a| a.person_id.clone())),
-        text_column("person_name", "person/name", "the patient name written in the file", get(|a| a.person_name.clone())),
-        text_column("study_uid", "imageStudy/instanceUid", "the annotated study", get(|a| a.study_uid.clone())),
-        text_column("series_uid", "imageSeries/instanceUid", "the annotated series", get(|a| a.series_uid.clone())),
+        text_column(
+            "annotator",
+            "user/loginName",
+            "who made it",
+            get(|a| a.annotator.clone()),
+        ),
+        text_column(
+            "person_id",
+            "person/id",
+            "the patient ID written in the file",
+            get(|a| a.person_id.clone()),
+        ),
+        text_column(
+            "person_name",
+            "person/name",
+            "the patient name written in the file",
+            get(|a| a.person_name.clone()),
+        ),
+        text_column(
+            "study_uid",
+            "imageStudy/instanceUid",
+            "the annotated study",
+            get(|a| a.study_uid.clone()),
+        ),
+        text_column(
+            "series_uid",
+            "imageSeries/instanceUid",
+            "the annotated series",
+            get(|a| a.series_uid.clone()),
+        ),
     ]);
     columns.push(list_column(
         "image_uids",
@@ -462,11 +512,28 @@ fn build_columns(
         "segmentation_uids",
         "SegmentationEntity/sopInstanceUid",
         "the DICOM SEG objects it references",
-        rows.iter().map(|(_, a)| a.segmentation_uids.clone()).collect(),
+        rows.iter()
+            .map(|(_, a)| a.segmentation_uids.clone())
+            .collect(),
     ));
-    columns.push(text_column("comment", "ImageAnnotation/comment", "the annotation's comment", get(|a| a.comment.clone())));
-    columns.push(text_column("aim_format", "root element", "aim4 or aim3", get(|a| Some(a.format.to_string()))));
-    columns.push(text_column("source_file", "file", "the file it was read from", get(|a| Some(a.file.clone()))));
+    columns.push(text_column(
+        "comment",
+        "ImageAnnotation/comment",
+        "the annotation's comment",
+        get(|a| a.comment.clone()),
+    ));
+    columns.push(text_column(
+        "aim_format",
+        "root element",
+        "aim4 or aim3",
+        get(|a| Some(a.format.to_string())),
+    ));
+    columns.push(text_column(
+        "source_file",
+        "file",
+        "the file it was read from",
+        get(|a| Some(a.file.clone())),
+    ));
     let mut names = UniqueNames::reserving(
         std::iter::once(SUBJECT_COLUMN).chain(columns.iter().map(|c| c.column.name.as_str())),
     );
@@ -537,36 +604,52 @@ fn build_columns(
                 } else {
                     "one answer".into()
                 };
-                format!("AIM question `{question}`: {count} of {}", allowed.join(" | "))
+                format!(
+                    "AIM question `{question}`: {count} of {}",
+                    allowed.join(" | ")
+                )
             }
             None => format!("AIM question `{question}`"),
         };
-        let code_description = format!("the code of the answer to `{question}` (RadLex RID…, or its scheme's code)");
+        let code_description =
+            format!("the code of the answer to `{question}` (RadLex RID…, or its scheme's code)");
         if several {
             columns.push(list_column(
                 &name,
                 question,
                 &description,
-                per_row.iter().map(|v| v.iter().map(|x| x.meaning.clone()).collect()).collect(),
+                per_row
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.meaning.clone()).collect())
+                    .collect(),
             ));
             columns.push(list_column(
                 &code_name,
                 question,
                 &code_description,
-                per_row.iter().map(|v| v.iter().map(|x| x.code.clone()).collect()).collect(),
+                per_row
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.code.clone()).collect())
+                    .collect(),
             ));
         } else {
             columns.push(text_column(
                 &name,
                 question,
                 &description,
-                per_row.iter().map(|v| v.first().map(|x| x.meaning.clone())).collect(),
+                per_row
+                    .iter()
+                    .map(|v| v.first().map(|x| x.meaning.clone()))
+                    .collect(),
             ));
             columns.push(text_column(
                 &code_name,
                 question,
                 &code_description,
-                per_row.iter().map(|v| v.first().map(|x| x.code.clone())).collect(),
+                per_row
+                    .iter()
+                    .map(|v| v.first().map(|x| x.code.clone()))
+                    .collect(),
             ));
         }
     }

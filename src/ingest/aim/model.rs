@@ -92,9 +92,7 @@ fn v4(file: &str, root: &Node) -> Vec<Annotation> {
                 uid: ia.root_of("uniqueIdentifier").map(str::to_string),
                 name: ia.value_of("name").map(str::to_string),
                 type_name: type_code.and_then(display_name),
-                type_code: type_code
-                    .and_then(|t| t.attr("code"))
-                    .map(str::to_string),
+                type_code: type_code.and_then(|t| t.attr("code")).map(str::to_string),
                 datetime: ia
                     .value_of("dateTime")
                     .or_else(|| root.value_of("dateTime"))
@@ -116,7 +114,10 @@ fn v4(file: &str, root: &Node) -> Vec<Annotation> {
                     push_answer(&mut a, c);
                 }
             }
-            for entity in ia.at(&["imagingObservationEntityCollection", "ImagingObservationEntity"]) {
+            for entity in ia.at(&[
+                "imagingObservationEntityCollection",
+                "ImagingObservationEntity",
+            ]) {
                 push_answer(&mut a, entity);
                 for c in entity.at(&[
                     "imagingObservationCharacteristicCollection",
@@ -126,14 +127,20 @@ fn v4(file: &str, root: &Node) -> Vec<Annotation> {
                 }
             }
             for calc in ia.at(&["calculationEntityCollection", "CalculationEntity"]) {
-                let name = calc.value_of("description").map(str::to_string).or_else(|| {
-                    calc.children_named("typeCode").last().and_then(display_name)
-                });
+                let name = calc
+                    .value_of("description")
+                    .map(str::to_string)
+                    .or_else(|| {
+                        calc.children_named("typeCode")
+                            .last()
+                            .and_then(display_name)
+                    });
                 let Some(name) = name else { continue };
                 for result in calc.at(&["calculationResultCollection", "CalculationResult"]) {
                     let unit = result.value_of("unitOfMeasure").map(str::to_string);
                     for data in result.at(&["calculationDataCollection", "CalculationData"]) {
-                        if let Some(value) = data.value_of("value").and_then(|v| v.trim().parse().ok())
+                        if let Some(value) =
+                            data.value_of("value").and_then(|v| v.trim().parse().ok())
                         {
                             a.calculations.push(Calculation {
                                 name: name.clone(),
@@ -144,7 +151,11 @@ fn v4(file: &str, root: &Node) -> Vec<Annotation> {
                     }
                 }
             }
-            for study in ia.at(&["imageReferenceEntityCollection", "ImageReferenceEntity", "imageStudy"]) {
+            for study in ia.at(&[
+                "imageReferenceEntityCollection",
+                "ImageReferenceEntity",
+                "imageStudy",
+            ]) {
                 if let Some(uid) = study.root_of("instanceUid") {
                     a.study_uid = Some(uid.to_string());
                 }
@@ -217,7 +228,12 @@ fn iso_datetime(raw: &str) -> String {
 }
 
 fn v3(file: &str, ia: &Node) -> Annotation {
-    let attr = |n: &Node, k: &str| n.attr(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let attr = |n: &Node, k: &str| {
+        n.attr(k)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
     let person = ia.at(&["person", "Person"]).into_iter().next();
     let user = ia.at(&["user", "User"]).into_iter().next();
     let mut a = Annotation {
@@ -276,7 +292,12 @@ fn v3(file: &str, ia: &Node) -> Annotation {
             }
         }
     }
-    for study in ia.at(&["imageReferenceCollection", "ImageReference", "imageStudy", "ImageStudy"]) {
+    for study in ia.at(&[
+        "imageReferenceCollection",
+        "ImageReference",
+        "imageStudy",
+        "ImageStudy",
+    ]) {
         a.study_uid = attr(study, "instanceUID");
         for series in study.at(&["imageSeries", "ImageSeries"]) {
             a.series_uid = attr(series, "instanceUID");

@@ -47,7 +47,9 @@ pub struct Template {
 impl Template {
     pub fn question(&self, label: &str) -> Option<&Question> {
         let norm = |s: &str| s.trim().to_lowercase();
-        self.questions.iter().find(|q| norm(&q.label) == norm(label))
+        self.questions
+            .iter()
+            .find(|q| norm(&q.label) == norm(label))
     }
 
     /// Reads a `TemplateContainer` (or a bare `Template`) element tree.

@@ -94,10 +94,13 @@ pub fn parse_xml(file: &str, text: &str) -> Result<Node, IngestError> {
                         format!("elements nest more than {MAX_DEPTH} levels deep"),
                     ));
                 }
-                stack.push(element(&e, lines.position(start as usize).0).map_err(|m| fail(start, m))?);
+                stack.push(
+                    element(&e, lines.position(start as usize).0).map_err(|m| fail(start, m))?,
+                );
             }
             Event::Empty(e) => {
-                let node = element(&e, lines.position(start as usize).0).map_err(|m| fail(start, m))?;
+                let node =
+                    element(&e, lines.position(start as usize).0).map_err(|m| fail(start, m))?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None => root = Some(node),
@@ -259,8 +262,14 @@ mod tests {
         let x = parse_xml("t.xml", xml).unwrap();
         let j = parse_json("t.json", json).unwrap();
         assert_eq!(x.attr("a"), Some("1"));
-        assert_eq!(x.at(&["typeCode", "displayName"])[0].attr("value"), Some("liver & more"));
-        assert_eq!(j.at(&["typeCode", "displayName"])[0].attr("value"), Some("liver & more"));
+        assert_eq!(
+            x.at(&["typeCode", "displayName"])[0].attr("value"),
+            Some("liver & more")
+        );
+        assert_eq!(
+            j.at(&["typeCode", "displayName"])[0].attr("value"),
+            Some("liver & more")
+        );
         let values = |n: &Node| -> Vec<String> {
             n.children_named("item")
                 .map(|i| i.attr("value").unwrap().to_string())
@@ -276,7 +285,9 @@ mod tests {
         assert_eq!(err.code(), "E0417");
         let text = err.to_string();
         assert!(text.starts_with("bad.xml:3:"), "{text}");
-        let err = parse_xml("open.xml", "<a>\n<b/>\n").unwrap_err().to_string();
+        let err = parse_xml("open.xml", "<a>\n<b/>\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ends inside <a>"), "{err}");
         let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">]>\n<a>&lol;</a>";
         let err = parse_xml("bomb.xml", bomb).unwrap_err().to_string();
@@ -286,7 +297,9 @@ mod tests {
         );
         let err = parse_xml("two.xml", "<a/><b/>").unwrap_err().to_string();
         assert!(err.contains("a second root element"), "{err}");
-        let err = parse_json("bad.json", "{\"a\": \n [1,}").unwrap_err().to_string();
+        let err = parse_json("bad.json", "{\"a\": \n [1,}")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("bad.json:2:"), "{err}");
     }
 }

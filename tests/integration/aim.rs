@@ -1,0 +1,641 @@
+//! The AIM importer: the real AIM v4, v3 and JSON samples, files generated to answer the real
+//! ePAD Lung Nodule template, subject-level queries over lesions, and refused files.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use rgdb::Database;
+use rgdb::ingest::aim::{Template, parse_xml};
+use rgdb::ingest::{AimImport, ImportRequest, PersonField};
+
+use crate::common::*;
+
+fn aim_file(name: &str) -> PathBuf {
+    root().join("data/aim").join(name)
+}
+
+fn aim(path: &Path, options: AimImport) -> ImportRequest {
+    ImportRequest::Aim {
+        path: path.to_path_buf(),
+        options,
+    }
+}
+
+fn template() -> Template {
+    let path = aim_file("LungNoduleTemplate.xml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    Template::from_tree("t", &parse_xml("t", &text).unwrap()).unwrap()
+}
+
+#[test]
+fn the_real_aim_v4_sample_keeps_answers_codes_and_calculations() {
+    let (_dir, db) = clinical_db();
+    let summary = db
+        .import(&aim(&aim_file("recist_sample.xml"), AimImport::default()))
+        .unwrap();
+    assert_eq!(summary.table, "semantic");
+    assert_eq!(summary.rows, 1);
+    assert_eq!(
+        summary.new_subjects, 1,
+        "person/id 7 is not a cohort subject"
+    );
+    let got = rows(
+        &db,
+        "SELECT subject_id, location, location_code, status, status_code, lesion, lesion_code, \
+         type, type_code, annotation_type, annotation_type_code, annotation_datetime, \
+         annotation_date, annotator, study_uid, series_uid, image_uids, length, \
+         standard_deviation, standard_deviation_2, aim_format FROM semantic",
+    );
+    assert_eq!(
+        got,
+        vec![
+            vec![
+                "7",
+                "liver",
+                "RID58",
+                "tracked",
+                "S83",
+                "Lesion Followup Evaluation",
+                "S82",
+                "target",
+                "S71",
+                "Tumor assessment",
+                "RECIST",
+                "2019-06-14T18:44:39",
+                "2019-06-14",
+                "admin",
+                "1.2.752.24.7.19011385.484010",
+                "1.2.840.113704.1.111.5068.1212776060.31",
+                "[1.2.840.113704.1.111.3844.1212776204.2784]",
+                "3.3843049868978676",
+                "25.733452833090695",
+                "41.11103104557689",
+                "aim4",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+        ]
+    );
+    let columns = db
+        .snapshot()
+        .columns(&db.snapshot().table("semantic").unwrap())
+        .unwrap();
+    let length = columns.iter().find(|c| c.name == "length").unwrap();
+    assert_eq!(length.label, "Length");
+    assert_eq!(
+        length.unit.as_deref(),
+        Some("linear"),
+        "the unit as the file writes it"
+    );
+    let sd = columns
+        .iter()
+        .find(|c| c.name == "standard_deviation")
+        .unwrap();
+    assert_eq!(sd.unit.as_deref(), Some("[hnsf'U]"));
+    let location = columns.iter().find(|c| c.name == "location").unwrap();
+    assert_eq!(location.label, "Location");
+}
+
+#[test]
+fn aim_v3_and_epad_json_import_into_the_same_model() {
+    let (dir, db) = clinical_db();
+    let folder = dir.path().join("annotations");
+    std::fs::create_dir_all(folder.join("json")).unwrap();
+    std::fs::copy(aim_file("aim_v3_0022BaselineA.xml"), folder.join("v3.xml")).unwrap();
+    std::fs::copy(
+        aim_file("aimjson_testsegaim.json"),
+        folder.join("json/seg.json"),
+    )
+    .unwrap();
+    std::fs::write(folder.join("notes.txt"), "not an annotation").unwrap();
+    let summary = db.import(&aim(&folder, AimImport::new("aim"))).unwrap();
+    assert_eq!(summary.rows, 2);
+    assert_eq!(summary.notes[0], "2 annotations from 2 files");
+    let got = rows(
+        &db,
+        "SELECT subject_id, aim_format, annotation_type, conspicuity, conspicuity_code, \
+         calcification, sphericity, anatomic_entity, length, annotation_datetime, annotator, \
+         study_uid, image_uids FROM aim WHERE aim_format = 'aim3'",
+    );
+    assert_eq!(
+        got[0],
+        [
+            "409978",
+            "aim3",
+            "Target Lesion Complete Response",
+            "Extremely Obvious",
+            "REX4007",
+            "LIDC Calcification 1",
+            "LIDC Sphericity 4",
+            "LUNG",
+            "39.5795974731445",
+            "2008-04-11T15:32:15",
+            "NWU",
+            "1.3.6.1.4.1.9328.50.1.10607",
+            "[1.3.6.1.4.1.9328.50.1.10717]",
+        ]
+    );
+    let got = rows(
+        &db,
+        "SELECT subject_id, aim_format, annotation_type, annotation_type_code, minimum, maximum, \
+         segmentation_uids, series_uid, annotation_datetime, comment FROM aim WHERE aim_format = 'aim4'",
+    );
+    assert_eq!(
+        got[0],
+        [
+            "7",
+            "aim4",
+            "SEG Only",
+            "SEG",
+            "-9.0",
+            "160.0",
+            "[1.3.6.1.4.1.5962.99.1.3988.9480.1511522532838.2.1.1.1000.1]",
+            "1.2.840.113704.1.111.424.1207241028.11",
+            "2019-06-28T16:02:47",
+            "CT / ABD / 17",
+        ]
+    );
+}
+
+/// One generated lesion: its subject, length, and answers to some template questions (the
+/// others get the first allowed answer).
+struct Lesion {
+    subject: &'static str,
+    length: f64,
+    answers: &'static [(&'static str, &'static [&'static str])],
+}
+
+const LESIONS: &[Lesion] = &[
+    Lesion {
+        subject: "R01-001",
+        length: 31.5,
+        answers: &[
+            ("Nodule Shape", &["round"]),
+            ("Nodule Attenuation", &["solid"]),
+            ("Nodule Internal Features", &["necrosis", "cavitated"]),
+            ("Emphysema", &["present"]),
+        ],
+    },
+    Lesion {
+        subject: "R01-001",
+        length: 12.0,
+        answers: &[
+            ("Nodule Shape", &["oval"]),
+            ("Nodule Attenuation", &["ground glass"]),
+            ("Nodule Internal Features", &["reticulation"]),
+        ],
+    },
+    Lesion {
+        subject: "R01-002",
+        length: 22.25,
+        answers: &[
+            ("Nodule Shape", &["complex"]),
+            ("Nodule Attenuation", &["partially solid"]),
+            ("Nodule Internal Features", &[]),
+        ],
+    },
+    Lesion {
+        subject: "AMC-001",
+        length: 40.0,
+        answers: &[
+            ("Nodule Shape", &["blobby"]),
+            ("Nodule Attenuation", &["solid"]),
+            (
+                "Nodule Internal Features",
+                &["internal air bronchogram sign"],
+            ),
+        ],
+    },
+];
+
+/// Writes an ePAD-style AIM v4 file answering the Lung Nodule template for one lesion.
+fn write_lesion(template: &Template, lesion: &Lesion, n: usize, path: &Path) {
+    let term = |question: &str, meaning: &str| {
+        template
+            .question(question)
+            .and_then(|q| q.allowed.iter().find(|t| t.meaning == meaning).cloned())
+            .unwrap_or(rgdb::ingest::aim::Term {
+                code: "X999".into(),
+                meaning: meaning.into(),
+                scheme: "Local".into(),
+            })
+    };
+    let code = |t: &rgdb::ingest::aim::Term| {
+        format!(
+            "<typeCode code=\"{}\" codeSystemName=\"{}\"><iso:displayName xmlns:iso=\"uri:iso.org:21090\" value=\"{}\"/></typeCode>",
+            t.code, t.scheme, t.meaning
+        )
+    };
+    let mut characteristics = String::new();
+    for q in template.questions.iter().skip(2) {
+        let chosen: Vec<String> = match lesion.answers.iter().find(|(label, _)| *label == q.label) {
+            Some((_, answers)) => answers.iter().map(|a| a.to_string()).collect(),
+            None => q
+                .allowed
+                .iter()
+                .take(1)
+                .map(|t| t.meaning.clone())
+                .collect(),
+        };
+        for answer in chosen {
+            let t = term(&q.label, &answer);
+            write!(
+                characteristics,
+                "<ImagingObservationCharacteristic>{}<annotatorConfidence value=\"0.0\"/><label value=\"{}\"/></ImagingObservationCharacteristic>\n",
+                code(&t),
+                q.label
+            )
+            .unwrap();
+        }
+    }
+    let location = term("Anatomic Location", "upper lobe of right lung");
+    let mass = rgdb::ingest::aim::Term {
+        code: "RID39056".into(),
+        meaning: "lung mass".into(),
+        scheme: "RadLex3.8".into(),
+    };
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ImageAnnotationCollection xmlns="gme://caCORE.caCORE/4.4/edu.northwestern.radiology.AIM" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" aimVersion="AIMv4_0">
+<uniqueIdentifier root="2.25.1000{n}"/>
+<studyInstanceUid root="1.3.6.1.4.1.14519.5.2.1.4334.1501.{n}"/>
+<dateTime value="2018010{n}101010"/>
+<user><name value="Reader One"/><loginName value="reader1"/></user>
+<person><name value="{subject}"/><id value="{subject}"/></person>
+<imageAnnotations>
+<ImageAnnotation>
+<uniqueIdentifier root="2.25.2000{n}"/>
+<typeCode code="LT1" codeSystemName="LungTemplate"><iso:displayName xmlns:iso="uri:iso.org:21090" value="Lung Template"/></typeCode>
+<dateTime value="2018010{n}101010"/>
+<name value="Lesion{n}"/>
+<calculationEntityCollection>
+<CalculationEntity><uniqueIdentifier root="0"/><typeCode code="G-D7FE" codeSystemName="SRT"><iso:displayName xmlns:iso="uri:iso.org:21090" value="Length"/></typeCode>
+<description value="Length"/>
+<calculationResultCollection><CalculationResult type="Scalar" xsi:type="ExtendedCalculationResult"><unitOfMeasure value="mm"/>
+<calculationDataCollection><CalculationData><value value="{length}"/></CalculationData></calculationDataCollection>
+</CalculationResult></calculationResultCollection></CalculationEntity>
+</calculationEntityCollection>
+<imagingPhysicalEntityCollection>
+<ImagingPhysicalEntity><uniqueIdentifier root="2.25.3000{n}"/>{location}<label value="Anatomic Location"/></ImagingPhysicalEntity>
+</imagingPhysicalEntityCollection>
+<imagingObservationEntityCollection>
+<ImagingObservationEntity><uniqueIdentifier root="2.25.4000{n}"/>{mass}<label value="Lung Nodule"/>
+<imagingObservationCharacteristicCollection>
+{characteristics}</imagingObservationCharacteristicCollection>
+</ImagingObservationEntity>
+</imagingObservationEntityCollection>
+</ImageAnnotation>
+</imageAnnotations>
+</ImageAnnotationCollection>
+"#,
+        subject = lesion.subject,
+        length = lesion.length,
+        location = code(&location),
+        mass = code(&mass),
+    );
+    std::fs::write(path, xml).unwrap();
+}
+
+/// A clinical database plus generated annotations in `dir/lesions`.
+fn lesions_db() -> (tempfile::TempDir, Database, PathBuf) {
+    let (dir, db) = clinical_db();
+    let folder = dir.path().join("lesions");
+    std::fs::create_dir_all(&folder).unwrap();
+    let t = template();
+    for (n, lesion) in LESIONS.iter().enumerate() {
+        write_lesion(
+            &t,
+            lesion,
+            n + 1,
+            &folder.join(format!("lesion{}.xml", n + 1)),
+        );
+    }
+    (dir, db, folder)
+}
+
+#[test]
+fn the_lung_nodule_template_defines_the_questions() {
+    let t = template();
+    assert_eq!(t.name, "Lung Nodule V2");
+    assert_eq!(
+        t.questions.len(),
+        28,
+        "2 components and 26 nodule and parenchyma features"
+    );
+    let internal = t.question("Nodule Internal Features").unwrap();
+    assert_eq!((internal.min, internal.max), (0, 5));
+    let shape = t.question("nodule shape").unwrap();
+    assert!(shape.allows("", "round"));
+    assert!(!shape.allows("", "blobby"));
+}
+
+#[test]
+fn annotations_answering_the_template_are_queryable_by_answer() {
+    let (_dir, db, folder) = lesions_db();
+    let summary = db
+        .import(&aim(
+            &folder,
+            AimImport::default().with_template(aim_file("LungNoduleTemplate.xml")),
+        ))
+        .unwrap();
+    assert_eq!(summary.rows, 4);
+    assert_eq!(summary.new_subjects, 0);
+    // Every template question has its answer and code columns.
+    let questions = summary
+        .columns
+        .iter()
+        .filter(|c| c.name.ends_with("_code") && c.name != "annotation_type_code")
+        .count();
+    assert_eq!(questions, 28);
+    assert!(
+        summary.notes.iter().any(
+            |n| n.starts_with("1 answers are not allowed by the template")
+                && n.contains("`Nodule Shape` answered `blobby` (X999)")
+        ),
+        "{:?}",
+        summary.notes
+    );
+    // A question allowing several answers is a text list.
+    let internal = summary.column("nodule_internal_features").unwrap();
+    assert_eq!(internal.ty.name(), "text list");
+    assert_eq!(summary.column("nodule_shape").unwrap().ty.name(), "text");
+
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT subject_id, nodule_shape, nodule_shape_code, nodule_internal_features, length FROM semantic ORDER BY length DESC"
+        ),
+        vec![
+            vec![
+                "AMC-001",
+                "blobby",
+                "X999",
+                "[internal air bronchogram sign]",
+                "40.0"
+            ],
+            vec![
+                "R01-001",
+                "round",
+                "RID5799",
+                "[necrosis, cavitated]",
+                "31.5"
+            ],
+            vec!["R01-002", "complex", "RID5757", "NULL", "22.25"],
+            vec!["R01-001", "oval", "RID5800", "[reticulation]", "12.0"],
+        ]
+        .into_iter()
+        .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    );
+    // By answer, at the lesion level.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT subject_id FROM semantic WHERE contains(nodule_internal_features, 'necrosis')"
+        ),
+        vec![vec!["R01-001".to_string()]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM semantic WHERE any(nodule_internal_features, 'reticulation', 'cavitated')"
+        ),
+        vec![vec!["2".to_string()]]
+    );
+    // At the subject level: counts, presence, any lesion, and the primary lesion.
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM subjects WHERE has(semantic)"),
+        vec![vec!["3".to_string()]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT subject_id, count(semantic) AS lesions, \
+             arg_max(semantic.nodule_shape, semantic.length) AS largest_shape, \
+             arg_min(semantic.nodule_attenuation, semantic.annotation_datetime) AS first_attenuation, \
+             bool_or(contains(semantic.nodule_internal_features, 'necrosis')) AS any_necrosis \
+             FROM subjects WHERE has(semantic) ORDER BY subject_id"
+        ),
+        vec![
+            vec!["AMC-001", "1", "blobby", "solid", "false"],
+            vec!["R01-001", "2", "round", "solid", "true"],
+            vec!["R01-002", "1", "complex", "partially solid", "NULL"],
+        ]
+        .into_iter()
+        .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    );
+    // With clinical data: solid primary nodules by EGFR status.
+    let by_egfr = rows(
+        &db,
+        "SELECT egfr_mutation_status, count(*) AS n FROM subjects \
+         WHERE arg_max(semantic.nodule_attenuation, semantic.length) = 'solid' \
+         GROUP BY egfr_mutation_status ORDER BY egfr_mutation_status",
+    );
+    assert_eq!(
+        by_egfr
+            .iter()
+            .map(|r| r[1].parse::<i64>().unwrap())
+            .sum::<i64>(),
+        2
+    );
+    // The vocabulary is in the column description.
+    let described = rows(&db, "SHOW COLUMNS FROM semantic LIKE 'nodule_shape'");
+    assert!(described[0][5].contains("one answer of"), "{described:?}");
+    assert!(described[0][5].contains("round"), "{described:?}");
+    // A text list is not compared with text: the error says what to use.
+    let err = db
+        .query("SELECT count(*) FROM semantic WHERE nodule_internal_features = 'necrosis'")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot compare text list with text; a text list holds several answers: test one with contains(list, 'answer') or any(list, 'a', 'b')"),
+        "{err}"
+    );
+    // Lists leave as text in CSV and as lists in Parquet.
+    let csv = db
+        .query("SELECT nodule_internal_features FROM semantic WHERE subject_id = 'R01-001' ORDER BY length DESC")
+        .unwrap()
+        .to_delimited(b',')
+        .unwrap();
+    assert_eq!(
+        csv,
+        "nodule_internal_features\nnecrosis; cavitated\nreticulation\n"
+    );
+}
+
+#[test]
+fn the_subject_can_come_from_the_name_through_a_pattern() {
+    let (dir, db) = clinical_db();
+    let text = std::fs::read_to_string(aim_file("recist_sample.xml"))
+        .unwrap()
+        .replace(
+            "<name value=\"7^3225^4503\"/>",
+            "<name value=\"Lung^R01-005^x\"/>",
+        );
+    let path = dir.path().join("named.xml");
+    std::fs::write(&path, text).unwrap();
+    let options = AimImport::default().with_subject(PersonField::Name, Some(r"\^(R01-\d+)\^"));
+    let summary = db.import(&aim(&path, options)).unwrap();
+    assert_eq!(summary.new_subjects, 0);
+    assert_eq!(
+        rows(&db, "SELECT subject_id, person_id FROM semantic"),
+        vec![vec!["R01-005".to_string(), "7".to_string()]]
+    );
+    // The statement form, and aliases: a person id that is an alias maps to its subject.
+    let aliases = dir.path().join("aliases.csv");
+    std::fs::write(&aliases, "alias,subject_id\n7,R01-009\n").unwrap();
+    db.query(&format!("IMPORT ALIASES FROM '{}'", aliases.display()))
+        .unwrap();
+    db.query(&format!(
+        "IMPORT AIM FROM '{}' AS recist",
+        aim_file("recist_sample.xml").display()
+    ))
+    .unwrap();
+    assert_eq!(
+        rows(&db, "SELECT subject_id FROM recist"),
+        vec![vec!["R01-009".to_string()]]
+    );
+}
+
+#[test]
+fn bad_aim_files_are_refused_naming_file_and_place() {
+    let (dir, db, folder) = lesions_db();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Malformed XML: the line and column of the mismatched tag.
+    let broken = write(
+        "broken.xml",
+        "<ImageAnnotationCollection>\n<person><id value=\"R01-001\"/>\n</ImageAnnotationCollection>\n",
+    );
+    let err = refused_import(&db, &aim(&broken, AimImport::default()));
+    assert_eq!(err.code(), "E0417");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:3:", broken.display())),
+        "{err}"
+    );
+    // An annotation without a subject.
+    let text = std::fs::read_to_string(aim_file("recist_sample.xml")).unwrap();
+    let anonymous = write("anonymous.xml", &text.replace("<id value=\"7\"/>", ""));
+    assert_eq!(
+        refused_import(&db, &aim(&anonymous, AimImport::default())).to_string(),
+        format!(
+            "{}:24: no subject for this annotation: it has no person/id",
+            anonymous.display()
+        )
+    );
+    let unmatched = AimImport::default().with_subject(PersonField::Id, Some("^R01-"));
+    assert_eq!(
+        refused_import(&db, &aim(&aim_file("recist_sample.xml"), unmatched)).to_string(),
+        format!(
+            "{}:24: no subject for this annotation: person/id is `7`, which --subject-pattern `^R01-` does not match",
+            aim_file("recist_sample.xml").display()
+        )
+    );
+    // Entity declarations are never expanded: the file is refused.
+    let bomb = write(
+        "bomb.xml",
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY x \"xxxxxxxx\"><!ENTITY y \"&x;&x;&x;&x;\">]>\n<ImageAnnotationCollection/>\n",
+    );
+    assert!(
+        refused_import(&db, &aim(&bomb, AimImport::default()))
+            .to_string()
+            .starts_with(&format!(
+                "{}:2:1: malformed XML: DOCTYPE declarations are refused",
+                bomb.display()
+            ))
+    );
+    // Malformed JSON, a file of another kind, and one over the size limit.
+    let json = write(
+        "bad.json",
+        "{\"ImageAnnotationCollection\": {\"person\": [}\n",
+    );
+    let err = refused_import(&db, &aim(&json, AimImport::default()));
+    assert_eq!(err.code(), "E0418");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:1:", json.display())),
+        "{err}"
+    );
+    let template = aim_file("LungNoduleTemplate.xml");
+    assert_eq!(
+        refused_import(&db, &aim(&template, AimImport::default())).to_string(),
+        format!(
+            "{}: the root element is <TemplateContainer>; expected AIM (ImageAnnotationCollection or ImageAnnotation)",
+            template.display()
+        )
+    );
+    let huge = dir.path().join("huge.xml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(rgdb::ingest::MAX_AIM_FILE_BYTES + 1)
+        .unwrap();
+    assert_eq!(
+        refused_import(&db, &aim(&huge, AimImport::default())).code(),
+        "E0420"
+    );
+    let empty = dir.path().join("empty_dir");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_eq!(
+        refused_import(&db, &aim(&empty, AimImport::default())).to_string(),
+        format!(
+            "{}: no AIM annotations found (looked for *.xml and *.json files)",
+            empty.display()
+        )
+    );
+
+    // A directory with bad files fails whole …
+    std::fs::copy(&broken, folder.join("broken.xml")).unwrap();
+    std::fs::copy(&anonymous, folder.join("zz_anonymous.xml")).unwrap();
+    let err = refused_import(&db, &aim(&folder, AimImport::default()));
+    assert_eq!(err.code(), "E0422");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "{}: 2 of 6 files could not be imported, nothing was; the first: {}:3:",
+            folder.display(),
+            folder.join("broken.xml").display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Pass --skip-bad (SKIP BAD) to import the others"),
+        "{text}"
+    );
+    // … or, with --skip-bad, imports the good ones and lists the others with their reasons.
+    let summary = db
+        .import(&aim(&folder, AimImport::default().skipping_bad_files()))
+        .unwrap();
+    assert_eq!(summary.rows, 4);
+    assert_eq!(summary.notes[0], "4 annotations from 4 files (2 skipped)");
+    assert!(summary.notes[1].starts_with(&format!(
+        "skipped {}: {}:3:",
+        folder.join("broken.xml").display(),
+        folder.join("broken.xml").display()
+    )));
+    assert!(summary.notes[2].contains("no subject for this annotation"));
+    // The statement form takes the same options.
+    db.query(&format!(
+        "IMPORT AIM FROM '{}' TEMPLATE '{}' SKIP BAD AS semantic2",
+        folder.display(),
+        aim_file("LungNoduleTemplate.xml").display()
+    ))
+    .unwrap();
+    assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM semantic2")), 4);
+    let err = db
+        .query(&format!(
+            "IMPORT AIM FROM '{}' ALLOW MIXED SETTINGS",
+            folder.display()
+        ))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("IMPORT AIM does not take ALLOW MIXED SETTINGS"),
+        "{err}"
+    );
+}

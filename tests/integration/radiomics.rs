@@ -1,0 +1,459 @@
+//! The PyRadiomics importer on the real 60-subject output of PyRadiomics 3.0.1, and the files
+//! it refuses.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rgdb::Database;
+use rgdb::ingest::{ImportRequest, IngestError, RadiomicsImport};
+
+use crate::common::*;
+
+fn features_csv() -> PathBuf {
+    root().join("data/nsclc_radiogenomics/pyradiomics_features_60.csv")
+}
+
+fn radiomics(path: &Path, options: RadiomicsImport) -> ImportRequest {
+    ImportRequest::Radiomics {
+        path: path.to_path_buf(),
+        options,
+    }
+}
+
+/// The file as the test reads it, with the csv crate: header and rows of cells.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    let mut records = reader.records().map(|r| {
+        r.unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    });
+    let header = records.next().unwrap();
+    (header, records.collect())
+}
+
+fn radiomic_db() -> (tempfile::TempDir, Database) {
+    let (dir, db) = clinical_db();
+    db.import(&radiomics(&features_csv(), RadiomicsImport::default()))
+        .unwrap();
+    (dir, db)
+}
+
+#[test]
+fn the_real_pyradiomics_output_imports_with_its_provenance() {
+    let (_dir, db) = clinical_db();
+    let summary = db
+        .import(&radiomics(&features_csv(), RadiomicsImport::default()))
+        .unwrap();
+    assert_eq!(summary.table, "radiomic");
+    assert_eq!(summary.rows, 60);
+    assert_eq!(summary.genes, 1764, "feature columns");
+    assert_eq!(
+        summary.new_subjects, 0,
+        "every subject is in the clinical table"
+    );
+    assert!(
+        summary.notes.iter().any(|n| n
+            == "37 diagnostics: 7 in the provenance record (versions, settings), 30 as per-row columns"),
+        "{:?}",
+        summary.notes
+    );
+    assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM radiomic")), 60);
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM subjects WHERE has(radiomic)"),
+        vec![vec!["60".to_string()]]
+    );
+
+    // Values of named subjects, against the file itself.
+    let (header, file_rows) = read_csv(&features_csv());
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let by_subject: HashMap<String, &Vec<String>> = file_rows
+        .iter()
+        .map(|r| {
+            let image = &r[at("Image")];
+            let id = image.rsplit('/').next().unwrap().trim_end_matches(".nii");
+            (id.to_string(), r)
+        })
+        .collect();
+    for subject in ["R01-012", "R01-028", "R01-003", "R01-104"] {
+        let got = rows(
+            &db,
+            &format!(
+                "SELECT radiomic.original_shape_MeshVolume, radiomic.original_glcm_Contrast, \
+                 radiomic.\"log-sigma-1-0-mm-3D_firstorder_Mean\", radiomic.\"wavelet-LLH_glszm_ZoneEntropy\" \
+                 FROM subjects WHERE subject_id = '{subject}'"
+            ),
+        );
+        let want = by_subject[subject];
+        for (i, label) in [
+            "original_shape_MeshVolume",
+            "original_glcm_Contrast",
+            "log-sigma-1-0-mm-3D_firstorder_Mean",
+            "wavelet-LLH_glszm_ZoneEntropy",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let expected: f64 = want[at(label)].parse().unwrap();
+            let actual: f64 = got[0][i].parse().unwrap();
+            assert_eq!(actual, expected, "{subject} {label}");
+        }
+    }
+    // Two values written down from the file, as a reader would check them.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT original_shape_meshvolume, original_glcm_contrast FROM radiomic WHERE subject_id = 'R01-012'"
+        ),
+        vec![vec![
+            "109996.625".to_string(),
+            "1.2881772107268787".to_string()
+        ]]
+    );
+    // Scientific notation is read as a number.
+    let (sci_label, sci_subject, sci_text) = file_rows
+        .iter()
+        .find_map(|r| {
+            header.iter().enumerate().skip(40).find_map(|(i, h)| {
+                r[i].contains("e-").then(|| {
+                    let image = &r[at("Image")];
+                    let id = image.rsplit('/').next().unwrap().trim_end_matches(".nii");
+                    (h.clone(), id.to_string(), r[i].clone())
+                })
+            })
+        })
+        .expect("the file has scientific notation");
+    let got = rows(
+        &db,
+        &format!(
+            "SELECT radiomic.\"{sci_label}\" FROM subjects WHERE subject_id = '{sci_subject}'"
+        ),
+    );
+    assert_eq!(
+        got[0][0].parse::<f64>().unwrap(),
+        sci_text.parse::<f64>().unwrap()
+    );
+
+    // Column patterns.
+    let shape = db
+        .query("SELECT radiomic.original_shape_* FROM subjects WHERE has(radiomic) LIMIT 2")
+        .unwrap();
+    assert_eq!(
+        shape.schema.fields().len(),
+        1 + 14,
+        "subject_id and 14 shape features"
+    );
+    let all = db
+        .query("SELECT radiomic.* FROM subjects WHERE has(radiomic) LIMIT 1")
+        .unwrap();
+    assert_eq!(all.schema.fields().len(), 1 + 2 + 30 + 1764);
+}
+
+#[test]
+fn describe_shows_how_the_features_were_made() {
+    let (_dir, db) = radiomic_db();
+    let result = db.query("DESCRIBE radiomic").unwrap();
+    let header = result.header.clone().expect("DESCRIBE has a header");
+    assert!(
+        header.starts_with("table radiomic (radiomic, one row per subject): 60 rows, 1797 columns"),
+        "{header}"
+    );
+    assert!(header.contains("  pyradiomics: v3.0.1\n"), "{header}");
+    assert!(
+        header.contains("\"Numpy\":\"1.23.3\"") && header.contains("\"Python\":\"3.10.4\""),
+        "{header}"
+    );
+    // The settings are those of data/nsclc_radiogenomics/pyradiomics_params.yaml.
+    let meta = db.snapshot().table("radiomic").unwrap();
+    let record: serde_json::Value = serde_json::from_str(&meta.properties["provenance"]).unwrap();
+    let settings = &record["settings"];
+    assert_eq!(settings["interpolator"], "sitkBSpline");
+    assert_eq!(
+        settings["resampledPixelSpacing"],
+        serde_json::json!([1, 1, 1])
+    );
+    assert_eq!(settings["padDistance"], 10);
+    assert_eq!(settings["binWidth"], 25);
+    assert_eq!(settings["voxelArrayShift"], 1250);
+    assert_eq!(settings["label"], 255);
+    assert_eq!(settings["removeOutliers"], serde_json::Value::Null);
+    assert_eq!(
+        record["enabled_image_types"]["LoG"]["sigma"],
+        serde_json::json!([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0])
+    );
+    assert_eq!(record["features"], 1764);
+    assert_eq!(record["diagnostics"], 37);
+    // Per-row provenance: hashes and spacing for each image and mask.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT diagnostics_image_original_hash, diagnostics_mask_original_hash, \
+             diagnostics_image_original_spacing, diagnostics_mask_original_voxelnum \
+             FROM radiomic WHERE subject_id = 'R01-012'"
+        ),
+        vec![vec![
+            "97acf5cd9ae7d456e978a775743ce7d819696724".to_string(),
+            "b6e49b39bd1d97bac2076c7713d2041804035be7".to_string(),
+            "[0.69921875,0.69921875,1.0]".to_string(),
+            "225361".to_string(),
+        ]]
+    );
+    // Diagnostics are not features: they are not floats named like features.
+    let described = rows(&db, "SHOW COLUMNS FROM radiomic LIKE 'diagnostics_%'");
+    assert_eq!(described.len(), 30);
+}
+
+/// The real file with some rows changed by `edit(row_index, cells)`.
+fn edited(dir: &Path, name: &str, edit: impl Fn(usize, &mut Vec<String>)) -> PathBuf {
+    let (header, mut file_rows) = read_csv(&features_csv());
+    for (i, r) in file_rows.iter_mut().enumerate() {
+        edit(i, r);
+    }
+    let path = dir.join(name);
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&header).unwrap();
+    for r in &file_rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+#[test]
+fn several_rois_per_subject_make_a_lesion_level_table() {
+    let (dir, db) = clinical_db();
+    // Rows 1 and 2 become second ROIs of the subject of row 0.
+    let (_, file_rows) = read_csv(&features_csv());
+    let first_image = file_rows[0][1].clone();
+    let path = edited(dir.path(), "rois.csv", |i, r| {
+        if i == 1 || i == 2 {
+            r[1] = first_image.clone();
+        }
+    });
+    let summary = db
+        .import(&radiomics(&path, RadiomicsImport::default()))
+        .unwrap();
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("several rows per subject"))
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(radiomic) FROM subjects WHERE subject_id = 'R01-012'"
+        ),
+        vec![vec!["3".to_string()]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM subjects WHERE has(radiomic)"),
+        vec![vec!["58".to_string()]]
+    );
+    // The largest ROI's texture, per subject.
+    let largest = rows(
+        &db,
+        "SELECT arg_max(radiomic.original_glcm_contrast, radiomic.original_shape_meshvolume) \
+         FROM subjects WHERE subject_id = 'R01-012'",
+    );
+    assert_eq!(largest, vec![vec!["1.2881772107268787".to_string()]]);
+}
+
+#[test]
+fn the_subject_comes_from_a_column_or_a_pattern() {
+    let (dir, db) = clinical_db();
+    // A subject column instead of the paths.
+    let path = edited(dir.path(), "ids.csv", |_, r| {
+        let id = r[1]
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".nii")
+            .to_string();
+        r[0] = id;
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("PatientID{text}")).unwrap();
+    let mut options = RadiomicsImport::new("by_column");
+    options.subject_column = Some("PatientID".into());
+    db.import(&radiomics(&path, options)).unwrap();
+    assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM by_column")), 60);
+    // Paths without an ID are refused, naming the line and the path.
+    let bare = edited(dir.path(), "bare.csv", |_, r| {
+        let number = r[1].rsplit('-').next().unwrap().to_string();
+        r[1] = format!("/scans/{number}");
+        r[2] = r[1].clone();
+    });
+    let err = refused_import(&db, &radiomics(&bare, RadiomicsImport::new("t")));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:2: no subject ID matching `[A-Za-z][A-Za-z0-9]*-[0-9]+` in `/scans/012.nii`; pass --subject-column or --subject-pattern",
+            bare.display()
+        )
+    );
+    // A name with more than the ID: the default pattern takes `subjR01-012` for a new subject
+    // (the summary says so); a pattern picks the ID out.
+    let long = edited(dir.path(), "long.csv", |_, r| {
+        r[1] = r[1].replace("/images/", "/images/subj");
+        r[2] = r[1].clone();
+    });
+    let summary = db
+        .import(&radiomics(&long, RadiomicsImport::new("by_default")))
+        .unwrap();
+    assert_eq!(summary.new_subjects, 60);
+    let mut options = RadiomicsImport::new("by_pattern");
+    options.subject_pattern = Some(r"R01-\d{3}".into());
+    let summary = db.import(&radiomics(&long, options)).unwrap();
+    assert_eq!(summary.new_subjects, 0);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM subjects WHERE has(by_pattern) AND has(clinical)"
+        ),
+        vec![vec!["60".to_string()]]
+    );
+}
+
+#[test]
+fn bad_radiomics_files_are_refused_naming_the_place() {
+    let (dir, db) = clinical_db();
+    // A ragged row.
+    let ragged = dir.path().join("ragged.csv");
+    let text = std::fs::read_to_string(features_csv()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let cut = lines[3].rfind(',').unwrap();
+    lines[3].truncate(cut);
+    std::fs::write(&ragged, lines.join("\n")).unwrap();
+    assert_eq!(
+        refused_import(&db, &radiomics(&ragged, RadiomicsImport::default())),
+        IngestError::RaggedRow {
+            file: ragged.display().to_string(),
+            line: 4,
+            expected: 1804,
+            found: 1803
+        }
+    );
+    // A feature cell that is not a number.
+    let (header, _) = read_csv(&features_csv());
+    let contrast = header
+        .iter()
+        .position(|h| h == "original_glcm_Contrast")
+        .unwrap();
+    let word = edited(dir.path(), "word.csv", |i, r| {
+        if i == 4 {
+            r[contrast] = "high".into();
+        }
+    });
+    assert_eq!(
+        refused_import(&db, &radiomics(&word, RadiomicsImport::default())).to_string(),
+        format!(
+            "{}:6:{}: `high` in feature column `original_glcm_Contrast` is not a number (a missing feature is an empty cell or nan)",
+            word.display(),
+            contrast + 1
+        )
+    );
+    // Rows made with other settings.
+    let settings = header
+        .iter()
+        .position(|h| h == "diagnostics_Configuration_Settings")
+        .unwrap();
+    let mixed = edited(dir.path(), "mixed.csv", |i, r| {
+        if i == 9 {
+            r[settings] = r[settings].replace("'binWidth': 25", "'binWidth': 10");
+        }
+    });
+    let err = refused_import(&db, &radiomics(&mixed, RadiomicsImport::default()));
+    assert_eq!(err.code(), "E0427");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "{}:11: `diagnostics_Configuration_Settings` differs from line 2",
+            mixed.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Pass --allow-mixed-settings (ALLOW MIXED SETTINGS) to import them anyway")
+    );
+    // … unless the user says so; then both variants are recorded.
+    let mut allow = RadiomicsImport::new("mixed");
+    allow.allow_mixed_settings = true;
+    let summary = db.import(&radiomics(&mixed, allow)).unwrap();
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 different versions or settings"))
+    );
+    let meta = db.snapshot().table("mixed").unwrap();
+    let record: serde_json::Value = serde_json::from_str(&meta.properties["provenance"]).unwrap();
+    assert_eq!(record["mixed_settings"].as_array().unwrap().len(), 2);
+    // A diagnostics cell that is not a Python literal.
+    let spacing = header
+        .iter()
+        .position(|h| h == "diagnostics_Image-original_Spacing")
+        .unwrap();
+    let literal = edited(dir.path(), "literal.csv", |i, r| {
+        if i == 0 {
+            r[spacing] = "(0.7, 0.7".into();
+        }
+    });
+    assert_eq!(
+        refused_import(&db, &radiomics(&literal, RadiomicsImport::default())).to_string(),
+        format!(
+            "{}:2:{}: `diagnostics_Image-original_Spacing` is not a Python literal: expected `,` or `)` at offset 9, found the end",
+            literal.display(),
+            spacing + 1
+        )
+    );
+    // A subject pattern that is not a regular expression.
+    let mut bad = RadiomicsImport::default();
+    bad.subject_pattern = Some("(R01".into());
+    assert_eq!(
+        refused_import(&db, &radiomics(&features_csv(), bad)).code(),
+        "E0424"
+    );
+}
+
+#[test]
+fn the_statement_and_the_subcommand_import_the_same_table() {
+    let (dir, db) = clinical_db();
+    let path = features_csv();
+    db.query(&format!(
+        "IMPORT RADIOMICS FROM '{}' SUBJECT PATTERN 'R01-[0-9]+' AS rad",
+        path.display()
+    ))
+    .unwrap();
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM subjects WHERE has(rad)"),
+        vec![vec!["60".to_string()]]
+    );
+    drop(db);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+        .arg("--db")
+        .arg(dir.path().join("test.rgdb"))
+        .args(["import", "radiomics"])
+        .arg(&path)
+        .args(["--table", "rad2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1764 radiomic feature columns (float)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: extracted with PyRadiomics v3.0.1"),
+        "{text}"
+    );
+}
