@@ -9,10 +9,13 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+mod common;
+
+use common::{dir, du, timed};
 
 use arrow::array::{ArrayRef, Float64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -23,13 +26,6 @@ use parquet::file::properties::WriterProperties;
 
 const GENES: usize = 20_000;
 const SUBJECTS: usize = 10_000;
-
-fn dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("rgdb-bench")
-}
 
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -103,41 +99,6 @@ fn clinical() -> PathBuf {
     }
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// Runs the binary under `/usr/bin/time -v`; returns (seconds, peak RSS in MB).
-fn timed(args: &[&str]) -> (f64, f64) {
-    let started = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_rgdb"))
-        .args(args)
-        .output()
-        .unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let rss_kb: f64 = stderr
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0);
-    (seconds, rss_kb / 1024.0)
-}
-
-fn du(path: &Path) -> u64 {
-    let out = Command::new("du")
-        .args(["-sb", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 /// The same values as zstd(3) Parquet, 1,024 subjects per row group.

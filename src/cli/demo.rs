@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Database;
 use crate::error::Result;
-use crate::ingest::{ExpressionImport, ImportRequest, Orientation, TableImport};
+use crate::ingest::{ExpressionImport, ImportRequest, Orientation, RadiomicsImport, TableImport};
 use crate::storage::{Level, StorageError};
 
 /// One source file of the demo, embedded zstd-compressed.
@@ -20,7 +20,7 @@ pub struct Embedded {
 /// (GEO GSE103584; 130 subjects × 140 genes) and the IDC series manifest (1,722 series). See
 /// `data/README.md` for their attribution. `tests/integration/cli.rs` checks that each
 /// decompresses to exactly the file in `data/nsclc_radiogenomics/`.
-pub const FILES: [Embedded; 3] = [
+pub const FILES: [Embedded; 4] = [
     Embedded {
         name: "NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv",
         compressed: include_bytes!(
@@ -35,7 +35,15 @@ pub const FILES: [Embedded; 3] = [
         name: "idc_series_manifest.csv",
         compressed: include_bytes!("../../data/embedded/idc_series_manifest.csv.zst"),
     },
+    Embedded {
+        name: "pyradiomics_features_60.csv",
+        compressed: include_bytes!("../../data/embedded/pyradiomics_features_60.csv.zst"),
+    },
 ];
+
+/// The tables the demo holds; a demo database built by an older rgdb that lacks one is
+/// rebuilt.
+pub const TABLES: [&str; 4] = ["clinical", "rnaseq", "series", "radiomic"];
 
 impl Embedded {
     /// The file's bytes.
@@ -69,7 +77,28 @@ pub fn default_path() -> PathBuf {
 /// Opens the demo database at `path`, building it first if it is not there.
 pub fn open_or_build(path: &Path) -> Result<Database> {
     match Database::open(path) {
-        Ok(db) => Ok(db),
+        Ok(db) => {
+            let have: Vec<String> = db.tables()?.into_iter().map(|t| t.name).collect();
+            if TABLES.iter().all(|t| have.iter().any(|h| h == t)) {
+                return Ok(db);
+            }
+            // Built by an older rgdb: build the current demo beside it, then swap.
+            drop(db);
+            let old = path.with_extension("rgdb-old");
+            let io = |e: std::io::Error| StorageError::Backend(format!("rebuilding the demo: {e}"));
+            let _ = std::fs::remove_dir_all(&old);
+            std::fs::rename(path, &old).map_err(io)?;
+            match build(path) {
+                Ok(db) => {
+                    let _ = std::fs::remove_dir_all(&old);
+                    Ok(db)
+                }
+                Err(e) => {
+                    let _ = std::fs::rename(&old, path);
+                    Err(e)
+                }
+            }
+        }
         Err(crate::Error::Storage(StorageError::NotADatabase { .. })) => build(path),
         Err(e) => Err(e),
     }
@@ -97,7 +126,7 @@ pub fn build(path: &Path) -> Result<Database> {
     for file in &FILES {
         std::fs::write(sources.join(file.name), file.bytes().map_err(io)?).map_err(io)?;
     }
-    let [clinical, rnaseq, series] = FILES.map(|f| sources.join(f.name));
+    let [clinical, rnaseq, series, radiomic] = FILES.map(|f| sources.join(f.name));
     let db_dir = staging.0.join("db");
     {
         let db = Database::create(&db_dir)?;
@@ -112,6 +141,10 @@ pub fn build(path: &Path) -> Result<Database> {
         })?;
         let options = TableImport::new("series", "PatientID").with_level(Level::Multi);
         db.import_table(series, &options)?;
+        db.import(&ImportRequest::Radiomics {
+            path: radiomic,
+            options: RadiomicsImport::default(),
+        })?;
     }
     std::fs::rename(&db_dir, path).map_err(io)?;
     drop(staging);

@@ -193,15 +193,28 @@ pub enum IngestError {
     },
     /// Rows extracted with different PyRadiomics versions or settings.
     #[error(
-        "{file}:{line}: `{label}` differs from line {first_line} ({found} vs {first}); features made with different settings do not compare. Pass --allow-mixed-settings (ALLOW MIXED SETTINGS) to import them anyway"
+        "{file}:{line}: `{label}` differs from {first} ({values}); features made with different settings do not compare. Pass --allow-mixed-settings (ALLOW MIXED SETTINGS) to import them anyway"
     )]
     MixedSettings {
         file: String,
         line: u64,
-        first_line: u64,
-        label: String,
+        /// Where the first settings were read: `line 2`, or `first.csv:2` in another file.
         first: String,
-        found: String,
+        label: String,
+        /// `this vs that`, each cut to 60 characters.
+        values: String,
+    },
+    /// A batch file of a directory import whose columns are not those of the first file.
+    #[error(
+        "{file}: its columns differ from those of {first_file}: {}{}",
+        if missing.is_empty() { String::new() } else { format!("missing {}", quote_list(missing)) },
+        if extra.is_empty() { String::new() } else { format!("{}extra {}", if missing.is_empty() { "" } else { "; " }, quote_list(extra)) }
+    )]
+    ColumnsDiffer {
+        file: String,
+        first_file: String,
+        missing: Vec<String>,
+        extra: Vec<String>,
     },
     /// No subject ID in a row's `Image` or `Mask` path.
     #[error(
@@ -254,6 +267,7 @@ impl IngestError {
             IngestError::BadLiteral { .. } => "E0426",
             IngestError::MixedSettings { .. } => "E0427",
             IngestError::NoSubjectInPath { .. } => "E0428",
+            IngestError::ColumnsDiffer { .. } => "E0429",
         }
     }
 }

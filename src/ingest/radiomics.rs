@@ -27,7 +27,7 @@ use super::IngestError;
 use super::infer::{NullTokens, infer, parse_float, parse_plain_decimal};
 use super::names::{UniqueNames, snake_case};
 use super::pylit;
-use super::source::SourceText;
+use super::source::{SourceText, combined_source, files_under};
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::error::Error;
 use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
@@ -116,15 +116,36 @@ fn role(i: usize, label: &str) -> Role {
     }
 }
 
-/// Imports a PyRadiomics CSV as one new version.
+/// The columns of the first file, which every other file of a directory import must have.
+struct Layout {
+    file: String,
+    header: Vec<String>,
+    roles: Vec<Role>,
+    subject_at: Option<usize>,
+    features: Vec<usize>,
+    text_columns: Vec<usize>,
+    settings: Vec<usize>,
+}
+
+/// Everything read from the files, in the first file's column order.
+struct Rows {
+    builders: Vec<Float64Builder>,
+    texts: Vec<Vec<String>>,
+    subjects: Vec<String>,
+    /// File and line of each row, for messages.
+    places: Vec<(usize, u64)>,
+    /// Each distinct settings variant, with the file and line where it first appears.
+    variants: Vec<(usize, u64, Vec<String>)>,
+}
+
+/// Imports a PyRadiomics CSV, or every `*.csv` under a directory (batches of one extraction),
+/// as one new version.
 pub fn import_radiomics(
     store: &Store,
     path: &Path,
     options: &RadiomicsImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let source = SourceText::read(path)?;
-    let file = source.file.clone();
     let pattern_text = options
         .subject_pattern
         .clone()
@@ -133,174 +154,66 @@ pub fn import_radiomics(
         pattern: pattern_text.clone(),
         message: e.to_string(),
     })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(source.text.as_bytes());
-    let mut records = reader.records();
-    let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Some(Err(e)) => return Err(csv_error(&file, &e).into()),
-        None => return Err(IngestError::Empty { file }.into()),
-    };
-    let mut roles: Vec<Role> = header.iter().enumerate().map(|(i, h)| role(i, h)).collect();
-    let subject_at = match &options.subject_column {
-        Some(wanted) => {
-            let at = header
-                .iter()
-                .position(|h| h == wanted)
-                .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(wanted)))
-                .ok_or_else(|| IngestError::MissingSubjectColumn {
-                    file: file.clone(),
-                    wanted: vec![wanted.clone()],
-                    header: header.clone(),
-                    candidates: crate::storage::closest(
-                        &wanted.to_lowercase(),
-                        header.iter().map(String::as_str),
-                    ),
-                })?;
-            roles[at] = Role::Subject;
-            Some(at)
-        }
-        None => None,
-    };
-    let path_columns: Vec<usize> = ["Image", "Mask"]
-        .iter()
-        .filter_map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n)))
-        .collect();
-    if subject_at.is_none() && path_columns.is_empty() {
-        return Err(IngestError::MissingSubjectColumn {
-            file: file.clone(),
-            wanted: vec!["Image".into(), "Mask".into()],
-            header: header.clone(),
-            candidates: Vec::new(),
+    let paths = files_under(path, &["csv"])?;
+    if paths.is_empty() {
+        return Err(IngestError::Empty {
+            file: path.display().to_string(),
         }
         .into());
     }
-
-    let features: Vec<usize> = (0..header.len())
-        .filter(|i| roles[*i] == Role::Feature)
-        .collect();
-    let mut builders: Vec<Float64Builder> =
-        features.iter().map(|_| Float64Builder::new()).collect();
-    let text_columns: Vec<usize> = (0..header.len())
-        .filter(|i| matches!(roles[*i], Role::Diagnostic | Role::Other))
-        .collect();
-    let mut texts: Vec<Vec<String>> = text_columns.iter().map(|_| Vec::new()).collect();
-    let settings: Vec<usize> = (0..header.len())
-        .filter(|i| roles[*i] == Role::Setting)
-        .collect();
-    // The first row's settings, and every distinct variant when mixing is allowed.
-    let mut first_settings: Option<(u64, Vec<String>)> = None;
-    let mut variants: Vec<Vec<String>> = Vec::new();
-    let mut subjects: Vec<String> = Vec::new();
-    let mut lines: Vec<u64> = Vec::new();
+    let mut layout: Option<Layout> = None;
+    let mut rows: Option<Rows> = None;
+    let mut files = Vec::with_capacity(paths.len());
+    let mut sources = Vec::with_capacity(paths.len());
+    for p in &paths {
+        let source = SourceText::read(p)?;
+        read_file(
+            &source,
+            files.len(),
+            options,
+            &pattern,
+            &pattern_text,
+            &mut layout,
+            &mut rows,
+        )?;
+        files.push(source.file.clone());
+        sources.push((source.provenance.size, source.provenance.sha256.clone()));
+    }
+    let (Some(layout), Some(rows)) = (layout, rows) else {
+        return Err(IngestError::Empty {
+            file: path.display().to_string(),
+        }
+        .into());
+    };
+    let source = combined_source(&path.display().to_string(), sources.into_iter());
+    let Layout {
+        header,
+        roles,
+        subject_at,
+        features,
+        text_columns,
+        settings,
+        ..
+    } = layout;
+    let Rows {
+        builders,
+        texts,
+        subjects,
+        places,
+        variants,
+    } = rows;
     let nulls = NullTokens::default();
-
-    for record in records {
-        let record = record.map_err(|e| csv_error(&file, &e))?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != header.len() {
-            return Err(IngestError::RaggedRow {
-                file: file.clone(),
-                line,
-                expected: header.len(),
-                found: record.len(),
-            }
-            .into());
-        }
-        let subject = match subject_at {
-            Some(at) => record[at].trim().to_string(),
-            None => subject_from_paths(&pattern, path_columns.iter().map(|i| &record[*i]))
-                .ok_or_else(|| IngestError::NoSubjectInPath {
-                    file: file.clone(),
-                    line,
-                    pattern: pattern_text.clone(),
-                    path: record[path_columns[0]].to_string(),
-                })?,
-        };
-        if subject.is_empty() {
-            return Err(IngestError::EmptySubject {
-                file: file.clone(),
-                line,
-                column: subject_at.map_or("Image".into(), |at| header[at].clone()),
-            }
-            .into());
-        }
-        subjects.push(subject);
-        lines.push(line);
-        for (builder, i) in builders.iter_mut().zip(&features) {
-            let cell = record[*i].trim();
-            let value = if let Some(v) = parse_plain_decimal(cell.as_bytes()) {
-                Some(v)
-            } else if cell.is_empty() || nulls.is_null(cell) {
-                None
-            } else {
-                Some(parse_float(cell).ok_or_else(|| IngestError::BadFeature {
-                    file: file.clone(),
-                    line,
-                    column: i + 1,
-                    label: header[*i].clone(),
-                    value: cell.chars().take(40).collect(),
-                })?)
-            };
-            builder.append_option(value);
-        }
-        for (cells, i) in texts.iter_mut().zip(&text_columns) {
-            cells.push(record[*i].trim().to_string());
-        }
-        let row_settings: Vec<String> = settings
-            .iter()
-            .map(|i| record[*i].trim().to_string())
-            .collect();
-        match &first_settings {
-            None => {
-                first_settings = Some((line, row_settings.clone()));
-                variants.push(row_settings);
-            }
-            Some((first_line, first)) if *first != row_settings => {
-                if !options.allow_mixed_settings {
-                    let k = first
-                        .iter()
-                        .zip(&row_settings)
-                        .position(|(a, b)| a != b)
-                        .unwrap_or(0);
-                    let short = |s: &str| s.chars().take(60).collect::<String>();
-                    return Err(IngestError::MixedSettings {
-                        file: file.clone(),
-                        line,
-                        first_line: *first_line,
-                        label: header[settings[k]].clone(),
-                        first: short(&first[k]),
-                        found: short(&row_settings[k]),
-                    }
-                    .into());
-                }
-                if !variants.contains(&row_settings) {
-                    variants.push(row_settings);
-                }
-            }
-            Some(_) => {}
-        }
-    }
-    if subjects.is_empty() {
-        return Err(IngestError::NoRows { file }.into());
-    }
+    let place_of = |(f, line): (usize, u64)| (files[f].clone(), line);
 
     // Settings: each variant parsed into the provenance record.
     let mut parsed_variants = Vec::new();
     for variant in &variants {
         let mut versions = Map::new();
         let mut configuration = Map::new();
+        let (f, line, variant) = variant;
         for (k, i) in settings.iter().enumerate() {
             let label = &header[*i];
-            let value = literal(
-                &file,
-                first_settings.as_ref().map_or(0, |f| f.0),
-                *i,
-                label,
-                &variant[k],
-            )?;
+            let value = literal(&files[*f], *line, *i, label, &variant[k])?;
             let rest = label.trim_start_matches("diagnostics_");
             if let Some(name) = rest.strip_prefix("Versions_") {
                 versions.insert(name.to_string(), value);
@@ -325,7 +238,8 @@ pub fn import_radiomics(
                 snake_case(label.trim_start_matches("diagnostics_"))
             ));
             per_row.push(name.clone());
-            let typed = diagnostic_column(&file, &lines, *i, label, cells)?;
+            let at: Vec<(String, u64)> = places.iter().map(|p| place_of(*p)).collect();
+            let typed = diagnostic_column(&at, *i, label, cells)?;
             (
                 name,
                 "PyRadiomics diagnostics (per-row provenance)".to_string(),
@@ -456,6 +370,12 @@ pub fn import_radiomics(
             parsed_variants.len()
         ));
     }
+    if files.len() > 1 {
+        notes.insert(
+            0,
+            format!("{} rows from {} files", subjects.len(), files.len()),
+        );
+    }
 
     let mut txn = store.begin();
     let replaced = txn
@@ -471,7 +391,7 @@ pub fn import_radiomics(
         ids.push(id);
     }
     let mut writer = txn.table(&options.table, level, "radiomic")?;
-    writer.set_source(source.provenance.clone());
+    writer.set_source(source.clone());
     writer.set_property("provenance", &Value::Object(record).to_string());
     writer.subjects(ids, subject_at.map_or("Image", |at| header[at].as_str()))?;
     for (column, ty, array) in &columns {
@@ -486,7 +406,7 @@ pub fn import_radiomics(
             Action::Import {
                 importer: "radiomic".into(),
                 tables: vec![name.clone()],
-                source: Some(source.provenance.clone()),
+                source: Some(source.clone()),
             },
             statement,
         )?
@@ -498,11 +418,213 @@ pub fn import_radiomics(
         rows: subjects.len() as u64,
         new_subjects,
         replaced,
-        source: source.provenance,
+        source,
         columns: summaries,
         genes: feature_count,
         notes,
     })
+}
+
+/// Reads one file into `rows`. The first file fixes the layout; the others must have the same
+/// columns (in any order) and the same settings (unless mixing is allowed).
+fn read_file(
+    source: &SourceText,
+    index: usize,
+    options: &RadiomicsImport,
+    pattern: &regex::Regex,
+    pattern_text: &str,
+    layout: &mut Option<Layout>,
+    rows: &mut Option<Rows>,
+) -> Result<(), IngestError> {
+    let file = source.file.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(source.text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Some(Err(e)) => return Err(csv_error(&file, &e)),
+        None => return Err(IngestError::Empty { file }),
+    };
+    let mut roles: Vec<Role> = header.iter().enumerate().map(|(i, h)| role(i, h)).collect();
+    let subject_at = match &options.subject_column {
+        Some(wanted) => {
+            let at = header
+                .iter()
+                .position(|h| h == wanted)
+                .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(wanted)))
+                .ok_or_else(|| IngestError::MissingSubjectColumn {
+                    file: file.clone(),
+                    wanted: vec![wanted.clone()],
+                    header: header.clone(),
+                    candidates: crate::storage::closest(
+                        &wanted.to_lowercase(),
+                        header.iter().map(String::as_str),
+                    ),
+                })?;
+            roles[at] = Role::Subject;
+            Some(at)
+        }
+        None => None,
+    };
+    let path_columns: Vec<usize> = ["Image", "Mask"]
+        .iter()
+        .filter_map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n)))
+        .collect();
+    if subject_at.is_none() && path_columns.is_empty() {
+        return Err(IngestError::MissingSubjectColumn {
+            file: file.clone(),
+            wanted: vec!["Image".into(), "Mask".into()],
+            header: header.clone(),
+            candidates: Vec::new(),
+        });
+    }
+    let layout = layout.get_or_insert_with(|| {
+        let of = |r: &dyn Fn(Role) -> bool| -> Vec<usize> {
+            (0..header.len()).filter(|i| r(roles[*i])).collect()
+        };
+        Layout {
+            file: file.clone(),
+            header: header.clone(),
+            roles: roles.clone(),
+            subject_at,
+            features: of(&|r| r == Role::Feature),
+            text_columns: of(&|r| matches!(r, Role::Diagnostic | Role::Other)),
+            settings: of(&|r| r == Role::Setting),
+        }
+    });
+    // Where each of the layout's columns is in this file.
+    let kept = |labels: &[String], roles: &[Role]| -> Vec<String> {
+        labels
+            .iter()
+            .zip(roles)
+            .filter(|(_, r)| !matches!(r, Role::Index | Role::Subject))
+            .map(|(l, _)| l.clone())
+            .collect()
+    };
+    let ours = kept(&header, &roles);
+    let theirs = kept(&layout.header, &layout.roles);
+    let missing: Vec<String> = theirs
+        .iter()
+        .filter(|l| !ours.contains(l))
+        .cloned()
+        .collect();
+    let extra: Vec<String> = ours
+        .iter()
+        .filter(|l| !theirs.contains(l))
+        .cloned()
+        .collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        return Err(IngestError::ColumnsDiffer {
+            file,
+            first_file: layout.file.clone(),
+            missing,
+            extra,
+        });
+    }
+    let position = |i: usize| {
+        header
+            .iter()
+            .position(|h| *h == layout.header[i])
+            .unwrap_or(i)
+    };
+    let features: Vec<usize> = layout.features.iter().map(|i| position(*i)).collect();
+    let text_columns: Vec<usize> = layout.text_columns.iter().map(|i| position(*i)).collect();
+    let settings: Vec<usize> = layout.settings.iter().map(|i| position(*i)).collect();
+    let rows = rows.get_or_insert_with(|| Rows {
+        builders: features.iter().map(|_| Float64Builder::new()).collect(),
+        texts: text_columns.iter().map(|_| Vec::new()).collect(),
+        subjects: Vec::new(),
+        places: Vec::new(),
+        variants: Vec::new(),
+    });
+    let nulls = NullTokens::default();
+    for record in records {
+        let record = record.map_err(|e| csv_error(&file, &e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != header.len() {
+            return Err(IngestError::RaggedRow {
+                file: file.clone(),
+                line,
+                expected: header.len(),
+                found: record.len(),
+            });
+        }
+        let subject = match subject_at {
+            Some(at) => record[at].trim().to_string(),
+            None => subject_from_paths(pattern, path_columns.iter().map(|i| &record[*i]))
+                .ok_or_else(|| IngestError::NoSubjectInPath {
+                    file: file.clone(),
+                    line,
+                    pattern: pattern_text.to_string(),
+                    path: record[path_columns[0]].to_string(),
+                })?,
+        };
+        if subject.is_empty() {
+            return Err(IngestError::EmptySubject {
+                file: file.clone(),
+                line,
+                column: subject_at.map_or("Image".into(), |at| header[at].clone()),
+            });
+        }
+        rows.subjects.push(subject);
+        rows.places.push((index, line));
+        for (builder, i) in rows.builders.iter_mut().zip(&features) {
+            let cell = record[*i].trim();
+            let value = if let Some(v) = parse_plain_decimal(cell.as_bytes()) {
+                Some(v)
+            } else if cell.is_empty() || nulls.is_null(cell) {
+                None
+            } else {
+                Some(parse_float(cell).ok_or_else(|| IngestError::BadFeature {
+                    file: file.clone(),
+                    line,
+                    column: i + 1,
+                    label: header[*i].clone(),
+                    value: cell.chars().take(40).collect(),
+                })?)
+            };
+            builder.append_option(value);
+        }
+        for (cells, i) in rows.texts.iter_mut().zip(&text_columns) {
+            cells.push(record[*i].trim().to_string());
+        }
+        let row_settings: Vec<String> = settings
+            .iter()
+            .map(|i| record[*i].trim().to_string())
+            .collect();
+        match rows.variants.first() {
+            None => rows.variants.push((index, line, row_settings)),
+            Some((_, _, first)) if *first == row_settings => {}
+            Some((first_file, first_line, first)) => {
+                if !options.allow_mixed_settings {
+                    let k = first
+                        .iter()
+                        .zip(&row_settings)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(0);
+                    let short = |s: &str| s.chars().take(60).collect::<String>();
+                    let first_place = if *first_file == index {
+                        format!("line {first_line}")
+                    } else {
+                        format!("{}:{first_line}", layout.file)
+                    };
+                    return Err(IngestError::MixedSettings {
+                        file: file.clone(),
+                        line,
+                        first: first_place,
+                        label: header[settings[k]].clone(),
+                        values: format!("{} vs {}", short(&row_settings[k]), short(&first[k])),
+                    });
+                }
+                if !rows.variants.iter().any(|(_, _, v)| *v == row_settings) {
+                    rows.variants.push((index, line, row_settings));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The subject ID in the first path that holds one: searched in the file name, then in the
@@ -558,16 +680,15 @@ fn literal(
 
 /// A per-row diagnostics column: integers, floats, text, or JSON text for tuples and dicts.
 fn diagnostic_column(
-    file: &str,
-    lines: &[u64],
+    places: &[(String, u64)],
     column: usize,
     label: &str,
     cells: &[String],
 ) -> Result<(ColumnType, ArrayRef), IngestError> {
     let values: Vec<Value> = cells
         .iter()
-        .zip(lines)
-        .map(|(c, line)| literal(file, *line, column, label, c))
+        .zip(places)
+        .map(|(c, (file, line))| literal(file, *line, column, label, c))
         .collect::<Result<_, _>>()?;
     let present = || values.iter().filter(|v| !v.is_null());
     if present().all(|v| v.is_i64()) {

@@ -1,7 +1,7 @@
 //! Reading a source file whole: its bytes, its provenance (size, SHA-256) and its text, with
 //! invalid UTF-8 reported by line and column.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -39,6 +39,60 @@ impl SourceText {
             text,
             provenance,
         })
+    }
+}
+
+/// The file itself, or every file under a directory (recursively) whose extension is one of
+/// `extensions` (any case), in path order.
+pub fn files_under(path: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, IngestError> {
+    let io = |p: &Path, e: std::io::Error| IngestError::Io {
+        file: p.display().to_string(),
+        message: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let wanted = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+    };
+    let mut found = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
+            let entry = entry.map_err(|e| io(&dir, e))?;
+            let p = entry.path();
+            if entry.file_type().map_err(|e| io(&p, e))?.is_dir() {
+                pending.push(p);
+            } else if wanted(&p) {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The provenance of several files imported as one: their total size, and the SHA-256 of
+/// their hex hashes concatenated in path order. One file is simply itself.
+pub fn combined_source(path: &str, files: impl Iterator<Item = (u64, String)>) -> SourceFile {
+    let files: Vec<(u64, String)> = files.collect();
+    let sha256 = match files.as_slice() {
+        [(_, one)] => one.clone(),
+        many => sha256_hex(
+            many.iter()
+                .map(|(_, h)| h.as_str())
+                .collect::<String>()
+                .as_bytes(),
+        ),
+    };
+    SourceFile {
+        path: path.to_string(),
+        size: files.iter().map(|(s, _)| s).sum(),
+        sha256,
+        imported_at: crate::storage::now_rfc3339(),
     }
 }
 

@@ -69,6 +69,7 @@ Meta-commands:
   .import clinical FILE [TABLE]
   .import table NAME FILE SUBJECT_COLUMN [multi]
   .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE
+  .import radiomics FILE [TABLE] | .import aim PATH [TABLE]
   .plan STATEMENT          DataFusion's logical and physical plans
   .ast STATEMENT           the parsed statement, as the parser sees it
   .history                 previous inputs

@@ -373,10 +373,12 @@ impl<O: Write, E: Write> Repl<O, E> {
 }
 
 /// `.import clinical FILE [TABLE]`, `.import table NAME FILE SUBJECT_COLUMN [multi]`,
-/// `.import expression FILE TABLE`, `.import geo FILE TABLE`, `.import aliases FILE`.
+/// `.import expression FILE TABLE`, `.import geo FILE TABLE`, `.import aliases FILE`,
+/// `.import radiomics FILE [TABLE]`, `.import aim PATH [TABLE]` (options: the statement).
 fn import_request(args: &[String]) -> Result<ImportRequest, String> {
     let usage = "usage: .import clinical FILE [TABLE] | .import table NAME FILE SUBJECT_COLUMN [multi] \
-                 | .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE";
+                 | .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE \
+                 | .import radiomics FILE [TABLE] | .import aim PATH [TABLE]";
     match args {
         [kind, file, table] if kind.eq_ignore_ascii_case("expression") => {
             Ok(ImportRequest::Expression {
@@ -390,6 +392,20 @@ fn import_request(args: &[String]) -> Result<ImportRequest, String> {
         }),
         [kind, file] if kind.eq_ignore_ascii_case("aliases") => {
             Ok(ImportRequest::Aliases { path: file.into() })
+        }
+        [kind, file, rest @ ..] if kind.eq_ignore_ascii_case("radiomics") && rest.len() <= 1 => {
+            let table = rest.first().map_or("radiomic", String::as_str);
+            Ok(ImportRequest::Radiomics {
+                path: file.into(),
+                options: crate::ingest::RadiomicsImport::new(table),
+            })
+        }
+        [kind, path, rest @ ..] if kind.eq_ignore_ascii_case("aim") && rest.len() <= 1 => {
+            let table = rest.first().map_or("semantic", String::as_str);
+            Ok(ImportRequest::Aim {
+                path: path.into(),
+                options: crate::ingest::AimImport::new(table),
+            })
         }
         [kind, file, rest @ ..] if kind.eq_ignore_ascii_case("clinical") && rest.len() <= 1 => {
             let mut options = ClinicalImport::default();

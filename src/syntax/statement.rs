@@ -303,10 +303,15 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
     let mut options = Vec::new();
     let mut end = path_span;
     loop {
-        if let Ok((rest, (flag, span))) = import_flag(i) {
-            options.push(ImportOption::Flag(flag, span));
-            (i, end) = (rest, span);
-            continue;
+        match import_flag(i) {
+            Ok((rest, (flag, span))) => {
+                options.push(ImportOption::Flag(flag, span));
+                (i, end) = (rest, span);
+                continue;
+            }
+            // The first word of a flag without the rest is an error at the missing word.
+            Err(e @ nom::Err::Failure(_)) => return Err(e),
+            Err(_) => {}
         }
         let Ok((rest, key)) = import_key(i) else {
             break;

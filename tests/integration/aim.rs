@@ -240,9 +240,9 @@ fn write_lesion(template: &Template, lesion: &Lesion, n: usize, path: &Path) {
         };
         for answer in chosen {
             let t = term(&q.label, &answer);
-            write!(
+            writeln!(
                 characteristics,
-                "<ImagingObservationCharacteristic>{}<annotatorConfidence value=\"0.0\"/><label value=\"{}\"/></ImagingObservationCharacteristic>\n",
+                "<ImagingObservationCharacteristic>{}<annotatorConfidence value=\"0.0\"/><label value=\"{}\"/></ImagingObservationCharacteristic>",
                 code(&t),
                 q.label
             )

@@ -416,8 +416,10 @@ fn bad_radiomics_files_are_refused_naming_the_place() {
         )
     );
     // A subject pattern that is not a regular expression.
-    let mut bad = RadiomicsImport::default();
-    bad.subject_pattern = Some("(R01".into());
+    let bad = RadiomicsImport {
+        subject_pattern: Some("(R01".into()),
+        ..RadiomicsImport::default()
+    };
     assert_eq!(
         refused_import(&db, &radiomics(&features_csv(), bad)).code(),
         "E0424"
@@ -459,5 +461,84 @@ fn the_statement_and_the_subcommand_import_the_same_table() {
     assert!(
         text.contains("note: extracted with PyRadiomics v3.0.1"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_directory_of_batches_is_one_table_with_one_set_of_settings() {
+    let (dir, db) = clinical_db();
+    let (header, file_rows) = read_csv(&features_csv());
+    let batches = dir.path().join("batches");
+    std::fs::create_dir_all(batches.join("site2")).unwrap();
+    let write = |path: &Path, header: &[String], rows: &[Vec<String>]| {
+        let mut w = csv::Writer::from_path(path).unwrap();
+        w.write_record(header).unwrap();
+        for r in rows {
+            w.write_record(r).unwrap();
+        }
+        w.flush().unwrap();
+    };
+    write(&batches.join("batch1.csv"), &header, &file_rows[..25]);
+    // The second batch lists its columns in another order (the pandas index stays first).
+    let order: Vec<usize> = std::iter::once(0).chain((1..header.len()).rev()).collect();
+    let reorder = |r: &Vec<String>| order.iter().map(|i| r[*i].clone()).collect::<Vec<_>>();
+    let second: Vec<Vec<String>> = file_rows[25..].iter().map(reorder).collect();
+    write(
+        &batches.join("site2/batch2.csv"),
+        &reorder(&header),
+        &second,
+    );
+    let summary = db
+        .import(&radiomics(&batches, RadiomicsImport::default()))
+        .unwrap();
+    assert_eq!(summary.rows, 60);
+    assert_eq!(summary.notes[0], "60 rows from 2 files");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT original_shape_meshvolume FROM radiomic WHERE subject_id = 'R01-012'"
+        ),
+        vec![vec!["109996.625".to_string()]]
+    );
+    // A batch made with other settings is refused, naming both files.
+    let settings = header
+        .iter()
+        .position(|h| h == "diagnostics_Configuration_Settings")
+        .unwrap();
+    let mut changed = second.clone();
+    let at = order.iter().position(|i| *i == settings).unwrap();
+    for r in &mut changed {
+        r[at] = r[at].replace("'binWidth': 25", "'binWidth': 50");
+    }
+    write(
+        &batches.join("site2/batch2.csv"),
+        &reorder(&header),
+        &changed,
+    );
+    let err = refused_import(&db, &radiomics(&batches, RadiomicsImport::default()));
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}:2: `diagnostics_Configuration_Settings` differs from {}:2 (",
+            batches.join("site2/batch2.csv").display(),
+            batches.join("batch1.csv").display()
+        )),
+        "{err}"
+    );
+    // A batch with other features is refused, naming what differs.
+    let fewer: Vec<String> = header[..header.len() - 1].to_vec();
+    let rows_fewer: Vec<Vec<String>> = file_rows[25..]
+        .iter()
+        .map(|r| r[..r.len() - 1].to_vec())
+        .collect();
+    write(&batches.join("site2/batch2.csv"), &fewer, &rows_fewer);
+    let err = refused_import(&db, &radiomics(&batches, RadiomicsImport::default()));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: its columns differ from those of {}: missing `{}`",
+            batches.join("site2/batch2.csv").display(),
+            batches.join("batch1.csv").display(),
+            header.last().unwrap()
+        )
     );
 }

@@ -429,3 +429,23 @@ fn unicode_case_folding_does_not_split_a_keyword() {
     let err = parse_statement("SELECT x FROM t WHERE x \u{212A}").unwrap_err();
     assert_eq!(err.code(), "E0101");
 }
+
+#[test]
+fn every_import_form_prints_back_as_written() {
+    for text in [
+        "IMPORT CLINICAL FROM 'c.csv' AS clinical",
+        "IMPORT TABLE series FROM 's.csv' SUBJECT COLUMN 'PatientID' LEVEL MULTI",
+        "IMPORT EXPRESSION FROM 'r.tsv.gz' ORIENTATION 'genes-by-subjects' UNIT 'FPKM' AS rnaseq",
+        "IMPORT GEO FROM 'g.txt.gz' SUBJECT FIELD 'title' ANNOTATION 'gpl.tsv' AS gse",
+        "IMPORT ALIASES FROM 'a.csv'",
+        "IMPORT RADIOMICS FROM 'f.csv' SUBJECT PATTERN '(R01-[0-9]+)' ALLOW MIXED SETTINGS AS radiomic",
+        "IMPORT AIM FROM 'annotations' TEMPLATE 'LungNoduleTemplate.xml' SUBJECT FIELD 'name' SKIP BAD AS semantic",
+    ] {
+        let stmt = parse_statement(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert_eq!(stmt.to_string(), text);
+        assert_eq!(parse_statement(&stmt.to_string()).unwrap(), stmt);
+    }
+    // A flag cut short is an error at the missing word.
+    let err = parse_statement("IMPORT AIM FROM 'x' SKIP").unwrap_err();
+    assert!(err.to_string().contains("BAD"), "{err}");
+}

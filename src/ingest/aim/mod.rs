@@ -28,10 +28,10 @@ pub use tree::{Node, parse_json, parse_xml};
 use super::IngestError;
 use super::infer::{parse_date, text_list};
 use super::names::{UniqueNames, snake_case};
-use super::source::{decode_utf8, sha256_hex};
+use super::source::{combined_source, decode_utf8, files_under, sha256_hex};
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::error::Error;
-use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store};
+use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
 
 /// Files larger than this are refused before they are parsed (AIM files are a few kB).
 pub const MAX_AIM_FILE_BYTES: u64 = 64 << 20;
@@ -165,19 +165,11 @@ pub fn import_aim(
         .collect();
     let columns = build_columns(&rows, template.as_ref(), &mut notes);
 
-    // Provenance: one file is itself; a directory is named by the hash of its files' hashes.
-    let mut all = Vec::new();
-    let mut size = 0u64;
-    for r in &read {
-        all.extend_from_slice(sha256_hex(&r.bytes).as_bytes());
-        size += r.bytes.len() as u64;
-    }
-    let source = SourceFile {
-        path: shown,
-        size,
-        sha256: sha256_hex(&all),
-        imported_at: crate::storage::now_rfc3339(),
-    };
+    let source = combined_source(
+        &shown,
+        read.iter()
+            .map(|r| (r.bytes.len() as u64, sha256_hex(&r.bytes))),
+    );
 
     let mut txn = store.begin();
     let replaced = txn
@@ -291,49 +283,13 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, IngestError> {
 
 /// The file itself, or every `*.xml` and `*.json` under a directory, in path order.
 fn aim_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let file = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| IngestError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut found = Vec::new();
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| IngestError::Io {
-            file: dir.display().to_string(),
-            message: e.to_string(),
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|e| IngestError::Io {
-                file: dir.display().to_string(),
-                message: e.to_string(),
-            })?;
-            let p = entry.path();
-            let kind = entry.file_type().map_err(|e| IngestError::Io {
-                file: p.display().to_string(),
-                message: e.to_string(),
-            })?;
-            if kind.is_dir() {
-                pending.push(p);
-            } else if is_aim_name(&p) {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
+    let found = files_under(path, &["xml", "json"])?;
     if found.is_empty() {
-        return Err(IngestError::NoAnnotations { path: file });
+        return Err(IngestError::NoAnnotations {
+            path: path.display().to_string(),
+        });
     }
     Ok(found)
-}
-
-fn is_aim_name(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("xml") || e.eq_ignore_ascii_case("json"))
 }
 
 fn read_file(
@@ -550,8 +506,10 @@ fn build_columns(
     let mut outside = Vec::new();
     for (_, a) in rows {
         for answer in &a.answers {
-            if !known.contains_key(&key(&answer.question)) {
-                known.insert(key(&answer.question), questions.len());
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                known.entry(key(&answer.question))
+            {
+                slot.insert(questions.len());
                 questions.push(answer.question.clone());
                 if template.is_some() {
                     outside.push(answer.question.clone());
