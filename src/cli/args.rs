@@ -159,6 +159,7 @@ pub enum Import {
     Aliases { file: PathBuf },
     /// PyRadiomics batch output (CSV): features as float columns, diagnostics as provenance.
     Radiomics {
+        /// A CSV, or a directory of batch CSVs made with the same settings.
         file: PathBuf,
         /// The table to create or replace.
         #[arg(long, default_value = "radiomic")]

@@ -576,8 +576,11 @@ fn bad_aim_files_are_refused_naming_file_and_place() {
         .set_len(rgdb::ingest::MAX_AIM_FILE_BYTES + 1)
         .unwrap();
     assert_eq!(
-        refused_import(&db, &aim(&huge, AimImport::default())).code(),
-        "E0420"
+        refused_import(&db, &aim(&huge, AimImport::default())).to_string(),
+        format!(
+            "{}: the file is 67108865 bytes, over the limit of 67108864 bytes for one AIM file",
+            huge.display()
+        )
     );
     let empty = dir.path().join("empty_dir");
     std::fs::create_dir_all(&empty).unwrap();

@@ -421,8 +421,8 @@ fn bad_radiomics_files_are_refused_naming_the_place() {
         ..RadiomicsImport::default()
     };
     assert_eq!(
-        refused_import(&db, &radiomics(&features_csv(), bad)).code(),
-        "E0424"
+        refused_import(&db, &radiomics(&features_csv(), bad)).to_string(),
+        "invalid subject pattern `(R01`: regex parse error:\n    (R01\n    ^\nerror: unclosed group"
     );
 }
 
