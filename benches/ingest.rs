@@ -15,7 +15,7 @@ use std::time::Instant;
 
 mod common;
 
-use common::{dir, du, timed};
+use common::{dir, du, mix, timed};
 
 use arrow::array::{ArrayRef, Float64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -26,13 +26,6 @@ use parquet::file::properties::WriterProperties;
 
 const GENES: usize = 20_000;
 const SUBJECTS: usize = 10_000;
-
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// FPKM-like: log-uniform over 0.01–40, three decimals.
 fn fpkm(gene: usize, subject: usize) -> f64 {

@@ -14,16 +14,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use common::{dir, du, timed};
+use common::{dir, du, mix, timed};
 
 const ROWS: usize = 10_000;
-
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 fn generate() -> PathBuf {
     let path = dir().join(format!("pyradiomics_{ROWS}.csv"));

@@ -371,47 +371,125 @@ fn list_column(name: &str, label: &str, description: &str, values: Vec<Vec<Strin
     }
 }
 
+/// A fixed text column: name, source label, description, and how to read it.
+type TextField = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Annotation) -> Option<String>,
+);
+/// A fixed text-list column.
+type ListField = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Annotation) -> &[String],
+);
+
+/// The annotation's own text columns, in table order (`annotation_date` follows the fifth,
+/// the UID lists the tenth).
+const ANNOTATION_TEXT: [TextField; 13] = [
+    (
+        "annotation_uid",
+        "ImageAnnotation/uniqueIdentifier",
+        "the annotation's UID",
+        |a| a.uid.clone(),
+    ),
+    (
+        "annotation_name",
+        "ImageAnnotation/name",
+        "the annotation's name",
+        |a| a.name.clone(),
+    ),
+    (
+        "annotation_type",
+        "ImageAnnotation/typeCode",
+        "what kind of annotation (display name of its type code)",
+        |a| a.type_name.clone(),
+    ),
+    (
+        "annotation_type_code",
+        "ImageAnnotation/typeCode@code",
+        "the code of its type",
+        |a| a.type_code.clone(),
+    ),
+    (
+        "annotation_datetime",
+        "ImageAnnotation/dateTime",
+        "when it was made (ISO 8601)",
+        |a| a.datetime.clone(),
+    ),
+    ("annotator", "user/loginName", "who made it", |a| {
+        a.annotator.clone()
+    }),
+    (
+        "person_id",
+        "person/id",
+        "the patient ID written in the file",
+        |a| a.person_id.clone(),
+    ),
+    (
+        "person_name",
+        "person/name",
+        "the patient name written in the file",
+        |a| a.person_name.clone(),
+    ),
+    (
+        "study_uid",
+        "imageStudy/instanceUid",
+        "the annotated study",
+        |a| a.study_uid.clone(),
+    ),
+    (
+        "series_uid",
+        "imageSeries/instanceUid",
+        "the annotated series",
+        |a| a.series_uid.clone(),
+    ),
+    (
+        "comment",
+        "ImageAnnotation/comment",
+        "the annotation's comment",
+        |a| a.comment.clone(),
+    ),
+    ("aim_format", "root element", "aim4 or aim3", |a| {
+        Some(a.format.to_string())
+    }),
+    ("source_file", "file", "the file it was read from", |a| {
+        Some(a.file.clone())
+    }),
+];
+
+const ANNOTATION_LISTS: [ListField; 2] = [
+    (
+        "image_uids",
+        "Image/sopInstanceUid",
+        "the annotated images (SOP instance UIDs)",
+        |a| &a.image_uids,
+    ),
+    (
+        "segmentation_uids",
+        "SegmentationEntity/sopInstanceUid",
+        "the DICOM SEG objects it references",
+        |a| &a.segmentation_uids,
+    ),
+];
+
 /// The fixed columns, then two per question (answer, code), then one per calculation.
 fn build_columns(
     rows: &[(String, Annotation)],
     template: Option<&Template>,
     notes: &mut Vec<String>,
 ) -> Vec<Built> {
-    let get = |f: fn(&Annotation) -> Option<String>| -> Vec<Option<String>> {
-        rows.iter().map(|(_, a)| f(a)).collect()
+    let text = |(name, label, description, get): &TextField| {
+        let values = rows.iter().map(|(_, a)| get(a)).collect();
+        text_column(name, label, description, values)
     };
-    let mut columns = vec![
-        text_column(
-            "annotation_uid",
-            "ImageAnnotation/uniqueIdentifier",
-            "the annotation's UID",
-            get(|a| a.uid.clone()),
-        ),
-        text_column(
-            "annotation_name",
-            "ImageAnnotation/name",
-            "the annotation's name",
-            get(|a| a.name.clone()),
-        ),
-        text_column(
-            "annotation_type",
-            "ImageAnnotation/typeCode",
-            "what kind of annotation (display name of its type code)",
-            get(|a| a.type_name.clone()),
-        ),
-        text_column(
-            "annotation_type_code",
-            "ImageAnnotation/typeCode@code",
-            "the code of its type",
-            get(|a| a.type_code.clone()),
-        ),
-        text_column(
-            "annotation_datetime",
-            "ImageAnnotation/dateTime",
-            "when it was made (ISO 8601)",
-            get(|a| a.datetime.clone()),
-        ),
-    ];
+    let list = |(name, label, description, get): &ListField| {
+        let values = rows.iter().map(|(_, a)| get(a).to_vec()).collect();
+        list_column(name, label, description, values)
+    };
+    let mut columns: Vec<Built> = ANNOTATION_TEXT[..5].iter().map(text).collect();
     let dates: Date32Array = rows
         .iter()
         .map(|(_, a)| a.datetime.as_deref().and_then(|d| parse_date(d.get(..10)?)))
@@ -426,70 +504,9 @@ fn build_columns(
         ty: ColumnType::Date32,
         array: Arc::new(dates),
     });
-    columns.extend([
-        text_column(
-            "annotator",
-            "user/loginName",
-            "who made it",
-            get(|a| a.annotator.clone()),
-        ),
-        text_column(
-            "person_id",
-            "person/id",
-            "the patient ID written in the file",
-            get(|a| a.person_id.clone()),
-        ),
-        text_column(
-            "person_name",
-            "person/name",
-            "the patient name written in the file",
-            get(|a| a.person_name.clone()),
-        ),
-        text_column(
-            "study_uid",
-            "imageStudy/instanceUid",
-            "the annotated study",
-            get(|a| a.study_uid.clone()),
-        ),
-        text_column(
-            "series_uid",
-            "imageSeries/instanceUid",
-            "the annotated series",
-            get(|a| a.series_uid.clone()),
-        ),
-    ]);
-    columns.push(list_column(
-        "image_uids",
-        "Image/sopInstanceUid",
-        "the annotated images (SOP instance UIDs)",
-        rows.iter().map(|(_, a)| a.image_uids.clone()).collect(),
-    ));
-    columns.push(list_column(
-        "segmentation_uids",
-        "SegmentationEntity/sopInstanceUid",
-        "the DICOM SEG objects it references",
-        rows.iter()
-            .map(|(_, a)| a.segmentation_uids.clone())
-            .collect(),
-    ));
-    columns.push(text_column(
-        "comment",
-        "ImageAnnotation/comment",
-        "the annotation's comment",
-        get(|a| a.comment.clone()),
-    ));
-    columns.push(text_column(
-        "aim_format",
-        "root element",
-        "aim4 or aim3",
-        get(|a| Some(a.format.to_string())),
-    ));
-    columns.push(text_column(
-        "source_file",
-        "file",
-        "the file it was read from",
-        get(|a| Some(a.file.clone())),
-    ));
+    columns.extend(ANNOTATION_TEXT[5..10].iter().map(text));
+    columns.extend(ANNOTATION_LISTS.iter().map(list));
+    columns.extend(ANNOTATION_TEXT[10..].iter().map(text));
     let mut names = UniqueNames::reserving(
         std::iter::once(SUBJECT_COLUMN).chain(columns.iter().map(|c| c.column.name.as_str())),
     );

@@ -136,20 +136,13 @@ fn v4(file: &str, root: &Node) -> Vec<Annotation> {
                             .and_then(display_name)
                     });
                 let Some(name) = name else { continue };
-                for result in calc.at(&["calculationResultCollection", "CalculationResult"]) {
-                    let unit = result.value_of("unitOfMeasure").map(str::to_string);
-                    for data in result.at(&["calculationDataCollection", "CalculationData"]) {
-                        if let Some(value) =
-                            data.value_of("value").and_then(|v| v.trim().parse().ok())
-                        {
-                            a.calculations.push(Calculation {
-                                name: name.clone(),
-                                value,
-                                unit: unit.clone(),
-                            });
-                        }
-                    }
-                }
+                push_calculations(
+                    &mut a,
+                    &name,
+                    calc,
+                    |result| result.value_of("unitOfMeasure").map(str::to_string),
+                    |data| data.value_of("value"),
+                );
             }
             for study in ia.at(&[
                 "imageReferenceEntityCollection",
@@ -198,6 +191,29 @@ fn push_answer(a: &mut Annotation, node: &Node) {
             code: code.attr("code").unwrap_or("").to_string(),
             scheme: code.attr("codeSystemName").unwrap_or("").to_string(),
         });
+    }
+}
+
+/// The scalar results of one calculation: each result's unit, each datum's value (AIM v4
+/// writes both as child elements, v3 as attributes).
+fn push_calculations(
+    a: &mut Annotation,
+    name: &str,
+    calc: &Node,
+    unit_of: impl Fn(&Node) -> Option<String>,
+    value_of: impl Fn(&Node) -> Option<&str>,
+) {
+    for result in calc.at(&["calculationResultCollection", "CalculationResult"]) {
+        let unit = unit_of(result);
+        for data in result.at(&["calculationDataCollection", "CalculationData"]) {
+            if let Some(value) = value_of(data).and_then(|v| v.trim().parse().ok()) {
+                a.calculations.push(Calculation {
+                    name: name.to_string(),
+                    value,
+                    unit: unit.clone(),
+                });
+            }
+        }
     }
 }
 
@@ -279,18 +295,13 @@ fn v3(file: &str, ia: &Node) -> Annotation {
         let Some(name) = attr(calc, "codeMeaning").or_else(|| attr(calc, "description")) else {
             continue;
         };
-        for result in calc.at(&["calculationResultCollection", "CalculationResult"]) {
-            let unit = attr(result, "unitOfMeasure");
-            for data in result.at(&["calculationDataCollection", "CalculationData"]) {
-                if let Some(value) = data.attr("value").and_then(|v| v.trim().parse().ok()) {
-                    a.calculations.push(Calculation {
-                        name: name.clone(),
-                        value,
-                        unit: unit.clone(),
-                    });
-                }
-            }
-        }
+        push_calculations(
+            &mut a,
+            &name,
+            calc,
+            |result| attr(result, "unitOfMeasure"),
+            |data| data.attr("value"),
+        );
     }
     for study in ia.at(&[
         "imageReferenceCollection",
