@@ -195,6 +195,17 @@ pub enum Import {
         #[arg(long, value_name = "REGEX")]
         subject_pattern: Option<String>,
     },
+    /// A directory of DICOM files (any names), indexed by their headers into dicom_files,
+    /// series and segmentations; merged with what is indexed already.
+    Dicom {
+        dir: PathBuf,
+        /// Import the readable files and list the others, instead of failing.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// The IDC series manifest (PatientID, StudyInstanceUID, SeriesInstanceUID, source_DOI,
+    /// idc_version) into the series table.
+    Series { file: PathBuf },
 }
 
 /// The AIM `person` field that names the subject.

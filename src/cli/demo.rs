@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::Database;
 use crate::error::Result;
-use crate::ingest::{ExpressionImport, ImportRequest, Orientation, RadiomicsImport, TableImport};
-use crate::storage::{Level, StorageError};
+use crate::ingest::{ExpressionImport, ImportRequest, Orientation, RadiomicsImport};
+use crate::storage::StorageError;
 
 /// One source file of the demo, embedded zstd-compressed.
 pub struct Embedded {
@@ -139,8 +139,7 @@ pub fn build(path: &Path) -> Result<Database> {
             path: rnaseq,
             options: expression,
         })?;
-        let options = TableImport::new("series", "PatientID").with_level(Level::Multi);
-        db.import_table(series, &options)?;
+        db.import(&ImportRequest::Series { path: series })?;
         db.import(&ImportRequest::Radiomics {
             path: radiomic,
             options: RadiomicsImport::default(),

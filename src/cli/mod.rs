@@ -18,8 +18,8 @@ pub use args::{Args, Command, DuplicatesArg, Format, Import, LevelArg, Orientati
 use crate::Database;
 use crate::error::Error;
 use crate::ingest::{
-    AimImport, ClinicalImport, DuplicatePolicy, ExpressionImport, GeoImport, ImportRequest,
-    NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
+    AimImport, ClinicalImport, DicomImport, DuplicatePolicy, ExpressionImport, GeoImport,
+    ImportRequest, NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
 };
 use crate::repl::{Mode, Repl, Settings};
 use crate::storage::Level;
@@ -294,6 +294,11 @@ fn import_request(import: Import) -> ImportRequest {
             options.subject_pattern = subject_pattern;
             ImportRequest::Aim { path, options }
         }
+        Import::Dicom { dir, skip_bad } => ImportRequest::Dicom {
+            path: dir,
+            options: DicomImport { skip_bad },
+        },
+        Import::Series { file } => ImportRequest::Series { path: file },
     }
 }
 

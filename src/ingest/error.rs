@@ -226,6 +226,24 @@ pub enum IngestError {
         pattern: String,
         path: String,
     },
+    /// A DICOM file that cannot be read: truncated, malformed, or pixel data too short.
+    #[error("{file}: cannot read this DICOM file: {message}")]
+    BadDicom { file: String, message: String },
+    /// Several DICOM files of a directory are bad (and `--skip-bad` was not given).
+    #[error(
+        "{path}: {bad} of {total} files could not be read, nothing was imported; the first: {first}. Pass --skip-bad (SKIP BAD) to import the others"
+    )]
+    BadDicomFiles {
+        path: String,
+        bad: usize,
+        total: usize,
+        first: String,
+    },
+    /// A path with no DICOM file in it.
+    #[error(
+        "{path}: no DICOM files found among {files} files (a DICOM file has `DICM` at byte 128)"
+    )]
+    NoDicom { path: String, files: usize },
     /// A malformed CSV record the parser could not read.
     #[error("{file}:{line}: malformed CSV: {message}")]
     Csv {
@@ -268,6 +286,9 @@ impl IngestError {
             IngestError::MixedSettings { .. } => "E0427",
             IngestError::NoSubjectInPath { .. } => "E0428",
             IngestError::ColumnsDiffer { .. } => "E0429",
+            IngestError::BadDicom { .. } => "E0430",
+            IngestError::BadDicomFiles { .. } => "E0431",
+            IngestError::NoDicom { .. } => "E0432",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod aim;
 mod aliases;
 mod clinical;
 mod delimited;
+pub mod dicom;
 mod error;
 mod expression;
 mod geo;
@@ -25,6 +26,7 @@ pub use aim::{AimImport, MAX_AIM_FILE_BYTES, PersonField, Template, import_aim};
 pub use aliases::import_aliases;
 pub use clinical::{ClinicalImport, SUBJECT_LABELS, import_clinical};
 pub use delimited::{Row, Sheet, sniff_delimiter};
+pub use dicom::{DicomImport, import_dicom, import_series_manifest};
 pub use error::IngestError;
 pub use expression::{
     DuplicatePolicy, ExpressionImport, Orientation, SUBJECT_MAJOR_CHUNK, import_expression,

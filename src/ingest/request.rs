@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::aim::{AimImport, PersonField, import_aim};
 use super::aliases::import_aliases;
 use super::clinical::{ClinicalImport, import_clinical};
+use super::dicom::{DicomImport, import_dicom, import_series_manifest};
 use super::expression::{ExpressionImport, Orientation, import_expression};
 use super::geo::{GeoImport, import_geo};
 use super::radiomics::{RadiomicsImport, import_radiomics};
@@ -40,6 +41,10 @@ pub enum ImportRequest {
     },
     /// AIM annotations: a file or a directory.
     Aim { path: PathBuf, options: AimImport },
+    /// A directory of DICOM files, indexed by their headers.
+    Dicom { path: PathBuf, options: DicomImport },
+    /// The IDC series manifest.
+    Series { path: PathBuf },
 }
 
 impl ImportRequest {
@@ -52,7 +57,9 @@ impl ImportRequest {
             | ImportRequest::Geo { path, .. }
             | ImportRequest::Aliases { path }
             | ImportRequest::Radiomics { path, .. }
-            | ImportRequest::Aim { path, .. } => path,
+            | ImportRequest::Aim { path, .. }
+            | ImportRequest::Dicom { path, .. }
+            | ImportRequest::Series { path } => path,
         }
     }
 
@@ -132,6 +139,12 @@ impl ImportRequest {
                 }
                 text + &format!(" AS {}", options.table)
             }
+            ImportRequest::Dicom { path, options } => format!(
+                "IMPORT DICOM FROM '{}'{}",
+                path.display(),
+                if options.skip_bad { " SKIP BAD" } else { "" }
+            ),
+            ImportRequest::Series { path } => format!("IMPORT SERIES FROM '{}'", path.display()),
         }
     }
 }
@@ -157,5 +170,7 @@ pub fn run(
             import_radiomics(store, path, options, statement)
         }
         ImportRequest::Aim { path, options } => import_aim(store, path, options, statement),
+        ImportRequest::Dicom { path, options } => import_dicom(store, path, options, statement),
+        ImportRequest::Series { path } => import_series_manifest(store, path, statement),
     }
 }

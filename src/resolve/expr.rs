@@ -460,7 +460,7 @@ fn function(
         });
     }
     match function {
-        Function::Has => has(scope, &args[0], span),
+        Function::Has => has(scope, &args[0], span, clause),
         Function::Scalar(f) => {
             let mut bound = Vec::with_capacity(args.len());
             let mut types = Vec::with_capacity(args.len());
@@ -482,22 +482,58 @@ fn function(
     }
 }
 
-/// `has(table)`: whether the subject has data in `table`.
-fn has(scope: &mut Scope<'_>, arg: &Expr, span: Span) -> Result<Typed, ResolveError> {
+/// Presence flags that are not table names: `has(ct)` is a series of that DICOM modality in
+/// the `series` table; `has(segmentation)` is a row in `segmentations`.
+pub const MODALITY_FLAGS: &[(&str, &str)] = &[
+    ("ct", "CT"),
+    ("pet", "PT"),
+    ("pt", "PT"),
+    ("mr", "MR"),
+    ("mri", "MR"),
+    ("nm", "NM"),
+    ("us", "US"),
+    ("cr", "CR"),
+    ("dx", "DX"),
+    ("mg", "MG"),
+    ("seg", "SEG"),
+    ("rtstruct", "RTSTRUCT"),
+    ("sr", "SR"),
+];
+
+/// `has(table)`: whether the subject has data in `table`; `has(ct)`, `has(pet)`, …: whether
+/// it has a series of that modality; `has(segmentation)`: a segment.
+fn has(
+    scope: &mut Scope<'_>,
+    arg: &Expr,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
     let Expr::Column {
         table: None,
         column,
     } = arg
     else {
         return Err(ResolveError::InvalidArgument {
-            message: "`has` takes a table name, e.g. `has(rnaseq)`".into(),
+            message: "`has` takes a table name, e.g. `has(rnaseq)`, or a modality: `has(ct)`"
+                .into(),
             span,
         });
     };
-    let table = scope
-        .table(&column.name)
-        .cloned()
-        .ok_or_else(|| scope.unknown_source(column))?;
+    let folded = column.name.to_ascii_lowercase();
+    let table = match scope.table(&column.name).cloned() {
+        Some(t) => t,
+        None if folded == "segmentation" => scope
+            .table(crate::ingest::dicom::SEGMENTS_TABLE)
+            .cloned()
+            .ok_or_else(|| ResolveError::InvalidArgument {
+                message: "`has(segmentation)` needs the segmentations table: import DICOM SEG files with IMPORT DICOM".into(),
+                span,
+            })?,
+        None => match MODALITY_FLAGS.iter().find(|(word, _)| *word == folded) {
+            Some((_, modality)) => return has_modality(scope, modality, span, clause),
+            None => return Err(scope.unknown_source(column)),
+        },
+    };
     if scope.base.alias() == table.name {
         return Ok((BExpr::Literal(Value::Boolean(true)), Type::Boolean));
     }
@@ -515,6 +551,57 @@ fn has(scope: &mut Scope<'_>, arg: &Expr, span: Span) -> Result<Typed, ResolveEr
         }
     };
     Ok((BExpr::Exists { relation }, Type::Boolean))
+}
+
+/// `has(ct)`: `coalesce(bool_or(series.modality = 'CT'), false)`, bound as written.
+fn has_modality(
+    scope: &mut Scope<'_>,
+    modality: &str,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let series = crate::ingest::dicom::SERIES_TABLE;
+    if scope.table(series).is_none() {
+        return Err(ResolveError::InvalidArgument {
+            message: format!(
+                "`has({})` reads the modality of the `series` table: import DICOM files (IMPORT DICOM) first",
+                modality.to_ascii_lowercase()
+            ),
+            span,
+        });
+    }
+    let ident = |name: &str| Ident {
+        name: name.into(),
+        quoted: false,
+        span,
+    };
+    let call = |name: &str, args: Vec<Expr>| Expr::Function {
+        name: ident(name),
+        args,
+        distinct: false,
+        star: false,
+        span,
+    };
+    let is_modality = Expr::Binary {
+        left: Box::new(Expr::Column {
+            table: Some(ident(series)),
+            column: ident("modality"),
+        }),
+        op: crate::syntax::BinaryOp::Eq,
+        right: Box::new(Expr::Literal(
+            crate::syntax::Literal::String(modality.into()),
+            span,
+        )),
+        span,
+    };
+    let flag = call(
+        "coalesce",
+        vec![
+            call("bool_or", vec![is_modality]),
+            Expr::Literal(crate::syntax::Literal::Boolean(false), span),
+        ],
+    );
+    bind(scope, &flag, clause)
 }
 
 /// An aggregate: per subject when its arguments read one table with several rows per

@@ -176,7 +176,7 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
     };
     let path = PathBuf::from(&import.path.value);
     let allowed: &[ImportKey] = match import.kind {
-        ImportKind::Clinical | ImportKind::Aliases => &[],
+        ImportKind::Clinical | ImportKind::Aliases | ImportKind::Dicom | ImportKind::Series => &[],
         ImportKind::Table => &[ImportKey::SubjectColumn],
         ImportKind::Expression => &[
             ImportKey::Orientation,
@@ -199,7 +199,7 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
     };
     let flag_allowed = |flag: ImportFlag| match flag {
         ImportFlag::LevelMulti => import.kind == ImportKind::Table,
-        ImportFlag::SkipBad => import.kind == ImportKind::Aim,
+        ImportFlag::SkipBad => matches!(import.kind, ImportKind::Aim | ImportKind::Dicom),
         ImportFlag::AllowMixedSettings => import.kind == ImportKind::Radiomics,
     };
     for option in &import.options {
@@ -295,6 +295,22 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
             options.allow_mixed_settings = import.flag(ImportFlag::AllowMixedSettings);
             ImportRequest::Radiomics { path, options }
         }
+        ImportKind::Dicom | ImportKind::Series if import.table.is_some() => {
+            return Err(ResolveError::InvalidArgument {
+                message: format!(
+                    "IMPORT {} writes the tables dicom_files, series and segmentations; it takes no AS",
+                    import.kind.keyword()
+                ),
+                span: import.span,
+            });
+        }
+        ImportKind::Dicom => ImportRequest::Dicom {
+            path,
+            options: crate::ingest::DicomImport {
+                skip_bad: import.flag(ImportFlag::SkipBad),
+            },
+        },
+        ImportKind::Series => ImportRequest::Series { path },
         ImportKind::Aim => {
             let mut options = AimImport::default();
             if let Some(t) = &import.table {

@@ -321,6 +321,44 @@ impl Snapshot {
         Ok(array)
     }
 
+    /// A whole column, every chunk concatenated, or `None` when the table has no column of
+    /// exactly that name. The subject column comes back as subject ID text. For importers
+    /// that merge a new file into a table (DICOM, manifests); queries go through DataFusion.
+    pub fn read_whole_column(
+        &self,
+        table: &TableMeta,
+        name: &str,
+    ) -> Result<Option<ArrayRef>, StorageError> {
+        let Some(column) = self
+            .find_columns(table, name)?
+            .into_iter()
+            .find(|c| c.name == name)
+        else {
+            return Ok(None);
+        };
+        let mut parts = Vec::new();
+        for chunk in 0..Self::chunk_count(table) {
+            parts.push(self.read_chunk(table, &column, chunk)?);
+        }
+        let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
+        let whole = if refs.is_empty() {
+            arrow::array::new_empty_array(&column.ty.storage_type())
+        } else {
+            arrow::compute::concat(&refs)
+                .map_err(|e| StorageError::Internal(format!("concatenating chunks: {e}")))?
+        };
+        if column.ty == ColumnType::Subject {
+            use arrow::array::AsArray;
+            let ids = whole.as_primitive::<arrow::datatypes::UInt32Type>();
+            let names: arrow::array::StringArray = ids
+                .iter()
+                .map(|id| id.and_then(|i| self.subjects().get(i as usize).map(String::as_str)))
+                .collect();
+            return Ok(Some(std::sync::Arc::new(names)));
+        }
+        Ok(Some(whole))
+    }
+
     /// The live cohorts at this version, by name.
     pub fn cohorts(&self) -> Result<Vec<CohortMeta>, StorageError> {
         self.latest_all::<CohortEntry>(&key::cohorts_prefix(), key::parse_cohort)

@@ -100,6 +100,8 @@ pub enum ImportKind {
     Aliases,
     Radiomics,
     Aim,
+    Dicom,
+    Series,
 }
 
 impl ImportKind {
@@ -112,6 +114,8 @@ impl ImportKind {
             ImportKind::Aliases => "ALIASES",
             ImportKind::Radiomics => "RADIOMICS",
             ImportKind::Aim => "AIM",
+            ImportKind::Dicom => "DICOM",
+            ImportKind::Series => "SERIES",
         }
     }
 }

@@ -286,7 +286,7 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
         Ok((i, (ImportKind::Table, Some(name))))
     };
     let (i, (kind, table)) = expected(
-        "CLINICAL, TABLE, EXPRESSION, GEO, ALIASES, RADIOMICS or AIM",
+        "CLINICAL, TABLE, EXPRESSION, GEO, ALIASES, RADIOMICS, AIM, DICOM or SERIES",
         alt((
             keyword("CLINICAL").map(|_| (ImportKind::Clinical, None)),
             table_kind,
@@ -295,6 +295,8 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
             keyword("ALIASES").map(|_| (ImportKind::Aliases, None)),
             keyword("RADIOMICS").map(|_| (ImportKind::Radiomics, None)),
             keyword("AIM").map(|_| (ImportKind::Aim, None)),
+            keyword("DICOM").map(|_| (ImportKind::Dicom, None)),
+            keyword("SERIES").map(|_| (ImportKind::Series, None)),
         )),
     )
     .parse(i)?;
