@@ -5,6 +5,7 @@ mod cli;
 mod clinical;
 mod common;
 mod crash;
+mod dicom;
 mod docs;
 mod expression;
 mod language;

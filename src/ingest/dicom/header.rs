@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(uptake_minutes("101500", "112000"), Some(65.0));
         assert_eq!(
             uptake_minutes("101500.000", "103000.50").map(|m| (m * 60.0).round()),
-            Some(930.0)
+            Some(901.0)
         );
         assert_eq!(uptake_minutes("2350", "0010"), Some(20.0));
         assert_eq!(uptake_minutes("x", "1000"), None);

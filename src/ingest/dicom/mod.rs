@@ -175,7 +175,8 @@ pub fn import_dicom(
     let series = build_series(&all, manifest);
 
     let mut staged = vec![write_files(&mut txn, &source, &all)?];
-    staged.push(write_series(&mut txn, &source, &series)?);
+    let (series_table, columns) = write_series(&mut txn, &source, &series)?;
+    staged.push(series_table);
     if !all_segments.is_empty() {
         staged.push(write_segments(&mut txn, &source, &all_segments)?);
     }
@@ -205,7 +206,7 @@ pub fn import_dicom(
         new_subjects,
         replaced: before > 0,
         source,
-        columns: Vec::<ColumnSummary>::new(),
+        columns,
         genes: 0,
         notes,
     })
@@ -403,7 +404,7 @@ pub fn import_series_manifest(
         None => Vec::new(),
     };
     let series = build_series(&instances, manifest);
-    let staged = write_series(&mut txn, &source.provenance, &series)?;
+    let (staged, columns) = write_series(&mut txn, &source.provenance, &series)?;
     let new_subjects = txn.new_subject_count();
     txn.stage(staged);
     let record = txn.commit(
@@ -422,7 +423,7 @@ pub fn import_series_manifest(
         new_subjects,
         replaced: existing.is_some(),
         source: source.provenance,
-        columns: Vec::new(),
+        columns,
         genes: 0,
         notes: vec![format!(
             "{} manifest rows; {} series in all ({} described by DICOM headers)",
@@ -494,6 +495,20 @@ impl Columns {
             .map(|r| f(r).and_then(|d| dicom_date(&d)))
             .collect();
         self.push(name, label, None, ColumnType::Date32, Arc::new(a));
+    }
+
+    fn summaries(&self) -> Vec<ColumnSummary> {
+        self.0
+            .iter()
+            .map(|(c, ty, a)| ColumnSummary {
+                name: c.name.clone(),
+                label: c.label.clone(),
+                ty: *ty,
+                non_null: a.len() - a.null_count(),
+                derived: false,
+                null_tokens: BTreeMap::new(),
+            })
+            .collect()
     }
 
     fn write(
@@ -620,11 +635,12 @@ fn write_files(
     c.write(txn, source, FILES_TABLE, "dicom", subjects, "PatientID")
 }
 
+/// Writes `series`; returns the staged table and its column summaries.
 fn write_series(
     txn: &mut WriteTxn<'_>,
     source: &SourceFile,
     rows: &[SeriesRow],
-) -> Result<StagedTable, Error> {
+) -> Result<(StagedTable, Vec<ColumnSummary>), Error> {
     let mut c = Columns::new();
     c.text("study_uid", "StudyInstanceUID", rows, |r| {
         r.study_uid.clone()
@@ -710,7 +726,11 @@ fn write_series(
         Some(r.source.clone())
     });
     let subjects = rows.iter().map(|r| r.subject.clone()).collect();
-    c.write(txn, source, SERIES_TABLE, "series", subjects, "PatientID")
+    let summaries = c.summaries();
+    Ok((
+        c.write(txn, source, SERIES_TABLE, "series", subjects, "PatientID")?,
+        summaries,
+    ))
 }
 
 fn write_segments(

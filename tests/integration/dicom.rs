@@ -1,0 +1,336 @@
+//! The DICOM importer on the real files of `data/dicom` (pydicom's and highdicom's test
+//! files, and a real ePAD SEG), the IDC manifest, and refused files.
+//!
+//! Expected voxel counts and volumes were computed independently of rgdb, by unpacking the
+//! pixel data with numpy (`np.unpackbits(..., bitorder='little')` over the raw PixelData,
+//! frames assigned to segments by ReferencedSegmentNumber) and cross-checked against pydicom's
+//! `pixel_array`; each derivation is written next to its value.
+
+use std::path::{Path, PathBuf};
+
+use rgdb::Database;
+use rgdb::ingest::{DicomImport, ImportRequest};
+
+use crate::common::*;
+
+fn dicom_dir() -> PathBuf {
+    root().join("data/dicom")
+}
+
+fn dicom(path: &Path, skip_bad: bool) -> ImportRequest {
+    ImportRequest::Dicom {
+        path: path.to_path_buf(),
+        options: DicomImport { skip_bad },
+    }
+}
+
+fn indexed() -> (tempfile::TempDir, Database) {
+    let (dir, db) = fresh_db();
+    db.import(&dicom(&dicom_dir(), false)).unwrap();
+    (dir, db)
+}
+
+fn segment(db: &Database, file: &str, number: i64) -> Vec<String> {
+    let uid = rows(
+        db,
+        &format!("SELECT sop_instance_uid FROM dicom_files WHERE path LIKE '%/{file}'"),
+    )[0][0]
+        .clone();
+    rows(
+        db,
+        &format!(
+            "SELECT segmentation_type, segment_label, frames, voxels, voxel_volume_mm3, volume_mm3, \
+             bbox_row_min, bbox_row_max, bbox_col_min, bbox_col_max, bbox_frame_min, bbox_frame_max \
+             FROM segmentations WHERE sop_instance_uid = '{uid}' AND segment_number = {number}"
+        ),
+    )
+    .remove(0)
+}
+
+fn close(actual: &str, expected: f64) {
+    let a: f64 = actual.parse().unwrap();
+    assert!(
+        (a - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{a} vs {expected}"
+    );
+}
+
+#[test]
+fn a_directory_of_real_files_indexes_series_files_and_segments() {
+    let (_dir, db) = indexed();
+    // 12 files (4 without an extension), 9 series.
+    assert_eq!(
+        scalar_i64(&sql(&db, "SELECT count(*) FROM dicom_files")),
+        12
+    );
+    assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM series")), 9);
+    // The 4-slice CT series of ct2_series, with its acquisition parameters.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT subject_id, modality, series_description, instances, slice_thickness, \
+             pixel_spacing_row, pixel_spacing_col, rows, columns, kvp, tube_current, \
+             convolution_kernel, manufacturer FROM series WHERE instances = 4"
+        ),
+        vec![
+            vec![
+                "77654033",
+                "CT",
+                "Routine Brain",
+                "4",
+                "1.25",
+                "0.488281",
+                "0.488281",
+                "16",
+                "16",
+                "140.0",
+                "210.0",
+                "STANDARD",
+                "GE MEDICAL SYSTEMS"
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+        ]
+    );
+    let files = rows(
+        &db,
+        "SELECT path FROM dicom_files WHERE path LIKE '%ct2_series%' ORDER BY instance_number",
+    );
+    assert_eq!(files.len(), 4);
+    assert!(files[0][0].ends_with("ct2_series/17106"));
+    // Presence flags.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT subject_id, has(ct), has(pet), has(segmentation) FROM subjects ORDER BY subject_id"
+        ),
+        vec![
+            vec!["1CT1", "true", "false", "true"],
+            vec![
+                "260771139092452259439856092027719824171",
+                "true",
+                "false",
+                "false"
+            ],
+            vec!["7", "false", "false", "true"],
+            vec!["77654033", "true", "false", "true"],
+            vec!["99000", "false", "false", "true"],
+        ]
+        .into_iter()
+        .map(|r| r.into_iter().map(String::from).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn segment_voxels_and_volumes_match_the_frames() {
+    let (_dir, db) = indexed();
+    // seg_image_ct_binary.dcm: BINARY, 3 frames of 16×16 referencing 3 of the 4 ct2_series
+    // slices; 638 set bits. PixelSpacing 0.488281 × 0.488281 mm, SliceThickness 1.25 mm:
+    // voxel 0.488281² × 1.25 = 0.29802291870125 mm³; volume 638 × that = 190.1386221313975 mm³.
+    let s = segment(&db, "seg_image_ct_binary.dcm", 1);
+    assert_eq!(&s[..4], ["BINARY", "first segment", "3", "638"]);
+    close(&s[4], 0.488281 * 0.488281 * 1.25);
+    close(&s[5], 638.0 * 0.488281 * 0.488281 * 1.25);
+    // Its segment references the ct2_series series, which is in `series`.
+    let referenced = rows(
+        &db,
+        "SELECT referenced_series_uid FROM segmentations WHERE segment_label = 'first segment' LIMIT 1",
+    )[0][0]
+        .clone();
+    assert_eq!(
+        rows(
+            &db,
+            &format!("SELECT instances FROM series WHERE series_uid = '{referenced}'")
+        ),
+        vec![vec!["4".to_string()]]
+    );
+    // seg_image_ct_binary_overlap.dcm: 8 frames, segment 1 on frames 0–3 (64 voxels), segment
+    // 2 on frames 4–7 (16 voxels), overlapping in space.
+    let one = segment(&db, "seg_image_ct_binary_overlap.dcm", 1);
+    let two = segment(&db, "seg_image_ct_binary_overlap.dcm", 2);
+    assert_eq!(&one[..4], ["BINARY", "first segment", "4", "64"]);
+    assert_eq!(&two[..4], ["BINARY", "second segment", "4", "16"]);
+    // seg_image_ct_binary_fractional.dcm: FRACTIONAL, 8-bit; voxels ≥ 0.5 × 255.
+    let f = segment(&db, "seg_image_ct_binary_fractional.dcm", 1);
+    assert_eq!(&f[..4], ["FRACTIONAL", "first segment", "3", "638"]);
+    // epad_testseg.dcm: ePAD's SEG, 3 frames of 512×512 bit-packed, one segment `Mass`.
+    let mass = segment(&db, "epad_testseg.dcm", 1);
+    assert_eq!(&mass[..4], ["BINARY", "Mass", "3", "2492"]);
+    // liver_1frame.dcm: no NumberOfFrames; one frame of 512×512 (32,768 bytes of bits).
+    let liver = segment(&db, "liver_1frame.dcm", 1);
+    assert_eq!(&liver[..4], ["BINARY", "Liver", "1", "36233"]);
+}
+
+#[test]
+fn imports_merge_and_repeat_idempotently() {
+    let (dir, db) = fresh_db();
+    // The manifest first: 1,722 series of 211 subjects, no modality.
+    db.import(&ImportRequest::Series {
+        path: root().join("data/nsclc_radiogenomics/idc_series_manifest.csv"),
+    })
+    .unwrap();
+    db.import_clinical(clinical_csv()).unwrap();
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM subjects WHERE has(series) AND has(clinical)"
+        ),
+        vec![vec!["211".to_string()]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM subjects WHERE has(ct)"),
+        vec![vec!["0".to_string()]],
+        "the manifest carries no modality"
+    );
+    // Then DICOM, twice: the second import adds nothing.
+    db.import(&dicom(&dicom_dir(), false)).unwrap();
+    let after_first = rows(&db, "SELECT count(*) FROM series");
+    let summary = db.import(&dicom(&dicom_dir(), false)).unwrap();
+    assert!(
+        summary.notes[0].starts_with("12 DICOM files read (0 new instances)"),
+        "{:?}",
+        summary.notes
+    );
+    assert_eq!(rows(&db, "SELECT count(*) FROM series"), after_first);
+    assert_eq!(after_first, vec![vec!["1731".to_string()]]);
+    assert_eq!(
+        scalar_i64(&sql(&db, "SELECT count(*) FROM dicom_files")),
+        12
+    );
+    assert_eq!(
+        scalar_i64(&sql(&db, "SELECT count(*) FROM segmentations")),
+        7
+    );
+    // A subset imported later keeps what was indexed.
+    let subset = dir.path().join("subset");
+    std::fs::create_dir_all(&subset).unwrap();
+    std::fs::copy(dicom_dir().join("CT_small.dcm"), subset.join("a")).unwrap();
+    db.import(&dicom(&subset, false)).unwrap();
+    assert_eq!(
+        scalar_i64(&sql(&db, "SELECT count(*) FROM dicom_files")),
+        12
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT source, count(*) FROM series GROUP BY source ORDER BY source"
+        ),
+        vec![
+            vec!["dicom".to_string(), "9".to_string()],
+            vec!["idc manifest".to_string(), "1722".to_string()],
+        ]
+    );
+    // The data-availability table in one query.
+    let table = rows(
+        &db,
+        "SELECT count(*) AS subjects, sum(CASE WHEN has(clinical) THEN 1 ELSE 0 END) AS clinical, \
+         sum(CASE WHEN has(ct) THEN 1 ELSE 0 END) AS ct, sum(CASE WHEN has(pet) THEN 1 ELSE 0 END) AS pet, \
+         sum(CASE WHEN has(segmentation) THEN 1 ELSE 0 END) AS segmentation FROM subjects",
+    );
+    assert_eq!(table[0][1..], ["211", "3", "0", "4"]);
+}
+
+#[test]
+fn bad_dicom_files_are_refused_with_their_path() {
+    let (dir, db) = fresh_db();
+    let folder = dir.path().join("scans");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(dicom_dir().join("CT_small.dcm"), folder.join("good.dcm")).unwrap();
+    std::fs::write(folder.join("notes.txt"), "not a DICOM file").unwrap();
+    // A CT slice cut in its pixel data, and one cut inside its header.
+    let bytes = std::fs::read(dicom_dir().join("epad_ct_chest.dcm")).unwrap();
+    let cut = folder.join("cut.dcm");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = refused_import(&db, &dicom(&cut, false));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: cannot read this DICOM file: the file is 263289 bytes, shorter than its pixel data (512 × 512 × 1 frames of 16 bits = 524288 bytes): it is truncated",
+            cut.display()
+        )
+    );
+    let head = folder.join("head.dcm");
+    std::fs::write(&head, &bytes[..400]).unwrap();
+    let err = refused_import(&db, &dicom(&head, false));
+    assert_eq!(err.code(), "E0430");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}: cannot read this DICOM file: ",
+            head.display()
+        )),
+        "{err}"
+    );
+    // A SEG whose pixel data is shorter than rows × columns × frames.
+    let seg = std::fs::read(dicom_dir().join("seg_image_ct_binary.dcm")).unwrap();
+    let short = folder.join("short_seg.dcm");
+    std::fs::write(&short, &seg[..seg.len() - 40]).unwrap();
+    let err = refused_import(&db, &dicom(&short, false));
+    assert_eq!(err.code(), "E0430");
+    // The directory: fails whole, or with --skip-bad imports the rest and lists the others.
+    let err = refused_import(&db, &dicom(&folder, false));
+    assert_eq!(err.code(), "E0431");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}: 3 of 5 files could not be read, nothing was imported; the first: ",
+            folder.display()
+        )),
+        "{err}"
+    );
+    let summary = db.import(&dicom(&folder, true)).unwrap();
+    assert_eq!(summary.notes.len(), 4, "{:?}", summary.notes);
+    assert!(summary.notes[0].starts_with(
+        "1 DICOM files read (1 new instances), 1 series, 0 segments; 1 files were not DICOM"
+    ));
+    assert!(summary.notes[1].starts_with(&format!("skipped {}", cut.display())));
+    // A folder with no DICOM at all.
+    let empty = dir.path().join("text");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("a.txt"), "x").unwrap();
+    assert_eq!(
+        refused_import(&db, &dicom(&empty, false)).to_string(),
+        format!(
+            "{}: no DICOM files found among 1 files (a DICOM file has `DICM` at byte 128)",
+            empty.display()
+        )
+    );
+}
+
+#[test]
+fn the_statements_and_subcommands_index_the_same_files() {
+    let (dir, db) = fresh_db();
+    db.query(&format!(
+        "IMPORT DICOM FROM '{}' SKIP BAD",
+        dicom_dir().display()
+    ))
+    .unwrap();
+    assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM series")), 9);
+    let err = db
+        .query(&format!(
+            "IMPORT DICOM FROM '{}' AS scans",
+            dicom_dir().display()
+        ))
+        .unwrap_err();
+    assert!(err.to_string().contains("it takes no AS"), "{err}");
+    drop(db);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+        .arg("--db")
+        .arg(dir.path().join("test.rgdb"))
+        .args(["import", "series"])
+        .arg(root().join("data/nsclc_radiogenomics/idc_series_manifest.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "note: 1722 manifest rows; 1731 series in all (9 described by DICOM headers)"
+        ),
+        "{text}"
+    );
+}
