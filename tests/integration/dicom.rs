@@ -155,12 +155,36 @@ fn segment_voxels_and_volumes_match_the_frames() {
     // seg_image_ct_binary_fractional.dcm: FRACTIONAL, 8-bit; voxels ≥ 0.5 × 255.
     let f = segment(&db, "seg_image_ct_binary_fractional.dcm", 1);
     assert_eq!(&f[..4], ["FRACTIONAL", "first segment", "3", "638"]);
-    // epad_testseg.dcm: ePAD's SEG, 3 frames of 512×512 bit-packed, one segment `Mass`.
+    // epad_testseg.dcm: ePAD's SEG, 3 frames of 512×512 bit-packed, one segment `Mass` named
+    // only in the shared functional group; 1005 + 754 + 733 = 2492 voxels in rows 275–332,
+    // columns 130–170; 0.974609375² × 5 mm = 4.749317169189453 mm³ a voxel, so
+    // 2492 × that = 11835.298385620117 mm³.
     let mass = segment(&db, "epad_testseg.dcm", 1);
     assert_eq!(&mass[..4], ["BINARY", "Mass", "3", "2492"]);
-    // liver_1frame.dcm: no NumberOfFrames; one frame of 512×512 (32,768 bytes of bits).
+    close(&mass[5], 2492.0 * 0.974609375 * 0.974609375 * 5.0);
+    assert_eq!(&mass[6..12], ["275", "332", "130", "170", "0", "2"]);
+    // liver_1frame.dcm: no NumberOfFrames and 3 per-frame groups, but pixel data for one
+    // 512×512 frame (32,768 bytes): 36233 voxels in rows 145–366, columns 79–350;
+    // 0.810547² × 1 mm a voxel, so 23804.589651859696 mm³.
     let liver = segment(&db, "liver_1frame.dcm", 1);
     assert_eq!(&liver[..4], ["BINARY", "Liver", "1", "36233"]);
+    close(&liver[5], 36233.0 * 0.810547 * 0.810547 * 1.0);
+    assert_eq!(&liver[6..10], ["145", "366", "79", "350"]);
+    // seg_image_ct_binary_single_frame.dcm: one 128×128 frame on CT_small, 1832 voxels,
+    // 0.661468² × 5 mm a voxel: 4007.865621619839 mm³.
+    let single = segment(&db, "seg_image_ct_binary_single_frame.dcm", 1);
+    assert_eq!(&single[2..4], ["1", "1832"]);
+    close(&single[5], 1832.0 * 0.661468 * 0.661468 * 5.0);
+    assert_eq!(&single[6..10], ["6", "94", "5", "101"]);
+    // The overlap SEG: 64 × 0.29802291870125 = 19.07346679688 and 16 × that = 4.76836669922.
+    close(&one[5], 64.0 * 0.488281 * 0.488281 * 1.25);
+    close(&two[5], 16.0 * 0.488281 * 0.488281 * 1.25);
+    assert_eq!(&one[6..12], ["4", "7", "4", "7", "0", "3"]);
+    assert_eq!(
+        &two[6..12],
+        ["6", "7", "6", "7", "4", "7"],
+        "frames count in the SEG's own order"
+    );
 }
 
 #[test]
@@ -333,4 +357,48 @@ fn the_statements_and_subcommands_index_the_same_files() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn bits_packed_across_frame_boundaries_are_counted_per_frame() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    // The real SEG recast as 3 frames of 5×5: 25 bits a frame, so frames 1 and 2 start in
+    // the middle of a byte (bits 25 and 50). Frame 0 has its first row set (5 voxels),
+    // frame 1 its centre pixel (1), frame 2 all 25: 31 voxels, bounding box rows 0–4,
+    // columns 0–4, frames 0–2.
+    let (dir, db) = fresh_db();
+    let mut obj = dicom_object::open_file(dicom_dir().join("seg_image_ct_binary.dcm")).unwrap();
+    obj.put(DataElement::new(
+        tags::ROWS,
+        VR::US,
+        PrimitiveValue::from(5_u16),
+    ));
+    obj.put(DataElement::new(
+        tags::COLUMNS,
+        VR::US,
+        PrimitiveValue::from(5_u16),
+    ));
+    let mut set = vec![false; 75];
+    set[..5].fill(true);
+    set[25 + 12] = true;
+    set[50..75].fill(true);
+    let mut bytes = vec![0u8; 10];
+    for (i, on) in set.iter().enumerate() {
+        if *on {
+            bytes[i / 8] |= 1 << (i % 8);
+        }
+    }
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        PrimitiveValue::from(bytes),
+    ));
+    let path = dir.path().join("packed.dcm");
+    obj.write_to_file(&path).unwrap();
+    db.import(&dicom(&path, false)).unwrap();
+    let s = segment(&db, "packed.dcm", 1);
+    assert_eq!(&s[2..4], ["3", "31"]);
+    assert_eq!(&s[6..12], ["0", "4", "0", "4", "0", "2"]);
+    close(&s[5], 31.0 * 0.488281 * 0.488281 * 1.25);
 }

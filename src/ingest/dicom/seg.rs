@@ -5,8 +5,8 @@
 //!   across frame boundaries (frame `f`, pixel `p` is bit `f × rows × cols + p`).
 //! - FRACTIONAL SEGs hold 8 bits per voxel; a voxel belongs to the segment when its value is
 //!   at least half of MaximumFractionalValue ([`FRACTIONAL_THRESHOLD`]).
-//! - Frames go to segments through each frame's ReferencedSegmentNumber; overlapping segments
-//!   are counted independently. Without NumberOfFrames, the frame count is the number of
+//! - Frames go to segments through each frame's ReferencedSegmentNumber (else the shared
+//!   functional group's, else segment 1); overlapping segments are counted independently. Without NumberOfFrames, the frame count is the number of
 //!   whole frames the pixel data holds.
 //! - The voxel volume is PixelSpacing row × column × SliceThickness (SpacingBetweenSlices
 //!   when SliceThickness is absent) from the shared, else the first per-frame, PixelMeasures.
@@ -91,13 +91,16 @@ pub fn segments(path: &Path) -> Result<Vec<Segment>, IngestError> {
         .first()
         .and_then(|s| text(s, tags::SERIES_INSTANCE_UID));
     let (voxel_volume, _) = voxel_volume(&obj, per_frame);
-    // Which segment each frame shows (a single-segment SEG may omit it).
-    let frame_segment = |f: usize| -> Option<i64> {
-        per_frame
-            .get(f)
+    // Which segment each frame shows: its own functional group, else the shared one (ePAD
+    // writes it there), else segment 1.
+    let segment_of = |group: Option<&InMemDicomObject>| {
+        group
             .and_then(|g| items(g, tags::SEGMENT_IDENTIFICATION_SEQUENCE).first())
             .and_then(|s| int(s, tags::REFERENCED_SEGMENT_NUMBER))
     };
+    let shared_segment = segment_of(items(&obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first());
+    let frame_segment =
+        |f: usize| -> Option<i64> { segment_of(per_frame.get(f)).or(shared_segment) };
     let mut out = Vec::new();
     for item in items(&obj, tags::SEGMENT_SEQUENCE) {
         let number = int(item, tags::SEGMENT_NUMBER).unwrap_or(1);
