@@ -113,10 +113,10 @@ fn meta_commands() {
     let (out, err) = take(r);
     assert!(out.contains(".schema [table]"), "{out}");
     assert!(
-        out.contains("│ series   ┆ table      ┆ several rows per subject"),
+        out.contains("│ series   ┆ series     ┆ several rows per subject"),
         "{out}"
     );
-    assert!(out.contains("│ source_doi        ┆ text"), "{out}");
+    assert!(out.contains("│ source_doi             ┆ text    ┆ 1722"), "{out}");
     assert_eq!(
         std::fs::read_to_string(&out_file).unwrap(),
         "┌─────┐\n│ n   │\n╞═════╡\n│ 211 │\n└─────┘\n1 row\n"
