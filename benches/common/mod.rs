@@ -1,6 +1,9 @@
 //! What the whole-process benches share: where generated files live, and running the release
 //! binary under `/usr/bin/time -v`.
 
+// Each bench is its own crate and uses only some of these.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

@@ -379,7 +379,7 @@ fn bits_packed_across_frame_boundaries_are_counted_per_frame() {
         VR::US,
         PrimitiveValue::from(5_u16),
     ));
-    let mut set = vec![false; 75];
+    let mut set = [false; 75];
     set[..5].fill(true);
     set[25 + 12] = true;
     set[50..75].fill(true);

@@ -116,7 +116,10 @@ fn meta_commands() {
         out.contains("│ series   ┆ series     ┆ several rows per subject"),
         "{out}"
     );
-    assert!(out.contains("│ source_doi             ┆ text    ┆ 1722"), "{out}");
+    assert!(
+        out.contains("│ source_doi             ┆ text    ┆ 1722"),
+        "{out}"
+    );
     assert_eq!(
         std::fs::read_to_string(&out_file).unwrap(),
         "┌─────┐\n│ n   │\n╞═════╡\n│ 211 │\n└─────┘\n1 row\n"
