@@ -70,6 +70,7 @@ Meta-commands:
   .import table NAME FILE SUBJECT_COLUMN [multi]
   .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE
   .import radiomics FILE [TABLE] | .import aim PATH [TABLE]
+  .import dicom DIR | .import series FILE
   .plan STATEMENT          DataFusion's logical and physical plans
   .ast STATEMENT           the parsed statement, as the parser sees it
   .history                 previous inputs

@@ -374,11 +374,13 @@ impl<O: Write, E: Write> Repl<O, E> {
 
 /// `.import clinical FILE [TABLE]`, `.import table NAME FILE SUBJECT_COLUMN [multi]`,
 /// `.import expression FILE TABLE`, `.import geo FILE TABLE`, `.import aliases FILE`,
-/// `.import radiomics FILE [TABLE]`, `.import aim PATH [TABLE]` (options: the statement).
+/// `.import radiomics FILE [TABLE]`, `.import aim PATH [TABLE]`, `.import dicom DIR`,
+/// `.import series FILE` (options: the statement).
 fn import_request(args: &[String]) -> Result<ImportRequest, String> {
     let usage = "usage: .import clinical FILE [TABLE] | .import table NAME FILE SUBJECT_COLUMN [multi] \
                  | .import expression FILE TABLE | .import geo FILE TABLE | .import aliases FILE \
-                 | .import radiomics FILE [TABLE] | .import aim PATH [TABLE]";
+                 | .import radiomics FILE [TABLE] | .import aim PATH [TABLE] \
+                 | .import dicom DIR | .import series FILE";
     match args {
         [kind, file, table] if kind.eq_ignore_ascii_case("expression") => {
             Ok(ImportRequest::Expression {
@@ -392,6 +394,13 @@ fn import_request(args: &[String]) -> Result<ImportRequest, String> {
         }),
         [kind, file] if kind.eq_ignore_ascii_case("aliases") => {
             Ok(ImportRequest::Aliases { path: file.into() })
+        }
+        [kind, dir] if kind.eq_ignore_ascii_case("dicom") => Ok(ImportRequest::Dicom {
+            path: dir.into(),
+            options: crate::ingest::DicomImport::default(),
+        }),
+        [kind, file] if kind.eq_ignore_ascii_case("series") => {
+            Ok(ImportRequest::Series { path: file.into() })
         }
         [kind, file, rest @ ..] if kind.eq_ignore_ascii_case("radiomics") && rest.len() <= 1 => {
             let table = rest.first().map_or("radiomic", String::as_str);
