@@ -402,3 +402,80 @@ fn bits_packed_across_frame_boundaries_are_counted_per_frame() {
     assert_eq!(&s[6..12], ["0", "4", "0", "4", "0", "2"]);
     close(&s[5], 31.0 * 0.488281 * 0.488281 * 1.25);
 }
+
+#[test]
+fn pet_series_get_dose_and_uptake_time() {
+    use dicom_core::value::DataSetSequence;
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::{tags, uids};
+    use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
+    // A PET slice written with dicom-object: 370,000,000 Bq of FDG injected at 10:15:00,
+    // acquired at 11:20:00, so 370 MBq and 65 minutes of uptake.
+    let (dir, db) = fresh_db();
+    let text = |tag, vr, v: &str| DataElement::new(tag, vr, PrimitiveValue::from(v));
+    let pharma = InMemDicomObject::from_element_iter([
+        text(tags::RADIOPHARMACEUTICAL, VR::LO, "Fludeoxyglucose F^18^"),
+        text(tags::RADIONUCLIDE_TOTAL_DOSE, VR::DS, "370000000"),
+        text(tags::RADIOPHARMACEUTICAL_START_TIME, VR::TM, "101500"),
+    ]);
+    let sop = "2.25.9001";
+    let obj = InMemDicomObject::from_element_iter([
+        text(
+            tags::SOP_CLASS_UID,
+            VR::UI,
+            uids::POSITRON_EMISSION_TOMOGRAPHY_IMAGE_STORAGE,
+        ),
+        text(tags::SOP_INSTANCE_UID, VR::UI, sop),
+        text(tags::ACQUISITION_TIME, VR::TM, "112000"),
+        text(tags::MODALITY, VR::CS, "PT"),
+        text(tags::PATIENT_ID, VR::LO, "R01-001"),
+        text(tags::STUDY_INSTANCE_UID, VR::UI, "2.25.9002"),
+        text(tags::SERIES_INSTANCE_UID, VR::UI, "2.25.9003"),
+        DataElement::new(
+            tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE,
+            VR::SQ,
+            DataSetSequence::from(vec![pharma]),
+        ),
+    ]);
+    let file = obj
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
+                .media_storage_sop_class_uid(uids::POSITRON_EMISSION_TOMOGRAPHY_IMAGE_STORAGE)
+                .media_storage_sop_instance_uid(sop),
+        )
+        .unwrap();
+    let pet = dir.path().join("pet");
+    std::fs::create_dir_all(&pet).unwrap();
+    file.write_to_file(pet.join("slice1")).unwrap();
+    db.import_clinical(clinical_csv()).unwrap();
+    db.import(&dicom(&pet, false)).unwrap();
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT subject_id, modality, radiopharmaceutical, injected_dose_mbq, injection_time, \
+             acquisition_time, uptake_minutes FROM series"
+        ),
+        vec![
+            vec![
+                "R01-001",
+                "PT",
+                "Fludeoxyglucose F^18^",
+                "370.0",
+                "101500",
+                "112000",
+                "65.0"
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+        ]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM subjects WHERE has(pet) AND has(clinical)"
+        ),
+        vec![vec!["1".to_string()]]
+    );
+}
