@@ -41,9 +41,14 @@ pub const FILES: [Embedded; 4] = [
     },
 ];
 
-/// The tables the demo holds; a demo database built by an older rgdb that lacks one is
-/// rebuilt.
-pub const TABLES: [&str; 4] = ["clinical", "rnaseq", "series", "radiomic"];
+/// The tables the demo holds, with the importer that makes each; a demo database built by
+/// an older rgdb that lacks one, or made it another way, is rebuilt.
+pub const TABLES: [(&str, &str); 4] = [
+    ("clinical", "clinical"),
+    ("rnaseq", "expression"),
+    ("series", "series"),
+    ("radiomic", "radiomic"),
+];
 
 impl Embedded {
     /// The file's bytes.
@@ -78,8 +83,11 @@ pub fn default_path() -> PathBuf {
 pub fn open_or_build(path: &Path) -> Result<Database> {
     match Database::open(path) {
         Ok(db) => {
-            let have: Vec<String> = db.tables()?.into_iter().map(|t| t.name).collect();
-            if TABLES.iter().all(|t| have.iter().any(|h| h == t)) {
+            let have = db.tables()?;
+            let current = TABLES
+                .iter()
+                .all(|(name, kind)| have.iter().any(|t| t.name == *name && t.kind == *kind));
+            if current {
                 return Ok(db);
             }
             // Built by an older rgdb: build the current demo beside it, then swap.
