@@ -292,3 +292,35 @@ fn embedded_demo_files_match_the_data_folder() {
         );
     }
 }
+
+#[test]
+fn a_demo_built_by_an_older_rgdb_is_rebuilt_on_open() {
+    // An older demo: the clinical table only, and `series` imported as a generic table.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.rgdb");
+    {
+        let db = rgdb::Database::create(&path).unwrap();
+        db.import_clinical(crate::common::clinical_csv()).unwrap();
+        let options = rgdb::ingest::TableImport::new("series", "PatientID")
+            .with_level(rgdb::storage::Level::Multi);
+        db.import_table(
+            crate::common::root().join("data/nsclc_radiogenomics/idc_series_manifest.csv"),
+            &options,
+        )
+        .unwrap();
+    }
+    let db = rgdb::cli::demo::open_or_build(&path).unwrap();
+    let tables: Vec<(String, String)> = db
+        .tables()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.name, t.kind))
+        .collect();
+    for (name, kind) in rgdb::cli::demo::TABLES {
+        assert!(
+            tables.contains(&(name.to_string(), kind.to_string())),
+            "{name} ({kind}) in {tables:?}"
+        );
+    }
+    assert!(!path.with_extension("rgdb-old").exists());
+}
