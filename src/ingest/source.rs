@@ -43,7 +43,7 @@ impl SourceText {
 }
 
 /// The file itself, or every file under a directory (recursively) whose extension is one of
-/// `extensions` (any case), in path order.
+/// `extensions` (any case; an empty list takes every file), in path order.
 pub fn files_under(path: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, IngestError> {
     let io = |p: &Path, e: std::io::Error| IngestError::Io {
         file: p.display().to_string(),
@@ -54,9 +54,10 @@ pub fn files_under(path: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, Ing
         return Ok(vec![path.to_path_buf()]);
     }
     let wanted = |p: &Path| {
-        p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+        extensions.is_empty()
+            || p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
     };
     let mut found = Vec::new();
     let mut pending = vec![path.to_path_buf()];

@@ -21,7 +21,7 @@ use self::header::{Instance, Read, SEG_SOP_CLASS, uptake_minutes};
 use self::seg::Segment;
 use super::IngestError;
 use super::infer::parse_date;
-use super::source::{SourceText, combined_source};
+use super::source::{SourceText, combined_source, files_under};
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::error::Error;
 use crate::storage::{
@@ -212,39 +212,10 @@ pub fn import_dicom(
     })
 }
 
-/// Every file under `path` (or `path` itself), whatever its extension.
+/// Every file under `path` (or `path` itself), whatever its name: DICOM files often have
+/// no extension.
 fn all_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let meta = std::fs::metadata(path).map_err(|e| IngestError::Io {
-        file: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    if meta.is_dir() {
-        every_file(path)
-    } else {
-        Ok(vec![path.to_path_buf()])
-    }
-}
-
-fn every_file(dir: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let io = |p: &Path, e: std::io::Error| IngestError::Io {
-        file: p.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
-            let entry = entry.map_err(|e| io(&d, e))?;
-            let p = entry.path();
-            if entry.file_type().map_err(|e| io(&p, e))?.is_dir() {
-                pending.push(p);
-            } else {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    files_under(path, &[])
 }
 
 type ReadOne = Option<(Box<Instance>, Vec<Segment>)>;
