@@ -42,6 +42,7 @@ pub mod ingest;
 pub mod plan;
 pub mod repl;
 pub mod resolve;
+pub mod stats;
 pub mod storage;
 pub mod syntax;
 

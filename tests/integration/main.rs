@@ -15,5 +15,6 @@ mod refused;
 mod repl;
 mod slt;
 mod snapshots;
+mod stats;
 mod storage;
 mod syntax;

@@ -1,0 +1,12 @@
+//! stats: the statistics radiogenomics runs every day, as plain functions over columns.
+//!
+//! So far: Kaplan–Meier curves with Greenwood errors and log-log intervals, and the log-rank
+//! test (`survival.rs`), on the distribution functions of `dist.rs`. Checked against lifelines
+//! (which equals R `survival` here) by `tests/integration/stats.rs` with the values of
+//! `tests/reference/survival/`. The `SURVIVAL`, `COX` and `CORRELATE` statements of issue 8
+//! will compile to plans that call these.
+
+pub mod dist;
+pub mod survival;
+
+pub use survival::{KaplanMeier, KmRow, LogRank, Observation};

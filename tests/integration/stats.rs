@@ -1,0 +1,171 @@
+//! The survival statistics against lifelines (`tests/reference/survival/reference.py`): the
+//! real cohort's overall survival by EGFR status and by gender, and a synthetic set with ties,
+//! a group without events and several groups. Relative tolerance 1e-6, as issue 8 asks.
+
+use std::collections::BTreeMap;
+
+use rgdb::stats::{KaplanMeier, LogRank, Observation};
+
+use crate::common::root;
+
+/// `set → group column → group → observations`, from the reference script's input.csv.
+fn input() -> BTreeMap<(String, String), BTreeMap<String, Vec<Observation>>> {
+    let mut reader =
+        csv::Reader::from_path(root().join("tests/reference/survival/input.csv")).unwrap();
+    let mut out: BTreeMap<(String, String), BTreeMap<String, Vec<Observation>>> = BTreeMap::new();
+    for r in reader.records() {
+        let r = r.unwrap();
+        let o = Observation {
+            time: r[2].parse().unwrap(),
+            event: &r[3] == "1",
+        };
+        for (by, value) in [("egfr", &r[4]), ("gender", &r[5])] {
+            if !value.is_empty() {
+                out.entry((r[0].to_string(), by.to_string()))
+                    .or_default()
+                    .entry(value.to_string())
+                    .or_default()
+                    .push(o);
+            }
+        }
+    }
+    out
+}
+
+fn reference() -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(root().join("tests/reference/survival/reference.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn close(what: &str, actual: f64, expected: f64) {
+    let tolerance = 1e-6 * expected.abs().max(1e-12);
+    assert!(
+        (actual - expected).abs() <= tolerance,
+        "{what}: {actual} vs {expected}"
+    );
+}
+
+fn optional(what: &str, actual: Option<f64>, expected: &serde_json::Value) {
+    match (actual, expected.as_f64()) {
+        (Some(a), Some(e)) => close(what, a, e),
+        (None, None) => {}
+        other => panic!("{what}: {other:?}"),
+    }
+}
+
+#[test]
+fn kaplan_meier_and_log_rank_match_lifelines() {
+    let data = input();
+    let reference = reference();
+    for (name, set, by) in [
+        ("cohort_by_egfr", "cohort", "egfr"),
+        ("cohort_by_gender", "cohort", "gender"),
+        ("synthetic_by_group", "synthetic", "egfr"),
+    ] {
+        let groups = &data[&(set.to_string(), by.to_string())];
+        let expected = &reference[name];
+        for (group, observations) in groups {
+            let fit = KaplanMeier::fit(observations, 0.95);
+            let want = &expected["groups"][group];
+            let label = format!("{name} {group}");
+            assert_eq!(fit.n as u64, want["n"].as_u64().unwrap(), "{label} n");
+            assert_eq!(
+                fit.events as u64,
+                want["events"].as_u64().unwrap(),
+                "{label} events"
+            );
+            optional(&format!("{label} median"), fit.median, &want["median"]);
+            optional(
+                &format!("{label} median lower"),
+                fit.median_lower,
+                &want["median_lower"],
+            );
+            optional(
+                &format!("{label} median upper"),
+                fit.median_upper,
+                &want["median_upper"],
+            );
+            let curve = want["curve"].as_array().unwrap();
+            assert_eq!(fit.curve.len(), curve.len(), "{label} steps");
+            for (row, w) in fit.curve.iter().zip(curve) {
+                let at = format!("{label} t={}", row.time);
+                close(&at, row.time, w["time"].as_f64().unwrap());
+                assert_eq!(
+                    row.at_risk as u64,
+                    w["at_risk"].as_u64().unwrap(),
+                    "{at} at risk"
+                );
+                assert_eq!(
+                    row.events as u64,
+                    w["events"].as_u64().unwrap(),
+                    "{at} events"
+                );
+                assert_eq!(
+                    row.censored as u64,
+                    w["censored"].as_u64().unwrap(),
+                    "{at} censored"
+                );
+                close(
+                    &format!("{at} S"),
+                    row.survival,
+                    w["survival"].as_f64().unwrap(),
+                );
+                close(
+                    &format!("{at} lower"),
+                    row.lower,
+                    w["lower"].as_f64().unwrap(),
+                );
+                close(
+                    &format!("{at} upper"),
+                    row.upper,
+                    w["upper"].as_f64().unwrap(),
+                );
+            }
+        }
+        let tested = LogRank::test(&groups.values().cloned().collect::<Vec<_>>()).unwrap();
+        let want = &expected["logrank"];
+        close(
+            &format!("{name} chi2"),
+            tested.chi2,
+            want["chi2"].as_f64().unwrap(),
+        );
+        close(&format!("{name} p"), tested.p, want["p"].as_f64().unwrap());
+        assert_eq!(tested.df as u64, want["df"].as_u64().unwrap());
+    }
+}
+
+#[test]
+fn survival_edge_cases() {
+    let obs = |pairs: &[(f64, bool)]| -> Vec<Observation> {
+        pairs
+            .iter()
+            .map(|&(time, event)| Observation { time, event })
+            .collect()
+    };
+    // All censored: survival stays 1, no median, intervals [1, 1].
+    let censored = KaplanMeier::fit(&obs(&[(3.0, false), (5.0, false)]), 0.95);
+    assert!(
+        censored
+            .curve
+            .iter()
+            .all(|r| r.survival == 1.0 && r.lower == 1.0)
+    );
+    assert_eq!(censored.median, None);
+    // Everyone dies at once: survival 0, median at that time.
+    let all = KaplanMeier::fit(&obs(&[(4.0, true), (4.0, true)]), 0.95);
+    assert_eq!(all.curve[0].survival, 0.0);
+    assert_eq!(all.median, Some(4.0));
+    // A single group, or no events anywhere: no log-rank test.
+    assert!(LogRank::test(&[obs(&[(1.0, true)])]).is_none());
+    assert!(LogRank::test(&[obs(&[(1.0, false)]), obs(&[(2.0, false)])]).is_none());
+    // Survival at fixed times reads the last step at or before each.
+    let fit = KaplanMeier::fit(
+        &obs(&[(2.0, true), (4.0, true), (6.0, false), (8.0, true)]),
+        0.95,
+    );
+    assert_eq!(fit.at(1.0), 1.0);
+    assert_eq!(fit.at(4.0), 0.5);
+    assert_eq!(fit.at(7.0), 0.5);
+    assert_eq!(fit.at(9.0), 0.0);
+}
