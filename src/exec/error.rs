@@ -22,6 +22,9 @@ pub enum ExecError {
     )]
     NotAQuery,
     /// Ctrl-C in the REPL while a query ran.
+    /// A statistics statement over inputs it cannot use.
+    #[error("{message}")]
+    Statistics { message: String },
     #[error("query cancelled")]
     Cancelled,
     /// The export could not be written (nothing is left at the path).
@@ -39,6 +42,7 @@ impl ExecError {
             ExecError::DivisionByZero => "E0306",
             ExecError::Cancelled => "E0307",
             ExecError::NotAQuery => "E0308",
+            ExecError::Statistics { .. } => "E0309",
         }
     }
 }

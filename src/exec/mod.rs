@@ -4,6 +4,7 @@
 mod error;
 mod export;
 mod result;
+mod survival;
 
 use std::sync::Arc;
 
@@ -49,6 +50,11 @@ pub async fn run(
         Bound::Import(request) => {
             let summary = crate::ingest::run(store, request, Some(statement.to_string()))?;
             import_result(&summary)
+        }
+        Bound::Survival(s) => {
+            let plan = bind_params(query_to_plan(&s.query, &snapshot)?, params)?;
+            let rows = collect(ctx, plan).await?;
+            survival::run(s, &rows.batches)
         }
         Bound::Export(export) => {
             let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;

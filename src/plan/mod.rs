@@ -29,6 +29,7 @@ pub fn to_logical_plan(
 ) -> Result<Option<LogicalPlan>, PlanError> {
     Ok(Some(match bound {
         Bound::Query(q) => query_to_plan(q, snapshot)?,
+        Bound::Survival(s) => query_to_plan(&s.query, snapshot)?,
         Bound::ShowTables => show_tables(snapshot)?,
         Bound::ShowCohorts => show_cohorts(snapshot)?,
         Bound::ShowHistory => show_history(history)?,

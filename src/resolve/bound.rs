@@ -32,6 +32,8 @@ pub enum Bound {
     Explain(Box<Bound>),
     Export(Box<BoundExport>),
     Import(Box<crate::ingest::ImportRequest>),
+    /// `SURVIVAL …`: the query that yields `grp, time, event` rows, and what to compute.
+    Survival(Box<BoundSurvival>),
 }
 
 /// An `EXPORT`.
@@ -362,4 +364,27 @@ impl BExpr {
     pub fn contains(&self, found: &dyn Fn(&BExpr) -> bool) -> bool {
         found(self) || self.children().into_iter().any(|c| c.contains(found))
     }
+}
+
+/// A bound `SURVIVAL` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundSurvival {
+    /// `SELECT <by> AS grp, <time> AS time, <event> AS event FROM <source>`.
+    pub query: BoundQuery,
+    pub curve: bool,
+    pub split: Option<SurvivalSplit>,
+    pub at: Vec<f64>,
+    /// The statement as written, and its time, event and group expressions as text.
+    pub statement: String,
+    pub time: String,
+    pub event: String,
+    pub by: Option<String>,
+}
+
+/// How a numeric group is cut.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SurvivalSplit {
+    Median,
+    At(f64),
+    Quantiles(usize),
 }

@@ -79,6 +79,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
         }
         Statement::Export(export) => Ok(Bound::Export(Box::new(bind_export(snapshot, export)?))),
         Statement::Import(import) => Ok(Bound::Import(Box::new(bind_import(import)?))),
+        Statement::Survival(s) => Ok(Bound::Survival(Box::new(bind_survival(snapshot, s)?))),
     }
 }
 
@@ -329,6 +330,90 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
             options.skip_bad = import.flag(ImportFlag::SkipBad);
             ImportRequest::Aim { path, options }
         }
+    })
+}
+
+/// `SURVIVAL …` as the query of its rows: `SELECT by AS grp, time AS time, event AS event
+/// FROM source` (the group is the text `all` without `BY`).
+fn bind_survival(
+    snapshot: &Snapshot,
+    s: &crate::syntax::Survival,
+) -> Result<bound::BoundSurvival, ResolveError> {
+    use crate::syntax::{Literal, Split};
+    use bound::{BoundSurvival, SurvivalSplit};
+    let span = s.span;
+    let column = |name: &str| Expr::Column {
+        table: None,
+        column: Ident {
+            name: name.into(),
+            quoted: false,
+            span,
+        },
+    };
+    let time = s.time.clone().unwrap_or_else(|| column("os_days"));
+    let event = s.event.clone().unwrap_or_else(|| column("os_event"));
+    let by =
+        s.by.clone()
+            .unwrap_or_else(|| Expr::Literal(Literal::String("all".into()), span));
+    let item = |expr: Expr, name: &str| SelectItem::Expr {
+        expr,
+        alias: Some(Ident {
+            name: name.into(),
+            quoted: false,
+            span,
+        }),
+    };
+    let select = Select {
+        distinct: false,
+        items: vec![
+            item(by.clone(), "grp"),
+            item(time.clone(), "time"),
+            item(event.clone(), "event"),
+        ],
+        from: s.source.clone(),
+        selection: None,
+        group_by: Vec::new(),
+        having: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+        span,
+    };
+    let number = |text: &str, at: crate::syntax::Span| {
+        text.parse::<f64>()
+            .map_err(|_| ResolveError::InvalidArgument {
+                message: format!("`{text}` is not a number"),
+                span: at,
+            })
+    };
+    let split = match &s.split {
+        None => None,
+        Some(Split::Median(_)) => Some(SurvivalSplit::Median),
+        Some(Split::At(n, at)) => Some(SurvivalSplit::At(number(n, *at)?)),
+        Some(Split::Quantiles(n, at)) => {
+            let k = number(n, *at)?;
+            if !(2.0..=10.0).contains(&k) || k.fract() != 0.0 {
+                return Err(ResolveError::InvalidArgument {
+                    message: "QUANTILES takes a whole number of groups from 2 to 10".into(),
+                    span: *at,
+                });
+            }
+            Some(SurvivalSplit::Quantiles(k as usize))
+        }
+    };
+    let at =
+        s.at.iter()
+            .map(|(t, sp)| number(t, *sp))
+            .collect::<Result<Vec<_>, _>>()?;
+    Ok(BoundSurvival {
+        query: query(snapshot, &select)?,
+        curve: s.curve,
+        split,
+        at,
+        statement: s.to_string(),
+        time: time.to_string(),
+        event: event.to_string(),
+        by: s.by.as_ref().map(|b| b.to_string()),
     })
 }
 

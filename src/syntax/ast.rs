@@ -76,6 +76,36 @@ pub enum Statement {
     /// `IMPORT CLINICAL FROM 'file' [AS t]`,
     /// `IMPORT TABLE t FROM 'file' SUBJECT COLUMN 'col' [LEVEL MULTI]`
     Import(Box<Import>),
+    /// `SURVIVAL [CURVE] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
+    /// QUANTILES n]] [AT (t, …)]`
+    Survival(Box<Survival>),
+}
+
+/// A `SURVIVAL` statement: Kaplan–Meier per group and the log-rank test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survival {
+    /// `SURVIVAL CURVE …`: the curve rows instead of the group summary.
+    pub curve: bool,
+    pub source: Ident,
+    /// Defaults: `os_days`, `os_event`.
+    pub time: Option<Expr>,
+    pub event: Option<Expr>,
+    pub by: Option<Expr>,
+    pub split: Option<Split>,
+    /// Times at which to report survival (`AT (365, 730)`), as written.
+    pub at: Vec<(String, Span)>,
+    pub span: Span,
+}
+
+/// How a numeric `BY` is cut into groups.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Split {
+    /// `SPLIT AT MEDIAN`
+    Median(Span),
+    /// `SPLIT AT 12.5`
+    At(String, Span),
+    /// `QUANTILES 3`
+    Quantiles(String, Span),
 }
 
 /// An `IMPORT` statement.
@@ -506,6 +536,7 @@ impl Statement {
             },
             Statement::Export(e) => e.span,
             Statement::Import(i) => i.span,
+            Statement::Survival(s) => s.span,
         }
     }
 }

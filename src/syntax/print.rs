@@ -5,7 +5,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
     BinaryOp, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption, Literal,
-    OrderItem, Select, SelectItem, Show, Statement, UnaryOp,
+    OrderItem, Select, SelectItem, Show, Split, Statement, Survival, UnaryOp,
 };
 use super::lexeme::RESERVED;
 
@@ -346,6 +346,34 @@ impl Display for Statement {
             Statement::Explain { statement, .. } => write!(f, "EXPLAIN {statement}"),
             Statement::Export(e) => write!(f, "{e}"),
             Statement::Import(i) => write!(f, "{i}"),
+            Statement::Survival(s) => write!(f, "{s}"),
         }
+    }
+}
+
+impl Display for Survival {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("SURVIVAL")?;
+        if self.curve {
+            f.write_str(" CURVE")?;
+        }
+        write!(f, " OF {}", self.source)?;
+        if let (Some(t), Some(e)) = (&self.time, &self.event) {
+            write!(f, " TIME {t} EVENT {e}")?;
+        }
+        if let Some(by) = &self.by {
+            write!(f, " BY {by}")?;
+        }
+        match &self.split {
+            Some(Split::Median(_)) => f.write_str(" SPLIT AT MEDIAN")?,
+            Some(Split::At(n, _)) => write!(f, " SPLIT AT {n}")?,
+            Some(Split::Quantiles(n, _)) => write!(f, " QUANTILES {n}")?,
+            None => {}
+        }
+        if !self.at.is_empty() {
+            let times: Vec<&str> = self.at.iter().map(|(t, _)| t.as_str()).collect();
+            write!(f, " AT ({})", times.join(", "))?;
+        }
+        Ok(())
     }
 }

@@ -8,15 +8,17 @@ use nom::multi::separated_list1;
 
 use super::ast::{
     Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
-    OrderItem, Select, SelectItem, Show, Span, Statement, StringLit,
+    OrderItem, Select, SelectItem, Show, Span, Split, Statement, StringLit, Survival,
 };
 use super::expr::expr;
-use super::lexeme::{Input, PResult, expected, glob, ident, keyword, nested, punct, string_lit};
+use super::lexeme::{
+    Input, PResult, expected, glob, ident, keyword, nested, number, punct, string_lit,
+};
 
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
@@ -26,6 +28,7 @@ pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
             explain,
             export,
             import,
+            survival,
         )),
     )
     .parse(i)
@@ -421,6 +424,92 @@ fn export(i: Input<'_>) -> PResult<'_, Statement> {
             },
             format,
             overwrite: overwrite.is_some(),
+            span: start.to(end),
+        })),
+    ))
+}
+
+/// `SURVIVAL [CURVE] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
+/// QUANTILES n]] [AT (t, …)]`
+fn survival(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("SURVIVAL").parse(i)?;
+    cut(move |i| survival_body(i, start)).parse(i)
+}
+
+fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
+    let (i, curve) = opt(keyword("CURVE")).parse(i)?;
+    let (i, _) = keyword("OF").parse(i)?;
+    let (i, source) = expected("subjects, a cohort or a table", ident).parse(i)?;
+    let mut end = source.span;
+    let (i, time_event) = opt(|i| {
+        let (i, _) = keyword("TIME").parse(i)?;
+        let (i, time) = cut(expr).parse(i)?;
+        let (i, _) = cut(keyword("EVENT")).parse(i)?;
+        let (i, event) = cut(expr).parse(i)?;
+        Ok((i, (time, event)))
+    })
+    .parse(i)?;
+    if let Some((_, e)) = &time_event {
+        end = e.span();
+    }
+    let (i, by) = opt(|i| {
+        let (i, _) = keyword("BY").parse(i)?;
+        cut(expr).parse(i)
+    })
+    .parse(i)?;
+    if let Some(b) = &by {
+        end = b.span();
+    }
+    let split_at = |i| {
+        let (i, _) = keyword("SPLIT").parse(i)?;
+        let (i, _) = cut(keyword("AT")).parse(i)?;
+        cut(alt((
+            keyword("MEDIAN").map(Split::Median),
+            number.map(|(n, s)| Split::At(n, s)),
+        )))
+        .parse(i)
+    };
+    let quantiles = |i| {
+        let (i, _) = keyword("QUANTILES").parse(i)?;
+        cut(number).map(|(n, s)| Split::Quantiles(n, s)).parse(i)
+    };
+    let (i, split) = if by.is_some() {
+        opt(alt((split_at, quantiles))).parse(i)?
+    } else {
+        (i, None)
+    };
+    if let Some(Split::Median(s) | Split::At(_, s) | Split::Quantiles(_, s)) = &split {
+        end = *s;
+    }
+    let (i, at) = opt(|i| {
+        let (i, _) = keyword("AT").parse(i)?;
+        let (i, _) = cut(punct("(")).parse(i)?;
+        let (i, times) = cut(separated_list1(punct(","), number)).parse(i)?;
+        let (i, close) = cut(punct(")")).parse(i)?;
+        Ok((i, (times, close)))
+    })
+    .parse(i)?;
+    let at = match at {
+        Some((times, close)) => {
+            end = close;
+            times
+        }
+        None => Vec::new(),
+    };
+    let (time, event) = match time_event {
+        Some((t, e)) => (Some(t), Some(e)),
+        None => (None, None),
+    };
+    Ok((
+        i,
+        Statement::Survival(Box::new(Survival {
+            curve: curve.is_some(),
+            source,
+            time,
+            event,
+            by,
+            split,
+            at,
             span: start.to(end),
         })),
     ))

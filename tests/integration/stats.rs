@@ -169,3 +169,78 @@ fn survival_edge_cases() {
     assert_eq!(fit.at(7.0), 0.5);
     assert_eq!(fit.at(9.0), 0.0);
 }
+
+#[test]
+fn the_survival_statement_matches_lifelines_on_the_demo() {
+    let (_dir, db) = crate::common::demo_db();
+    let reference = reference();
+    // The demo's os_days/os_event are the columns of tests/reference/clinical_survival.csv.
+    let result = db
+        .query("SURVIVAL OF subjects BY egfr_mutation_status AT (365, 1825)")
+        .unwrap();
+    let header = result.header.clone().unwrap();
+    assert!(
+        header.starts_with("Kaplan–Meier of `os_days` (event `os_event`) by `egfr_mutation_status`: 206 rows, 5 dropped for a missing time, event or group"),
+        "{header}"
+    );
+    assert!(
+        header.contains(
+            "log-rank test (R survdiff, rho = 0): chi-square 3.9824 on 2 df, p = 1.3653e-1"
+        ),
+        "{header}"
+    );
+    let rows = crate::common::rows(
+        &db,
+        "SURVIVAL OF subjects BY egfr_mutation_status AT (365, 1825)",
+    );
+    let groups = &reference["cohort_by_egfr"]["groups"];
+    for row in &rows {
+        let want = &groups[&row[0]];
+        assert_eq!(row[1], want["n"].to_string(), "{row:?}");
+        assert_eq!(row[2], want["events"].to_string(), "{row:?}");
+        match want["median"].as_f64() {
+            Some(m) => close("median", row[4].parse().unwrap(), m),
+            None => assert_eq!(row[4], "NULL"),
+        }
+    }
+    assert_eq!(rows.len(), 3);
+    // A curve, another endpoint, and a numeric covariate cut at its median.
+    let curve = crate::common::rows(&db, "SURVIVAL CURVE OF subjects BY gender");
+    let female: Vec<&Vec<String>> = curve.iter().filter(|r| r[0] == "Female").collect();
+    let want = reference["cohort_by_gender"]["groups"]["Female"]["curve"]
+        .as_array()
+        .unwrap();
+    assert_eq!(female.len(), want.len());
+    for (row, w) in female.iter().zip(want) {
+        close(
+            "survival",
+            row[5].parse().unwrap(),
+            w["survival"].as_f64().unwrap(),
+        );
+        close(
+            "lower",
+            row[7].parse().unwrap(),
+            w["lower"].as_f64().unwrap(),
+        );
+    }
+    let split = db
+        .query("SURVIVAL OF subjects TIME rfs_days EVENT rfs_event BY age_at_histological_diagnosis QUANTILES 3")
+        .unwrap();
+    assert_eq!(split.num_rows(), 3);
+    assert!(split.header.unwrap().contains("groups cut at "));
+    // Inputs it cannot use are errors that say why.
+    let err = db
+        .query("SURVIVAL OF subjects TIME gender EVENT os_event")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "error E0309: the time `gender` must be a number (days, months), not Utf8"
+    );
+    let err = db
+        .query("SURVIVAL OF subjects BY histology SPLIT AT MEDIAN")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "error E0309: SPLIT and QUANTILES cut a number, but `histology` is Utf8"
+    );
+}

@@ -449,3 +449,20 @@ fn every_import_form_prints_back_as_written() {
     let err = parse_statement("IMPORT AIM FROM 'x' SKIP").unwrap_err();
     assert!(err.to_string().contains("BAD"), "{err}");
 }
+
+#[test]
+fn survival_statements_print_back_as_written() {
+    for text in [
+        "SURVIVAL OF subjects",
+        "SURVIVAL OF adeno_smokers BY egfr_mutation_status",
+        "SURVIVAL OF subjects BY rnaseq.EGFR SPLIT AT MEDIAN",
+        "SURVIVAL OF subjects BY age QUANTILES 3 AT (365, 730, 1825)",
+        "SURVIVAL CURVE OF subjects TIME rfs_days EVENT rfs_event BY histology",
+        "SURVIVAL OF subjects BY pack_years SPLIT AT 12.5",
+    ] {
+        let stmt = parse_statement(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert_eq!(stmt.to_string(), text);
+    }
+    let err = parse_statement("SURVIVAL OF subjects TIME os_days").unwrap_err();
+    assert!(err.to_string().contains("EVENT"), "{err}");
+}
