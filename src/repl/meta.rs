@@ -55,7 +55,8 @@ pub const HELP: &str = "\
 Statements end at `;` or at the end of a complete line; see docs/language.md.
   SELECT … FROM subjects|cohort|table …   CREATE COHORT name AS SELECT subject_id …
   SHOW TABLES | COHORTS | HISTORY | COLUMNS FROM t [LIKE 'p%']   DESCRIBE t
-  EXPORT (SELECT …) TO 'file.parquet'     IMPORT CLINICAL FROM 'file.csv'
+  EXPORT (SELECT …) TO 'file.parquet'     IMPORT CLINICAL|EXPRESSION|GEO|RADIOMICS|AIM|DICOM … FROM '…'
+  SURVIVAL [CURVE] OF subjects|cohort [TIME t EVENT e] BY expr [SPLIT AT MEDIAN | QUANTILES k] [AT (365, …)]
 Meta-commands:
   .help                    this text
   .tables                  list tables
