@@ -56,6 +56,11 @@ pub async fn run(
             let rows = collect(ctx, plan).await?;
             survival::run(s, &rows.batches)
         }
+        Bound::Cox(c) => {
+            let plan = bind_params(query_to_plan(&c.query, &snapshot)?, params)?;
+            let rows = collect(ctx, plan).await?;
+            survival::cox(c, &rows.batches)
+        }
         Bound::Export(export) => {
             let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
             let stream = stream(ctx, plan).await?;

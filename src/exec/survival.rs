@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
 use super::{ExecError, QueryResult};
 use crate::error::Error;
-use crate::resolve::{BoundSurvival, SurvivalSplit};
+use crate::resolve::{BoundCox, BoundSurvival, SurvivalSplit};
 use crate::stats::{KaplanMeier, LogRank, Observation};
 
 /// One input row: the group as text, the group as a number (when numeric), time, event.
@@ -273,4 +273,177 @@ fn curve(
         f(|r| r.upper),
     ];
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// One term's values, as read: a number, or a level of a categorical term.
+enum TermValues {
+    Numbers(Vec<Option<f64>>),
+    Levels(Vec<Option<String>>),
+}
+
+/// Carries out `COX`: rows with a missing value are dropped and counted; text terms are
+/// dummy-coded against their first level in sort order (named in the header); booleans are
+/// 0/1.
+pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> {
+    let mut time: Vec<Option<f64>> = Vec::new();
+    let mut event: Vec<Option<bool>> = Vec::new();
+    let mut terms: Vec<TermValues> = Vec::new();
+    for (b_index, b) in batches.iter().enumerate() {
+        let t = b.column(0);
+        if !t.data_type().is_numeric() {
+            return Err(fail(format!(
+                "the time `{}` must be a number (days, months), not {}",
+                c.time,
+                t.data_type()
+            )));
+        }
+        let t = cast(t, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
+        time.extend(t.as_primitive::<Float64Type>().iter());
+        let e = b.column(1);
+        let e = match e.data_type() {
+            DataType::Boolean => e.clone(),
+            d if d.is_integer() => cast(e, &DataType::Boolean).map_err(|e| fail(e.to_string()))?,
+            other => {
+                return Err(fail(format!(
+                    "the event `{}` must be true/false (or 1/0), not {other}",
+                    c.event
+                )));
+            }
+        };
+        event.extend(e.as_boolean().iter());
+        for k in 0..c.terms.len() {
+            let column = b.column(2 + k);
+            let values = match column.data_type() {
+                d if d.is_numeric() || *d == DataType::Boolean => {
+                    let v = cast(column, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
+                    TermValues::Numbers(v.as_primitive::<Float64Type>().iter().collect())
+                }
+                _ => {
+                    let v = cast(column, &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
+                    TermValues::Levels(
+                        v.as_string::<i32>()
+                            .iter()
+                            .map(|s| s.map(str::to_string))
+                            .collect(),
+                    )
+                }
+            };
+            if b_index == 0 {
+                terms.push(values);
+            } else {
+                match (&mut terms[k], values) {
+                    (TermValues::Numbers(a), TermValues::Numbers(b)) => a.extend(b),
+                    (TermValues::Levels(a), TermValues::Levels(b)) => a.extend(b),
+                    _ => return Err(fail("a term changed type between batches")),
+                }
+            }
+        }
+    }
+    let total = time.len();
+    let complete: Vec<usize> = (0..total)
+        .filter(|&r| {
+            time[r].is_some_and(f64::is_finite)
+                && event[r].is_some()
+                && terms.iter().all(|t| match t {
+                    TermValues::Numbers(v) => v[r].is_some_and(f64::is_finite),
+                    TermValues::Levels(v) => v[r].is_some(),
+                })
+        })
+        .collect();
+    // The design matrix: numbers as they are, levels as dummies against the first level.
+    let mut names: Vec<String> = Vec::new();
+    let mut columns: Vec<Vec<f64>> = Vec::new();
+    let mut references: Vec<String> = Vec::new();
+    for (term, values) in c.terms.iter().zip(&terms) {
+        match values {
+            TermValues::Numbers(v) => {
+                names.push(term.clone());
+                columns.push(complete.iter().map(|&r| v[r].unwrap_or(0.0)).collect());
+            }
+            TermValues::Levels(v) => {
+                let mut levels: Vec<&str> =
+                    complete.iter().filter_map(|&r| v[r].as_deref()).collect();
+                levels.sort_unstable();
+                levels.dedup();
+                let Some((first, rest)) = levels.split_first() else {
+                    continue;
+                };
+                references.push(format!("{term} = {first}"));
+                for level in rest {
+                    names.push(format!("{term} = {level}"));
+                    columns.push(
+                        complete
+                            .iter()
+                            .map(|&r| f64::from(u8::from(v[r].as_deref() == Some(level))))
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
+    let t: Vec<f64> = complete.iter().map(|&r| time[r].unwrap_or(0.0)).collect();
+    let e: Vec<bool> = complete
+        .iter()
+        .map(|&r| event[r].unwrap_or(false))
+        .collect();
+    let x: Vec<Vec<f64>> = (0..complete.len())
+        .map(|i| columns.iter().map(|col| col[i]).collect())
+        .collect();
+    if complete.len() < 2 || names.is_empty() {
+        return Err(fail(format!(
+            "a Cox model needs complete rows and a term that varies: {} of {total} rows are complete",
+            complete.len()
+        )));
+    }
+    let fit = crate::stats::cox::fit(&t, &e, &x).map_err(|e| fail(e.to_string()))?;
+    let mut header = format!(
+        "Cox proportional hazards of `{}` (event `{}`): {} rows, {} events, {} dropped for a missing value; Efron ties, Newton–Raphson ({} iterations)\n",
+        c.time,
+        c.event,
+        fit.n,
+        fit.events,
+        total - complete.len(),
+        fit.iterations
+    );
+    if !references.is_empty() {
+        header += &format!("reference levels: {}\n", references.join(", "));
+    }
+    header += &format!(
+        "likelihood-ratio test: chi-square {:.4} on {} df, p = {:.4e}; concordance {:.4}\n",
+        fit.lr_chi2,
+        names.len(),
+        fit.lr_p,
+        fit.concordance
+    );
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("term", DataType::Utf8, false),
+        Field::new("coef", DataType::Float64, false),
+        Field::new("hr", DataType::Float64, false),
+        Field::new("se", DataType::Float64, false),
+        Field::new("hr_lower", DataType::Float64, false),
+        Field::new("hr_upper", DataType::Float64, false),
+        Field::new("z", DataType::Float64, false),
+        Field::new("p", DataType::Float64, false),
+    ]));
+    let floats = |v: Vec<f64>| Arc::new(Float64Array::from(v)) as ArrayRef;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(names)),
+            floats(fit.coef.clone()),
+            floats(fit.coef.iter().map(|b| b.exp()).collect()),
+            floats(fit.se.clone()),
+            floats(fit.hr_lower.clone()),
+            floats(fit.hr_upper.clone()),
+            floats(fit.z.clone()),
+            floats(fit.p.clone()),
+        ],
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+        note: None,
+        header: Some(header),
+    })
 }

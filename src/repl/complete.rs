@@ -55,6 +55,8 @@ const WORDS: &[&str] = &[
     "SPLIT",
     "MEDIAN",
     "QUANTILES",
+    "COX",
+    "ON",
     "subjects",
     "subject_id",
 ];

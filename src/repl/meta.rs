@@ -57,6 +57,7 @@ Statements end at `;` or at the end of a complete line; see docs/language.md.
   SHOW TABLES | COHORTS | HISTORY | COLUMNS FROM t [LIKE 'p%']   DESCRIBE t
   EXPORT (SELECT …) TO 'file.parquet'     IMPORT CLINICAL|EXPRESSION|GEO|RADIOMICS|AIM|DICOM … FROM '…'
   SURVIVAL [CURVE] OF subjects|cohort [TIME t EVENT e] BY expr [SPLIT AT MEDIAN | QUANTILES k] [AT (365, …)]
+  COX OF subjects|cohort [TIME t EVENT e] ON term, term, …
 Meta-commands:
   .help                    this text
   .tables                  list tables

@@ -34,6 +34,8 @@ pub enum Bound {
     Import(Box<crate::ingest::ImportRequest>),
     /// `SURVIVAL …`: the query that yields `grp, time, event` rows, and what to compute.
     Survival(Box<BoundSurvival>),
+    /// `COX …`: the query that yields `time, event, x1, …` rows.
+    Cox(Box<BoundCox>),
 }
 
 /// An `EXPORT`.
@@ -387,4 +389,15 @@ pub enum SurvivalSplit {
     Median,
     At(f64),
     Quantiles(usize),
+}
+
+/// A bound `COX` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundCox {
+    /// `SELECT <time> AS time, <event> AS event, <term> AS x1, … FROM <source>`.
+    pub query: BoundQuery,
+    /// Each term as written.
+    pub terms: Vec<String>,
+    pub time: String,
+    pub event: String,
 }

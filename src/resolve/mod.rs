@@ -80,6 +80,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
         Statement::Export(export) => Ok(Bound::Export(Box::new(bind_export(snapshot, export)?))),
         Statement::Import(import) => Ok(Bound::Import(Box::new(bind_import(import)?))),
         Statement::Survival(s) => Ok(Bound::Survival(Box::new(bind_survival(snapshot, s)?))),
+        Statement::Cox(c) => Ok(Bound::Cox(Box::new(bind_cox(snapshot, c)?))),
     }
 }
 
@@ -414,6 +415,56 @@ fn bind_survival(
         time: time.to_string(),
         event: event.to_string(),
         by: s.by.as_ref().map(|b| b.to_string()),
+    })
+}
+
+/// `COX …` as the query of its rows: `SELECT time, event, term AS x1, … FROM source`.
+fn bind_cox(snapshot: &Snapshot, c: &crate::syntax::Cox) -> Result<bound::BoundCox, ResolveError> {
+    let span = c.span;
+    let name = |n: &str| Ident {
+        name: n.into(),
+        quoted: false,
+        span,
+    };
+    let column = |n: &str| Expr::Column {
+        table: None,
+        column: name(n),
+    };
+    let time = c.time.clone().unwrap_or_else(|| column("os_days"));
+    let event = c.event.clone().unwrap_or_else(|| column("os_event"));
+    let mut items = vec![
+        SelectItem::Expr {
+            expr: time.clone(),
+            alias: Some(name("time")),
+        },
+        SelectItem::Expr {
+            expr: event.clone(),
+            alias: Some(name("event")),
+        },
+    ];
+    for (k, term) in c.terms.iter().enumerate() {
+        items.push(SelectItem::Expr {
+            expr: term.clone(),
+            alias: Some(name(&format!("x{}", k + 1))),
+        });
+    }
+    let select = Select {
+        distinct: false,
+        items,
+        from: c.source.clone(),
+        selection: None,
+        group_by: Vec::new(),
+        having: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+        span,
+    };
+    Ok(bound::BoundCox {
+        query: query(snapshot, &select)?,
+        terms: c.terms.iter().map(|t| t.to_string()).collect(),
+        time: time.to_string(),
+        event: event.to_string(),
     })
 }
 

@@ -79,6 +79,19 @@ pub enum Statement {
     /// `SURVIVAL [CURVE] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
     /// QUANTILES n]] [AT (t, …)]`
     Survival(Box<Survival>),
+    /// `COX OF source [TIME e EVENT e] ON term, …`
+    Cox(Box<Cox>),
+}
+
+/// A `COX` statement: a proportional-hazards model of the terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cox {
+    pub source: Ident,
+    /// Defaults: `os_days`, `os_event`.
+    pub time: Option<Expr>,
+    pub event: Option<Expr>,
+    pub terms: Vec<Expr>,
+    pub span: Span,
 }
 
 /// A `SURVIVAL` statement: Kaplan–Meier per group and the log-rank test.
@@ -537,6 +550,7 @@ impl Statement {
             Statement::Export(e) => e.span,
             Statement::Import(i) => i.span,
             Statement::Survival(s) => s.span,
+            Statement::Cox(c) => c.span,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    BinaryOp, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption, Literal,
+    BinaryOp, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption, Literal,
     OrderItem, Select, SelectItem, Show, Split, Statement, Survival, UnaryOp,
 };
 use super::lexeme::RESERVED;
@@ -347,6 +347,7 @@ impl Display for Statement {
             Statement::Export(e) => write!(f, "{e}"),
             Statement::Import(i) => write!(f, "{i}"),
             Statement::Survival(s) => write!(f, "{s}"),
+            Statement::Cox(c) => write!(f, "{c}"),
         }
     }
 }
@@ -375,5 +376,15 @@ impl Display for Survival {
             write!(f, " AT ({})", times.join(", "))?;
         }
         Ok(())
+    }
+}
+
+impl Display for Cox {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "COX OF {}", self.source)?;
+        if let (Some(t), Some(e)) = (&self.time, &self.event) {
+            write!(f, " TIME {t} EVENT {e}")?;
+        }
+        write!(f, " ON {}", join(&self.terms))
     }
 }

@@ -7,7 +7,7 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
+    Cox, Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
     OrderItem, Select, SelectItem, Show, Span, Split, Statement, StringLit, Survival,
 };
 use super::expr::expr;
@@ -18,7 +18,7 @@ use super::lexeme::{
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
@@ -29,6 +29,7 @@ pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
             export,
             import,
             survival,
+            cox,
         )),
     )
     .parse(i)
@@ -513,4 +514,39 @@ fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
             span: start.to(end),
         })),
     ))
+}
+
+/// `COX OF source [TIME e EVENT e] ON term, …`
+fn cox(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("COX").parse(i)?;
+    cut(move |i| {
+        let (i, _) = keyword("OF").parse(i)?;
+        let (i, source) = expected("subjects, a cohort or a table", ident).parse(i)?;
+        let (i, time_event) = opt(|i| {
+            let (i, _) = keyword("TIME").parse(i)?;
+            let (i, time) = cut(expr).parse(i)?;
+            let (i, _) = cut(keyword("EVENT")).parse(i)?;
+            let (i, event) = cut(expr).parse(i)?;
+            Ok((i, (time, event)))
+        })
+        .parse(i)?;
+        let (i, _) = keyword("ON").parse(i)?;
+        let (i, terms) = separated_list1(punct(","), expr).parse(i)?;
+        let end = terms.last().map_or(source.span, |t| t.span());
+        let (time, event) = match time_event {
+            Some((t, e)) => (Some(t), Some(e)),
+            None => (None, None),
+        };
+        Ok((
+            i,
+            Statement::Cox(Box::new(Cox {
+                source,
+                time,
+                event,
+                terms,
+                span: start.to(end),
+            })),
+        ))
+    })
+    .parse(i)
 }

@@ -244,3 +244,129 @@ fn the_survival_statement_matches_lifelines_on_the_demo() {
         "error E0309: SPLIT and QUANTILES cut a number, but `histology` is Utf8"
     );
 }
+
+#[test]
+fn cox_regression_matches_lifelines_on_the_cohort() {
+    let (_dir, db) = crate::common::demo_db();
+    let text = std::fs::read_to_string(root().join("tests/reference/survival/cox_reference.json"))
+        .unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows = crate::common::rows(
+        &db,
+        "SELECT os_days, os_event, age_at_histological_diagnosis, gender = 'Male', pack_years \
+         FROM subjects WHERE os_days IS NOT NULL AND pack_years IS NOT NULL \
+         AND age_at_histological_diagnosis IS NOT NULL",
+    );
+    assert_eq!(
+        rows.len() as u64,
+        want["n"].as_u64().unwrap(),
+        "the same subjects"
+    );
+    let time: Vec<f64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    let event: Vec<bool> = rows.iter().map(|r| r[1] == "true").collect();
+    let x: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r[2].parse().unwrap(),
+                if r[3] == "true" { 1.0 } else { 0.0 },
+                r[4].parse().unwrap(),
+            ]
+        })
+        .collect();
+    let fit = rgdb::stats::cox::fit(&time, &event, &x).unwrap();
+    assert_eq!(fit.events as u64, want["events"].as_u64().unwrap());
+    for (k, name) in ["age", "male", "pack_years"].iter().enumerate() {
+        let t = &want["terms"][name];
+        close(
+            &format!("{name} coef"),
+            fit.coef[k],
+            t["coef"].as_f64().unwrap(),
+        );
+        close(&format!("{name} se"), fit.se[k], t["se"].as_f64().unwrap());
+        close(&format!("{name} z"), fit.z[k], t["z"].as_f64().unwrap());
+        close(&format!("{name} p"), fit.p[k], t["p"].as_f64().unwrap());
+        close(
+            &format!("{name} lower"),
+            fit.hr_lower[k],
+            t["hr_lower"].as_f64().unwrap(),
+        );
+        close(
+            &format!("{name} upper"),
+            fit.hr_upper[k],
+            t["hr_upper"].as_f64().unwrap(),
+        );
+    }
+    close(
+        "log-likelihood",
+        fit.log_likelihood,
+        want["log_likelihood"].as_f64().unwrap(),
+    );
+    close("LR chi2", fit.lr_chi2, want["lr_chi2"].as_f64().unwrap());
+    close("LR p", fit.lr_p, want["lr_p"].as_f64().unwrap());
+    close(
+        "concordance",
+        fit.concordance,
+        want["concordance"].as_f64().unwrap(),
+    );
+}
+
+#[test]
+fn the_cox_statement_codes_terms_and_matches_lifelines() {
+    let (_dir, db) = crate::common::demo_db();
+    let text = std::fs::read_to_string(root().join("tests/reference/survival/cox_reference.json"))
+        .unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let result = db
+        .query("COX OF subjects ON age_at_histological_diagnosis, gender, pack_years")
+        .unwrap();
+    let header = result.header.clone().unwrap();
+    assert!(
+        header.starts_with("Cox proportional hazards of `os_days` (event `os_event`): 155 rows, 53 events, 56 dropped for a missing value; Efron ties"),
+        "{header}"
+    );
+    assert!(
+        header.contains("reference levels: gender = Female\n"),
+        "{header}"
+    );
+    assert!(header.contains("concordance 0.6497"), "{header}");
+    let rows = crate::common::rows(
+        &db,
+        "COX OF subjects ON age_at_histological_diagnosis, gender, pack_years",
+    );
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "age_at_histological_diagnosis",
+            "gender = Male",
+            "pack_years"
+        ]
+    );
+    for (row, name) in rows.iter().zip(["age", "male", "pack_years"]) {
+        let t = &want["terms"][name];
+        for (col, key) in [
+            (1, "coef"),
+            (2, "hr"),
+            (3, "se"),
+            (4, "hr_lower"),
+            (5, "hr_upper"),
+            (6, "z"),
+            (7, "p"),
+        ] {
+            close(
+                &format!("{name} {key}"),
+                row[col].parse().unwrap(),
+                t[key].as_f64().unwrap(),
+            );
+        }
+    }
+    // A constant term cannot be estimated.
+    let err = db
+        .query("COX OF subjects ON age_at_histological_diagnosis * 0")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "error E0309: the terms are collinear or one is constant: the model cannot separate their effects"
+    );
+}

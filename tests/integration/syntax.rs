@@ -459,6 +459,8 @@ fn survival_statements_print_back_as_written() {
         "SURVIVAL OF subjects BY age QUANTILES 3 AT (365, 730, 1825)",
         "SURVIVAL CURVE OF subjects TIME rfs_days EVENT rfs_event BY histology",
         "SURVIVAL OF subjects BY pack_years SPLIT AT 12.5",
+        "COX OF subjects ON age_at_histological_diagnosis, gender, radiomic.original_shape_MeshVolume",
+        "COX OF adeno_smokers TIME rfs_days EVENT rfs_event ON rnaseq.EGFR",
     ] {
         let stmt = parse_statement(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         assert_eq!(stmt.to_string(), text);
