@@ -370,3 +370,73 @@ fn the_cox_statement_codes_terms_and_matches_lifelines() {
         "error E0309: the terms are collinear or one is constant: the model cannot separate their effects"
     );
 }
+
+#[test]
+fn correlations_and_adjusted_p_values_match_scipy_and_statsmodels() {
+    use rgdb::stats::correlate::{Adjust, Method, adjust, pair};
+    let text =
+        std::fs::read_to_string(root().join("tests/reference/correlate/reference.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut reader =
+        csv::Reader::from_path(root().join("tests/reference/correlate/input.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<Vec<f64>> = reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .skip(1)
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let column = |name: &str| -> Vec<f64> {
+        let k = header.iter().position(|h| h == name).unwrap() - 1;
+        rows.iter().map(|r| r[k]).collect()
+    };
+    for (method, key) in [(Method::Spearman, "spearman"), (Method::Pearson, "pearson")] {
+        let pairs = want[key].as_array().unwrap();
+        let results: Vec<_> = pairs
+            .iter()
+            .map(|p| {
+                pair(
+                    &column(p["feature"].as_str().unwrap()),
+                    &column(p["gene"].as_str().unwrap()),
+                    method,
+                )
+            })
+            .collect();
+        let ps: Vec<Option<f64>> = results.iter().map(|r| r.p).collect();
+        let adjusted = [
+            ("q_bh", adjust(&ps, Adjust::Bh)),
+            ("q_by", adjust(&ps, Adjust::By)),
+            ("q_bonferroni", adjust(&ps, Adjust::Bonferroni)),
+        ];
+        for (k, (got, w)) in results.iter().zip(pairs).enumerate() {
+            let at = format!("{key} {} × {}", w["feature"], w["gene"]);
+            assert_eq!(got.n as u64, w["n"].as_u64().unwrap(), "{at} n");
+            close(&format!("{at} r"), got.r.unwrap(), w["r"].as_f64().unwrap());
+            close(&format!("{at} p"), got.p.unwrap(), w["p"].as_f64().unwrap());
+            for (name, q) in &adjusted {
+                close(
+                    &format!("{at} {name}"),
+                    q[k].unwrap(),
+                    w[*name].as_f64().unwrap(),
+                );
+            }
+        }
+    }
+    // Edge cases: a constant column and fewer than 3 rows have no r (scipy gives NaN).
+    let constant = pair(
+        &[1.0, 1.0, 1.0, 1.0],
+        &[1.0, 2.0, 3.0, 4.0],
+        Method::Pearson,
+    );
+    assert_eq!((constant.n, constant.r, constant.p), (4, None, None));
+    let short = pair(&[1.0, 2.0, f64::NAN], &[3.0, 4.0, 5.0], Method::Spearman);
+    assert_eq!((short.n, short.r), (2, None));
+    assert_eq!(
+        adjust(&[Some(0.01), None, Some(0.04)], Adjust::Bh),
+        [Some(0.02), None, Some(0.04)]
+    );
+}

@@ -1,0 +1,205 @@
+//! Correlation maps: Pearson or Spearman for every pair of two column sets, on
+//! pairwise-complete observations, with p-values and multiple-testing adjustment.
+//!
+//! - Spearman is Pearson on average ranks (ties share their mean rank), ranked per pair over
+//!   the rows both columns have, as `scipy.stats.spearmanr(..., nan_policy='omit')` does pair
+//!   by pair.
+//! - p is two-sided from Student's t with n − 2 degrees of freedom (`t = r √((n−2)/(1−r²))`),
+//!   as scipy's `pearsonr` and `spearmanr`.
+//! - q adjusts the p-values of the whole map: Benjamini–Hochberg, Benjamini–Yekutieli or
+//!   Bonferroni, as `statsmodels.stats.multitest.multipletests`.
+
+use super::dist::ln_gamma;
+
+/// Which coefficient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Pearson,
+    Spearman,
+}
+
+/// Which adjustment of the p-values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjust {
+    Bh,
+    By,
+    Bonferroni,
+    None,
+}
+
+/// One pair's result. `r` and `p` are `None` with fewer than 3 complete rows or a constant
+/// column (scipy returns NaN there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub n: usize,
+    pub r: Option<f64>,
+    pub p: Option<f64>,
+}
+
+/// The coefficient and p of one pair of columns (`NaN` marks a missing value).
+pub fn pair(x: &[f64], y: &[f64], method: Method) -> Pair {
+    let (mut a, mut b): (Vec<f64>, Vec<f64>) = x
+        .iter()
+        .zip(y)
+        .filter(|(u, v)| u.is_finite() && v.is_finite())
+        .map(|(u, v)| (*u, *v))
+        .unzip();
+    let n = a.len();
+    if n < 3 {
+        return Pair {
+            n,
+            r: None,
+            p: None,
+        };
+    }
+    if method == Method::Spearman {
+        a = ranks(&a);
+        b = ranks(&b);
+    }
+    let r = pearson(&a, &b);
+    Pair {
+        n,
+        r,
+        p: r.map(|r| p_value(r, n)),
+    }
+}
+
+/// Average ranks, 1-based.
+pub fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut out = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for k in &order[i..=j] {
+            out[*k] = mean;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - ma, y - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa == 0.0 || sbb == 0.0 {
+        return None;
+    }
+    Some((sab / (saa.sqrt() * sbb.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Two-sided p of a correlation `r` over `n` rows.
+fn p_value(r: f64, n: usize) -> f64 {
+    let df = (n - 2) as f64;
+    if r.abs() >= 1.0 {
+        return 0.0;
+    }
+    // P(|T| > t) = I_{df/(df+t²)}(df/2, 1/2).
+    let t2 = r * r * df / (1.0 - r * r);
+    beta_inc(df / 2.0, 0.5, df / (df + t2))
+}
+
+/// The regularized incomplete beta function I_x(a, b) (Lentz's continued fraction).
+pub fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let mut c = 1.0;
+    let mut d = 1.0 - (a + b) * x / (a + 1.0);
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..10_000 {
+        let m = m as f64;
+        let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
+        d = 1.0 + even * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + even / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let odd = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
+        d = 1.0 + odd * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + odd / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let delta = d * c;
+        h *= delta;
+        if (delta - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
+}
+
+/// Adjusted p-values, in the order given; `None` stays `None` and does not count as a test.
+pub fn adjust(p: &[Option<f64>], method: Adjust) -> Vec<Option<f64>> {
+    let present: Vec<(usize, f64)> = p
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
+    let m = present.len() as f64;
+    let mut out = vec![None; p.len()];
+    match method {
+        Adjust::None => return p.to_vec(),
+        Adjust::Bonferroni => {
+            for (i, v) in present {
+                out[i] = Some((v * m).min(1.0));
+            }
+            return out;
+        }
+        Adjust::Bh | Adjust::By => {}
+    }
+    let factor = if method == Adjust::By {
+        (1..=present.len()).map(|k| 1.0 / k as f64).sum::<f64>()
+    } else {
+        1.0
+    };
+    let mut order = present.clone();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut running = f64::INFINITY;
+    for (k, (i, v)) in order.iter().enumerate() {
+        let rank = m - k as f64;
+        running = running.min(v * m * factor / rank);
+        out[*i] = Some(running.min(1.0));
+    }
+    out
+}
