@@ -29,6 +29,32 @@ fn fail(message: impl Into<String>) -> Error {
     .into()
 }
 
+/// The time as floats and the event as booleans (1/0 accepted), or why not.
+fn time_and_event(
+    time: &ArrayRef,
+    event: &ArrayRef,
+    time_text: &str,
+    event_text: &str,
+) -> Result<(ArrayRef, ArrayRef), Error> {
+    if !time.data_type().is_numeric() {
+        return Err(fail(format!(
+            "the time `{time_text}` must be a number (days, months), not {}",
+            time.data_type()
+        )));
+    }
+    let time = cast(time, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
+    let event = match event.data_type() {
+        DataType::Boolean => event.clone(),
+        t if t.is_integer() => cast(event, &DataType::Boolean).map_err(|e| fail(e.to_string()))?,
+        other => {
+            return Err(fail(format!(
+                "the event `{event_text}` must be true/false (or 1/0), not {other}"
+            )));
+        }
+    };
+    Ok((time, event))
+}
+
 pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Error> {
     let mut rows: Vec<Row> = Vec::new();
     for b in batches {
@@ -46,28 +72,7 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
             )));
         }
         let text = cast(group, &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
-        let time = b.column(1);
-        if !time.data_type().is_numeric() {
-            return Err(fail(format!(
-                "the time `{}` must be a number (days, months), not {}",
-                s.time,
-                time.data_type()
-            )));
-        }
-        let time = cast(time, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
-        let event = b.column(2);
-        let event = match event.data_type() {
-            DataType::Boolean => event.clone(),
-            t if t.is_integer() => {
-                cast(event, &DataType::Boolean).map_err(|e| fail(e.to_string()))?
-            }
-            other => {
-                return Err(fail(format!(
-                    "the event `{}` must be true/false (or 1/0), not {other}",
-                    s.event
-                )));
-            }
-        };
+        let (time, event) = time_and_event(b.column(1), b.column(2), &s.time, &s.event)?;
         let (text, time, event) = (
             text.as_string::<i32>(),
             time.as_primitive::<Float64Type>(),
@@ -289,27 +294,8 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
     let mut event: Vec<Option<bool>> = Vec::new();
     let mut terms: Vec<TermValues> = Vec::new();
     for (b_index, b) in batches.iter().enumerate() {
-        let t = b.column(0);
-        if !t.data_type().is_numeric() {
-            return Err(fail(format!(
-                "the time `{}` must be a number (days, months), not {}",
-                c.time,
-                t.data_type()
-            )));
-        }
-        let t = cast(t, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
+        let (t, e) = time_and_event(b.column(0), b.column(1), &c.time, &c.event)?;
         time.extend(t.as_primitive::<Float64Type>().iter());
-        let e = b.column(1);
-        let e = match e.data_type() {
-            DataType::Boolean => e.clone(),
-            d if d.is_integer() => cast(e, &DataType::Boolean).map_err(|e| fail(e.to_string()))?,
-            other => {
-                return Err(fail(format!(
-                    "the event `{}` must be true/false (or 1/0), not {other}",
-                    c.event
-                )));
-            }
-        };
         event.extend(e.as_boolean().iter());
         for k in 0..c.terms.len() {
             let column = b.column(2 + k);

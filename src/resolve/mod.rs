@@ -334,6 +334,29 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
     })
 }
 
+/// `SELECT items FROM source`: the rows a statistics statement works on, bound like any
+/// query.
+fn rows_of(
+    snapshot: &Snapshot,
+    source: &Ident,
+    items: Vec<SelectItem>,
+    span: crate::syntax::Span,
+) -> Result<BoundQuery, ResolveError> {
+    let select = Select {
+        distinct: false,
+        items,
+        from: source.clone(),
+        selection: None,
+        group_by: Vec::new(),
+        having: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+        span,
+    };
+    query(snapshot, &select)
+}
+
 /// `SURVIVAL …` as the query of its rows: `SELECT by AS grp, time AS time, event AS event
 /// FROM source` (the group is the text `all` without `BY`).
 fn bind_survival(
@@ -364,22 +387,11 @@ fn bind_survival(
             span,
         }),
     };
-    let select = Select {
-        distinct: false,
-        items: vec![
-            item(by.clone(), "grp"),
-            item(time.clone(), "time"),
-            item(event.clone(), "event"),
-        ],
-        from: s.source.clone(),
-        selection: None,
-        group_by: Vec::new(),
-        having: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        span,
-    };
+    let items = vec![
+        item(by.clone(), "grp"),
+        item(time.clone(), "time"),
+        item(event.clone(), "event"),
+    ];
     let number = |text: &str, at: crate::syntax::Span| {
         text.parse::<f64>()
             .map_err(|_| ResolveError::InvalidArgument {
@@ -407,7 +419,7 @@ fn bind_survival(
             .map(|(t, sp)| number(t, *sp))
             .collect::<Result<Vec<_>, _>>()?;
     Ok(BoundSurvival {
-        query: query(snapshot, &select)?,
+        query: rows_of(snapshot, &s.source, items, span)?,
         curve: s.curve,
         split,
         at,
@@ -448,20 +460,8 @@ fn bind_cox(snapshot: &Snapshot, c: &crate::syntax::Cox) -> Result<bound::BoundC
             alias: Some(name(&format!("x{}", k + 1))),
         });
     }
-    let select = Select {
-        distinct: false,
-        items,
-        from: c.source.clone(),
-        selection: None,
-        group_by: Vec::new(),
-        having: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        span,
-    };
     Ok(bound::BoundCox {
-        query: query(snapshot, &select)?,
+        query: rows_of(snapshot, &c.source, items, span)?,
         terms: c.terms.iter().map(|t| t.to_string()).collect(),
         time: time.to_string(),
         event: event.to_string(),

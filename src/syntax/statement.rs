@@ -7,8 +7,8 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Cox, Export, ExportSource, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
-    OrderItem, Select, SelectItem, Show, Span, Split, Statement, StringLit, Survival,
+    Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
+    ImportOption, OrderItem, Select, SelectItem, Show, Span, Split, Statement, StringLit, Survival,
 };
 use super::expr::expr;
 use super::lexeme::{
@@ -430,6 +430,23 @@ fn export(i: Input<'_>) -> PResult<'_, Statement> {
     ))
 }
 
+/// `OF source [TIME e EVENT e]`, shared by SURVIVAL and COX.
+type Endpoint = (Ident, Option<(Expr, Expr)>);
+
+fn of_endpoint(i: Input<'_>) -> PResult<'_, Endpoint> {
+    let (i, _) = keyword("OF").parse(i)?;
+    let (i, source) = expected("subjects, a cohort or a table", ident).parse(i)?;
+    let (i, time_event) = opt(|i| {
+        let (i, _) = keyword("TIME").parse(i)?;
+        let (i, time) = cut(expr).parse(i)?;
+        let (i, _) = cut(keyword("EVENT")).parse(i)?;
+        let (i, event) = cut(expr).parse(i)?;
+        Ok((i, (time, event)))
+    })
+    .parse(i)?;
+    Ok((i, (source, time_event)))
+}
+
 /// `SURVIVAL [CURVE] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
 /// QUANTILES n]] [AT (t, …)]`
 fn survival(i: Input<'_>) -> PResult<'_, Statement> {
@@ -439,17 +456,8 @@ fn survival(i: Input<'_>) -> PResult<'_, Statement> {
 
 fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
     let (i, curve) = opt(keyword("CURVE")).parse(i)?;
-    let (i, _) = keyword("OF").parse(i)?;
-    let (i, source) = expected("subjects, a cohort or a table", ident).parse(i)?;
+    let (i, (source, time_event)) = of_endpoint(i)?;
     let mut end = source.span;
-    let (i, time_event) = opt(|i| {
-        let (i, _) = keyword("TIME").parse(i)?;
-        let (i, time) = cut(expr).parse(i)?;
-        let (i, _) = cut(keyword("EVENT")).parse(i)?;
-        let (i, event) = cut(expr).parse(i)?;
-        Ok((i, (time, event)))
-    })
-    .parse(i)?;
     if let Some((_, e)) = &time_event {
         end = e.span();
     }
@@ -520,16 +528,7 @@ fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
 fn cox(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("COX").parse(i)?;
     cut(move |i| {
-        let (i, _) = keyword("OF").parse(i)?;
-        let (i, source) = expected("subjects, a cohort or a table", ident).parse(i)?;
-        let (i, time_event) = opt(|i| {
-            let (i, _) = keyword("TIME").parse(i)?;
-            let (i, time) = cut(expr).parse(i)?;
-            let (i, _) = cut(keyword("EVENT")).parse(i)?;
-            let (i, event) = cut(expr).parse(i)?;
-            Ok((i, (time, event)))
-        })
-        .parse(i)?;
+        let (i, (source, time_event)) = of_endpoint(i)?;
         let (i, _) = keyword("ON").parse(i)?;
         let (i, terms) = separated_list1(punct(","), expr).parse(i)?;
         let end = terms.last().map_or(source.span, |t| t.span());
