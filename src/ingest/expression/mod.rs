@@ -13,15 +13,19 @@
 //! [`DuplicatePolicy`]. Values are 64-bit floats kept exactly, NaN and Inf included; missing
 //! values are `NA` or empty.
 
-use std::collections::{HashMap, VecDeque};
+mod chunks;
+mod records;
+
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use arrow::array::{ArrayRef, Float64Array, Float64Builder};
-use arrow::buffer::NullBuffer;
 use csv::ByteRecord;
 
+use self::chunks::{Job, RowChunk, unreachable_kind, write_jobs};
+pub use self::records::{Records, text};
 use super::IngestError;
 use super::infer::{NullTokens, TypedColumn, build_as, infer, parse_float, parse_plain_decimal};
 use super::names::snake_case;
@@ -139,107 +143,6 @@ impl ExpressionImport {
         self.duplicates = policy;
         self
     }
-}
-
-/// Records of a delimited stream, each with the line it starts on, with look-ahead.
-pub struct Records {
-    reader: csv::Reader<Box<dyn std::io::Read + Send>>,
-    /// Lines read before this reader started (a GEO header, say).
-    line_offset: u64,
-    pending: VecDeque<(u64, ByteRecord)>,
-}
-
-impl Records {
-    pub fn new(reader: Box<dyn std::io::Read + Send>, delimiter: u8, line_offset: u64) -> Self {
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(reader);
-        Records {
-            reader,
-            line_offset,
-            pending: VecDeque::new(),
-        }
-    }
-
-    /// The next non-blank record and its line, or `None` at the end.
-    pub fn next(&mut self, stream: &Stream) -> Result<Option<(u64, ByteRecord)>, IngestError> {
-        if let Some(r) = self.pending.pop_front() {
-            return Ok(Some(r));
-        }
-        loop {
-            let mut record = ByteRecord::new();
-            let line = self.reader.position().line() + self.line_offset;
-            match self.reader.read_byte_record(&mut record) {
-                Ok(false) => return Ok(None),
-                Ok(true) => {
-                    if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    let line = record
-                        .position()
-                        .map_or(line, |p| p.line() + self.line_offset);
-                    return Ok(Some((line, record)));
-                }
-                Err(e) => {
-                    let line = e.position().map_or(line, |p| p.line() + self.line_offset);
-                    return Err(match e.into_kind() {
-                        csv::ErrorKind::Io(io) => stream.read_error(line, io),
-                        other => IngestError::Csv {
-                            file: stream.file.clone(),
-                            line,
-                            message: format!("{other:?}"),
-                        },
-                    });
-                }
-            }
-        }
-    }
-
-    /// Looks ahead at up to `n` records, keeping them for `next`.
-    fn peek(&mut self, stream: &Stream, n: usize) -> Result<Vec<ByteRecord>, IngestError> {
-        while self.pending.len() < n {
-            match self.next_fresh(stream)? {
-                Some(r) => self.pending.push_back(r),
-                None => break,
-            }
-        }
-        Ok(self.pending.iter().map(|(_, r)| r.clone()).collect())
-    }
-
-    /// Reads whatever is left of the input (so that the file's hash covers all of it).
-    pub fn drain(self, stream: &Stream) -> Result<(), IngestError> {
-        let mut rest = self.reader.into_inner();
-        std::io::copy(&mut rest, &mut std::io::sink())
-            .map(|_| ())
-            .map_err(|e| stream.read_error(0, e))
-    }
-
-    fn next_fresh(&mut self, stream: &Stream) -> Result<Option<(u64, ByteRecord)>, IngestError> {
-        let held = std::mem::take(&mut self.pending);
-        let next = self.next(stream);
-        self.pending = held;
-        next
-    }
-}
-
-/// A cell as text, or a UTF-8 error naming its line and column.
-pub fn text<'a>(
-    file: &str,
-    line: u64,
-    column: usize,
-    cell: &'a [u8],
-) -> Result<&'a str, IngestError> {
-    std::str::from_utf8(cell)
-        .map(str::trim)
-        .map_err(|e| IngestError::NotUtf8 {
-            file: file.to_string(),
-            line,
-            column: column as u64 + 1,
-            byte: cell.get(e.valid_up_to()).copied().unwrap_or(0),
-        })
 }
 
 /// Imports an expression matrix as one new version.
@@ -425,93 +328,6 @@ fn detect(
             file: stream.file.clone(),
         })
     }
-}
-
-/// Work sent to the writer thread.
-enum Job {
-    Column(NewColumn, ArrayRef),
-    /// A chunk of subject rows, one array per column.
-    Rows(Vec<u32>, Vec<ArrayRef>),
-}
-
-/// Gene values of a chunk of rows, row-major as they were read.
-struct GeneBlock {
-    /// Positions of the gene columns among the chunk's columns.
-    slots: Vec<usize>,
-    values: Vec<f64>,
-    /// Row-major validity, allocated at the first missing cell.
-    valid: Option<Vec<bool>>,
-}
-
-impl GeneBlock {
-    fn new(slots: Vec<usize>) -> Self {
-        let capacity = SUBJECT_MAJOR_CHUNK * slots.len();
-        GeneBlock {
-            slots,
-            values: Vec::with_capacity(capacity),
-            valid: None,
-        }
-    }
-
-    fn push(&mut self, value: Option<f64>) {
-        match value {
-            Some(v) => {
-                self.values.push(v);
-                if let Some(valid) = &mut self.valid {
-                    valid.push(true);
-                }
-            }
-            None => {
-                let filled = self.values.len();
-                self.valid
-                    .get_or_insert_with(|| vec![true; filled])
-                    .push(false);
-                self.values.push(0.0);
-            }
-        }
-    }
-
-    /// One array per gene column. The transpose runs over 8 columns at a time (one cache
-    /// line of each row), so both the reads and the 8 output streams stay sequential.
-    fn columns(self) -> Vec<ArrayRef> {
-        const BLOCK: usize = 8;
-        let width = self.slots.len();
-        if width == 0 {
-            return Vec::new();
-        }
-        let rows = self.values.len() / width;
-        let mut out = Vec::with_capacity(width);
-        for start in (0..width).step_by(BLOCK) {
-            let end = (start + BLOCK).min(width);
-            let mut block: Vec<Vec<f64>> = (start..end).map(|_| Vec::with_capacity(rows)).collect();
-            for row in self.values.chunks_exact(width) {
-                for (column, value) in block.iter_mut().zip(&row[start..end]) {
-                    column.push(*value);
-                }
-            }
-            for (j, values) in block.into_iter().enumerate() {
-                let nulls = self.valid.as_ref().map(|valid| {
-                    NullBuffer::from_iter((0..rows).map(|r| valid[r * width + start + j]))
-                });
-                out.push(Arc::new(Float64Array::new(values.into(), nulls)) as ArrayRef);
-            }
-        }
-        out
-    }
-}
-
-/// Stores columns or row chunks as they arrive, on its own thread, while parsing goes on.
-fn write_jobs(
-    mut writer: TableWriter,
-    jobs: Receiver<Job>,
-) -> Result<TableWriter, crate::storage::StorageError> {
-    for job in jobs {
-        match job {
-            Job::Column(column, array) => writer.column(column, ColumnType::Float64, &array)?,
-            Job::Rows(ids, arrays) => writer.push_rows(ids, arrays)?,
-        }
-    }
-    Ok(writer)
 }
 
 /// One matrix import in progress: names handed out, metadata columns, notes.
@@ -1015,41 +831,6 @@ impl Matrix {
 
 /// Lines read to decide which columns of a subject-major file are genes.
 const KIND_SAMPLE: usize = 256;
-
-/// The rows of one chunk as they are read.
-struct RowChunk {
-    ids: Vec<u32>,
-    genes: GeneBlock,
-    /// Each metadata column's cells and the lines they came from (for errors).
-    texts: Vec<(Vec<String>, Vec<u64>)>,
-}
-
-impl RowChunk {
-    fn new(kept: &[(usize, Kind)]) -> Self {
-        let slots = kept
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, kind))| *kind == Kind::Gene)
-            .map(|(slot, _)| slot)
-            .collect();
-        RowChunk {
-            ids: Vec::with_capacity(SUBJECT_MAJOR_CHUNK),
-            genes: GeneBlock::new(slots),
-            texts: kept
-                .iter()
-                .filter(|(_, kind)| *kind != Kind::Gene)
-                .map(|_| (Vec::new(), Vec::new()))
-                .collect(),
-        }
-    }
-}
-
-fn unreachable_kind<T>() -> Result<T, Error> {
-    Err(
-        crate::storage::StorageError::Internal("a column buffer does not match its kind".into())
-            .into(),
-    )
-}
 
 /// How a subject-major column is stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
