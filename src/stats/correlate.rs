@@ -9,7 +9,7 @@
 //! - q adjusts the p-values of the whole map: Benjamini–Hochberg, Benjamini–Yekutieli or
 //!   Bonferroni, as `statsmodels.stats.multitest.multipletests`.
 
-use super::dist::ln_gamma;
+use super::dist::{ln_gamma, off_zero};
 
 /// Which coefficient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,36 +129,25 @@ pub fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
 }
 
 fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
     let mut c = 1.0;
     let mut d = 1.0 - (a + b) * x / (a + 1.0);
-    if d.abs() < TINY {
-        d = TINY;
-    }
+    d = off_zero(d);
     d = 1.0 / d;
     let mut h = d;
     for m in 1..10_000 {
         let m = m as f64;
         let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
         d = 1.0 + even * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
+        d = off_zero(d);
         c = 1.0 + even / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
+        c = off_zero(c);
         d = 1.0 / d;
         h *= d * c;
         let odd = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
         d = 1.0 + odd * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
+        d = off_zero(d);
         c = 1.0 + odd / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
+        c = off_zero(c);
         d = 1.0 / d;
         let delta = d * c;
         h *= delta;

@@ -55,24 +55,27 @@ fn gamma_p_series(a: f64, x: f64) -> f64 {
     sum * (-x + a * x.ln() - ln_gamma(a)).exp()
 }
 
+/// What Lentz's method puts in place of a zero divisor.
+const TINY_LENTZ: f64 = 1e-300;
+
+/// `x`, or a tiny value if `x` is (nearly) zero: the guard of Lentz's continued fractions.
+pub(super) fn off_zero(x: f64) -> f64 {
+    if x.abs() < TINY_LENTZ { TINY_LENTZ } else { x }
+}
+
 /// Lentz's continued fraction for Q(a, x), x ≥ a + 1.
 fn gamma_q_fraction(a: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
     let mut b = x + 1.0 - a;
-    let mut c = 1.0 / TINY;
+    let mut c = 1.0 / TINY_LENTZ;
     let mut d = 1.0 / b;
     let mut h = d;
     for i in 1..10_000 {
         let an = -(i as f64) * (i as f64 - a);
         b += 2.0;
         d = an * d + b;
-        if d.abs() < TINY {
-            d = TINY;
-        }
+        d = off_zero(d);
         c = b + an / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
+        c = off_zero(c);
         d = 1.0 / d;
         let delta = d * c;
         h *= delta;

@@ -1,23 +1,6 @@
 //! The command line, driven with buffers: outputs, exit codes, and errors on stderr.
 
-use std::ffi::OsString;
-
 use crate::common::*;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let args: Vec<OsString> = std::iter::once("rgdb")
-        .chain(args.iter().copied())
-        .map(Into::into)
-        .collect();
-    let code = rgdb::cli::run(args, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 #[test]
 fn import_tables_describe_history_check() {
@@ -25,7 +8,7 @@ fn import_tables_describe_history_check() {
     let db = dir.path().join("cli.rgdb");
     let db = db.to_str().unwrap();
     let csv = clinical_csv();
-    let (code, out, err) = run(&["--db", db, "import", "clinical", csv.to_str().unwrap()]);
+    let (code, out, err) = run_cli(&["--db", db, "import", "clinical", csv.to_str().unwrap()]);
     assert_eq!((code, err.as_str()), (0, ""));
     assert!(out.contains("created table `clinical`"), "{out}");
     assert!(
@@ -33,14 +16,14 @@ fn import_tables_describe_history_check() {
         "{out}"
     );
 
-    let (code, out, _) = run(&["--db", db, "tables"]);
+    let (code, out, _) = run_cli(&["--db", db, "tables"]);
     assert_eq!(code, 0);
     assert!(
         out.contains("│ clinical ┆ clinical ┆ one row per subject ┆  211 ┆      45 ┆       1 │"),
         "{out}"
     );
 
-    let (code, out, _) = run(&["--db", db, "describe", "clinical"]);
+    let (code, out, _) = run_cli(&["--db", db, "describe", "clinical"]);
     assert_eq!(code, 0);
     assert!(
         out.starts_with(
@@ -55,11 +38,11 @@ fn import_tables_describe_history_check() {
     assert!(out.contains("│ weight_lbs "), "{out}");
     assert!(out.contains("┆ Weight (lbs)"), "{out}");
 
-    let (code, out, _) = run(&["--db", db, "history"]);
+    let (code, out, _) = run_cli(&["--db", db, "history"]);
     assert_eq!(code, 0);
     assert!(out.contains("import clinical → clinical"), "{out}");
 
-    let (code, out, _) = run(&["--db", db, "check"]);
+    let (code, out, _) = run_cli(&["--db", db, "check"]);
     assert_eq!(
         (code, out.as_str()),
         (0, "ok: version 1, every chunk verified\n")
@@ -73,7 +56,7 @@ fn import_table_takes_a_subject_column_and_a_level() {
     let db = db.to_str().unwrap();
     let file = bad_input("clinical_duplicate_subject.csv");
     let file = file.to_str().unwrap();
-    let (code, _, err) = run(&[
+    let (code, _, err) = run_cli(&[
         "--db",
         db,
         "import",
@@ -89,7 +72,7 @@ fn import_table_takes_a_subject_column_and_a_level() {
         err.contains(":7: subject `AMC-002` appears again (first on line 3)"),
         "{err}"
     );
-    let (code, out, err) = run(&[
+    let (code, out, err) = run_cli(&[
         "--db",
         db,
         "import",
@@ -109,7 +92,7 @@ fn import_table_takes_a_subject_column_and_a_level() {
 fn errors_go_to_stderr_with_a_code_and_exit_nonzero() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.rgdb");
-    let (code, out, err) = run(&["--db", missing.to_str().unwrap(), "tables"]);
+    let (code, out, err) = run_cli(&["--db", missing.to_str().unwrap(), "tables"]);
     assert_eq!((code, out.as_str()), (1, ""));
     assert_eq!(
         err,
@@ -117,14 +100,14 @@ fn errors_go_to_stderr_with_a_code_and_exit_nonzero() {
     );
 
     let db = dir.path().join("cli.rgdb");
-    run(&[
+    run_cli(&[
         "--db",
         db.to_str().unwrap(),
         "import",
         "clinical",
         clinical_csv().to_str().unwrap(),
     ]);
-    let (code, _, err) = run(&["--db", db.to_str().unwrap(), "describe", "clinicl"]);
+    let (code, _, err) = run_cli(&["--db", db.to_str().unwrap(), "describe", "clinicl"]);
     assert_eq!(
         (code, err.as_str()),
         (
@@ -133,7 +116,7 @@ fn errors_go_to_stderr_with_a_code_and_exit_nonzero() {
         )
     );
 
-    let (code, _, err) = run(&["--db", db.to_str().unwrap(), "frobnicate"]);
+    let (code, _, err) = run_cli(&["--db", db.to_str().unwrap(), "frobnicate"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("unrecognized subcommand 'frobnicate'"),
@@ -165,7 +148,7 @@ fn a_second_process_gets_the_lock_error() {
 fn demo_builds_the_cohort_and_prints_the_banner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.rgdb");
-    let (code, out, err) = run(&["demo", path.to_str().unwrap()]);
+    let (code, out, err) = run_cli(&["demo", path.to_str().unwrap()]);
     assert_eq!((code, err.as_str()), (0, ""));
     assert!(
         out.contains("211 subjects; tables: clinical (211 rows × 45 columns)"),
@@ -173,7 +156,7 @@ fn demo_builds_the_cohort_and_prints_the_banner() {
     );
     assert!(out.contains("DOI 10.7937/K9/TCIA.2017.7hs46erv"), "{out}");
     // A second build refuses to overwrite.
-    let (code, _, err) = run(&["demo", path.to_str().unwrap()]);
+    let (code, _, err) = run_cli(&["demo", path.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(
         err.starts_with("error[E0504]: a database already exists at "),
@@ -216,7 +199,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
     let (dir, _db) = demo_db_closed();
     let db = dir.path().join("demo.rgdb");
     let db = db.to_str().unwrap();
-    let (code, out, err) = run(&[
+    let (code, out, err) = run_cli(&[
         "--db",
         db,
         "-c",
@@ -227,7 +210,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
         out,
         "┌────────┬─────┐\n│ gender ┆ n   │\n╞════════╪═════╡\n│ Female ┆ 76  │\n│ Male   ┆ 135 │\n└────────┴─────┘\n2 rows\n"
     );
-    let (code, out, _) = run(&[
+    let (code, out, _) = run_cli(&[
         "--db",
         db,
         "--format",
@@ -236,7 +219,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
         "SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender",
     ]);
     assert_eq!((code, out.as_str()), (0, "gender,n\nFemale,76\nMale,135\n"));
-    let (code, out, _) = run(&[
+    let (code, out, _) = run_cli(&[
         "--db",
         db,
         "--format",
@@ -245,7 +228,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
         "SELECT count(*) AS n FROM subjects; SELECT 1 AS one FROM subjects LIMIT 1",
     ]);
     assert_eq!((code, out.as_str()), (0, "n\n211\none\n1\n"));
-    let (code, out, err) = run(&[
+    let (code, out, err) = run_cli(&[
         "--db",
         db,
         "-c",

@@ -135,3 +135,19 @@ pub fn refused_import(
         other => panic!("expected an ingest error, got {other}"),
     }
 }
+
+/// Runs the command line in this process: (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let args: Vec<std::ffi::OsString> = std::iter::once("rgdb")
+        .chain(args.iter().copied())
+        .map(Into::into)
+        .collect();
+    let code = rgdb::cli::run(args, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}

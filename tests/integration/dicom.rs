@@ -338,19 +338,16 @@ fn the_statements_and_subcommands_index_the_same_files() {
         .unwrap_err();
     assert!(err.to_string().contains("it takes no AS"), "{err}");
     drop(db);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
-        .arg("--db")
-        .arg(dir.path().join("test.rgdb"))
-        .args(["import", "series"])
-        .arg(root().join("data/nsclc_radiogenomics/idc_series_manifest.csv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let db_path = dir.path().join("test.rgdb");
+    let manifest = root().join("data/nsclc_radiogenomics/idc_series_manifest.csv");
+    let (code, text, err) = run_cli(&[
+        "--db",
+        db_path.to_str().unwrap(),
+        "import",
+        "series",
+        manifest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
     assert!(
         text.contains(
             "note: 1722 manifest rows; 1731 series in all (9 described by DICOM headers)"

@@ -440,20 +440,17 @@ fn the_statement_and_the_subcommand_import_the_same_table() {
         vec![vec!["60".to_string()]]
     );
     drop(db);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
-        .arg("--db")
-        .arg(dir.path().join("test.rgdb"))
-        .args(["import", "radiomics"])
-        .arg(&path)
-        .args(["--table", "rad2"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let db_path = dir.path().join("test.rgdb");
+    let (code, text, err) = run_cli(&[
+        "--db",
+        db_path.to_str().unwrap(),
+        "import",
+        "radiomics",
+        path.to_str().unwrap(),
+        "--table",
+        "rad2",
+    ]);
+    assert_eq!(code, 0, "{err}");
     assert!(
         text.contains("1764 radiomic feature columns (float)"),
         "{text}"
