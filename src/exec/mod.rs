@@ -1,6 +1,7 @@
 //! exec: LogicalPlan -> RecordBatch stream, export files; and the statements that change the
 //! database (CREATE COHORT, DROP COHORT) carried out through the store.
 
+mod correlate;
 mod error;
 mod export;
 mod result;
@@ -22,7 +23,7 @@ pub use result::QueryResult;
 
 use crate::error::Error;
 use crate::plan::{query_to_plan, to_logical_plan};
-use crate::resolve::{Bound, BoundQuery, resolve};
+use crate::resolve::{Base, Bound, BoundQuery, resolve};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
 
@@ -34,8 +35,25 @@ pub async fn run(
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
     let snapshot = store.snapshot();
-    let bound = resolve(statement, &snapshot)?;
-    match &bound {
+    let mut bound = resolve(statement, &snapshot)?;
+    let analysis_header = materialize(&mut bound, &snapshot, ctx, params).await?;
+    let mut result = run_bound(store, ctx, &snapshot, &bound, statement, params).await?;
+    if result.header.is_none() {
+        result.header = analysis_header;
+    }
+    Ok(result)
+}
+
+async fn run_bound(
+    store: &Store,
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    bound: &Bound,
+    statement: &Statement,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult, Error> {
+    let snapshot = snapshot.clone();
+    match bound {
         Bound::CreateCohort {
             name,
             query,
@@ -51,15 +69,8 @@ pub async fn run(
             let summary = crate::ingest::run(store, request, Some(statement.to_string()))?;
             import_result(&summary)
         }
-        Bound::Survival(s) => {
-            let plan = bind_params(query_to_plan(&s.query, &snapshot)?, params)?;
-            let rows = collect(ctx, plan).await?;
-            survival::run(s, &rows.batches)
-        }
-        Bound::Cox(c) => {
-            let plan = bind_params(query_to_plan(&c.query, &snapshot)?, params)?;
-            let rows = collect(ctx, plan).await?;
-            survival::cox(c, &rows.batches)
+        Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
+            analyze(bound, &snapshot, ctx, params).await
         }
         Bound::Export(export) => {
             let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
@@ -80,6 +91,52 @@ pub async fn run(
             Ok(result)
         }
     }
+}
+
+/// Runs a statistics statement: its rows query, then the statistics over the rows.
+async fn analyze(
+    bound: &Bound,
+    snapshot: &Snapshot,
+    ctx: &SessionContext,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult, Error> {
+    let query = match bound {
+        Bound::Survival(s) => &s.query,
+        Bound::Cox(c) => &c.query,
+        Bound::Correlate(c) => &c.query,
+        _ => return Err(ExecError::NotAQuery.into()),
+    };
+    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
+    let rows = collect(ctx, plan).await?;
+    match bound {
+        Bound::Survival(s) => survival::run(s, &rows.batches),
+        Bound::Cox(c) => survival::cox(c, &rows.batches),
+        Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches),
+        _ => Err(ExecError::NotAQuery.into()),
+    }
+}
+
+/// Computes the analysis a query ranges over (`SELECT … FROM (CORRELATE …)`), so that its
+/// rows can be scanned, and returns the analysis's header. `EXPLAIN` is left alone: it plans
+/// over an empty scan of the same columns.
+async fn materialize(
+    bound: &mut Bound,
+    snapshot: &Snapshot,
+    ctx: &SessionContext,
+    params: Option<&ParamValues>,
+) -> Result<Option<String>, Error> {
+    let query = match bound {
+        Bound::Query(q) => q,
+        Bound::Export(e) => &mut e.query,
+        Bound::CreateCohort { query, .. } => query,
+        _ => return Ok(None),
+    };
+    let Base::Analysis(analysis) = &mut query.base else {
+        return Ok(None);
+    };
+    let result = analyze(&analysis.statement, snapshot, ctx, params).await?;
+    analysis.rows = Some(result.batches);
+    Ok(result.header)
 }
 
 /// Substitutes parameter values, or reports the first parameter without one.

@@ -1,7 +1,7 @@
 //! Carrying out `SURVIVAL`: the statement's rows (`grp, time, event`, from a DataFusion plan)
 //! into Kaplan–Meier fits per group and a log-rank test across them (`crate::stats`).
 //!
-//! The result is the group summary (`group, n, events, median, median_lower, median_upper`,
+//! The result is the group summary (`stratum, n, events, median, median_lower, median_upper`,
 //! then `survival_at_<t>` for each `AT` time), or with `CURVE` the curve rows. The header says
 //! which test and interval were used and how many rows were dropped for missing values.
 
@@ -169,6 +169,7 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
     } else {
         summary(&fits, &s.at, test.as_ref())
     }
+    .and_then(|b| RecordBatch::try_new(s.schema(), b.columns().to_vec()))
     .map_err(|e| fail(e.to_string()))?;
     Ok(QueryResult {
         schema: batch.schema(),
@@ -196,7 +197,7 @@ fn summary(
     test: Option<&LogRank>,
 ) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let mut fields = vec![
-        Field::new("group", DataType::Utf8, false),
+        Field::new("stratum", DataType::Utf8, false),
         Field::new("n", DataType::Int64, false),
         Field::new("events", DataType::Int64, false),
         Field::new("expected", DataType::Float64, true),
@@ -246,7 +247,7 @@ fn curve(
         .flat_map(|(g, f)| f.curve.iter().map(move |r| (g.as_str(), r)))
         .collect();
     let fields = vec![
-        Field::new("group", DataType::Utf8, false),
+        Field::new("stratum", DataType::Utf8, false),
         Field::new("time", DataType::Float64, false),
         Field::new("at_risk", DataType::Int64, false),
         Field::new("events", DataType::Int64, false),
@@ -401,16 +402,7 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         fit.lr_p,
         fit.concordance
     );
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("term", DataType::Utf8, false),
-        Field::new("coef", DataType::Float64, false),
-        Field::new("hr", DataType::Float64, false),
-        Field::new("se", DataType::Float64, false),
-        Field::new("hr_lower", DataType::Float64, false),
-        Field::new("hr_upper", DataType::Float64, false),
-        Field::new("z", DataType::Float64, false),
-        Field::new("p", DataType::Float64, false),
-    ]));
+    let schema = c.schema();
     let floats = |v: Vec<f64>| Arc::new(Float64Array::from(v)) as ArrayRef;
     let batch = RecordBatch::try_new(
         schema.clone(),

@@ -31,6 +31,7 @@ pub fn to_logical_plan(
         Bound::Query(q) => query_to_plan(q, snapshot)?,
         Bound::Survival(s) => query_to_plan(&s.query, snapshot)?,
         Bound::Cox(c) => query_to_plan(&c.query, snapshot)?,
+        Bound::Correlate(c) => query_to_plan(&c.query, snapshot)?,
         Bound::ShowTables => show_tables(snapshot)?,
         Bound::ShowCohorts => show_cohorts(snapshot)?,
         Bound::ShowHistory => show_history(history)?,

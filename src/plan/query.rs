@@ -102,6 +102,15 @@ fn base_scan(
                 None,
             )?)
         }
+        Base::Analysis(analysis) => {
+            let rows = analysis.rows.clone().unwrap_or_default();
+            let table = MemTable::try_new(analysis.schema.clone(), vec![rows])?;
+            Ok(LogicalPlanBuilder::scan(
+                analysis.name,
+                provider_as_source(Arc::new(table)),
+                None,
+            )?)
+        }
         Base::Table { table, columns } => {
             let provider =
                 StoreTable::from_columns(snapshot.clone(), table.clone(), columns.clone());

@@ -36,6 +36,8 @@ pub enum Bound {
     Survival(Box<BoundSurvival>),
     /// `COX …`: the query that yields `time, event, x1, …` rows.
     Cox(Box<BoundCox>),
+    /// `CORRELATE …`: the source's subjects and the two sides' variables.
+    Correlate(Box<BoundCorrelate>),
 }
 
 /// An `EXPORT`.
@@ -71,6 +73,19 @@ pub enum Base {
         table: TableMeta,
         columns: Vec<ColumnMeta>,
     },
+    /// `FROM (analysis)`: the result of a statistics statement, computed before the query
+    /// runs (`rows` is filled in by `exec`; until then the scan is empty, as for `EXPLAIN`).
+    Analysis(Box<AnalysisBase>),
+}
+
+/// The statistics statement a query ranges over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisBase {
+    /// `survival`, `cox` or `correlate`: the relation name of its columns.
+    pub name: &'static str,
+    pub schema: datafusion::arrow::datatypes::SchemaRef,
+    pub statement: Bound,
+    pub rows: Option<Vec<datafusion::arrow::record_batch::RecordBatch>>,
 }
 
 impl Base {
@@ -80,6 +95,7 @@ impl Base {
             Base::Subjects => "subjects",
             Base::Cohort(c) => &c.name,
             Base::Table { table, .. } => &table.name,
+            Base::Analysis(a) => a.name,
         }
     }
 }
@@ -400,4 +416,41 @@ pub struct BoundCox {
     pub terms: Vec<String>,
     pub time: String,
     pub event: String,
+}
+
+/// A bound `CORRELATE` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundCorrelate {
+    /// `SELECT subject_id, <expression> AS v1, … FROM <source>`: the subjects, in order, and
+    /// the variables that are expressions.
+    pub query: BoundQuery,
+    pub x: Vec<Variable>,
+    pub y: Vec<Variable>,
+    pub method: crate::stats::correlate::Method,
+    pub adjust: crate::stats::correlate::Adjust,
+    /// The source's name (`subjects`, a cohort, a table).
+    pub source: String,
+    /// Columns a pattern matched that are not numbers, left out.
+    pub skipped: Vec<String>,
+    pub statement: String,
+}
+
+/// One side's column in a correlation map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    /// `table.column`, or the expression (or its alias) as written.
+    pub name: String,
+    pub from: VariableSource,
+}
+
+/// Where a variable's values come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VariableSource {
+    /// A column of a one-row-per-subject table, read from the store by subject.
+    Stored {
+        table: TableMeta,
+        column: ColumnMeta,
+    },
+    /// Output column `k` of the rows query.
+    Computed(usize),
 }

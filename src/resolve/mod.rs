@@ -4,6 +4,7 @@
 //! one-row-per-subject tables become left joins on `subject_id`; columns of tables with
 //! several rows per subject must sit inside an aggregate, which is then computed per subject.
 
+mod analysis;
 pub mod bound;
 mod error;
 mod expr;
@@ -11,6 +12,7 @@ pub mod functions;
 mod scope;
 mod select;
 
+pub use analysis::analysis_schema;
 pub use bound::*;
 pub use error::ResolveError;
 pub use select::STAR_MAX_COLUMNS;
@@ -21,7 +23,7 @@ use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
 use crate::storage::{Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
 use crate::syntax::{
     Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
-    Select, SelectItem, Show, Statement, StringLit,
+    Select, SelectItem, Show, Source, Statement, StringLit,
 };
 use scope::Scope;
 
@@ -79,8 +81,13 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
         }
         Statement::Export(export) => Ok(Bound::Export(Box::new(bind_export(snapshot, export)?))),
         Statement::Import(import) => Ok(Bound::Import(Box::new(bind_import(import)?))),
-        Statement::Survival(s) => Ok(Bound::Survival(Box::new(bind_survival(snapshot, s)?))),
-        Statement::Cox(c) => Ok(Bound::Cox(Box::new(bind_cox(snapshot, c)?))),
+        Statement::Survival(s) => Ok(Bound::Survival(Box::new(analysis::bind_survival(
+            snapshot, s,
+        )?))),
+        Statement::Cox(c) => Ok(Bound::Cox(Box::new(analysis::bind_cox(snapshot, c)?))),
+        Statement::Correlate(c) => Ok(Bound::Correlate(Box::new(analysis::bind_correlate(
+            snapshot, c,
+        )?))),
     }
 }
 
@@ -334,140 +341,6 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
     })
 }
 
-/// `SELECT items FROM source`: the rows a statistics statement works on, bound like any
-/// query.
-fn rows_of(
-    snapshot: &Snapshot,
-    source: &Ident,
-    items: Vec<SelectItem>,
-    span: crate::syntax::Span,
-) -> Result<BoundQuery, ResolveError> {
-    let select = Select {
-        distinct: false,
-        items,
-        from: source.clone(),
-        selection: None,
-        group_by: Vec::new(),
-        having: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        span,
-    };
-    query(snapshot, &select)
-}
-
-/// `SURVIVAL …` as the query of its rows: `SELECT by AS grp, time AS time, event AS event
-/// FROM source` (the group is the text `all` without `BY`).
-fn bind_survival(
-    snapshot: &Snapshot,
-    s: &crate::syntax::Survival,
-) -> Result<bound::BoundSurvival, ResolveError> {
-    use crate::syntax::{Literal, Split};
-    use bound::{BoundSurvival, SurvivalSplit};
-    let span = s.span;
-    let column = |name: &str| Expr::Column {
-        table: None,
-        column: Ident {
-            name: name.into(),
-            quoted: false,
-            span,
-        },
-    };
-    let time = s.time.clone().unwrap_or_else(|| column("os_days"));
-    let event = s.event.clone().unwrap_or_else(|| column("os_event"));
-    let by =
-        s.by.clone()
-            .unwrap_or_else(|| Expr::Literal(Literal::String("all".into()), span));
-    let item = |expr: Expr, name: &str| SelectItem::Expr {
-        expr,
-        alias: Some(Ident {
-            name: name.into(),
-            quoted: false,
-            span,
-        }),
-    };
-    let items = vec![
-        item(by.clone(), "grp"),
-        item(time.clone(), "time"),
-        item(event.clone(), "event"),
-    ];
-    let number = |text: &str, at: crate::syntax::Span| {
-        text.parse::<f64>()
-            .map_err(|_| ResolveError::InvalidArgument {
-                message: format!("`{text}` is not a number"),
-                span: at,
-            })
-    };
-    let split = match &s.split {
-        None => None,
-        Some(Split::Median(_)) => Some(SurvivalSplit::Median),
-        Some(Split::At(n, at)) => Some(SurvivalSplit::At(number(n, *at)?)),
-        Some(Split::Quantiles(n, at)) => {
-            let k = number(n, *at)?;
-            if !(2.0..=10.0).contains(&k) || k.fract() != 0.0 {
-                return Err(ResolveError::InvalidArgument {
-                    message: "QUANTILES takes a whole number of groups from 2 to 10".into(),
-                    span: *at,
-                });
-            }
-            Some(SurvivalSplit::Quantiles(k as usize))
-        }
-    };
-    let at =
-        s.at.iter()
-            .map(|(t, sp)| number(t, *sp))
-            .collect::<Result<Vec<_>, _>>()?;
-    Ok(BoundSurvival {
-        query: rows_of(snapshot, &s.source, items, span)?,
-        curve: s.curve,
-        split,
-        at,
-        statement: s.to_string(),
-        time: time.to_string(),
-        event: event.to_string(),
-        by: s.by.as_ref().map(|b| b.to_string()),
-    })
-}
-
-/// `COX …` as the query of its rows: `SELECT time, event, term AS x1, … FROM source`.
-fn bind_cox(snapshot: &Snapshot, c: &crate::syntax::Cox) -> Result<bound::BoundCox, ResolveError> {
-    let span = c.span;
-    let name = |n: &str| Ident {
-        name: n.into(),
-        quoted: false,
-        span,
-    };
-    let column = |n: &str| Expr::Column {
-        table: None,
-        column: name(n),
-    };
-    let time = c.time.clone().unwrap_or_else(|| column("os_days"));
-    let event = c.event.clone().unwrap_or_else(|| column("os_event"));
-    let mut items = vec![
-        SelectItem::Expr {
-            expr: time.clone(),
-            alias: Some(name("time")),
-        },
-        SelectItem::Expr {
-            expr: event.clone(),
-            alias: Some(name("event")),
-        },
-    ];
-    for (k, term) in c.terms.iter().enumerate() {
-        items.push(SelectItem::Expr {
-            expr: term.clone(),
-            alias: Some(name(&format!("x{}", k + 1))),
-        });
-    }
-    Ok(bound::BoundCox {
-        query: rows_of(snapshot, &c.source, items, span)?,
-        terms: c.terms.iter().map(|t| t.to_string()).collect(),
-        time: time.to_string(),
-        event: event.to_string(),
-    })
-}
-
 /// `SELECT subject_id FROM <cohort>`.
 fn members_of(cohort: &Ident) -> Select {
     Select {
@@ -483,7 +356,7 @@ fn members_of(cohort: &Ident) -> Select {
             },
             alias: None,
         }],
-        from: cohort.clone(),
+        from: Source::Named(cohort.clone()),
         selection: None,
         group_by: Vec::new(),
         having: None,

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::bound::{BExpr, Base, PerSubject, Relation, Type, per_subject_alias};
+use super::bound::{AnalysisBase, BExpr, Base, PerSubject, Relation, Type, per_subject_alias};
 use super::error::ResolveError;
 use crate::storage::{
     CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, Snapshot, TableMeta, closest,
 };
-use crate::syntax::{Ident, Span};
+use crate::syntax::{Ident, Source, Span};
 
 /// What the arguments of the aggregate being resolved have touched.
 #[derive(Debug, Default)]
@@ -83,8 +83,26 @@ impl<'a> Scope<'a> {
         names
     }
 
-    /// Binds `FROM name`.
-    pub fn set_base(&mut self, from: &Ident) -> Result<(), ResolveError> {
+    /// Binds `FROM name` or `FROM (analysis)`.
+    pub fn set_base(&mut self, from: &Source) -> Result<(), ResolveError> {
+        let from = match from {
+            Source::Named(name) => name,
+            Source::Analysis(statement) => {
+                let bound = super::resolve(statement, self.snapshot)?;
+                let (name, schema) = super::analysis_schema(&bound).ok_or_else(|| {
+                    ResolveError::Internal(
+                        "FROM (…) holds a statement that is not an analysis".into(),
+                    )
+                })?;
+                self.base = Base::Analysis(Box::new(AnalysisBase {
+                    name,
+                    schema,
+                    statement: bound,
+                    rows: None,
+                }));
+                return Ok(());
+            }
+        };
         self.base = if from.name.eq_ignore_ascii_case("subjects") {
             Base::Subjects
         } else if let Some(cohort) = self.cohort(&from.name) {
@@ -169,6 +187,9 @@ impl<'a> Scope<'a> {
             name.name.eq_ignore_ascii_case(SUBJECT_COLUMN)
         };
         let base_alias = self.base.alias().to_string();
+        if let Base::Analysis(analysis) = &self.base {
+            return analysis_column(analysis, table, name);
+        }
         let Some(qualifier) = table else {
             if is_subject_id {
                 self.touch_other();
@@ -367,5 +388,66 @@ pub fn subject_id(relation: &str) -> BExpr {
         relation: relation.to_string(),
         column: SUBJECT_COLUMN.to_string(),
         ty: Type::Text,
+    }
+}
+
+/// A column of an analysis result (`FROM (CORRELATE …)`): only its own columns exist.
+fn analysis_column(
+    analysis: &AnalysisBase,
+    table: Option<&Ident>,
+    name: &Ident,
+) -> Result<BExpr, ResolveError> {
+    let names = || {
+        analysis
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>()
+    };
+    if let Some(t) = table
+        && !t.name.eq_ignore_ascii_case(analysis.name)
+    {
+        return Err(ResolveError::UnknownColumn {
+            name: format!("{}.{}", t.name, name.name),
+            table: Some(analysis.name.to_string()),
+            candidates: names(),
+            span: t.span.to(name.span),
+        });
+    }
+    let field = analysis.schema.fields().iter().find(|f| {
+        if name.quoted {
+            f.name() == &name.name
+        } else {
+            f.name().eq_ignore_ascii_case(&name.name)
+        }
+    });
+    match field {
+        Some(f) => Ok(BExpr::Column {
+            relation: analysis.name.to_string(),
+            column: f.name().clone(),
+            ty: arrow_type(f.data_type()),
+        }),
+        None => Err(ResolveError::UnknownColumn {
+            name: name.name.clone(),
+            table: Some(analysis.name.to_string()),
+            candidates: closest(
+                &name.name.to_ascii_lowercase(),
+                names().iter().map(String::as_str),
+            ),
+            span: name.span,
+        }),
+    }
+}
+
+/// The language type of an analysis result column.
+pub fn arrow_type(ty: &datafusion::arrow::datatypes::DataType) -> Type {
+    use datafusion::arrow::datatypes::DataType;
+    match ty {
+        DataType::Utf8 => Type::Text,
+        DataType::Boolean => Type::Boolean,
+        DataType::Float64 => Type::Float,
+        t if t.is_integer() => Type::Integer,
+        _ => Type::Unknown,
     }
 }

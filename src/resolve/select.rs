@@ -7,7 +7,7 @@ use super::bound::{BExpr, Base, BoundQuery, Item, Order, OrderKey, Type};
 use super::error::ResolveError;
 use super::expr::{Clause, bind};
 use super::scope::{Scope, subject_id};
-use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, TableMeta};
+use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, TableMeta, glob_match};
 use crate::syntax::{Expr, Ident, Literal, OrderItem, Select, SelectItem, Span};
 
 /// Tables wider than this are left out of a bare `*` (name them: `rnaseq.*`).
@@ -87,6 +87,33 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
                 except,
                 span,
             } => {
+                if let Base::Analysis(analysis) = &scope.base {
+                    let schema = analysis.schema.clone();
+                    for field in schema.fields() {
+                        let skip = except
+                            .iter()
+                            .any(|e| e.name.eq_ignore_ascii_case(field.name()));
+                        if skip || !glob_match(&pattern.to_ascii_lowercase(), field.name()) {
+                            continue;
+                        }
+                        let ident = Ident {
+                            name: field.name().clone(),
+                            quoted: true,
+                            span: *span,
+                        };
+                        let bound = scope.column(table.as_ref(), &ident)?;
+                        let name = unique(&mut names, field.name().clone(), &bound);
+                        out.push((
+                            Item {
+                                expr: bound,
+                                name,
+                                source: None,
+                            },
+                            *span,
+                        ));
+                    }
+                    continue;
+                }
                 let with_subject = pattern == "*" && !names.contains(SUBJECT_COLUMN);
                 if with_subject {
                     let base = scope.base.alias().to_string();
@@ -179,7 +206,7 @@ fn unique(names: &mut HashSet<String>, name: String, bound: &BExpr) -> String {
 }
 
 /// The columns a pattern names, in table order, minus the EXCEPT list.
-fn expand(
+pub(super) fn expand(
     scope: &Scope<'_>,
     table: Option<&Ident>,
     pattern: &str,

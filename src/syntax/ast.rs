@@ -81,6 +81,40 @@ pub enum Statement {
     Survival(Box<Survival>),
     /// `COX OF source [TIME e EVENT e] ON term, …`
     Cox(Box<Cox>),
+    /// `CORRELATE items WITH items [IN source] [METHOD m] [ADJUST a]`
+    Correlate(Box<Correlate>),
+}
+
+/// A `CORRELATE` statement: the correlation of every pair of two column sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlate {
+    /// Expressions and column patterns (`radiomic.original_*`), as in a select list.
+    pub x: Vec<SelectItem>,
+    pub y: Vec<SelectItem>,
+    /// `IN source`; default `subjects`.
+    pub source: Option<Ident>,
+    /// `METHOD spearman|pearson`; default spearman.
+    pub method: Option<Ident>,
+    /// `ADJUST bh|by|bonferroni|none`; default bh.
+    pub adjust: Option<Ident>,
+    pub span: Span,
+}
+
+/// What a `FROM` ranges over: a name (`subjects`, a cohort, a table) or the result of an
+/// analysis in parentheses (`FROM (CORRELATE …)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Named(Ident),
+    Analysis(Box<Statement>),
+}
+
+impl Source {
+    pub fn span(&self) -> Span {
+        match self {
+            Source::Named(name) => name.span,
+            Source::Analysis(statement) => statement.span(),
+        }
+    }
 }
 
 /// A `COX` statement: a proportional-hazards model of the terms.
@@ -308,8 +342,8 @@ pub struct StringLit {
 pub struct Select {
     pub distinct: bool,
     pub items: Vec<SelectItem>,
-    /// `subjects`, a cohort, or a table.
-    pub from: Ident,
+    /// `subjects`, a cohort, a table, or `(analysis)`.
+    pub from: Source,
     pub selection: Option<Expr>,
     pub group_by: Vec<Expr>,
     pub having: Option<Expr>,
@@ -551,6 +585,7 @@ impl Statement {
             Statement::Import(i) => i.span,
             Statement::Survival(s) => s.span,
             Statement::Cox(c) => c.span,
+            Statement::Correlate(c) => c.span,
         }
     }
 }

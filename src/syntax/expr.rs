@@ -107,7 +107,10 @@ fn predicate(i: Input<'_>) -> PResult<'_, Expr> {
     }
     let (after_not, not) = opt(keyword("NOT")).parse(i)?;
     let negated = not.is_some();
-    if let Ok((rest, _)) = keyword("IN").parse(after_not) {
+    // `IN` without `(` ends the expression (`CORRELATE … WITH x IN cohort`).
+    if let Ok((rest, _)) = keyword("IN").parse(after_not)
+        && peek(punct("(")).parse(rest).is_ok()
+    {
         return in_list(rest, left, negated);
     }
     if let Ok((rest, _)) = keyword("BETWEEN").parse(after_not) {

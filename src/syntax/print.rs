@@ -4,8 +4,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    BinaryOp, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption, Literal,
-    OrderItem, Select, SelectItem, Show, Split, Statement, Survival, UnaryOp,
+    BinaryOp, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption,
+    Literal, OrderItem, Select, SelectItem, Show, Source, Split, Statement, Survival, UnaryOp,
 };
 use super::lexeme::RESERVED;
 
@@ -348,6 +348,7 @@ impl Display for Statement {
             Statement::Import(i) => write!(f, "{i}"),
             Statement::Survival(s) => write!(f, "{s}"),
             Statement::Cox(c) => write!(f, "{c}"),
+            Statement::Correlate(c) => write!(f, "{c}"),
         }
     }
 }
@@ -374,6 +375,31 @@ impl Display for Survival {
         if !self.at.is_empty() {
             let times: Vec<&str> = self.at.iter().map(|(t, _)| t.as_str()).collect();
             write!(f, " AT ({})", times.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Source {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Named(name) => write!(f, "{name}"),
+            Source::Analysis(statement) => write!(f, "({statement})"),
+        }
+    }
+}
+
+impl Display for Correlate {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "CORRELATE {} WITH {}", join(&self.x), join(&self.y))?;
+        if let Some(source) = &self.source {
+            write!(f, " IN {source}")?;
+        }
+        if let Some(method) = &self.method {
+            write!(f, " METHOD {method}")?;
+        }
+        if let Some(adjust) = &self.adjust {
+            write!(f, " ADJUST {adjust}")?;
         }
         Ok(())
     }

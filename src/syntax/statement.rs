@@ -7,8 +7,9 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
-    ImportOption, OrderItem, Select, SelectItem, Show, Span, Split, Statement, StringLit, Survival,
+    Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
+    ImportOption, OrderItem, Select, SelectItem, Show, Source, Span, Split, Statement, StringLit,
+    Survival,
 };
 use super::expr::expr;
 use super::lexeme::{
@@ -18,7 +19,7 @@ use super::lexeme::{
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
@@ -28,9 +29,28 @@ pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
             explain,
             export,
             import,
-            survival,
-            cox,
+            analysis,
         )),
+    )
+    .parse(i)
+}
+
+/// A statement whose result is a table of statistics: `SURVIVAL`, `COX`, `CORRELATE`.
+fn analysis(i: Input<'_>) -> PResult<'_, Statement> {
+    alt((survival, cox, correlate)).parse(i)
+}
+
+/// `FROM name` or `FROM (analysis)`.
+fn source(i: Input<'_>) -> PResult<'_, Source> {
+    let nested_analysis = |i| {
+        let (i, _) = punct("(").parse(i)?;
+        let (i, statement) = cut(|i| nested(i, analysis)).parse(i)?;
+        let (i, _) = cut(punct(")")).parse(i)?;
+        Ok((i, Source::Analysis(Box::new(statement))))
+    };
+    expected(
+        "`subjects`, a cohort, a table or `(SURVIVAL|COX|CORRELATE …)`",
+        alt((ident.map(Source::Named), nested_analysis)),
     )
     .parse(i)
 }
@@ -48,7 +68,7 @@ fn select_body(i: Input<'_>, start: usize) -> PResult<'_, Select> {
     let (i, distinct) = opt(keyword("DISTINCT")).parse(i)?;
     let (i, items) = separated_list1(punct(","), select_item).parse(i)?;
     let (i, _) = keyword("FROM").parse(i)?;
-    let (i, from) = expected("`subjects`, a cohort or a table", ident).parse(i)?;
+    let (i, from) = source(i)?;
     let (i, selection) = clause(i, &["WHERE"], expr)?;
     let (i, group_by) = clause(i, &["GROUP", "BY"], |i| {
         separated_list1(punct(","), expr).parse(i)
@@ -122,9 +142,20 @@ fn pattern_item(i: Input<'_>) -> PResult<'_, SelectItem> {
     let (i, (table, pattern, span)) = alt((qualified, bare)).parse(i)?;
     // `a*b` is multiplication unless it can only be a pattern: a bare pattern ends in `*`,
     // no `*` is followed by a digit, and the item ends here.
-    let ends_item = peek(alt((punct(","), keyword("FROM"), keyword("EXCEPT"))))
-        .parse(i)
-        .is_ok();
+    let ends_item = peek(alt((
+        punct(","),
+        punct(")"),
+        punct(";"),
+        keyword("FROM"),
+        keyword("EXCEPT"),
+        keyword("WITH"),
+        keyword("IN"),
+        keyword("METHOD"),
+        keyword("ADJUST"),
+    )))
+    .parse(i)
+    .is_ok()
+        || super::lexeme::ws(i).is_ok_and(|(rest, _)| rest.fragment().is_empty());
     let shaped = (table.is_some() || pattern.ends_with('*'))
         && pattern
             .split('*')
@@ -522,6 +553,62 @@ fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
             span: start.to(end),
         })),
     ))
+}
+
+/// `CORRELATE items WITH items [IN source] [METHOD m] [ADJUST a]`
+fn correlate(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("CORRELATE").parse(i)?;
+    cut(move |i| {
+        let (i, x) = separated_list1(punct(","), select_item).parse(i)?;
+        let (i, _) = keyword("WITH").parse(i)?;
+        let (i, y) = separated_list1(punct(","), select_item).parse(i)?;
+        let named = |word: &'static str| {
+            opt(move |i| {
+                let (i, _) = keyword(word).parse(i)?;
+                cut(ident).parse(i)
+            })
+        };
+        let (i, source) = named("IN").parse(i)?;
+        let (i, method) = named("METHOD").parse(i)?;
+        // `BY` is a keyword, and also Benjamini–Yekutieli.
+        let (i, adjust) = opt(|i| {
+            let (i, _) = keyword("ADJUST").parse(i)?;
+            let by = keyword("BY").map(|span| Ident {
+                name: "by".into(),
+                quoted: false,
+                span,
+            });
+            cut(alt((by, ident))).parse(i)
+        })
+        .parse(i)?;
+        let end = [&adjust, &method, &source]
+            .into_iter()
+            .flatten()
+            .map(|n| n.span)
+            .next()
+            .unwrap_or_else(|| item_span(y.last().expect("separated_list1")));
+        Ok((
+            i,
+            Statement::Correlate(Box::new(Correlate {
+                x,
+                y,
+                source,
+                method,
+                adjust,
+                span: start.to(end),
+            })),
+        ))
+    })
+    .parse(i)
+}
+
+fn item_span(item: &SelectItem) -> Span {
+    match item {
+        SelectItem::Expr { expr, alias } => alias
+            .as_ref()
+            .map_or(expr.span(), |a| expr.span().to(a.span)),
+        SelectItem::Pattern { span, .. } => *span,
+    }
 }
 
 /// `COX OF source [TIME e EVENT e] ON term, …`

@@ -440,3 +440,239 @@ fn correlations_and_adjusted_p_values_match_scipy_and_statsmodels() {
         [Some(0.02), None, Some(0.04)]
     );
 }
+
+/// The `CORRELATE` statement on the demo (radiomic features × RNA-seq genes) against the same
+/// scipy/statsmodels reference: names as stored, rows sorted by p, every adjustment.
+#[test]
+fn the_correlate_statement_matches_scipy_on_the_demo() {
+    let (_dir, db) = crate::common::demo_db();
+    let text =
+        std::fs::read_to_string(root().join("tests/reference/correlate/reference.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let features: Vec<String> = want["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("radiomic.\"{}\"", f.as_str().unwrap()))
+        .collect();
+    let genes: Vec<String> = want["genes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("rnaseq.{}", g.as_str().unwrap()))
+        .collect();
+    let stored = |name: &str| name.to_ascii_lowercase().replace('-', "_");
+    for (method, key) in [("spearman", "spearman"), ("pearson", "pearson")] {
+        for (adjust, q_key) in [
+            ("bh", "q_bh"),
+            ("by", "q_by"),
+            ("bonferroni", "q_bonferroni"),
+        ] {
+            let statement = format!(
+                "CORRELATE {} WITH {} METHOD {method} ADJUST {adjust}",
+                features.join(", "),
+                genes.join(", ")
+            );
+            let result = db.query(&statement).unwrap();
+            let header = result.header.clone().unwrap();
+            assert!(
+                header.contains("over the 211 rows of `subjects`"),
+                "{header}"
+            );
+            let rows = crate::common::rows(&db, &statement);
+            assert_eq!(rows.len(), want[key].as_array().unwrap().len());
+            let ps: Vec<f64> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
+            assert!(ps.windows(2).all(|w| w[0] <= w[1]), "sorted by p: {ps:?}");
+            for w in want[key].as_array().unwrap() {
+                let x = format!("radiomic.{}", stored(w["feature"].as_str().unwrap()));
+                let y = format!("rnaseq.{}", w["gene"].as_str().unwrap());
+                let row = rows
+                    .iter()
+                    .find(|r| r[0] == x && r[1] == y)
+                    .unwrap_or_else(|| panic!("{x} × {y} in {rows:?}"));
+                let at = format!("{method}/{adjust} {x} × {y}");
+                assert_eq!(row[2], w["n"].to_string(), "{at} n");
+                close(
+                    &format!("{at} r"),
+                    row[3].parse().unwrap(),
+                    w["r"].as_f64().unwrap(),
+                );
+                close(
+                    &format!("{at} p"),
+                    row[4].parse().unwrap(),
+                    w["p"].as_f64().unwrap(),
+                );
+                close(
+                    &format!("{at} q"),
+                    row[5].parse().unwrap(),
+                    w[q_key].as_f64().unwrap(),
+                );
+            }
+        }
+    }
+}
+
+/// The map computed at once (grouped by which rows each column has, dot products) equals the
+/// pair-by-pair definition, with missing values scattered, constant columns and short overlaps.
+#[test]
+fn the_correlation_map_equals_pair_by_pair() {
+    use rgdb::stats::correlate::{Method, map, pair};
+    let mut state = 7u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let rows = 40;
+    let mut column = |missing: f64, ties: bool| -> Vec<f64> {
+        (0..rows)
+            .map(|_| {
+                let v = next();
+                if next() < missing {
+                    f64::NAN
+                } else if ties {
+                    (v * 4.0).floor()
+                } else {
+                    v
+                }
+            })
+            .collect()
+    };
+    let mut xs: Vec<Vec<f64>> = (0..6).map(|k| column(0.1 * k as f64, k % 2 == 0)).collect();
+    xs.push(vec![3.0; rows]);
+    let mut ys: Vec<Vec<f64>> = (0..9)
+        .map(|k| column(0.05 * k as f64, k % 3 == 0))
+        .collect();
+    ys.push(
+        (0..rows)
+            .map(|r| if r < 2 { 1.0 } else { f64::NAN })
+            .collect(),
+    );
+    ys.push(ys[0].clone());
+    for method in [Method::Spearman, Method::Pearson] {
+        let m = map(&xs, &ys, method);
+        for (i, x) in xs.iter().enumerate() {
+            for (j, y) in ys.iter().enumerate() {
+                let (got, want) = (m.get(i, j), pair(x, y, method));
+                assert_eq!(got.n, want.n, "{method:?} {i} × {j}");
+                match (got.r, want.r) {
+                    (Some(a), Some(b)) => {
+                        assert!((a - b).abs() < 1e-12, "{method:?} {i} × {j}: {a} vs {b}");
+                        let (pa, pb) = (got.p.unwrap(), want.p.unwrap());
+                        assert!((pa - pb).abs() <= 1e-9 * pb.max(1e-300), "{pa} vs {pb}");
+                    }
+                    (None, None) => assert_eq!(got.p, None),
+                    other => panic!("{method:?} {i} × {j}: {other:?}"),
+                }
+            }
+        }
+    }
+    // The constant column and the two-row column have no r.
+    let m = map(&xs, &ys, Method::Spearman);
+    assert_eq!(m.get(6, 0).r, None);
+    assert_eq!((m.get(0, 9).n <= 2, m.get(0, 9).r), (true, None));
+}
+
+/// Statistics results are tables: `FROM (CORRELATE …)`, `FROM (SURVIVAL …)`, `FROM (COX …)`
+/// filter, sort and aggregate like any query, and say what they computed above the rows.
+#[test]
+fn analysis_results_can_be_queried() {
+    let (_dir, db) = crate::common::demo_db();
+    let all = db
+        .query("CORRELATE radiomic.original_shape_* WITH rnaseq.* METHOD pearson")
+        .unwrap();
+    let significant = crate::common::rows(
+        &db,
+        "SELECT x, y, q FROM (CORRELATE radiomic.original_shape_* WITH rnaseq.* METHOD pearson) \
+         WHERE q < 0.05 ORDER BY q, x, y",
+    );
+    let expected = crate::common::rows(
+        &db,
+        "SELECT count(*) FROM (CORRELATE radiomic.original_shape_* WITH rnaseq.* METHOD pearson) WHERE q < 0.05",
+    );
+    assert_eq!(significant.len().to_string(), expected[0][0]);
+    assert!(!significant.is_empty() && significant.len() < all.num_rows());
+    assert!(
+        significant
+            .iter()
+            .all(|r| r[2].parse::<f64>().unwrap() < 0.05)
+    );
+    let result = db
+        .query(
+            "SELECT * FROM (CORRELATE radiomic.original_shape_MeshVolume WITH rnaseq.MIB1) LIMIT 1",
+        )
+        .unwrap();
+    assert!(result.header.unwrap().starts_with("Spearman's rho"));
+    let names: Vec<String> = result
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["x", "y", "n", "r", "p", "q"]);
+    // Survival groups and Cox terms.
+    let groups = crate::common::rows(
+        &db,
+        "SELECT stratum, n FROM (SURVIVAL OF subjects BY gender) WHERE n > 50 ORDER BY n DESC",
+    );
+    // 135 men and 76 women, as the clinical CSV counts them (Python `csv` agrees).
+    assert_eq!(groups, [["Male", "135"], ["Female", "76"]]);
+    let terms = crate::common::rows(
+        &db,
+        "SELECT term FROM (COX OF subjects ON age_at_histological_diagnosis, gender) WHERE p < 1",
+    );
+    assert_eq!(terms.len(), 2);
+    // EXPLAIN plans over the analysis's columns without computing it.
+    let plan = crate::common::rows(
+        &db,
+        "EXPLAIN SELECT x FROM (CORRELATE radiomic.* WITH rnaseq.*) WHERE q < 0.01",
+    );
+    assert!(
+        plan.iter().any(|r| r[1].contains("TableScan: correlate")),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn correlate_errors_say_what_is_wrong() {
+    let (_dir, db) = crate::common::demo_db();
+    let cases = [
+        (
+            "CORRELATE radiomic.original_shape_MeshVolume WITH rnaseq.MIB1 METHOD kendall",
+            "error E0220: METHOD `kendall` is not one of spearman, pearson",
+        ),
+        (
+            "CORRELATE radiomic.original_shape_MeshVolume WITH rnaseq.MIB1 ADJUST holm",
+            "error E0220: ADJUST `holm` is not one of bh, by, bonferroni, none",
+        ),
+        (
+            "CORRELATE radiomic.original_shape_MeshVolume WITH gender",
+            "error E0207: type mismatch: CORRELATE needs numbers, and this is text",
+        ),
+        (
+            "CORRELATE radiomic.image* WITH rnaseq.MIB1",
+            "error E0220: no numeric column to correlate here",
+        ),
+        (
+            "CORRELATE rnaseq.MIB1 WITH rnaseq.CD52 IN series",
+            "error E0220: `series` has several rows per subject; CORRELATE … IN takes subjects, a cohort or a table with one row per subject",
+        ),
+        (
+            "SELECT rho FROM (CORRELATE rnaseq.MIB1 WITH rnaseq.CD52)",
+            "error E0202: unknown column `rho` in table `correlate`; did you mean `r`?",
+        ),
+        (
+            "SELECT subject_id FROM (SURVIVAL OF subjects)",
+            "error E0202: unknown column `subject_id` in table `survival`",
+        ),
+    ];
+    for (statement, message) in cases {
+        let err = db.query(statement).unwrap_err();
+        assert!(
+            err.to_string().starts_with(message),
+            "{statement}\n{}",
+            err.render(statement)
+        );
+    }
+}

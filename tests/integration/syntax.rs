@@ -65,7 +65,7 @@ fn nodes_carry_byte_spans() {
         panic!()
     };
     assert_eq!((expr.span().start, expr.span().end), (7, 11));
-    assert_eq!((select.from.span.start, select.from.span.end), (17, 25));
+    assert_eq!((select.from.span().start, select.from.span().end), (17, 25));
     let filter = select.selection.unwrap();
     assert_eq!((filter.span().start, filter.span().end), (32, 39));
 }
@@ -372,7 +372,7 @@ fn select_strategy() -> impl Strategy<Value = Select> {
                 Select {
                     distinct,
                     items,
-                    from,
+                    from: rgdb::syntax::Source::Named(from),
                     selection,
                     group_by,
                     having,

@@ -1,0 +1,208 @@
+//! Carrying out `CORRELATE`: the source's subjects (from a DataFusion plan, with the variables
+//! that are expressions), the stored columns read by subject straight from the store, then
+//! the map of `crate::stats::correlate` and the adjustment of its p-values.
+//!
+//! The result has one row per pair, `x, y, n, r, p, q`, sorted by p (pairs without a p last).
+//! The header says which coefficient, test and correction were used, over how many subjects,
+//! and what was left out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, UInt32Type};
+
+use super::{ExecError, QueryResult};
+use crate::error::Error;
+use crate::resolve::{BoundCorrelate, Variable, VariableSource};
+use crate::stats::correlate::{Adjust, Method, adjust, map};
+use crate::storage::{Snapshot, TableMeta};
+
+fn fail(message: impl Into<String>) -> Error {
+    ExecError::Statistics {
+        message: message.into(),
+    }
+    .into()
+}
+
+/// A numeric array as floats, `NaN` for NULL.
+fn floats(array: &ArrayRef) -> Result<Vec<f64>, Error> {
+    let cast = cast(array, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
+    let values = cast.as_primitive::<Float64Type>();
+    Ok((0..values.len())
+        .map(|i| {
+            if values.is_null(i) {
+                f64::NAN
+            } else {
+                values.value(i)
+            }
+        })
+        .collect())
+}
+
+pub fn run(
+    c: &BoundCorrelate,
+    snapshot: &Snapshot,
+    batches: &[RecordBatch],
+) -> Result<QueryResult, Error> {
+    // The source's subjects, as dense ids, and the computed variables row by row.
+    let mut ids: Vec<Option<u32>> = Vec::new();
+    let computed_count = batches.first().map_or(0, |b| b.num_columns());
+    let mut computed: Vec<Vec<f64>> = vec![Vec::new(); computed_count];
+    for b in batches {
+        let subjects = cast(b.column(0), &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
+        ids.extend(
+            subjects
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.and_then(|s| snapshot.subject_id(s))),
+        );
+        for (k, column) in computed.iter_mut().enumerate().skip(1) {
+            column.extend(floats(b.column(k))?);
+        }
+    }
+    let stored = read_stored(c, snapshot, &ids)?;
+    let values = |vars: &[Variable]| -> Vec<Vec<f64>> {
+        vars.iter()
+            .map(|v| match &v.from {
+                VariableSource::Computed(k) => computed[*k].clone(),
+                VariableSource::Stored { .. } => stored[&v.name].clone(),
+            })
+            .collect()
+    };
+    let (xs, ys) = (values(&c.x), values(&c.y));
+    let result = map(&xs, &ys, c.method);
+    let q = adjust(
+        &result.pairs.iter().map(|p| p.p).collect::<Vec<_>>(),
+        c.adjust,
+    );
+    // Rows sorted by p, pairs without one last, ties in map order.
+    let mut order: Vec<usize> = (0..result.pairs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |k: usize| result.pairs[k].p.unwrap_or(f64::INFINITY);
+        key(a).total_cmp(&key(b)).then(a.cmp(&b))
+    });
+    let nx = result.nx;
+    let x_name = |k: usize| c.x[k % nx].name.as_str();
+    let y_name = |k: usize| c.y[k / nx].name.as_str();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(datafusion::arrow::array::StringArray::from_iter_values(
+            order.iter().map(|&k| x_name(k)),
+        )),
+        Arc::new(datafusion::arrow::array::StringArray::from_iter_values(
+            order.iter().map(|&k| y_name(k)),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            order.iter().map(|&k| result.pairs[k].n as i64),
+        )),
+        Arc::new(Float64Array::from_iter(
+            order.iter().map(|&k| result.pairs[k].r),
+        )),
+        Arc::new(Float64Array::from_iter(
+            order.iter().map(|&k| result.pairs[k].p),
+        )),
+        Arc::new(Float64Array::from_iter(order.iter().map(|&k| q[k]))),
+    ];
+    let schema = c.schema();
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.to_string()))?;
+    let tested = q.iter().filter(|v| v.is_some()).count();
+    Ok(QueryResult {
+        schema,
+        batches: vec![batch],
+        note: None,
+        header: Some(header(c, ids.len(), result.pairs.len(), tested)),
+    })
+}
+
+/// Every stored variable's values in the order of `ids`, read a column at a time by subject.
+fn read_stored(
+    c: &BoundCorrelate,
+    snapshot: &Snapshot,
+    ids: &[Option<u32>],
+) -> Result<BTreeMap<String, Vec<f64>>, Error> {
+    let mut by_table: BTreeMap<&str, (&TableMeta, Vec<&Variable>)> = BTreeMap::new();
+    for v in c.x.iter().chain(&c.y) {
+        if let VariableSource::Stored { table, .. } = &v.from {
+            by_table
+                .entry(table.name.as_str())
+                .or_insert_with(|| (table, Vec::new()))
+                .1
+                .push(v);
+        }
+    }
+    let mut out = BTreeMap::new();
+    let subjects = snapshot.subjects().len();
+    for (table, vars) in by_table.into_values() {
+        // Row of the table for each dense subject id.
+        let subject_column = snapshot.column(table, 0)?;
+        let mut row_of: Vec<Option<usize>> = vec![None; subjects];
+        let mut row = 0;
+        for chunk in 0..Snapshot::chunk_count(table) {
+            let part = snapshot.read_chunk(table, &subject_column, chunk)?;
+            for id in part.as_primitive::<UInt32Type>().iter() {
+                if let Some(id) = id
+                    && let Some(slot) = row_of.get_mut(id as usize)
+                {
+                    slot.get_or_insert(row);
+                }
+                row += 1;
+            }
+        }
+        let rows: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| id.and_then(|id| row_of[id as usize]))
+            .collect();
+        for v in vars {
+            let VariableSource::Stored { column, .. } = &v.from else {
+                continue;
+            };
+            let mut whole = Vec::with_capacity(table.rows as usize);
+            for chunk in 0..Snapshot::chunk_count(table) {
+                whole.extend(floats(&snapshot.read_chunk(table, column, chunk)?)?);
+            }
+            let values = rows
+                .iter()
+                .map(|r| r.map_or(f64::NAN, |r| whole[r]))
+                .collect();
+            out.insert(v.name.clone(), values);
+        }
+    }
+    Ok(out)
+}
+
+fn header(c: &BoundCorrelate, subjects: usize, pairs: usize, tested: usize) -> String {
+    let method = match c.method {
+        Method::Spearman => "Spearman's rho (average ranks for ties)",
+        Method::Pearson => "Pearson's r",
+    };
+    let correction = match c.adjust {
+        Adjust::Bh => "Benjamini–Hochberg",
+        Adjust::By => "Benjamini–Yekutieli",
+        Adjust::Bonferroni => "Bonferroni",
+        Adjust::None => "no correction (q = p)",
+    };
+    let mut header = format!(
+        "{method} of {} × {} columns over the {subjects} rows of `{}`, each pair on the rows where both are present (n); p two-sided from t with n − 2 df\n\
+         q: {correction} over the {tested} pairs with a p; {} pairs have no r (fewer than 3 rows, or a constant column)\n",
+        c.x.len(),
+        c.y.len(),
+        c.source,
+        pairs - tested,
+    );
+    if !c.skipped.is_empty() {
+        let shown: Vec<&str> = c.skipped.iter().take(5).map(String::as_str).collect();
+        let more = c.skipped.len().saturating_sub(5);
+        header += &format!(
+            "left out {} columns that are not numbers: {}{}\n",
+            c.skipped.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    header
+}
