@@ -40,6 +40,7 @@ pub mod error;
 pub mod exec;
 pub mod ingest;
 pub mod plan;
+pub mod plot;
 pub mod repl;
 pub mod resolve;
 pub mod stats;

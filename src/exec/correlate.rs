@@ -112,6 +112,7 @@ pub fn run(
         batches: vec![batch],
         note: None,
         header: Some(header(c, ids.len(), result.pairs.len(), tested)),
+        figure: None,
     })
 }
 

@@ -204,5 +204,6 @@ fn summary(path: &str, format: ExportFormat, rows: u64, bytes: u64) -> Result<Qu
         batches: vec![batch],
         note: None,
         header: None,
+        figure: None,
     })
 }

@@ -4,6 +4,7 @@
 mod correlate;
 mod error;
 mod export;
+mod plot;
 mod result;
 mod survival;
 
@@ -72,6 +73,7 @@ async fn run_bound(
         Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
             analyze(bound, &snapshot, ctx, params).await
         }
+        Bound::Plot(p) => plot::run(p, &snapshot, ctx, params).await,
         Bound::Export(export) => {
             let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
             let stream = stream(ctx, plan).await?;
@@ -106,14 +108,24 @@ async fn analyze(
         Bound::Correlate(c) => &c.query,
         _ => return Err(ExecError::NotAQuery.into()),
     };
-    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
-    let rows = collect(ctx, plan).await?;
+    let rows = analysis_rows(query, snapshot, ctx, params).await?;
     match bound {
         Bound::Survival(s) => survival::run(s, &rows.batches),
         Bound::Cox(c) => survival::cox(c, &rows.batches),
         Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches),
         _ => Err(ExecError::NotAQuery.into()),
     }
+}
+
+/// The rows a statistics statement works on.
+async fn analysis_rows(
+    query: &BoundQuery,
+    snapshot: &Snapshot,
+    ctx: &SessionContext,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult, Error> {
+    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
+    collect(ctx, plan).await
 }
 
 /// Computes the analysis a query ranges over (`SELECT … FROM (CORRELATE …)`), so that its
@@ -177,6 +189,7 @@ pub async fn collect(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryRes
         batches,
         note: None,
         header: None,
+        figure: None,
     })
 }
 
@@ -274,6 +287,7 @@ fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, 
         batches: vec![batch],
         note: Some(summary.to_string()),
         header: None,
+        figure: None,
     })
 }
 
@@ -298,5 +312,6 @@ fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResul
         batches: vec![batch],
         note: None,
         header: None,
+        figure: None,
     })
 }

@@ -20,6 +20,9 @@ pub struct QueryResult {
     pub note: Option<String>,
     /// Text shown above the rows in table mode (`DESCRIBE`'s table facts and provenance).
     pub header: Option<String>,
+    /// A small text picture of the result, shown under the header in the REPL's table mode
+    /// (`SURVIVAL`'s curves).
+    pub figure: Option<String>,
 }
 
 impl QueryResult {

@@ -55,7 +55,35 @@ fn time_and_event(
     Ok((time, event))
 }
 
+/// The fitted curves, in group order, the log-rank test across them, and the header that
+/// says what was fitted.
+pub struct Fitted {
+    pub fits: Vec<(String, KaplanMeier)>,
+    pub test: Option<LogRank>,
+    pub header: String,
+}
+
 pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Error> {
+    let Fitted { fits, test, header } = fit(s, batches)?;
+    let batch = if s.curve {
+        curve(&fits)
+    } else {
+        summary(&fits, &s.at, test.as_ref())
+    }
+    .and_then(|b| RecordBatch::try_new(s.schema(), b.columns().to_vec()))
+    .map_err(|e| fail(e.to_string()))?;
+    let groups: Vec<(&str, &KaplanMeier)> = fits.iter().map(|(g, f)| (g.as_str(), f)).collect();
+    Ok(QueryResult {
+        schema: batch.schema(),
+        batches: vec![batch],
+        note: None,
+        header: Some(header),
+        figure: Some(crate::plot::text::survival(&groups, &s.time)),
+    })
+}
+
+/// Fits a Kaplan–Meier curve per group of the statement's rows (`grp, time, event`).
+pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> {
     let mut rows: Vec<Row> = Vec::new();
     for b in batches {
         let group = b.column(0);
@@ -164,19 +192,7 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
         ),
         None => "log-rank test: not computed (one group, or no events)\n".into(),
     };
-    let batch = if s.curve {
-        curve(&fits)
-    } else {
-        summary(&fits, &s.at, test.as_ref())
-    }
-    .and_then(|b| RecordBatch::try_new(s.schema(), b.columns().to_vec()))
-    .map_err(|e| fail(e.to_string()))?;
-    Ok(QueryResult {
-        schema: batch.schema(),
-        batches: vec![batch],
-        note: None,
-        header: Some(header),
-    })
+    Ok(Fitted { fits, test, header })
 }
 
 /// The `p`-quantile (type 7, as R's default) of the group values.
@@ -423,5 +439,6 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         batches: vec![batch],
         note: None,
         header: Some(header),
+        figure: None,
     })
 }

@@ -54,6 +54,7 @@ pub fn to_logical_plan(
         Bound::CreateCohort { .. }
         | Bound::DropCohort { .. }
         | Bound::Export(_)
+        | Bound::Plot(_)
         | Bound::Import(_) => {
             return Ok(None);
         }

@@ -238,8 +238,10 @@ impl<O: Write, E: Write> Repl<O, E> {
 
     fn print(&mut self, result: &QueryResult) {
         let header = match (&result.header, self.settings.mode) {
-            (Some(header), Mode::Table) => header.as_str(),
-            _ => "",
+            (Some(header), Mode::Table) => {
+                format!("{header}{}", result.figure.as_deref().unwrap_or_default())
+            }
+            _ => String::new(),
         };
         let text = match (&result.note, self.settings.mode) {
             (Some(note), Mode::Table) => Ok(note.clone()),

@@ -368,6 +368,37 @@ fn stored_column(
     Ok(found.map(|c| (table.clone(), c)))
 }
 
+/// `PLOT analysis TO 'file' [OVERWRITE]`: Kaplan–Meier curves of a `SURVIVAL`, or the
+/// heatmap of a `CORRELATE`'s strongest pairs, as `.svg` or `.png`.
+pub(super) fn bind_plot(
+    snapshot: &Snapshot,
+    p: &crate::syntax::Plot,
+) -> Result<bound::BoundPlot, ResolveError> {
+    let analysis = super::resolve(&p.analysis, snapshot)?;
+    if !matches!(analysis, Bound::Survival(_) | Bound::Correlate(_)) {
+        return Err(ResolveError::InvalidArgument {
+            message: "PLOT draws SURVIVAL (Kaplan–Meier curves) and CORRELATE (a heatmap); a COX result is a table".into(),
+            span: p.analysis.span(),
+        });
+    }
+    let format =
+        crate::plot::Format::from_path(std::path::Path::new(&p.path.value)).ok_or_else(|| {
+            ResolveError::InvalidArgument {
+                message: format!(
+                    "a plot is written as .svg or .png, and `{}` is neither",
+                    p.path.value
+                ),
+                span: p.path.span,
+            }
+        })?;
+    Ok(bound::BoundPlot {
+        analysis,
+        path: p.path.value.clone(),
+        format,
+        overwrite: p.overwrite,
+    })
+}
+
 /// What `FROM (analysis)` is called and what its rows look like, or `None` for statements
 /// that are not analyses.
 pub fn analysis_schema(bound: &Bound) -> Option<(&'static str, SchemaRef)> {

@@ -38,6 +38,17 @@ pub enum Bound {
     Cox(Box<BoundCox>),
     /// `CORRELATE …`: the source's subjects and the two sides' variables.
     Correlate(Box<BoundCorrelate>),
+    /// `PLOT analysis TO 'file'`.
+    Plot(Box<BoundPlot>),
+}
+
+/// A bound `PLOT`: the analysis (`Bound::Survival` or `Bound::Correlate`) and its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundPlot {
+    pub analysis: Bound,
+    pub path: String,
+    pub format: crate::plot::Format,
+    pub overwrite: bool,
 }
 
 /// An `EXPORT`.

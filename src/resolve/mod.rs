@@ -88,6 +88,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
         Statement::Correlate(c) => Ok(Bound::Correlate(Box::new(analysis::bind_correlate(
             snapshot, c,
         )?))),
+        Statement::Plot(p) => Ok(Bound::Plot(Box::new(analysis::bind_plot(snapshot, p)?))),
     }
 }
 

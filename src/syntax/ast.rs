@@ -83,6 +83,17 @@ pub enum Statement {
     Cox(Box<Cox>),
     /// `CORRELATE items WITH items [IN source] [METHOD m] [ADJUST a]`
     Correlate(Box<Correlate>),
+    /// `PLOT SURVIVAL … TO 'km.svg' [OVERWRITE]`, `PLOT CORRELATE … TO 'map.png'`
+    Plot(Box<Plot>),
+}
+
+/// A `PLOT` statement: an analysis drawn to an SVG or PNG file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plot {
+    pub analysis: Statement,
+    pub path: StringLit,
+    pub overwrite: bool,
+    pub span: Span,
 }
 
 /// A `CORRELATE` statement: the correlation of every pair of two column sets.
@@ -586,6 +597,7 @@ impl Statement {
             Statement::Survival(s) => s.span,
             Statement::Cox(c) => c.span,
             Statement::Correlate(c) => c.span,
+            Statement::Plot(p) => p.span,
         }
     }
 }

@@ -349,6 +349,13 @@ impl Display for Statement {
             Statement::Survival(s) => write!(f, "{s}"),
             Statement::Cox(c) => write!(f, "{c}"),
             Statement::Correlate(c) => write!(f, "{c}"),
+            Statement::Plot(p) => {
+                write!(f, "PLOT {} TO {}", p.analysis, quote(&p.path.value))?;
+                if p.overwrite {
+                    f.write_str(" OVERWRITE")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -8,8 +8,8 @@ use nom::multi::separated_list1;
 
 use super::ast::{
     Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
-    ImportOption, OrderItem, Select, SelectItem, Show, Source, Span, Split, Statement, StringLit,
-    Survival,
+    ImportOption, OrderItem, Plot, Select, SelectItem, Show, Source, Span, Split, Statement,
+    StringLit, Survival,
 };
 use super::expr::expr;
 use super::lexeme::{
@@ -19,7 +19,7 @@ use super::lexeme::{
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
@@ -30,8 +30,33 @@ pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
             export,
             import,
             analysis,
+            plot,
         )),
     )
+    .parse(i)
+}
+
+/// `PLOT analysis TO 'path' [OVERWRITE]`
+fn plot(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("PLOT").parse(i)?;
+    cut(move |i| {
+        let (i, analysis) = expected("SURVIVAL or CORRELATE", analysis).parse(i)?;
+        let (i, _) = keyword("TO").parse(i)?;
+        let (i, (value, path_span)) = string_lit(i)?;
+        let (i, overwrite) = opt(keyword("OVERWRITE")).parse(i)?;
+        Ok((
+            i,
+            Statement::Plot(Box::new(Plot {
+                analysis,
+                path: StringLit {
+                    value,
+                    span: path_span,
+                },
+                overwrite: overwrite.is_some(),
+                span: start.to(overwrite.unwrap_or(path_span)),
+            })),
+        ))
+    })
     .parse(i)
 }
 
@@ -152,6 +177,7 @@ fn pattern_item(i: Input<'_>) -> PResult<'_, SelectItem> {
         keyword("IN"),
         keyword("METHOD"),
         keyword("ADJUST"),
+        keyword("TO"),
     )))
     .parse(i)
     .is_ok()

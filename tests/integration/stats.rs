@@ -676,3 +676,132 @@ fn correlate_errors_say_what_is_wrong() {
         );
     }
 }
+
+/// `PLOT` writes Kaplan–Meier curves and correlation heatmaps as SVG (well-formed XML with the
+/// groups, the p and the numbers at risk) and PNG (a valid file: signature, size, CRCs, and
+/// pixel rows that inflate to the stated size).
+#[test]
+fn plots_are_written_as_svg_and_png() {
+    let (dir, db) = crate::common::demo_db();
+    let svg = dir.path().join("km.svg");
+    let result = db
+        .query(&format!(
+            "PLOT SURVIVAL OF subjects BY gender TO '{}'",
+            svg.display()
+        ))
+        .unwrap();
+    assert!(result.header.unwrap().contains("log-rank test"));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut texts = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Text(t) => texts.push(t.html_content().into_owned()),
+            _ => {}
+        }
+    }
+    for wanted in [
+        "Female (n = 76)",
+        "Male (n = 135)",
+        "Number at risk",
+        "log-rank p = 0.0006",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(wanted)),
+            "{wanted} not in {texts:?}"
+        );
+    }
+    // The numbers at risk at time 0 are the group sizes.
+    assert!(texts.iter().any(|t| t.trim() == "76") && texts.iter().any(|t| t.trim() == "135"));
+
+    let png = dir.path().join("map.png");
+    db.query(&format!(
+        "PLOT CORRELATE radiomic.original_shape_* WITH rnaseq.* TO '{}'",
+        png.display()
+    ))
+    .unwrap();
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (mut at, mut size, mut idat) = (8, (0u32, 0u32), Vec::new());
+    while at < bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &bytes[at + 4..at + 8];
+        let data = &bytes[at + 8..at + 8 + len];
+        let crc = u32::from_be_bytes(bytes[at + 8 + len..at + 12 + len].try_into().unwrap());
+        assert_eq!(
+            crc,
+            crc32fast::hash(&bytes[at + 4..at + 8 + len]),
+            "CRC of {kind:?}"
+        );
+        match kind {
+            b"IHDR" => {
+                size = (
+                    u32::from_be_bytes(data[0..4].try_into().unwrap()),
+                    u32::from_be_bytes(data[4..8].try_into().unwrap()),
+                );
+                assert_eq!(&data[8..], [8, 2, 0, 0, 0]);
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut pixels = Vec::new();
+    use std::io::Read;
+    flate2::read::ZlibDecoder::new(&idat[..])
+        .read_to_end(&mut pixels)
+        .unwrap();
+    assert!(size.0 > 300 && size.1 > 200, "{size:?}");
+    assert_eq!(pixels.len(), (size.0 as usize * 3 + 1) * size.1 as usize);
+    // Not a blank image: blue and red cells are there.
+    let rgb: Vec<[i32; 3]> = pixels
+        .chunks(size.0 as usize * 3 + 1)
+        .flat_map(|row| {
+            row[1..]
+                .chunks(3)
+                .map(|p| [p[0].into(), p[1].into(), p[2].into()])
+        })
+        .collect();
+    assert!(rgb.iter().any(|p| p[2] > p[0] + 60) && rgb.iter().any(|p| p[0] > p[2] + 60));
+
+    // The REPL's small text plot of SURVIVAL.
+    let km = db
+        .query("SURVIVAL OF subjects BY egfr_mutation_status")
+        .unwrap();
+    let figure = km.figure.unwrap();
+    assert!(
+        figure.contains("* Mutant   o Unknown   + Wildtype"),
+        "{figure}"
+    );
+    assert!(
+        figure.contains(" 1.0 |") && figure.contains("(os_days)"),
+        "{figure}"
+    );
+
+    // Refusals: an existing file, another format, a COX plot. Nothing is written.
+    let cases = [
+        (
+            format!("PLOT SURVIVAL OF subjects TO '{}'", svg.display()),
+            "error E0304",
+        ),
+        (
+            "PLOT SURVIVAL OF subjects TO 'km.pdf'".to_string(),
+            "error E0220: a plot is written as .svg or .png, and `km.pdf` is neither",
+        ),
+        (
+            "PLOT COX OF subjects ON gender TO 'cox.svg'".to_string(),
+            "error E0220: PLOT draws SURVIVAL (Kaplan–Meier curves) and CORRELATE (a heatmap); a COX result is a table",
+        ),
+    ];
+    for (statement, message) in cases {
+        let err = db.query(&statement).unwrap_err();
+        assert!(err.to_string().starts_with(message), "{statement}: {err}");
+    }
+    assert!(!std::path::Path::new("km.pdf").exists() && !std::path::Path::new("cox.svg").exists());
+    db.query(&format!(
+        "PLOT SURVIVAL OF subjects TO '{}' OVERWRITE",
+        svg.display()
+    ))
+    .unwrap();
+}
