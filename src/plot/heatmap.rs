@@ -9,12 +9,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{DrawOn, de, render};
 
-/// What a heatmap shows: `cells[i][j]` is `(r, q)` of `rows[i]` × `columns[j]`.
+/// One cell: r, and q when the pair has one; `None` when the pair has no r.
+pub type Cell = Option<(f64, Option<f64>)>;
+
+/// What a heatmap shows: `cells[i][j]` is the cell of `rows[i]` × `columns[j]`.
 pub struct Heatmap {
     pub title: String,
     pub rows: Vec<String>,
     pub columns: Vec<String>,
-    pub cells: Vec<Vec<Option<(f64, Option<f64>)>>>,
+    pub cells: Vec<Vec<Cell>>,
 }
 
 /// Blue (−1), white (0), red (+1): ColorBrewer RdBu's ends.

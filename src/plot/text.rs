@@ -20,6 +20,7 @@ pub fn survival(groups: &[(&str, &KaplanMeier)], time_label: &str) -> String {
         let mark = MARKS[k % MARKS.len()];
         let last = fit.curve.last().map_or(0.0, |r| r.time);
         let last_col = (last / end * (WIDTH - 1) as f64).round() as usize;
+        #[allow(clippy::needless_range_loop)] // col is a position on the time axis too
         for col in 0..=last_col.min(WIDTH - 1) {
             // The last column shows the curve at its last time, drop included.
             let cell_time = if col == last_col {

@@ -297,7 +297,10 @@ fn variables(
                     }
                     out.push(Variable {
                         name,
-                        from: VariableSource::Stored { table, column },
+                        from: VariableSource::Stored {
+                            table: Box::new(table),
+                            column,
+                        },
                     });
                 }
             }
@@ -325,7 +328,10 @@ fn variables(
                     );
                     out.push(Variable {
                         name,
-                        from: VariableSource::Stored { table, column },
+                        from: VariableSource::Stored {
+                            table: Box::new(table),
+                            column,
+                        },
                     });
                     continue;
                 }

@@ -459,7 +459,7 @@ pub struct Variable {
 pub enum VariableSource {
     /// A column of a one-row-per-subject table, read from the store by subject.
     Stored {
-        table: TableMeta,
+        table: Box<TableMeta>,
         column: ColumnMeta,
     },
     /// Output column `k` of the rows query.
