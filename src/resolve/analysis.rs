@@ -26,19 +26,10 @@ pub(super) fn rows_of(
     items: Vec<SelectItem>,
     span: crate::syntax::Span,
 ) -> Result<BoundQuery, ResolveError> {
-    let select = Select {
-        distinct: false,
-        items,
-        from: Source::Named(source.clone()),
-        selection: None,
-        group_by: Vec::new(),
-        having: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        span,
-    };
-    query(snapshot, &select)
+    query(
+        snapshot,
+        &Select::plain(items, Source::Named(source.clone()), span),
+    )
 }
 
 /// `SURVIVAL …` as the query of its rows: `SELECT by AS grp, time AS time, event AS event

@@ -344,26 +344,20 @@ fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
 
 /// `SELECT subject_id FROM <cohort>`.
 fn members_of(cohort: &Ident) -> Select {
-    Select {
-        distinct: false,
-        items: vec![SelectItem::Expr {
-            expr: Expr::Column {
-                table: None,
-                column: Ident {
-                    name: SUBJECT_COLUMN.into(),
-                    quoted: false,
-                    span: cohort.span,
-                },
-            },
+    let subject_id = Expr::Column {
+        table: None,
+        column: Ident {
+            name: SUBJECT_COLUMN.into(),
+            quoted: false,
+            span: cohort.span,
+        },
+    };
+    Select::plain(
+        vec![SelectItem::Expr {
+            expr: subject_id,
             alias: None,
         }],
-        from: Source::Named(cohort.clone()),
-        selection: None,
-        group_by: Vec::new(),
-        having: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        span: cohort.span,
-    }
+        Source::Named(cohort.clone()),
+        cohort.span,
+    )
 }

@@ -364,6 +364,25 @@ pub struct Select {
     pub span: Span,
 }
 
+impl Select {
+    /// `SELECT items FROM from`, with no other clause (the rows of a statistics statement, a
+    /// cohort's members).
+    pub fn plain(items: Vec<SelectItem>, from: Source, span: Span) -> Select {
+        Select {
+            distinct: false,
+            items,
+            from,
+            selection: None,
+            group_by: Vec::new(),
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            span,
+        }
+    }
+}
+
 /// One item of a select list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SelectItem {
