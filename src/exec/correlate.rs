@@ -107,13 +107,10 @@ pub fn run(
     let schema = c.schema();
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.to_string()))?;
     let tested = q.iter().filter(|v| v.is_some()).count();
-    Ok(QueryResult {
-        schema,
-        batches: vec![batch],
-        note: None,
-        header: Some(header(c, ids.len(), result.pairs.len(), tested)),
-        figure: None,
-    })
+    Ok(QueryResult::of_batch(
+        batch,
+        Some(header(c, ids.len(), result.pairs.len(), tested)),
+    ))
 }
 
 /// Every stored variable's values in the order of `ids`, read a column at a time by subject.

@@ -199,11 +199,5 @@ fn summary(path: &str, format: ExportFormat, rows: u64, bytes: u64) -> Result<Qu
         ],
     )
     .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult {
-        schema,
-        batches: vec![batch],
-        note: None,
-        header: None,
-        figure: None,
-    })
+    Ok(QueryResult::of_batch(batch, None))
 }

@@ -283,11 +283,8 @@ fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, 
     )
     .map_err(datafusion::error::DataFusionError::from)?;
     Ok(QueryResult {
-        schema,
-        batches: vec![batch],
         note: Some(summary.to_string()),
-        header: None,
-        figure: None,
+        ..QueryResult::of_batch(batch, None)
     })
 }
 
@@ -307,11 +304,5 @@ fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResul
         ],
     )
     .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult {
-        schema,
-        batches: vec![batch],
-        note: None,
-        header: None,
-        figure: None,
-    })
+    Ok(QueryResult::of_batch(batch, None))
 }

@@ -91,13 +91,7 @@ pub async fn run(
         ],
     )
     .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult {
-        schema,
-        batches: vec![batch],
-        note: None,
-        header: Some(header),
-        figure: None,
-    })
+    Ok(QueryResult::of_batch(batch, Some(header)))
 }
 
 /// The heatmap of a `CORRELATE` result (`x, y, n, r, p, q`, sorted by p): the first

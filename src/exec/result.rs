@@ -26,6 +26,17 @@ pub struct QueryResult {
 }
 
 impl QueryResult {
+    /// The result of one batch, with what to print above its rows.
+    pub fn of_batch(batch: RecordBatch, header: Option<String>) -> QueryResult {
+        QueryResult {
+            schema: batch.schema(),
+            batches: vec![batch],
+            note: None,
+            header,
+            figure: None,
+        }
+    }
+
     /// How many rows in all.
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()

@@ -74,11 +74,8 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
     .map_err(|e| fail(e.to_string()))?;
     let groups: Vec<(&str, &KaplanMeier)> = fits.iter().map(|(g, f)| (g.as_str(), f)).collect();
     Ok(QueryResult {
-        schema: batch.schema(),
-        batches: vec![batch],
-        note: None,
-        header: Some(header),
         figure: Some(crate::plot::text::survival(&groups, &s.time)),
+        ..QueryResult::of_batch(batch, Some(header))
     })
 }
 
@@ -434,11 +431,5 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         ],
     )
     .map_err(|e| fail(e.to_string()))?;
-    Ok(QueryResult {
-        schema,
-        batches: vec![batch],
-        note: None,
-        header: Some(header),
-        figure: None,
-    })
+    Ok(QueryResult::of_batch(batch, Some(header)))
 }

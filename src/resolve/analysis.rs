@@ -16,7 +16,7 @@ use super::query;
 use super::scope::Scope;
 use crate::stats::correlate::{Adjust, Method};
 use crate::storage::{ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, Snapshot, TableMeta};
-use crate::syntax::{Correlate, Expr, Ident, Select, SelectItem, Source, Span};
+use crate::syntax::{Correlate, Expr, Ident, Select, SelectItem, Source};
 
 /// `SELECT items FROM source`: the rows a statistics statement works on, bound like any
 /// query.
@@ -210,8 +210,8 @@ pub(super) fn bind_correlate(
     let y = variables(&mut scope, &c.y, &mut computed, &mut skipped)?;
     for (side, items) in [(&x, &c.x), (&y, &c.y)] {
         if side.is_empty() {
-            let first = items.first().map_or(span, item_span);
-            let last = items.last().map_or(span, item_span);
+            let first = items.first().map_or(span, SelectItem::span);
+            let last = items.last().map_or(span, SelectItem::span);
             return Err(ResolveError::InvalidArgument {
                 message: "no numeric column to correlate here".into(),
                 span: first.to(last),
@@ -235,15 +235,6 @@ fn choice(keyword: &str, choices: &str, given: Option<&Ident>) -> ResolveError {
     ResolveError::InvalidArgument {
         message: format!("{keyword} `{}` is not one of {choices}", given.name),
         span: given.span,
-    }
-}
-
-fn item_span(item: &SelectItem) -> Span {
-    match item {
-        SelectItem::Expr { expr, alias } => alias
-            .as_ref()
-            .map_or(expr.span(), |a| expr.span().to(a.span)),
-        SelectItem::Pattern { span, .. } => *span,
     }
 }
 

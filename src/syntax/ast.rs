@@ -364,6 +364,18 @@ pub struct Select {
     pub span: Span,
 }
 
+impl SelectItem {
+    /// The text an item covers, its alias included.
+    pub fn span(&self) -> Span {
+        match self {
+            SelectItem::Expr { expr, alias } => alias
+                .as_ref()
+                .map_or(expr.span(), |a| expr.span().to(a.span)),
+            SelectItem::Pattern { span, .. } => *span,
+        }
+    }
+}
+
 impl Select {
     /// `SELECT items FROM from`, with no other clause (the rows of a statistics statement, a
     /// cohort's members).

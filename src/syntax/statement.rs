@@ -612,7 +612,7 @@ fn correlate(i: Input<'_>) -> PResult<'_, Statement> {
             .flatten()
             .map(|n| n.span)
             .next()
-            .unwrap_or_else(|| item_span(y.last().expect("separated_list1")));
+            .unwrap_or_else(|| y.last().expect("separated_list1").span());
         Ok((
             i,
             Statement::Correlate(Box::new(Correlate {
@@ -626,15 +626,6 @@ fn correlate(i: Input<'_>) -> PResult<'_, Statement> {
         ))
     })
     .parse(i)
-}
-
-fn item_span(item: &SelectItem) -> Span {
-    match item {
-        SelectItem::Expr { expr, alias } => alias
-            .as_ref()
-            .map_or(expr.span(), |a| expr.span().to(a.span)),
-        SelectItem::Pattern { span, .. } => *span,
-    }
 }
 
 /// `COX OF source [TIME e EVENT e] ON term, …`
