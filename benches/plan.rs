@@ -23,14 +23,14 @@ fn plan(c: &mut Criterion) {
         group.bench_function(format!("resolve_plan_{name}"), |b| {
             b.iter(|| {
                 let bound = resolve(&statement, &snapshot).unwrap();
-                to_logical_plan(&bound, &snapshot, &history).unwrap()
+                to_logical_plan(&bound, &snapshot, &history, 0).unwrap()
             })
         });
         group.bench_function(format!("parse_resolve_plan_{name}"), |b| {
             b.iter(|| {
                 let statement = parse_statement(text).unwrap();
                 let bound = resolve(&statement, &snapshot).unwrap();
-                to_logical_plan(&bound, &snapshot, &history).unwrap()
+                to_logical_plan(&bound, &snapshot, &history, 0).unwrap()
             })
         });
     }

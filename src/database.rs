@@ -209,10 +209,11 @@ impl Database {
         let store = self.store.clone();
         let ctx = self.new_context();
         let task = self.runtime.spawn(async move {
-            let snapshot = store.snapshot();
+            let snapshot = exec::snapshot_for(&store, &statement)?;
             let bound = crate::resolve::resolve(&statement, &snapshot)?;
             let history = store.versions()?;
-            let plan = crate::plan::to_logical_plan(&bound, &snapshot, &history)?
+            let plan =
+                crate::plan::to_logical_plan(&bound, &snapshot, &history, store.oldest_version()?)?
                 .ok_or(ExecError::NotAQuery)?;
             exec::stream(&ctx, exec::bind_params(plan, None)?).await
         });

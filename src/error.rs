@@ -121,6 +121,7 @@ impl StorageError {
             StorageError::ReservedTableName { .. } => "E0511",
             StorageError::Backend(_) => "E0512",
             StorageError::NameTaken { .. } => "E0513",
+            StorageError::Compacted { .. } => "E0514",
             StorageError::Internal(_) => "E0599",
         }
     }

@@ -48,22 +48,12 @@ pub fn describe(meta: &TableMeta, columns: &[ColumnMeta]) -> String {
 pub fn history(versions: &[VersionRecord]) -> String {
     let mut t = table(&["version", "time", "action", "source sha256", "statement"]);
     for v in versions {
-        let (action, sha) = match &v.action {
-            Action::Create => ("create".to_string(), String::new()),
+        let action = crate::plan::action(&v.action);
+        let sha = match &v.action {
             Action::Import {
-                importer,
-                tables,
-                source,
-            } => (
-                format!("import {importer} → {}", tables.join(", ")),
-                source
-                    .as_ref()
-                    .map(|s| s.sha256[..16].to_string())
-                    .unwrap_or_default(),
-            ),
-            Action::Drop { tables } => (format!("drop {}", tables.join(", ")), String::new()),
-            Action::CreateCohort { cohort } => (format!("create cohort {cohort}"), String::new()),
-            Action::DropCohort { cohort } => (format!("drop cohort {cohort}"), String::new()),
+                source: Some(s), ..
+            } => s.sha256[..16].to_string(),
+            _ => String::new(),
         };
         t.add_row(vec![
             Cell::new(v.version),

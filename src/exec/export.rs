@@ -1,31 +1,95 @@
-//! `EXPORT`: runs a query and writes Parquet, CSV or TSV atomically (a temporary file beside
-//! the target, renamed into place), with each column's label and unit in the Arrow field
-//! metadata and the statement's provenance in the Parquet key-value metadata.
+//! `EXPORT`: streams a query's rows into Parquet, CSV, TSV, Arrow IPC or JSON-lines files.
+//!
+//! - **Atomic.** Everything is written under a temporary name beside the target (a file, or a
+//!   directory for `PARTITION BY`) and renamed into place at the end. An error, or a cancelled
+//!   task dropping the future, removes the temporary; nothing half-written is left.
+//! - **Streaming.** Batches go to the writer as the query yields them; Parquet row groups are
+//!   sized by bytes (about 64 MiB of values), so a 20,000-column export holds one row group,
+//!   not the whole result.
+//! - **Provenance.** Each column's source label, unit and description go into the Arrow field
+//!   metadata. The statement, database version, content hash of the tables read, rgdb version,
+//!   time and the cohort (when one is exported) go into the Parquet key-value metadata and the
+//!   Arrow schema metadata; CSV, TSV and JSON-lines files get them in a sidecar
+//!   `<file>.provenance.json`, and a partitioned directory in `_rgdb_provenance.json`.
+//! - **Long form.** `LONG` writes one `(subject_id, variable, value)` row per value.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{StringArray, UInt64Array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, StringArray, StringBuilder, UInt32Array, UInt64Array,
+};
+use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
 
 use super::{ExecError, QueryResult};
 use crate::error::Error;
-use crate::resolve::{BoundExport, ExportFormat, Item};
-use crate::storage::{META_DESCRIPTION, META_LABEL, META_UNIT};
+use crate::resolve::{BoundExport, ExportFormat, Item, ParquetCompression};
+use crate::storage::{META_DESCRIPTION, META_LABEL, META_UNIT, Snapshot};
+
+/// The bytes of values a Parquet row group aims at.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+/// Row-group bounds: Parquet's default upper bound, and a floor for very wide rows.
+const ROW_GROUP_ROWS: (usize, usize) = (64, 1 << 20);
+/// More folders than this for `PARTITION BY` is almost surely the wrong column.
+const MAX_PARTITIONS: usize = 10_000;
 
 /// Facts written into an exported file.
 pub struct Provenance {
     pub database_version: u64,
     pub time: String,
+    /// One line per table or cohort read: `name version rows sha256`.
+    pub tables: Vec<String>,
+    /// SHA-256 over the names and content hashes of what was read: changes whenever any data
+    /// read changes, and only then.
+    pub content_sha256: String,
+}
+
+impl Provenance {
+    /// The provenance of an export run on `snapshot`.
+    pub fn of(export: &BoundExport, snapshot: &Snapshot) -> Result<Provenance, Error> {
+        let (tables, cohorts) = export.query.sources();
+        // `tables`: what was read, with versions; the hash covers names and content only, so
+        // that re-importing identical data keeps it.
+        let mut lines = Vec::new();
+        let mut hasher = Sha256::new();
+        for t in tables {
+            // Tables imported before content hashes were kept are identified by generation.
+            let sha = t.content_sha256.clone().unwrap_or_else(|| {
+                format!("generation-{}-{}", t.data_id, t.source.as_ref().map_or("", |s| &s.sha256))
+            });
+            hasher.update(format!("{} {sha}\n", t.name).as_bytes());
+            lines.push(format!("{} {} {} {sha}", t.name, t.version, t.rows));
+        }
+        for c in cohorts {
+            let mut members = Sha256::new();
+            for id in snapshot.cohort_members(c)? {
+                members.update(snapshot.subjects()[id as usize].as_bytes());
+                members.update(b"\n");
+            }
+            let sha = crate::storage::hex(&members.finalize());
+            hasher.update(format!("cohort:{} {sha}\n", c.name).as_bytes());
+            lines.push(format!("cohort:{} {} {} {sha}", c.name, c.version, c.members));
+        }
+        Ok(Provenance {
+            database_version: snapshot.version(),
+            time: crate::storage::now_rfc3339(),
+            tables: lines,
+            content_sha256: crate::storage::hex(&hasher.finalize()),
+        })
+    }
 }
 
 /// Writes the query's rows to the export's path. Returns a one-row summary.
@@ -41,11 +105,31 @@ pub async fn write(
         }
         .into());
     }
-    let temp = TempFile(temp_path(&path));
-    let rows = write_to(&temp.0, export, stream, &provenance).await?;
-    std::fs::rename(&temp.0, &path).map_err(|e| failed(&export.path, e))?;
-    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    summary(&export.path, export.format, rows, bytes)
+    let metadata = key_values(export, &provenance);
+    let temp = Temp(temp_path(&path, "tmp"));
+    let partitioned = !export.partition_by.is_empty();
+    let sidecar = match (partitioned, export.format) {
+        (true, _) => Some(temp.0.join("_rgdb_provenance.json")),
+        (false, ExportFormat::Parquet | ExportFormat::Arrow) => None,
+        (false, _) => Some(sidecar_path(&temp.0)),
+    };
+    let sidecar_temp = Temp(sidecar.clone().unwrap_or_default());
+    if partitioned {
+        std::fs::create_dir(&temp.0).map_err(|e| failed(&export.path, e))?;
+    }
+    let shape = Shape::new(export, &stream.schema());
+    let (rows, files) = write_rows(&temp.0, export, &shape, stream, &metadata).await?;
+    if let Some(sidecar) = &sidecar {
+        write_sidecar(sidecar, &shape.schema, &metadata).map_err(|e| failed(&export.path, e))?;
+    }
+    replace(&temp.0, &path).map_err(|e| failed(&export.path, e))?;
+    std::mem::forget(temp);
+    if sidecar.is_some() && !partitioned {
+        replace(&sidecar_temp.0, &sidecar_path(&path)).map_err(|e| failed(&export.path, e))?;
+    }
+    std::mem::forget(sidecar_temp);
+    let bytes = disk_size(&path);
+    summary(&export.path, export.format, rows, files, bytes)
 }
 
 fn failed(path: &str, e: impl std::fmt::Display) -> Error {
@@ -56,22 +140,167 @@ fn failed(path: &str, e: impl std::fmt::Display) -> Error {
     .into()
 }
 
-/// The file being written; removed unless it was renamed into place, also when the export is
-/// abandoned half-way (an error, or a cancelled task dropping the future).
-struct TempFile(PathBuf);
+/// A file or directory being written; removed unless it was renamed into place, also when
+/// the export is abandoned half-way (an error, or a cancelled task dropping the future).
+struct Temp(PathBuf);
 
-impl Drop for TempFile {
+impl Drop for Temp {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if self.0.is_dir() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        } else if !self.0.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.0);
+        }
     }
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+fn temp_path(path: &Path, what: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export".into());
-    path.with_file_name(format!(".{name}.rgdb-tmp-{}", std::process::id()))
+    path.with_file_name(format!(".{name}.rgdb-{what}-{}", std::process::id()))
+}
+
+/// `cohort.csv` → `cohort.csv.provenance.json`.
+fn sidecar_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".provenance.json");
+    PathBuf::from(name)
+}
+
+/// Renames `from` to `to`, replacing what is there. A directory in the way is moved aside
+/// first and removed after, so the target is never missing for longer than two renames.
+fn replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    if to.is_dir() {
+        let old = temp_path(to, "old");
+        std::fs::rename(to, &old)?;
+        std::fs::rename(from, to)?;
+        std::fs::remove_dir_all(&old)
+    } else if to.is_file() && from.is_dir() {
+        std::fs::remove_file(to)?;
+        std::fs::rename(from, to)
+    } else {
+        std::fs::rename(from, to)
+    }
+}
+
+fn disk_size(path: &Path) -> u64 {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .map(|d| d.flatten().map(|e| disk_size(&e.path())).sum())
+            .unwrap_or(0)
+    } else {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+}
+
+/// What the files hold: the output columns (with their metadata) after `LONG` and without
+/// the partition columns.
+struct Shape {
+    /// The query's columns, annotated with label, unit and description.
+    input: SchemaRef,
+    /// The columns written to each file.
+    schema: SchemaRef,
+    /// Indices (in `input`) of the columns written, in file order, when not `LONG`.
+    kept: Vec<usize>,
+    /// `LONG`: the subject column and the value columns (indices in `input`).
+    long: Option<(usize, Vec<usize>)>,
+}
+
+impl Shape {
+    fn new(export: &BoundExport, schema: &SchemaRef) -> Shape {
+        let input = annotated(schema, &export.query.items);
+        let kept: Vec<usize> = (0..input.fields().len())
+            .filter(|i| !export.partition_by.contains(i))
+            .collect();
+        let Some(subject) = export.long else {
+            let fields: Vec<Field> = kept
+                .iter()
+                .map(|&i| input.field(i).clone())
+                .collect();
+            return Shape {
+                schema: Arc::new(Schema::new(fields)),
+                input,
+                kept,
+                long: None,
+            };
+        };
+        let values: Vec<usize> = kept.iter().copied().filter(|&i| i != subject).collect();
+        let numeric = values.iter().all(|&i| {
+            let t = input.field(i).data_type();
+            t.is_numeric() || t == &DataType::Boolean
+        });
+        let value_type = if numeric {
+            DataType::Float64
+        } else {
+            DataType::Utf8
+        };
+        let schema = Schema::new(vec![
+            input.field(subject).clone(),
+            Field::new("variable", DataType::Utf8, false),
+            Field::new("value", value_type, true),
+        ]);
+        Shape {
+            schema: Arc::new(schema),
+            input,
+            kept,
+            long: Some((subject, values)),
+        }
+    }
+
+    /// The rows of one input batch as they are written.
+    fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+        let Some((subject, values)) = &self.long else {
+            let columns = self.kept.iter().map(|&i| batch.column(i).clone()).collect();
+            return RecordBatch::try_new(self.schema.clone(), columns);
+        };
+        let value_type = self.schema.field(2).data_type();
+        let rows = batch.num_rows();
+        let n = values.len();
+        // Row-major: every variable of the first subject, then the next subject.
+        let order: Vec<u32> = (0..rows as u32).flat_map(|r| std::iter::repeat_n(r, n)).collect();
+        let subjects = take(batch.column(*subject), &UInt32Array::from(order), None)?;
+        let mut names = StringBuilder::with_capacity(rows * n, rows * n * 12);
+        for _ in 0..rows {
+            for &v in values {
+                names.append_value(self.input.field(v).name());
+            }
+        }
+        let columns: Vec<ArrayRef> = values
+            .iter()
+            .map(|&v| as_value(batch.column(v), value_type))
+            .collect::<Result<_, _>>()?;
+        // Interleave: value k*n + j is row k of column j.
+        let indices: Vec<(usize, usize)> = (0..rows)
+            .flat_map(|r| (0..n).map(move |j| (j, r)))
+            .collect();
+        let refs: Vec<&dyn Array> = columns.iter().map(|c| c.as_ref()).collect();
+        let value = datafusion::arrow::compute::interleave(&refs, &indices)?;
+        RecordBatch::try_new(
+            self.schema.clone(),
+            vec![subjects, Arc::new(names.finish()), value],
+        )
+    }
+}
+
+/// A value column in the long form's value type: numbers as floats, anything else as text.
+fn as_value(array: &ArrayRef, to: &DataType) -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {
+    if to == &DataType::Float64 || !matches!(array.data_type(), DataType::List(_)) {
+        return cast(array, to);
+    }
+    // A text list: its values joined by "; ".
+    let options = FormatOptions::default();
+    let formatter = ArrayFormatter::try_new(array.as_ref(), &options)?;
+    let mut out = StringBuilder::new();
+    for i in 0..array.len() {
+        if array.is_null(i) {
+            out.append_null();
+        } else {
+            out.append_value(formatter.value(i).to_string());
+        }
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// The output schema with each column's source label, unit and description attached.
@@ -97,30 +326,144 @@ fn annotated(schema: &SchemaRef, items: &[Item]) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-async fn write_to(
-    temp: &Path,
+/// One open output file.
+trait Sink: Send {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String>;
+    fn finish(self: Box<Self>) -> Result<(), String>;
+}
+
+struct ParquetSink(ArrowWriter<File>);
+
+impl Sink for ParquetSink {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        self.0.write(batch).map_err(|e| e.to_string())
+    }
+    fn finish(self: Box<Self>) -> Result<(), String> {
+        let file = self.0.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())
+    }
+}
+
+struct ArrowSink(datafusion::arrow::ipc::writer::FileWriter<BufWriter<File>>);
+
+impl Sink for ArrowSink {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        self.0.write(batch).map_err(|e| e.to_string())
+    }
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        self.0.finish().map_err(|e| e.to_string())?;
+        let file = self.0.into_inner().map_err(|e| e.to_string())?;
+        let file = file.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())
+    }
+}
+
+struct CsvSink {
+    writer: datafusion::arrow::csv::Writer<BufWriter<File>>,
+    schema: SchemaRef,
+    wrote: bool,
+}
+
+impl Sink for CsvSink {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        let batch = super::result::lists_as_text(batch).map_err(|e| e.to_string())?;
+        self.wrote = true;
+        self.writer.write(&batch).map_err(|e| e.to_string())
+    }
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        if !self.wrote {
+            // The header row, even when no row matched.
+            let empty = RecordBatch::new_empty(self.schema.clone());
+            let empty = super::result::lists_as_text(&empty).map_err(|e| e.to_string())?;
+            self.writer.write(&empty).map_err(|e| e.to_string())?;
+        }
+        let mut file = self.writer.into_inner();
+        file.flush().map_err(|e| e.to_string())?;
+        let file = file.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())
+    }
+}
+
+struct JsonSink(datafusion::arrow::json::LineDelimitedWriter<BufWriter<File>>);
+
+impl Sink for JsonSink {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        self.0.write(batch).map_err(|e| e.to_string())
+    }
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        self.0.finish().map_err(|e| e.to_string())?;
+        let mut file = self.0.into_inner();
+        file.flush().map_err(|e| e.to_string())?;
+        let file = file.into_inner().map_err(|e| e.to_string())?;
+        file.sync_all().map_err(|e| e.to_string())
+    }
+}
+
+/// Parquet writer settings: the codec, row groups of about [`ROW_GROUP_BYTES`], and the
+/// provenance as key-value metadata.
+fn parquet_properties(
     export: &BoundExport,
-    mut stream: SendableRecordBatchStream,
-    provenance: &Provenance,
-) -> Result<u64, Error> {
-    let file = File::create(temp).map_err(|e| failed(&export.path, e))?;
-    let schema = annotated(&stream.schema(), &export.query.items);
-    let mut rows = 0u64;
-    match export.format {
+    schema: &Schema,
+    metadata: &BTreeMap<String, String>,
+) -> WriterProperties {
+    let compression = match export.compression {
+        ParquetCompression::Zstd(level) => {
+            Compression::ZSTD(ZstdLevel::try_new(level).unwrap_or_default())
+        }
+        ParquetCompression::Gzip(level) => {
+            Compression::GZIP(GzipLevel::try_new(level).unwrap_or_default())
+        }
+        ParquetCompression::Brotli(level) => {
+            Compression::BROTLI(BrotliLevel::try_new(level).unwrap_or_default())
+        }
+        ParquetCompression::Snappy => Compression::SNAPPY,
+        ParquetCompression::Lz4 => Compression::LZ4_RAW,
+        ParquetCompression::None => Compression::UNCOMPRESSED,
+    };
+    let row_bytes: usize = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Boolean => 1,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::List(_) => 24,
+            t => t.primitive_width().unwrap_or(8),
+        })
+        .sum::<usize>()
+        .max(1);
+    let rows = (ROW_GROUP_BYTES / row_bytes).clamp(ROW_GROUP_ROWS.0, ROW_GROUP_ROWS.1);
+    let kv = metadata
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(rows))
+        .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
+        .set_key_value_metadata(Some(kv))
+        .build()
+}
+
+fn open_sink(
+    path: &Path,
+    export: &BoundExport,
+    schema: &SchemaRef,
+    metadata: &BTreeMap<String, String>,
+) -> Result<Box<dyn Sink>, String> {
+    let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(match export.format {
         ExportFormat::Parquet => {
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-                .set_key_value_metadata(Some(key_values(export, provenance)))
-                .build();
-            let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
-                .map_err(|e| failed(&export.path, e))?;
-            while let Some(batch) = stream.next().await {
-                let batch = RecordBatch::try_new(schema.clone(), batch?.columns().to_vec())
-                    .map_err(|e| failed(&export.path, e))?;
-                rows += batch.num_rows() as u64;
-                writer.write(&batch).map_err(|e| failed(&export.path, e))?;
-            }
-            writer.close().map_err(|e| failed(&export.path, e))?;
+            let props = parquet_properties(export, schema, metadata);
+            let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+                .map_err(|e| e.to_string())?;
+            Box::new(ParquetSink(writer))
+        }
+        ExportFormat::Arrow => {
+            let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
+            let schema = schema.as_ref().clone().with_metadata(meta);
+            let writer =
+                datafusion::arrow::ipc::writer::FileWriter::try_new(BufWriter::new(file), &schema)
+                    .map_err(|e| e.to_string())?;
+            Box::new(ArrowSink(writer))
         }
         ExportFormat::Csv | ExportFormat::Tsv => {
             let delimiter = if export.format == ExportFormat::Csv {
@@ -128,76 +471,247 @@ async fn write_to(
             } else {
                 b'\t'
             };
-            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+            let writer = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .with_delimiter(delimiter)
-                .build(file);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                let batch =
-                    super::result::lists_as_text(&batch).map_err(|e| failed(&export.path, e))?;
-                writer.write(&batch).map_err(|e| failed(&export.path, e))?;
-            }
-            if rows == 0 {
-                // The header row, even when no row matched.
-                let empty = RecordBatch::new_empty(stream.schema());
-                let empty =
-                    super::result::lists_as_text(&empty).map_err(|e| failed(&export.path, e))?;
-                writer.write(&empty).map_err(|e| failed(&export.path, e))?;
-            }
-            let file = writer.into_inner();
-            file.sync_all().map_err(|e| failed(&export.path, e))?;
+                .build(BufWriter::new(file));
+            Box::new(CsvSink {
+                writer,
+                schema: schema.clone(),
+                wrote: false,
+            })
         }
-    }
-    Ok(rows)
+        ExportFormat::Jsonl => Box::new(JsonSink(
+            datafusion::arrow::json::LineDelimitedWriter::new(BufWriter::new(file)),
+        )),
+    })
 }
 
-fn key_values(export: &BoundExport, provenance: &Provenance) -> Vec<KeyValue> {
-    let mut kv = vec![
-        KeyValue::new("rgdb.statement".into(), export.statement.clone()),
-        KeyValue::new(
-            "rgdb.database_version".into(),
-            provenance.database_version.to_string(),
-        ),
-        KeyValue::new("rgdb.version".into(), env!("CARGO_PKG_VERSION").to_string()),
-        KeyValue::new("rgdb.time".into(), provenance.time.clone()),
-    ];
+/// Streams every batch into the file at `target`, or into one file per partition under the
+/// directory `target`. Returns rows and files written.
+async fn write_rows(
+    target: &Path,
+    export: &BoundExport,
+    shape: &Shape,
+    mut stream: SendableRecordBatchStream,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(u64, u64), Error> {
+    let fail = |e: String| failed(&export.path, e);
+    let mut rows = 0u64;
+    if export.partition_by.is_empty() {
+        let mut sink = open_sink(target, export, &shape.schema, metadata).map_err(fail)?;
+        while let Some(batch) = stream.next().await {
+            let batch = with_schema(&shape.input, batch?).map_err(arrow)?;
+            let batch = shape.apply(&batch).map_err(arrow)?;
+            rows += batch.num_rows() as u64;
+            sink.write(&batch).map_err(fail)?;
+        }
+        sink.finish().map_err(fail)?;
+        return Ok((rows, 1));
+    }
+    let mut sinks: BTreeMap<String, Box<dyn Sink>> = BTreeMap::new();
+    while let Some(batch) = stream.next().await {
+        let batch = with_schema(&shape.input, batch?).map_err(arrow)?;
+        for (folder, indices) in
+            partitions(&batch, &shape.input, &export.partition_by).map_err(arrow)?
+        {
+            let part = datafusion::arrow::compute::take_record_batch(
+                &batch,
+                &UInt32Array::from(indices),
+            )
+            .map_err(arrow)?;
+            let part = shape.apply(&part).map_err(arrow)?;
+            rows += part.num_rows() as u64;
+            if !sinks.contains_key(&folder) {
+                if sinks.len() == MAX_PARTITIONS {
+                    return Err(fail(format!(
+                        "PARTITION BY makes more than {MAX_PARTITIONS} folders; partition by a column with fewer values"
+                    )));
+                }
+                let dir = target.join(&folder);
+                std::fs::create_dir_all(&dir).map_err(|e| fail(e.to_string()))?;
+                let file = dir.join(format!("part-0.{}", extension(export.format)));
+                let sink = open_sink(&file, export, &shape.schema, metadata).map_err(fail)?;
+                sinks.insert(folder.clone(), sink);
+            }
+            if let Some(sink) = sinks.get_mut(&folder) {
+                sink.write(&part).map_err(fail)?;
+            }
+        }
+    }
+    let files = sinks.len() as u64;
+    for sink in sinks.into_values() {
+        sink.finish().map_err(fail)?;
+    }
+    Ok((rows, files))
+}
+
+fn arrow(e: datafusion::arrow::error::ArrowError) -> Error {
+    datafusion::error::DataFusionError::from(e).into()
+}
+
+fn extension(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Parquet => "parquet",
+        ExportFormat::Csv => "csv",
+        ExportFormat::Tsv => "tsv",
+        ExportFormat::Arrow => "arrow",
+        ExportFormat::Jsonl => "jsonl",
+    }
+}
+
+fn with_schema(
+    schema: &SchemaRef,
+    batch: RecordBatch,
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+}
+
+/// The rows of a batch grouped by their hive folder path (`col=value/col2=value2`).
+fn partitions(
+    batch: &RecordBatch,
+    schema: &Schema,
+    by: &[usize],
+) -> Result<BTreeMap<String, Vec<u32>>, datafusion::arrow::error::ArrowError> {
+    let options = FormatOptions::default();
+    let formatters: Vec<ArrayFormatter<'_>> = by
+        .iter()
+        .map(|&i| ArrayFormatter::try_new(batch.column(i).as_ref(), &options))
+        .collect::<Result<_, _>>()?;
+    let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for row in 0..batch.num_rows() {
+        let mut folder = String::new();
+        for (k, &i) in by.iter().enumerate() {
+            if k > 0 {
+                folder.push('/');
+            }
+            let value = if batch.column(i).is_null(row) {
+                "__HIVE_DEFAULT_PARTITION__".to_string()
+            } else {
+                escape(&formatters[k].value(row).to_string())
+            };
+            folder += &format!("{}={value}", escape(schema.field(i).name()));
+        }
+        groups.entry(folder).or_default().push(row as u32);
+    }
+    Ok(groups)
+}
+
+/// Hive's escaping of a path component: `%XX` for characters that paths or Hive reserve.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || "\"#%'*/:=?\\\u{7f}{[]^".contains(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out += &format!("%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    if out.is_empty() || out == "." || out == ".." {
+        out = out.replace('.', "%2E");
+        if out.is_empty() {
+            out = "__HIVE_DEFAULT_PARTITION__".into();
+        }
+    }
+    out
+}
+
+/// The provenance keys, written into every file (and the sidecar).
+fn key_values(export: &BoundExport, provenance: &Provenance) -> BTreeMap<String, String> {
+    let mut kv = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        kv.insert(k.to_string(), v);
+    };
+    put("rgdb.statement", export.statement.clone());
+    put(
+        "rgdb.database_version",
+        provenance.database_version.to_string(),
+    );
+    put("rgdb.content_sha256", provenance.content_sha256.clone());
+    put("rgdb.tables", provenance.tables.join("\n"));
+    put("rgdb.version", env!("CARGO_PKG_VERSION").to_string());
+    put("rgdb.time", provenance.time.clone());
+    put(
+        "rgdb.shape",
+        if export.long.is_some() { "long" } else { "wide" }.to_string(),
+    );
     if let Some(c) = &export.cohort {
-        kv.push(KeyValue::new("rgdb.cohort".into(), c.name.clone()));
-        kv.push(KeyValue::new(
-            "rgdb.cohort_definition".into(),
-            c.definition.clone(),
-        ));
-        kv.push(KeyValue::new(
-            "rgdb.cohort_version".into(),
-            c.version.to_string(),
-        ));
+        put("rgdb.cohort", c.name.clone());
+        put("rgdb.cohort_definition", c.definition.clone());
+        put("rgdb.cohort_version", c.version.to_string());
+        put("rgdb.cohort_evaluated_at", c.evaluated_at.to_string());
     }
     kv
 }
 
-fn summary(path: &str, format: ExportFormat, rows: u64, bytes: u64) -> Result<QueryResult, Error> {
+/// `<file>.provenance.json`: the provenance keys and each column's metadata, for formats
+/// that have no place for them.
+fn write_sidecar(
+    path: &Path,
+    schema: &Schema,
+    metadata: &BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    let columns: Vec<serde_json::Value> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let mut column = serde_json::Map::new();
+            column.insert("name".into(), f.name().clone().into());
+            column.insert("type".into(), f.data_type().to_string().into());
+            for (k, v) in f.metadata() {
+                column.insert(k.clone(), v.clone().into());
+            }
+            serde_json::Value::Object(column)
+        })
+        .collect();
+    let json = serde_json::json!({ "metadata": metadata, "columns": columns });
+    let mut file = File::create(path)?;
+    file.write_all(serde_json::to_string_pretty(&json)?.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+fn summary(
+    path: &str,
+    format: ExportFormat,
+    rows: u64,
+    files: u64,
+    bytes: u64,
+) -> Result<QueryResult, Error> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("path", DataType::Utf8, false),
         Field::new("format", DataType::Utf8, false),
         Field::new("rows", DataType::UInt64, false),
+        Field::new("files", DataType::UInt64, false),
         Field::new("bytes", DataType::UInt64, false),
     ]));
-    let format = match format {
-        ExportFormat::Parquet => "parquet",
-        ExportFormat::Csv => "csv",
-        ExportFormat::Tsv => "tsv",
-    };
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
             Arc::new(StringArray::from(vec![path])),
-            Arc::new(StringArray::from(vec![format])),
+            Arc::new(StringArray::from(vec![format.name()])),
             Arc::new(UInt64Array::from(vec![rows])),
+            Arc::new(UInt64Array::from(vec![files])),
             Arc::new(UInt64Array::from(vec![bytes])),
         ],
     )
     .map_err(datafusion::error::DataFusionError::from)?;
     Ok(QueryResult::of_batch(batch, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn partition_values_are_escaped_like_hive() {
+        assert_eq!(escape("Adenocarcinoma"), "Adenocarcinoma");
+        assert_eq!(escape("NSCLC NOS (not otherwise specified)"), "NSCLC NOS (not otherwise specified)");
+        assert_eq!(escape("a/b=c"), "a%2Fb%3Dc");
+        assert_eq!(escape(".."), "%2E%2E");
+        assert_eq!(escape(""), "__HIVE_DEFAULT_PARTITION__");
+    }
 }

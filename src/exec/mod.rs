@@ -1,6 +1,7 @@
 //! exec: LogicalPlan -> RecordBatch stream, export files; and the statements that change the
 //! database (CREATE COHORT, DROP COHORT) carried out through the store.
 
+mod cohorts;
 mod correlate;
 mod error;
 mod export;
@@ -10,7 +11,7 @@ mod survival;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
+use datafusion::arrow::array::{Array, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ParamValues;
@@ -35,7 +36,7 @@ pub async fn run(
     statement: &Statement,
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
-    let snapshot = store.snapshot();
+    let snapshot = snapshot_for(store, statement)?;
     let mut bound = resolve(statement, &snapshot)?;
     let analysis_header = materialize(&mut bound, &snapshot, ctx, params).await?;
     let mut result = run_bound(store, ctx, &snapshot, &bound, statement, params).await?;
@@ -43,6 +44,18 @@ pub async fn run(
         result.header = analysis_header;
     }
     Ok(result)
+}
+
+/// The snapshot a statement reads: the current version, or the one its `AS OF` names.
+pub fn snapshot_for(store: &Store, statement: &Statement) -> Result<Snapshot, Error> {
+    match statement.as_of() {
+        None => Ok(store.snapshot()),
+        Some(as_of) => {
+            let version =
+                crate::resolve::version_as_of(as_of, &store.versions()?, store.oldest_version()?)?;
+            Ok(store.snapshot_at(version)?)
+        }
+    }
 }
 
 async fn run_bound(
@@ -77,15 +90,16 @@ async fn run_bound(
         Bound::Export(export) => {
             let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
             let stream = stream(ctx, plan).await?;
-            let provenance = Provenance {
-                database_version: snapshot.version(),
-                time: crate::storage::now_rfc3339(),
-            };
+            let provenance = Provenance::of(export, &snapshot)?;
             export::write(export, stream, provenance).await
         }
+        Bound::ShowCohort(cohort) => cohorts::show(store, ctx, &snapshot, cohort).await,
+        Bound::RefreshCohort(cohort) => cohorts::refresh(store, ctx, cohort, statement).await,
+        Bound::Vacuum { keep } => vacuum(store, *keep, statement),
         other => {
             let history = store.versions()?;
-            let plan = to_logical_plan(other, &snapshot, &history)?.ok_or(ExecError::NotAQuery)?;
+            let plan = to_logical_plan(other, &snapshot, &history, store.oldest_version()?)?
+                .ok_or(ExecError::NotAQuery)?;
             let mut result = collect(ctx, bind_params(plan, params)?).await?;
             if let Bound::DescribeTable(table) = other {
                 result.header = Some(table.facts());
@@ -213,21 +227,7 @@ async fn create_cohort(
     statement: &Statement,
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
-    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
-    let rows = collect(ctx, plan).await?;
-    let mut ids: Vec<u32> = Vec::new();
-    for batch in &rows.batches {
-        let column = batch.column(0).as_string::<i32>();
-        for i in 0..column.len() {
-            if column.is_valid(i)
-                && let Some(id) = snapshot.subject_id(column.value(i))
-            {
-                ids.push(id);
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
+    let ids = cohorts::members(ctx, snapshot, query, params).await?;
     let mut txn = store.begin();
     txn.cohort(name, definition, snapshot.version(), ids.clone())?;
     let record = txn.commit(
@@ -237,6 +237,31 @@ async fn create_cohort(
         Some(statement.to_string()),
     )?;
     summary(name, Some(ids.len() as u64), record.version)
+}
+
+/// `VACUUM KEEP n`: one row saying what was removed.
+fn vacuum(store: &Store, keep: u64, statement: &Statement) -> Result<QueryResult, Error> {
+    let report = store.vacuum(keep, Some(statement.to_string()))?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("oldest_version", DataType::UInt64, false),
+        Field::new("versions_compacted", DataType::UInt64, false),
+        Field::new("generations_removed", DataType::UInt64, false),
+        Field::new("chunks_removed", DataType::UInt64, false),
+        Field::new("size_on_disk", DataType::UInt64, false),
+    ]));
+    let column = |v: u64| -> Arc<dyn Array> { Arc::new(UInt64Array::from(vec![v])) };
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            column(report.oldest),
+            column(report.versions_compacted),
+            column(report.generations_removed),
+            column(report.chunks_removed),
+            column(report.size_on_disk),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult::of_batch(batch, None))
 }
 
 fn drop_cohort(
@@ -289,7 +314,7 @@ fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, 
 }
 
 /// `cohort | subjects | version`: what a cohort statement did.
-fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResult, Error> {
+pub(crate) fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResult, Error> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("cohort", DataType::Utf8, false),
         Field::new("subjects", DataType::UInt64, true),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray, UInt64Array};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
@@ -19,6 +19,7 @@ use crate::storage::{Action, CohortMeta, Snapshot, TableMeta, VersionRecord};
 enum Col {
     Text(Vec<Option<String>>),
     Count(Vec<u64>),
+    Flag(Vec<bool>),
 }
 
 fn listing(name: &str, columns: Vec<(&str, Col)>) -> Result<LogicalPlanBuilder, PlanError> {
@@ -27,6 +28,7 @@ fn listing(name: &str, columns: Vec<(&str, Col)>) -> Result<LogicalPlanBuilder, 
         .map(|(n, c)| match c {
             Col::Text(_) => Field::new(*n, DataType::Utf8, true),
             Col::Count(_) => Field::new(*n, DataType::UInt64, false),
+            Col::Flag(_) => Field::new(*n, DataType::Boolean, false),
         })
         .collect();
     let arrays: Vec<ArrayRef> = columns
@@ -35,6 +37,7 @@ fn listing(name: &str, columns: Vec<(&str, Col)>) -> Result<LogicalPlanBuilder, 
             match c {
                 Col::Text(v) => Arc::new(StringArray::from(v)),
                 Col::Count(v) => Arc::new(UInt64Array::from(v)),
+                Col::Flag(v) => Arc::new(BooleanArray::from(v)),
             }
         })
         .collect();
@@ -110,7 +113,9 @@ pub fn describe_cohort(cohort: &CohortMeta) -> Result<LogicalPlan, PlanError> {
 }
 
 /// `SHOW HISTORY`
-pub fn show_history(versions: &[VersionRecord]) -> Result<LogicalPlan, PlanError> {
+///
+/// `readable` is `false` for versions that `VACUUM` compacted (below `oldest`).
+pub fn show_history(versions: &[VersionRecord], oldest: u64) -> Result<LogicalPlan, PlanError> {
     let v = versions;
     Ok(listing(
         "history",
@@ -119,6 +124,7 @@ pub fn show_history(versions: &[VersionRecord]) -> Result<LogicalPlan, PlanError
             ("time", text(v, |r| Some(r.time.clone()))),
             ("action", text(v, |r| Some(action(&r.action)))),
             ("statement", text(v, |r| r.statement.clone())),
+            ("readable", Col::Flag(v.iter().map(|r| r.version >= oldest).collect())),
             (
                 "source_sha256",
                 text(v, |r| match &r.action {
@@ -141,6 +147,7 @@ pub fn action(a: &Action) -> String {
         Action::Drop { tables } => format!("drop {}", tables.join(", ")),
         Action::CreateCohort { cohort } => format!("create cohort {cohort}"),
         Action::DropCohort { cohort } => format!("drop cohort {cohort}"),
+        Action::RefreshCohort { cohort } => format!("refresh cohort {cohort}"),
     }
 }
 

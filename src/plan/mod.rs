@@ -26,6 +26,7 @@ pub fn to_logical_plan(
     bound: &Bound,
     snapshot: &Snapshot,
     history: &[VersionRecord],
+    oldest: u64,
 ) -> Result<Option<LogicalPlan>, PlanError> {
     Ok(Some(match bound {
         Bound::Query(q) => query_to_plan(q, snapshot)?,
@@ -34,7 +35,7 @@ pub fn to_logical_plan(
         Bound::Correlate(c) => query_to_plan(&c.query, snapshot)?,
         Bound::ShowTables => show_tables(snapshot)?,
         Bound::ShowCohorts => show_cohorts(snapshot)?,
-        Bound::ShowHistory => show_history(history)?,
+        Bound::ShowHistory => show_history(history, oldest)?,
         Bound::ShowColumns { table, like } => show_columns(snapshot, table, like.as_deref())?,
         Bound::DescribeTable(table) => show_columns(snapshot, table, None)?,
         Bound::DescribeCohort(c) => describe_cohort(c)?,
@@ -42,7 +43,7 @@ pub fn to_logical_plan(
             let plan = match inner.as_ref() {
                 Bound::CreateCohort { query, .. } => query_to_plan(query, snapshot)?,
                 Bound::Export(e) => query_to_plan(&e.query, snapshot)?,
-                other => match to_logical_plan(other, snapshot, history)? {
+                other => match to_logical_plan(other, snapshot, history, oldest)? {
                     Some(plan) => plan,
                     None => return Ok(None),
                 },
@@ -55,6 +56,9 @@ pub fn to_logical_plan(
         | Bound::DropCohort { .. }
         | Bound::Export(_)
         | Bound::Plot(_)
+        | Bound::ShowCohort(_)
+        | Bound::RefreshCohort(_)
+        | Bound::Vacuum { .. }
         | Bound::Import(_) => {
             return Ok(None);
         }

@@ -29,6 +29,12 @@ pub enum Bound {
         like: Option<String>,
     },
     DescribeCohort(CohortMeta),
+    /// `SHOW COHORT name`: the definition, and members then against now.
+    ShowCohort(CohortMeta),
+    /// `REFRESH COHORT name`
+    RefreshCohort(CohortMeta),
+    /// `VACUUM KEEP n`
+    Vacuum { keep: u64 },
     Explain(Box<Bound>),
     Export(Box<BoundExport>),
     Import(Box<crate::ingest::ImportRequest>),
@@ -58,6 +64,12 @@ pub struct BoundExport {
     pub path: String,
     pub format: ExportFormat,
     pub overwrite: bool,
+    /// `LONG`: rows of (subject_id, variable, value); `subject_id` is item `long_id`.
+    pub long: Option<usize>,
+    /// `PARTITION BY`: the items that name the folders, in order.
+    pub partition_by: Vec<usize>,
+    /// Parquet's codec (zstd level 3 unless `COMPRESSION` says otherwise).
+    pub compression: ParquetCompression,
     /// The exported cohort, when the source is a cohort name.
     pub cohort: Option<CohortMeta>,
     /// The statement as text, recorded in the file's metadata.
@@ -70,6 +82,75 @@ pub enum ExportFormat {
     Parquet,
     Csv,
     Tsv,
+    /// The Arrow IPC file format (Feather v2).
+    Arrow,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl ExportFormat {
+    /// The name `FORMAT` takes and the export summary shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Tsv => "tsv",
+            ExportFormat::Arrow => "arrow",
+            ExportFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// A Parquet compression codec and its level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParquetCompression {
+    Zstd(i32),
+    Gzip(u32),
+    Brotli(u32),
+    Snappy,
+    Lz4,
+    None,
+}
+
+impl BoundQuery {
+    /// The stored tables and cohorts the query reads, including those read by an analysis
+    /// it ranges over.
+    pub fn sources(&self) -> (Vec<&TableMeta>, Vec<&CohortMeta>) {
+        let mut tables: Vec<&TableMeta> = Vec::new();
+        let mut cohorts: Vec<&CohortMeta> = Vec::new();
+        match &self.base {
+            Base::Subjects => {}
+            Base::Cohort(c) => cohorts.push(c),
+            Base::Table { table, .. } => tables.push(table),
+            Base::Analysis(a) => {
+                let inner = match &a.statement {
+                    Bound::Survival(s) => Some(&s.query),
+                    Bound::Cox(c) => Some(&c.query),
+                    Bound::Correlate(c) => Some(&c.query),
+                    _ => None,
+                };
+                if let Some(q) = inner {
+                    let (t, c) = q.sources();
+                    tables.extend(t);
+                    cohorts.extend(c);
+                }
+                if let Bound::Correlate(c) = &a.statement {
+                    for v in c.x.iter().chain(&c.y) {
+                        if let VariableSource::Stored { table, .. } = &v.from {
+                            tables.push(table);
+                        }
+                    }
+                }
+            }
+        }
+        tables.extend(self.relations.iter().map(|r| &r.table));
+        tables.extend(self.per_subject.iter().map(|p| &p.table));
+        tables.sort_by(|a, b| (&a.name, a.data_id).cmp(&(&b.name, b.data_id)));
+        tables.dedup_by_key(|t| t.data_id);
+        cohorts.sort_by(|a, b| a.name.cmp(&b.name));
+        cohorts.dedup_by_key(|c| c.data_id);
+        (tables, cohorts)
+    }
 }
 
 /// What a query's rows range over.

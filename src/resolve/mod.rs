@@ -5,6 +5,7 @@
 //! several rows per subject must sit inside an aggregate, which is then computed per subject.
 
 mod analysis;
+mod as_of;
 pub mod bound;
 mod error;
 mod expr;
@@ -13,6 +14,7 @@ mod scope;
 mod select;
 
 pub use analysis::analysis_schema;
+pub use as_of::version_as_of;
 pub use bound::*;
 pub use error::ResolveError;
 pub use select::STAR_MAX_COLUMNS;
@@ -20,7 +22,7 @@ pub use select::STAR_MAX_COLUMNS;
 use std::path::PathBuf;
 
 use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
-use crate::storage::{Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
+use crate::storage::{CohortMeta, Level, RESERVED_TABLE_NAMES, SUBJECT_COLUMN, Snapshot, closest};
 use crate::syntax::{
     Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption,
     Select, SelectItem, Show, Source, Statement, StringLit,
@@ -54,6 +56,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
             Show::Tables { .. } => Ok(Bound::ShowTables),
             Show::Cohorts { .. } => Ok(Bound::ShowCohorts),
             Show::History { .. } => Ok(Bound::ShowHistory),
+            Show::Cohort { name, .. } => Ok(Bound::ShowCohort(cohort_named(snapshot, name)?)),
             Show::Columns { table, like, .. } => {
                 let scope = Scope::new(snapshot)?;
                 let meta = scope
@@ -89,6 +92,36 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
             snapshot, c,
         )?))),
         Statement::Plot(p) => Ok(Bound::Plot(Box::new(analysis::bind_plot(snapshot, p)?))),
+        Statement::RefreshCohort { name, .. } => {
+            Ok(Bound::RefreshCohort(cohort_named(snapshot, name)?))
+        }
+        Statement::Vacuum {
+            keep, keep_span, ..
+        } => match keep.parse::<u64>() {
+            Ok(keep) if keep >= 1 => Ok(Bound::Vacuum { keep }),
+            _ => Err(ResolveError::InvalidArgument {
+                message: format!(
+                    "VACUUM KEEP takes how many versions to keep, a whole number of at least 1 (the current version), not `{keep}`"
+                ),
+                span: *keep_span,
+            }),
+        },
+    }
+}
+
+/// The live cohort called `name`, or an error with suggestions.
+fn cohort_named(snapshot: &Snapshot, name: &Ident) -> Result<CohortMeta, ResolveError> {
+    let scope = Scope::new(snapshot)?;
+    match scope.cohort(&name.name) {
+        Some(c) => Ok(c.clone()),
+        None => {
+            let names = scope.cohorts.iter().map(|c| c.name.as_str());
+            Err(ResolveError::UnknownCohort {
+                name: name.name.clone(),
+                candidates: closest(&name.name.to_ascii_lowercase(), names),
+                span: name.span,
+            })
+        }
     }
 }
 
@@ -159,9 +192,13 @@ fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, Reso
         ),
     };
     let format = match format.0.as_str() {
+        // A partitioned export is a directory, usually named without an extension.
+        "" if !export.partition_by.is_empty() => ExportFormat::Parquet,
         "parquet" | "pq" => ExportFormat::Parquet,
         "csv" => ExportFormat::Csv,
         "tsv" | "txt" => ExportFormat::Tsv,
+        "arrow" | "feather" | "ipc" => ExportFormat::Arrow,
+        "jsonl" | "ndjson" => ExportFormat::Jsonl,
         other => {
             return Err(ResolveError::UnsupportedExportFormat {
                 format: other.to_string(),
@@ -169,13 +206,120 @@ fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, Reso
             });
         }
     };
+    let position = |name: &str| {
+        query
+            .items
+            .iter()
+            .position(|item| item.name.eq_ignore_ascii_case(name))
+    };
+    let long = match export.long {
+        Some(span) => Some(position(SUBJECT_COLUMN).ok_or(ResolveError::InvalidArgument {
+            message: "LONG writes (subject_id, variable, value) rows: select `subject_id` too"
+                .into(),
+            span,
+        })?),
+        None => None,
+    };
+    let mut partition_by = Vec::new();
+    for column in &export.partition_by {
+        let i = position(&column.name).ok_or_else(|| ResolveError::InvalidArgument {
+            message: format!(
+                "PARTITION BY names an exported column, and `{}` is not one (the columns are {})",
+                column.name,
+                query
+                    .items
+                    .iter()
+                    .map(|i| i.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            span: column.span,
+        })?;
+        if Some(i) == long {
+            return Err(ResolveError::InvalidArgument {
+                message: "a LONG export is not partitioned by subject_id: every folder would hold one subject".into(),
+                span: column.span,
+            });
+        }
+        partition_by.push(i);
+    }
+    if !partition_by.is_empty() && partition_by.len() == query.items.len() {
+        return Err(ResolveError::InvalidArgument {
+            message: "PARTITION BY every exported column leaves nothing in the files".into(),
+            span: export.partition_by[0].span,
+        });
+    }
+    let compression = match &export.compression {
+        None => ParquetCompression::Zstd(3),
+        Some(c) if format != ExportFormat::Parquet => {
+            return Err(ResolveError::InvalidArgument {
+                message: format!(
+                    "COMPRESSION applies to Parquet; {} files are written uncompressed",
+                    format.name()
+                ),
+                span: c.codec.span,
+            });
+        }
+        Some(c) => compression(c)?,
+    };
     Ok(BoundExport {
         query,
         path: export.path.value.clone(),
         format,
         overwrite: export.overwrite,
+        long,
+        partition_by,
+        compression,
         cohort,
         statement: export.to_string(),
+    })
+}
+
+/// `COMPRESSION codec [level]`, checked against what the codec accepts.
+fn compression(c: &crate::syntax::Compression) -> Result<ParquetCompression, ResolveError> {
+    let codec = c.codec.name.to_ascii_lowercase();
+    let (range, default): (std::ops::RangeInclusive<i64>, i64) = match codec.as_str() {
+        "zstd" => (1..=22, 3),
+        "gzip" => (0..=9, 6),
+        "brotli" => (0..=11, 1),
+        "snappy" | "lz4" | "none" | "uncompressed" => (0..=0, 0),
+        other => {
+            return Err(ResolveError::InvalidArgument {
+                message: format!(
+                    "COMPRESSION `{other}` is not one of zstd, gzip, brotli, snappy, lz4, none"
+                ),
+                span: c.codec.span,
+            });
+        }
+    };
+    let level = match &c.level {
+        None => default,
+        Some((text, span)) => match text.parse::<i64>() {
+            Ok(level) if range.contains(&level) && *range.end() > 0 => level,
+            _ => {
+                let message = if *range.end() == 0 {
+                    format!("{codec} takes no level")
+                } else {
+                    format!(
+                        "{codec} takes a level from {} to {}, not {text}",
+                        range.start(),
+                        range.end()
+                    )
+                };
+                return Err(ResolveError::InvalidArgument {
+                    message,
+                    span: *span,
+                });
+            }
+        },
+    };
+    Ok(match codec.as_str() {
+        "zstd" => ParquetCompression::Zstd(level as i32),
+        "gzip" => ParquetCompression::Gzip(level as u32),
+        "brotli" => ParquetCompression::Brotli(level as u32),
+        "snappy" => ParquetCompression::Snappy,
+        "lz4" => ParquetCompression::Lz4,
+        _ => ParquetCompression::None,
     })
 }
 

@@ -151,6 +151,11 @@ pub struct TableMeta {
     /// Importer-specific facts (platform, unit, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
+    /// Lower-case hex SHA-256 of the generation's stored content: the SHA-256 of each
+    /// column's chunk bytes (in chunk order), hashed together in ordinal order. Absent in
+    /// records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
 }
 
 impl TableMeta {
@@ -241,6 +246,21 @@ pub enum Action {
     CreateCohort { cohort: String },
     /// A cohort was dropped.
     DropCohort { cohort: String },
+    /// A cohort's definition was evaluated again on the data of this version.
+    RefreshCohort { cohort: String },
+}
+
+/// What the last `VACUUM` did: versions below `oldest` can no longer be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VacuumRecord {
+    /// The oldest version that can still be read (`AS OF`).
+    pub oldest: u64,
+    /// The head version when it ran.
+    pub at_version: u64,
+    /// RFC 3339 time it ran.
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
 }
 
 /// One numbered state of the database.

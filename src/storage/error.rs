@@ -39,6 +39,11 @@ pub enum StorageError {
     /// `AS OF VERSION n` for a version that does not exist.
     #[error("version {version} does not exist (the database is at version {latest})")]
     UnknownVersion { version: u64, latest: u64 },
+    /// A version older than the last `VACUUM KEEP n` kept.
+    #[error(
+        "version {version} was compacted by VACUUM; the oldest version that can be read is {oldest}"
+    )]
+    Compacted { version: u64, oldest: u64 },
     /// A chunk failed its checksum, could not be decoded, or is missing.
     #[error("corrupt data in table `{table}`, column `{column}`, chunk {chunk}: {detail}")]
     Corrupt {

@@ -7,6 +7,9 @@
 /// `format` → the format version (u32, big-endian).
 pub const FORMAT: &[u8] = b"format";
 
+/// `vacuum` → the last `VacuumRecord` (JSON): versions below its `oldest` were compacted.
+pub const VACUUM: &[u8] = b"vacuum";
+
 const VERSION: &[u8] = b"v\0";
 const TABLE: &[u8] = b"t\0";
 const SUBJECT_BY_NAME: &[u8] = b"s\0";

@@ -15,11 +15,12 @@ mod provider;
 mod schema;
 mod snapshot;
 mod store;
+mod vacuum;
 mod writer;
 
 pub use catalog::{
     Action, CHUNK_ROWS, CohortMeta, ColumnMeta, ColumnType, FORMAT_VERSION, Level, SUBJECT_COLUMN,
-    SourceFile, TableMeta, VersionRecord,
+    SourceFile, TableMeta, VacuumRecord, VersionRecord,
 };
 pub use error::StorageError;
 pub(crate) use error::suggest;
@@ -28,4 +29,5 @@ pub use provider::{META_DESCRIPTION, META_LABEL, META_UNIT, StoreTable, SubjectS
 pub use schema::{SUBJECTS_TABLE, SnapshotSchema, subjects_table};
 pub use snapshot::{Snapshot, closest, fold, glob_match};
 pub use store::{Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
-pub use writer::{NewColumn, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn};
+pub use vacuum::VacuumReport;
+pub use writer::{NewColumn, hex, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn};

@@ -182,6 +182,10 @@ impl Store {
         if version > latest {
             return Err(StorageError::UnknownVersion { version, latest });
         }
+        let oldest = self.oldest_version()?;
+        if version < oldest {
+            return Err(StorageError::Compacted { version, oldest });
+        }
         let record = self
             .kv
             .get(Space::Meta, &key::version(version))?

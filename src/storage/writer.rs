@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, MutexGuard};
 
 use arrow::array::{Array, ArrayRef, UInt32Array};
+use sha2::{Digest, Sha256};
 
 use super::catalog::{
     Action, CHUNK_ROWS, CohortEntry, CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN,
@@ -173,9 +174,11 @@ impl<'s> WriteTxn<'s> {
                 version: self.base.version + 1,
                 source: None,
                 properties: BTreeMap::new(),
+                content_sha256: None,
             },
             columns: Vec::new(),
             row_chunks: None,
+            hashes: Vec::new(),
         }
     }
 
@@ -206,6 +209,33 @@ impl<'s> WriteTxn<'s> {
                 });
             }
         }
+        self.put_cohort(name, definition, evaluated_at, members)
+    }
+
+    /// Saves new members for an existing cohort (`REFRESH COHORT`).
+    pub fn replace_cohort(
+        &mut self,
+        name: &str,
+        definition: &str,
+        evaluated_at: u64,
+        members: Vec<u32>,
+    ) -> Result<(), StorageError> {
+        let name = validate_table_name(name)?;
+        if self.base().find_cohort(&name)?.is_none() {
+            return Err(StorageError::Internal(format!(
+                "cohort {name} to replace does not exist"
+            )));
+        }
+        self.put_cohort(name, definition, evaluated_at, members)
+    }
+
+    fn put_cohort(
+        &mut self,
+        name: String,
+        definition: &str,
+        evaluated_at: u64,
+        members: Vec<u32>,
+    ) -> Result<(), StorageError> {
         let mut writer = self.writer(name.clone(), Level::Subject, "cohort");
         let data_id = writer.meta.data_id;
         let count = members.len() as u64;
@@ -348,6 +378,8 @@ pub struct TableWriter {
     columns: Vec<ColumnMeta>,
     /// Chunks written so far in row-chunk mode ([`TableWriter::begin_rows`]).
     row_chunks: Option<u32>,
+    /// One running SHA-256 per column, over its chunks' stored bytes in chunk order.
+    hashes: Vec<Sha256>,
 }
 
 impl TableWriter {
@@ -437,6 +469,7 @@ impl TableWriter {
                 let ordinal = g * GROUP + i;
                 let k = key::chunk(self.meta.data_id, ordinal as u32, chunk);
                 self.kv.put(Space::Data, &k, &bytes)?;
+                self.hash(ordinal as u32, &bytes);
                 self.columns[ordinal].non_null += (array.len() - array.null_count()) as u64;
             }
         }
@@ -445,10 +478,26 @@ impl TableWriter {
         Ok(())
     }
 
-    fn put_chunk(&self, ordinal: u32, chunk: u32, array: &ArrayRef) -> Result<(), StorageError> {
+    fn put_chunk(
+        &mut self,
+        ordinal: u32,
+        chunk: u32,
+        array: &ArrayRef,
+    ) -> Result<(), StorageError> {
         let bytes = codec::encode(array, self.zstd_level).map_err(StorageError::Internal)?;
         let k = key::chunk(self.meta.data_id, ordinal, chunk);
-        self.kv.put(Space::Data, &k, &bytes)
+        self.kv.put(Space::Data, &k, &bytes)?;
+        self.hash(ordinal, &bytes);
+        Ok(())
+    }
+
+    /// Adds a stored chunk to its column's content hash.
+    fn hash(&mut self, ordinal: u32, bytes: &[u8]) {
+        let ordinal = ordinal as usize;
+        if self.hashes.len() <= ordinal {
+            self.hashes.resize_with(ordinal + 1, Sha256::new);
+        }
+        self.hashes[ordinal].update(bytes);
     }
 
     /// Records where the table's data came from.
@@ -541,6 +590,11 @@ impl TableWriter {
             ));
         }
         self.meta.columns = self.columns.len() as u32;
+        let mut whole = Sha256::new();
+        for column in std::mem::take(&mut self.hashes) {
+            whole.update(column.finalize());
+        }
+        self.meta.content_sha256 = Some(hex(&whole.finalize()));
         Ok(StagedTable {
             meta: self.meta,
             columns: self.columns,
@@ -577,6 +631,11 @@ pub fn validate_table_name(name: &str) -> Result<String, StorageError> {
 }
 
 /// Encodes arrays on up to as many threads as there are cores, keeping their order.
+/// Lower-case hex, as `sha256sum` prints a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn encode_parallel(arrays: &[&ArrayRef], level: i32) -> Result<Vec<Vec<u8>>, StorageError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -85,6 +85,33 @@ pub enum Statement {
     Correlate(Box<Correlate>),
     /// `PLOT SURVIVAL … TO 'km.svg' [OVERWRITE]`, `PLOT CORRELATE … TO 'map.png'`
     Plot(Box<Plot>),
+    /// `REFRESH COHORT name`: re-evaluates the cohort's definition on the current data.
+    RefreshCohort { name: Ident, span: Span },
+    /// `VACUUM KEEP n`: compacts every version older than the newest `n`.
+    Vacuum {
+        /// The number as written; checked when the statement is bound.
+        keep: String,
+        keep_span: Span,
+        span: Span,
+    },
+}
+
+/// `AS OF VERSION n` or `AS OF 'timestamp'`: the version of the database a query reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AsOf {
+    /// The number as written; checked when the statement runs.
+    Version { version: String, span: Span },
+    Time(StringLit),
+}
+
+impl AsOf {
+    /// Where the version or the timestamp was written.
+    pub fn span(&self) -> Span {
+        match self {
+            AsOf::Version { span, .. } => *span,
+            AsOf::Time(t) => t.span,
+        }
+    }
 }
 
 /// A `PLOT` statement: an analysis drawn to an SVG or PNG file.
@@ -317,6 +344,11 @@ pub enum Show {
     History {
         span: Span,
     },
+    /// `SHOW COHORT name`: its definition, version, and how its members changed since.
+    Cohort {
+        name: Ident,
+        span: Span,
+    },
     Columns {
         table: Ident,
         like: Option<StringLit>,
@@ -330,8 +362,21 @@ pub struct Export {
     pub source: ExportSource,
     pub path: StringLit,
     pub format: Option<Ident>,
+    /// `LONG`: one row per (subject, variable) instead of one column per variable.
+    pub long: Option<Span>,
+    /// `PARTITION BY c, …`: a hive-partitioned directory, one folder per value.
+    pub partition_by: Vec<Ident>,
+    /// `COMPRESSION codec [level]` (Parquet).
+    pub compression: Option<Compression>,
     pub overwrite: bool,
     pub span: Span,
+}
+
+/// `COMPRESSION zstd 9`, `COMPRESSION snappy`, `COMPRESSION none`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compression {
+    pub codec: Ident,
+    pub level: Option<(String, Span)>,
 }
 
 /// What is exported.
@@ -361,6 +406,8 @@ pub struct Select {
     pub order_by: Vec<OrderItem>,
     pub limit: Option<Expr>,
     pub offset: Option<Expr>,
+    /// `AS OF …`: the whole statement reads that version.
+    pub as_of: Option<AsOf>,
     pub span: Span,
 }
 
@@ -390,6 +437,7 @@ impl Select {
             order_by: Vec::new(),
             limit: None,
             offset: None,
+            as_of: None,
             span,
         }
     }
@@ -609,6 +657,21 @@ impl Expr {
 }
 
 impl Statement {
+    /// The `AS OF` of the query this statement reads through (a `SELECT`, the query of an
+    /// `EXPORT` or `CREATE COHORT`, or what `EXPLAIN` explains).
+    pub fn as_of(&self) -> Option<&AsOf> {
+        match self {
+            Statement::Select(s) => s.as_of.as_ref(),
+            Statement::CreateCohort { query, .. } => query.as_of.as_ref(),
+            Statement::Export(e) => match &e.source {
+                ExportSource::Query(q) => q.as_of.as_ref(),
+                ExportSource::Cohort(_) => None,
+            },
+            Statement::Explain { statement, .. } => statement.as_of(),
+            _ => None,
+        }
+    }
+
     /// The text range of the statement.
     pub fn span(&self) -> Span {
         match self {
@@ -621,6 +684,7 @@ impl Statement {
                 Show::Tables { span }
                 | Show::Cohorts { span }
                 | Show::History { span }
+                | Show::Cohort { span, .. }
                 | Show::Columns { span, .. } => *span,
             },
             Statement::Export(e) => e.span,
@@ -629,6 +693,7 @@ impl Statement {
             Statement::Cox(c) => c.span,
             Statement::Correlate(c) => c.span,
             Statement::Plot(p) => p.span,
+            Statement::RefreshCohort { span, .. } | Statement::Vacuum { span, .. } => *span,
         }
     }
 }

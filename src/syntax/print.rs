@@ -4,7 +4,7 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    BinaryOp, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption,
+    AsOf, BinaryOp, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption,
     Literal, OrderItem, Select, SelectItem, Show, Source, Split, Statement, Survival, UnaryOp,
 };
 use super::lexeme::RESERVED;
@@ -271,6 +271,11 @@ impl Display for Select {
         if let Some(o) = &self.offset {
             write!(f, " OFFSET {o}")?;
         }
+        match &self.as_of {
+            Some(AsOf::Version { version, .. }) => write!(f, " AS OF VERSION {version}")?,
+            Some(AsOf::Time(t)) => write!(f, " AS OF {}", quote(&t.value))?,
+            None => {}
+        }
         Ok(())
     }
 }
@@ -285,6 +290,18 @@ impl Display for Export {
         write!(f, " TO {}", quote(&self.path.value))?;
         if let Some(format) = &self.format {
             write!(f, " FORMAT {format}")?;
+        }
+        if self.long.is_some() {
+            f.write_str(" LONG")?;
+        }
+        if !self.partition_by.is_empty() {
+            write!(f, " PARTITION BY {}", join(&self.partition_by))?;
+        }
+        if let Some(c) = &self.compression {
+            write!(f, " COMPRESSION {}", c.codec)?;
+            if let Some((level, _)) = &c.level {
+                write!(f, " {level}")?;
+            }
         }
         if self.overwrite {
             f.write_str(" OVERWRITE")?;
@@ -334,6 +351,7 @@ impl Display for Statement {
                 Show::Tables { .. } => f.write_str("SHOW TABLES"),
                 Show::Cohorts { .. } => f.write_str("SHOW COHORTS"),
                 Show::History { .. } => f.write_str("SHOW HISTORY"),
+                Show::Cohort { name, .. } => write!(f, "SHOW COHORT {name}"),
                 Show::Columns { table, like, .. } => {
                     write!(f, "SHOW COLUMNS FROM {table}")?;
                     if let Some(like) = like {
@@ -349,6 +367,8 @@ impl Display for Statement {
             Statement::Survival(s) => write!(f, "{s}"),
             Statement::Cox(c) => write!(f, "{c}"),
             Statement::Correlate(c) => write!(f, "{c}"),
+            Statement::RefreshCohort { name, .. } => write!(f, "REFRESH COHORT {name}"),
+            Statement::Vacuum { keep, .. } => write!(f, "VACUUM KEEP {keep}"),
             Statement::Plot(p) => {
                 write!(f, "PLOT {} TO {}", p.analysis, quote(&p.path.value))?;
                 if p.overwrite {

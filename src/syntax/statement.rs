@@ -7,7 +7,7 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
+    AsOf, Compression, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
     ImportOption, OrderItem, Plot, Select, SelectItem, Show, Source, Span, Split, Statement,
     StringLit, Survival,
 };
@@ -19,11 +19,13 @@ use super::lexeme::{
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, REFRESH COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT, VACUUM)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
             drop_cohort,
+            refresh_cohort,
+            vacuum,
             show,
             describe,
             explain,
@@ -104,6 +106,7 @@ fn select_body(i: Input<'_>, start: usize) -> PResult<'_, Select> {
     })?;
     let (i, limit) = clause(i, &["LIMIT"], expr)?;
     let (i, offset) = clause(i, &["OFFSET"], expr)?;
+    let (i, as_of) = clause(i, &["AS", "OF"], as_of)?;
     let end = super::lexeme::offset(&i);
     Ok((
         i,
@@ -117,7 +120,43 @@ fn select_body(i: Input<'_>, start: usize) -> PResult<'_, Select> {
             order_by: order_by.unwrap_or_default(),
             limit,
             offset,
+            as_of,
             span: Span::new(start, end),
+        },
+    ))
+}
+
+/// `VERSION n` or `'timestamp'`, after `AS OF`.
+fn as_of(i: Input<'_>) -> PResult<'_, AsOf> {
+    let version = |i| {
+        let (i, _) = keyword("VERSION").parse(i)?;
+        let (i, (version, span)) = cut(number).parse(i)?;
+        Ok((i, AsOf::Version { version, span }))
+    };
+    let time = string_lit.map(|(value, span)| AsOf::Time(StringLit { value, span }));
+    expected("VERSION n or a timestamp", alt((version, time))).parse(i)
+}
+
+/// `REFRESH COHORT name`
+fn refresh_cohort(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("REFRESH").parse(i)?;
+    let (i, _) = cut(keyword("COHORT")).parse(i)?;
+    let (i, name) = cut(expected("cohort name", ident)).parse(i)?;
+    let span = start.to(name.span);
+    Ok((i, Statement::RefreshCohort { name, span }))
+}
+
+/// `VACUUM KEEP n`
+fn vacuum(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("VACUUM").parse(i)?;
+    let (i, _) = cut(keyword("KEEP")).parse(i)?;
+    let (i, (keep, keep_span)) = cut(expected("how many versions to keep", number)).parse(i)?;
+    Ok((
+        i,
+        Statement::Vacuum {
+            keep,
+            keep_span,
+            span: start.to(keep_span),
         },
     ))
 }
@@ -304,6 +343,12 @@ fn show(i: Input<'_>) -> PResult<'_, Statement> {
         keyword("COHORTS").map(|end| Show::Cohorts {
             span: start.to(end),
         }),
+        |i| {
+            let (i, _) = keyword("COHORT").parse(i)?;
+            let (i, name) = cut(expected("cohort name", ident)).parse(i)?;
+            let span = start.to(name.span);
+            Ok((i, Show::Cohort { name, span }))
+        },
         keyword("HISTORY").map(|end| Show::History {
             span: start.to(end),
         }),
@@ -463,15 +508,19 @@ fn export(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, source) = expected("`(SELECT …)` or a cohort name", alt((query, cohort))).parse(i)?;
     let (i, _) = keyword("TO").parse(i)?;
     let (i, (path, path_span)) = string_lit(i)?;
-    let (i, format) = opt(|i| {
-        let (i, _) = keyword("FORMAT").parse(i)?;
-        expected("format name", ident).parse(i)
-    })
-    .parse(i)?;
-    let (i, overwrite) = opt(keyword("OVERWRITE")).parse(i)?;
-    let end = overwrite
-        .or(format.as_ref().map(|f: &Ident| f.span))
-        .unwrap_or(path_span);
+    let mut options = ExportOptions::default();
+    let mut end = path_span;
+    let mut i = i;
+    loop {
+        match export_option(i, &mut options) {
+            Ok((rest, span)) => {
+                end = span;
+                i = rest;
+            }
+            Err(nom::Err::Error(_)) => break,
+            Err(e) => return Err(e),
+        }
+    }
     Ok((
         i,
         Statement::Export(Box::new(Export {
@@ -480,11 +529,56 @@ fn export(i: Input<'_>) -> PResult<'_, Statement> {
                 value: path,
                 span: path_span,
             },
-            format,
-            overwrite: overwrite.is_some(),
+            format: options.format,
+            long: options.long,
+            partition_by: options.partition_by,
+            compression: options.compression,
+            overwrite: options.overwrite,
             span: start.to(end),
         })),
     ))
+}
+
+#[derive(Default)]
+struct ExportOptions {
+    format: Option<Ident>,
+    long: Option<Span>,
+    partition_by: Vec<Ident>,
+    compression: Option<Compression>,
+    overwrite: bool,
+}
+
+/// One option of `EXPORT … TO 'path'`, in any order: `FORMAT f`, `LONG`,
+/// `PARTITION BY c, …`, `COMPRESSION codec [level]`, `OVERWRITE`. Returns where it ends.
+fn export_option<'a>(i: Input<'a>, o: &mut ExportOptions) -> PResult<'a, Span> {
+    if let Ok((i, _)) = keyword("FORMAT").parse(i) {
+        let (i, f) = cut(expected("format name", ident)).parse(i)?;
+        let end = f.span;
+        o.format = Some(f);
+        return Ok((i, end));
+    }
+    if let Ok((i, span)) = keyword("LONG").parse(i) {
+        o.long = Some(span);
+        return Ok((i, span));
+    }
+    if let Ok((i, _)) = keyword("PARTITION").parse(i) {
+        let (i, _) = cut(keyword("BY")).parse(i)?;
+        let (i, columns) =
+            cut(separated_list1(punct(","), expected("column name", ident))).parse(i)?;
+        let end = columns.last().map_or(Span::new(0, 0), |c| c.span);
+        o.partition_by = columns;
+        return Ok((i, end));
+    }
+    if let Ok((i, _)) = keyword("COMPRESSION").parse(i) {
+        let (i, codec) = cut(expected("zstd, snappy, lz4, gzip, brotli or none", ident)).parse(i)?;
+        let (i, level) = opt(number).parse(i)?;
+        let end = level.as_ref().map_or(codec.span, |(_, s)| *s);
+        o.compression = Some(Compression { codec, level });
+        return Ok((i, end));
+    }
+    let (i, span) = keyword("OVERWRITE").parse(i)?;
+    o.overwrite = true;
+    Ok((i, span))
 }
 
 /// `OF source [TIME e EVENT e]`, shared by SURVIVAL and COX.

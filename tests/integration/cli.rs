@@ -40,7 +40,7 @@ fn import_tables_describe_history_check() {
 
     let (code, out, _) = run_cli(&["--db", db, "history"]);
     assert_eq!(code, 0);
-    assert!(out.contains("import clinical → clinical"), "{out}");
+    assert!(out.contains("import clinical: clinical"), "{out}");
 
     let (code, out, _) = run_cli(&["--db", db, "check"]);
     assert_eq!(

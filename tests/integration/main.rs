@@ -7,6 +7,7 @@ mod common;
 mod crash;
 mod dicom;
 mod docs;
+mod export;
 mod expression;
 mod language;
 mod provider;

@@ -26,7 +26,7 @@ fn logical_plans() {
     for statement in PLANNED {
         let parsed = parse_statement(statement).unwrap();
         let bound = resolve(&parsed, &snapshot).unwrap();
-        let plan = to_logical_plan(&bound, &snapshot, &history)
+        let plan = to_logical_plan(&bound, &snapshot, &history, 0)
             .unwrap()
             .unwrap();
         text += &format!("{statement}\n{}\n\n", plan.display_indent());

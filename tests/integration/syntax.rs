@@ -366,9 +366,21 @@ fn select_strategy() -> impl Strategy<Value = Select> {
         prop::collection::vec(order, 0..2),
         number(),
         number(),
+        prop::option::of(prop_oneof![
+            prop::sample::select(vec!["0", "3", "12"]).prop_map(|v| rgdb::syntax::AsOf::Version {
+                version: v.into(),
+                span: Span::default()
+            }),
+            prop::sample::select(vec!["2026-11-28", "2026-11-28T06:00:00Z"]).prop_map(|t| {
+                rgdb::syntax::AsOf::Time(rgdb::syntax::StringLit {
+                    value: t.into(),
+                    span: Span::default(),
+                })
+            }),
+        ]),
     )
         .prop_map(
-            |(distinct, items, from, selection, group_by, having, order_by, limit, offset)| {
+            |(distinct, items, from, selection, group_by, having, order_by, limit, offset, as_of)| {
                 Select {
                     distinct,
                     items,
@@ -379,6 +391,7 @@ fn select_strategy() -> impl Strategy<Value = Select> {
                     order_by,
                     limit,
                     offset,
+                    as_of,
                     span: Span::default(),
                 }
             },

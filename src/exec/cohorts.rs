@@ -1,0 +1,191 @@
+//! Cohorts over time: evaluating a definition, `REFRESH COHORT` (evaluate it again on the
+//! current data) and `SHOW COHORT` (the saved members against a fresh evaluation).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ParamValues;
+use datafusion::prelude::SessionContext;
+
+use super::{ExecError, QueryResult, bind_params, collect, materialize, snapshot_for};
+use crate::error::Error;
+use crate::plan::query_to_plan;
+use crate::resolve::{Bound, BoundQuery};
+use crate::storage::{Action, CohortMeta, Snapshot, Store};
+use crate::syntax::Statement;
+
+/// The dense ids of the subjects a cohort query selects, sorted and without repeats.
+pub async fn members(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    query: &BoundQuery,
+    params: Option<&ParamValues>,
+) -> Result<Vec<u32>, Error> {
+    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
+    let rows = collect(ctx, plan).await?;
+    let mut ids: Vec<u32> = Vec::new();
+    for batch in &rows.batches {
+        let column = batch.column(0).as_string::<i32>();
+        for i in 0..column.len() {
+            if column.is_valid(i)
+                && let Some(id) = snapshot.subject_id(column.value(i))
+            {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// A cohort's definition evaluated now: the version it read and the members.
+struct Evaluation {
+    version: u64,
+    members: Vec<u32>,
+}
+
+/// Evaluates a saved definition on the current data (or on the version its own `AS OF`
+/// names).
+async fn evaluate(
+    store: &Store,
+    ctx: &SessionContext,
+    cohort: &CohortMeta,
+) -> Result<Evaluation, Error> {
+    let statement = crate::syntax::parse_statement(&cohort.definition)?;
+    let Statement::Select(select) = &statement else {
+        return Err(ExecError::Statistics {
+            message: format!(
+                "the definition of cohort `{}` is not a SELECT: {}",
+                cohort.name, cohort.definition
+            ),
+        }
+        .into());
+    };
+    let snapshot = snapshot_for(store, &statement)?;
+    let mut bound = Bound::Query(crate::resolve::query(&snapshot, select)?);
+    materialize(&mut bound, &snapshot, ctx, None).await?;
+    let Bound::Query(query) = &bound else {
+        unreachable!("materialize keeps the statement's kind")
+    };
+    Ok(Evaluation {
+        version: snapshot.version(),
+        members: members(ctx, &snapshot, query, None).await?,
+    })
+}
+
+/// Subjects in `now` and not in `then` (joined), and the other way round (left).
+fn diff(then: &[u32], now: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let joined = now
+        .iter()
+        .filter(|id| then.binary_search(id).is_err())
+        .copied()
+        .collect();
+    let left = then
+        .iter()
+        .filter(|id| now.binary_search(id).is_err())
+        .copied()
+        .collect();
+    (joined, left)
+}
+
+/// `REFRESH COHORT name`: saves the members the definition selects now, as a new version.
+pub async fn refresh(
+    store: &Store,
+    ctx: &SessionContext,
+    cohort: &CohortMeta,
+    statement: &Statement,
+) -> Result<QueryResult, Error> {
+    let now = evaluate(store, ctx, cohort).await?;
+    let then = store.snapshot().cohort_members(cohort)?;
+    let mut then_sorted = then;
+    then_sorted.sort_unstable();
+    let (joined, left) = diff(&then_sorted, &now.members);
+    let mut txn = store.begin();
+    txn.replace_cohort(&cohort.name, &cohort.definition, now.version, now.members.clone())?;
+    let record = txn.commit(
+        Action::RefreshCohort {
+            cohort: cohort.name.clone(),
+        },
+        Some(statement.to_string()),
+    )?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("cohort", DataType::Utf8, false),
+        Field::new("subjects", DataType::UInt64, false),
+        Field::new("version", DataType::UInt64, false),
+        Field::new("evaluated_at", DataType::UInt64, false),
+        Field::new("joined", DataType::UInt64, false),
+        Field::new("left", DataType::UInt64, false),
+    ]));
+    let count = |v: u64| -> Arc<dyn Array> { Arc::new(UInt64Array::from(vec![v])) };
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec![cohort.name.as_str()])),
+            count(now.members.len() as u64),
+            count(record.version),
+            count(now.version),
+            count(joined.len() as u64),
+            count(left.len() as u64),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult::of_batch(batch, None))
+}
+
+/// `SHOW COHORT name`: a header with the definition and both evaluations, and one row per
+/// subject whose membership changed (`joined` or `left`).
+pub async fn show(
+    store: &Store,
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    cohort: &CohortMeta,
+) -> Result<QueryResult, Error> {
+    let mut then = snapshot.cohort_members(cohort)?;
+    then.sort_unstable();
+    let mut header = format!(
+        "cohort {}: {} subjects, evaluated at version {} (saved as version {})\ndefinition: {}\n",
+        cohort.name, cohort.members, cohort.evaluated_at, cohort.version, cohort.definition
+    );
+    let mut rows: Vec<(String, &str)> = Vec::new();
+    match evaluate(store, ctx, cohort).await {
+        Ok(now) => {
+            let (joined, left) = diff(&then, &now.members);
+            header += &format!(
+                "now (version {}): {} subjects; {} joined, {} left{}\n",
+                now.version,
+                now.members.len(),
+                joined.len(),
+                left.len(),
+                if joined.is_empty() && left.is_empty() {
+                    ""
+                } else {
+                    "; REFRESH COHORT saves the new members"
+                }
+            );
+            let names = store.snapshot();
+            let name = |id: u32| names.subjects()[id as usize].clone();
+            rows.extend(joined.into_iter().map(|id| (name(id), "joined")));
+            rows.extend(left.into_iter().map(|id| (name(id), "left")));
+            rows.sort();
+        }
+        Err(e) => {
+            header += &format!("now: the definition no longer runs: {}\n", e.message());
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("subject_id", DataType::Utf8, false),
+        Field::new("change", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult::of_batch(batch, Some(header)))
+}
