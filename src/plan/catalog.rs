@@ -124,7 +124,6 @@ pub fn show_history(versions: &[VersionRecord], oldest: u64) -> Result<LogicalPl
             ("time", text(v, |r| Some(r.time.clone()))),
             ("action", text(v, |r| Some(action(&r.action)))),
             ("statement", text(v, |r| r.statement.clone())),
-            ("readable", Col::Flag(v.iter().map(|r| r.version >= oldest).collect())),
             (
                 "source_sha256",
                 text(v, |r| match &r.action {
@@ -132,6 +131,7 @@ pub fn show_history(versions: &[VersionRecord], oldest: u64) -> Result<LogicalPl
                     _ => None,
                 }),
             ),
+            ("readable", Col::Flag(v.iter().map(|r| r.version >= oldest).collect())),
         ],
     )?
     .build()?)

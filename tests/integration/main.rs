@@ -19,3 +19,4 @@ mod snapshots;
 mod stats;
 mod storage;
 mod syntax;
+mod versions;
