@@ -214,7 +214,7 @@ impl Database {
             let history = store.versions()?;
             let plan =
                 crate::plan::to_logical_plan(&bound, &snapshot, &history, store.oldest_version()?)?
-                .ok_or(ExecError::NotAQuery)?;
+                    .ok_or(ExecError::NotAQuery)?;
             exec::stream(&ctx, exec::bind_params(plan, None)?).await
         });
         let stream = self.block_on(task).unwrap_or_else(|e| {

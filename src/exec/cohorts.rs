@@ -104,7 +104,12 @@ pub async fn refresh(
     then_sorted.sort_unstable();
     let (joined, left) = diff(&then_sorted, &now.members);
     let mut txn = store.begin();
-    txn.replace_cohort(&cohort.name, &cohort.definition, now.version, now.members.clone())?;
+    txn.replace_cohort(
+        &cohort.name,
+        &cohort.definition,
+        now.version,
+        now.members.clone(),
+    )?;
     let record = txn.commit(
         Action::RefreshCohort {
             cohort: cohort.name.clone(),
@@ -182,7 +187,9 @@ pub async fn show(
     let batch = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.0.as_str()),
+            )),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
         ],
     )

@@ -29,11 +29,13 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::compute_leaves;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
+use super::wide::WideRows;
 use super::{ExecError, QueryResult};
 use crate::error::Error;
 use crate::resolve::{BoundExport, ExportFormat, Item, ParquetCompression};
@@ -68,7 +70,11 @@ impl Provenance {
         for t in tables {
             // Tables imported before content hashes were kept are identified by generation.
             let sha = t.content_sha256.clone().unwrap_or_else(|| {
-                format!("generation-{}-{}", t.data_id, t.source.as_ref().map_or("", |s| &s.sha256))
+                format!(
+                    "generation-{}-{}",
+                    t.data_id,
+                    t.source.as_ref().map_or("", |s| &s.sha256)
+                )
             });
             hasher.update(format!("{} {sha}\n", t.name).as_bytes());
             lines.push(format!("{} {} {} {sha}", t.name, t.version, t.rows));
@@ -81,7 +87,10 @@ impl Provenance {
             }
             let sha = crate::storage::hex(&members.finalize());
             hasher.update(format!("cohort:{} {sha}\n", c.name).as_bytes());
-            lines.push(format!("cohort:{} {} {} {sha}", c.name, c.version, c.members));
+            lines.push(format!(
+                "cohort:{} {} {} {sha}",
+                c.name, c.version, c.members
+            ));
         }
         Ok(Provenance {
             database_version: snapshot.version(),
@@ -92,10 +101,16 @@ impl Provenance {
     }
 }
 
+/// The rows an export writes: a DataFusion stream, or a wide selection read column by column.
+pub enum Rows {
+    Stream(SendableRecordBatchStream),
+    Wide(WideRows),
+}
+
 /// Writes the query's rows to the export's path. Returns a one-row summary.
 pub async fn write(
     export: &BoundExport,
-    stream: SendableRecordBatchStream,
+    rows: Rows,
     provenance: Provenance,
 ) -> Result<QueryResult, Error> {
     let path = PathBuf::from(&export.path);
@@ -117,11 +132,20 @@ pub async fn write(
     if partitioned {
         std::fs::create_dir(&temp.0).map_err(|e| failed(&export.path, e))?;
     }
-    let shape = Shape::new(export, &stream.schema());
-    let (rows, files) = write_rows(&temp.0, export, &shape, stream, &metadata).await?;
-    if let Some(sidecar) = &sidecar {
-        write_sidecar(sidecar, &shape.schema, &metadata).map_err(|e| failed(&export.path, e))?;
-    }
+    let (rows, files) = match rows {
+        Rows::Stream(stream) => {
+            let shape = Shape::new(export, &stream.schema());
+            let written = write_rows(&temp.0, export, &shape, stream, &metadata).await?;
+            write_sidecar_if(&sidecar, &shape, &metadata, export)?;
+            written
+        }
+        Rows::Wide(wide) => {
+            let shape = Shape::new(export, &wide.schema);
+            let written = write_wide(&temp.0, export, &shape, &wide, &metadata)?;
+            write_sidecar_if(&sidecar, &shape, &metadata, export)?;
+            written
+        }
+    };
     replace(&temp.0, &path).map_err(|e| failed(&export.path, e))?;
     std::mem::forget(temp);
     if sidecar.is_some() && !partitioned {
@@ -130,6 +154,20 @@ pub async fn write(
     std::mem::forget(sidecar_temp);
     let bytes = disk_size(&path);
     summary(&export.path, export.format, rows, files, bytes)
+}
+
+fn write_sidecar_if(
+    sidecar: &Option<PathBuf>,
+    shape: &Shape,
+    metadata: &BTreeMap<String, String>,
+    export: &BoundExport,
+) -> Result<(), Error> {
+    match sidecar {
+        Some(path) => {
+            write_sidecar(path, &shape.schema, metadata).map_err(|e| failed(&export.path, e))
+        }
+        None => Ok(()),
+    }
 }
 
 fn failed(path: &str, e: impl std::fmt::Display) -> Error {
@@ -215,10 +253,7 @@ impl Shape {
             .filter(|i| !export.partition_by.contains(i))
             .collect();
         let Some(subject) = export.long else {
-            let fields: Vec<Field> = kept
-                .iter()
-                .map(|&i| input.field(i).clone())
-                .collect();
+            let fields: Vec<Field> = kept.iter().map(|&i| input.field(i).clone()).collect();
             return Shape {
                 schema: Arc::new(Schema::new(fields)),
                 input,
@@ -250,7 +285,10 @@ impl Shape {
     }
 
     /// The rows of one input batch as they are written.
-    fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    fn apply(
+        &self,
+        batch: &RecordBatch,
+    ) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
         let Some((subject, values)) = &self.long else {
             let columns = self.kept.iter().map(|&i| batch.column(i).clone()).collect();
             return RecordBatch::try_new(self.schema.clone(), columns);
@@ -259,7 +297,9 @@ impl Shape {
         let rows = batch.num_rows();
         let n = values.len();
         // Row-major: every variable of the first subject, then the next subject.
-        let order: Vec<u32> = (0..rows as u32).flat_map(|r| std::iter::repeat_n(r, n)).collect();
+        let order: Vec<u32> = (0..rows as u32)
+            .flat_map(|r| std::iter::repeat_n(r, n))
+            .collect();
         let subjects = take(batch.column(*subject), &UInt32Array::from(order), None)?;
         let mut names = StringBuilder::with_capacity(rows * n, rows * n * 12);
         for _ in 0..rows {
@@ -285,7 +325,10 @@ impl Shape {
 }
 
 /// A value column in the long form's value type: numbers as floats, anything else as text.
-fn as_value(array: &ArrayRef, to: &DataType) -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {
+fn as_value(
+    array: &ArrayRef,
+    to: &DataType,
+) -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {
     if to == &DataType::Float64 || !matches!(array.data_type(), DataType::List(_)) {
         return cast(array, to);
     }
@@ -420,17 +463,7 @@ fn parquet_properties(
         ParquetCompression::Lz4 => Compression::LZ4_RAW,
         ParquetCompression::None => Compression::UNCOMPRESSED,
     };
-    let row_bytes: usize = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Boolean => 1,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::List(_) => 24,
-            t => t.primitive_width().unwrap_or(8),
-        })
-        .sum::<usize>()
-        .max(1);
-    let rows = (ROW_GROUP_BYTES / row_bytes).clamp(ROW_GROUP_ROWS.0, ROW_GROUP_ROWS.1);
+    let rows = rows_per_group(schema);
     let kv = metadata
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
@@ -441,6 +474,21 @@ fn parquet_properties(
         .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
         .set_key_value_metadata(Some(kv))
         .build()
+}
+
+/// Rows of `schema` that make about [`ROW_GROUP_BYTES`] of values, within [`ROW_GROUP_ROWS`].
+fn rows_per_group(schema: &Schema) -> usize {
+    let row_bytes: usize = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Boolean => 1,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::List(_) => 24,
+            t => t.primitive_width().unwrap_or(8),
+        })
+        .sum::<usize>()
+        .max(1);
+    (ROW_GROUP_BYTES / row_bytes).clamp(ROW_GROUP_ROWS.0, ROW_GROUP_ROWS.1)
 }
 
 fn open_sink(
@@ -515,11 +563,9 @@ async fn write_rows(
         for (folder, indices) in
             partitions(&batch, &shape.input, &export.partition_by).map_err(arrow)?
         {
-            let part = datafusion::arrow::compute::take_record_batch(
-                &batch,
-                &UInt32Array::from(indices),
-            )
-            .map_err(arrow)?;
+            let part =
+                datafusion::arrow::compute::take_record_batch(&batch, &UInt32Array::from(indices))
+                    .map_err(arrow)?;
             let part = shape.apply(&part).map_err(arrow)?;
             rows += part.num_rows() as u64;
             if !sinks.contains_key(&folder) {
@@ -573,28 +619,162 @@ fn partitions(
     schema: &Schema,
     by: &[usize],
 ) -> Result<BTreeMap<String, Vec<u32>>, datafusion::arrow::error::ArrowError> {
-    let options = FormatOptions::default();
-    let formatters: Vec<ArrayFormatter<'_>> = by
+    let columns: Vec<(&str, &ArrayRef)> = by
         .iter()
-        .map(|&i| ArrayFormatter::try_new(batch.column(i).as_ref(), &options))
+        .map(|&i| (schema.field(i).name().as_str(), batch.column(i)))
+        .collect();
+    folders(&columns, batch.num_rows())
+}
+
+/// Rows grouped by the hive folder their partition values name.
+fn folders(
+    columns: &[(&str, &ArrayRef)],
+    rows: usize,
+) -> Result<BTreeMap<String, Vec<u32>>, datafusion::arrow::error::ArrowError> {
+    let options = FormatOptions::default();
+    let formatters: Vec<ArrayFormatter<'_>> = columns
+        .iter()
+        .map(|(_, array)| ArrayFormatter::try_new(array.as_ref(), &options))
         .collect::<Result<_, _>>()?;
     let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for row in 0..batch.num_rows() {
+    for row in 0..rows {
         let mut folder = String::new();
-        for (k, &i) in by.iter().enumerate() {
+        for (k, (name, array)) in columns.iter().enumerate() {
             if k > 0 {
                 folder.push('/');
             }
-            let value = if batch.column(i).is_null(row) {
+            let value = if array.is_null(row) {
                 "__HIVE_DEFAULT_PARTITION__".to_string()
             } else {
                 escape(&formatters[k].value(row).to_string())
             };
-            folder += &format!("{}={value}", escape(schema.field(i).name()));
+            folder += &format!("{}={value}", escape(name));
         }
         groups.entry(folder).or_default().push(row as u32);
     }
     Ok(groups)
+}
+
+/// Writes a wide selection: one file, or one per partition, each from the rows it holds.
+fn write_wide(
+    target: &Path,
+    export: &BoundExport,
+    shape: &Shape,
+    wide: &WideRows,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(u64, u64), Error> {
+    let all: Vec<u32> = (0..wide.num_rows() as u32).collect();
+    if export.partition_by.is_empty() {
+        let rows = write_wide_file(target, export, shape, wide, &all, metadata)?;
+        return Ok((rows, 1));
+    }
+    let arrays: Vec<ArrayRef> = export
+        .partition_by
+        .iter()
+        .map(|&i| wide.column(i, None))
+        .collect::<Result<_, _>>()?;
+    let columns: Vec<(&str, &ArrayRef)> = export
+        .partition_by
+        .iter()
+        .zip(&arrays)
+        .map(|(&i, a)| (shape.input.field(i).name().as_str(), a))
+        .collect();
+    let groups = folders(&columns, wide.num_rows()).map_err(arrow)?;
+    if groups.len() > MAX_PARTITIONS {
+        return Err(failed(
+            &export.path,
+            format!(
+                "PARTITION BY makes more than {MAX_PARTITIONS} folders; partition by a column with fewer values"
+            ),
+        ));
+    }
+    let mut rows = 0;
+    for (folder, indices) in &groups {
+        let dir = target.join(folder);
+        std::fs::create_dir_all(&dir).map_err(|e| failed(&export.path, e))?;
+        let file = dir.join(format!("part-0.{}", extension(export.format)));
+        rows += write_wide_file(&file, export, shape, wide, indices, metadata)?;
+    }
+    Ok((rows, groups.len() as u64))
+}
+
+/// One file of a wide selection: Parquet a column at a time (each stored column decoded once
+/// per row group), `LONG` a variable at a time, other formats a slab of rows at a time.
+fn write_wide_file(
+    path: &Path,
+    export: &BoundExport,
+    shape: &Shape,
+    wide: &WideRows,
+    rows: &[u32],
+    metadata: &BTreeMap<String, String>,
+) -> Result<u64, Error> {
+    let fail = |e: String| failed(&export.path, e);
+    if let Some((_, values)) = &shape.long {
+        let mut sink = open_sink(path, export, &shape.schema, metadata).map_err(fail)?;
+        let indices = UInt32Array::from(rows.to_vec());
+        let subjects = take(wide.subjects().as_ref(), &indices, None).map_err(arrow)?;
+        let value_type = shape.schema.field(2).data_type();
+        let mut written = 0u64;
+        for &v in values {
+            let value = as_value(&wide.column(v, Some(&indices))?, value_type).map_err(arrow)?;
+            let names = StringArray::from_iter_values(std::iter::repeat_n(
+                shape.input.field(v).name().as_str(),
+                rows.len(),
+            ));
+            let batch = RecordBatch::try_new(
+                shape.schema.clone(),
+                vec![subjects.clone(), Arc::new(names), value],
+            )
+            .map_err(arrow)?;
+            written += batch.num_rows() as u64;
+            sink.write(&batch).map_err(fail)?;
+        }
+        sink.finish().map_err(fail)?;
+        return Ok(written);
+    }
+    if export.format == ExportFormat::Parquet {
+        let file = File::create(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        let props = parquet_properties(export, &shape.schema, metadata);
+        let writer = ArrowWriter::try_new(file, shape.schema.clone(), Some(props))
+            .map_err(|e| fail(e.to_string()))?;
+        let (mut writer, factory) = writer
+            .into_serialized_writer()
+            .map_err(|e| fail(e.to_string()))?;
+        for (g, group) in rows.chunks(ROW_GROUP_ROWS.1).enumerate() {
+            let indices = UInt32Array::from(group.to_vec());
+            let writers = factory
+                .create_column_writers(g)
+                .map_err(|e| fail(e.to_string()))?;
+            let mut row_group = writer.next_row_group().map_err(|e| fail(e.to_string()))?;
+            let fields = shape.schema.fields().iter().zip(&shape.kept);
+            for (mut column_writer, (field, &i)) in writers.into_iter().zip(fields) {
+                let array = wide.column(i, Some(&indices))?;
+                for leaf in compute_leaves(field, &array).map_err(|e| fail(e.to_string()))? {
+                    column_writer
+                        .write(&leaf)
+                        .map_err(|e| fail(e.to_string()))?;
+                }
+                column_writer
+                    .close()
+                    .and_then(|chunk| chunk.append_to_row_group(&mut row_group))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            row_group.close().map_err(|e| fail(e.to_string()))?;
+        }
+        let file = writer.into_inner().map_err(|e| fail(e.to_string()))?;
+        file.sync_all().map_err(|e| fail(e.to_string()))?;
+        return Ok(rows.len() as u64);
+    }
+    let mut sink = open_sink(path, export, &shape.schema, metadata).map_err(fail)?;
+    let slab = rows_per_group(&wide.schema).min(65_536);
+    for part in rows.chunks(slab) {
+        let batch = wide.batch(&UInt32Array::from(part.to_vec()))?;
+        let batch = with_schema(&shape.input, batch).map_err(arrow)?;
+        sink.write(&shape.apply(&batch).map_err(arrow)?)
+            .map_err(fail)?;
+    }
+    sink.finish().map_err(fail)?;
+    Ok(rows.len() as u64)
 }
 
 /// Hive's escaping of a path component: `%XX` for characters that paths or Hive reserve.
@@ -636,7 +816,12 @@ fn key_values(export: &BoundExport, provenance: &Provenance) -> BTreeMap<String,
     put("rgdb.time", provenance.time.clone());
     put(
         "rgdb.shape",
-        if export.long.is_some() { "long" } else { "wide" }.to_string(),
+        if export.long.is_some() {
+            "long"
+        } else {
+            "wide"
+        }
+        .to_string(),
     );
     if let Some(c) = &export.cohort {
         put("rgdb.cohort", c.name.clone());
@@ -709,7 +894,10 @@ mod tests {
     #[test]
     fn partition_values_are_escaped_like_hive() {
         assert_eq!(escape("Adenocarcinoma"), "Adenocarcinoma");
-        assert_eq!(escape("NSCLC NOS (not otherwise specified)"), "NSCLC NOS (not otherwise specified)");
+        assert_eq!(
+            escape("NSCLC NOS (not otherwise specified)"),
+            "NSCLC NOS (not otherwise specified)"
+        );
         assert_eq!(escape("a/b=c"), "a%2Fb%3Dc");
         assert_eq!(escape(".."), "%2E%2E");
         assert_eq!(escape(""), "__HIVE_DEFAULT_PARTITION__");

@@ -8,6 +8,7 @@ mod export;
 mod plot;
 mod result;
 mod survival;
+pub mod wide;
 
 use std::sync::Arc;
 
@@ -88,14 +89,30 @@ async fn run_bound(
         }
         Bound::Plot(p) => plot::run(p, &snapshot, ctx, params).await,
         Bound::Export(export) => {
-            let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
-            let stream = stream(ctx, plan).await?;
             let provenance = Provenance::of(export, &snapshot)?;
-            export::write(export, stream, provenance).await
+            let rows = match wide::Split::of(&export.query, &export.partition_by) {
+                Some(split) => {
+                    let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
+                    let narrow = collect(ctx, plan).await?;
+                    export::Rows::Wide(wide::WideRows::new(
+                        &split,
+                        &export.query,
+                        &snapshot,
+                        &narrow.schema,
+                        &narrow.batches,
+                    )?)
+                }
+                None => {
+                    let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
+                    export::Rows::Stream(stream(ctx, plan).await?)
+                }
+            };
+            export::write(export, rows, provenance).await
         }
         Bound::ShowCohort(cohort) => cohorts::show(store, ctx, &snapshot, cohort).await,
         Bound::RefreshCohort(cohort) => cohorts::refresh(store, ctx, cohort, statement).await,
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
+        Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
         other => {
             let history = store.versions()?;
             let plan = to_logical_plan(other, &snapshot, &history, store.oldest_version()?)?
@@ -239,6 +256,41 @@ async fn create_cohort(
     summary(name, Some(ids.len() as u64), record.version)
 }
 
+/// `DROP TABLE`: a new version without the table. `table | version`.
+fn drop_table(
+    store: &Store,
+    name: &str,
+    exists: bool,
+    statement: &Statement,
+) -> Result<QueryResult, Error> {
+    let version = if exists {
+        let mut txn = store.begin();
+        txn.drop_table(name);
+        txn.commit(
+            Action::Drop {
+                tables: vec![name.to_string()],
+            },
+            Some(statement.to_string()),
+        )?
+        .version
+    } else {
+        store.version()
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("table", DataType::Utf8, false),
+        Field::new("version", DataType::UInt64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec![name])),
+            Arc::new(UInt64Array::from(vec![version])),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult::of_batch(batch, None))
+}
+
 /// `VACUUM KEEP n`: one row saying what was removed.
 fn vacuum(store: &Store, keep: u64, statement: &Statement) -> Result<QueryResult, Error> {
     let report = store.vacuum(keep, Some(statement.to_string()))?;
@@ -314,7 +366,11 @@ fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, 
 }
 
 /// `cohort | subjects | version`: what a cohort statement did.
-pub(crate) fn summary(name: &str, subjects: Option<u64>, version: u64) -> Result<QueryResult, Error> {
+pub(crate) fn summary(
+    name: &str,
+    subjects: Option<u64>,
+    version: u64,
+) -> Result<QueryResult, Error> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("cohort", DataType::Utf8, false),
         Field::new("subjects", DataType::UInt64, true),

@@ -131,7 +131,10 @@ pub fn show_history(versions: &[VersionRecord], oldest: u64) -> Result<LogicalPl
                     _ => None,
                 }),
             ),
-            ("readable", Col::Flag(v.iter().map(|r| r.version >= oldest).collect())),
+            (
+                "readable",
+                Col::Flag(v.iter().map(|r| r.version >= oldest).collect()),
+            ),
         ],
     )?
     .build()?)

@@ -58,6 +58,7 @@ pub fn to_logical_plan(
         | Bound::Plot(_)
         | Bound::ShowCohort(_)
         | Bound::RefreshCohort(_)
+        | Bound::DropTable { .. }
         | Bound::Vacuum { .. }
         | Bound::Import(_) => {
             return Ok(None);

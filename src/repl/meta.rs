@@ -54,8 +54,10 @@ pub enum Meta {
 pub const HELP: &str = "\
 Statements end at `;` or at the end of a complete line; see docs/language.md.
   SELECT … FROM subjects|cohort|table …   CREATE COHORT name AS SELECT subject_id …
-  SHOW TABLES | COHORTS | HISTORY | COLUMNS FROM t [LIKE 'p%']   DESCRIBE t
-  EXPORT (SELECT …) TO 'file.parquet'     IMPORT CLINICAL|EXPRESSION|GEO|RADIOMICS|AIM|DICOM … FROM '…'
+  SHOW TABLES | COHORTS | HISTORY | COHORT c | COLUMNS FROM t [LIKE 'p%']   DESCRIBE t
+  SELECT … AS OF VERSION n | AS OF '2026-11-28'   REFRESH COHORT c   VACUUM KEEP n
+  EXPORT (SELECT …) TO 'f.parquet|csv|tsv|arrow|jsonl' [LONG] [PARTITION BY c] [COMPRESSION zstd 9] [OVERWRITE]
+  IMPORT CLINICAL|EXPRESSION|GEO|RADIOMICS|AIM|DICOM … FROM '…'
   SURVIVAL [CURVE] OF subjects|cohort [TIME t EVENT e] BY expr [SPLIT AT MEDIAN | QUANTILES k] [AT (365, …)]
   COX OF subjects|cohort [TIME t EVENT e] ON term, term, …
 Meta-commands:

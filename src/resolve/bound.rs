@@ -33,8 +33,15 @@ pub enum Bound {
     ShowCohort(CohortMeta),
     /// `REFRESH COHORT name`
     RefreshCohort(CohortMeta),
+    /// `DROP TABLE name`; `exists` is false for `IF EXISTS` on a missing table.
+    DropTable {
+        name: String,
+        exists: bool,
+    },
     /// `VACUUM KEEP n`
-    Vacuum { keep: u64 },
+    Vacuum {
+        keep: u64,
+    },
     Explain(Box<Bound>),
     Export(Box<BoundExport>),
     Import(Box<crate::ingest::ImportRequest>),

@@ -116,17 +116,31 @@ pub enum ResolveError {
     #[error("invalid date literal '{text}': write DATE 'YYYY-MM-DD'")]
     InvalidDate { text: String, span: Span },
     /// `EXPORT (…) TO 'x.xlsx'`
-    #[error("cannot export to `{format}`: use .parquet, .csv, .tsv, .arrow or .jsonl, or FORMAT parquet|csv|tsv|arrow|jsonl")]
+    #[error(
+        "cannot export to `{format}`: use .parquet, .csv, .tsv, .arrow or .jsonl, or FORMAT parquet|csv|tsv|arrow|jsonl"
+    )]
     UnsupportedExportFormat { format: String, span: Span },
     /// `percentile(os_days, 1.5)`
     #[error("{message}")]
     InvalidArgument { message: String, span: Span },
     /// `AS OF VERSION 99` past the head.
-    #[error("version {version} does not exist; the database is at version {latest} (SHOW HISTORY lists them)")]
-    UnknownVersion { version: u64, latest: u64, span: Span },
+    #[error(
+        "version {version} does not exist; the database is at version {latest} (SHOW HISTORY lists them)"
+    )]
+    UnknownVersion {
+        version: u64,
+        latest: u64,
+        span: Span,
+    },
     /// `AS OF VERSION 2` after `VACUUM` compacted it.
-    #[error("version {version} was compacted by VACUUM; the oldest version that can be read is {oldest}")]
-    CompactedVersion { version: u64, oldest: u64, span: Span },
+    #[error(
+        "version {version} was compacted by VACUUM; the oldest version that can be read is {oldest}"
+    )]
+    CompactedVersion {
+        version: u64,
+        oldest: u64,
+        span: Span,
+    },
     /// The catalog could not be read.
     #[error(transparent)]
     Catalog(#[from] crate::storage::StorageError),

@@ -92,6 +92,22 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
             snapshot, c,
         )?))),
         Statement::Plot(p) => Ok(Bound::Plot(Box::new(analysis::bind_plot(snapshot, p)?))),
+        Statement::DropTable {
+            name, if_exists, ..
+        } => {
+            let scope = Scope::new(snapshot)?;
+            match scope.table(&name.name) {
+                Some(table) => Ok(Bound::DropTable {
+                    name: table.name.clone(),
+                    exists: true,
+                }),
+                None if *if_exists => Ok(Bound::DropTable {
+                    name: name.name.to_ascii_lowercase(),
+                    exists: false,
+                }),
+                None => Err(scope.unknown_source(name)),
+            }
+        }
         Statement::RefreshCohort { name, .. } => {
             Ok(Bound::RefreshCohort(cohort_named(snapshot, name)?))
         }
@@ -213,11 +229,13 @@ fn bind_export(snapshot: &Snapshot, export: &Export) -> Result<BoundExport, Reso
             .position(|item| item.name.eq_ignore_ascii_case(name))
     };
     let long = match export.long {
-        Some(span) => Some(position(SUBJECT_COLUMN).ok_or(ResolveError::InvalidArgument {
-            message: "LONG writes (subject_id, variable, value) rows: select `subject_id` too"
-                .into(),
-            span,
-        })?),
+        Some(span) => Some(
+            position(SUBJECT_COLUMN).ok_or(ResolveError::InvalidArgument {
+                message: "LONG writes (subject_id, variable, value) rows: select `subject_id` too"
+                    .into(),
+                span,
+            })?,
+        ),
         None => None,
     };
     let mut partition_by = Vec::new();

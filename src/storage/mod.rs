@@ -30,4 +30,4 @@ pub use schema::{SUBJECTS_TABLE, SnapshotSchema, subjects_table};
 pub use snapshot::{Snapshot, closest, fold, glob_match};
 pub use store::{Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
 pub use vacuum::VacuumReport;
-pub use writer::{NewColumn, hex, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn};
+pub use writer::{NewColumn, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn, hex};

@@ -60,7 +60,11 @@ impl Store {
 
     /// Keeps the newest `keep` versions readable and removes whatever only older versions
     /// could see. `keep` must be at least 1 (the current version).
-    pub fn vacuum(&self, keep: u64, statement: Option<String>) -> Result<VacuumReport, StorageError> {
+    pub fn vacuum(
+        &self,
+        keep: u64,
+        statement: Option<String>,
+    ) -> Result<VacuumReport, StorageError> {
         if keep == 0 {
             return Err(StorageError::Internal(
                 "VACUUM keeps at least the current version".into(),
@@ -75,22 +79,28 @@ impl Store {
         let mut ops: Vec<BatchOp> = Vec::new();
         let mut removed: Vec<u64> = Vec::new();
         let mut live: BTreeSet<u64> = BTreeSet::new();
-        let tables = grouped(kv.as_ref(), &key::tables_prefix(), |k| {
-            key::parse_table(k).map(|(n, v)| (n.to_string(), v))
-        }, |bytes, what| {
-            Ok(match from_json::<TableEntry>(bytes, what)? {
-                TableEntry::Live(m) => Some(m.data_id),
-                TableEntry::Dropped { .. } => None,
-            })
-        })?;
-        let cohorts = grouped(kv.as_ref(), &key::cohorts_prefix(), |k| {
-            key::parse_cohort(k).map(|(n, v)| (n.to_string(), v))
-        }, |bytes, what| {
-            Ok(match from_json::<CohortEntry>(bytes, what)? {
-                CohortEntry::Live(m) => Some(m.data_id),
-                CohortEntry::Dropped { .. } => None,
-            })
-        })?;
+        let tables = grouped(
+            kv.as_ref(),
+            &key::tables_prefix(),
+            |k| key::parse_table(k).map(|(n, v)| (n.to_string(), v)),
+            |bytes, what| {
+                Ok(match from_json::<TableEntry>(bytes, what)? {
+                    TableEntry::Live(m) => Some(m.data_id),
+                    TableEntry::Dropped { .. } => None,
+                })
+            },
+        )?;
+        let cohorts = grouped(
+            kv.as_ref(),
+            &key::cohorts_prefix(),
+            |k| key::parse_cohort(k).map(|(n, v)| (n.to_string(), v)),
+            |bytes, what| {
+                Ok(match from_json::<CohortEntry>(bytes, what)? {
+                    CohortEntry::Live(m) => Some(m.data_id),
+                    CohortEntry::Dropped { .. } => None,
+                })
+            },
+        )?;
         for entries in tables.values().chain(cohorts.values()) {
             // The entry in effect at `oldest` and everything after it stay; what came before
             // it is seen by no kept version. A tombstone in effect at `oldest` goes too, once
@@ -182,9 +192,11 @@ fn sweep(kv: &dyn KvStore, live: &BTreeSet<u64>, next_data_id: u64) -> Result<u6
             });
         };
         if !live.contains(&id) {
-            removed +=
-                kv.remove_range(Space::Data, &key::chunks_from(id), &key::chunks_from(id + 1))?
-                    as u64;
+            removed += kv.remove_range(
+                Space::Data,
+                &key::chunks_from(id),
+                &key::chunks_from(id + 1),
+            )? as u64;
         }
         upper = key::chunks_from(id);
         if id == 0 {

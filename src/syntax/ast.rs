@@ -85,8 +85,18 @@ pub enum Statement {
     Correlate(Box<Correlate>),
     /// `PLOT SURVIVAL … TO 'km.svg' [OVERWRITE]`, `PLOT CORRELATE … TO 'map.png'`
     Plot(Box<Plot>),
+    /// `DROP TABLE [IF EXISTS] name`: a new version without the table (its data stays
+    /// readable `AS OF` earlier versions until `VACUUM`).
+    DropTable {
+        name: Ident,
+        if_exists: bool,
+        span: Span,
+    },
     /// `REFRESH COHORT name`: re-evaluates the cohort's definition on the current data.
-    RefreshCohort { name: Ident, span: Span },
+    RefreshCohort {
+        name: Ident,
+        span: Span,
+    },
     /// `VACUUM KEEP n`: compacts every version older than the newest `n`.
     Vacuum {
         /// The number as written; checked when the statement is bound.
@@ -100,7 +110,10 @@ pub enum Statement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AsOf {
     /// The number as written; checked when the statement runs.
-    Version { version: String, span: Span },
+    Version {
+        version: String,
+        span: Span,
+    },
     Time(StringLit),
 }
 
@@ -678,6 +691,7 @@ impl Statement {
             Statement::Select(s) => s.span,
             Statement::CreateCohort { span, .. }
             | Statement::DropCohort { span, .. }
+            | Statement::DropTable { span, .. }
             | Statement::Describe { span, .. }
             | Statement::Explain { span, .. } => *span,
             Statement::Show(show) => match show {

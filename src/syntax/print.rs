@@ -4,8 +4,9 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    AsOf, BinaryOp, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind, ImportOption,
-    Literal, OrderItem, Select, SelectItem, Show, Source, Split, Statement, Survival, UnaryOp,
+    AsOf, BinaryOp, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportKind,
+    ImportOption, Literal, OrderItem, Select, SelectItem, Show, Source, Split, Statement, Survival,
+    UnaryOp,
 };
 use super::lexeme::RESERVED;
 
@@ -367,6 +368,12 @@ impl Display for Statement {
             Statement::Survival(s) => write!(f, "{s}"),
             Statement::Cox(c) => write!(f, "{c}"),
             Statement::Correlate(c) => write!(f, "{c}"),
+            Statement::DropTable {
+                name, if_exists, ..
+            } => {
+                let if_exists = if *if_exists { "IF EXISTS " } else { "" };
+                write!(f, "DROP TABLE {if_exists}{name}")
+            }
             Statement::RefreshCohort { name, .. } => write!(f, "REFRESH COHORT {name}"),
             Statement::Vacuum { keep, .. } => write!(f, "VACUUM KEEP {keep}"),
             Statement::Plot(p) => {

@@ -7,9 +7,9 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    AsOf, Compression, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag, ImportKey, ImportKind,
-    ImportOption, OrderItem, Plot, Select, SelectItem, Show, Source, Span, Split, Statement,
-    StringLit, Survival,
+    AsOf, Compression, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag,
+    ImportKey, ImportKind, ImportOption, OrderItem, Plot, Select, SelectItem, Show, Source, Span,
+    Split, Statement, StringLit, Survival,
 };
 use super::expr::expr;
 use super::lexeme::{
@@ -19,7 +19,7 @@ use super::lexeme::{
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, REFRESH COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT, VACUUM)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, DROP TABLE, REFRESH COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT, VACUUM)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
@@ -294,22 +294,37 @@ fn create_cohort(i: Input<'_>) -> PResult<'_, Statement> {
     ))
 }
 
+/// `DROP COHORT [IF EXISTS] name`, `DROP TABLE [IF EXISTS] name`
 fn drop_cohort(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("DROP").parse(i)?;
-    let (i, _) = keyword("COHORT").parse(i)?;
+    let (i, table) = alt((
+        keyword("COHORT").map(|_| false),
+        keyword("TABLE").map(|_| true),
+    ))
+    .parse(i)?;
     let (i, if_exists) = opt(|i| {
         let (i, _) = keyword("IF").parse(i)?;
         keyword("EXISTS").parse(i)
     })
     .parse(i)?;
-    let (i, name) = expected("cohort name", ident).parse(i)?;
+    let what = if table { "table name" } else { "cohort name" };
+    let (i, name) = expected(what, ident).parse(i)?;
     let span = start.to(name.span);
+    let if_exists = if_exists.is_some();
     Ok((
         i,
-        Statement::DropCohort {
-            name,
-            if_exists: if_exists.is_some(),
-            span,
+        if table {
+            Statement::DropTable {
+                name,
+                if_exists,
+                span,
+            }
+        } else {
+            Statement::DropCohort {
+                name,
+                if_exists,
+                span,
+            }
         },
     ))
 }
@@ -570,7 +585,8 @@ fn export_option<'a>(i: Input<'a>, o: &mut ExportOptions) -> PResult<'a, Span> {
         return Ok((i, end));
     }
     if let Ok((i, _)) = keyword("COMPRESSION").parse(i) {
-        let (i, codec) = cut(expected("zstd, snappy, lz4, gzip, brotli or none", ident)).parse(i)?;
+        let (i, codec) =
+            cut(expected("zstd, snappy, lz4, gzip, brotli or none", ident)).parse(i)?;
         let (i, level) = opt(number).parse(i)?;
         let end = level.as_ref().map_or(codec.span, |(_, s)| *s);
         o.compression = Some(Compression { codec, level });

@@ -95,7 +95,12 @@ fn every_format_round_trips_with_values_types_and_provenance() {
     assert_eq!(got.num_columns(), want.num_columns());
     for (i, field) in want.schema().fields().iter().enumerate() {
         assert_eq!(got.schema().field(i).data_type(), field.data_type());
-        assert_eq!(got.column(i).as_ref(), want.column(i).as_ref(), "{}", field.name());
+        assert_eq!(
+            got.column(i).as_ref(),
+            want.column(i).as_ref(),
+            "{}",
+            field.name()
+        );
     }
     for key in KEYS {
         assert!(kv.contains_key(*key), "{key} missing from {kv:?}");
@@ -105,7 +110,10 @@ fn every_format_round_trips_with_values_types_and_provenance() {
     assert_eq!(kv["rgdb.shape"], "wide");
     assert_eq!(kv["rgdb.content_sha256"].len(), 64);
     // The tables read, each with its content hash: clinical and rnaseq.
-    let tables: Vec<&str> = kv["rgdb.tables"].lines().map(|l| l.split(' ').next().unwrap()).collect();
+    let tables: Vec<&str> = kv["rgdb.tables"]
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
     assert_eq!(tables, ["clinical", "rnaseq"]);
     content_hashes.push(kv["rgdb.content_sha256"].clone());
     let age = got.schema().field(2).metadata().clone();
@@ -114,7 +122,9 @@ fn every_format_round_trips_with_values_types_and_provenance() {
     assert_eq!(mib1["rgdb.unit"], "FPKM");
     // R01-007's MIB1, the real Cufflinks blow-up, crosses exactly.
     let ids = got.column(0).as_string::<i32>();
-    let r01_007 = (0..got.num_rows()).find(|&i| ids.value(i) == "R01-007").unwrap();
+    let r01_007 = (0..got.num_rows())
+        .find(|&i| ids.value(i) == "R01-007")
+        .unwrap();
     assert_eq!(
         got.column(4).as_primitive::<Float64Type>().value(r01_007),
         295000030.0
@@ -127,7 +137,12 @@ fn every_format_round_trips_with_values_types_and_provenance() {
     let got = read_arrow(&arrow_path);
     for (i, field) in want.schema().fields().iter().enumerate() {
         assert_eq!(got.schema().field(i).data_type(), field.data_type());
-        assert_eq!(got.column(i).as_ref(), want.column(i).as_ref(), "{}", field.name());
+        assert_eq!(
+            got.column(i).as_ref(),
+            want.column(i).as_ref(),
+            "{}",
+            field.name()
+        );
     }
     for key in KEYS {
         assert!(got.schema().metadata().contains_key(*key), "{key}");
@@ -146,7 +161,13 @@ fn every_format_round_trips_with_values_types_and_provenance() {
         let header: Vec<&str> = lines[0].split(sep).collect();
         assert_eq!(
             header,
-            ["subject_id", "gender", "age_at_histological_diagnosis", "ct_date", "MIB1"]
+            [
+                "subject_id",
+                "gender",
+                "age_at_histological_diagnosis",
+                "ct_date",
+                "MIB1"
+            ]
         );
         let r01_007: Vec<&str> = lines
             .iter()
@@ -159,7 +180,12 @@ fn every_format_round_trips_with_values_types_and_provenance() {
         for key in KEYS {
             assert!(meta["metadata"][*key].is_string(), "{ext}: {key}");
         }
-        content_hashes.push(meta["metadata"]["rgdb.content_sha256"].as_str().unwrap().to_string());
+        content_hashes.push(
+            meta["metadata"]["rgdb.content_sha256"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
         assert_eq!(meta["columns"][4]["name"], "MIB1");
         assert_eq!(meta["columns"][4]["rgdb.unit"], "FPKM");
         assert_eq!(meta["columns"][2]["type"], "Int64");
@@ -175,11 +201,19 @@ fn every_format_round_trips_with_values_types_and_provenance() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(objects.len(), 130);
-    let row = objects.iter().find(|o| o["subject_id"] == "R01-007").unwrap();
+    let row = objects
+        .iter()
+        .find(|o| o["subject_id"] == "R01-007")
+        .unwrap();
     assert_eq!(row["MIB1"].as_f64(), Some(295000030.0));
     assert!(row["age_at_histological_diagnosis"].is_i64());
     let meta = sidecar(&jsonl);
-    content_hashes.push(meta["metadata"]["rgdb.content_sha256"].as_str().unwrap().to_string());
+    content_hashes.push(
+        meta["metadata"]["rgdb.content_sha256"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
 
     // The same data read gives the same content hash in every format.
     content_hashes.dedup();
@@ -188,10 +222,17 @@ fn every_format_round_trips_with_values_types_and_provenance() {
     // FORMAT overrides the extension.
     let odd = dir.path().join("cohort.dat");
     assert_eq!(
-        rows(&db, &format!("EXPORT ({QUERY}) TO '{}' FORMAT tsv", odd.display()))[0][1],
+        rows(
+            &db,
+            &format!("EXPORT ({QUERY}) TO '{}' FORMAT tsv", odd.display())
+        )[0][1],
         "tsv"
     );
-    assert!(std::fs::read_to_string(&odd).unwrap().starts_with("subject_id\tgender"));
+    assert!(
+        std::fs::read_to_string(&odd)
+            .unwrap()
+            .starts_with("subject_id\tgender")
+    );
     assert!(leftovers(dir.path()).is_empty());
 }
 
@@ -209,7 +250,10 @@ fn the_content_hash_follows_the_data() {
     assert_eq!(clinical, again, "the same table read, whatever the columns");
     // Importing the same file again makes a new generation with the same content.
     db.import_clinical(clinical_csv()).unwrap();
-    assert_eq!(hash("c.parquet", "SELECT subject_id FROM clinical"), clinical);
+    assert_eq!(
+        hash("c.parquet", "SELECT subject_id FROM clinical"),
+        clinical
+    );
     let both = hash("d.parquet", "SELECT subject_id, rnaseq.MIB1 FROM clinical");
     assert_ne!(both, clinical, "reading rnaseq too changes the hash");
 }
@@ -231,8 +275,15 @@ fn a_cohort_export_carries_the_cohort_and_its_version() {
         "SELECT subject_id FROM subjects WHERE egfr_mutation_status = 'Mutant'"
     );
     assert_eq!(meta["rgdb.cohort_version"], db.version().to_string());
-    assert_eq!(meta["rgdb.cohort_evaluated_at"], (db.version() - 1).to_string());
-    assert!(meta["rgdb.tables"].starts_with("cohort:egfr "), "{}", meta["rgdb.tables"]);
+    assert_eq!(
+        meta["rgdb.cohort_evaluated_at"],
+        (db.version() - 1).to_string()
+    );
+    assert!(
+        meta["rgdb.tables"].starts_with("cohort:egfr "),
+        "{}",
+        meta["rgdb.tables"]
+    );
 }
 
 #[test]
@@ -250,9 +301,17 @@ fn long_form_has_one_row_per_subject_and_variable() {
     assert_eq!(summary[0][2], (130 * 3).to_string());
     let (got, kv) = read_parquet(&path);
     assert_eq!(kv["rgdb.shape"], "long");
-    let names: Vec<String> = got.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<String> = got
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     assert_eq!(names, ["subject_id", "variable", "value"]);
-    assert_eq!(got.schema().field(2).data_type(), &arrow::datatypes::DataType::Float64);
+    assert_eq!(
+        got.schema().field(2).data_type(),
+        &arrow::datatypes::DataType::Float64
+    );
     let subjects = got.column(0).as_string::<i32>();
     let variables = got.column(1).as_string::<i32>();
     let values = got.column(2).as_primitive::<Float64Type>();
@@ -298,10 +357,14 @@ fn long_form_has_one_row_per_subject_and_variable() {
 fn partition_by_writes_a_hive_directory() {
     let (dir, db) = demo_db();
     let out = dir.path().join("by_gender");
-    let query = "SELECT subject_id, gender, smoking_status, age_at_histological_diagnosis FROM subjects";
+    let query =
+        "SELECT subject_id, gender, smoking_status, age_at_histological_diagnosis FROM subjects";
     let summary = rows(
         &db,
-        &format!("EXPORT ({query}) TO '{}' PARTITION BY gender, smoking_status", out.display()),
+        &format!(
+            "EXPORT ({query}) TO '{}' PARTITION BY gender, smoking_status",
+            out.display()
+        ),
     );
     assert_eq!(summary[0][1..3], ["parquet", "211"]);
     let mut total = 0;
@@ -315,8 +378,12 @@ fn partition_by_writes_a_hive_directory() {
             folders.push(format!("{name}/{}", smoking.file_name().to_string_lossy()));
             let (batch, kv) = read_parquet(&smoking.path().join("part-0.parquet"));
             assert_eq!(kv["rgdb.database_version"], db.version().to_string());
-            let names: Vec<String> =
-                batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let names: Vec<String> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
             assert_eq!(names, ["subject_id", "age_at_histological_diagnosis"]);
             total += batch.num_rows();
         }
@@ -341,14 +408,21 @@ fn partition_by_writes_a_hive_directory() {
         .map(|d| read_parquet(&d.path().join("part-0.parquet")).0.num_rows())
         .sum();
     assert_eq!(females, 76);
-    let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("_rgdb_provenance.json")).unwrap(),
-    )
-    .unwrap();
-    assert!(meta["metadata"]["rgdb.statement"].as_str().unwrap().contains("PARTITION BY gender"));
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("_rgdb_provenance.json")).unwrap())
+            .unwrap();
+    assert!(
+        meta["metadata"]["rgdb.statement"]
+            .as_str()
+            .unwrap()
+            .contains("PARTITION BY gender")
+    );
 
     // The directory is replaced only with OVERWRITE.
-    let again = format!("EXPORT ({query}) TO '{}' PARTITION BY gender", out.display());
+    let again = format!(
+        "EXPORT ({query}) TO '{}' PARTITION BY gender",
+        out.display()
+    );
     assert_eq!(db.query(&again).unwrap_err().code(), "E0304");
     db.execute(&format!("{again} OVERWRITE")).unwrap();
     let mut now: Vec<String> = std::fs::read_dir(&out)
@@ -357,11 +431,17 @@ fn partition_by_writes_a_hive_directory() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     now.sort();
-    assert_eq!(now, ["_rgdb_provenance.json", "gender=Female", "gender=Male"]);
+    assert_eq!(
+        now,
+        ["_rgdb_provenance.json", "gender=Female", "gender=Male"]
+    );
     assert!(leftovers(dir.path()).is_empty());
 
     let err = db
-        .query(&format!("EXPORT ({query}) TO '{}' PARTITION BY sex", out.display()))
+        .query(&format!(
+            "EXPORT ({query}) TO '{}' PARTITION BY sex",
+            out.display()
+        ))
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -375,12 +455,20 @@ fn compression_is_chosen_and_checked() {
     let query = "SELECT subject_id, rnaseq.* FROM subjects WHERE has(rnaseq)";
     let codec = |name: &str, options: &str| -> String {
         let path = dir.path().join(name);
-        db.execute(&format!("EXPORT ({query}) TO '{}' {options}", path.display()))
-            .unwrap();
+        db.execute(&format!(
+            "EXPORT ({query}) TO '{}' {options}",
+            path.display()
+        ))
+        .unwrap();
         let (batch, _) = read_parquet(&path);
         assert_eq!(batch.num_rows(), 130);
         let footer = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
-        footer.metadata().row_group(0).column(1).compression().to_string()
+        footer
+            .metadata()
+            .row_group(0)
+            .column(1)
+            .compression()
+            .to_string()
     };
     // The footer names the codec; the level is not stored in Parquet, but shows in the size.
     assert!(codec("default.parquet", "").starts_with("ZSTD"));
@@ -393,9 +481,15 @@ fn compression_is_chosen_and_checked() {
     let size = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().len();
     assert!(size("zstd19.parquet") < size("zstd1.parquet"));
     for (options, message) in [
-        ("COMPRESSION zstd 23", "zstd takes a level from 1 to 22, not 23"),
+        (
+            "COMPRESSION zstd 23",
+            "zstd takes a level from 1 to 22, not 23",
+        ),
         ("COMPRESSION snappy 3", "snappy takes no level"),
-        ("COMPRESSION lzma", "COMPRESSION `lzma` is not one of zstd, gzip, brotli, snappy, lz4, none"),
+        (
+            "COMPRESSION lzma",
+            "COMPRESSION `lzma` is not one of zstd, gzip, brotli, snappy, lz4, none",
+        ),
     ] {
         let err = db
             .query(&format!("EXPORT ({query}) TO 'x.parquet' {options}"))
@@ -415,12 +509,21 @@ fn compression_is_chosen_and_checked() {
 fn a_write_that_fails_half_way_leaves_nothing() {
     let (dir, db) = demo_db();
     // An integer `%` by zero fails while the rows stream, after the file was opened.
-    let ages = rows(&db, "SELECT min(age_at_histological_diagnosis) FROM subjects");
+    let ages = rows(
+        &db,
+        "SELECT min(age_at_histological_diagnosis) FROM subjects",
+    );
     let failing = format!(
         "SELECT subject_id, 1 % (age_at_histological_diagnosis - {}) AS x FROM subjects",
         ages[0][0]
     );
-    for target in ["half.parquet", "half.csv", "half.arrow", "half.jsonl", "half_dir"] {
+    for target in [
+        "half.parquet",
+        "half.csv",
+        "half.arrow",
+        "half.jsonl",
+        "half_dir",
+    ] {
         let path = dir.path().join(target);
         let partition = if target == "half_dir" {
             " PARTITION BY x"
@@ -428,7 +531,10 @@ fn a_write_that_fails_half_way_leaves_nothing() {
             ""
         };
         let err = db
-            .query(&format!("EXPORT ({failing}) TO '{}'{partition}", path.display()))
+            .query(&format!(
+                "EXPORT ({failing}) TO '{}'{partition}",
+                path.display()
+            ))
             .unwrap_err();
         assert_eq!(err.code(), "E0306", "{target}: {err}");
         assert!(!path.exists(), "{target}");
@@ -437,17 +543,27 @@ fn a_write_that_fails_half_way_leaves_nothing() {
     let keep = dir.path().join("keep.csv");
     std::fs::write(&keep, "precious\n").unwrap();
     let err = db
-        .query(&format!("EXPORT ({failing}) TO '{}' OVERWRITE", keep.display()))
+        .query(&format!(
+            "EXPORT ({failing}) TO '{}' OVERWRITE",
+            keep.display()
+        ))
         .unwrap_err();
     assert_eq!(err.code(), "E0306");
     assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious\n");
     // A directory that cannot be written: a path under a file.
     let under_file = keep.join("x.parquet");
     let err = db
-        .query(&format!("EXPORT (SELECT subject_id FROM subjects) TO '{}'", under_file.display()))
+        .query(&format!(
+            "EXPORT (SELECT subject_id FROM subjects) TO '{}'",
+            under_file.display()
+        ))
         .unwrap_err();
     assert_eq!(err.code(), "E0305");
-    assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
 }
 
 /// pyarrow, when this machine has it, reads the Parquet and Arrow files with the same values
@@ -495,4 +611,134 @@ print("ok")
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A 300-column table for 150 of the cohort's subjects (with holes), so that selections take
+/// the wide path (stored columns read a column at a time, `exec::wide`).
+fn wide_db() -> (tempfile::TempDir, Database) {
+    let (dir, db) = clinical_db();
+    let subjects = rows(
+        &db,
+        "SELECT subject_id FROM subjects ORDER BY subject_id LIMIT 150",
+    );
+    let mut text = String::from("Patient ID,note,count");
+    for g in 0..300 {
+        text += &format!(",g{g}");
+    }
+    text.push('\n');
+    for (i, s) in subjects.iter().enumerate() {
+        text += &format!("{},note {},{}", s[0], i % 7, i * 3);
+        for g in 0..300 {
+            if (i + g) % 37 == 0 {
+                text.push(',');
+            } else {
+                text += &format!(",{}", ((i * 31 + g * 17) % 1000) as f64 / 8.0);
+            }
+        }
+        text.push('\n');
+    }
+    let path = dir.path().join("wide.csv");
+    std::fs::write(&path, text).unwrap();
+    db.execute(&format!(
+        "IMPORT TABLE wide FROM '{}' SUBJECT COLUMN 'Patient ID'",
+        path.display()
+    ))
+    .unwrap();
+    (dir, db)
+}
+
+/// The same columns, fields (names, types, nullability, labels) and values; the file-level
+/// metadata (the statement) may differ.
+fn assert_same(a: &RecordBatch, b: &RecordBatch, what: &str) {
+    assert_eq!(a.schema().fields(), b.schema().fields(), "{what}");
+    assert_eq!(a.columns(), b.columns(), "{what}");
+}
+
+#[test]
+fn wide_selections_are_read_column_by_column_with_the_same_result() {
+    let (dir, db) = wide_db();
+    let select = "subject_id, gender, wide.note, wide.g* FROM subjects \
+                  WHERE age_at_histological_diagnosis > 60 ORDER BY subject_id";
+    let wide = format!("SELECT {select}");
+    // DISTINCT changes nothing here (one row per subject), but keeps DataFusion's plan.
+    let planned = format!("SELECT DISTINCT {select}");
+    let snapshot = db.snapshot();
+    let bound = |q: &str| match rgdb::resolve::resolve(
+        &rgdb::syntax::parse_statement(q).unwrap(),
+        &snapshot,
+    )
+    .unwrap()
+    {
+        rgdb::resolve::Bound::Query(q) => q,
+        _ => unreachable!(),
+    };
+    assert!(rgdb::exec::wide::Split::of(&bound(&wide), &[]).is_some());
+    assert!(rgdb::exec::wide::Split::of(&bound(&planned), &[]).is_none());
+
+    let export = |query: &str, name: &str, options: &str| {
+        let path = dir.path().join(name);
+        let summary = rows(
+            &db,
+            &format!("EXPORT ({query}) TO '{}' {options}", path.display()),
+        );
+        (path, summary)
+    };
+    // Parquet: the same schema (with labels), the same values.
+    let (a, summary) = export(&wide, "wide.parquet", "");
+    let (b, _) = export(&planned, "planned.parquet", "");
+    let (wide_batch, wide_kv) = read_parquet(&a);
+    let (planned_batch, _) = read_parquet(&b);
+    assert_eq!(wide_batch.num_columns(), 3 + 300);
+    assert!(
+        wide_batch.num_rows() > 100 && wide_batch.num_rows() < 211,
+        "{}",
+        wide_batch.num_rows()
+    );
+    assert_eq!(summary[0][2], wide_batch.num_rows().to_string());
+    assert_same(&wide_batch, &planned_batch, "parquet");
+    assert_eq!(wide_batch.schema().field(3).metadata()["rgdb.label"], "g0");
+    assert!(wide_kv["rgdb.tables"].contains("wide "));
+    // Subjects without a row in `wide` have NULLs, as a left join gives.
+    let g0 = wide_batch.column(3);
+    assert!(g0.null_count() > 0);
+    // Arrow, CSV and JSON lines: identical files.
+    for ext in ["arrow", "csv", "jsonl"] {
+        let (a, _) = export(&wide, &format!("w.{ext}"), "");
+        let (b, _) = export(&planned, &format!("planned.{ext}"), "");
+        if ext == "arrow" {
+            assert_same(&read_arrow(&a), &read_arrow(&b), ext);
+        } else {
+            assert_eq!(
+                std::fs::read(&a).unwrap(),
+                std::fs::read(&b).unwrap(),
+                "{ext}"
+            );
+        }
+    }
+    // LONG: the same rows (in variable order rather than subject order).
+    let long_query = |q: &str| q.replace("gender, wide.note, ", "");
+    let (a, _) = export(&long_query(&wide), "wide_long.csv", "LONG");
+    let (b, _) = export(&long_query(&planned), "planned_long.csv", "LONG");
+    let sorted = |p: &Path| {
+        let mut lines: Vec<String> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let long = sorted(&a);
+    assert_eq!(long.len(), 1 + wide_batch.num_rows() * 300);
+    assert_eq!(long, sorted(&b));
+    // PARTITION BY a narrow column: the same folders with the same rows.
+    let (a, _) = export(&wide, "wide_parts", "PARTITION BY gender");
+    let (b, _) = export(&planned, "planned_parts", "PARTITION BY gender");
+    for folder in ["gender=Female", "gender=Male"] {
+        let (x, _) = read_parquet(&a.join(folder).join("part-0.parquet"));
+        let (y, _) = read_parquet(&b.join(folder).join("part-0.parquet"));
+        assert_eq!(x.num_columns(), 2 + 300);
+        assert_same(&x, &y, folder);
+    }
+    assert!(leftovers(dir.path()).is_empty());
 }

@@ -380,7 +380,18 @@ fn select_strategy() -> impl Strategy<Value = Select> {
         ]),
     )
         .prop_map(
-            |(distinct, items, from, selection, group_by, having, order_by, limit, offset, as_of)| {
+            |(
+                distinct,
+                items,
+                from,
+                selection,
+                group_by,
+                having,
+                order_by,
+                limit,
+                offset,
+                as_of,
+            )| {
                 Select {
                     distinct,
                     items,

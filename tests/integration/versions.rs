@@ -87,7 +87,10 @@ fn as_of_cohorts_and_vacuum_over_a_changing_table() {
         header.contains("definition: SELECT subject_id FROM subjects WHERE lab.score > 5"),
         "{header}"
     );
-    assert!(header.contains("now (version 4): 2 subjects; 1 joined, 1 left"), "{header}");
+    assert!(
+        header.contains("now (version 4): 2 subjects; 1 joined, 1 left"),
+        "{header}"
+    );
     assert_eq!(
         rows(&db, "SHOW COHORT high"),
         [["R01-001", "joined"], ["R01-002", "left"]]
@@ -103,7 +106,13 @@ fn as_of_cohorts_and_vacuum_over_a_changing_table() {
         rows(&db, &format!("{members} AS OF VERSION 4")),
         [["R01-002"], ["R01-003"]]
     );
-    assert!(db.query("SHOW COHORT high").unwrap().header.unwrap().contains("0 joined, 0 left"));
+    assert!(
+        db.query("SHOW COHORT high")
+            .unwrap()
+            .header
+            .unwrap()
+            .contains("0 joined, 0 left")
+    );
     let history = rows(&db, "SHOW HISTORY");
     assert_eq!(history.len(), 6);
     assert_eq!(history[5][2], "refresh cohort high");
@@ -114,25 +123,45 @@ fn as_of_cohorts_and_vacuum_over_a_changing_table() {
     // VACUUM KEEP 2 keeps versions 4 and 5: the first lab generation goes, nothing else.
     let first_lab = db.snapshot_at(2).unwrap().table("lab").unwrap().data_id;
     let second_lab = db.table("lab").unwrap().data_id;
-    let first_high = db.snapshot_at(4).unwrap().find_cohort("high").unwrap().unwrap().data_id;
+    let first_high = db
+        .snapshot_at(4)
+        .unwrap()
+        .find_cohort("high")
+        .unwrap()
+        .unwrap()
+        .data_id;
     assert_eq!(chunks_of(&db, first_lab), 2);
     let path = db.path().unwrap().to_path_buf();
     assert_eq!(rows(&db, "VACUUM KEEP 2")[0][..4], ["4", "4", "1", "2"]);
     assert_eq!(chunks_of(&db, first_lab), 0);
     assert_eq!(chunks_of(&db, second_lab), 2);
-    assert_eq!(chunks_of(&db, first_high), 1, "version 4 still sees the first members");
+    assert_eq!(
+        chunks_of(&db, first_high),
+        1,
+        "version 4 still sees the first members"
+    );
     assert!(db.check().unwrap().is_empty());
     assert_eq!(
         message(&db, &format!("{score} AS OF VERSION 3")),
         "error E0222: version 3 was compacted by VACUUM; the oldest version that can be read is 4"
     );
     assert_eq!(
+        db.snapshot_at(3).unwrap_err().to_string(),
+        "storage error E0514: version 3 was compacted by VACUUM; the oldest version that can be read is 4"
+    );
+    assert_eq!(
         rows(&db, &format!("{members} AS OF VERSION 4")),
         [["R01-002"], ["R01-003"]]
     );
     assert_eq!(rows(&db, score), [["8"]]);
-    let readable: Vec<String> = rows(&db, "SHOW HISTORY").into_iter().map(|r| r[5].clone()).collect();
-    assert_eq!(readable, ["false", "false", "false", "false", "true", "true"]);
+    let readable: Vec<String> = rows(&db, "SHOW HISTORY")
+        .into_iter()
+        .map(|r| r[5].clone())
+        .collect();
+    assert_eq!(
+        readable,
+        ["false", "false", "false", "false", "true", "true"]
+    );
     // A VACUUM is not a version: nothing about the data changed.
     assert_eq!(db.version(), 5);
 
@@ -140,7 +169,12 @@ fn as_of_cohorts_and_vacuum_over_a_changing_table() {
     drop(db);
     let db = Database::open(&path).unwrap();
     assert_eq!(rows(&db, score), [["8"]]);
-    assert_eq!(message(&db, &format!("{score} AS OF VERSION 2")).split(':').next(), Some("error E0222"));
+    assert_eq!(
+        message(&db, &format!("{score} AS OF VERSION 2"))
+            .split(':')
+            .next(),
+        Some("error E0222")
+    );
     assert_eq!(rows(&db, &format!("{members} AS OF VERSION 4")).len(), 2);
 
     // KEEP 1: only the current version; the first member list goes too.
@@ -178,7 +212,10 @@ fn version_errors_name_the_version() {
             "REFRESH COHORT nope".to_string(),
             "error E0215: unknown cohort `nope`",
         ),
-        ("SHOW COHORT nope".to_string(), "error E0215: unknown cohort `nope`"),
+        (
+            "SHOW COHORT nope".to_string(),
+            "error E0215: unknown cohort `nope`",
+        ),
     ] {
         assert_eq!(message(&db, &text), expected, "{text}");
     }
@@ -194,4 +231,43 @@ fn version_errors_name_the_version() {
     let text = format!("{q} AS OF VERSION 99");
     let rendered = db.query(&text).unwrap_err().render(&text);
     assert!(rendered.contains("^^"), "{rendered}");
+}
+
+#[test]
+fn drop_table_is_a_version_and_vacuum_removes_its_data() {
+    let (dir, db) = clinical_db();
+    import_lab(&db, &write_lab(dir.path(), "lab.csv", [1, 2, 3]));
+    let lab = db.table("lab").unwrap().data_id;
+    assert_eq!(rows(&db, "DROP TABLE lab"), [["lab", "3"]]);
+    assert_eq!(
+        message(&db, "SELECT score FROM lab"),
+        "error E0201: unknown table or cohort `lab`"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT score FROM lab ORDER BY subject_id AS OF VERSION 2"
+        ),
+        [["1"], ["2"], ["3"]]
+    );
+    assert_eq!(rows(&db, "SHOW HISTORY")[3][2], "drop lab");
+    assert_eq!(rows(&db, "DROP TABLE IF EXISTS lab"), [["lab", "3"]]);
+    assert_eq!(
+        message(&db, "DROP TABLE lab"),
+        "error E0201: unknown table or cohort `lab`"
+    );
+    assert_eq!(chunks_of(&db, lab), 2, "a drop removes nothing");
+    assert_eq!(rows(&db, "VACUUM KEEP 1")[0][..4], ["3", "3", "1", "2"]);
+    assert_eq!(chunks_of(&db, lab), 0);
+    assert_eq!(
+        message(&db, "SELECT score FROM lab AS OF VERSION 2")
+            .split(':')
+            .next(),
+        Some("error E0222")
+    );
+    assert_eq!(rows(&db, "SELECT count(*) FROM clinical"), [["211"]]);
+    // The name is free again.
+    import_lab(&db, &write_lab(dir.path(), "lab.csv", [4, 5, 6]));
+    assert_eq!(rows(&db, "SELECT max(score) FROM lab"), [["6"]]);
+    assert!(db.check().unwrap().is_empty());
 }

@@ -1,0 +1,310 @@
+//! Wide results without a wide plan: the stored columns of a selection (`rnaseq.*`,
+//! `radiomic.*`) read straight from the store, a column at a time, by subject.
+//!
+//! A 20,000-column `LogicalPlan` costs DataFusion minutes (its schemas find columns by linear
+//! search, in every optimizer pass) and gigabytes (joins copy whole batches). A query that
+//! names many plain columns of one-row-per-subject tables is therefore split:
+//! - the **narrow query**: the same rows (filter, order, limit), selecting the subject and
+//!   every item that is not such a column; planned and run by DataFusion as usual;
+//! - the **wide columns**: for each, the stored chunks are decoded once and the values taken
+//!   in the narrow query's subject order.
+//!
+//! The export writers then pull one column (Parquet) or one slab of rows (the row formats) at a
+//! time, so memory follows one column or one slab, not the result.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
+use datafusion::arrow::compute::{concat, concat_batches, take};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef, UInt32Type};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::error::Error;
+use crate::resolve::{BExpr, Base, BoundQuery, Item, OrderKey, Type};
+use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, Snapshot, TableMeta};
+
+/// From this many stored columns on, a selection takes the wide path.
+pub const WIDE_COLUMNS: usize = 256;
+
+/// Name of the narrow query's first column: the subject of each output row.
+const SUBJECT_ITEM: &str = "__rgdb_subject";
+
+/// Where an output column's values come from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// Column `k` of the narrow query's result.
+    Narrow(usize),
+    /// A stored column, read by subject.
+    Stored {
+        table: Box<TableMeta>,
+        column: ColumnMeta,
+    },
+}
+
+/// A query split into its narrow part and its stored columns.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Subject first, then every item that is not a stored column.
+    pub narrow: BoundQuery,
+    sources: Vec<Source>,
+}
+
+impl Split {
+    /// Splits `query` when it selects at least [`WIDE_COLUMNS`] plain columns of
+    /// one-row-per-subject tables and its rows are one per subject (no grouping, no
+    /// DISTINCT). `keep` are items that must stay narrow (the partition columns).
+    pub fn of(query: &BoundQuery, keep: &[usize]) -> Option<Split> {
+        if query.aggregate || query.distinct || !query.group_by.is_empty() || query.having.is_some()
+        {
+            return None;
+        }
+        let base_table = match &query.base {
+            Base::Subjects | Base::Cohort(_) => None,
+            Base::Table { table, .. } if table.level == Level::Subject => Some(table),
+            _ => return None,
+        };
+        let ordered: Vec<usize> = query
+            .order_by
+            .iter()
+            .filter_map(|o| match o.key {
+                OrderKey::Output(i) => Some(i),
+                OrderKey::Expr(_) => None,
+            })
+            .collect();
+        let stored = |i: usize, item: &Item| -> Option<(TableMeta, ColumnMeta)> {
+            let BExpr::Column {
+                relation, column, ..
+            } = &item.expr
+            else {
+                return None;
+            };
+            if column == SUBJECT_COLUMN || ordered.contains(&i) || keep.contains(&i) {
+                return None;
+            }
+            let meta = item.source.clone()?;
+            let table = query
+                .relations
+                .iter()
+                .map(|r| &r.table)
+                .chain(base_table)
+                .find(|t| &t.name == relation)?;
+            Some((table.clone(), meta))
+        };
+        let found: Vec<Option<(TableMeta, ColumnMeta)>> = query
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| stored(i, item))
+            .collect();
+        if found.iter().flatten().count() < WIDE_COLUMNS {
+            return None;
+        }
+        let mut narrow = query.clone();
+        narrow.items = vec![Item {
+            expr: BExpr::Column {
+                relation: query.base.alias().to_string(),
+                column: SUBJECT_COLUMN.into(),
+                ty: Type::Text,
+            },
+            name: SUBJECT_ITEM.into(),
+            source: None,
+        }];
+        let mut sources = Vec::with_capacity(query.items.len());
+        let mut moved: HashMap<usize, usize> = HashMap::new();
+        for (i, (item, stored)) in query.items.iter().zip(found).enumerate() {
+            match stored {
+                Some((table, column)) => sources.push(Source::Stored {
+                    table: Box::new(table),
+                    column,
+                }),
+                None => {
+                    moved.insert(i, narrow.items.len());
+                    sources.push(Source::Narrow(narrow.items.len()));
+                    narrow.items.push(item.clone());
+                }
+            }
+        }
+        for order in &mut narrow.order_by {
+            if let OrderKey::Output(i) = &mut order.key {
+                *i = moved[i];
+            }
+        }
+        // The narrow plan scans only the columns it still uses.
+        let mut used: Vec<(String, String)> = Vec::new();
+        let mut visit = |e: &BExpr| collect_columns(e, &mut used);
+        narrow.items.iter().for_each(|i| visit(&i.expr));
+        if let Some(f) = &narrow.filter {
+            visit(f);
+        }
+        for o in &narrow.order_by {
+            if let OrderKey::Expr(e) = &o.key {
+                visit(e);
+            }
+        }
+        let keeps = |relation: &str, c: &ColumnMeta| {
+            c.name == SUBJECT_COLUMN || used.iter().any(|(r, n)| r == relation && n == &c.name)
+        };
+        for r in &mut narrow.relations {
+            let name = r.table.name.clone();
+            r.columns.retain(|c| keeps(&name, c));
+        }
+        if let Base::Table { table, columns } = &mut narrow.base {
+            let name = table.name.clone();
+            columns.retain(|c| keeps(&name, c));
+        }
+        Some(Split { narrow, sources })
+    }
+}
+
+fn collect_columns(e: &BExpr, out: &mut Vec<(String, String)>) {
+    if let BExpr::Column {
+        relation, column, ..
+    } = e
+    {
+        out.push((relation.clone(), column.clone()));
+    }
+    for child in e.children() {
+        collect_columns(child, out);
+    }
+}
+
+/// The rows of a split query: the narrow result and, for each table of stored columns, the
+/// table row of each output row.
+pub struct WideRows {
+    snapshot: Snapshot,
+    sources: Vec<Source>,
+    narrow: RecordBatch,
+    /// Subject ID of each output row.
+    subjects: ArrayRef,
+    /// Per table data id: the table's row for each output row (NULL: no row).
+    table_rows: HashMap<u64, UInt32Array>,
+    /// The output schema, each item's name and type.
+    pub schema: SchemaRef,
+}
+
+impl WideRows {
+    /// Reads the subject column of every table the stored columns come from.
+    pub fn new(
+        split: &Split,
+        query: &BoundQuery,
+        snapshot: &Snapshot,
+        narrow_schema: &SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<WideRows, Error> {
+        let narrow = concat_batches(narrow_schema, batches).map_err(df)?;
+        let subjects = narrow.column(0).clone();
+        let ids: Vec<Option<u32>> = subjects
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.and_then(|s| snapshot.subject_id(s)))
+            .collect();
+        let mut table_rows = HashMap::new();
+        for source in &split.sources {
+            if let Source::Stored { table, .. } = source
+                && !table_rows.contains_key(&table.data_id)
+            {
+                table_rows.insert(table.data_id, rows_of(snapshot, table, &ids)?);
+            }
+        }
+        let fields: Vec<Field> = query
+            .items
+            .iter()
+            .zip(&split.sources)
+            .map(|(item, source)| match source {
+                Source::Narrow(k) => narrow_schema.field(*k).clone().with_name(&item.name),
+                Source::Stored { column, .. } => {
+                    Field::new(&item.name, column.ty.arrow_type(), true)
+                }
+            })
+            .collect();
+        Ok(WideRows {
+            snapshot: snapshot.clone(),
+            sources: split.sources.clone(),
+            narrow,
+            subjects,
+            table_rows,
+            schema: Arc::new(Schema::new(fields)),
+        })
+    }
+
+    /// How many rows the result has.
+    pub fn num_rows(&self) -> usize {
+        self.narrow.num_rows()
+    }
+
+    /// The subject ID of each output row.
+    pub fn subjects(&self) -> &ArrayRef {
+        &self.subjects
+    }
+
+    /// Output column `i` at output rows `rows` (all rows when `None`). A stored column is
+    /// decoded whole, once per call.
+    pub fn column(&self, i: usize, rows: Option<&UInt32Array>) -> Result<ArrayRef, Error> {
+        match &self.sources[i] {
+            Source::Narrow(k) => {
+                let all = self.narrow.column(*k);
+                match rows {
+                    Some(rows) => take(all.as_ref(), rows, None).map_err(df),
+                    None => Ok(all.clone()),
+                }
+            }
+            Source::Stored { table, column } => {
+                let mut parts = Vec::new();
+                for chunk in 0..Snapshot::chunk_count(table) {
+                    parts.push(self.snapshot.read_chunk(table, column, chunk)?);
+                }
+                let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+                let whole = if refs.is_empty() {
+                    datafusion::arrow::array::new_empty_array(&column.ty.arrow_type())
+                } else {
+                    concat(&refs).map_err(df)?
+                };
+                let table_rows = &self.table_rows[&table.data_id];
+                let wanted = match rows {
+                    Some(rows) => take(table_rows, rows, None).map_err(df)?,
+                    None => Arc::new(table_rows.clone()),
+                };
+                take(whole.as_ref(), wanted.as_ref(), None).map_err(df)
+            }
+        }
+    }
+
+    /// Output rows `rows` of every column, as one batch of the output schema.
+    pub fn batch(&self, rows: &UInt32Array) -> Result<RecordBatch, Error> {
+        let columns = (0..self.sources.len())
+            .map(|i| self.column(i, Some(rows)))
+            .collect::<Result<Vec<_>, _>>()?;
+        RecordBatch::try_new(self.schema.clone(), columns).map_err(df)
+    }
+}
+
+/// For each dense subject id in `ids`, its row in `table` (a one-row-per-subject table).
+pub fn rows_of(
+    snapshot: &Snapshot,
+    table: &TableMeta,
+    ids: &[Option<u32>],
+) -> Result<UInt32Array, Error> {
+    let subject_column = snapshot.column(table, 0)?;
+    let mut row_of: Vec<Option<u32>> = vec![None; snapshot.subjects().len()];
+    let mut row = 0u32;
+    for chunk in 0..Snapshot::chunk_count(table) {
+        let part = snapshot.read_chunk(table, &subject_column, chunk)?;
+        for id in part.as_primitive::<UInt32Type>().iter() {
+            if let Some(id) = id
+                && let Some(slot) = row_of.get_mut(id as usize)
+            {
+                slot.get_or_insert(row);
+            }
+            row += 1;
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|id| id.and_then(|id| row_of.get(id as usize).copied().flatten()))
+        .collect())
+}
+
+fn df(e: datafusion::arrow::error::ArrowError) -> Error {
+    datafusion::error::DataFusionError::from(e).into()
+}
