@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
 
 use super::{ExecError, QueryResult};
 use crate::error::Error;
@@ -130,27 +130,8 @@ fn read_stored(
         }
     }
     let mut out = BTreeMap::new();
-    let subjects = snapshot.subjects().len();
     for (table, vars) in by_table.into_values() {
-        // Row of the table for each dense subject id.
-        let subject_column = snapshot.column(table, 0)?;
-        let mut row_of: Vec<Option<usize>> = vec![None; subjects];
-        let mut row = 0;
-        for chunk in 0..Snapshot::chunk_count(table) {
-            let part = snapshot.read_chunk(table, &subject_column, chunk)?;
-            for id in part.as_primitive::<UInt32Type>().iter() {
-                if let Some(id) = id
-                    && let Some(slot) = row_of.get_mut(id as usize)
-                {
-                    slot.get_or_insert(row);
-                }
-                row += 1;
-            }
-        }
-        let rows: Vec<Option<usize>> = ids
-            .iter()
-            .map(|id| id.and_then(|id| row_of[id as usize]))
-            .collect();
+        let rows = super::wide::rows_of(snapshot, table, ids)?;
         for v in vars {
             let VariableSource::Stored { column, .. } = &v.from else {
                 continue;
@@ -161,7 +142,7 @@ fn read_stored(
             }
             let values = rows
                 .iter()
-                .map(|r| r.map_or(f64::NAN, |r| whole[r]))
+                .map(|r| r.map_or(f64::NAN, |r| whole[r as usize]))
                 .collect();
             out.insert(v.name.clone(), values);
         }

@@ -29,7 +29,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::compute_leaves;
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -476,6 +476,29 @@ fn parquet_properties(
         .build()
 }
 
+/// One column of a row group, encoded on its own: a column writer for a one-field schema,
+/// whose chunk fits the file's column of the same name and type. (Creating the writers of
+/// every column of a 20,000-column row group at once costs gigabytes.)
+fn encode_column(
+    field: &Field,
+    array: &ArrayRef,
+    props: &parquet::file::properties::WriterPropertiesPtr,
+) -> Result<ArrowColumnChunk, parquet::errors::ParquetError> {
+    let one = Arc::new(Schema::new(vec![field.clone()]));
+    let descriptor = parquet::arrow::ArrowSchemaConverter::new()
+        .with_coerce_types(props.coerce_types())
+        .convert(&one)?;
+    #[allow(deprecated)]
+    let writers = parquet::arrow::arrow_writer::get_column_writers(&descriptor, props, &one)?;
+    let mut writer = writers.into_iter().next().ok_or_else(|| {
+        parquet::errors::ParquetError::General(format!("no column writer for {}", field.name()))
+    })?;
+    for leaf in compute_leaves(field, array)? {
+        writer.write(&leaf)?;
+    }
+    writer.close()
+}
+
 /// Rows of `schema` that make about [`ROW_GROUP_BYTES`] of values, within [`ROW_GROUP_ROWS`].
 fn rows_per_group(schema: &Schema) -> usize {
     let row_bytes: usize = schema
@@ -740,24 +763,53 @@ fn write_wide_file(
         let (mut writer, factory) = writer
             .into_serialized_writer()
             .map_err(|e| fail(e.to_string()))?;
-        for (g, group) in rows.chunks(ROW_GROUP_ROWS.1).enumerate() {
+        let props = writer.properties().clone();
+        drop(factory);
+        let fields: Vec<(Field, usize)> = shape
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .zip(shape.kept.iter().copied())
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for group in rows.chunks(ROW_GROUP_ROWS.1) {
             let indices = UInt32Array::from(group.to_vec());
-            let writers = factory
-                .create_column_writers(g)
-                .map_err(|e| fail(e.to_string()))?;
             let mut row_group = writer.next_row_group().map_err(|e| fail(e.to_string()))?;
-            let fields = shape.schema.fields().iter().zip(&shape.kept);
-            for (mut column_writer, (field, &i)) in writers.into_iter().zip(fields) {
-                let array = wide.column(i, Some(&indices))?;
-                for leaf in compute_leaves(field, &array).map_err(|e| fail(e.to_string()))? {
-                    column_writer
-                        .write(&leaf)
+            // Columns are read and encoded on every core, a window at a time, and appended in
+            // order; only one window's encoded chunks are held.
+            for window in fields.chunks(16 * threads) {
+                let per = window.len().div_ceil(threads);
+                let chunks = std::thread::scope(|scope| {
+                    let handles: Vec<_> = window
+                        .chunks(per)
+                        .map(|part| {
+                            let (indices, props) = (&indices, &props);
+                            scope.spawn(move || {
+                                part.iter()
+                                    .map(|(field, i)| {
+                                        let array = wide.column(*i, Some(indices))?;
+                                        encode_column(field, &array, props)
+                                            .map_err(|e| failed(&export.path, e))
+                                    })
+                                    .collect::<Result<Vec<_>, Error>>()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                Err(failed(&export.path, "an encoding thread panicked"))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, Error>>()
+                })?;
+                for chunk in chunks.into_iter().flatten() {
+                    chunk
+                        .append_to_row_group(&mut row_group)
                         .map_err(|e| fail(e.to_string()))?;
                 }
-                column_writer
-                    .close()
-                    .and_then(|chunk| chunk.append_to_row_group(&mut row_group))
-                    .map_err(|e| fail(e.to_string()))?;
             }
             row_group.close().map_err(|e| fail(e.to_string()))?;
         }
