@@ -468,7 +468,18 @@ fn parquet_properties(
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
         .collect();
-    WriterProperties::builder()
+    // Dictionaries pay for text (categories, the `variable` of a long table) and cost a hash
+    // per value for measurements, which are almost all distinct: text columns only.
+    let mut builder = WriterProperties::builder().set_dictionary_enabled(false);
+    for field in schema.fields() {
+        if matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+            builder = builder.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                true,
+            );
+        }
+    }
+    builder
         .set_compression(compression)
         .set_max_row_group_row_count(Some(rows))
         .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
