@@ -448,6 +448,7 @@ fn parquet_properties(
     export: &BoundExport,
     schema: &Schema,
     metadata: &BTreeMap<String, String>,
+    wide: bool,
 ) -> WriterProperties {
     let compression = match export.compression {
         ParquetCompression::Zstd(level) => {
@@ -468,15 +469,18 @@ fn parquet_properties(
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
         .collect();
-    // Dictionaries pay for text (categories, the `variable` of a long table) and cost a hash
-    // per value for measurements, which are almost all distinct: text columns only.
-    let mut builder = WriterProperties::builder().set_dictionary_enabled(false);
-    for field in schema.fields() {
-        if matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
-            builder = builder.set_column_dictionary_enabled(
-                parquet::schema::types::ColumnPath::from(field.name().as_str()),
-                true,
-            );
+    // A dictionary pays for text (categories, the `variable` of a long table) and for a long
+    // column of repeated measurements, but costs a hash per value and some size on the short
+    // columns of a wide file, whose values are mostly distinct: there, text columns only.
+    let mut builder = WriterProperties::builder().set_dictionary_enabled(!wide);
+    if wide {
+        for field in schema.fields() {
+            if matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                builder = builder.set_column_dictionary_enabled(
+                    parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                    true,
+                );
+            }
         }
     }
     builder
@@ -534,7 +538,7 @@ fn open_sink(
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(match export.format {
         ExportFormat::Parquet => {
-            let props = parquet_properties(export, schema, metadata);
+            let props = parquet_properties(export, schema, metadata, false);
             let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
                 .map_err(|e| e.to_string())?;
             Box::new(ParquetSink(writer))
@@ -768,7 +772,7 @@ fn write_wide_file(
     }
     if export.format == ExportFormat::Parquet {
         let file = File::create(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        let props = parquet_properties(export, &shape.schema, metadata);
+        let props = parquet_properties(export, &shape.schema, metadata, true);
         let writer = ArrowWriter::try_new(file, shape.schema.clone(), Some(props))
             .map_err(|e| fail(e.to_string()))?;
         let (mut writer, factory) = writer
