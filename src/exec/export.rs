@@ -104,7 +104,7 @@ impl Provenance {
 /// The rows an export writes: a DataFusion stream, or a wide selection read column by column.
 pub enum Rows {
     Stream(SendableRecordBatchStream),
-    Wide(WideRows),
+    Wide(Box<WideRows>),
 }
 
 /// Writes the query's rows to the export's path. Returns a one-row summary.

@@ -94,13 +94,13 @@ async fn run_bound(
                 Some(split) => {
                     let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
                     let narrow = collect(ctx, plan).await?;
-                    export::Rows::Wide(wide::WideRows::new(
+                    export::Rows::Wide(Box::new(wide::WideRows::new(
                         &split,
                         &export.query,
                         &snapshot,
                         &narrow.schema,
                         &narrow.batches,
-                    )?)
+                    )?))
                 }
                 None => {
                     let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;

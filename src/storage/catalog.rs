@@ -198,6 +198,8 @@ fn default_chunk_rows() -> u32 {
 /// The value of a table key: the generation, or a tombstone when the table was dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Read and written one at a time, never held in bulk: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TableEntry {
     Live(TableMeta),
     Dropped { version: u64 },
