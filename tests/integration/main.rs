@@ -4,6 +4,7 @@ mod aim;
 mod cli;
 mod clinical;
 mod common;
+mod concurrency;
 mod crash;
 mod dicom;
 mod docs;
