@@ -5,6 +5,12 @@ use crate::storage::StoreConfig;
 /// How a [`crate::Database`] stores and runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// Most memory one statement's query may hold (sorts, joins, aggregates), in bytes. Over
+    /// it, DataFusion spills where it can (sorts, aggregates) and otherwise the statement fails
+    /// with E0310. `None`: no limit.
+    pub memory_limit: Option<usize>,
+    /// Longest a reading statement may run before it is stopped with E0311. `None`: no limit.
+    pub statement_timeout: Option<std::time::Duration>,
     /// zstd level for new column chunks.
     pub zstd_level: i32,
     /// DataFusion partitions per scan; defaults to the number of cores.
@@ -17,6 +23,8 @@ impl Default for Config {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Config {
+            memory_limit: None,
+            statement_timeout: None,
             zstd_level: StoreConfig::default().zstd_level,
             target_partitions: cores,
             worker_threads: cores,
@@ -40,6 +48,20 @@ impl Config {
     /// Sets the worker threads of the runtime that the blocking API owns.
     pub fn with_worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
+        self
+    }
+
+    /// Limits the memory of each statement's query to `bytes`.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes.max(1));
+        self
+    }
+
+    /// Stops reading statements (queries, SHOW, statistics) that run longer than `timeout`.
+    /// Imports, exports and cohort changes always run to the end, so that they either
+    /// happen or do not.
+    pub fn with_statement_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.statement_timeout = Some(timeout);
         self
     }
 

@@ -127,6 +127,18 @@ impl Database {
         &self.config
     }
 
+    /// Limits the memory of each query from now on (`None`: no limit). See
+    /// [`Config::with_memory_limit`].
+    pub fn set_memory_limit(&mut self, bytes: Option<usize>) {
+        self.config.memory_limit = bytes.map(|b| b.max(1));
+    }
+
+    /// Stops reading statements that run longer than `timeout` from now on (`None`: no
+    /// limit). See [`Config::with_statement_timeout`].
+    pub fn set_statement_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.config.statement_timeout = timeout;
+    }
+
     /// The column store, for power users.
     pub fn store(&self) -> &Store {
         &self.store
@@ -253,26 +265,45 @@ impl Database {
     /// (imports, exports and cohort changes always run to the end, so that they either happen
     /// or do not). The caller clears the flag.
     pub fn run_statement(&self, statement: Statement, cancel: &AtomicBool) -> Result<QueryResult> {
-        let cancellable = matches!(
-            statement,
-            Statement::Select(_)
-                | Statement::Show(_)
-                | Statement::Describe { .. }
-                | Statement::Explain { .. }
-        );
         let ctx = self.new_context();
+        self.run_guarded(&ctx, statement, None, Some(cancel))
+    }
+
+    /// Runs one statement as a task on the runtime (whose workers have deep stacks), stopping
+    /// a reading statement when `cancel` is set (E0307) or when it outlives the statement
+    /// timeout (E0311).
+    fn run_guarded(
+        &self,
+        ctx: &SessionContext,
+        statement: Statement,
+        params: Option<ParamValues>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<QueryResult> {
+        let reads = reads_only(&statement);
         let store = self.store.clone();
+        let ctx = ctx.clone();
         let mut task = self
             .runtime
-            .spawn(async move { exec::run(&store, &ctx, &statement, None).await });
+            .spawn(async move { exec::run(&store, &ctx, &statement, params.as_ref()).await });
+        let timeout = self.config.statement_timeout.filter(|_| reads);
+        let started = std::time::Instant::now();
         self.block_on(async {
             loop {
                 tokio::select! {
                     done = &mut task => return joined(done),
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(25)) => {
-                        if cancellable && cancel.load(Ordering::SeqCst) {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(10)) => {
+                        if reads && cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
                             task.abort();
                             return Err(ExecError::Cancelled.into());
+                        }
+                        if let Some(limit) = timeout
+                            && started.elapsed() >= limit
+                        {
+                            task.abort();
+                            return Err(ExecError::Timeout {
+                                millis: limit.as_millis() as u64,
+                            }
+                            .into());
                         }
                     }
                 }
@@ -287,12 +318,7 @@ impl Database {
         statement: Statement,
         params: Option<ParamValues>,
     ) -> Result<QueryResult> {
-        let store = self.store.clone();
-        let ctx = ctx.clone();
-        let task = self
-            .runtime
-            .spawn(async move { exec::run(&store, &ctx, &statement, params.as_ref()).await });
-        joined(self.block_on(task))
+        self.run_guarded(ctx, statement, params, None)
     }
 
     /// The DataFusion logical and physical plans of a statement, as text.
@@ -382,12 +408,30 @@ impl Database {
     }
 
     fn new_context(&self) -> SessionContext {
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_target_partitions(self.config.target_partitions)
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(true);
-        SessionContext::new_with_config(config)
+        if let Some(bytes) = self.config.memory_limit {
+            // A sort sets memory aside for merging its spills (10 MB by default): keep that a
+            // fraction of the limit, so that a small limit spills rather than fails.
+            let execution = &mut config.options_mut().execution;
+            execution.sort_spill_reservation_bytes =
+                execution.sort_spill_reservation_bytes.min(bytes / 8);
+            execution.sort_in_place_threshold_bytes =
+                execution.sort_in_place_threshold_bytes.min(bytes / 8);
+        }
+        let runtime = match self.config.memory_limit {
+            Some(bytes) => datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+                .with_memory_limit(bytes, 1.0)
+                .build_arc(),
+            None => datafusion::execution::runtime_env::RuntimeEnvBuilder::new().build_arc(),
+        };
+        match runtime {
+            Ok(runtime) => SessionContext::new_with_config_rt(config, runtime),
+            Err(_) => SessionContext::new_with_config(config),
+        }
     }
 
     /// Runs a future on the database's runtime, for blocking callers.
@@ -428,6 +472,21 @@ impl Iterator for BatchIter<'_> {
         let next = self.db.runtime.block_on(self.stream.next())?;
         Some(next.map_err(crate::Error::from))
     }
+}
+
+/// Whether a statement only reads: it may be cancelled or timed out. Imports, exports and
+/// cohort changes always run to the end, so that they either happen or do not.
+fn reads_only(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::Select(_)
+            | Statement::Show(_)
+            | Statement::Describe { .. }
+            | Statement::Explain { .. }
+            | Statement::Survival(_)
+            | Statement::Cox(_)
+            | Statement::Correlate(_)
+    )
 }
 
 /// Whether `path` is a directory that holds a database (without creating anything).

@@ -48,6 +48,13 @@ pub struct Args {
     /// all in batch use.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<usize>,
+    /// Most memory one query may hold, e.g. 512MB or 2GB; over it, sorts and aggregates
+    /// spill to disk, and what cannot spill fails with E0310.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Stop reading statements that run longer than this, e.g. 30s, 500ms or 2m (E0311).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -246,4 +253,41 @@ pub enum DuplicatesArg {
 pub enum LevelArg {
     Subject,
     Multi,
+}
+
+/// `512MB`, `2GB`, `1.5G`, `64K` or a number of bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (number, scale) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok((n * scale as f64) as usize),
+        _ => Err(format!("`{text}` is not a size; write e.g. 512MB or 2GB")),
+    }
+}
+
+/// `30s`, `500ms`, `2m`, `1h`, or a number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (t.as_str(), 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(std::time::Duration::from_secs_f64(n * unit)),
+        _ => Err(format!("`{text}` is not a duration; write e.g. 30s, 500ms or 2m")),
+    }
 }

@@ -86,7 +86,9 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     } else {
         None
     };
-    let db = open(db_path.as_deref())?;
+    let mut db = open(db_path.as_deref())?;
+    db.set_memory_limit(args.memory_limit);
+    db.set_statement_timeout(args.timeout);
     let mut settings = Settings {
         mode: mode(args.format),
         max_rows: args.max_rows.unwrap_or(0),

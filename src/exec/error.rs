@@ -27,6 +27,15 @@ pub enum ExecError {
     Statistics { message: String },
     #[error("query cancelled")]
     Cancelled,
+    /// A query needed more memory than `Config::memory_limit` (`--memory-limit`) allows, even
+    /// after spilling what DataFusion can spill.
+    #[error(
+        "the query needs more memory than the limit allows ({detail}); raise the limit (--memory-limit), select fewer columns, or filter first"
+    )]
+    MemoryLimit { detail: String },
+    /// A reading statement ran longer than `Config::statement_timeout` (`--timeout`).
+    #[error("the statement ran longer than the time limit of {millis} ms and was stopped")]
+    Timeout { millis: u64 },
     /// The export could not be written (nothing is left at the path).
     #[error("cannot write {path}: {message}")]
     ExportFailed { path: String, message: String },
@@ -43,6 +52,8 @@ impl ExecError {
             ExecError::Cancelled => "E0307",
             ExecError::NotAQuery => "E0308",
             ExecError::Statistics { .. } => "E0309",
+            ExecError::MemoryLimit { .. } => "E0310",
+            ExecError::Timeout { .. } => "E0311",
         }
     }
 }

@@ -11,6 +11,7 @@ mod docs;
 mod export;
 mod expression;
 mod language;
+mod limits;
 mod provider;
 mod radiomics;
 mod refused;

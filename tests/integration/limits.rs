@@ -1,0 +1,100 @@
+//! Resource limits: a memory limit that spills or fails cleanly, a statement timeout, and the
+//! printed-row limit.
+
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+#[test]
+fn a_query_over_the_memory_limit_fails_with_a_clear_error() {
+    let (_dir, mut db) = demo_db();
+    let distinct = "SELECT DISTINCT rnaseq.* FROM subjects";
+    let sort = "SELECT subject_id, rnaseq.* FROM subjects ORDER BY rnaseq.MIB1, subject_id";
+    let unlimited = rows(&db, sort);
+    db.set_memory_limit(Some(64 << 10));
+    let err = db.query(distinct).unwrap_err();
+    assert_eq!(err.code(), "E0310");
+    assert!(
+        err.to_string().starts_with(
+            "error E0310: the query needs more memory than the limit allows (Additional allocation failed for "
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with(
+        "); raise the limit (--memory-limit), select fewer columns, or filter first"
+    ));
+    // Small queries run, and the database is fine.
+    assert_eq!(rows(&db, "SELECT count(*) FROM subjects"), [["211"]]);
+    // A limit the sort fits in (with its merge reservation scaled to the limit).
+    db.set_memory_limit(Some(16 << 20));
+    assert_eq!(rows(&db, sort), unlimited);
+    assert_eq!(rows(&db, distinct).len(), 211);
+    db.set_memory_limit(None);
+    assert_eq!(rows(&db, distinct).len(), 211);
+}
+
+#[test]
+fn a_statement_timeout_stops_reads_but_never_a_change() {
+    let (dir, mut db) = demo_db();
+    db.set_statement_timeout(Some(Duration::from_millis(20)));
+    let started = Instant::now();
+    let err = db
+        .query("CORRELATE radiomic.* WITH rnaseq.* METHOD pearson")
+        .unwrap_err();
+    assert_eq!(err.code(), "E0311");
+    assert_eq!(
+        err.to_string(),
+        "error E0311: the statement ran longer than the time limit of 20 ms and was stopped"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Changes run to the end whatever the limit: an import either happens or does not.
+    db.set_statement_timeout(Some(Duration::from_millis(1)));
+    let path = dir.path().join("lab.csv");
+    std::fs::write(&path, "Patient ID,score\nR01-001,1\n").unwrap();
+    db.execute(&format!(
+        "IMPORT TABLE lab FROM '{}' SUBJECT COLUMN 'Patient ID'",
+        path.display()
+    ))
+    .unwrap();
+    db.set_statement_timeout(None);
+    assert_eq!(rows(&db, "SELECT score FROM lab"), [["1"]]);
+    assert!(db.check().unwrap().is_empty());
+}
+
+#[test]
+fn the_command_line_takes_the_limits() {
+    let (dir, db) = demo_db();
+    drop(db);
+    let path = dir.path().join("demo.rgdb");
+    let db = path.to_str().unwrap();
+    let (code, _, err) = run_cli(&[
+        "--db",
+        db,
+        "--memory-limit",
+        "64KB",
+        "-c",
+        "SELECT DISTINCT rnaseq.* FROM subjects",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("error[E0310]"), "{err}");
+    let (code, _, err) = run_cli(&[
+        "--db",
+        db,
+        "--timeout",
+        "10ms",
+        "-c",
+        "CORRELATE radiomic.* WITH rnaseq.*",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("error[E0311]: the statement ran longer than the time limit of 10 ms"), "{err}");
+    let (code, _, err) = run_cli(&["--db", db, "--memory-limit", "lots", "-c", "SELECT 1 FROM subjects"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`lots` is not a size; write e.g. 512MB or 2GB"), "{err}");
+    let (code, _, err) = run_cli(&["--db", db, "--timeout", "soon", "-c", "SELECT 1 FROM subjects"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`soon` is not a duration; write e.g. 30s, 500ms or 2m"), "{err}");
+    // The printed-row limit: --max-rows (and `.maxrows` in the REPL).
+    let (code, out, _) = run_cli(&["--db", db, "--max-rows", "3", "-c", "SELECT subject_id FROM subjects"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("… 208 more rows"), "{out}");
+}
