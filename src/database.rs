@@ -439,9 +439,11 @@ impl Database {
         self.runtime.block_on(future)
     }
 
-    /// Verifies every chunk checksum and the catalog. Empty means all is well.
+    /// Verifies the whole store: versions, the subject registry, and every stored table and
+    /// cohort generation (column records, name index, every chunk's checksum, type, length
+    /// and non-null count). Empty means all is well. See `storage/check.rs`.
     pub fn check(&self) -> Result<Vec<StorageError>> {
-        Ok(self.snapshot().check()?)
+        Ok(self.store.check()?)
     }
 }
 

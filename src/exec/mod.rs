@@ -113,6 +113,7 @@ async fn run_bound(
         Bound::RefreshCohort(cohort) => cohorts::refresh(store, ctx, cohort, statement).await,
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
         Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
+        Bound::Check => check(store),
         other => {
             let history = store.versions()?;
             let plan = to_logical_plan(other, &snapshot, &history, store.oldest_version()?)?
@@ -254,6 +255,32 @@ async fn create_cohort(
         Some(statement.to_string()),
     )?;
     summary(name, Some(ids.len() as u64), record.version)
+}
+
+/// `CHECK DATABASE`: one row per problem (`code, problem`), and a header that says whether
+/// all is well.
+fn check(store: &Store) -> Result<QueryResult, Error> {
+    let problems = store.check()?;
+    let header = if problems.is_empty() {
+        format!("check: all is well (version {})\n", store.version())
+    } else {
+        format!("check: {} problem(s) found\n", problems.len())
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("code", DataType::Utf8, false),
+        Field::new("problem", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(problems.iter().map(|p| p.code()))),
+            Arc::new(StringArray::from_iter_values(
+                problems.iter().map(|p| p.to_string()),
+            )),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(QueryResult::of_batch(batch, Some(header)))
 }
 
 /// `DROP TABLE`: a new version without the table. `table | version`.

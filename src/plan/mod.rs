@@ -59,6 +59,7 @@ pub fn to_logical_plan(
         | Bound::ShowCohort(_)
         | Bound::RefreshCohort(_)
         | Bound::DropTable { .. }
+        | Bound::Check
         | Bound::Vacuum { .. }
         | Bound::Import(_) => {
             return Ok(None);

@@ -42,6 +42,8 @@ pub enum Bound {
     Vacuum {
         keep: u64,
     },
+    /// `CHECK DATABASE`
+    Check,
     Explain(Box<Bound>),
     Export(Box<BoundExport>),
     Import(Box<crate::ingest::ImportRequest>),

@@ -108,6 +108,7 @@ pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, Reso
                 None => Err(scope.unknown_source(name)),
             }
         }
+        Statement::Check { .. } => Ok(Bound::Check),
         Statement::RefreshCohort { name, .. } => {
             Ok(Bound::RefreshCohort(cohort_named(snapshot, name)?))
         }

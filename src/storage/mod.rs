@@ -7,6 +7,7 @@
 //! `docs/storage-format.md`.
 
 pub mod catalog;
+mod check;
 pub mod codec;
 mod error;
 pub mod key;

@@ -39,6 +39,11 @@ impl Snapshot {
         }
     }
 
+    /// The backend, for the integrity check.
+    pub(super) fn kv(&self) -> &Arc<dyn KvStore> {
+        &self.kv
+    }
+
     /// The version this snapshot shows.
     pub fn version(&self) -> u64 {
         self.record.version
@@ -296,7 +301,7 @@ impl Snapshot {
         self.read_raw(&at, chunk)
     }
 
-    fn read_raw(&self, at: &ChunkAt<'_>, chunk: u32) -> Result<ArrayRef, StorageError> {
+    pub(super) fn read_raw(&self, at: &ChunkAt<'_>, chunk: u32) -> Result<ArrayRef, StorageError> {
         let corrupt = |detail: String| StorageError::Corrupt {
             table: at.owner.to_string(),
             column: at.column.to_string(),
@@ -392,38 +397,6 @@ impl Snapshot {
         }
         Ok(ids)
     }
-
-    /// Verifies the checksum of every chunk of every column of every live table.
-    /// Returns the problems found, empty when all is well.
-    pub fn check(&self) -> Result<Vec<StorageError>, StorageError> {
-        let mut problems = Vec::new();
-        for table in self.tables()? {
-            let columns = self.columns(&table)?;
-            if columns.len() != table.columns as usize {
-                problems.push(StorageError::CorruptCatalog {
-                    key: format!("table {}", table.name),
-                    detail: format!(
-                        "catalog lists {} columns, {} are stored",
-                        table.columns,
-                        columns.len()
-                    ),
-                });
-            }
-            for column in &columns {
-                for chunk in 0..Self::chunk_count(&table) {
-                    if let Err(e) = self.read_chunk(&table, column, chunk) {
-                        problems.push(e);
-                    }
-                }
-            }
-        }
-        for cohort in self.cohorts()? {
-            if let Err(e) = self.cohort_members(&cohort) {
-                problems.push(e);
-            }
-        }
-        Ok(problems)
-    }
 }
 
 /// How many rows chunk `chunk` of a `rows`-row column holds.
@@ -514,14 +487,14 @@ impl Versioned for CohortEntry {
 }
 
 /// Where one chunk lives and what it must hold.
-struct ChunkAt<'a> {
-    owner: &'a str,
-    column: &'a str,
-    data_id: u64,
-    ordinal: u32,
-    rows: u64,
-    chunk_rows: u32,
-    ty: ColumnType,
+pub(super) struct ChunkAt<'a> {
+    pub owner: &'a str,
+    pub column: &'a str,
+    pub data_id: u64,
+    pub ordinal: u32,
+    pub rows: u64,
+    pub chunk_rows: u32,
+    pub ty: ColumnType,
 }
 
 fn corrupt_key(k: &[u8], detail: &str) -> StorageError {

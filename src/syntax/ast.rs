@@ -92,6 +92,8 @@ pub enum Statement {
         if_exists: bool,
         span: Span,
     },
+    /// `CHECK DATABASE`: verifies every chunk and the catalog.
+    Check { span: Span },
     /// `REFRESH COHORT name`: re-evaluates the cohort's definition on the current data.
     RefreshCohort {
         name: Ident,
@@ -707,7 +709,9 @@ impl Statement {
             Statement::Cox(c) => c.span,
             Statement::Correlate(c) => c.span,
             Statement::Plot(p) => p.span,
-            Statement::RefreshCohort { span, .. } | Statement::Vacuum { span, .. } => *span,
+            Statement::RefreshCohort { span, .. }
+            | Statement::Vacuum { span, .. }
+            | Statement::Check { span } => *span,
         }
     }
 }

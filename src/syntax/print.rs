@@ -376,6 +376,7 @@ impl Display for Statement {
             }
             Statement::RefreshCohort { name, .. } => write!(f, "REFRESH COHORT {name}"),
             Statement::Vacuum { keep, .. } => write!(f, "VACUUM KEEP {keep}"),
+            Statement::Check { .. } => f.write_str("CHECK DATABASE"),
             Statement::Plot(p) => {
                 write!(f, "PLOT {} TO {}", p.analysis, quote(&p.path.value))?;
                 if p.overwrite {

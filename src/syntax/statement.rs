@@ -19,13 +19,14 @@ use super::lexeme::{
 /// One statement.
 pub fn statement(i: Input<'_>) -> PResult<'_, Statement> {
     expected(
-        "statement (SELECT, CREATE COHORT, DROP COHORT, DROP TABLE, REFRESH COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT, VACUUM)",
+        "statement (SELECT, CREATE COHORT, DROP COHORT, DROP TABLE, REFRESH COHORT, SHOW, DESCRIBE, EXPLAIN, EXPORT, IMPORT, SURVIVAL, COX, CORRELATE, PLOT, VACUUM, CHECK DATABASE)",
         alt((
             select.map(|s| Statement::Select(Box::new(s))),
             create_cohort,
             drop_cohort,
             refresh_cohort,
             vacuum,
+            check,
             show,
             describe,
             explain,
@@ -144,6 +145,13 @@ fn refresh_cohort(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, name) = cut(expected("cohort name", ident)).parse(i)?;
     let span = start.to(name.span);
     Ok((i, Statement::RefreshCohort { name, span }))
+}
+
+/// `CHECK DATABASE`
+fn check(i: Input<'_>) -> PResult<'_, Statement> {
+    let (i, start) = keyword("CHECK").parse(i)?;
+    let (i, end) = cut(keyword("DATABASE")).parse(i)?;
+    Ok((i, Statement::Check { span: start.to(end) }))
 }
 
 /// `VACUUM KEEP n`

@@ -10,6 +10,7 @@ mod dicom;
 mod docs;
 mod export;
 mod expression;
+mod integrity;
 mod language;
 mod limits;
 mod provider;

@@ -228,7 +228,7 @@ fn opening_sweeps_chunks_no_version_references() {
             before - 1,
             "{backend}"
         );
-        assert!(store.snapshot().check().unwrap().is_empty());
+        assert!(store.check().unwrap().is_empty());
     }
 }
 
@@ -268,7 +268,7 @@ fn a_flipped_byte_is_reported_by_table_and_column() {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         kv.put(Space::Data, &k, &bytes).unwrap();
-        let problems = snapshot.check().unwrap();
+        let problems = store.check().unwrap();
         assert_eq!(problems.len(), 1, "{backend}");
         assert!(
             problems[0]

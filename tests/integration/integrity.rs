@@ -1,0 +1,184 @@
+//! Integrity: `rgdb check` and `CHECK DATABASE` find damage by table and column, queries never
+//! return wrong numbers from a damaged chunk, and random byte flips in a copy of a database
+//! never crash rgdb.
+
+use std::path::Path;
+
+use rgdb::Database;
+use rgdb::storage::{Space, key};
+
+use crate::common::*;
+
+/// A closed clinical database with a second table and a cohort, and its path.
+fn built() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, db) = clinical_db();
+    let csv = dir.path().join("lab.csv");
+    std::fs::write(&csv, "Patient ID,score\nR01-001,1.5\nR01-002,2.5\n").unwrap();
+    db.execute(&format!(
+        "IMPORT TABLE lab FROM '{}' SUBJECT COLUMN 'Patient ID'",
+        csv.display()
+    ))
+    .unwrap();
+    db.execute("CREATE COHORT females AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
+        .unwrap();
+    let path = db.path().unwrap().to_path_buf();
+    drop(db);
+    (dir, path)
+}
+
+fn damaged_copy(dir: &Path, path: &Path, name: &str) -> std::path::PathBuf {
+    let copy = dir.join(name);
+    copy_dir(path, &copy);
+    copy
+}
+
+#[test]
+fn a_healthy_database_checks_clean_everywhere() {
+    let (_dir, path) = built();
+    let db = Database::open(&path).unwrap();
+    assert!(db.check().unwrap().is_empty());
+    let result = db.query("CHECK DATABASE").unwrap();
+    assert_eq!(result.num_rows(), 0);
+    assert_eq!(result.header.as_deref(), Some("check: all is well (version 3)\n"));
+    drop(db);
+    let (code, out, _) = run_cli(&["--db", path.to_str().unwrap(), "check"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ok: version 3"), "{out}");
+}
+
+#[test]
+fn a_flipped_chunk_is_found_by_check_and_refused_by_queries() {
+    let (dir, path) = built();
+    let copy = damaged_copy(dir.path(), &path, "flipped.rgdb");
+    let db = Database::open(&copy).unwrap();
+    let clinical = db.table("clinical").unwrap();
+    let gender = db.columns("clinical").unwrap().into_iter().find(|c| c.name == "gender").unwrap();
+    let k = key::chunk(clinical.data_id, gender.ordinal, 0);
+    let kv = db.store().kv().clone();
+    let mut bytes = kv.get(Space::Data, &k).unwrap().unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    kv.put(Space::Data, &k, &bytes).unwrap();
+    kv.flush().unwrap();
+    let problems = db.check().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].to_string().starts_with("corrupt data in table `clinical`, column `gender`, chunk 0: checksum mismatch"),
+        "{}",
+        problems[0]
+    );
+    // A query reading the column fails naming it; one that does not read it is unaffected.
+    let err = db.query("SELECT gender, count(*) FROM subjects GROUP BY gender").unwrap_err();
+    assert_eq!(err.code(), "E0508");
+    assert!(err.to_string().contains("table `clinical`, column `gender`"), "{err}");
+    assert_eq!(rows(&db, "SELECT count(*) FROM clinical WHERE os_days > 0").len(), 1);
+    let listed = rows(&db, "CHECK DATABASE");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0][0], "E0508");
+    drop(kv);
+    drop(db);
+    let (code, out, err) = run_cli(&["--db", copy.to_str().unwrap(), "check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("problem[E0508]: corrupt data in table `clinical`, column `gender`, chunk 0"), "{out}{err}");
+    // The original is untouched.
+    assert_eq!(run_cli(&["--db", path.to_str().unwrap(), "check"]).0, 0);
+}
+
+#[test]
+fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
+    let (dir, path) = built();
+    // A missing chunk of the cohort's members and one of a table.
+    let copy = damaged_copy(dir.path(), &path, "missing.rgdb");
+    let db = Database::open(&copy).unwrap();
+    let lab = db.table("lab").unwrap();
+    let kv = db.store().kv().clone();
+    kv.remove_range(Space::Data, &key::chunk(lab.data_id, 1, 0), &key::chunk(lab.data_id, 1, 1))
+        .unwrap();
+    let females = db.snapshot().find_cohort("females").unwrap().unwrap();
+    kv.remove_range(Space::Data, &key::chunks_from(females.data_id), &key::chunks_from(females.data_id + 1))
+        .unwrap();
+    let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "corrupt data in table `lab`, column `score`, chunk 0: the chunk is missing",
+            "corrupt data in table `females`, column `members`, chunk 0: the chunk is missing",
+        ]
+    );
+    drop(db);
+
+    // A stray chunk beyond a column's last, and a column record that lies about its count.
+    let copy = damaged_copy(dir.path(), &path, "catalog.rgdb");
+    let db = Database::open(&copy).unwrap();
+    let lab = db.table("lab").unwrap();
+    let kv = db.store().kv().clone();
+    let chunk = kv.get(Space::Data, &key::chunk(lab.data_id, 1, 0)).unwrap().unwrap();
+    kv.put(Space::Data, &key::chunk(lab.data_id, 1, 1), &chunk).unwrap();
+    let column = kv.get(Space::Meta, &key::column(lab.data_id, 1)).unwrap().unwrap();
+    let text = String::from_utf8(column).unwrap().replace("\"non_null\":2", "\"non_null\":7");
+    kv.put(Space::Meta, &key::column(lab.data_id, 1), text.as_bytes()).unwrap();
+    let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "corrupt data in table `lab`, column `score`, chunk 0: holds 2 values, the catalog says 7",
+            "corrupt data in table `lab`, column `score`, chunk 1: a chunk beyond the 1 the table's rows need",
+        ]
+    );
+    drop(db);
+
+    // The two halves of the subject registry disagree.
+    let copy = damaged_copy(dir.path(), &path, "registry.rgdb");
+    let db = Database::open(&copy).unwrap();
+    let kv = db.store().kv().clone();
+    kv.put(Space::Meta, &key::subject_by_id(5), b"NOT-A-SUBJECT").unwrap();
+    let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        ["corrupt catalog entry subject 5: `NOT-A-SUBJECT` maps back to None, not to 5"]
+    );
+}
+
+/// Bytes flipped at random places of the sled files of a copy: rgdb may refuse to open it, and
+/// `check` may report damage, but it never panics, and a query that answers answers right.
+#[test]
+fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
+    let (dir, path) = built();
+    let query = "SELECT gender, count(*), sum(os_days), max(lab.score) FROM subjects GROUP BY gender ORDER BY gender";
+    let (code, truth, _) = run_cli(&["--db", path.to_str().unwrap(), "--format", "csv", "-c", query]);
+    assert_eq!(code, 0);
+    let file = path.join("db");
+    let size = std::fs::metadata(&file).unwrap().len();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut outcomes = [0usize; 3];
+    for trial in 0..24 {
+        let copy = damaged_copy(dir.path(), &path, &format!("flip{trial}.rgdb"));
+        let mut bytes = std::fs::read(copy.join("db")).unwrap();
+        for _ in 0..4 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = (state % size) as usize;
+            bytes[at] ^= 1 << (state >> 60 & 7);
+        }
+        std::fs::write(copy.join("db"), bytes).unwrap();
+        let db_arg = copy.to_str().unwrap();
+        let (code, out, err) = run_cli(&["--db", db_arg, "check"]);
+        assert!(code == 0 || code == 1, "trial {trial}: exit {code}\n{out}{err}");
+        assert!(!err.contains("panicked"), "trial {trial}: {err}");
+        let (code, out, err) = run_cli(&["--db", db_arg, "--format", "csv", "-c", query]);
+        assert!(!err.contains("panicked"), "trial {trial}: {err}");
+        if code == 0 {
+            assert_eq!(out, truth, "trial {trial}: a damaged database answered wrong");
+            outcomes[0] += 1;
+        } else {
+            assert!(err.starts_with("error[E05"), "trial {trial}: {err}");
+            outcomes[if err.contains("E0508") { 1 } else { 2 }] += 1;
+        }
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    eprintln!(
+        "byte flips: {} answered right, {} refused as corrupt data, {} refused otherwise",
+        outcomes[0], outcomes[1], outcomes[2]
+    );
+}
