@@ -93,18 +93,16 @@ impl From<DataFusionError> for Error {
             {
                 Error::Exec(ExecError::DivisionByZero)
             }
-            DataFusionError::ResourcesExhausted(detail) => {
-                Error::Exec(ExecError::MemoryLimit {
-                    detail: detail
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .split(" with top memory consumers")
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                })
-            }
+            DataFusionError::ResourcesExhausted(detail) => Error::Exec(ExecError::MemoryLimit {
+                detail: detail
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .split(" with top memory consumers")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            }),
             DataFusionError::External(inner) => {
                 if let Some(storage) = inner.downcast_ref::<StorageError>() {
                     return Error::Storage(storage.clone());

@@ -288,6 +288,8 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     };
     match number.trim().parse::<f64>() {
         Ok(n) if n > 0.0 && n.is_finite() => Ok(std::time::Duration::from_secs_f64(n * unit)),
-        _ => Err(format!("`{text}` is not a duration; write e.g. 30s, 500ms or 2m")),
+        _ => Err(format!(
+            "`{text}` is not a duration; write e.g. 30s, 500ms or 2m"
+        )),
     }
 }

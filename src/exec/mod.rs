@@ -273,7 +273,9 @@ fn check(store: &Store) -> Result<QueryResult, Error> {
     let batch = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(StringArray::from_iter_values(problems.iter().map(|p| p.code()))),
+            Arc::new(StringArray::from_iter_values(
+                problems.iter().map(|p| p.code()),
+            )),
             Arc::new(StringArray::from_iter_values(
                 problems.iter().map(|p| p.to_string()),
             )),

@@ -163,7 +163,10 @@ fn check_generation(
             ));
         }
         let indexed = kv
-            .get(Space::Meta, &key::column_name(table.data_id, &fold(&column.name)))?
+            .get(
+                Space::Meta,
+                &key::column_name(table.data_id, &fold(&column.name)),
+            )?
             .map(|o| key::unpack_ordinals(&o))
             .unwrap_or_default();
         if !indexed.contains(&column.ordinal) {

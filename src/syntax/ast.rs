@@ -93,7 +93,9 @@ pub enum Statement {
         span: Span,
     },
     /// `CHECK DATABASE`: verifies every chunk and the catalog.
-    Check { span: Span },
+    Check {
+        span: Span,
+    },
     /// `REFRESH COHORT name`: re-evaluates the cohort's definition on the current data.
     RefreshCohort {
         name: Ident,

@@ -151,7 +151,12 @@ fn refresh_cohort(i: Input<'_>) -> PResult<'_, Statement> {
 fn check(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("CHECK").parse(i)?;
     let (i, end) = cut(keyword("DATABASE")).parse(i)?;
-    Ok((i, Statement::Check { span: start.to(end) }))
+    Ok((
+        i,
+        Statement::Check {
+            span: start.to(end),
+        },
+    ))
 }
 
 /// `VACUUM KEEP n`

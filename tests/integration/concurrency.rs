@@ -48,7 +48,15 @@ fn eight_readers_see_the_old_or_the_new_version_while_imports_commit() {
                     // Within one statement both columns come from one version: g1 = 2·g0.
                     let row = rows(&db, "SELECT count(*), min(g0), max(g0), sum(g1) FROM lab");
                     let k: i64 = row[0][1].parse().unwrap();
-                    assert_eq!(row[0], [ "80".to_string(), k.to_string(), k.to_string(), (160 * k).to_string()]);
+                    assert_eq!(
+                        row[0],
+                        [
+                            "80".to_string(),
+                            k.to_string(),
+                            k.to_string(),
+                            (160 * k).to_string()
+                        ]
+                    );
                     seen.push(k);
                     if r % 2 == 0 {
                         // Exports read one snapshot too.
@@ -59,8 +67,11 @@ fn eight_readers_see_the_old_or_the_new_version_while_imports_commit() {
                         ))
                         .unwrap();
                         let text = std::fs::read_to_string(&path).unwrap();
-                        let values: std::collections::BTreeSet<&str> =
-                            text.lines().skip(1).map(|l| l.split_once(',').unwrap().1).collect();
+                        let values: std::collections::BTreeSet<&str> = text
+                            .lines()
+                            .skip(1)
+                            .map(|l| l.split_once(',').unwrap().1)
+                            .collect();
                         assert_eq!(values.len(), 1, "one version per export: {values:?}");
                     }
                     if n == 0 {
@@ -89,7 +100,10 @@ fn eight_readers_see_the_old_or_the_new_version_while_imports_commit() {
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
         assert!(!seen.is_empty());
     }
-    assert!(versions.len() >= 2, "the readers ran beside the imports: {versions:?}");
+    assert!(
+        versions.len() >= 2,
+        "the readers ran beside the imports: {versions:?}"
+    );
     assert_eq!(rows(&db, "SELECT max(g0) FROM lab"), [["5"]]);
     assert_eq!(rows(&db, "SELECT count(*) FROM c5"), [["80"]]);
     assert!(db.check().unwrap().is_empty());

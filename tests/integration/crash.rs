@@ -167,9 +167,15 @@ fn a_held_database_is_not_damaged_by_a_killed_reader() {
 fn cycle(dir: &Path) -> Vec<String> {
     let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
     vec![
-        format!("IMPORT TABLE wide FROM '{}' SUBJECT COLUMN 'Patient ID'", a.display()),
+        format!(
+            "IMPORT TABLE wide FROM '{}' SUBJECT COLUMN 'Patient ID'",
+            a.display()
+        ),
         "CREATE COHORT c AS SELECT subject_id FROM subjects WHERE wide.g0 > 50".into(),
-        format!("IMPORT TABLE wide FROM '{}' SUBJECT COLUMN 'Patient ID'", b.display()),
+        format!(
+            "IMPORT TABLE wide FROM '{}' SUBJECT COLUMN 'Patient ID'",
+            b.display()
+        ),
         "REFRESH COHORT c".into(),
         "DROP COHORT c".into(),
         "DROP TABLE wide".into(),
@@ -260,7 +266,11 @@ fn kill_statements(iterations: usize, seed: u64) {
         .map(|start| {
             let script = dir.path().join(format!("from{start}.sql"));
             let mut text = String::new();
-            for s in statements[start..].iter().chain(&statements).chain(&statements) {
+            for s in statements[start..]
+                .iter()
+                .chain(&statements)
+                .chain(&statements)
+            {
                 text += s;
                 text += ";\n";
             }

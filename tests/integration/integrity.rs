@@ -39,7 +39,10 @@ fn a_healthy_database_checks_clean_everywhere() {
     assert!(db.check().unwrap().is_empty());
     let result = db.query("CHECK DATABASE").unwrap();
     assert_eq!(result.num_rows(), 0);
-    assert_eq!(result.header.as_deref(), Some("check: all is well (version 3)\n"));
+    assert_eq!(
+        result.header.as_deref(),
+        Some("check: all is well (version 3)\n")
+    );
     drop(db);
     let (code, out, _) = run_cli(&["--db", path.to_str().unwrap(), "check"]);
     assert_eq!(code, 0);
@@ -52,7 +55,12 @@ fn a_flipped_chunk_is_found_by_check_and_refused_by_queries() {
     let copy = damaged_copy(dir.path(), &path, "flipped.rgdb");
     let db = Database::open(&copy).unwrap();
     let clinical = db.table("clinical").unwrap();
-    let gender = db.columns("clinical").unwrap().into_iter().find(|c| c.name == "gender").unwrap();
+    let gender = db
+        .columns("clinical")
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "gender")
+        .unwrap();
     let k = key::chunk(clinical.data_id, gender.ordinal, 0);
     let kv = db.store().kv().clone();
     let mut bytes = kv.get(Space::Data, &k).unwrap().unwrap();
@@ -63,15 +71,26 @@ fn a_flipped_chunk_is_found_by_check_and_refused_by_queries() {
     let problems = db.check().unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
-        problems[0].to_string().starts_with("corrupt data in table `clinical`, column `gender`, chunk 0: checksum mismatch"),
+        problems[0].to_string().starts_with(
+            "corrupt data in table `clinical`, column `gender`, chunk 0: checksum mismatch"
+        ),
         "{}",
         problems[0]
     );
     // A query reading the column fails naming it; one that does not read it is unaffected.
-    let err = db.query("SELECT gender, count(*) FROM subjects GROUP BY gender").unwrap_err();
+    let err = db
+        .query("SELECT gender, count(*) FROM subjects GROUP BY gender")
+        .unwrap_err();
     assert_eq!(err.code(), "E0508");
-    assert!(err.to_string().contains("table `clinical`, column `gender`"), "{err}");
-    assert_eq!(rows(&db, "SELECT count(*) FROM clinical WHERE os_days > 0").len(), 1);
+    assert!(
+        err.to_string()
+            .contains("table `clinical`, column `gender`"),
+        "{err}"
+    );
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM clinical WHERE os_days > 0").len(),
+        1
+    );
     let listed = rows(&db, "CHECK DATABASE");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0][0], "E0508");
@@ -79,7 +98,10 @@ fn a_flipped_chunk_is_found_by_check_and_refused_by_queries() {
     drop(db);
     let (code, out, err) = run_cli(&["--db", copy.to_str().unwrap(), "check"]);
     assert_eq!(code, 1, "{err}");
-    assert!(out.contains("problem[E0508]: corrupt data in table `clinical`, column `gender`, chunk 0"), "{out}{err}");
+    assert!(
+        out.contains("problem[E0508]: corrupt data in table `clinical`, column `gender`, chunk 0"),
+        "{out}{err}"
+    );
     // The original is untouched.
     assert_eq!(run_cli(&["--db", path.to_str().unwrap(), "check"]).0, 0);
 }
@@ -92,11 +114,19 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
     let db = Database::open(&copy).unwrap();
     let lab = db.table("lab").unwrap();
     let kv = db.store().kv().clone();
-    kv.remove_range(Space::Data, &key::chunk(lab.data_id, 1, 0), &key::chunk(lab.data_id, 1, 1))
-        .unwrap();
+    kv.remove_range(
+        Space::Data,
+        &key::chunk(lab.data_id, 1, 0),
+        &key::chunk(lab.data_id, 1, 1),
+    )
+    .unwrap();
     let females = db.snapshot().find_cohort("females").unwrap().unwrap();
-    kv.remove_range(Space::Data, &key::chunks_from(females.data_id), &key::chunks_from(females.data_id + 1))
-        .unwrap();
+    kv.remove_range(
+        Space::Data,
+        &key::chunks_from(females.data_id),
+        &key::chunks_from(females.data_id + 1),
+    )
+    .unwrap();
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -112,11 +142,21 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
     let db = Database::open(&copy).unwrap();
     let lab = db.table("lab").unwrap();
     let kv = db.store().kv().clone();
-    let chunk = kv.get(Space::Data, &key::chunk(lab.data_id, 1, 0)).unwrap().unwrap();
-    kv.put(Space::Data, &key::chunk(lab.data_id, 1, 1), &chunk).unwrap();
-    let column = kv.get(Space::Meta, &key::column(lab.data_id, 1)).unwrap().unwrap();
-    let text = String::from_utf8(column).unwrap().replace("\"non_null\":2", "\"non_null\":7");
-    kv.put(Space::Meta, &key::column(lab.data_id, 1), text.as_bytes()).unwrap();
+    let chunk = kv
+        .get(Space::Data, &key::chunk(lab.data_id, 1, 0))
+        .unwrap()
+        .unwrap();
+    kv.put(Space::Data, &key::chunk(lab.data_id, 1, 1), &chunk)
+        .unwrap();
+    let column = kv
+        .get(Space::Meta, &key::column(lab.data_id, 1))
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(column)
+        .unwrap()
+        .replace("\"non_null\":2", "\"non_null\":7");
+    kv.put(Space::Meta, &key::column(lab.data_id, 1), text.as_bytes())
+        .unwrap();
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -131,7 +171,8 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
     let copy = damaged_copy(dir.path(), &path, "registry.rgdb");
     let db = Database::open(&copy).unwrap();
     let kv = db.store().kv().clone();
-    kv.put(Space::Meta, &key::subject_by_id(5), b"NOT-A-SUBJECT").unwrap();
+    kv.put(Space::Meta, &key::subject_by_id(5), b"NOT-A-SUBJECT")
+        .unwrap();
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -145,7 +186,14 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
 fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
     let (dir, path) = built();
     let query = "SELECT gender, count(*), sum(os_days), max(lab.score) FROM subjects GROUP BY gender ORDER BY gender";
-    let (code, truth, _) = run_cli(&["--db", path.to_str().unwrap(), "--format", "csv", "-c", query]);
+    let (code, truth, _) = run_cli(&[
+        "--db",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-c",
+        query,
+    ]);
     assert_eq!(code, 0);
     let file = path.join("db");
     let size = std::fs::metadata(&file).unwrap().len();
@@ -164,12 +212,18 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
         std::fs::write(copy.join("db"), bytes).unwrap();
         let db_arg = copy.to_str().unwrap();
         let (code, out, err) = run_cli(&["--db", db_arg, "check"]);
-        assert!(code == 0 || code == 1, "trial {trial}: exit {code}\n{out}{err}");
+        assert!(
+            code == 0 || code == 1,
+            "trial {trial}: exit {code}\n{out}{err}"
+        );
         assert!(!err.contains("panicked"), "trial {trial}: {err}");
         let (code, out, err) = run_cli(&["--db", db_arg, "--format", "csv", "-c", query]);
         assert!(!err.contains("panicked"), "trial {trial}: {err}");
         if code == 0 {
-            assert_eq!(out, truth, "trial {trial}: a damaged database answered wrong");
+            assert_eq!(
+                out, truth,
+                "trial {trial}: a damaged database answered wrong"
+            );
             outcomes[0] += 1;
         } else {
             assert!(err.starts_with("error[E05"), "trial {trial}: {err}");

@@ -20,9 +20,11 @@ fn a_query_over_the_memory_limit_fails_with_a_clear_error() {
         ),
         "{err}"
     );
-    assert!(err.to_string().ends_with(
-        "); raise the limit (--memory-limit), select fewer columns, or filter first"
-    ));
+    assert!(
+        err.to_string().ends_with(
+            "); raise the limit (--memory-limit), select fewer columns, or filter first"
+        )
+    );
     // Small queries run, and the database is fine.
     assert_eq!(rows(&db, "SELECT count(*) FROM subjects"), [["211"]]);
     // A limit the sort fits in (with its merge reservation scaled to the limit).
@@ -86,15 +88,45 @@ fn the_command_line_takes_the_limits() {
         "CORRELATE radiomic.* WITH rnaseq.*",
     ]);
     assert_eq!(code, 1);
-    assert!(err.contains("error[E0311]: the statement ran longer than the time limit of 10 ms"), "{err}");
-    let (code, _, err) = run_cli(&["--db", db, "--memory-limit", "lots", "-c", "SELECT 1 FROM subjects"]);
+    assert!(
+        err.contains("error[E0311]: the statement ran longer than the time limit of 10 ms"),
+        "{err}"
+    );
+    let (code, _, err) = run_cli(&[
+        "--db",
+        db,
+        "--memory-limit",
+        "lots",
+        "-c",
+        "SELECT 1 FROM subjects",
+    ]);
     assert_eq!(code, 2);
-    assert!(err.contains("`lots` is not a size; write e.g. 512MB or 2GB"), "{err}");
-    let (code, _, err) = run_cli(&["--db", db, "--timeout", "soon", "-c", "SELECT 1 FROM subjects"]);
+    assert!(
+        err.contains("`lots` is not a size; write e.g. 512MB or 2GB"),
+        "{err}"
+    );
+    let (code, _, err) = run_cli(&[
+        "--db",
+        db,
+        "--timeout",
+        "soon",
+        "-c",
+        "SELECT 1 FROM subjects",
+    ]);
     assert_eq!(code, 2);
-    assert!(err.contains("`soon` is not a duration; write e.g. 30s, 500ms or 2m"), "{err}");
+    assert!(
+        err.contains("`soon` is not a duration; write e.g. 30s, 500ms or 2m"),
+        "{err}"
+    );
     // The printed-row limit: --max-rows (and `.maxrows` in the REPL).
-    let (code, out, _) = run_cli(&["--db", db, "--max-rows", "3", "-c", "SELECT subject_id FROM subjects"]);
+    let (code, out, _) = run_cli(&[
+        "--db",
+        db,
+        "--max-rows",
+        "3",
+        "-c",
+        "SELECT subject_id FROM subjects",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("… 208 more rows"), "{out}");
 }

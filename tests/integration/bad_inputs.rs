@@ -1,0 +1,113 @@
+//! The bad-input corpus (`tests/bad_inputs/`, see its README): every case ends in its expected
+//! error, with the database unchanged, or, for hostile-looking but valid input, imports.
+
+use std::path::{Path, PathBuf};
+
+use rgdb::Database;
+
+use crate::common::*;
+
+/// What must not change when an input is refused.
+fn state(db: &Database) -> String {
+    let mut out = format!(
+        "version {} subjects {}\n",
+        db.version(),
+        db.subjects().len()
+    );
+    for t in db.tables().unwrap() {
+        out += &format!(
+            "{} {} {} {:?}\n",
+            t.name, t.rows, t.columns, t.content_sha256
+        );
+    }
+    out
+}
+
+/// Writes a `generated:` case into `dir`.
+fn generate(name: &str, dir: &Path) -> PathBuf {
+    let path = dir.join(name);
+    let text = match name {
+        "field_1mb.csv" => format!(
+            "Patient ID,note\nR01-001,{}\nR01-002,short\n",
+            "x".repeat(1 << 20)
+        ),
+        "parens_10000.sql" => format!(
+            "SELECT count(*) FROM subjects WHERE {}1{} = 1",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        ),
+        "operators_5000.sql" => format!("SELECT 1{} FROM subjects", " + 1".repeat(5_000)),
+        "literal_1mb.sql" => format!(
+            "SELECT count(*) FROM subjects WHERE gender = '{}'",
+            "y".repeat(1 << 20)
+        ),
+        other => panic!("no generator for {other}"),
+    };
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_case_ends_as_expected() {
+    let corpus = root().join("tests/bad_inputs");
+    let manifest = std::fs::read_to_string(corpus.join("cases.tsv")).unwrap();
+    let (dir, db) = demo_db();
+    let mut cases = 0;
+    for line in manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [file, statement, expect, fragment] = fields[..] else {
+            panic!("cases.tsv: a line needs 4 tab-separated fields: {line}");
+        };
+        let path = match file.strip_prefix("generated:") {
+            Some(name) => generate(name, dir.path()),
+            None => corpus.join(file),
+        };
+        let statement = if statement == "{text}" {
+            std::fs::read_to_string(&path).unwrap()
+        } else {
+            statement.replace("{path}", &path.display().to_string())
+        };
+        let before = state(&db);
+        let result = db.run_script(&statement);
+        match (expect, result) {
+            ("ok", Ok(_)) => {}
+            ("ok", Err(e)) => panic!("{file}: expected to succeed, got {e}"),
+            (code, Ok(_)) => panic!("{file}: expected {code}, but it succeeded"),
+            (code, Err(e)) => {
+                assert_eq!(e.code(), code, "{file}: {e}");
+                assert!(
+                    e.to_string().contains(fragment),
+                    "{file}: `{fragment}` not in: {e}"
+                );
+                assert_eq!(state(&db), before, "{file}: the database changed");
+            }
+        }
+        cases += 1;
+    }
+    assert!(cases >= 28, "{cases} cases");
+    assert!(db.check().unwrap().is_empty());
+    // The valid ones arrived whole.
+    assert_eq!(
+        rows(&db, "SELECT score FROM bom ORDER BY subject_id"),
+        [["1.5"], ["2.5"]]
+    );
+    // A `;`-separated file is read with its own delimiter.
+    assert_eq!(
+        rows(&db, "SELECT score FROM semi ORDER BY subject_id"),
+        [["1"], ["2"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT length(note) FROM notes ORDER BY subject_id"),
+        [[(1 << 20).to_string()], ["5".to_string()]]
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT nan_inf.KRAS, nan_inf.EGFR FROM subjects WHERE subject_id = 'R01-002'"
+        ),
+        [["-inf", "NaN"]]
+    );
+}
