@@ -14,6 +14,7 @@ mod expression;
 mod integrity;
 mod language;
 mod limits;
+mod properties;
 mod provider;
 mod radiomics;
 mod refused;
