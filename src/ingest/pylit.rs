@@ -149,8 +149,14 @@ impl Parser<'_> {
                     b'0' => out.push('\0'),
                     b'\\' | b'\'' | b'"' => out.push(escaped as char),
                     _ => {
+                        // Any other escape is kept as written, whole characters and all:
+                        // `\٤` is a backslash and an Arabic-Indic digit, not two bytes.
+                        let ch = self.text[self.at + 1..].chars().next().unwrap_or('\\');
                         out.push('\\');
-                        out.push(escaped as char);
+                        out.push(ch);
+                        self.at += 1 + ch.len_utf8();
+                        run = self.at;
+                        continue;
                     }
                 }
                 self.at += 2;

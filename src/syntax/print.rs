@@ -433,8 +433,14 @@ impl Display for Correlate {
         if let Some(method) = &self.method {
             write!(f, " METHOD {method}")?;
         }
-        if let Some(adjust) = &self.adjust {
-            write!(f, " ADJUST {adjust}")?;
+        match &self.adjust {
+            // `ADJUST BY` (Benjamini–Yekutieli) is the keyword, which an identifier cannot
+            // spell unquoted.
+            Some(adjust) if !adjust.quoted && adjust.name.eq_ignore_ascii_case("by") => {
+                f.write_str(" ADJUST BY")?
+            }
+            Some(adjust) => write!(f, " ADJUST {adjust}")?,
+            None => {}
         }
         Ok(())
     }

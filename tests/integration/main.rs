@@ -11,6 +11,7 @@ mod dicom;
 mod docs;
 mod export;
 mod expression;
+mod fuzz_regressions;
 mod integrity;
 mod language;
 mod limits;
