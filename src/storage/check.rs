@@ -176,15 +176,7 @@ fn check_generation(
                 "the name index does not lead to this column".into(),
             ));
         }
-        let at = ChunkAt {
-            owner: &table.name,
-            column: &column.name,
-            data_id: table.data_id,
-            ordinal: column.ordinal,
-            rows: table.rows,
-            chunk_rows: table.chunk_rows,
-            ty: column.ty,
-        };
+        let at = ChunkAt::of(table, column);
         let mut non_null = 0u64;
         let mut readable = true;
         for chunk in 0..chunks {

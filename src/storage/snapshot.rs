@@ -289,16 +289,7 @@ impl Snapshot {
         column: &ColumnMeta,
         chunk: u32,
     ) -> Result<ArrayRef, StorageError> {
-        let at = ChunkAt {
-            owner: &table.name,
-            column: &column.name,
-            data_id: table.data_id,
-            ordinal: column.ordinal,
-            rows: table.rows,
-            chunk_rows: table.chunk_rows,
-            ty: column.ty,
-        };
-        self.read_raw(&at, chunk)
+        self.read_raw(&ChunkAt::of(table, column), chunk)
     }
 
     pub(super) fn read_raw(&self, at: &ChunkAt<'_>, chunk: u32) -> Result<ArrayRef, StorageError> {
@@ -482,6 +473,21 @@ impl Versioned for CohortEntry {
         match self {
             CohortEntry::Live(meta) => Some(meta),
             CohortEntry::Dropped { .. } => None,
+        }
+    }
+}
+
+impl<'a> ChunkAt<'a> {
+    /// The chunks of one column of a table generation.
+    pub(super) fn of(table: &'a TableMeta, column: &'a ColumnMeta) -> ChunkAt<'a> {
+        ChunkAt {
+            owner: &table.name,
+            column: &column.name,
+            data_id: table.data_id,
+            ordinal: column.ordinal,
+            rows: table.rows,
+            chunk_rows: table.chunk_rows,
+            ty: column.ty,
         }
     }
 }

@@ -1,11 +1,8 @@
 //! The language end to end through `Database::query`: parameters, exports read back by the
 //! `parquet` crate, cohorts that persist, and the statements of the issue.
 
-use std::fs::File;
-
 use arrow::array::{AsArray, RecordBatch};
 use datafusion::common::ScalarValue;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rgdb::Database;
 
 use crate::common::*;
@@ -41,23 +38,8 @@ fn positional_and_named_parameters() {
 fn read_parquet(
     path: &std::path::Path,
 ) -> (Vec<RecordBatch>, std::collections::HashMap<String, String>) {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
-    let kv = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .map(|e| (e.key.clone(), e.value.clone().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let batches = builder
-        .build()
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    (batches, kv)
+    let (batch, kv) = crate::export::read_parquet(path);
+    (vec![batch], kv)
 }
 
 #[test]

@@ -44,8 +44,8 @@ proptest! {
                 prop_assert!((-1.0 - 1e-12..=1.0 + 1e-12).contains(&r));
             }
             // The map gives the same, both ways round.
-            let m = map(&[x.clone()], &[y.clone()], method);
-            let t = map(&[y.clone()], &[x.clone()], method);
+            let m = map(std::slice::from_ref(&x), std::slice::from_ref(&y), method);
+            let t = map(std::slice::from_ref(&y), std::slice::from_ref(&x), method);
             prop_assert!(close(m.get(0, 0).r, xy.r) && close(t.get(0, 0).r, xy.r));
         }
     }
