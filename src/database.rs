@@ -223,6 +223,9 @@ impl Database {
         let task = self.runtime.spawn(async move {
             let snapshot = exec::snapshot_for(&store, &statement)?;
             let bound = crate::resolve::resolve(&statement, &snapshot)?;
+            if let crate::resolve::Bound::Query(query) = &bound {
+                return exec::query_stream(&ctx, &snapshot, query, None).await;
+            }
             let history = store.versions()?;
             let plan =
                 crate::plan::to_logical_plan(&bound, &snapshot, &history, store.oldest_version()?)?

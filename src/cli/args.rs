@@ -48,8 +48,8 @@ pub struct Args {
     /// all in batch use.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<usize>,
-    /// Most memory one query may hold, e.g. 512MB or 2GB; over it, sorts and aggregates
-    /// spill to disk, and what cannot spill fails with E0310.
+    /// Most memory one query may hold, e.g. 512MB or 2GB; DataFusion spills what it can, and
+    /// what does not fit fails with E0310.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
     /// Stop reading statements that run longer than this, e.g. 30s, 500ms or 2m (E0311).

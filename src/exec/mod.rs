@@ -109,6 +109,18 @@ async fn run_bound(
             };
             export::write(export, rows, provenance).await
         }
+        Bound::Query(query) => {
+            let stream = query_stream(ctx, &snapshot, query, params).await?;
+            let schema = stream.schema();
+            let batches: Vec<RecordBatch> = futures::TryStreamExt::try_collect(stream).await?;
+            Ok(QueryResult {
+                schema,
+                batches,
+                note: None,
+                header: None,
+                figure: None,
+            })
+        }
         Bound::ShowCohort(cohort) => cohorts::show(store, ctx, &snapshot, cohort).await,
         Bound::RefreshCohort(cohort) => cohorts::refresh(store, ctx, cohort, statement).await,
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
@@ -124,6 +136,26 @@ async fn run_bound(
             }
             Ok(result)
         }
+    }
+}
+
+/// The rows of a `SELECT` as a stream: through DataFusion, or, for a selection of many stored
+/// columns, a narrow plan for the rows and the columns read from the store (`wide.rs`).
+pub async fn query_stream(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    query: &BoundQuery,
+    params: Option<&ParamValues>,
+) -> Result<SendableRecordBatchStream, Error> {
+    match wide::Split::of(query, &[]) {
+        Some(split) => {
+            let plan = bind_params(query_to_plan(&split.narrow, snapshot)?, params)?;
+            let narrow = collect(ctx, plan).await?;
+            let rows =
+                wide::WideRows::new(&split, query, snapshot, &narrow.schema, &narrow.batches)?;
+            Ok(rows.into_stream())
+        }
+        None => stream(ctx, bind_params(query_to_plan(query, snapshot)?, params)?).await,
     }
 }
 

@@ -17,8 +17,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use datafusion::arrow::compute::{concat, concat_batches, take};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::error::Error;
 use crate::resolve::{BExpr, Base, BoundQuery, Item, OrderKey, Type};
@@ -26,6 +29,9 @@ use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, Snapshot, TableMeta};
 
 /// From this many stored columns on, a selection takes the wide path.
 pub const WIDE_COLUMNS: usize = 256;
+
+/// About this many bytes of values per batch of a wide result.
+const SLAB_BYTES: usize = 64 << 20;
 
 /// Name of the narrow query's first column: the subject of each output row.
 const SUBJECT_ITEM: &str = "__rgdb_subject";
@@ -277,6 +283,43 @@ impl WideRows {
             .collect::<Result<Vec<_>, _>>()?;
         RecordBatch::try_new(self.schema.clone(), columns).map_err(df)
     }
+}
+
+impl WideRows {
+    /// The rows as a stream of batches of about 64 MiB of values, each built when it is pulled,
+    /// so a 20,000-column result never has to be whole in memory.
+    pub fn into_stream(self) -> SendableRecordBatchStream {
+        let schema = self.schema.clone();
+        let rows = self.num_rows();
+        let slab = (SLAB_BYTES / row_bytes(&schema)).clamp(64, 65_536);
+        let wide = Arc::new(self);
+        let batches = (0..rows).step_by(slab).map(move |start| {
+            let end = (start + slab).min(rows);
+            let indices = UInt32Array::from_iter_values(start as u32..end as u32);
+            wide.batch(&indices).map_err(|e| match e {
+                Error::Storage(s) => DataFusionError::External(Box::new(s)),
+                other => DataFusionError::Execution(other.to_string()),
+            })
+        });
+        Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::iter(batches),
+        ))
+    }
+}
+
+/// Bytes of values in one row of `schema` (text and lists counted at 24).
+pub fn row_bytes(schema: &Schema) -> usize {
+    schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Boolean => 1,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::List(_) => 24,
+            t => t.primitive_width().unwrap_or(8),
+        })
+        .sum::<usize>()
+        .max(1)
 }
 
 /// For each dense subject id in `ids`, its row in `table` (a one-row-per-subject table).

@@ -166,17 +166,8 @@ pub(super) fn encode_column(
 
 /// Rows of `schema` that make about [`ROW_GROUP_BYTES`] of values, within [`ROW_GROUP_ROWS`].
 pub(super) fn rows_per_group(schema: &Schema) -> usize {
-    let row_bytes: usize = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Boolean => 1,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::List(_) => 24,
-            t => t.primitive_width().unwrap_or(8),
-        })
-        .sum::<usize>()
-        .max(1);
-    (ROW_GROUP_BYTES / row_bytes).clamp(ROW_GROUP_ROWS.0, ROW_GROUP_ROWS.1)
+    (ROW_GROUP_BYTES / crate::exec::wide::row_bytes(schema))
+        .clamp(ROW_GROUP_ROWS.0, ROW_GROUP_ROWS.1)
 }
 
 pub(super) fn open_sink(
