@@ -10,7 +10,8 @@
 //!   in the narrow query's subject order.
 //!
 //! The export writers then pull one column (Parquet) or one slab of rows (the row formats) at a
-//! time, so memory follows one column or one slab, not the result.
+//! time, and a `SELECT` (`exec::query_stream`) gets its batches a slab at a time, so memory
+//! follows one column or one slab, not the result.
 
 use std::collections::HashMap;
 use std::sync::Arc;
