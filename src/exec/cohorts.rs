@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
@@ -116,28 +114,21 @@ pub async fn refresh(
         },
         Some(statement.to_string()),
     )?;
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("cohort", DataType::Utf8, false),
-        Field::new("subjects", DataType::UInt64, false),
-        Field::new("version", DataType::UInt64, false),
-        Field::new("evaluated_at", DataType::UInt64, false),
-        Field::new("joined", DataType::UInt64, false),
-        Field::new("left", DataType::UInt64, false),
-    ]));
     let count = |v: u64| -> Arc<dyn Array> { Arc::new(UInt64Array::from(vec![v])) };
-    let batch = RecordBatch::try_new(
-        schema,
+    QueryResult::of_columns(
         vec![
-            Arc::new(StringArray::from(vec![cohort.name.as_str()])),
-            count(now.members.len() as u64),
-            count(record.version),
-            count(now.version),
-            count(joined.len() as u64),
-            count(left.len() as u64),
+            (
+                "cohort",
+                Arc::new(StringArray::from(vec![cohort.name.as_str()])),
+            ),
+            ("subjects", count(now.members.len() as u64)),
+            ("version", count(record.version)),
+            ("evaluated_at", count(now.version)),
+            ("joined", count(joined.len() as u64)),
+            ("left", count(left.len() as u64)),
         ],
+        None,
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, None))
 }
 
 /// `SHOW COHORT name`: a header with the definition and both evaluations, and one row per
@@ -180,19 +171,13 @@ pub async fn show(
             header += &format!("now: the definition no longer runs: {}\n", e.message());
         }
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("subject_id", DataType::Utf8, false),
-        Field::new("change", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
+    let subjects = StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()));
+    let changes = StringArray::from_iter_values(rows.iter().map(|r| r.1));
+    QueryResult::of_columns(
         vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.0.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+            ("subject_id", Arc::new(subjects)),
+            ("change", Arc::new(changes)),
         ],
+        Some(header),
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, Some(header)))
 }

@@ -13,7 +13,6 @@ pub mod wide;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ParamValues;
 use datafusion::execution::SendableRecordBatchStream;
@@ -298,23 +297,12 @@ fn check(store: &Store) -> Result<QueryResult, Error> {
     } else {
         format!("check: {} problem(s) found\n", problems.len())
     };
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("code", DataType::Utf8, false),
-        Field::new("problem", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(StringArray::from_iter_values(
-                problems.iter().map(|p| p.code()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                problems.iter().map(|p| p.to_string()),
-            )),
-        ],
+    let codes = StringArray::from_iter_values(problems.iter().map(|p| p.code()));
+    let texts = StringArray::from_iter_values(problems.iter().map(|p| p.to_string()));
+    QueryResult::of_columns(
+        vec![("code", Arc::new(codes)), ("problem", Arc::new(texts))],
+        Some(header),
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, Some(header)))
 }
 
 /// `DROP TABLE`: a new version without the table. `table | version`.
@@ -337,44 +325,29 @@ fn drop_table(
     } else {
         store.version()
     };
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("table", DataType::Utf8, false),
-        Field::new("version", DataType::UInt64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
+    QueryResult::of_columns(
         vec![
-            Arc::new(StringArray::from(vec![name])),
-            Arc::new(UInt64Array::from(vec![version])),
+            ("table", Arc::new(StringArray::from(vec![name]))),
+            ("version", Arc::new(UInt64Array::from(vec![version]))),
         ],
+        None,
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, None))
 }
 
 /// `VACUUM KEEP n`: one row saying what was removed.
 fn vacuum(store: &Store, keep: u64, statement: &Statement) -> Result<QueryResult, Error> {
     let report = store.vacuum(keep, Some(statement.to_string()))?;
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("oldest_version", DataType::UInt64, false),
-        Field::new("versions_compacted", DataType::UInt64, false),
-        Field::new("generations_removed", DataType::UInt64, false),
-        Field::new("chunks_removed", DataType::UInt64, false),
-        Field::new("size_on_disk", DataType::UInt64, false),
-    ]));
-    let column = |v: u64| -> Arc<dyn Array> { Arc::new(UInt64Array::from(vec![v])) };
-    let batch = RecordBatch::try_new(
-        schema,
+    let count = |v: u64| -> Arc<dyn Array> { Arc::new(UInt64Array::from(vec![v])) };
+    QueryResult::of_columns(
         vec![
-            column(report.oldest),
-            column(report.versions_compacted),
-            column(report.generations_removed),
-            column(report.chunks_removed),
-            column(report.size_on_disk),
+            ("oldest_version", count(report.oldest)),
+            ("versions_compacted", count(report.versions_compacted)),
+            ("generations_removed", count(report.generations_removed)),
+            ("chunks_removed", count(report.chunks_removed)),
+            ("size_on_disk", count(report.size_on_disk)),
         ],
+        None,
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, None))
 }
 
 fn drop_cohort(
@@ -400,29 +373,27 @@ fn drop_cohort(
 /// `table | version | rows | columns | new_subjects | source_sha256`, with the full summary as
 /// the result's note.
 fn import_result(summary: &crate::ingest::ImportSummary) -> Result<QueryResult, Error> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("table", DataType::Utf8, false),
-        Field::new("version", DataType::UInt64, false),
-        Field::new("rows", DataType::UInt64, false),
-        Field::new("columns", DataType::UInt64, false),
-        Field::new("new_subjects", DataType::UInt64, false),
-        Field::new("source_sha256", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    let count = |v: u64| -> Arc<dyn Array> { Arc::new(UInt64Array::from(vec![v])) };
+    let result = QueryResult::of_columns(
         vec![
-            Arc::new(StringArray::from(vec![summary.table.as_str()])),
-            Arc::new(UInt64Array::from(vec![summary.version])),
-            Arc::new(UInt64Array::from(vec![summary.rows])),
-            Arc::new(UInt64Array::from(vec![summary.columns.len() as u64 + 1])),
-            Arc::new(UInt64Array::from(vec![summary.new_subjects as u64])),
-            Arc::new(StringArray::from(vec![summary.source.sha256.as_str()])),
+            (
+                "table",
+                Arc::new(StringArray::from(vec![summary.table.as_str()])),
+            ),
+            ("version", count(summary.version)),
+            ("rows", count(summary.rows)),
+            ("columns", count(summary.columns.len() as u64 + 1)),
+            ("new_subjects", count(summary.new_subjects as u64)),
+            (
+                "source_sha256",
+                Arc::new(StringArray::from(vec![summary.source.sha256.as_str()])),
+            ),
         ],
-    )
-    .map_err(datafusion::error::DataFusionError::from)?;
+        None,
+    )?;
     Ok(QueryResult {
         note: Some(summary.to_string()),
-        ..QueryResult::of_batch(batch, None)
+        ..result
     })
 }
 
@@ -432,19 +403,12 @@ pub(crate) fn summary(
     subjects: Option<u64>,
     version: u64,
 ) -> Result<QueryResult, Error> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("cohort", DataType::Utf8, false),
-        Field::new("subjects", DataType::UInt64, true),
-        Field::new("version", DataType::UInt64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    QueryResult::of_columns(
         vec![
-            Arc::new(StringArray::from(vec![name])),
-            Arc::new(UInt64Array::from(vec![subjects])),
-            Arc::new(UInt64Array::from(vec![version])),
+            ("cohort", Arc::new(StringArray::from(vec![name]))),
+            ("subjects", Arc::new(UInt64Array::from(vec![subjects]))),
+            ("version", Arc::new(UInt64Array::from(vec![version]))),
         ],
+        None,
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, None))
 }

@@ -37,6 +37,23 @@ impl QueryResult {
         }
     }
 
+    /// A result built from named columns (the one-row summaries of statements that change
+    /// the database, `CHECK DATABASE`'s problems, …). A column is nullable when it holds a
+    /// NULL.
+    pub fn of_columns(
+        columns: Vec<(&str, ArrayRef)>,
+        header: Option<String>,
+    ) -> Result<QueryResult, crate::error::Error> {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(name, a)| Field::new(*name, a.data_type().clone(), a.null_count() > 0))
+            .collect();
+        let arrays = columns.into_iter().map(|(_, a)| a).collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(datafusion::error::DataFusionError::from)?;
+        Ok(QueryResult::of_batch(batch, header))
+    }
+
     /// How many rows in all.
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()

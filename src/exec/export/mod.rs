@@ -413,7 +413,7 @@ async fn write_rows(
                 }
                 let dir = target.join(&folder);
                 std::fs::create_dir_all(&dir).map_err(|e| fail(e.to_string()))?;
-                let file = dir.join(format!("part-0.{}", extension(export.format)));
+                let file = dir.join(format!("part-0.{}", export.format.name()));
                 let sink = open_sink(&file, export, &shape.schema, metadata).map_err(fail)?;
                 sinks.insert(folder.clone(), sink);
             }
@@ -431,16 +431,6 @@ async fn write_rows(
 
 fn arrow(e: datafusion::arrow::error::ArrowError) -> Error {
     datafusion::error::DataFusionError::from(e).into()
-}
-
-fn extension(format: ExportFormat) -> &'static str {
-    match format {
-        ExportFormat::Parquet => "parquet",
-        ExportFormat::Csv => "csv",
-        ExportFormat::Tsv => "tsv",
-        ExportFormat::Arrow => "arrow",
-        ExportFormat::Jsonl => "jsonl",
-    }
 }
 
 fn with_schema(
@@ -517,23 +507,15 @@ fn summary(
     files: u64,
     bytes: u64,
 ) -> Result<QueryResult, Error> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("path", DataType::Utf8, false),
-        Field::new("format", DataType::Utf8, false),
-        Field::new("rows", DataType::UInt64, false),
-        Field::new("files", DataType::UInt64, false),
-        Field::new("bytes", DataType::UInt64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    let count = |v: u64| -> ArrayRef { Arc::new(UInt64Array::from(vec![v])) };
+    QueryResult::of_columns(
         vec![
-            Arc::new(StringArray::from(vec![path])),
-            Arc::new(StringArray::from(vec![format.name()])),
-            Arc::new(UInt64Array::from(vec![rows])),
-            Arc::new(UInt64Array::from(vec![files])),
-            Arc::new(UInt64Array::from(vec![bytes])),
+            ("path", Arc::new(StringArray::from(vec![path]))),
+            ("format", Arc::new(StringArray::from(vec![format.name()]))),
+            ("rows", count(rows)),
+            ("files", count(files)),
+            ("bytes", count(bytes)),
         ],
+        None,
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(QueryResult::of_batch(batch, None))
 }

@@ -14,9 +14,7 @@ use parquet::arrow::ArrowWriter;
 
 use super::partition::folders;
 use super::sink::{encode_column, open_sink, parquet_properties, rows_per_group};
-use super::{
-    MAX_PARTITIONS, ROW_GROUP_ROWS, Shape, arrow, as_value, extension, failed, with_schema,
-};
+use super::{MAX_PARTITIONS, ROW_GROUP_ROWS, Shape, arrow, as_value, failed, with_schema};
 use crate::error::Error;
 use crate::exec::wide::WideRows;
 use crate::resolve::{BoundExport, ExportFormat};
@@ -58,7 +56,7 @@ pub(super) fn write_wide(
     for (folder, indices) in &groups {
         let dir = target.join(folder);
         std::fs::create_dir_all(&dir).map_err(|e| failed(&export.path, e))?;
-        let file = dir.join(format!("part-0.{}", extension(export.format)));
+        let file = dir.join(format!("part-0.{}", export.format.name()));
         rows += write_wide_file(&file, export, shape, wide, indices, metadata)?;
     }
     Ok((rows, groups.len() as u64))
