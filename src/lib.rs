@@ -46,6 +46,7 @@ pub mod resolve;
 pub mod stats;
 pub mod storage;
 pub mod syntax;
+pub mod synth;
 
 pub use config::Config;
 pub use database::{BatchIter, CATALOG, Database, SCHEMA};

@@ -12,7 +12,8 @@ Examples:
   echo \"SHOW TABLES;\" | rgdb --db nsclc.rgdb
   rgdb --db nsclc.rgdb import clinical clinical.csv
   rgdb --db nsclc.rgdb -f analysis.rgdb
-  rgdb demo ./demo.rgdb";
+  rgdb demo ./demo.rgdb
+  rgdb synth --subjects 10000 --out cohort/ && rgdb --db big.rgdb --create -f cohort/import.rgdb";
 
 /// rgdb: an embedded analytical database for radiogenomics cohorts.
 ///
@@ -30,6 +31,10 @@ pub struct Args {
     /// The database directory. Without it, commands use the demo cohort.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Create the database at --db when it does not exist (otherwise a missing database is
+    /// an error, so that a mistyped path does not make an empty one).
+    #[arg(long)]
+    pub create: bool,
     /// Run these statements (separated by `;`) and print their results.
     #[arg(short = 'c', long = "command", value_name = "STATEMENTS")]
     pub statements: Option<String>,
@@ -95,6 +100,61 @@ pub enum Command {
         /// Where to build it.
         path: PathBuf,
     },
+    /// Write a deterministic synthetic cohort in the real source formats (clinical CSV, GEO
+    /// RNA-seq matrix, PyRadiomics CSV, AIM XML, optionally DICOM), with `import.rgdb` to load
+    /// it: `rgdb --db x.rgdb --create -f DIR/import.rgdb`.
+    Synth(SynthArgs),
+}
+
+/// `rgdb synth`'s options. Defaults are the real cohort's size and coverage.
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Subjects.
+    #[arg(long, default_value_t = 211)]
+    pub subjects: usize,
+    /// Genes in the RNA-seq matrix (0: no matrix).
+    #[arg(long, default_value_t = 20_000)]
+    pub genes: usize,
+    /// Radiomic features (0: no PyRadiomics file; at most 2,500).
+    #[arg(long, default_value_t = 1_764)]
+    pub features: usize,
+    /// The seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The directory to write into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Share of subjects with RNA-seq.
+    #[arg(long, value_name = "F", default_value_t = 130.0 / 211.0)]
+    pub rnaseq_fraction: f64,
+    /// Share of subjects with radiomic features.
+    #[arg(long, value_name = "F", default_value_t = 144.0 / 211.0)]
+    pub radiomic_fraction: f64,
+    /// Share of subjects with AIM annotations (0: none).
+    #[arg(long, value_name = "F", default_value_t = 190.0 / 211.0)]
+    pub aim_fraction: f64,
+    /// Every subject has every modality (sets the three fractions to 1).
+    #[arg(long)]
+    pub complete: bool,
+    /// Also write a small CT series for the first N subjects.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub dicom: usize,
+}
+
+impl SynthArgs {
+    pub fn spec(&self) -> crate::synth::Spec {
+        let fraction = |f: f64| if self.complete { 1.0 } else { f };
+        crate::synth::Spec {
+            subjects: self.subjects,
+            genes: self.genes,
+            features: self.features,
+            seed: self.seed,
+            rnaseq_fraction: fraction(self.rnaseq_fraction),
+            radiomic_fraction: fraction(self.radiomic_fraction),
+            aim_fraction: fraction(self.aim_fraction),
+            dicom_subjects: self.dicom,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

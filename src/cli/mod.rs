@@ -49,8 +49,9 @@ pub fn run(
 }
 
 /// Opens `--db PATH`, or the demo cohort (built on first use) without it.
-fn open(path: Option<&std::path::Path>) -> Result<Database, Error> {
+fn open(path: Option<&std::path::Path>, create: bool) -> Result<Database, Error> {
     match path {
+        Some(path) if create => Database::open_or_create(path),
         Some(path) => Database::open(path),
         None => demo::open_or_build(&demo::default_path()),
     }
@@ -86,7 +87,7 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     } else {
         None
     };
-    let mut db = open(db_path.as_deref())?;
+    let mut db = open(db_path.as_deref(), args.create)?;
     db.set_memory_limit(args.memory_limit);
     db.set_statement_timeout(args.timeout);
     let mut settings = Settings {
@@ -133,6 +134,26 @@ fn command_line(
             let _ = write!(out, "{}", demo::banner(&db));
             Ok(0)
         }
+        Command::Synth(synth) => {
+            let started = std::time::Instant::now();
+            let summary = crate::synth::generate(&synth.spec(), &synth.out)?;
+            let _ = writeln!(out, "wrote {}", summary.out.display());
+            for (name, what, bytes) in &summary.files {
+                let _ = writeln!(
+                    out,
+                    "  {name:<18} {what:<40} {:>10.1} MB",
+                    *bytes as f64 / 1e6
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{:.1} MB in {:.1} s; build a database with\n  rgdb --db cohort.rgdb --create -f {}",
+                summary.bytes() as f64 / 1e6,
+                started.elapsed().as_secs_f64(),
+                summary.out.join("import.rgdb").display()
+            );
+            Ok(0)
+        }
         Command::Import(import) => {
             let Some(path) = db_path else {
                 let _ = writeln!(
@@ -154,24 +175,24 @@ fn command_line(
             Ok(0)
         }
         Command::Tables => {
-            let db = open(db_path)?;
+            let db = open(db_path, false)?;
             let _ = write!(out, "{}", render::tables(&db.tables()?));
             Ok(0)
         }
         Command::Describe { table } => {
-            let db = open(db_path)?;
+            let db = open(db_path, false)?;
             let meta = db.table(&table)?;
             let columns = db.columns(&table)?;
             let _ = write!(out, "{}", render::describe(&meta, &columns));
             Ok(0)
         }
         Command::History => {
-            let db = open(db_path)?;
+            let db = open(db_path, false)?;
             let _ = write!(out, "{}", render::history(&db.history()?));
             Ok(0)
         }
         Command::Check => {
-            let db = open(db_path)?;
+            let db = open(db_path, false)?;
             let problems = db.check()?;
             for p in &problems {
                 let _ = writeln!(out, "problem[{}]: {p}", p.code());

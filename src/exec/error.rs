@@ -21,10 +21,10 @@ pub enum ExecError {
         "only statements that read (SELECT, SHOW, DESCRIBE) have a plan and rows; this one changes the database"
     )]
     NotAQuery,
-    /// Ctrl-C in the REPL while a query ran.
     /// A statistics statement over inputs it cannot use.
     #[error("{message}")]
     Statistics { message: String },
+    /// Ctrl-C in the REPL while a query ran.
     #[error("query cancelled")]
     Cancelled,
     /// A query needed more memory than `Config::memory_limit` (`--memory-limit`) allows, even
@@ -39,6 +39,9 @@ pub enum ExecError {
     /// The export could not be written (nothing is left at the path).
     #[error("cannot write {path}: {message}")]
     ExportFailed { path: String, message: String },
+    /// `rgdb synth` was given a size it cannot generate, or could not write a file.
+    #[error("rgdb synth: {message}")]
+    Synth { message: String },
 }
 
 impl ExecError {
@@ -54,6 +57,7 @@ impl ExecError {
             ExecError::Statistics { .. } => "E0309",
             ExecError::MemoryLimit { .. } => "E0310",
             ExecError::Timeout { .. } => "E0311",
+            ExecError::Synth { .. } => "E0312",
         }
     }
 }

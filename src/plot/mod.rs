@@ -24,8 +24,9 @@ pub use km::{KmGroup, km_plot};
 /// DejaVu Sans, Latin-1 and Greek subset (Bitstream Vera licence, `assets/fonts/LICENSE`).
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 
-/// Registers the embedded font for the families plotters asks for; once per process.
-fn ensure_fonts() -> Result<(), String> {
+/// Registers the embedded font for the families plotters asks for; once per process. Call it
+/// before drawing with plotters directly (the benches do).
+pub fn ensure_fonts() -> Result<(), String> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         for family in ["sans-serif", "serif", "monospace"] {

@@ -1,7 +1,6 @@
 //! The AIM importer: the real AIM v4, v3 and JSON samples, files generated to answer the real
 //! ePAD Lung Nodule template, subject-level queries over lesions, and refused files.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use rgdb::Database;
@@ -209,92 +208,21 @@ const LESIONS: &[Lesion] = &[
     },
 ];
 
-/// Writes an ePAD-style AIM v4 file answering the Lung Nodule template for one lesion.
+/// Writes an ePAD-style AIM v4 file answering the Lung Nodule template for one lesion, with
+/// the generator `rgdb synth` uses.
 fn write_lesion(template: &Template, lesion: &Lesion, n: usize, path: &Path) {
-    let term = |question: &str, meaning: &str| {
-        template
-            .question(question)
-            .and_then(|q| q.allowed.iter().find(|t| t.meaning == meaning).cloned())
-            .unwrap_or(rgdb::ingest::aim::Term {
-                code: "X999".into(),
-                meaning: meaning.into(),
-                scheme: "Local".into(),
-            })
+    let lesion = rgdb::synth::Lesion {
+        subject: lesion.subject.to_string(),
+        number: n,
+        length: lesion.length,
+        datetime: format!("2018010{n}101010"),
+        answers: lesion
+            .answers
+            .iter()
+            .map(|(q, a)| (q.to_string(), a.iter().map(|x| x.to_string()).collect()))
+            .collect(),
     };
-    let code = |t: &rgdb::ingest::aim::Term| {
-        format!(
-            "<typeCode code=\"{}\" codeSystemName=\"{}\"><iso:displayName xmlns:iso=\"uri:iso.org:21090\" value=\"{}\"/></typeCode>",
-            t.code, t.scheme, t.meaning
-        )
-    };
-    let mut characteristics = String::new();
-    for q in template.questions.iter().skip(2) {
-        let chosen: Vec<String> = match lesion.answers.iter().find(|(label, _)| *label == q.label) {
-            Some((_, answers)) => answers.iter().map(|a| a.to_string()).collect(),
-            None => q
-                .allowed
-                .iter()
-                .take(1)
-                .map(|t| t.meaning.clone())
-                .collect(),
-        };
-        for answer in chosen {
-            let t = term(&q.label, &answer);
-            writeln!(
-                characteristics,
-                "<ImagingObservationCharacteristic>{}<annotatorConfidence value=\"0.0\"/><label value=\"{}\"/></ImagingObservationCharacteristic>",
-                code(&t),
-                q.label
-            )
-            .unwrap();
-        }
-    }
-    let location = term("Anatomic Location", "upper lobe of right lung");
-    let mass = rgdb::ingest::aim::Term {
-        code: "RID39056".into(),
-        meaning: "lung mass".into(),
-        scheme: "RadLex3.8".into(),
-    };
-    let xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<ImageAnnotationCollection xmlns="gme://caCORE.caCORE/4.4/edu.northwestern.radiology.AIM" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" aimVersion="AIMv4_0">
-<uniqueIdentifier root="2.25.1000{n}"/>
-<studyInstanceUid root="1.3.6.1.4.1.14519.5.2.1.4334.1501.{n}"/>
-<dateTime value="2018010{n}101010"/>
-<user><name value="Reader One"/><loginName value="reader1"/></user>
-<person><name value="{subject}"/><id value="{subject}"/></person>
-<imageAnnotations>
-<ImageAnnotation>
-<uniqueIdentifier root="2.25.2000{n}"/>
-<typeCode code="LT1" codeSystemName="LungTemplate"><iso:displayName xmlns:iso="uri:iso.org:21090" value="Lung Template"/></typeCode>
-<dateTime value="2018010{n}101010"/>
-<name value="Lesion{n}"/>
-<calculationEntityCollection>
-<CalculationEntity><uniqueIdentifier root="0"/><typeCode code="G-D7FE" codeSystemName="SRT"><iso:displayName xmlns:iso="uri:iso.org:21090" value="Length"/></typeCode>
-<description value="Length"/>
-<calculationResultCollection><CalculationResult type="Scalar" xsi:type="ExtendedCalculationResult"><unitOfMeasure value="mm"/>
-<calculationDataCollection><CalculationData><value value="{length}"/></CalculationData></calculationDataCollection>
-</CalculationResult></calculationResultCollection></CalculationEntity>
-</calculationEntityCollection>
-<imagingPhysicalEntityCollection>
-<ImagingPhysicalEntity><uniqueIdentifier root="2.25.3000{n}"/>{location}<label value="Anatomic Location"/></ImagingPhysicalEntity>
-</imagingPhysicalEntityCollection>
-<imagingObservationEntityCollection>
-<ImagingObservationEntity><uniqueIdentifier root="2.25.4000{n}"/>{mass}<label value="Lung Nodule"/>
-<imagingObservationCharacteristicCollection>
-{characteristics}</imagingObservationCharacteristicCollection>
-</ImagingObservationEntity>
-</imagingObservationEntityCollection>
-</ImageAnnotation>
-</imageAnnotations>
-</ImageAnnotationCollection>
-"#,
-        subject = lesion.subject,
-        length = lesion.length,
-        location = code(&location),
-        mass = code(&mass),
-    );
-    std::fs::write(path, xml).unwrap();
+    std::fs::write(path, rgdb::synth::lesion_xml(template, &lesion)).unwrap();
 }
 
 /// A clinical database plus generated annotations in `dir/lesions`.

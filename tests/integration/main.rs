@@ -25,4 +25,5 @@ mod snapshots;
 mod stats;
 mod storage;
 mod syntax;
+mod synth;
 mod versions;
