@@ -139,6 +139,9 @@ pub struct SynthArgs {
     /// Also write a small CT series for the first N subjects.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub dicom: usize,
+    /// Share of RNA-seq cells written as NA, scattered at random.
+    #[arg(long, value_name = "F", default_value_t = 1.0 / 5_000.0)]
+    pub na_rate: f64,
 }
 
 impl SynthArgs {
@@ -153,6 +156,7 @@ impl SynthArgs {
             radiomic_fraction: fraction(self.radiomic_fraction),
             aim_fraction: fraction(self.aim_fraction),
             dicom_subjects: self.dicom,
+            na_rate: self.na_rate,
         }
     }
 }

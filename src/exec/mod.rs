@@ -109,9 +109,27 @@ async fn run_bound(
             export::write(export, rows, provenance).await
         }
         Bound::Query(query) => {
-            let stream = query_stream(ctx, &snapshot, query, params).await?;
-            let schema = stream.schema();
-            let batches: Vec<RecordBatch> = futures::TryStreamExt::try_collect(stream).await?;
+            let (schema, batches) = match wide::Split::of(query, &[]) {
+                Some(split) => {
+                    let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
+                    let narrow = collect(ctx, plan).await?;
+                    let rows = wide::WideRows::new(
+                        &split,
+                        query,
+                        &snapshot,
+                        &narrow.schema,
+                        &narrow.batches,
+                    )?;
+                    (rows.schema.clone(), rows.collect()?)
+                }
+                None => {
+                    let stream = query_stream(ctx, &snapshot, query, params).await?;
+                    let schema = stream.schema();
+                    let batches: Vec<RecordBatch> =
+                        futures::TryStreamExt::try_collect(stream).await?;
+                    (schema, batches)
+                }
+            };
             Ok(QueryResult {
                 schema,
                 batches,

@@ -287,6 +287,45 @@ impl WideRows {
 }
 
 impl WideRows {
+    /// Every row, for a caller that keeps them all: each stored column is decoded once (on
+    /// all cores) and the batches of about 64 MiB are slices of the whole columns. (The
+    /// stream below decodes each column once per batch, so that it never holds the result
+    /// whole; for a result that is kept whole, that was 16 decodes of every column at 6,400
+    /// rows × 20,000 genes.)
+    pub fn collect(self) -> Result<Vec<RecordBatch>, Error> {
+        let n = self.sources.len();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let per = n.div_ceil(threads).max(1);
+        let wide = &self;
+        let parts: Vec<Result<Vec<ArrayRef>, Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(per)
+                .map(|start| {
+                    scope.spawn(move || {
+                        (start..(start + per).min(n))
+                            .map(|i| wide.column(i, None))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a column reader does not panic"))
+                .collect()
+        });
+        let mut columns = Vec::with_capacity(n);
+        for part in parts {
+            columns.extend(part?);
+        }
+        let whole = RecordBatch::try_new(self.schema.clone(), columns).map_err(df)?;
+        let rows = whole.num_rows();
+        let slab = (SLAB_BYTES / row_bytes(&self.schema)).clamp(64, 65_536);
+        Ok((0..rows)
+            .step_by(slab)
+            .map(|start| whole.slice(start, slab.min(rows - start)))
+            .collect())
+    }
+
     /// The rows as a stream of batches of about 64 MiB of values, each built when it is pulled,
     /// so a 20,000-column result never has to be whole in memory.
     pub fn into_stream(self) -> SendableRecordBatchStream {

@@ -81,6 +81,40 @@ impl Store {
             }
         }
 
+        // The registry blocks hold the same names, in the same order.
+        let mut by_id: Vec<(u32, String)> = kv
+            .scan_prefix(Space::Meta, &key::subjects_by_id_prefix())?
+            .into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    key::parse_subject_id(&k)?,
+                    String::from_utf8_lossy(&v).into_owned(),
+                ))
+            })
+            .filter(|(id, _)| *id < count)
+            .collect();
+        by_id.sort();
+        match super::store::read_blocks(kv.as_ref(), count)? {
+            Some(names) => {
+                if let Some(((id, expected), got)) = by_id
+                    .iter()
+                    .zip(&names)
+                    .find(|((_, expected), got)| expected != *got)
+                {
+                    problems.push(catalog(
+                        &format!("subject block {}", id / key::SUBJECT_BLOCK_SIZE),
+                        format!(
+                            "holds `{got}` for subject {id} where the id index has `{expected}`"
+                        ),
+                    ));
+                }
+            }
+            None => problems.push(catalog(
+                "subject blocks",
+                format!("do not hold the {count} subjects the head counts"),
+            )),
+        }
+
         // Every stored table generation.
         let record_of = |version: u64| versions.iter().find(|v| v.version == version);
         for (k, v) in kv.scan_prefix(Space::Meta, &key::tables_prefix())? {

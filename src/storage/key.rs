@@ -18,6 +18,10 @@ const COLUMN: &[u8] = b"c\0";
 const COLUMN_NAME: &[u8] = b"n\0";
 const COHORT: &[u8] = b"k\0";
 const ALIAS: &[u8] = b"a\0";
+const SUBJECT_BLOCK: &[u8] = b"l\0";
+
+/// Subject IDs per registry block (`l\0` keys).
+pub const SUBJECT_BLOCK_SIZE: u32 = 4_096;
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -109,6 +113,12 @@ pub fn subject_by_id(id: u32) -> Vec<u8> {
 /// The prefix of the id → name half of the registry.
 pub fn subjects_by_id_prefix() -> Vec<u8> {
     SUBJECT_BY_ID.to_vec()
+}
+
+/// `l\0 <block u32>` → the subject IDs with dense ids `block × 4,096 ..`, each as a u32
+/// little-endian length and its UTF-8 bytes: the registry in a few reads at open.
+pub fn subject_block(block: u32) -> Vec<u8> {
+    join(&[SUBJECT_BLOCK, &block.to_be_bytes()])
 }
 
 /// Reads the dense id back out of a `subject_by_id` key.

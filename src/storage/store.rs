@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use super::catalog::{Action, FORMAT_VERSION, VersionRecord};
 use super::error::StorageError;
 use super::key;
-use super::kv::{KvStore, Space};
+use super::kv::{BatchOp, KvStore, Space};
 use super::snapshot::Snapshot;
 use super::writer::WriteTxn;
 
@@ -30,10 +30,19 @@ impl Default for StoreConfig {
 #[derive(Debug, Default, Clone)]
 pub struct SubjectRegistry {
     names: Vec<String>,
-    ids: HashMap<String, u32>,
+    /// Name → dense id, built on the first lookup (opening 100,000 subjects need not hash
+    /// them all).
+    ids: std::sync::OnceLock<HashMap<String, u32>>,
 }
 
 impl SubjectRegistry {
+    fn from_names(names: Vec<String>) -> SubjectRegistry {
+        SubjectRegistry {
+            names,
+            ids: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Every registered subject ID, indexed by dense id.
     pub fn names(&self) -> &[String] {
         &self.names
@@ -41,12 +50,23 @@ impl SubjectRegistry {
 
     /// The dense id of a subject ID.
     pub fn id(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        self.ids
+            .get_or_init(|| {
+                self.names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.clone(), i as u32))
+                    .collect()
+            })
+            .get(name)
+            .copied()
     }
 
     fn push(&mut self, name: String) -> u32 {
         let id = self.names.len() as u32;
-        self.ids.insert(name.clone(), id);
+        if let Some(ids) = self.ids.get_mut() {
+            ids.insert(name.clone(), id);
+        }
         self.names.push(name);
         id
     }
@@ -247,7 +267,77 @@ fn latest_version(kv: &dyn KvStore) -> Result<VersionRecord, StorageError> {
     from_json(&v, &String::from_utf8_lossy(&k))
 }
 
+/// The registry of `count` subjects: from its blocks (a read per 4,096 subjects), or, when
+/// they are missing or do not hold exactly `count` names (a database written before blocks
+/// existed, or by an older rgdb since), from the one-key-per-subject index, after which the
+/// blocks are rewritten so that the next open is fast.
 fn load_registry(kv: &dyn KvStore, count: u32) -> Result<SubjectRegistry, StorageError> {
+    if let Some(names) = read_blocks(kv, count)? {
+        return Ok(SubjectRegistry::from_names(names));
+    }
+    let registry = scan_registry(kv, count)?;
+    if count > 0 {
+        kv.apply_batch(Space::Meta, block_ops(registry.names(), 0))?;
+        kv.flush()?;
+    }
+    Ok(registry)
+}
+
+/// The names held by the registry blocks, if they hold exactly `count`.
+pub(crate) fn read_blocks(
+    kv: &dyn KvStore,
+    count: u32,
+) -> Result<Option<Vec<String>>, StorageError> {
+    let mut names = Vec::with_capacity(count as usize);
+    for block in 0..count.div_ceil(key::SUBJECT_BLOCK_SIZE) {
+        let Some(bytes) = kv.get(Space::Meta, &key::subject_block(block))? else {
+            return Ok(None);
+        };
+        let Some(block_names) = decode_block(&bytes) else {
+            return Err(StorageError::CorruptCatalog {
+                key: format!("subject block {block}"),
+                detail: "malformed".into(),
+            });
+        };
+        names.extend(block_names);
+    }
+    Ok((names.len() == count as usize).then_some(names))
+}
+
+/// The batch that rewrites every block from the one holding dense id `from` to the end of
+/// `names`.
+pub(crate) fn block_ops(names: &[String], from: u32) -> Vec<BatchOp> {
+    let size = key::SUBJECT_BLOCK_SIZE as usize;
+    let first = from as usize / size;
+    names
+        .chunks(size)
+        .enumerate()
+        .skip(first)
+        .map(|(b, chunk)| (key::subject_block(b as u32), Some(encode_block(chunk))))
+        .collect()
+}
+
+fn encode_block(names: &[String]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(names.iter().map(|n| n.len() + 4).sum());
+    for name in names {
+        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+    }
+    out
+}
+
+fn decode_block(mut bytes: &[u8]) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    while !bytes.is_empty() {
+        let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let name = bytes.get(4..4 + len)?;
+        names.push(String::from_utf8_lossy(name).into_owned());
+        bytes = &bytes[4 + len..];
+    }
+    Some(names)
+}
+
+fn scan_registry(kv: &dyn KvStore, count: u32) -> Result<SubjectRegistry, StorageError> {
     let mut registry = SubjectRegistry::default();
     for (k, v) in kv.scan_prefix(Space::Meta, &key::subjects_by_id_prefix())? {
         let id = key::parse_subject_id(&k).ok_or_else(|| StorageError::CorruptCatalog {

@@ -348,6 +348,12 @@ impl<'s> WriteTxn<'s> {
             ops.push((key::subject_by_name(name), Some(id.to_be_bytes().to_vec())));
             ops.push((key::subject_by_id(id), Some(name.as_bytes().to_vec())));
         }
+        if !self.new_subjects.is_empty() {
+            let base = self.base.subjects as usize;
+            let mut names = self.registry.names()[..base.min(self.registry.names().len())].to_vec();
+            names.extend(self.new_subjects.iter().cloned());
+            ops.extend(super::store::block_ops(&names, self.base.subjects));
+        }
         ops.push((key::version(record.version), Some(to_json(record)?)));
         Ok(ops)
     }

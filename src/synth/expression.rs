@@ -10,14 +10,13 @@ use super::{
 use crate::cli::demo;
 use crate::error::Result;
 
-/// One cell in this many is `NA`.
-const NA_EVERY: u64 = 5_000;
-
 pub(super) fn write(cohort: &Cohort, path: &Path) -> Result<()> {
     let seed = cohort.spec.seed;
     let subjects: Vec<_> = cohort.with(Modality::Rnaseq).collect();
     let names = gene_names(cohort.spec.genes);
     let egfr = names.iter().position(|n| n == "EGFR");
+    // A cell is `NA` when 53 more of its bits fall below this.
+    let na_below = cohort.spec.na_rate * (1u64 << 53) as f64;
     let mut out = Output::create(path)?;
     let mut header = Vec::new();
     for s in &subjects {
@@ -35,7 +34,7 @@ pub(super) fn write(cohort: &Cohort, path: &Path) -> Result<()> {
             line.push(b'\t');
             let i = s.index as u64;
             let r = bits(seed, Stream::GeneNoise, i, g as u64);
-            if mix(r).is_multiple_of(NA_EVERY) {
+            if ((mix(r) >> 11) as f64) < na_below {
                 line.extend_from_slice(b"NA");
                 continue;
             }

@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use self::aim::{Lesion, lesion_xml, lung_nodule_template};
 pub use self::dicom::ct_slice;
+pub use self::expression::gene_names;
 use crate::error::{Error, Result};
 use crate::exec::ExecError;
 
@@ -65,6 +66,8 @@ pub struct Spec {
     pub aim_fraction: f64,
     /// Subjects that get a small CT series (0: no DICOM tree).
     pub dicom_subjects: usize,
+    /// Share of RNA-seq cells written `NA`, scattered at random (GEO matrices have some).
+    pub na_rate: f64,
 }
 
 impl Default for Spec {
@@ -79,6 +82,7 @@ impl Default for Spec {
             radiomic_fraction: 144.0 / 211.0,
             aim_fraction: 190.0 / 211.0,
             dicom_subjects: 0,
+            na_rate: 1.0 / 5_000.0,
         }
     }
 }
@@ -180,10 +184,18 @@ impl Spec {
                 ("rnaseq", self.rnaseq_fraction),
                 ("radiomic", self.radiomic_fraction),
                 ("aim", self.aim_fraction),
+                ("na", self.na_rate),
             ]
             .into_iter()
             .find(|(_, f)| !(0.0..=1.0).contains(f))
-            .map(|(name, f)| format!("--{name}-fraction must be between 0 and 1, not {f}"))
+            .map(|(name, f)| {
+                let option = if name == "na" {
+                    "--na-rate".to_string()
+                } else {
+                    format!("--{name}-fraction")
+                };
+                format!("{option} must be between 0 and 1, not {f}")
+            })
         };
         match problem {
             Some(message) => Err(Error::Exec(ExecError::Synth { message })),
@@ -203,6 +215,7 @@ impl Spec {
             "radiomic_fraction": self.radiomic_fraction,
             "aim_fraction": self.aim_fraction,
             "dicom_subjects": self.dicom_subjects,
+            "na_rate": self.na_rate,
             "model": {
                 "tumour_burden": "z ~ N(0,1) per subject",
                 "signature_genes": SIGNATURE,

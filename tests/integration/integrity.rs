@@ -176,7 +176,48 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
-        ["corrupt catalog entry subject 5: `NOT-A-SUBJECT` maps back to None, not to 5"]
+        [
+            "corrupt catalog entry subject 5: `NOT-A-SUBJECT` maps back to None, not to 5",
+            "corrupt catalog entry subject block 0: holds `AMC-006` for subject 5 where the id index has `NOT-A-SUBJECT`",
+        ]
+    );
+    drop(kv);
+    drop(db);
+
+    // The registry blocks: a database without them (as written before they existed) opens
+    // with the same subjects and gets them back; a block cut short is named.
+    let copy = damaged_copy(dir.path(), &path, "blocks.rgdb");
+    let db = Database::open(&copy).unwrap();
+    let names = db.snapshot().subjects().to_vec();
+    let kv = db.store().kv().clone();
+    kv.remove_range(
+        Space::Meta,
+        &key::subject_block(0),
+        &key::subject_block(u32::MAX),
+    )
+    .unwrap();
+    assert_eq!(
+        db.check()
+            .unwrap()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>(),
+        ["corrupt catalog entry subject blocks: do not hold the 211 subjects the head counts"]
+    );
+    drop(kv);
+    drop(db);
+    let db = Database::open(&copy).unwrap();
+    assert_eq!(db.snapshot().subjects(), names.as_slice());
+    assert!(
+        db.check().unwrap().is_empty(),
+        "the blocks were rewritten at open"
+    );
+    assert!(
+        db.store()
+            .kv()
+            .get(Space::Meta, &key::subject_block(0))
+            .unwrap()
+            .is_some()
     );
 }
 

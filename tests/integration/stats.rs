@@ -574,6 +574,61 @@ fn the_correlation_map_equals_pair_by_pair() {
     assert_eq!((m.get(0, 9).n <= 2, m.get(0, 9).r), (true, None));
 }
 
+/// Scattered missing values (a few per column, as in a large expression matrix) give almost
+/// every column its own row set; those pairs are computed from ranks over each column's own
+/// rows with exact corrections. They must still equal ranking pair by pair, ties included.
+#[test]
+fn the_correlation_map_with_scattered_missing_values_equals_pair_by_pair() {
+    use rgdb::stats::correlate::{Method, map, pair};
+    let mut state = 11u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let rows = 300;
+    let mut column = |missing: usize, ties: bool| -> Vec<f64> {
+        let mut c: Vec<f64> = (0..rows)
+            .map(|_| {
+                let v = next();
+                if ties { (v * 7.0).floor() } else { v }
+            })
+            .collect();
+        for _ in 0..missing {
+            let at = (next() * rows as f64) as usize;
+            c[at] = f64::NAN;
+        }
+        c
+    };
+    // x: complete, 1 and 3 missing, with and without ties; y: 0 to 5 missing.
+    let xs: Vec<Vec<f64>> = [(0, false), (0, true), (1, true), (3, false), (3, true)]
+        .iter()
+        .map(|&(m, t)| column(m, t))
+        .collect();
+    let mut ys: Vec<Vec<f64>> = (0..12).map(|k| column(k % 6, k % 2 == 1)).collect();
+    // A column constant on the rows it shares with x but for one removed row.
+    let mut nearly_constant = vec![2.0; rows];
+    nearly_constant[5] = 9.0;
+    ys.push(nearly_constant);
+    let m = map(&xs, &ys, Method::Spearman);
+    for (i, x) in xs.iter().enumerate() {
+        for (j, y) in ys.iter().enumerate() {
+            let (got, want) = (m.get(i, j), pair(x, y, Method::Spearman));
+            assert_eq!(got.n, want.n, "{i} × {j}");
+            match (got.r, want.r) {
+                (Some(a), Some(b)) => {
+                    assert!((a - b).abs() < 1e-12, "{i} × {j}: {a} vs {b}");
+                    let (pa, pb) = (got.p.unwrap(), want.p.unwrap());
+                    assert!((pa - pb).abs() <= 1e-9 * pb.max(1e-300), "{pa} vs {pb}");
+                }
+                (None, None) => assert_eq!(got.p, None),
+                other => panic!("{i} × {j}: {other:?}"),
+            }
+        }
+    }
+}
+
 /// Statistics results are tables: `FROM (CORRELATE …)`, `FROM (SURVIVAL …)`, `FROM (COX …)`
 /// filter, sort and aggregate like any query, and say what they computed above the rows.
 #[test]

@@ -17,6 +17,7 @@ fn small() -> Spec {
         features: 120,
         seed: 7,
         dicom_subjects: 2,
+        na_rate: 0.001,
         ..Spec::default()
     }
 }
@@ -141,7 +142,21 @@ fn the_files_have_the_real_headers_tokens_and_layout() {
     let first = lines.next().unwrap();
     assert!(first.starts_with('\t'), "the first header cell is empty");
     let subjects = first.split('\t').count() - 1;
-    let genes: Vec<&str> = lines.map(|l| l.split('\t').next().unwrap()).collect();
+    let lines: Vec<&str> = lines.collect();
+    let genes: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    let na = lines
+        .iter()
+        .flat_map(|l| l.split('\t'))
+        .filter(|c| *c == "NA")
+        .count();
+    let cells = 400 * subjects;
+    assert!(
+        (cells / 2000..=cells / 500).contains(&na),
+        "{na} NA cells of {cells} at --na-rate 0.001"
+    );
     assert_eq!(genes.len(), 400);
     assert_eq!(&genes[..10], &SIGNATURE);
     assert!(
