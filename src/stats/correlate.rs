@@ -407,55 +407,46 @@ fn tie_term(t: u32) -> f64 {
 /// step(d) = clamp(d + ½, 0, 1) exactly; a missing row has rank 0, below every threshold.
 /// Written as arithmetic without branches, the loop becomes SIMD.
 fn lowered_dot(ranks: &[f64], thresholds: &[f64], weights: &[f64]) -> f64 {
+    if thresholds.len() <= 2 {
+        // The common case (a gene missing one or two subjects): one pass of two steps.
+        return lowered_pass::<2>(ranks, thresholds, 1.0, weights);
+    }
+    thresholds
+        .chunks(4)
+        .enumerate()
+        // The ranks themselves count once, in the first pass.
+        .map(|(b, batch)| lowered_pass::<4>(ranks, batch, if b == 0 { 1.0 } else { 0.0 }, weights))
+        .sum()
+}
+
+/// One pass of [`lowered_dot`] over up to `K` thresholds (the rest +∞), with the ranks
+/// themselves weighted by `own` (1 or 0).
+fn lowered_pass<const K: usize>(
+    ranks: &[f64],
+    thresholds: &[f64],
+    own: f64,
+    weights: &[f64],
+) -> f64 {
     let clamp = |d: f64| {
         let d = if d < 0.0 { 0.0 } else { d };
         if d > 1.0 { 1.0 } else { d }
     };
-    if thresholds.len() <= 2 {
-        // The common case (a gene missing one or two subjects) in one pass of two steps.
-        let mut t = [f64::INFINITY; 2];
-        t[..thresholds.len()].copy_from_slice(thresholds);
-        let t = t.map(|t| 0.5 - t);
-        let lowered = |r: f64| r - (clamp(r + t[0]) + clamp(r + t[1]));
-        let mut acc = [0.0f64; 4];
-        let (cr, cw) = (ranks.chunks_exact(4), weights.chunks_exact(4));
-        let (rr, rw) = (cr.remainder(), cw.remainder());
-        for (r, w) in cr.zip(cw) {
-            for k in 0..4 {
-                acc[k] += lowered(r[k]) * w[k];
-            }
+    let mut t = [f64::INFINITY; K];
+    t[..thresholds.len()].copy_from_slice(thresholds);
+    let t = t.map(|t| 0.5 - t);
+    let lowered = |r: f64| own * r - t.iter().map(|t| clamp(r + t)).sum::<f64>();
+    let mut acc = [0.0f64; 4];
+    let (cr, cw) = (ranks.chunks_exact(4), weights.chunks_exact(4));
+    let (rr, rw) = (cr.remainder(), cw.remainder());
+    for (r, w) in cr.zip(cw) {
+        for k in 0..4 {
+            acc[k] += lowered(r[k]) * w[k];
         }
-        for (r, w) in rr.iter().zip(rw) {
-            acc[0] += lowered(*r) * w;
-        }
-        return (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
-    let mut total = 0.0;
-    let batches = thresholds.len().div_ceil(4);
-    for b in 0..batches {
-        let mut t = [f64::INFINITY; 4];
-        let batch = &thresholds[(4 * b).min(thresholds.len())..(4 * b + 4).min(thresholds.len())];
-        t[..batch.len()].copy_from_slice(batch);
-        let t = t.map(|t| 0.5 - t);
-        // The ranks themselves count once, in the first pass.
-        let own = if b == 0 { 1.0 } else { 0.0 };
-        let lowered = |r: f64| {
-            own * r - ((clamp(r + t[0]) + clamp(r + t[1])) + (clamp(r + t[2]) + clamp(r + t[3])))
-        };
-        let mut acc = [0.0f64; 4];
-        let (cr, cw) = (ranks.chunks_exact(4), weights.chunks_exact(4));
-        let (rr, rw) = (cr.remainder(), cw.remainder());
-        for (r, w) in cr.zip(cw) {
-            for k in 0..4 {
-                acc[k] += lowered(r[k]) * w[k];
-            }
-        }
-        for (r, w) in rr.iter().zip(rw) {
-            acc[0] += lowered(*r) * w;
-        }
-        total += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (r, w) in rr.iter().zip(rw) {
+        acc[0] += lowered(*r) * w;
     }
-    total
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 /// Spearman for pairs of groups whose rows differ in a few rows (`A` = rows only x has, `B` =
