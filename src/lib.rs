@@ -39,6 +39,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod exec;
 pub mod ingest;
+pub mod parallel;
 pub mod plan;
 pub mod plot;
 pub mod repl;

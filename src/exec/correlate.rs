@@ -148,7 +148,6 @@ fn read_stored(
         }
     }
     let mut out = BTreeMap::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     for (table, vars) in by_table.into_values() {
         let rows = super::wide::rows_of(snapshot, table, ids)?;
         let read = |v: &Variable| -> Result<Option<Named>, Error> {
@@ -166,23 +165,11 @@ fn read_stored(
             Ok(Some((v.name.clone(), values)))
         };
         // Columns are read and decompressed on every core.
-        let per = vars.len().div_ceil(threads).max(1);
-        let parts: Vec<Result<Vec<Option<Named>>, Error>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = vars
-                .chunks(per)
-                .map(|part| {
-                    let read = &read;
-                    scope.spawn(move || part.iter().map(|v| read(v)).collect())
-                })
-                .collect();
-            handles
+        out.extend(
+            crate::parallel::try_map(&vars, |v| read(v))?
                 .into_iter()
-                .map(|h| h.join().expect("a column reader does not panic"))
-                .collect()
-        });
-        for part in parts {
-            out.extend(part?.into_iter().flatten());
-        }
+                .flatten(),
+        );
     }
     Ok(out)
 }

@@ -293,30 +293,8 @@ impl WideRows {
     /// whole; for a result that is kept whole, that was 16 decodes of every column at 6,400
     /// rows × 20,000 genes.)
     pub fn collect(self) -> Result<Vec<RecordBatch>, Error> {
-        let n = self.sources.len();
-        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-        let per = n.div_ceil(threads).max(1);
-        let wide = &self;
-        let parts: Vec<Result<Vec<ArrayRef>, Error>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .step_by(per)
-                .map(|start| {
-                    scope.spawn(move || {
-                        (start..(start + per).min(n))
-                            .map(|i| wide.column(i, None))
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a column reader does not panic"))
-                .collect()
-        });
-        let mut columns = Vec::with_capacity(n);
-        for part in parts {
-            columns.extend(part?);
-        }
+        let indices: Vec<usize> = (0..self.sources.len()).collect();
+        let columns = crate::parallel::try_map(&indices, |&i| self.column(i, None))?;
         let whole = RecordBatch::try_new(self.schema.clone(), columns).map_err(df)?;
         let rows = whole.num_rows();
         let slab = (SLAB_BYTES / row_bytes(&self.schema)).clamp(64, 65_536);

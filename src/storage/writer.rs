@@ -643,35 +643,5 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn encode_parallel(arrays: &[&ArrayRef], level: i32) -> Result<Vec<Vec<u8>>, StorageError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(arrays.len().max(1));
-    if threads <= 1 {
-        return arrays
-            .iter()
-            .map(|a| codec::encode(a, level).map_err(StorageError::Internal))
-            .collect();
-    }
-    let per = arrays.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = arrays
-            .chunks(per)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|a| codec::encode(a, level))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(arrays.len());
-        for handle in handles {
-            let part = handle
-                .join()
-                .map_err(|_| StorageError::Internal("an encoding thread panicked".into()))?
-                .map_err(StorageError::Internal)?;
-            out.extend(part);
-        }
-        Ok(out)
-    })
+    crate::parallel::try_map(arrays, |a| codec::encode(a, level)).map_err(StorageError::Internal)
 }

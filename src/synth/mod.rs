@@ -297,32 +297,18 @@ pub(crate) fn write_parallel(
     render: impl Fn(usize, &mut Vec<u8>) + Sync,
 ) -> Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut start = 0;
-    while start < n {
-        let end = (start + block * threads).min(n);
-        let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (start..end)
-                .step_by(block)
-                .map(|from| {
-                    let render = &render;
-                    scope.spawn(move || {
-                        let mut buffer = Vec::new();
-                        for i in from..(from + block).min(end) {
-                            render(i, &mut buffer);
-                        }
-                        buffer
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a generator thread does not panic"))
-                .collect()
+    let starts: Vec<usize> = (0..n).step_by(block).collect();
+    for round in starts.chunks(threads) {
+        let parts = crate::parallel::map(round, |&from| {
+            let mut buffer = Vec::new();
+            for i in from..(from + block).min(n) {
+                render(i, &mut buffer);
+            }
+            buffer
         });
         for part in parts {
             out.write(&part)?;
         }
-        start = end;
     }
     Ok(())
 }

@@ -120,33 +120,11 @@ fn write_wide_file(
             // Columns are read and encoded on every core, a window at a time, and appended in
             // order; only one window's encoded chunks are held.
             for window in fields.chunks(16 * threads) {
-                let per = window.len().div_ceil(threads);
-                let chunks = std::thread::scope(|scope| {
-                    let handles: Vec<_> = window
-                        .chunks(per)
-                        .map(|part| {
-                            let (indices, props) = (&indices, &props);
-                            scope.spawn(move || {
-                                part.iter()
-                                    .map(|(field, i)| {
-                                        let array = wide.column(*i, Some(indices))?;
-                                        encode_column(field, &array, props)
-                                            .map_err(|e| failed(&export.path, e))
-                                    })
-                                    .collect::<Result<Vec<_>, Error>>()
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| {
-                            h.join().unwrap_or_else(|_| {
-                                Err(failed(&export.path, "an encoding thread panicked"))
-                            })
-                        })
-                        .collect::<Result<Vec<_>, Error>>()
+                let chunks = crate::parallel::try_map(window, |(field, i)| {
+                    let array = wide.column(*i, Some(&indices))?;
+                    encode_column(field, &array, &props).map_err(|e| failed(&export.path, e))
                 })?;
-                for chunk in chunks.into_iter().flatten() {
+                for chunk in chunks {
                     chunk
                         .append_to_row_group(&mut row_group)
                         .map_err(|e| fail(e.to_string()))?;

@@ -1,0 +1,383 @@
+//! Correlation maps: Pearson or Spearman for every pair of two column sets, on
+//! pairwise-complete observations, with p-values and multiple-testing adjustment.
+//!
+//! - Spearman is Pearson on average ranks (ties share their mean rank), ranked per pair over
+//!   the rows both columns have, as `scipy.stats.spearmanr(..., nan_policy='omit')` does pair
+//!   by pair.
+//! - p is two-sided from Student's t with n − 2 degrees of freedom (`t = r √((n−2)/(1−r²))`),
+//!   as scipy's `pearsonr` and `spearmanr`.
+//! - [`map`] computes every pair of two column sets at once: columns that have the same rows
+//!   are ranked (Spearman) and standardised once for the rows they share with the other side,
+//!   and their pairs are dot products, on all cores.
+//! - q adjusts the p-values of the whole map: Benjamini–Hochberg, Benjamini–Yekutieli or
+//!   Bonferroni, as `statsmodels.stats.multitest.multipletests`.
+
+mod near;
+mod rank;
+
+use self::near::{NEAR, differing, near_pairs, shared};
+pub use self::rank::ranks;
+use super::dist::{ln_gamma, off_zero};
+
+/// Which coefficient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Pearson,
+    Spearman,
+}
+
+/// Which adjustment of the p-values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjust {
+    Bh,
+    By,
+    Bonferroni,
+    None,
+}
+
+/// One pair's result. `r` and `p` are `None` with fewer than 3 complete rows or a constant
+/// column (scipy returns NaN there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub n: usize,
+    pub r: Option<f64>,
+    pub p: Option<f64>,
+}
+
+/// The coefficient and p of one pair of columns (`NaN` marks a missing value).
+pub fn pair(x: &[f64], y: &[f64], method: Method) -> Pair {
+    let (mut a, mut b): (Vec<f64>, Vec<f64>) = x
+        .iter()
+        .zip(y)
+        .filter(|(u, v)| u.is_finite() && v.is_finite())
+        .map(|(u, v)| (*u, *v))
+        .unzip();
+    let n = a.len();
+    if n < 3 {
+        return Pair {
+            n,
+            r: None,
+            p: None,
+        };
+    }
+    if method == Method::Spearman {
+        a = ranks(&a);
+        b = ranks(&b);
+    }
+    let r = pearson(&a, &b);
+    Pair {
+        n,
+        r,
+        p: r.map(|r| p_value(r, n)),
+    }
+}
+
+/// Every pair of `xs` × `ys` (each a column over the same rows, `NaN` for missing), with
+/// `pairs[j * xs.len() + i]` the pair of `xs[i]` and `ys[j]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Map {
+    pub nx: usize,
+    pub ny: usize,
+    pub pairs: Vec<Pair>,
+}
+
+impl Map {
+    /// The pair of `xs[i]` and `ys[j]`.
+    pub fn get(&self, i: usize, j: usize) -> &Pair {
+        &self.pairs[j * self.nx + i]
+    }
+}
+
+/// A column restricted to some rows, ranked (Spearman), centred and scaled to unit length;
+/// `None` when it is constant there.
+fn unit(column: &[f64], rows: &[usize], method: Method) -> Option<Vec<f64>> {
+    let picked: Vec<f64> = rows.iter().map(|&r| column[r]).collect();
+    let mut v = match method {
+        Method::Spearman => ranks(&picked),
+        Method::Pearson => picked,
+    };
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    v.iter_mut().for_each(|x| *x -= mean);
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        return None;
+    }
+    v.iter_mut().for_each(|x| *x /= norm);
+    Some(v)
+}
+
+/// A dot product with four accumulators, which the compiler turns into SIMD.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Four dot products of `a` with `b[0..4]`, reading `a` once.
+fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    let n = a.len();
+    let mut acc = [[0.0f64; 2]; 4];
+    let pairs = n / 2;
+    for i in 0..pairs {
+        let (a0, a1) = (a[2 * i], a[2 * i + 1]);
+        for k in 0..4 {
+            acc[k][0] += a0 * b[k][2 * i];
+            acc[k][1] += a1 * b[k][2 * i + 1];
+        }
+    }
+    let mut out = [0.0; 4];
+    for k in 0..4 {
+        out[k] = acc[k][0] + acc[k][1];
+        if n % 2 == 1 {
+            out[k] += a[n - 1] * b[k][n - 1];
+        }
+    }
+    out
+}
+
+/// Which rows of a column hold a value, as a bit set.
+type Mask = Vec<u64>;
+
+fn mask(column: &[f64]) -> Mask {
+    let mut bits = vec![0u64; column.len().div_ceil(64)];
+    for (r, v) in column.iter().enumerate() {
+        if v.is_finite() {
+            bits[r / 64] |= 1 << (r % 64);
+        }
+    }
+    bits
+}
+
+/// The columns grouped by which rows they have, in order of first appearance.
+fn by_mask(columns: &[Vec<f64>]) -> Vec<(Mask, Vec<usize>)> {
+    let masks = crate::parallel::map(columns, |c| mask(c));
+    let mut groups: Vec<(Mask, Vec<usize>)> = Vec::new();
+    let mut index: std::collections::HashMap<Mask, usize> = std::collections::HashMap::new();
+    for (k, m) in masks.into_iter().enumerate() {
+        match index.get(&m) {
+            Some(&g) => groups[g].1.push(k),
+            None => {
+                index.insert(m.clone(), groups.len());
+                groups.push((m, vec![k]));
+            }
+        }
+    }
+    groups
+}
+
+/// The correlation map of `xs` × `ys` (see [`Map`]), on all available cores.
+///
+/// Columns are grouped by which rows they have (all radiomic features of a cohort usually
+/// share one set, the genes another). For each pair of groups the rows both have are fixed,
+/// so each column is ranked and standardised once for it, and every pair is a dot product.
+/// This gives exactly the pairwise-complete result of [`pair`]. Spearman pairs of groups
+/// whose rows differ in a few rows take [`near_pairs`] instead, which ranks each column once.
+pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
+    let rows = xs.first().or(ys.first()).map_or(0, Vec::len);
+    debug_assert!(xs.iter().chain(ys).all(|c| c.len() == rows));
+    let (nx, ny) = (xs.len(), ys.len());
+    let mut pairs = vec![
+        Pair {
+            n: 0,
+            r: None,
+            p: None
+        };
+        nx * ny
+    ];
+    let (gx, gy) = (by_mask(xs), by_mask(ys));
+    let mut near: Vec<(usize, usize)> = Vec::new();
+    for (a, (mx, xi)) in gx.iter().enumerate() {
+        for (b, (my, yj)) in gy.iter().enumerate() {
+            if method == Method::Spearman {
+                let differ = differing(mx, my);
+                if differ > 0 && differ <= NEAR && shared(mx, my) >= 3 {
+                    near.push((a, b));
+                    continue;
+                }
+            }
+            let common: Vec<usize> = (0..rows)
+                .filter(|&r| ((mx[r / 64] & my[r / 64]) >> (r % 64)) & 1 == 1)
+                .collect();
+            let n = common.len();
+            if n < 3 {
+                for &j in yj {
+                    for &i in xi {
+                        pairs[j * nx + i].n = n;
+                    }
+                }
+                continue;
+            }
+            let px: Vec<Option<Vec<f64>>> =
+                xi.iter().map(|&i| unit(&xs[i], &common, method)).collect();
+            // Four y columns at a time: each x column is read once for the four dot products
+            // (it comes from further out in the cache).
+            let fours: Vec<&[usize]> = yj.chunks(4).collect();
+            let done = crate::parallel::map(&fours, |four| {
+                let bs: Vec<Option<Vec<f64>>> = four
+                    .iter()
+                    .map(|&j| unit(&ys[j], &common, method))
+                    .collect();
+                let mut rows: Vec<Vec<Pair>> = vec![Vec::with_capacity(px.len()); four.len()];
+                let present: Vec<&[f64]> = bs.iter().flatten().map(Vec::as_slice).collect();
+                for a in &px {
+                    let rs = match a {
+                        Some(a) if present.len() == 4 => {
+                            dot4(a, [present[0], present[1], present[2], present[3]]).to_vec()
+                        }
+                        Some(a) => present.iter().map(|b| dot(a, b)).collect(),
+                        None => Vec::new(),
+                    };
+                    let mut next = rs.into_iter();
+                    for (k, b) in bs.iter().enumerate() {
+                        let pair = match (a, b) {
+                            (Some(_), Some(_)) => {
+                                let r = next.next().unwrap_or(0.0).clamp(-1.0, 1.0);
+                                Pair {
+                                    n,
+                                    r: Some(r),
+                                    p: Some(p_value(r, n)),
+                                }
+                            }
+                            _ => Pair {
+                                n,
+                                r: None,
+                                p: None,
+                            },
+                        };
+                        rows[k].push(pair);
+                    }
+                }
+                four.iter().copied().zip(rows).collect::<Vec<_>>()
+            });
+            for (j, row) in done.into_iter().flatten() {
+                for (&i, pair) in xi.iter().zip(row) {
+                    pairs[j * nx + i] = pair;
+                }
+            }
+        }
+    }
+    if !near.is_empty() {
+        for (j, row) in near_pairs(xs, ys, &gx, &gy, &near) {
+            for (i, pair) in row {
+                pairs[j * nx + i] = pair;
+            }
+        }
+    }
+    Map { nx, ny, pairs }
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - ma, y - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa == 0.0 || sbb == 0.0 {
+        return None;
+    }
+    Some((sab / (saa.sqrt() * sbb.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Two-sided p of a correlation `r` over `n` rows.
+fn p_value(r: f64, n: usize) -> f64 {
+    let df = (n - 2) as f64;
+    if r.abs() >= 1.0 {
+        return 0.0;
+    }
+    // P(|T| > t) = I_{df/(df+t²)}(df/2, 1/2).
+    let t2 = r * r * df / (1.0 - r * r);
+    beta_inc(df / 2.0, 0.5, df / (df + t2))
+}
+
+/// The regularized incomplete beta function I_x(a, b) (Lentz's continued fraction).
+pub fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    let mut c = 1.0;
+    let mut d = 1.0 - (a + b) * x / (a + 1.0);
+    d = off_zero(d);
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..10_000 {
+        let m = m as f64;
+        let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
+        d = 1.0 + even * d;
+        d = off_zero(d);
+        c = 1.0 + even / c;
+        c = off_zero(c);
+        d = 1.0 / d;
+        h *= d * c;
+        let odd = -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0));
+        d = 1.0 + odd * d;
+        d = off_zero(d);
+        c = 1.0 + odd / c;
+        c = off_zero(c);
+        d = 1.0 / d;
+        let delta = d * c;
+        h *= delta;
+        if (delta - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
+}
+
+/// Adjusted p-values, in the order given; `None` stays `None` and does not count as a test.
+pub fn adjust(p: &[Option<f64>], method: Adjust) -> Vec<Option<f64>> {
+    let present: Vec<(usize, f64)> = p
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
+    let m = present.len() as f64;
+    let mut out = vec![None; p.len()];
+    match method {
+        Adjust::None => return p.to_vec(),
+        Adjust::Bonferroni => {
+            for (i, v) in present {
+                out[i] = Some((v * m).min(1.0));
+            }
+            return out;
+        }
+        Adjust::Bh | Adjust::By => {}
+    }
+    let factor = if method == Adjust::By {
+        (1..=present.len()).map(|k| 1.0 / k as f64).sum::<f64>()
+    } else {
+        1.0
+    };
+    let mut order = present.clone();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut running = f64::INFINITY;
+    for (k, (i, v)) in order.iter().enumerate() {
+        let rank = m - k as f64;
+        running = running.min(v * m * factor / rank);
+        out[*i] = Some(running.min(1.0));
+    }
+    out
+}
