@@ -203,8 +203,21 @@ impl Database {
         text: &str,
         params: impl Into<Option<ParamValues>>,
     ) -> Result<QueryResult> {
+        self.query_cancellable(text, params, &AtomicBool::new(false))
+    }
+
+    /// [`Database::query_with`] that another thread can stop: a reading statement ends with
+    /// `E0307` soon after `cancel` is set (imports, exports and cohort changes always run to
+    /// the end, as in [`Database::run_statement`]); no statement starts once it is set. The
+    /// caller clears the flag. This is what a binding calls when its user presses Ctrl-C.
+    pub fn query_cancellable(
+        &self,
+        text: &str,
+        params: impl Into<Option<ParamValues>>,
+        cancel: &AtomicBool,
+    ) -> Result<QueryResult> {
         let params = params.into();
-        let mut results = self.run_script_with(text, params.as_ref())?;
+        let mut results = self.run_script_with(text, params.as_ref(), Some(cancel))?;
         results.pop().map(|(_, r)| r).ok_or_else(|| {
             crate::syntax::ParseError::UnexpectedEnd {
                 expected: vec!["statement".into()],
@@ -240,25 +253,30 @@ impl Database {
 
     /// Runs every statement of `text` for its effect.
     pub fn execute(&self, text: &str) -> Result<()> {
-        self.run_script_with(text, None).map(|_| ())
+        self.run_script_with(text, None, None).map(|_| ())
     }
 
     /// Runs every statement of `text`, returning each statement with its rows. Statements run
     /// in order; the first error stops the script (earlier statements keep their effect).
     pub fn run_script(&self, text: &str) -> Result<Vec<(Statement, QueryResult)>> {
-        self.run_script_with(text, None)
+        self.run_script_with(text, None, None)
     }
 
     fn run_script_with(
         &self,
         text: &str,
         params: Option<&ParamValues>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<Vec<(Statement, QueryResult)>> {
         let statements = parse_statements(text)?;
         let ctx = self.new_context();
         let mut results = Vec::with_capacity(statements.len());
         for statement in statements {
-            let result = self.run_on_worker(&ctx, statement.clone(), params.cloned())?;
+            // After a cancel, no further statement starts.
+            if cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+                return Err(ExecError::Cancelled.into());
+            }
+            let result = self.run_guarded(&ctx, statement.clone(), params.cloned(), cancel)?;
             results.push((statement, result));
         }
         Ok(results)

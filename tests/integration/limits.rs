@@ -66,6 +66,57 @@ fn a_statement_timeout_stops_reads_but_never_a_change() {
     assert!(db.check().unwrap().is_empty());
 }
 
+/// `query_cancellable`, what a binding calls when its user presses Ctrl-C: another thread sets
+/// the flag and a read stops with E0307; once it is set no further statement starts.
+#[test]
+fn a_cancel_flag_stops_reads_from_another_thread_and_then_every_statement() {
+    let (dir, db) = demo_db();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let started = Instant::now();
+    let err = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(20));
+            cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        db.query_cancellable(
+            "CORRELATE radiomic.* WITH rnaseq.* METHOD pearson",
+            None,
+            &cancel,
+        )
+        .unwrap_err()
+    });
+    assert_eq!(err.to_string(), "error E0307: query cancelled");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Once the flag is set no statement starts, not even a change (a change that has started
+    // runs to the end, as under a time limit: `a_statement_timeout_stops_reads_but_never_a_change`).
+    let path = dir.path().join("lab.csv");
+    let mut csv = String::from("Patient ID,score\n");
+    for (i, subject) in db.snapshot().subjects().iter().enumerate() {
+        csv += &format!("{subject},{i}\n");
+    }
+    std::fs::write(&path, csv).unwrap();
+    let import = format!(
+        "IMPORT TABLE lab FROM '{}' SUBJECT COLUMN 'Patient ID'",
+        path.display()
+    );
+    let err = db.query_cancellable(&import, None, &cancel).unwrap_err();
+    assert_eq!(err.code(), "E0307");
+    assert!(db.table("lab").is_err(), "nothing ran");
+    cancel.store(false, std::sync::atomic::Ordering::SeqCst);
+    db.query_cancellable(&import, None, &cancel).unwrap();
+    assert_eq!(db.table("lab").unwrap().rows, 211);
+    let params = vec![datafusion::scalar::ScalarValue::Int64(Some(0))];
+    let result = db
+        .query_cancellable(
+            "SELECT score FROM lab WHERE score > $1",
+            Some(params.into()),
+            &cancel,
+        )
+        .unwrap();
+    assert_eq!(result.num_rows(), 210);
+    assert!(db.check().unwrap().is_empty());
+}
+
 #[test]
 fn the_command_line_takes_the_limits() {
     let (dir, db) = demo_db();
