@@ -304,16 +304,18 @@ pub(crate) fn read_blocks(
     Ok((names.len() == count as usize).then_some(names))
 }
 
-/// The batch that rewrites every block from the one holding dense id `from` to the end of
-/// `names`.
-pub(crate) fn block_ops(names: &[String], from: u32) -> Vec<BatchOp> {
-    let size = key::SUBJECT_BLOCK_SIZE as usize;
-    let first = from as usize / size;
+/// The batch that writes blocks `first_block`, … from `names`, which start at that block's
+/// first dense id.
+pub(crate) fn block_ops(names: &[String], first_block: u32) -> Vec<BatchOp> {
     names
-        .chunks(size)
+        .chunks(key::SUBJECT_BLOCK_SIZE as usize)
         .enumerate()
-        .skip(first)
-        .map(|(b, chunk)| (key::subject_block(b as u32), Some(encode_block(chunk))))
+        .map(|(b, chunk)| {
+            (
+                key::subject_block(first_block + b as u32),
+                Some(encode_block(chunk)),
+            )
+        })
         .collect()
 }
 

@@ -349,10 +349,14 @@ impl<'s> WriteTxn<'s> {
             ops.push((key::subject_by_id(id), Some(name.as_bytes().to_vec())));
         }
         if !self.new_subjects.is_empty() {
-            let base = self.base.subjects as usize;
-            let mut names = self.registry.names()[..base.min(self.registry.names().len())].to_vec();
+            // The block the first new subject falls in is rewritten whole, and any after it.
+            let first_block = self.base.subjects / key::SUBJECT_BLOCK_SIZE;
+            let from = (first_block * key::SUBJECT_BLOCK_SIZE) as usize;
+            let old = self.registry.names();
+            let mut names =
+                old[from.min(old.len())..(self.base.subjects as usize).min(old.len())].to_vec();
             names.extend(self.new_subjects.iter().cloned());
-            ops.extend(super::store::block_ops(&names, self.base.subjects));
+            ops.extend(super::store::block_ops(&names, first_block));
         }
         ops.push((key::version(record.version), Some(to_json(record)?)));
         Ok(ops)
