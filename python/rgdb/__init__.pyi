@@ -58,7 +58,11 @@ class ArrowResult:
     def column_names(self) -> List[str]: ...
     @property
     def note(self) -> Optional[str]:
-        """An import's or export's text summary, or None."""
+        """An import's or export's text summary, or None (also schema metadata `rgdb:note`)."""
+    @property
+    def header(self) -> Optional[str]:
+        """The text shown above the rows, or None: SURVIVAL's log-rank test, COX's model facts,
+        DESCRIBE's table facts (also schema metadata `rgdb:header`)."""
     def __len__(self) -> int: ...
 
 class Database:

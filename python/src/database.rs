@@ -55,8 +55,7 @@ impl Database {
     ) -> PyResult<QueryResult> {
         let db = self.get(py)?;
         let params = to_params(params)?;
-        let result =
-            run_interruptible(py, |cancel| db.query_cancellable(text, params, cancel))?;
+        let result = run_interruptible(py, |cancel| db.query_cancellable(text, params, cancel))?;
         result.map_err(|e| to_py_err(py, &e, text))
     }
 
@@ -114,11 +113,7 @@ impl Database {
     /// Imports a clinical CSV (TCIA's NSCLC Radiogenomics layout, or any CSV with a subject
     /// column) into the table `clinical`. Returns what the import did: table, kind, version,
     /// rows, new_subjects, replaced, columns, notes.
-    fn import_clinical<'py>(
-        &self,
-        py: Python<'py>,
-        path: PathBuf,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    fn import_clinical<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
         let summary = self.call(py, |db| db.import_clinical(&path))?;
         let out = PyDict::new(py);
         out.set_item("table", &summary.table)?;
@@ -129,7 +124,11 @@ impl Database {
         out.set_item("replaced", summary.replaced)?;
         out.set_item(
             "columns",
-            summary.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            summary
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
         )?;
         out.set_item("notes", summary.notes.clone())?;
         Ok(out)
@@ -190,7 +189,10 @@ impl Database {
     /// Whether `close()` was called.
     #[getter]
     fn closed(&self) -> bool {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     /// Closes the database and releases its file lock. Calls after this raise `rgdb.Error`;

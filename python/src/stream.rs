@@ -3,6 +3,8 @@
 //! value. No unsafe code of ours: `FFI_ArrowArrayStream::new` and a capsule that owns it are
 //! the whole protocol.
 
+use std::sync::Arc;
+
 use arrow::array::{RecordBatch, RecordBatchIterator};
 use arrow::datatypes::SchemaRef;
 use arrow::ffi_stream::FFI_ArrowArrayStream;
@@ -13,6 +15,9 @@ use rgdb::exec::QueryResult;
 
 /// The rows of one statement, held in Rust until a reader imports them.
 ///
+/// The statement's header and note also travel in the schema's metadata, under `rgdb:header`
+/// and `rgdb:note`, so a `pyarrow.Table` made from it keeps them.
+///
 /// Any reader of the Arrow PyCapsule interface takes it without a copy:
 /// `pyarrow.table(r)`, `polars.DataFrame(r)`, `pyarrow.RecordBatchReader.from_stream(r)`.
 /// It can be read any number of times.
@@ -21,14 +26,28 @@ pub struct ArrowResult {
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
     note: Option<String>,
+    header: Option<String>,
 }
+
+/// Schema metadata keys that carry a statement's text reports to any Arrow reader
+/// (`table.schema.metadata[b"rgdb:header"]` in pyarrow).
+pub const HEADER_KEY: &str = "rgdb:header";
+pub const NOTE_KEY: &str = "rgdb:note";
 
 impl ArrowResult {
     pub fn new(result: QueryResult) -> ArrowResult {
+        let mut metadata = result.schema.metadata().clone();
+        for (key, value) in [(HEADER_KEY, &result.header), (NOTE_KEY, &result.note)] {
+            if let Some(text) = value {
+                metadata.insert(key.to_string(), text.clone());
+            }
+        }
+        let schema = Arc::new(result.schema.as_ref().clone().with_metadata(metadata));
         ArrowResult {
-            schema: result.schema,
+            schema,
             batches: result.batches,
             note: result.note,
+            header: result.header,
         }
     }
 }
@@ -63,13 +82,24 @@ impl ArrowResult {
     /// The column names, in order.
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     /// The text report a statement gives besides its rows (an import's summary), or None.
     #[getter]
     fn note(&self) -> Option<String> {
         self.note.clone()
+    }
+
+    /// The text a statement prints above its rows, or None: the log-rank test of SURVIVAL,
+    /// the model facts of COX, the table facts of DESCRIBE.
+    #[getter]
+    fn header(&self) -> Option<String> {
+        self.header.clone()
     }
 
     fn __len__(&self) -> usize {
