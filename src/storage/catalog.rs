@@ -8,8 +8,14 @@ use std::collections::BTreeMap;
 use arrow::datatypes::{DataType, Field};
 use serde::{Deserialize, Serialize};
 
-/// The format version this build writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build gives a new database. It reads every version from
+/// [`OLDEST_FORMAT`] up to this one, and writes a database in its own version: format 2 adds
+/// chunk codec 2 (byte-stream-split floats), so a format-1 database keeps codec 1 and stays
+/// readable by the rgdb that made it.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this build reads.
+pub const OLDEST_FORMAT: u32 = 1;
 
 /// How many rows go into one chunk of a column.
 pub const CHUNK_ROWS: usize = 65_536;

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use super::catalog::{Action, FORMAT_VERSION, VersionRecord};
+use super::catalog::{Action, FORMAT_VERSION, OLDEST_FORMAT, VersionRecord};
+use super::codec;
 use super::error::StorageError;
 use super::key;
 use super::kv::{BatchOp, KvStore, Space};
@@ -85,6 +86,8 @@ pub struct Store {
     head: RwLock<Head>,
     writer: Mutex<()>,
     config: StoreConfig,
+    /// The database's storage format version (`OLDEST_FORMAT..=FORMAT_VERSION`).
+    format: u32,
 }
 
 impl Store {
@@ -119,6 +122,7 @@ impl Store {
             record,
             SubjectRegistry::default(),
             config,
+            FORMAT_VERSION,
         ))
     }
 
@@ -138,7 +142,7 @@ impl Store {
                 key: "format".into(),
                 detail: format!("{} bytes, expected 4", format.len()),
             })?;
-        if found != FORMAT_VERSION {
+        if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&found) {
             return Err(StorageError::UnknownFormat {
                 found,
                 supported: FORMAT_VERSION,
@@ -154,7 +158,7 @@ impl Store {
         if orphans > 0 {
             kv.flush()?;
         }
-        Ok(Store::from_parts(kv, head, registry, config))
+        Ok(Store::from_parts(kv, head, registry, config, found))
     }
 
     fn from_parts(
@@ -162,6 +166,7 @@ impl Store {
         version: VersionRecord,
         registry: SubjectRegistry,
         config: StoreConfig,
+        format: u32,
     ) -> Store {
         Store {
             kv,
@@ -171,12 +176,27 @@ impl Store {
             }),
             writer: Mutex::new(()),
             config,
+            format,
         }
     }
 
     /// The store's settings.
     pub fn config(&self) -> StoreConfig {
         self.config
+    }
+
+    /// The database's storage format version: [`FORMAT_VERSION`] for a database this build
+    /// created, older for one an older rgdb created (it keeps its format).
+    pub fn format(&self) -> u32 {
+        self.format
+    }
+
+    /// How this database's chunks are encoded: codec 2 for floats from format 2 on.
+    pub(crate) fn encoding(&self) -> codec::Encoding {
+        codec::Encoding {
+            level: self.config.zstd_level,
+            split_floats: self.format >= 2,
+        }
     }
 
     /// The backend.

@@ -162,7 +162,7 @@ impl<'s> WriteTxn<'s> {
         self.next_data_id += 1;
         TableWriter {
             kv: self.store.kv().clone(),
-            zstd_level: self.store.config().zstd_level,
+            encoding: self.store.encoding(),
             meta: TableMeta {
                 name,
                 data_id,
@@ -383,7 +383,7 @@ impl Drop for WriteTxn<'_> {
 #[derive(Debug)]
 pub struct TableWriter {
     kv: Arc<dyn KvStore>,
-    zstd_level: i32,
+    encoding: codec::Encoding,
     meta: TableMeta,
     columns: Vec<ColumnMeta>,
     /// Chunks written so far in row-chunk mode ([`TableWriter::begin_rows`]).
@@ -474,7 +474,7 @@ impl TableWriter {
         // group at a time so that only one group's compressed bytes are held at once.
         const GROUP: usize = 512;
         for (g, group) in all.chunks(GROUP).enumerate() {
-            let encoded = encode_parallel(group, self.zstd_level)?;
+            let encoded = encode_parallel(group, self.encoding)?;
             for (i, (array, bytes)) in group.iter().zip(encoded).enumerate() {
                 let ordinal = g * GROUP + i;
                 let k = key::chunk(self.meta.data_id, ordinal as u32, chunk);
@@ -494,7 +494,7 @@ impl TableWriter {
         chunk: u32,
         array: &ArrayRef,
     ) -> Result<(), StorageError> {
-        let bytes = codec::encode(array, self.zstd_level).map_err(StorageError::Internal)?;
+        let bytes = codec::encode(array, self.encoding).map_err(StorageError::Internal)?;
         let k = key::chunk(self.meta.data_id, ordinal, chunk);
         self.kv.put(Space::Data, &k, &bytes)?;
         self.hash(ordinal, &bytes);
@@ -640,12 +640,15 @@ pub fn validate_table_name(name: &str) -> Result<String, StorageError> {
     Ok(lower)
 }
 
-/// Encodes arrays on up to as many threads as there are cores, keeping their order.
 /// Lower-case hex, as `sha256sum` prints a digest.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn encode_parallel(arrays: &[&ArrayRef], level: i32) -> Result<Vec<Vec<u8>>, StorageError> {
-    crate::parallel::try_map(arrays, |a| codec::encode(a, level)).map_err(StorageError::Internal)
+/// Encodes arrays on up to as many threads as there are cores, keeping their order.
+fn encode_parallel(
+    arrays: &[&ArrayRef],
+    encoding: codec::Encoding,
+) -> Result<Vec<Vec<u8>>, StorageError> {
+    crate::parallel::try_map(arrays, |a| codec::encode(a, encoding)).map_err(StorageError::Internal)
 }

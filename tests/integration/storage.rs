@@ -251,7 +251,7 @@ fn an_unknown_format_version_is_refused() {
         );
         assert_eq!(
             err.to_string(),
-            "unsupported storage format version 7 (this rgdb reads version 1); upgrade rgdb to open this database"
+            "unsupported storage format version 7 (this rgdb reads versions 1 to 2); upgrade rgdb to open this database"
         );
     }
 }
@@ -324,19 +324,83 @@ fn a_second_open_gets_the_lock_error() {
     assert!(Database::open(&path).is_ok());
 }
 
+/// The codec byte of every stored chunk, counted.
+fn codecs(db: &Database) -> std::collections::BTreeMap<u8, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (_, bytes) in db.store().kv().scan_prefix(Space::Data, &[]).unwrap() {
+        *seen.entry(bytes[0]).or_default() += 1;
+    }
+    seen
+}
+
+/// The format recorded in a database directory.
+fn stored_format(db: &Database) -> u32 {
+    let bytes = db
+        .store()
+        .kv()
+        .get(Space::Meta, key::FORMAT)
+        .unwrap()
+        .unwrap();
+    u32::from_be_bytes(bytes.try_into().unwrap())
+}
+
 #[test]
-fn the_committed_fixture_of_format_1_still_opens() {
+fn the_committed_fixtures_of_every_format_still_open() {
     let dir = tempfile::tempdir().unwrap();
+    // Format 1: the clinical table, written before codec 2 existed.
     let copy = dir.path().join("v1.rgdb");
     copy_dir(&root().join("tests/fixtures/format-v1.rgdb"), &copy);
     let db = Database::open(&copy).unwrap();
-    assert_eq!(db.version(), 1);
+    assert_eq!((db.version(), db.store().format()), (1, 1));
     assert!(db.check().unwrap().is_empty());
     let gender = counts(&sql(
         &db,
         "SELECT gender, count(*) FROM clinical GROUP BY gender",
     ));
     assert_eq!(gender, [("Female".into(), 76), ("Male".into(), 135)]);
+    // An import into it keeps format 1 and codec 1, so the rgdb that made it still reads it.
+    db.execute(&format!(
+        "IMPORT EXPRESSION FROM '{}' AS rnaseq",
+        root()
+            .join("data/nsclc_radiogenomics/rnaseq_fpkm_subset_130x140.tsv")
+            .display()
+    ))
+    .unwrap();
+    assert_eq!(stored_format(&db), 1);
+    assert_eq!(codecs(&db).keys().copied().collect::<Vec<_>>(), [1]);
+    drop(db);
+
+    // Format 2: the clinical table and the RNA-seq subset, floats in codec 2.
+    let copy = dir.path().join("v2.rgdb");
+    copy_dir(&root().join("tests/fixtures/format-v2.rgdb"), &copy);
+    let db = Database::open(&copy).unwrap();
+    assert_eq!((db.version(), db.store().format()), (2, 2));
+    assert!(db.check().unwrap().is_empty());
+    let seen = codecs(&db);
+    assert!(seen[&2] >= 140, "{seen:?}");
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT rnaseq.MIB1 FROM subjects WHERE subject_id = 'R01-007'"
+        ),
+        [["295000030.0"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT count(*), count(weight_lbs) FROM clinical"),
+        [["211", "152"]]
+    );
+}
+
+#[test]
+fn a_new_database_is_format_2_and_stores_floats_in_codec_2() {
+    let (_dir, db) = fresh_db();
+    assert_eq!((db.store().format(), stored_format(&db)), (2, 2));
+    db.import_clinical(clinical_csv()).unwrap();
+    let seen = codecs(&db);
+    // clinical's float columns (weight, pack years, …) are codec 2, the rest codec 1.
+    assert!(seen.get(&2).is_some_and(|&n| n > 0), "{seen:?}");
+    assert!(seen.get(&1).is_some_and(|&n| n > 0), "{seen:?}");
+    assert!(db.check().unwrap().is_empty());
 }
 
 #[test]
