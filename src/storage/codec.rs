@@ -2,25 +2,33 @@
 //!
 //! ```text
 //! codec 1 (any type)
-//! byte 0       1
-//! bytes 1..5   CRC-32 (IEEE) of bytes 5.., little-endian
-//! bytes 5..    zstd frame holding an Arrow IPC stream: schema + one record batch
+//! byte 0         1
+//! bytes 1..5     CRC-32 (IEEE) of bytes 5.., little-endian
+//! bytes 5..      zstd frame holding an Arrow IPC stream: schema + one record batch
 //!
-//! codec 2 (Float64, storage format 2)
-//! byte 0       2
-//! bytes 1..5   CRC-32 (IEEE) of bytes 5.., little-endian
-//! bytes 5..9   value count n, u32 LE
-//! bytes 9..13  null count, u32 LE
-//! bytes 13..   zstd frame of: the validity bitmap (ceil(n/8) bytes, Arrow's bit order; only
-//!              when the null count is not 0), then the values byte-stream-split: 8 planes of
-//!              n bytes, plane b holding byte b of every value's little-endian bits
+//! codec 2 (Float64 whose values are short decimals; storage format 2)
+//! byte 0         2
+//! bytes 1..5     CRC-32 (IEEE) of bytes 5.., little-endian
+//! bytes 5..9     value count n, u32 LE
+//! bytes 9..13    null count, u32 LE
+//! byte 13        exponent e (0..=15)
+//! byte 14        width w (0..=8)
+//! bytes 15..23   base, i64 LE
+//! bytes 23..27   exception count x, u32 LE
+//! bytes 27..     zstd frame of: the validity bitmap (ceil(n/8) bytes, Arrow's bit order; only
+//!                when the null count is not 0); n offsets, w bytes each, LE; x exceptions,
+//!                each a row (u32 LE) and the value's bits (u64 LE)
 //! ```
 //!
-//! Codec 2 is Parquet's BYTE_STREAM_SPLIT. Floats of measured data (expression, radiomics) have
-//! sign and exponent bytes that repeat and mantissa bytes that do not; split into planes, zstd
-//! compresses the first quickly and stores the others nearly as they are, which is both smaller
-//! and cheaper than compressing the interleaved bytes. Nothing about the array's type is
-//! stored: a codec-2 chunk is always Float64.
+//! Value i of a codec-2 chunk is `(base + offset_i) as f64 / 10^e`, computed exactly so, unless
+//! row i is an exception, whose bits are stored. Measured data is written as short decimals
+//! (FPKM with 6 significant digits, three-decimal intensities), so its floats are integers
+//! divided by a power of ten: the encoder takes the fewest decimals that a sample of the chunk
+//! needs, checks every value gives back its exact bits, and stores the integers in the
+//! fewest bytes. That is 2 to 4 bytes a value instead of 8, before zstd, which then has a
+//! quarter to a half of the bytes to compress. Nothing about the array's type is stored: a
+//! codec-2 chunk is always Float64. A chunk whose values are not short decimals (PyRadiomics'
+//! 17 significant digits), or has more than one exception in 16 values, is written in codec 1.
 //!
 //! zstd contexts are kept per thread and reused, so a chunk costs no context allocation.
 
@@ -36,17 +44,17 @@ use arrow::ipc::writer::StreamWriter;
 use arrow::record_batch::RecordBatch;
 
 const IPC_CODEC: u8 = 1;
-const SPLIT_CODEC: u8 = 2;
+const DECIMAL_CODEC: u8 = 2;
 const HEADER: usize = 5;
-/// Codec 2's header: the common 5 bytes, the value count and the null count.
-const SPLIT_HEADER: usize = HEADER + 8;
+/// Codec 2's header: the common 5 bytes, counts, exponent, width, base and exception count.
+const DECIMAL_HEADER: usize = HEADER + 22;
 
 /// How chunks are encoded: the zstd level, and whether Float64 chunks may use codec 2 (only in
 /// databases of storage format 2, so that an older rgdb never meets a chunk it cannot read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Encoding {
     pub level: i32,
-    pub split_floats: bool,
+    pub decimal_floats: bool,
 }
 
 thread_local! {
@@ -103,7 +111,10 @@ fn decompress_exact(frame: &[u8], size: usize) -> Result<Vec<u8>, String> {
 /// Encodes one chunk.
 pub fn encode(array: &ArrayRef, encoding: Encoding) -> Result<Vec<u8>, String> {
     match array.as_any().downcast_ref::<Float64Array>() {
-        Some(floats) if encoding.split_floats => encode_split(floats, encoding.level),
+        Some(floats) if encoding.decimal_floats => match encode_decimal(floats, encoding.level)? {
+            Some(bytes) => Ok(bytes),
+            None => encode_ipc(array, encoding.level),
+        },
         _ => encode_ipc(array, encoding.level),
     }
 }
@@ -127,27 +138,125 @@ fn encode_ipc(array: &ArrayRef, level: i32) -> Result<Vec<u8>, String> {
     seal(out)
 }
 
-fn encode_split(array: &Float64Array, level: i32) -> Result<Vec<u8>, String> {
+/// Powers of ten up to the largest exponent codec 2 uses; all exact in f64.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+/// Integers at or beyond 2^53 are not all exact in f64.
+const EXACT: f64 = 9_007_199_254_740_992.0;
+/// Values looked at to choose the exponent.
+const SAMPLE: usize = 64;
+
+/// `v` as an integer `i` with `i as f64 / 10^e` equal to `v` bit for bit, if there is one.
+fn as_decimal(v: f64, e: usize) -> Option<i64> {
+    let scaled = (v * POW10[e]).round();
+    if scaled.abs() >= EXACT {
+        return None;
+    }
+    let i = scaled as i64;
+    ((i as f64 / POW10[e]).to_bits() == v.to_bits()).then_some(i)
+}
+
+/// The fewest decimals that give `v` back exactly, if 15 or fewer do.
+fn decimals(v: f64) -> Option<usize> {
+    (0..POW10.len()).find(|&e| as_decimal(v, e).is_some())
+}
+
+/// Codec 2, or None when the values are not short decimals (then codec 1 is used).
+fn encode_decimal(array: &Float64Array, level: i32) -> Result<Option<Vec<u8>>, String> {
     let n = array.len();
     let count = u32::try_from(n).map_err(|_| format!("a chunk of {n} values is too long"))?;
+    let values = array.values();
+    let valid = |i: usize| array.is_valid(i);
+    // The exponent: the most decimals any of a sample of values needs. Values that are no
+    // short decimal (NaN, infinities, -0.0, full precision) are left to the exceptions.
+    let step = (n / SAMPLE).max(1);
+    let (mut e, mut sampled, mut misses) = (0, 0, 0);
+    for i in (0..n).step_by(step).filter(|&i| valid(i)) {
+        sampled += 1;
+        match decimals(values[i]) {
+            Some(d) => e = e.max(d),
+            None => misses += 1,
+        }
+    }
+    if misses * 16 > sampled {
+        return Ok(None);
+    }
+    // Every value as an integer at that exponent. A value that needs more decimals than the
+    // sample did raises the exponent and starts the pass again (at most 15 times); values that
+    // are no short decimal at all go as exceptions.
+    let (ints, exceptions, mut base) = 'pass: loop {
+        let mut ints: Vec<Option<i64>> = Vec::with_capacity(n);
+        let mut exceptions: Vec<(u32, u64)> = Vec::new();
+        let mut base = i64::MAX;
+        for (i, &v) in values.iter().enumerate() {
+            if !valid(i) {
+                ints.push(None);
+                continue;
+            }
+            if let Some(int) = as_decimal(v, e) {
+                base = base.min(int);
+                ints.push(Some(int));
+                continue;
+            }
+            match decimals(v) {
+                Some(more) if more > e => {
+                    e = more;
+                    continue 'pass;
+                }
+                _ if exceptions.len() < n / 16 => {
+                    exceptions.push((i as u32, v.to_bits()));
+                    ints.push(None);
+                }
+                _ => return Ok(None),
+            }
+        }
+        break (ints, exceptions, base);
+    };
+    if base == i64::MAX {
+        base = 0;
+    }
+    // Offsets from the smallest integer; null slots and exceptions take 0, costing no width.
+    let offsets: Vec<u64> = ints
+        .iter()
+        .map(|int| int.map_or(0, |v| v.wrapping_sub(base) as u64))
+        .collect();
+    let largest = offsets.iter().copied().max().unwrap_or(0);
+    let width = (8 - largest.leading_zeros() as usize / 8).min(8);
     let nulls = array.nulls().filter(|b| b.null_count() > 0);
     let bitmap_len = nulls.map_or(0, |_| n.div_ceil(8));
-    let mut plain = Vec::with_capacity(bitmap_len + 8 * n);
+    let mut plain = Vec::with_capacity(bitmap_len + width * n + 12 * exceptions.len());
     if let Some(nulls) = nulls {
         // `sliced` starts the bitmap at bit 0 whatever the array's offset.
         plain.extend_from_slice(&nulls.inner().sliced()[..bitmap_len]);
     }
-    let values = array.values();
-    for byte in 0..8 {
-        let shift = 8 * byte;
-        plain.extend(values.iter().map(|v| (v.to_bits() >> shift) as u8));
+    match width {
+        0 => {}
+        1 => plain.extend(offsets.iter().map(|&o| o as u8)),
+        2 => offsets
+            .iter()
+            .for_each(|&o| plain.extend_from_slice(&(o as u16).to_le_bytes())),
+        4 => offsets
+            .iter()
+            .for_each(|&o| plain.extend_from_slice(&(o as u32).to_le_bytes())),
+        _ => offsets
+            .iter()
+            .for_each(|&o| plain.extend_from_slice(&o.to_le_bytes()[..width])),
     }
-    let mut out = Vec::with_capacity(SPLIT_HEADER + plain.len() / 2);
-    out.extend_from_slice(&[SPLIT_CODEC, 0, 0, 0, 0]);
+    for (row, bits) in &exceptions {
+        plain.extend_from_slice(&row.to_le_bytes());
+        plain.extend_from_slice(&bits.to_le_bytes());
+    }
+    let mut out = Vec::with_capacity(DECIMAL_HEADER + plain.len() / 2);
+    out.extend_from_slice(&[DECIMAL_CODEC, 0, 0, 0, 0]);
     out.extend_from_slice(&count.to_le_bytes());
     out.extend_from_slice(&(array.null_count() as u32).to_le_bytes());
+    out.push(e as u8);
+    out.push(width as u8);
+    out.extend_from_slice(&base.to_le_bytes());
+    out.extend_from_slice(&(exceptions.len() as u32).to_le_bytes());
     compress_into(&plain, level, &mut out)?;
-    seal(out)
+    seal(out).map(Some)
 }
 
 /// Writes the CRC of bytes 5.. into bytes 1..5.
@@ -170,7 +279,7 @@ fn payload(bytes: &[u8]) -> Result<(u8, &[u8]), String> {
             bytes.len()
         ));
     }
-    if bytes[0] != IPC_CODEC && bytes[0] != SPLIT_CODEC {
+    if bytes[0] != IPC_CODEC && bytes[0] != DECIMAL_CODEC {
         return Err(format!("unknown chunk codec version {}", bytes[0]));
     }
     let stored = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
@@ -187,7 +296,7 @@ fn payload(bytes: &[u8]) -> Result<(u8, &[u8]), String> {
 /// Decodes one chunk back into its array.
 pub fn decode(bytes: &[u8]) -> Result<ArrayRef, String> {
     match payload(bytes)? {
-        (SPLIT_CODEC, body) => decode_split(body),
+        (DECIMAL_CODEC, body) => decode_decimal(body),
         (_, body) => decode_ipc(body),
     }
 }
@@ -209,27 +318,59 @@ fn decode_ipc(body: &[u8]) -> Result<ArrayRef, String> {
     Ok(batch.column(0).clone())
 }
 
-fn decode_split(body: &[u8]) -> Result<ArrayRef, String> {
-    let (counts, frame) = body
-        .split_first_chunk::<8>()
-        .ok_or_else(|| "codec 2 chunk shorter than its counts".to_string())?;
-    let n = u32::from_le_bytes([counts[0], counts[1], counts[2], counts[3]]) as usize;
-    let null_count = u32::from_le_bytes([counts[4], counts[5], counts[6], counts[7]]) as usize;
-    if null_count > n {
-        return Err(format!("{null_count} nulls in a chunk of {n} values"));
+fn decode_decimal(body: &[u8]) -> Result<ArrayRef, String> {
+    let Some((head, frame)) = body.split_first_chunk::<{ DECIMAL_HEADER - HEADER }>() else {
+        return Err("codec 2 chunk shorter than its header".into());
+    };
+    let u32_at =
+        |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    let n = u32_at(0) as usize;
+    let null_count = u32_at(4) as usize;
+    let (e, width) = (head[8] as usize, head[9] as usize);
+    let mut base_bytes = [0u8; 8];
+    base_bytes.copy_from_slice(&head[10..18]);
+    let base = i64::from_le_bytes(base_bytes);
+    let exceptions = u32_at(18) as usize;
+    if null_count > n || exceptions > n || e >= POW10.len() || width > 8 {
+        return Err(format!(
+            "codec 2 header out of range: {n} values, {null_count} nulls, exponent {e}, width {width}, {exceptions} exceptions"
+        ));
     }
     let bitmap_len = if null_count > 0 { n.div_ceil(8) } else { 0 };
-    let plain = decompress_exact(frame, bitmap_len + 8 * n)?;
-    let (bitmap, planes) = plain.split_at(bitmap_len);
-    let mut bits = vec![0u64; n];
-    for (byte, plane) in planes.chunks_exact(n.max(1)).enumerate().take(8) {
-        let shift = 8 * byte;
-        for (b, &p) in bits.iter_mut().zip(plane) {
-            *b |= u64::from(p) << shift;
-        }
+    let plain = decompress_exact(frame, bitmap_len + width * n + 12 * exceptions)?;
+    let (bitmap, rest) = plain.split_at(bitmap_len);
+    let (packed, listed) = rest.split_at(width * n);
+    let scale = POW10[e];
+    let value = |offset: u64| (base.wrapping_add(offset as i64)) as f64 / scale;
+    let mut values: Vec<f64> = match width {
+        0 => vec![value(0); n],
+        1 => packed.iter().map(|&b| value(u64::from(b))).collect(),
+        2 => packed
+            .chunks_exact(2)
+            .map(|b| value(u64::from(u16::from_le_bytes([b[0], b[1]]))))
+            .collect(),
+        4 => packed
+            .chunks_exact(4)
+            .map(|b| value(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+            .collect(),
+        _ => packed
+            .chunks_exact(width)
+            .map(|b| {
+                let mut le = [0u8; 8];
+                le[..width].copy_from_slice(b);
+                value(u64::from_le_bytes(le))
+            })
+            .collect(),
+    };
+    for entry in listed.chunks_exact(12) {
+        let row = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]) as usize;
+        let mut bits = [0u8; 8];
+        bits.copy_from_slice(&entry[4..12]);
+        let slot = values
+            .get_mut(row)
+            .ok_or_else(|| format!("codec 2 exception at row {row} of {n}"))?;
+        *slot = f64::from_bits(u64::from_le_bytes(bits));
     }
-    // The u64 bit patterns are the f64 values: the buffer is reinterpreted, not copied.
-    let values = ScalarBuffer::<f64>::new(Buffer::from_vec(bits), 0, n);
     let nulls = if null_count > 0 {
         let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from(bitmap), 0, n));
         if nulls.null_count() != null_count {
@@ -242,7 +383,8 @@ fn decode_split(body: &[u8]) -> Result<ArrayRef, String> {
     } else {
         None
     };
-    let array = Float64Array::try_new(values, nulls).map_err(|e| e.to_string())?;
+    let array =
+        Float64Array::try_new(ScalarBuffer::from(values), nulls).map_err(|e| e.to_string())?;
     Ok(Arc::new(array))
 }
 
@@ -253,16 +395,20 @@ mod tests {
     use proptest::prelude::*;
 
     const IPC: Encoding = Encoding {
-        level: 3,
-        split_floats: false,
-    };
-    const SPLIT: Encoding = Encoding {
         level: 1,
-        split_floats: true,
+        decimal_floats: false,
+    };
+    const DECIMAL: Encoding = Encoding {
+        level: 1,
+        decimal_floats: true,
     };
 
     fn floats(array: &ArrayRef) -> &Float64Array {
         array.as_any().downcast_ref::<Float64Array>().unwrap()
+    }
+
+    fn array(values: Vec<Option<f64>>) -> ArrayRef {
+        Arc::new(Float64Array::from(values))
     }
 
     /// Equal values bit for bit (NaN payloads and -0.0 included) and equal nulls.
@@ -274,58 +420,108 @@ mod tests {
             })
     }
 
+    /// Encodes, checks the codec byte, decodes and compares.
+    fn round_trip(a: &ArrayRef, encoding: Encoding, codec: u8) -> Vec<u8> {
+        let bytes = encode(a, encoding).unwrap();
+        assert_eq!(bytes[0], codec);
+        let back = decode(&bytes).unwrap();
+        assert!(same(floats(&back), floats(a)));
+        bytes
+    }
+
     #[test]
     fn round_trip_keeps_values_and_nulls() {
-        let a: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), None, Some(f64::NAN)]));
-        for encoding in [IPC, SPLIT] {
-            let bytes = encode(&a, encoding).unwrap();
-            assert_eq!(bytes[0], if encoding.split_floats { 2 } else { 1 });
-            let back = decode(&bytes).unwrap();
-            assert!(same(floats(&back), floats(&a)));
-        }
+        let a = array(vec![Some(1.5), None, Some(f64::NAN)]);
+        round_trip(&a, IPC, 1);
+        // Three values allow no exception, and NaN is not a decimal: codec 1.
+        round_trip(&a, DECIMAL, 1);
     }
 
     #[test]
-    fn codec_2_keeps_every_bit_pattern() {
-        let specials = [
+    fn the_real_rnaseq_values_are_short_decimals() {
+        // A row of tests/../rnaseq_fpkm_subset_130x140.tsv (R01-023), and R01-007's MIB1.
+        let row = [
+            0.608692,
             0.0,
-            -0.0,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::from_bits(0x7ff8_dead_beef_0001), // a NaN with a payload
-            f64::MIN_POSITIVE / 3.0,               // subnormal
-            f64::MAX,
-            295_000_030.0, // R01-007's MIB1 in the NSCLC RNA-seq
+            5.25214,
+            5.67746,
+            2.54001,
+            2.756338,
+            4.887704,
+            25.15467,
+            7.681565,
+            2.052899,
+            3.398158,
+            5.319459,
+            9.225343,
+            11.7704,
+            0.0,
+            9.911958,
+            295_000_030.0,
         ];
-        let a: ArrayRef = Arc::new(Float64Array::from(specials.to_vec()));
-        let bytes = encode(&a, SPLIT).unwrap();
-        assert!(same(floats(&decode(&bytes).unwrap()), floats(&a)));
-        // Without nulls there is no bitmap: header, then the frame of the 8 planes.
-        assert_eq!(&bytes[5..13], &[8, 0, 0, 0, 0, 0, 0, 0]);
+        let a = array(row.iter().map(|&v| Some(v)).collect());
+        let bytes = round_trip(&a, DECIMAL, 2);
+        assert_eq!(bytes[13], 6, "six decimals");
+        // 295000030 × 10^6 needs 49 bits: 7 bytes an offset.
+        assert_eq!(bytes[14], 7);
     }
 
     #[test]
-    fn codec_2_handles_empty_all_null_and_sliced_arrays() {
-        let empty: ArrayRef = Arc::new(Float64Array::from(Vec::<f64>::new()));
-        assert_eq!(decode(&encode(&empty, SPLIT).unwrap()).unwrap().len(), 0);
-        let nulls: ArrayRef = Arc::new(Float64Array::from(vec![None::<f64>; 13]));
-        let back = decode(&encode(&nulls, SPLIT).unwrap()).unwrap();
-        assert_eq!((back.len(), back.null_count()), (13, 13));
+    fn exceptions_keep_every_bit_pattern() {
+        let mut values: Vec<Option<f64>> = (0..128).map(|i| Some(i as f64 / 8.0)).collect();
+        let specials = [
+            f64::NAN,
+            f64::from_bits(0x7ff8_dead_beef_0001), // a NaN with a payload
+            f64::INFINITY,
+            -0.0,
+        ];
+        for (k, v) in specials.iter().enumerate() {
+            values[10 + 7 * k] = Some(*v);
+        }
+        values[3] = None;
+        let a = array(values);
+        let bytes = round_trip(&a, DECIMAL, 2);
+        assert_eq!(u32::from_le_bytes(bytes[23..27].try_into().unwrap()), 4);
+        // More exceptions than one in 16: codec 1.
+        let mut many: Vec<Option<f64>> = (0..128).map(|i| Some(i as f64)).collect();
+        for k in 0..9 {
+            many[1 + 13 * k] = Some(f64::NAN);
+        }
+        round_trip(&array(many), DECIMAL, 1);
+    }
+
+    #[test]
+    fn full_precision_floats_stay_codec_1() {
+        // PyRadiomics prints 17 significant digits: no short decimal gives them back.
+        let a = array(
+            (1..100)
+                .map(|i| Some((i as f64).sqrt() * 1234.5678))
+                .collect(),
+        );
+        round_trip(&a, DECIMAL, 1);
+    }
+
+    #[test]
+    fn codec_2_handles_empty_all_null_constant_and_sliced_arrays() {
+        round_trip(&array(vec![]), DECIMAL, 2);
+        let bytes = round_trip(&array(vec![None; 13]), DECIMAL, 2);
+        assert_eq!(bytes[14], 0, "no width for nothing");
+        let bytes = round_trip(&array(vec![Some(-2.5); 1000]), DECIMAL, 2);
+        assert_eq!((bytes[13], bytes[14]), (1, 0));
         // A slice at a bit offset that is not a byte boundary.
         let base = Float64Array::from(
             (0..40)
-                .map(|i| (i % 3 != 0).then_some(i as f64))
+                .map(|i| (i % 3 != 0).then_some(i as f64 - 20.25))
                 .collect::<Vec<_>>(),
         );
         let sliced: ArrayRef = Arc::new(base.slice(3, 30));
-        let back = decode(&encode(&sliced, SPLIT).unwrap()).unwrap();
-        assert!(same(floats(&back), floats(&sliced)));
+        round_trip(&sliced, DECIMAL, 2);
     }
 
     #[test]
     fn other_types_keep_codec_1() {
         let a: ArrayRef = Arc::new(StringArray::from(vec![Some("Adenocarcinoma"), None]));
-        let bytes = encode(&a, SPLIT).unwrap();
+        let bytes = encode(&a, DECIMAL).unwrap();
         assert_eq!(bytes[0], 1);
         assert_eq!(decode(&bytes).unwrap().as_ref(), a.as_ref());
     }
@@ -333,10 +529,10 @@ mod tests {
     #[test]
     fn flipped_byte_is_detected() {
         let text: ArrayRef = Arc::new(StringArray::from(vec!["Adenocarcinoma"; 100]));
-        let numbers: ArrayRef = Arc::new(Float64Array::from(vec![1.25; 100]));
+        let numbers = array(vec![Some(1.25); 100]);
         for bytes in [
             encode(&text, IPC).unwrap(),
-            encode(&numbers, SPLIT).unwrap(),
+            encode(&numbers, DECIMAL).unwrap(),
         ] {
             for at in [1, 6, 10, bytes.len() - 1] {
                 let mut bad = bytes.clone();
@@ -350,40 +546,44 @@ mod tests {
     }
 
     #[test]
-    fn inconsistent_codec_2_counts_are_errors_not_panics() {
-        let a: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), None, Some(3.0)]));
-        let good = encode(&a, SPLIT).unwrap();
-        for (count, nulls) in [(4u32, 1u32), (2, 1), (3, 0), (3, 2), (3, 9), (u32::MAX, 0)] {
+    fn inconsistent_codec_2_headers_are_errors_not_panics() {
+        let a = array(vec![Some(1.0), None, Some(3.5)]);
+        let good = encode(&a, DECIMAL).unwrap();
+        assert_eq!(good[0], 2);
+        // (byte offset, new value) pairs that make the header disagree with the frame.
+        let damage: [(usize, &[u8]); 7] = [
+            (5, &4u32.to_le_bytes()),
+            (5, &u32::MAX.to_le_bytes()),
+            (9, &0u32.to_le_bytes()),
+            (9, &9u32.to_le_bytes()),
+            (13, &[16]),
+            (14, &[9]),
+            (23, &1u32.to_le_bytes()),
+        ];
+        for (at, bytes) in damage {
             let mut bad = good.clone();
-            bad[5..9].copy_from_slice(&count.to_le_bytes());
-            bad[9..13].copy_from_slice(&nulls.to_le_bytes());
+            bad[at..at + bytes.len()].copy_from_slice(bytes);
             let crc = crc32fast::hash(&bad[5..]);
             bad[1..5].copy_from_slice(&crc.to_le_bytes());
-            assert!(decode(&bad).is_err(), "count {count}, nulls {nulls}");
+            assert!(decode(&bad).is_err(), "byte {at} = {bytes:?}");
         }
         assert!(decode(&[2, 0, 0, 0, 0]).is_err());
     }
 
     #[test]
-    fn codec_2_is_smaller_on_measured_floats() {
-        // FPKM-like values with three decimals, as in the NSCLC RNA-seq matrix.
-        let values: Vec<f64> = (0..2048u64)
-            .map(|i| ((i * 2_654_435_761) % 40_000) as f64 / 1000.0)
+    fn codec_2_is_smaller_on_decimal_floats() {
+        // FPKM-like values with three decimals, as the ingest bench writes them.
+        let values: Vec<Option<f64>> = (0..2048u64)
+            .map(|i| Some(((i * 2_654_435_761) % 40_000) as f64 / 1000.0))
             .collect();
-        let a: ArrayRef = Arc::new(Float64Array::from(values));
-        let ipc = encode(
-            &a,
-            Encoding {
-                level: 1,
-                split_floats: false,
-            },
-        )
-        .unwrap();
-        let split = encode(&a, SPLIT).unwrap();
+        let a = array(values);
+        let ipc = round_trip(&a, IPC, 1);
+        let decimal = round_trip(&a, DECIMAL, 2);
+        // 2 bytes a value (the integers below 40,000) against 3 for zstd on the f64 bytes.
         assert!(
-            split.len() < ipc.len(),
-            "split {} vs ipc {}",
-            split.len(),
+            decimal.len() * 4 < ipc.len() * 3,
+            "decimal {} vs ipc {}",
+            decimal.len(),
             ipc.len()
         );
     }
@@ -394,14 +594,30 @@ mod tests {
             bits in proptest::collection::vec(any::<u64>(), 0..300),
             null_every in 0usize..5,
         ) {
-            let a = Float64Array::from(
-                bits.iter()
-                    .enumerate()
-                    .map(|(i, b)| (null_every == 0 || i % (null_every + 1) != 0).then(|| f64::from_bits(*b)))
-                    .collect::<Vec<_>>(),
-            );
-            let a: ArrayRef = Arc::new(a);
-            let back = decode(&encode(&a, SPLIT).unwrap()).unwrap();
+            let values = bits
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (null_every == 0 || i % (null_every + 1) != 0).then(|| f64::from_bits(*b)))
+                .collect();
+            let a = array(values);
+            let back = decode(&encode(&a, DECIMAL).unwrap()).unwrap();
+            prop_assert!(same(floats(&back), floats(&a)));
+        }
+
+        #[test]
+        fn codec_2_round_trips_decimals(
+            ints in proptest::collection::vec(-10_000_000_000i64..10_000_000_000, 1..300),
+            decimals in 0usize..10,
+            odd in proptest::collection::vec(any::<u64>(), 0..4),
+        ) {
+            let mut values: Vec<Option<f64>> =
+                ints.iter().map(|&i| Some(i as f64 / POW10[decimals])).collect();
+            for (k, b) in odd.iter().enumerate() {
+                let at = (k * 37) % values.len();
+                values[at] = Some(f64::from_bits(*b));
+            }
+            let a = array(values);
+            let back = decode(&encode(&a, DECIMAL).unwrap()).unwrap();
             prop_assert!(same(floats(&back), floats(&a)));
         }
     }

@@ -195,7 +195,7 @@ impl Store {
     pub(crate) fn encoding(&self) -> codec::Encoding {
         codec::Encoding {
             level: self.config.zstd_level,
-            split_floats: self.format >= 2,
+            decimal_floats: self.format >= 2,
         }
     }
 
