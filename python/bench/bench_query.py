@@ -8,6 +8,10 @@ binding's cost: the helper thread, the Arrow C stream and building the `pyarrow.
 Target: the median of `db.query` is less than 2 ms above the median of the Rust call.
 
     python python/bench/bench_query.py [--genes 1000] [--repeat 50] [--dir /tmp/rgdb-bench]
+    python python/bench/bench_query.py --db $CARGO_TARGET_DIR/rgdb-bench/ingest-genes-by-subjects.rgdb --table rnaseq
+
+The second form reuses the 20,000-gene × 10,000-subject database that `cargo bench --bench
+ingest` leaves behind (its genes are named G00000…, its subjects S00000…).
 
 Build the extension with `maturin develop --release` first for figures worth reporting.
 """
@@ -25,10 +29,11 @@ import rgdb
 from rgdb import _rgdb
 
 SUBJECTS = 10_000
-QUERY = (
-    "SELECT subject_id, expr.G00001, expr.G00002, expr.G00003, expr.G00004, expr.G00005 "
-    "FROM subjects WHERE has(expr)"
-)
+
+
+def query(table: str) -> str:
+    genes = ", ".join(f"{table}.G{j:05}" for j in range(1, 6))
+    return f"SELECT subject_id, {genes} FROM subjects WHERE has({table})"
 
 
 def build(dir: pathlib.Path, genes: int) -> pathlib.Path:
@@ -54,26 +59,32 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--dir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "rgdb-bench")
+    parser.add_argument("--db", type=pathlib.Path, help="an existing database to query instead")
+    parser.add_argument("--table", default="expr", help="its expression table (with --db)")
     args = parser.parse_args()
-    args.dir.mkdir(parents=True, exist_ok=True)
-    path = build(args.dir, args.genes)
+    if args.db:
+        path, table = args.db, args.table
+    else:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        path, table = build(args.dir, args.genes), "expr"
+    text = query(table)
     with rgdb.open(path, create=False) as db:
-        t = db.query(QUERY)
+        t = db.query(text)
         assert t.num_rows == SUBJECTS and t.num_columns == 6, t.shape
         # Warm both paths, then alternate so that neither gets the quieter moments.
-        _rgdb.time_in_rust(db, QUERY, 5)
+        _rgdb.time_in_rust(db, text, 5)
         python, arrow_only, rust = [], [], []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            table = db.query(QUERY)
+            result = db.query(text)
             python.append(time.perf_counter() - start)
-            assert isinstance(table, pa.Table)
+            assert isinstance(result, pa.Table)
             start = time.perf_counter()
-            db.arrow(QUERY)
+            db.arrow(text)
             arrow_only.append(time.perf_counter() - start)
-            rust.extend(_rgdb.time_in_rust(db, QUERY, 1))
+            rust.extend(_rgdb.time_in_rust(db, text, 1))
     ms = lambda xs: statistics.median(xs) * 1000  # noqa: E731
-    print(f"query: 5 genes × {SUBJECTS} subjects, from {args.genes} genes; {args.repeat} runs each; medians")
+    print(f"{path}: 5 genes × {SUBJECTS} subjects; {args.repeat} runs each; medians")
     print(f"  Rust   Database::query           {ms(rust):8.3f} ms")
     print(f"  Python db.arrow (ArrowResult)    {ms(arrow_only):8.3f} ms")
     print(f"  Python db.query (pyarrow.Table)  {ms(python):8.3f} ms")
