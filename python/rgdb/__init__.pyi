@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from types import TracebackType
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 import pyarrow
 
@@ -14,7 +14,7 @@ __version__: str
 Param = Union[None, bool, int, float, str, datetime.date]
 """A value for `$1` or `$name`: None is NULL, bool, int (64-bit), float, str or a date."""
 
-Params = Union[Sequence[Param], Mapping[str, Param]]
+Params = Union[List[Param], Tuple[Param, ...], Dict[str, Param]]
 """A list or tuple gives `$1, $2, …`; a dict gives `$name` (the key with or without `$`)."""
 
 class Error(Exception):
@@ -58,7 +58,7 @@ class ArrowResult:
     def column_names(self) -> List[str]: ...
     @property
     def note(self) -> Optional[str]:
-        """An import's or export's text summary, or None (also schema metadata `rgdb:note`)."""
+        """An import's text summary, or None (also schema metadata `rgdb:note`)."""
     @property
     def header(self) -> Optional[str]:
         """The text shown above the rows, or None: SURVIVAL's log-rank test, COX's model facts,
@@ -73,7 +73,8 @@ class Database:
     def arrow(self, text: str, params: Optional[Params] = None) -> ArrowResult:
         """Like :meth:`query`, returning an object with `__arrow_c_stream__`."""
     def execute(self, text: str, params: Optional[Params] = None) -> Optional[str]:
-        """Runs the statements of `text` for their effect; returns the last one's note or None."""
+        """Runs the statements of `text` for their effect; returns the last one's note (an import's
+        text summary) or None. `query` returns an import's or export's summary as a row."""
     def import_clinical(self, path: Union[str, os.PathLike[str]]) -> Dict[str, Any]:
         """Imports a clinical CSV into `clinical`; returns table, kind, version, rows,
         new_subjects, replaced, columns and notes."""

@@ -55,7 +55,10 @@ impl Database {
     ) -> PyResult<QueryResult> {
         let db = self.get(py)?;
         let params = to_params(params)?;
-        let result = run_interruptible(py, |cancel| db.query_cancellable(text, params, cancel))?;
+        // `db` moves to the helper thread, so that if this was the last reference (the
+        // database was closed meanwhile) it is dropped there, without the GIL.
+        let result =
+            run_interruptible(py, move |cancel| db.query_cancellable(text, params, cancel))?;
         result.map_err(|e| to_py_err(py, &e, text))
     }
 
@@ -66,7 +69,8 @@ impl Database {
         f: impl FnOnce(&rgdb::Database) -> rgdb::Result<T> + Send,
     ) -> PyResult<T> {
         let db = self.get(py)?;
-        py.detach(|| f(&db)).map_err(|e| to_py_err(py, &e, ""))
+        // Moved in, so a last reference is dropped without the GIL.
+        py.detach(move || f(&db)).map_err(|e| to_py_err(py, &e, ""))
     }
 }
 
@@ -99,7 +103,8 @@ impl Database {
     }
 
     /// Runs the statements of `text` for their effect (CREATE COHORT, IMPORT, EXPORT, …).
-    /// Returns the last statement's note (an import's or export's summary), or None.
+    /// Returns the last statement's note (an import's text summary), or None; `query` returns
+    /// an import's or export's summary as a row.
     #[pyo3(signature = (text, params = None))]
     fn execute(
         &self,
@@ -164,20 +169,21 @@ impl Database {
     /// The subject IDs, in the order they were first imported.
     fn subjects(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let db = self.get(py)?;
-        Ok(py.detach(|| db.subjects()))
+        Ok(py.detach(move || db.subjects()))
     }
 
     /// The logical plan DataFusion runs for a reading statement, as text.
     fn explain(&self, py: Python<'_>, text: &str) -> PyResult<String> {
         let db = self.get(py)?;
-        py.detach(|| db.explain(text))
+        py.detach(move || db.explain(text))
             .map_err(|e| to_py_err(py, &e, text))
     }
 
     /// The current version (each import and change makes one).
     #[getter]
     fn version(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.get(py)?.version())
+        let db = self.get(py)?;
+        Ok(py.detach(move || db.version()))
     }
 
     /// The database's directory, or ":memory:".
@@ -238,11 +244,14 @@ pub fn open(
         config = config.with_memory_limit(bytes);
     }
     if let Some(seconds) = timeout {
-        let duration = std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
-            pyo3::exceptions::PyValueError::new_err(format!(
-                "timeout must be a positive number of seconds, not {seconds}"
-            ))
-        })?;
+        let duration = std::time::Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "timeout must be a positive number of seconds, not {seconds}"
+                ))
+            })?;
         config = config.with_statement_timeout(duration);
     }
     let db = py

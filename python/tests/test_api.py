@@ -115,7 +115,8 @@ def test_a_timeout_stops_a_long_read(tmp_path):
             db.query("SELECT x, y, r FROM (CORRELATE radiomic.* WITH rnaseq.*)")
         assert e.value.code == "E0311"
         assert "time limit of 1 ms" in e.value.message
-    with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
-        rgdb.open(timeout=-1)
+    for bad in (-1, 0, float("nan")):
+        with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+            rgdb.open(timeout=bad)
     with rgdb.open(path, create=False, memory_limit=512 * 1024 * 1024) as db:
         assert db.query("SELECT count(*) AS n FROM subjects").column("n").to_pylist() == [211]

@@ -104,7 +104,7 @@ def test_storage_errors(tmp_path):
     assert e.value.message.startswith("no rgdb database at")
 
 
-def test_a_plan_error_is_raised_as_its_class():
+def test_the_plan_error_is_a_documented_subclass():
     """rgdb has no statement known to fail in the planner (E0302 is a bug or a DataFusion
     limitation); the class is still distinct and documented."""
     assert rgdb.PlanError.__doc__ and "E0302" in rgdb.PlanError.__doc__

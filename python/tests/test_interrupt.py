@@ -50,13 +50,15 @@ def test_other_threads_run_while_a_query_runs(big):
         thread.join()
     during = [b for b in beats if start <= b <= end]
     gaps = [b - a for a, b in zip(during, during[1:])]
-    assert end - start > 0.2, "the query was too quick to tell"
-    assert len(during) >= 5
-    # With the GIL held for the whole query, the heartbeat would stop for its whole length.
-    assert max(gaps) < 0.2, max(gaps)
+    if end - start < 1.0:
+        pytest.skip(f"the script takes {end - start:.2f} s here: too quick to tell")
+    assert len(during) >= 10
+    # With the GIL held, the heartbeat would stop for the whole script (a second or more); a
+    # loaded machine may delay a beat, not stop it.
+    assert max(gaps) < 0.5, max(gaps)
 
 
-def test_two_threads_query_side_by_side(big):
+def test_threads_share_one_database(big):
     results = {}
 
     def run(name):
@@ -97,8 +99,8 @@ def test_ctrl_c_cancels_a_running_query(big):
         armed.clear()
         timer.join()
         signal.signal(signal.SIGINT, previous)
-    # The query stopped soon after the signal, not at its end.
-    assert took < 0.15 + 0.3 and took < full, (took, full)
+    # The script stopped soon after the signal, not at its end.
+    assert took < full / 2, (took, full)
     # The database is usable afterwards, and the next query runs to its end.
     assert big.query("SELECT count(*) AS n FROM big").column("n").to_pylist() == [2_000_000]
     assert big.query(SLOW).num_rows == 1

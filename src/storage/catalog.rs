@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The format version this build gives a new database. It reads every version from
 /// [`OLDEST_FORMAT`] up to this one, and writes a database in its own version: format 2 adds
-/// chunk codec 2 (byte-stream-split floats), so a format-1 database keeps codec 1 and stays
+/// chunk codec 2 (decimal floats), so a format-1 database keeps codec 1 and stays
 /// readable by the rgdb that made it.
 pub const FORMAT_VERSION: u32 = 2;
 

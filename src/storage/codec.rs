@@ -24,13 +24,16 @@
 //! row i is an exception, whose bits are stored. Measured data is written as short decimals
 //! (FPKM with 6 significant digits, three-decimal intensities), so its floats are integers
 //! divided by a power of ten: the encoder takes the fewest decimals that a sample of the chunk
-//! needs, checks every value gives back its exact bits, and stores the integers in the
-//! fewest bytes. That is 2 to 4 bytes a value instead of 8, before zstd, which then has a
-//! quarter to a half of the bytes to compress. Nothing about the array's type is stored: a
+//! needs, checks every value gives back its exact bits, and stores the integers, less the
+//! smallest, in the fewest bytes the chunk's range needs: 2 bytes a value for three-decimal
+//! values below 65 (the ingest bench), 4 for six decimals below 4,294, up to 7 for six decimals
+//! and values in the hundreds of millions (R01-007's MIB1), instead of 8; zstd then has that
+//! much less to compress. Nothing about the array's type is stored: a
 //! codec-2 chunk is always Float64. A chunk whose values are not short decimals (PyRadiomics'
 //! 17 significant digits), or has more than one exception in 16 values, is written in codec 1.
 //!
-//! zstd contexts are kept per thread and reused, so a chunk costs no context allocation.
+//! zstd compression contexts, and codec 2's decompression context, are kept per thread and
+//! reused, so writing a chunk costs no context allocation.
 
 use std::cell::RefCell;
 use std::io::Cursor;
@@ -42,6 +45,8 @@ use arrow::datatypes::{Field, Schema};
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use arrow::record_batch::RecordBatch;
+
+use super::catalog::CHUNK_ROWS;
 
 const IPC_CODEC: u8 = 1;
 const DECIMAL_CODEC: u8 = 2;
@@ -331,7 +336,8 @@ fn decode_decimal(body: &[u8]) -> Result<ArrayRef, String> {
     base_bytes.copy_from_slice(&head[10..18]);
     let base = i64::from_le_bytes(base_bytes);
     let exceptions = u32_at(18) as usize;
-    if null_count > n || exceptions > n || e >= POW10.len() || width > 8 {
+    // No chunk holds more than CHUNK_ROWS values, so no header can ask for a large allocation.
+    if n > CHUNK_ROWS || null_count > n || exceptions > n || e >= POW10.len() || width > 8 {
         return Err(format!(
             "codec 2 header out of range: {n} values, {null_count} nulls, exponent {e}, width {width}, {exceptions} exceptions"
         ));
@@ -551,7 +557,7 @@ mod tests {
         let good = encode(&a, DECIMAL).unwrap();
         assert_eq!(good[0], 2);
         // (byte offset, new value) pairs that make the header disagree with the frame.
-        let damage: [(usize, &[u8]); 7] = [
+        let damage: [(usize, &[u8]); 8] = [
             (5, &4u32.to_le_bytes()),
             (5, &u32::MAX.to_le_bytes()),
             (9, &0u32.to_le_bytes()),
@@ -559,6 +565,7 @@ mod tests {
             (13, &[16]),
             (14, &[9]),
             (23, &1u32.to_le_bytes()),
+            (5, &(CHUNK_ROWS as u32 + 1).to_le_bytes()),
         ];
         for (at, bytes) in damage {
             let mut bad = good.clone();
@@ -568,6 +575,31 @@ mod tests {
             assert!(decode(&bad).is_err(), "byte {at} = {bytes:?}");
         }
         assert!(decode(&[2, 0, 0, 0, 0]).is_err());
+        // Frames whose contents disagree with a consistent header: a bitmap with another null
+        // count, and an exception row past the end.
+        let frame = |plain: &[u8]| zstd::bulk::compress(plain, 1).unwrap();
+        let chunk = |counts: [u32; 2], e: u8, width: u8, exceptions: u32, plain: &[u8]| {
+            let mut out = vec![2, 0, 0, 0, 0];
+            out.extend_from_slice(&counts[0].to_le_bytes());
+            out.extend_from_slice(&counts[1].to_le_bytes());
+            out.extend_from_slice(&[e, width]);
+            out.extend_from_slice(&0i64.to_le_bytes());
+            out.extend_from_slice(&exceptions.to_le_bytes());
+            out.extend_from_slice(&frame(plain));
+            seal(out).unwrap()
+        };
+        // 3 values and 1 null: the bitmap 0b011 agrees (row 2 is NULL); 0b001 has two.
+        assert!(decode(&chunk([3, 1], 0, 1, 0, &[0b011, 1, 2, 3])).is_ok());
+        let err = decode(&chunk([3, 1], 0, 1, 0, &[0b001, 1, 2, 3])).unwrap_err();
+        assert!(
+            err.contains("the bitmap holds 2 nulls, the header says 1"),
+            "{err}"
+        );
+        let mut past = vec![1, 2, 3];
+        past.extend_from_slice(&7u32.to_le_bytes());
+        past.extend_from_slice(&1.5f64.to_bits().to_le_bytes());
+        let err = decode(&chunk([3, 0], 0, 1, 1, &past)).unwrap_err();
+        assert!(err.contains("exception at row 7 of 3"), "{err}");
     }
 
     #[test]
@@ -609,15 +641,30 @@ mod tests {
             ints in proptest::collection::vec(-10_000_000_000i64..10_000_000_000, 1..300),
             decimals in 0usize..10,
             odd in proptest::collection::vec(any::<u64>(), 0..4),
+            null_every in 0usize..5,
+            offset in 0usize..9,
         ) {
-            let mut values: Vec<Option<f64>> =
-                ints.iter().map(|&i| Some(i as f64 / POW10[decimals])).collect();
+            let mut values: Vec<Option<f64>> = ints
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    (null_every == 0 || i % (null_every + 1) != 0)
+                        .then(|| v as f64 / POW10[decimals])
+                })
+                .collect();
             for (k, b) in odd.iter().enumerate() {
                 let at = (k * 37) % values.len();
                 values[at] = Some(f64::from_bits(*b));
             }
-            let a = array(values);
-            let back = decode(&encode(&a, DECIMAL).unwrap()).unwrap();
+            let whole = Float64Array::from(values);
+            let offset = offset.min(whole.len());
+            let a: ArrayRef = Arc::new(whole.slice(offset, whole.len() - offset));
+            let bytes = encode(&a, DECIMAL).unwrap();
+            // Pure decimals (|i| · 10^-d, exact below 2^53) always take codec 2.
+            if odd.is_empty() {
+                prop_assert_eq!(bytes[0], 2);
+            }
+            let back = decode(&bytes).unwrap();
             prop_assert!(same(floats(&back), floats(&a)));
         }
     }

@@ -14,7 +14,8 @@ pub enum StorageError {
     /// The database was written by a format this build does not know.
     /// Triggered by opening a database made by a newer rgdb.
     #[error(
-        "unsupported storage format version {found} (this rgdb reads versions 1 to {supported}); upgrade rgdb to open this database"
+        "unsupported storage format version {found} (this rgdb reads versions {oldest} to {supported}); upgrade rgdb to open this database",
+        oldest = super::catalog::OLDEST_FORMAT
     )]
     UnknownFormat { found: u32, supported: u32 },
     /// `Database::open` on a path that holds no rgdb database.
