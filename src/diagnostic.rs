@@ -20,16 +20,45 @@ pub fn render(code: &str, message: &str, source: &str, span: Option<Span>) -> St
     let column = source[line_start..start].chars().count() + 1;
     let line = &source[line_start..line_end];
     let width = source[start..end.min(line_end)].chars().count().max(1);
+    let (shown, column_shown, width) = window(line, column - 1, width);
     let gutter = line_no.to_string().len();
     out += &format!(
-        "\n{:gutter$}--> line {line_no}, column {column}\n{:gutter$} |\n{line_no} | {line}\n{:gutter$} | {}{}",
+        "\n{:gutter$}--> line {line_no}, column {column}\n{:gutter$} |\n{line_no} | {shown}\n{:gutter$} | {}{}",
         "",
         "",
         "",
-        " ".repeat(column - 1),
+        " ".repeat(column_shown),
         "^".repeat(width),
     );
     out
+}
+
+/// Characters of a long line shown around the span; a pasted 1 MB line is not echoed whole.
+const SHOWN_CHARS: usize = 100;
+/// Characters shown before the span when the line is cut.
+const SHOWN_BEFORE: usize = 30;
+
+/// The part of `line` to show: the line itself when short, else [`SHOWN_CHARS`] characters
+/// from a little before the span, with `…` where it was cut. Returns the text, the span's
+/// column in it (0-based) and the carets' width within it.
+fn window(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let chars = line.chars().count();
+    if chars <= SHOWN_CHARS {
+        return (line.to_string(), column, width);
+    }
+    let from = column.saturating_sub(SHOWN_BEFORE);
+    let to = (from + SHOWN_CHARS).min(chars);
+    let mut shown: String = line.chars().skip(from).take(to - from).collect();
+    let mut column_shown = column - from;
+    if from > 0 {
+        shown.insert(0, '…');
+        column_shown += 1;
+    }
+    if to < chars {
+        shown.push('…');
+    }
+    let width = width.min(to.saturating_sub(column)).max(1);
+    (shown, column_shown, width)
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -56,6 +85,24 @@ mod tests {
             shown,
             "error[E0201]: unknown table `clinicl`\n --> line 2, column 6\n  |\n2 | FROM clinicl\n  |      ^^^^^^^"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_span() {
+        let text = format!("SELECT {} FROM subjects", "x".repeat(1 << 20));
+        let shown = render("E0108", "too long", &text, Some(Span::new(7, 8)));
+        assert_eq!(
+            shown,
+            format!(
+                "error[E0108]: too long\n --> line 1, column 8\n  |\n1 | SELECT {}…\n  |        ^",
+                "x".repeat(93)
+            )
+        );
+        let far = format!("{} nope", "y".repeat(500));
+        let shown = render("E0202", "unknown", &far, Some(Span::new(501, 505)));
+        // From 30 characters before the span: 29 `y`, the space, `nope`.
+        let expected = format!("1 | …{} nope\n  | {}^^^^", "y".repeat(29), " ".repeat(31));
+        assert!(shown.ends_with(&expected), "{shown}");
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl StorageError {
             StorageError::UnknownVersion { .. } => "E0507",
             StorageError::Corrupt { .. } => "E0508",
             StorageError::CorruptCatalog { .. } => "E0509",
-            StorageError::InvalidTableName { .. } => "E0510",
+            StorageError::InvalidName { .. } => "E0510",
             StorageError::ReservedTableName { .. } => "E0511",
             StorageError::Backend(_) => "E0512",
             StorageError::NameTaken { .. } => "E0513",

@@ -56,9 +56,14 @@ pub enum StorageError {
     /// A catalog record could not be read.
     #[error("corrupt catalog entry {key}: {detail}")]
     CorruptCatalog { key: String, detail: String },
-    /// An invalid table name, e.g. `import table 2x file.csv`.
-    #[error("invalid table name `{name}`: use letters, digits and `_`, starting with a letter")]
-    InvalidTableName { name: String },
+    /// An invalid table or cohort name, e.g. `import table 2x file.csv`, or a 100-character
+    /// cohort name. A long name is quoted shortened.
+    #[error("invalid {kind} name `{}`: {reason}", shorten(.name))]
+    InvalidName {
+        kind: &'static str,
+        name: String,
+        reason: String,
+    },
     /// The name is reserved for the subject universe or another built-in.
     #[error("`{name}` is a reserved name and cannot name a table")]
     ReservedTableName { name: String },
@@ -71,6 +76,17 @@ pub enum StorageError {
     /// A broken invariant inside the store.
     #[error("internal storage error (this is a bug in rgdb, please report it): {0}")]
     Internal(String),
+}
+
+/// Characters of a name an error quotes; the rest is `…`.
+const QUOTED_CHARS: usize = 40;
+
+/// `name` itself, or its first [`QUOTED_CHARS`] characters and `…`.
+pub(crate) fn shorten(name: &str) -> String {
+    match name.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
 }
 
 /// Renders "; did you mean `x`?" for a candidate list.

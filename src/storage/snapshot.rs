@@ -421,22 +421,40 @@ pub fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
+/// Longest name, in characters, that gets "did you mean" hints: nobody mistypes a name this
+/// long, and the search stays cheap over 100,000 columns.
+const SUGGEST_MAX_CHARS: usize = 256;
+/// Most edits a hint may be away from what was typed.
+const SUGGEST_MAX_EDITS: usize = 10;
+
 /// Up to three names closest to `wanted`, for "did you mean" hints: the names that contain it,
-/// or else those at the smallest edit distance (if it is small enough to be a typo).
+/// or else those at the smallest edit distance (if it is small enough to be a typo: a third of
+/// the name's length, at least 2 and at most [`SUGGEST_MAX_EDITS`]). Names whose length alone
+/// puts them further away are skipped before any distance is computed, and the distance is
+/// computed only within that bound, so the cost is linear in the names' total length.
 pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let limit = (wanted.chars().count() / 3).max(2);
+    let wanted_chars: Vec<char> = wanted.chars().collect();
+    if wanted_chars.is_empty() || wanted_chars.len() > SUGGEST_MAX_CHARS {
+        return Vec::new();
+    }
+    let limit = (wanted_chars.len() / 3).clamp(2, SUGGEST_MAX_EDITS);
     let mut scored: Vec<(bool, usize, &str)> = names
-        .map(|n| {
+        .filter_map(|n| {
             let folded = n.to_lowercase();
-            let contains = !wanted.is_empty() && folded.contains(wanted);
+            let name: Vec<char> = folded.chars().collect();
             // A typo in the first part of a long name (`egfr_mutaton` for
             // `egfr_mutation_status`) is near the name's prefix of the same length.
-            let prefix: String = folded.chars().take(wanted.chars().count()).collect();
-            let distance =
-                strsim::levenshtein(wanted, &folded).min(strsim::levenshtein(wanted, &prefix) + 1);
-            (!contains, distance, n)
+            let prefix = &name[..name.len().min(wanted_chars.len())];
+            let start = bounded_levenshtein(&wanted_chars, prefix, limit).map(|d| d + 1);
+            if folded.contains(wanted) {
+                // Containing it, the name is exactly its extra characters away.
+                let extra = name.len() - wanted_chars.len();
+                return Some((false, start.map_or(extra, |s| s.min(extra)), n));
+            }
+            let whole = bounded_levenshtein(&wanted_chars, &name, limit);
+            let distance = whole.into_iter().chain(start).min()?;
+            (distance <= limit).then_some((true, distance, n))
         })
-        .filter(|(not_contained, d, _)| !*not_contained || *d <= limit)
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.2 == b.2);
@@ -449,6 +467,45 @@ pub fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<St
         .take(3)
         .map(|(_, _, n)| n.to_string())
         .collect()
+}
+
+/// The Levenshtein distance between `a` and `b` when it is at most `max`, else `None`.
+///
+/// Written here because `strsim` (already a dependency) has no bounded form: its full
+/// `levenshtein` costs `|a|·|b|` for every name, which a long identifier against 100,000
+/// columns turns into minutes. This one skips pairs whose lengths differ by more than `max`
+/// and fills only the band of width `2·max + 1` around the diagonal (Ukkonen).
+fn bounded_levenshtein(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let outside = max + 1;
+    // `row[j]`: the distance between `a[..i]` and `b[..j]`, capped at `max + 1`.
+    let mut row: Vec<usize> = (0..=b.len()).map(|j| j.min(outside)).collect();
+    for i in 1..=a.len() {
+        let from = i.saturating_sub(max).max(1);
+        let to = (i + max).min(b.len());
+        let mut diagonal = row[from - 1];
+        row[from - 1] = if from == 1 { i.min(outside) } else { outside };
+        let mut best = row[from - 1];
+        for j in from..=to {
+            let above = row[j];
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (diagonal + cost)
+                .min(above + 1)
+                .min(row[j - 1] + 1)
+                .min(outside);
+            diagonal = above;
+            best = best.min(row[j]);
+        }
+        if to < b.len() {
+            row[to + 1] = outside;
+        }
+        if best > max {
+            return None;
+        }
+    }
+    (row[b.len()] <= max).then_some(row[b.len()])
 }
 
 /// A versioned catalog entry: live, or a tombstone.
@@ -507,5 +564,62 @@ fn corrupt_key(k: &[u8], detail: &str) -> StorageError {
     StorageError::CorruptCatalog {
         key: String::from_utf8_lossy(k).into_owned(),
         detail: detail.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn hints_are_the_names_containing_it_or_the_nearest_typos() {
+        let names = ["egfr_mutation_status", "kras_mutation_status", "gender", "os_days"];
+        assert_eq!(
+            closest("egfr_mutaton", names.into_iter()),
+            ["egfr_mutation_status"]
+        );
+        assert_eq!(
+            closest("mutation", names.into_iter()),
+            ["egfr_mutation_status", "kras_mutation_status"]
+        );
+        assert_eq!(closest("gendr", names.into_iter()), ["gender"]);
+        assert!(closest("histology", names.into_iter()).is_empty());
+    }
+
+    #[test]
+    fn a_very_long_name_gets_no_hint_and_costs_nothing() {
+        let wanted = "x".repeat(1 << 20);
+        let names: Vec<String> = (0..100_000).map(|i| format!("gene_{i}")).collect();
+        assert!(closest(&wanted, names.iter().map(String::as_str)).is_empty());
+        // Just under the bound, names of other lengths are skipped unread.
+        let wanted = "g".repeat(SUGGEST_MAX_CHARS);
+        assert!(closest(&wanted, names.iter().map(String::as_str)).is_empty());
+    }
+
+    #[test]
+    fn the_bound_is_respected_at_its_edge() {
+        assert_eq!(bounded_levenshtein(&chars("kitten"), &chars("sitting"), 3), Some(3));
+        assert_eq!(bounded_levenshtein(&chars("kitten"), &chars("sitting"), 2), None);
+        assert_eq!(bounded_levenshtein(&chars(""), &chars("ab"), 2), Some(2));
+        assert_eq!(bounded_levenshtein(&chars("abc"), &chars(""), 2), None);
+    }
+
+    proptest! {
+        /// Within the bound it is Levenshtein's distance (strsim's); past it, `None`.
+        #[test]
+        fn bounded_levenshtein_agrees_with_strsim(
+            a in "[abc]{0,12}",
+            b in "[abc]{0,12}",
+            max in 0usize..8,
+        ) {
+            let full = strsim::levenshtein(&a, &b);
+            let bounded = bounded_levenshtein(&chars(&a), &chars(&b), max);
+            prop_assert_eq!(bounded, (full <= max).then_some(full));
+        }
     }
 }

@@ -146,7 +146,7 @@ impl<'s> WriteTxn<'s> {
         level: Level,
         kind: &str,
     ) -> Result<TableWriter, StorageError> {
-        let name = validate_table_name(name)?;
+        let name = validate_table_name(name, "table")?;
         if self.base().find_cohort(&name)?.is_some() {
             return Err(StorageError::NameTaken {
                 name,
@@ -196,7 +196,7 @@ impl<'s> WriteTxn<'s> {
         evaluated_at: u64,
         members: Vec<u32>,
     ) -> Result<(), StorageError> {
-        let name = validate_table_name(name)?;
+        let name = validate_table_name(name, "cohort")?;
         let base = self.base();
         for (taken, kind) in [
             (base.find_table(&name)?.is_some(), "table"),
@@ -220,7 +220,7 @@ impl<'s> WriteTxn<'s> {
         evaluated_at: u64,
         members: Vec<u32>,
     ) -> Result<(), StorageError> {
-        let name = validate_table_name(name)?;
+        let name = validate_table_name(name, "cohort")?;
         if self.base().find_cohort(&name)?.is_none() {
             return Err(StorageError::Internal(format!(
                 "cohort {name} to replace does not exist"
@@ -624,16 +624,36 @@ impl StagedTable {
     }
 }
 
-/// Lower-cases a table name and checks that it is an identifier and not reserved.
-pub fn validate_table_name(name: &str) -> Result<String, StorageError> {
-    let lower = name.to_ascii_lowercase();
-    let mut chars = lower.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && lower.len() <= 64;
-    if !valid {
-        return Err(StorageError::InvalidTableName { name: name.into() });
+/// The longest table or cohort name, in characters.
+pub const MAX_TABLE_NAME: usize = 64;
+
+/// Lower-cases a table or cohort name (`kind`) and checks that it is an identifier of at most
+/// [`MAX_TABLE_NAME`] characters and not reserved.
+pub fn validate_table_name(name: &str, kind: &'static str) -> Result<String, StorageError> {
+    let invalid = |reason: String| StorageError::InvalidName {
+        kind,
+        name: name.into(),
+        reason,
+    };
+    let length = name.chars().count();
+    if length > MAX_TABLE_NAME {
+        return Err(invalid(format!(
+            "it has {length} characters; a name has at most {MAX_TABLE_NAME}"
+        )));
     }
+    match name.chars().next() {
+        None => return Err(invalid("a name cannot be empty".into())),
+        Some(c) if !c.is_ascii_alphabetic() => {
+            return Err(invalid(format!("a name starts with a letter, not `{c}`")));
+        }
+        Some(_) => {}
+    }
+    if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric() && *c != '_') {
+        return Err(invalid(format!(
+            "`{c}` is not allowed; use letters, digits and `_`"
+        )));
+    }
+    let lower = name.to_ascii_lowercase();
     if RESERVED_TABLE_NAMES.contains(&lower.as_str()) {
         return Err(StorageError::ReservedTableName { name: name.into() });
     }

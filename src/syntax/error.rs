@@ -34,6 +34,13 @@ pub enum ParseError {
     /// More binary operators in one statement than the limit: `a + a + a + …` 5,000 times.
     #[error("more than {limit} operators in one statement; split it into several")]
     TooLong { limit: usize, span: Span },
+    /// An identifier, column pattern or parameter name longer than the limit (a 1 MB name).
+    #[error("this name is {length} characters long; names are at most {limit}")]
+    NameTooLong {
+        length: usize,
+        limit: usize,
+        span: Span,
+    },
     /// The parser itself failed (a bug).
     #[error("internal parser error (this is a bug in rgdb, please report it)")]
     Internal { span: Span },
@@ -50,6 +57,7 @@ impl ParseError {
             ParseError::TooDeep { .. } => "E0105",
             ParseError::UnterminatedComment { .. } => "E0107",
             ParseError::TooLong { .. } => "E0106",
+            ParseError::NameTooLong { .. } => "E0108",
             ParseError::Internal { .. } => "E0199",
         }
     }
@@ -64,6 +72,7 @@ impl ParseError {
             | ParseError::UnterminatedComment { span }
             | ParseError::TooDeep { span, .. }
             | ParseError::TooLong { span, .. }
+            | ParseError::NameTooLong { span, .. }
             | ParseError::Internal { span } => *span,
         }
     }
@@ -98,6 +107,8 @@ pub enum Failure {
     UnterminatedComment,
     TooDeep,
     TooLong,
+    /// A name of this many characters, past [`super::lexeme::MAX_NAME_CHARS`].
+    NameTooLong(usize),
 }
 
 /// The parser's error: where it failed and why. Alternatives keep the furthest failure.

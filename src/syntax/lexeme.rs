@@ -22,6 +22,26 @@ pub const MAX_DEPTH: usize = 50;
 /// this bounds the depth of every expression tree the parser can build.
 pub const MAX_OPERATORS: usize = 2_000;
 
+/// The longest identifier, column pattern or parameter name, in characters. Gene symbols and
+/// PyRadiomics feature names are under 100; a longer name is a mistake (a pasted file), and
+/// every later stage (the "did you mean" search over 20,000 columns, error messages that quote
+/// the name) then stays cheap.
+pub const MAX_NAME_CHARS: usize = 1_024;
+
+/// Fails with [`Failure::NameTooLong`] when `name`, starting at `at`, is past
+/// [`MAX_NAME_CHARS`].
+fn check_name_length(at: &Input<'_>, name: &str) -> Result<(), nom::Err<PErr>> {
+    // A byte count bounds the character count from above: most names are checked without
+    // counting characters.
+    if name.len() <= MAX_NAME_CHARS {
+        return Ok(());
+    }
+    match name.chars().count() {
+        n if n > MAX_NAME_CHARS => Err(nom::Err::Failure(PErr::at(at, Failure::NameTooLong(n)))),
+        _ => Ok(()),
+    }
+}
+
 /// Counts one more binary operator, failing with [`Failure::TooLong`] past [`MAX_OPERATORS`].
 pub fn count_operator(i: &Input<'_>) -> Result<(), nom::Err<PErr>> {
     let guard = i.extra;
@@ -185,6 +205,7 @@ fn bare_ident(i: Input<'_>) -> PResult<'_, Ident> {
     let start = offset(&i);
     let (rest, word) =
         recognize(pair(take_while1(is_ident_start), take_while(is_ident_char))).parse(i)?;
+    check_name_length(&i, word.fragment())?;
     if RESERVED
         .iter()
         .any(|r| r.eq_ignore_ascii_case(word.fragment()))
@@ -209,6 +230,7 @@ fn quoted_ident(i: Input<'_>) -> PResult<'_, Ident> {
             failure: Failure::UnterminatedIdent,
         })
     })?;
+    check_name_length(&i, &name)?;
     Ok((
         rest,
         Ident {
@@ -273,12 +295,15 @@ pub fn number(i: Input<'_>) -> PResult<'_, (String, Span)> {
 }
 
 /// A parameter: `$1` or `$name`.
-pub fn param(i: Input<'_>) -> PResult<'_, (String, Span)> {
+pub fn param<'a>(i: Input<'a>) -> PResult<'a, (String, Span)> {
     expected(
         "parameter",
         spanned(
-            pair(char('$'), take_while1(is_ident_char))
-                .map(|(_, name): (char, Input<'_>)| name.fragment().to_string()),
+            |i: Input<'a>| {
+                let (rest, (_, name)) = pair(char('$'), take_while1(is_ident_char)).parse(i)?;
+                check_name_length(&i, name.fragment())?;
+                Ok((rest, name.fragment().to_string()))
+            },
         ),
     )
     .parse(i)
@@ -291,6 +316,7 @@ pub fn glob(i: Input<'_>) -> PResult<'_, (String, Span)> {
         if !text.fragment().contains('*') {
             return Err(nom::Err::Error(PErr::at(&i, Failure::Expected(vec![]))));
         }
+        check_name_length(&i, text.fragment())?;
         Ok((rest, text.fragment().to_string()))
     }
     expected("column pattern", spanned(pattern)).parse(i)

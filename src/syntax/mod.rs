@@ -14,7 +14,7 @@ use nom::Parser;
 
 pub use ast::*;
 pub use error::ParseError;
-pub use lexeme::{MAX_DEPTH, MAX_OPERATORS, RESERVED};
+pub use lexeme::{MAX_DEPTH, MAX_NAME_CHARS, MAX_OPERATORS, RESERVED};
 
 use error::{Failure, PErr};
 use lexeme::{DepthGuard, Input, offset, punct, ws};
@@ -122,6 +122,11 @@ fn to_error(text: &str, e: nom::Err<PErr>) -> ParseError {
         },
         Failure::TooLong => ParseError::TooLong {
             limit: MAX_OPERATORS,
+            span: Span::new(at, (at + 1).min(text.len())),
+        },
+        Failure::NameTooLong(length) => ParseError::NameTooLong {
+            length,
+            limit: MAX_NAME_CHARS,
             span: Span::new(at, (at + 1).min(text.len())),
         },
         Failure::Expected(expected) => {

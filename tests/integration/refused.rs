@@ -162,12 +162,19 @@ fn invalid_and_reserved_table_names_are_refused() {
         .import_table(clinical_csv(), &TableImport::new("2x", "Patient ID"))
         .unwrap_err();
     assert!(
-        matches!(err, Error::Storage(StorageError::InvalidTableName { .. })),
+        matches!(err, Error::Storage(StorageError::InvalidName { .. })),
         "{err}"
     );
     assert_eq!(
         err.to_string(),
-        "storage error E0510: invalid table name `2x`: use letters, digits and `_`, starting with a letter"
+        "storage error E0510: invalid table name `2x`: a name starts with a letter, not `2`"
+    );
+    let err = db
+        .import_table(clinical_csv(), &TableImport::new("my-table", "Patient ID"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "storage error E0510: invalid table name `my-table`: `-` is not allowed; use letters, digits and `_`"
     );
     let err = db
         .import_table(clinical_csv(), &TableImport::new("subjects", "Patient ID"))
@@ -177,6 +184,41 @@ fn invalid_and_reserved_table_names_are_refused() {
         "storage error E0511: `subjects` is a reserved name and cannot name a table"
     );
     assert_eq!(db.version(), 1);
+}
+
+#[test]
+fn a_long_cohort_name_is_refused_for_its_length_and_not_echoed_whole() {
+    let (_dir, db) = clinical_db();
+    let name = "a".repeat(1_000);
+    let err = db
+        .query(&format!(
+            "CREATE COHORT {name} AS SELECT subject_id FROM subjects"
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "E0510");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "storage error E0510: invalid cohort name `{}…`: it has 1000 characters; a name has at most 64",
+            "a".repeat(40)
+        )
+    );
+    // 100,000 characters are refused by the parser, with the length, not the name.
+    let err = db
+        .query(&format!(
+            "CREATE COHORT {} AS SELECT subject_id FROM subjects",
+            "a".repeat(100_000)
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "E0108");
+    assert!(err.to_string().len() < 200, "{err}");
+    // At the limit it is a name like any other.
+    let name = "c".repeat(64);
+    db.query(&format!(
+        "CREATE COHORT {name} AS SELECT subject_id FROM subjects"
+    ))
+    .unwrap();
+    assert_eq!(db.version(), 2);
 }
 
 #[test]

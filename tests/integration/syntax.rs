@@ -446,6 +446,38 @@ fn long_operator_chains_are_refused() {
 }
 
 #[test]
+fn names_longer_than_the_limit_are_refused() {
+    let long = "x".repeat(1 << 20);
+    for (text, at) in [
+        (format!("SELECT {long} FROM subjects"), 7),
+        (format!("SELECT rnaseq.\"{long}\" FROM subjects"), 14),
+        (format!("SELECT rnaseq.{long}* FROM subjects"), 14),
+        (format!("SELECT count(*) FROM subjects WHERE gender = ${long}"), 45),
+        (format!("CREATE COHORT {long} AS SELECT subject_id FROM subjects"), 14),
+    ] {
+        let err = parse_statement(&text).unwrap_err();
+        assert_eq!(err.code(), "E0108", "{err}");
+        // The pattern counts its `*`.
+        let length = if text.contains(".x") && text.contains("x* ") {
+            1_048_577
+        } else {
+            1_048_576
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("this name is {length} characters long; names are at most 1024")
+        );
+        assert_eq!(err.span().start, at, "{text:.60}");
+    }
+    // At the limit, and in characters, not bytes: 1,024 `é` are 2,048 bytes.
+    for name in ["x".repeat(1_024), "é".repeat(1_024)] {
+        assert!(parse_statement(&format!("SELECT \"{name}\" FROM subjects")).is_ok());
+    }
+    let err = parse_statement(&format!("SELECT \"{}x\" FROM subjects", "é".repeat(1_024)));
+    assert_eq!(err.unwrap_err().code(), "E0108");
+}
+
+#[test]
 fn unicode_case_folding_does_not_split_a_keyword() {
     // U+212A KELVIN SIGN lower-cases to `k`; it must not be taken for the K of LIKE.
     let err = parse_statement("SELECT x FROM t WHERE x LI\u{212A}E 'a'").unwrap_err();
