@@ -138,6 +138,42 @@ def test_an_export_reads_back_in_pyarrow(demo, tmp_path):
     assert from_csv.column("MIB1").to_pylist() == queried.column("MIB1").to_pylist()
 
 
+PROVENANCE = {
+    b"rgdb.statement",
+    b"rgdb.database_version",
+    b"rgdb.content_sha256",
+    b"rgdb.tables",
+    b"rgdb.version",
+    b"rgdb.time",
+    b"rgdb.shape",
+}
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_export_provenance_is_in_the_schema_pyarrow_and_pandas_read(demo, tmp_path, wide):
+    """The provenance is in the Parquet footer and in the embedded Arrow schema, so that
+    `pq.read_table(f).schema.metadata` has it (where pandas users read it from); and in an Arrow
+    IPC file's schema. `wide` takes the column-at-a-time path."""
+    columns = "rnaseq.*" if wide else "gender, os_days, rnaseq.MIB1"
+    select = f"SELECT subject_id, {columns} FROM subjects WHERE has(rnaseq) ORDER BY subject_id"
+    parquet, arrow_file = tmp_path / "c.parquet", tmp_path / "c.arrow"
+    for out in (parquet, arrow_file):
+        demo.execute(f"EXPORT ({select}) TO '{out}'")
+    footer = pq.read_metadata(parquet).metadata
+    from_parquet = pq.read_table(parquet)
+    from_arrow = pa.ipc.open_file(arrow_file).read_all()
+    for schema in (from_parquet.schema, pq.read_schema(parquet), from_arrow.schema):
+        meta = schema.metadata or {}
+        assert PROVENANCE <= set(meta), sorted(meta)
+        assert meta[b"rgdb.statement"].decode().startswith(f"EXPORT ({select}) TO '{tmp_path}")
+        assert meta[b"rgdb.content_sha256"] == footer[b"rgdb.content_sha256"]
+    for table in (from_parquet, from_arrow):
+        assert table.num_rows == 130
+        row = table.column("subject_id").to_pylist().index("R01-007")
+        assert table.column("MIB1")[row].as_py() == 295000030.0
+        assert table.schema.field("MIB1").metadata[b"rgdb.unit"] == b"FPKM"
+
+
 def test_a_note_and_header_travel_in_the_schema(demo):
     t = demo.query("DESCRIBE clinical")
     meta = t.schema.metadata or {}

@@ -36,6 +36,12 @@ pub enum ExecError {
     /// A reading statement ran longer than `Config::statement_timeout` (`--timeout`).
     #[error("the statement ran longer than the time limit of {millis} ms and was stopped")]
     Timeout { millis: u64 },
+    /// `EXPORT … OVERWRITE` (or `PLOT … OVERWRITE`) onto something that is neither a regular
+    /// file nor a partitioned export's directory: `TO '/dev/full'`, a FIFO, a home folder.
+    #[error(
+        "refusing to overwrite {path}: it is {what}; OVERWRITE replaces only a regular file or the directory of a partitioned export"
+    )]
+    NotReplaceable { path: String, what: String },
     /// The export could not be written (nothing is left at the path).
     #[error("cannot write {path}: {message}")]
     ExportFailed { path: String, message: String },
@@ -58,6 +64,7 @@ impl ExecError {
             ExecError::MemoryLimit { .. } => "E0310",
             ExecError::Timeout { .. } => "E0311",
             ExecError::Synth { .. } => "E0312",
+            ExecError::NotReplaceable { .. } => "E0316",
         }
     }
 }

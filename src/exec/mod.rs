@@ -8,6 +8,7 @@ mod export;
 mod plot;
 mod result;
 mod survival;
+mod target;
 pub mod wide;
 
 use std::sync::Arc;

@@ -7,7 +7,6 @@
 //!   (the 20 features and 40 genes that come first in order of p), with a dot where q < 0.05.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray, UInt64Array};
@@ -31,13 +30,8 @@ pub async fn run(
     ctx: &SessionContext,
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
-    let path = Path::new(&p.path);
-    if path.exists() && !p.overwrite {
-        return Err(ExecError::ExportExists {
-            path: p.path.clone(),
-        }
-        .into());
-    }
+    let target = super::target::output_target(&p.path, p.overwrite)?;
+    let path = target.as_path();
     let failed = |message: String| -> Error {
         ExecError::ExportFailed {
             path: p.path.clone(),

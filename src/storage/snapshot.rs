@@ -578,7 +578,12 @@ mod tests {
 
     #[test]
     fn hints_are_the_names_containing_it_or_the_nearest_typos() {
-        let names = ["egfr_mutation_status", "kras_mutation_status", "gender", "os_days"];
+        let names = [
+            "egfr_mutation_status",
+            "kras_mutation_status",
+            "gender",
+            "os_days",
+        ];
         assert_eq!(
             closest("egfr_mutaton", names.into_iter()),
             ["egfr_mutation_status"]
@@ -603,8 +608,14 @@ mod tests {
 
     #[test]
     fn the_bound_is_respected_at_its_edge() {
-        assert_eq!(bounded_levenshtein(&chars("kitten"), &chars("sitting"), 3), Some(3));
-        assert_eq!(bounded_levenshtein(&chars("kitten"), &chars("sitting"), 2), None);
+        assert_eq!(
+            bounded_levenshtein(&chars("kitten"), &chars("sitting"), 3),
+            Some(3)
+        );
+        assert_eq!(
+            bounded_levenshtein(&chars("kitten"), &chars("sitting"), 2),
+            None
+        );
         assert_eq!(bounded_levenshtein(&chars(""), &chars("ab"), 2), Some(2));
         assert_eq!(bounded_levenshtein(&chars("abc"), &chars(""), 2), None);
     }

@@ -648,7 +648,10 @@ pub fn validate_table_name(name: &str, kind: &'static str) -> Result<String, Sto
         }
         Some(_) => {}
     }
-    if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric() && *c != '_') {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() && *c != '_')
+    {
         return Err(invalid(format!(
             "`{c}` is not allowed; use letters, digits and `_`"
         )));

@@ -298,13 +298,11 @@ pub fn number(i: Input<'_>) -> PResult<'_, (String, Span)> {
 pub fn param<'a>(i: Input<'a>) -> PResult<'a, (String, Span)> {
     expected(
         "parameter",
-        spanned(
-            |i: Input<'a>| {
-                let (rest, (_, name)) = pair(char('$'), take_while1(is_ident_char)).parse(i)?;
-                check_name_length(&i, name.fragment())?;
-                Ok((rest, name.fragment().to_string()))
-            },
-        ),
+        spanned(|i: Input<'a>| {
+            let (rest, (_, name)) = pair(char('$'), take_while1(is_ident_char)).parse(i)?;
+            check_name_length(&i, name.fragment())?;
+            Ok((rest, name.fragment().to_string()))
+        }),
     )
     .parse(i)
 }

@@ -1,5 +1,5 @@
 //! `EXPORT` in every format, read back by another reader of the format (the `parquet` crate,
-//! Arrow's IPC reader, a CSV split, `serde_json`, and pyarrow when it is installed), with the
+//! Arrow's IPC reader, a CSV split, `serde_json`; pyarrow reads them in `python/tests/test_arrow.py`), with the
 //! provenance keys; `LONG`, `PARTITION BY`, `COMPRESSION`; refused overwrites and writes that
 //! fail half-way.
 
@@ -566,53 +566,6 @@ fn a_write_that_fails_half_way_leaves_nothing() {
     );
 }
 
-/// pyarrow, when this machine has it, reads the Parquet and Arrow files with the same values
-/// and metadata. Skipped (with a note) otherwise.
-#[test]
-fn pyarrow_reads_the_exports_when_installed() {
-    let has_pyarrow = std::process::Command::new("python3")
-        .args(["-c", "import pyarrow"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pyarrow {
-        eprintln!("skipped: python3 with pyarrow is not installed");
-        return;
-    }
-    let (dir, db) = demo_db();
-    let parquet = dir.path().join("c.parquet");
-    let arrow_file = dir.path().join("c.arrow");
-    for path in [&parquet, &arrow_file] {
-        db.execute(&format!("EXPORT ({QUERY}) TO '{}'", path.display()))
-            .unwrap();
-    }
-    let script = format!(
-        r#"
-import pyarrow.parquet as pq, pyarrow.ipc as ipc
-t = pq.read_table({parquet:?})
-a = ipc.open_file({arrow:?}).read_all()
-for table in (t, a):
-    assert table.num_rows == 130, table.num_rows
-    row = table.column("subject_id").to_pylist().index("R01-007")
-    assert table.column("MIB1")[row].as_py() == 295000030.0
-    assert table.schema.field("MIB1").metadata[b"rgdb.unit"] == b"FPKM"
-    assert str(table.schema.field("ct_date").type) == "date32[day]"
-assert b"rgdb.content_sha256" in pq.read_metadata({parquet:?}).metadata
-print("ok")
-"#,
-        parquet = parquet.display().to_string(),
-        arrow = arrow_file.display().to_string(),
-    );
-    let out = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A 300-column table for 150 of the cohort's subjects (with holes), so that selections take
 /// the wide path (stored columns read a column at a time, `exec::wide`).
 pub fn wide_db() -> (tempfile::TempDir, Database) {
@@ -770,4 +723,141 @@ fn wide_selects_return_the_rows_of_the_planned_query() {
     let streamed = concat_batches(&streamed[0].schema(), &streamed).unwrap();
     assert_eq!(streamed.num_rows(), 50);
     assert_eq!(streamed.columns(), a.slice(0, 50).columns());
+}
+
+/// What is at `path`, without following a link: `link`, `file`, `dir`, `fifo` or `other`.
+fn kind_at(path: &Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path).map(|m| m.file_type()) {
+        Ok(t) if t.is_symlink() => "link",
+        Ok(t) if t.is_file() => "file",
+        Ok(t) if t.is_dir() => "dir",
+        Ok(t) if t.is_fifo() => "fifo",
+        Ok(_) => "other",
+        Err(_) => "nothing",
+    }
+}
+
+#[test]
+fn overwrite_replaces_only_regular_files_and_rgdb_exports() {
+    let (dir, db) = demo_db();
+    let query = "SELECT subject_id, gender FROM subjects";
+    let export =
+        |to: &Path, how: &str| db.query(&format!("EXPORT ({query}) TO '{}' {how}", to.display()));
+    let before = db.version();
+
+    // A named pipe stays a named pipe, with or without OVERWRITE (on a FIFO, opening it to
+    // write would block; renaming over it would replace it).
+    let fifo = dir.path().join("pipe.parquet");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_eq!(export(&fifo, "").unwrap_err().code(), "E0304");
+    let err = export(&fifo, "OVERWRITE").unwrap_err();
+    assert_eq!(err.code(), "E0316");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "error E0316: refusing to overwrite {}: it is a named pipe (FIFO); OVERWRITE replaces only a regular file or the directory of a partitioned export",
+            fifo.display()
+        )
+    );
+    assert_eq!(kind_at(&fifo), "fifo");
+
+    // A link to a character device: the device is checked, and the link is left alone.
+    let null = dir.path().join("to-null.csv");
+    std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+    let err = export(&null, "FORMAT CSV OVERWRITE").unwrap_err();
+    assert_eq!(err.code(), "E0316");
+    assert!(
+        err.to_string().contains(&format!(
+            "refusing to overwrite {} (a link to /dev/null): it is a character device",
+            null.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(kind_at(&null), "link");
+    assert_eq!(kind_at(Path::new("/dev/null")), "other");
+
+    // A directory that is not an export of rgdb's keeps its files.
+    let folder = dir.path().join("my-analysis");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), "keep me").unwrap();
+    let err = export(&folder, "FORMAT parquet OVERWRITE").unwrap_err();
+    assert_eq!(err.code(), "E0316");
+    assert!(err.to_string().contains("it is a directory that is not a partitioned export of rgdb's (it has no _rgdb_provenance.json)"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    let err = export(&folder, "PARTITION BY gender OVERWRITE").unwrap_err();
+    assert_eq!(err.code(), "E0316");
+
+    // A link to a regular file: the file it names is replaced, and the link stays a link.
+    let real = dir.path().join("real.parquet");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("link.parquet");
+    std::os::unix::fs::symlink("real.parquet", &link).unwrap();
+    assert_eq!(export(&link, "").unwrap_err().code(), "E0304");
+    export(&link, "OVERWRITE").unwrap();
+    assert_eq!(kind_at(&link), "link");
+    assert_eq!(read_parquet(&real).0.num_rows(), 211);
+    // A dangling link is written through too.
+    let dangling = dir.path().join("dangling.parquet");
+    std::os::unix::fs::symlink("made-by-export.parquet", &dangling).unwrap();
+    export(&dangling, "").unwrap();
+    assert_eq!(kind_at(&dangling), "link");
+    assert_eq!(
+        read_parquet(&dir.path().join("made-by-export.parquet"))
+            .0
+            .num_rows(),
+        211
+    );
+    // A loop of links is an error, not a hang.
+    let (a, b) = (dir.path().join("a.parquet"), dir.path().join("b.parquet"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let err = export(&a, "OVERWRITE").unwrap_err();
+    assert_eq!(err.code(), "E0305");
+    assert!(
+        err.to_string()
+            .contains("more than 40 symbolic links to follow (a loop?)"),
+        "{err}"
+    );
+
+    // A CSV's provenance sidecar is checked the same way.
+    let csv = dir.path().join("cohort.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("cohort.csv.provenance.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let err = export(&csv, "FORMAT CSV OVERWRITE").unwrap_err();
+    assert_eq!(err.code(), "E0316");
+    assert_eq!(kind_at(&csv), "nothing");
+
+    // PLOT follows the same rules.
+    let svg = dir.path().join("km.svg");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&svg)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let err = db
+        .query(&format!(
+            "PLOT SURVIVAL OF subjects BY gender TO '{}' OVERWRITE",
+            svg.display()
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "E0316");
+    assert_eq!(kind_at(&svg), "fifo");
+
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+    assert_eq!(db.version(), before);
 }

@@ -452,8 +452,14 @@ fn names_longer_than_the_limit_are_refused() {
         (format!("SELECT {long} FROM subjects"), 7),
         (format!("SELECT rnaseq.\"{long}\" FROM subjects"), 14),
         (format!("SELECT rnaseq.{long}* FROM subjects"), 14),
-        (format!("SELECT count(*) FROM subjects WHERE gender = ${long}"), 45),
-        (format!("CREATE COHORT {long} AS SELECT subject_id FROM subjects"), 14),
+        (
+            format!("SELECT count(*) FROM subjects WHERE gender = ${long}"),
+            45,
+        ),
+        (
+            format!("CREATE COHORT {long} AS SELECT subject_id FROM subjects"),
+            14,
+        ),
     ] {
         let err = parse_statement(&text).unwrap_err();
         assert_eq!(err.code(), "E0108", "{err}");

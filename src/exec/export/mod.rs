@@ -38,6 +38,7 @@ use partition::partitions;
 use sink::{Sink, open_sink};
 use wide_files::write_wide;
 
+use super::target::{EXPORT_MARKER, check_replaceable, output_target};
 use super::wide::WideRows;
 use super::{ExecError, QueryResult};
 use crate::error::Error;
@@ -116,18 +117,22 @@ pub async fn write(
     rows: Rows,
     provenance: Provenance,
 ) -> Result<QueryResult, Error> {
-    let path = PathBuf::from(&export.path);
-    if path.exists() && !export.overwrite {
-        return Err(ExecError::ExportExists {
-            path: export.path.clone(),
-        }
-        .into());
+    let path = output_target(&export.path, export.overwrite)?;
+    let sidecar_target = sidecar_path(&path);
+    if export.partition_by.is_empty()
+        && !matches!(export.format, ExportFormat::Parquet | ExportFormat::Arrow)
+    {
+        check_replaceable(
+            &sidecar_target.display().to_string(),
+            &sidecar_target,
+            export.overwrite,
+        )?;
     }
     let metadata = key_values(export, &provenance);
     let temp = Temp(temp_path(&path, "tmp"));
     let partitioned = !export.partition_by.is_empty();
     let sidecar = match (partitioned, export.format) {
-        (true, _) => Some(temp.0.join("_rgdb_provenance.json")),
+        (true, _) => Some(temp.0.join(EXPORT_MARKER)),
         (false, ExportFormat::Parquet | ExportFormat::Arrow) => None,
         (false, _) => Some(sidecar_path(&temp.0)),
     };
@@ -149,10 +154,11 @@ pub async fn write(
             written
         }
     };
+    check_replaceable(&export.path, &path, export.overwrite)?;
     replace(&temp.0, &path).map_err(|e| failed(&export.path, e))?;
     std::mem::forget(temp);
     if sidecar.is_some() && !partitioned {
-        replace(&sidecar_temp.0, &sidecar_path(&path)).map_err(|e| failed(&export.path, e))?;
+        replace(&sidecar_temp.0, &sidecar_target).map_err(|e| failed(&export.path, e))?;
     }
     std::mem::forget(sidecar_temp);
     let bytes = disk_size(&path);

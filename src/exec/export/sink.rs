@@ -141,6 +141,19 @@ pub(super) fn parquet_properties(
         .build()
 }
 
+/// `schema` carrying the provenance as its metadata. A Parquet file then holds the provenance
+/// twice: as key-value metadata (where parquet-tools and DuckDB's `parquet_kv_metadata` look)
+/// and inside the embedded Arrow schema (`ARROW:schema`, where pyarrow, pandas and polars
+/// take `schema.metadata` from).
+pub(super) fn with_provenance(
+    schema: &SchemaRef,
+    metadata: &BTreeMap<String, String>,
+) -> SchemaRef {
+    let mut meta: HashMap<String, String> = schema.metadata().clone();
+    meta.extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Arc::new(schema.as_ref().clone().with_metadata(meta))
+}
+
 /// One column of a row group, encoded on its own: a column writer for a one-field schema,
 /// whose chunk fits the file's column of the same name and type. (Creating the writers of
 /// every column of a 20,000-column row group at once costs gigabytes.)
@@ -180,13 +193,12 @@ pub(super) fn open_sink(
     Ok(match export.format {
         ExportFormat::Parquet => {
             let props = parquet_properties(export, schema, metadata, false);
-            let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+            let writer = ArrowWriter::try_new(file, with_provenance(schema, metadata), Some(props))
                 .map_err(|e| e.to_string())?;
             Box::new(ParquetSink(writer))
         }
         ExportFormat::Arrow => {
-            let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
-            let schema = schema.as_ref().clone().with_metadata(meta);
+            let schema = with_provenance(schema, metadata);
             let writer =
                 datafusion::arrow::ipc::writer::FileWriter::try_new(BufWriter::new(file), &schema)
                     .map_err(|e| e.to_string())?;

@@ -13,7 +13,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 
 use super::partition::folders;
-use super::sink::{encode_column, open_sink, parquet_properties, rows_per_group};
+use super::sink::{encode_column, open_sink, parquet_properties, rows_per_group, with_provenance};
 use super::{MAX_PARTITIONS, ROW_GROUP_ROWS, Shape, arrow, as_value, failed, with_schema};
 use crate::error::Error;
 use crate::exec::wide::WideRows;
@@ -99,8 +99,9 @@ fn write_wide_file(
     if export.format == ExportFormat::Parquet {
         let file = File::create(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
         let props = parquet_properties(export, &shape.schema, metadata, true);
-        let writer = ArrowWriter::try_new(file, shape.schema.clone(), Some(props))
-            .map_err(|e| fail(e.to_string()))?;
+        let writer =
+            ArrowWriter::try_new(file, with_provenance(&shape.schema, metadata), Some(props))
+                .map_err(|e| fail(e.to_string()))?;
         let (mut writer, factory) = writer
             .into_serialized_writer()
             .map_err(|e| fail(e.to_string()))?;
