@@ -41,10 +41,42 @@ fn generate(name: &str, dir: &Path) -> PathBuf {
             "SELECT count(*) FROM subjects WHERE gender = '{}'",
             "y".repeat(1 << 20)
         ),
+        "ident_1mb.sql" => format!("SELECT clinical.{} FROM subjects", "x".repeat(1 << 20)),
+        "cohort_name_1000.sql" => format!(
+            "CREATE COHORT {} AS SELECT subject_id FROM subjects",
+            "c".repeat(1_000)
+        ),
+        "fifo.parquet" => return special(&path, "fifo"),
+        "link_loop.parquet" => return special(&path, "loop"),
+        "folder" => return special(&path, "folder"),
         other => panic!("no generator for {other}"),
     };
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// Makes a file that is not a regular one at `path`: a named pipe, a loop of two symlinks, or
+/// a folder of the user's (not an rgdb export).
+fn special(path: &Path, what: &str) -> PathBuf {
+    match what {
+        "fifo" => {
+            let made = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        "loop" => {
+            let other = path.with_extension("other");
+            std::os::unix::fs::symlink(&other, path).unwrap();
+            std::os::unix::fs::symlink(path, &other).unwrap();
+        }
+        _ => {
+            std::fs::create_dir(path).unwrap();
+            std::fs::write(path.join("notes.txt"), "mine").unwrap();
+        }
+    }
+    path.to_path_buf()
 }
 
 #[test]
