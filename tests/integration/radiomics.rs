@@ -591,6 +591,14 @@ fn feature_names_keep_the_pyradiomics_case() {
             "original_shape_MajorAxisLength",
         ]
     );
+    // SHOW COLUMNS … LIKE matches in any case, as names do.
+    assert_eq!(
+        rows(
+            &db,
+            "SHOW COLUMNS FROM radiomic LIKE 'original_shape_mesh%'"
+        )[0][0],
+        "original_shape_MeshVolume"
+    );
     // DESCRIBE.
     let described = rows(&db, "DESCRIBE radiomic");
     assert!(
