@@ -50,6 +50,10 @@ pub const TABLES: [(&str, &str); 4] = [
     ("radiomic", "radiomic"),
 ];
 
+/// Columns spelled as a current build spells them (older builds lower-cased PyRadiomics
+/// feature names); a demo database whose columns are spelled otherwise is rebuilt.
+pub const SPELLINGS: [(&str, &str); 1] = [("radiomic", "original_shape_MeshVolume")];
+
 impl Embedded {
     /// The file's bytes.
     pub fn bytes(&self) -> std::io::Result<Vec<u8>> {
@@ -83,11 +87,7 @@ pub fn default_path() -> PathBuf {
 pub fn open_or_build(path: &Path) -> Result<Database> {
     match Database::open(path) {
         Ok(db) => {
-            let have = db.tables()?;
-            let current = TABLES
-                .iter()
-                .all(|(name, kind)| have.iter().any(|t| t.name == *name && t.kind == *kind));
-            if current {
+            if is_current(&db)? {
                 return Ok(db);
             }
             // Built by an older rgdb: build the current demo beside it, then swap.
@@ -110,6 +110,29 @@ pub fn open_or_build(path: &Path) -> Result<Database> {
         Err(crate::Error::Storage(StorageError::NotADatabase { .. })) => build(path),
         Err(e) => Err(e),
     }
+}
+
+/// Whether a demo database holds the [`TABLES`], made by their importers, with their columns
+/// spelled as this build spells them ([`SPELLINGS`]).
+fn is_current(db: &Database) -> Result<bool> {
+    let have = db.tables()?;
+    let tables = TABLES
+        .iter()
+        .all(|(name, kind)| have.iter().any(|t| t.name == *name && t.kind == *kind));
+    if !tables {
+        return Ok(false);
+    }
+    let snapshot = db.snapshot();
+    for (table, column) in SPELLINGS {
+        let meta = snapshot.table(table)?;
+        if !snapshot
+            .column_by_name(&meta, column)
+            .is_ok_and(|c| c.name == column)
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Builds the demo database at `path` from the embedded files. The database is built beside

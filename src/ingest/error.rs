@@ -140,6 +140,17 @@ pub enum IngestError {
         root: String,
         expected: String,
     },
+    /// Well-formed JSON that is not AIM JSON: `[{"ImageAnnotationCollection": {…}}]`, or an
+    /// object with two members. `found` says what the document is; the place is its value's.
+    #[error(
+        "{file}:{line}:{column}: not AIM JSON: the document is {found}; AIM JSON is an object with one member that names the root, such as `ImageAnnotationCollection`"
+    )]
+    NotAimJson {
+        file: String,
+        line: u64,
+        column: u64,
+        found: String,
+    },
     /// A file over the importer's size limit (AIM files are a few kB).
     #[error("{file}: the file is {size} bytes, over the limit of {limit} bytes for one AIM file")]
     TooLarge { file: String, size: u64, limit: u64 },
@@ -165,9 +176,13 @@ pub enum IngestError {
         total: usize,
         first: String,
     },
-    /// A path with no AIM files, or files with no annotations.
-    #[error("{path}: no AIM annotations found (looked for *.xml and *.json files)")]
-    NoAnnotations { path: String },
+    /// A path with no AIM files, or files with no annotations; `not_aim` counts the
+    /// documents of a directory that were not AIM (the template among them) and were skipped.
+    #[error(
+        "{path}: no AIM annotations found (looked for *.xml and *.json files{})",
+        match not_aim { 0 => String::new(), 1 => "; 1 was not an AIM document".into(), n => format!("; {n} were not AIM documents") }
+    )]
+    NoAnnotations { path: String, not_aim: usize },
     /// A `--subject-pattern` that is not a regular expression.
     #[error("invalid subject pattern `{pattern}`: {message}")]
     BadPattern { pattern: String, message: String },
@@ -244,6 +259,20 @@ pub enum IngestError {
         "{path}: no DICOM files found among {files} files (a DICOM file has `DICM` at byte 128)"
     )]
     NoDicom { path: String, files: usize },
+    /// An IDC series manifest without `PatientID`, `StudyInstanceUID` or `SeriesInstanceUID`.
+    /// `candidates` are header cells near the missing names.
+    #[error(
+        "{file}:1: an IDC series manifest needs the columns `PatientID`, `StudyInstanceUID`, `SeriesInstanceUID`; the header lacks {} (it has {}){}",
+        quote_list(missing),
+        quote_list(header),
+        crate::storage::suggest(candidates)
+    )]
+    ManifestColumns {
+        file: String,
+        missing: Vec<String>,
+        header: Vec<String>,
+        candidates: Vec<String>,
+    },
     /// A malformed CSV record the parser could not read.
     #[error("{file}:{line}: malformed CSV: {message}")]
     Csv {
@@ -289,6 +318,8 @@ impl IngestError {
             IngestError::BadDicom { .. } => "E0430",
             IngestError::BadDicomFiles { .. } => "E0431",
             IngestError::NoDicom { .. } => "E0432",
+            IngestError::NotAimJson { .. } => "E0438",
+            IngestError::ManifestColumns { .. } => "E0439",
         }
     }
 }

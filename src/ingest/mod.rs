@@ -21,6 +21,7 @@ mod source;
 mod stream;
 mod summary;
 mod table;
+mod walk;
 
 pub use aim::{AimImport, MAX_AIM_FILE_BYTES, PersonField, Template, import_aim};
 pub use aliases::import_aliases;

@@ -1,10 +1,21 @@
 //! Column identifiers from source labels: `EGFR mutation status` → `egfr_mutation_status`,
-//! `Weight (lbs)` → `weight_lbs`, `%GG` → `pct_gg`.
+//! `Weight (lbs)` → `weight_lbs`, `%GG` → `pct_gg`; or, keeping the label's case,
+//! `log-sigma-1-0-mm-3D_firstorder_Mean` → `log_sigma_1_0_mm_3D_firstorder_Mean`.
 
 use std::collections::HashSet;
 
+use crate::storage::fold;
+
 /// The snake_case identifier for a source label. Never empty; never starts with a digit.
 pub fn snake_case(label: &str) -> String {
+    identifier(label).to_ascii_lowercase()
+}
+
+/// The identifier for a source label with the label's own case: every run of characters that
+/// an identifier cannot hold becomes one `_` (`%`, `#` and `+` are spelled `pct`, `num` and
+/// `plus`). Never empty; never starts with a digit. Names are matched without regard to case
+/// (the catalog's name index folds them), so this only changes how a name is shown.
+pub fn identifier(label: &str) -> String {
     let spelled = label
         .trim()
         .replace('%', " pct ")
@@ -13,7 +24,7 @@ pub fn snake_case(label: &str) -> String {
     let mut out = String::with_capacity(spelled.len());
     for c in spelled.chars() {
         if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
+            out.push(c);
         } else if !out.ends_with('_') {
             out.push('_');
         }
@@ -28,9 +39,11 @@ pub fn snake_case(label: &str) -> String {
     }
 }
 
-/// Hands out unique identifiers: a repeated name gets `_2`, `_3`, … appended.
+/// Hands out unique identifiers: a repeated name gets `_2`, `_3`, … appended. Names that
+/// differ only in case are the same name, as they are to every lookup.
 #[derive(Debug, Default)]
 pub struct UniqueNames {
+    /// The names taken, folded as the name index folds them.
     taken: HashSet<String>,
 }
 
@@ -38,7 +51,7 @@ impl UniqueNames {
     /// Starts with some names already taken (such as `subject_id`).
     pub fn reserving<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         UniqueNames {
-            taken: names.into_iter().map(str::to_string).collect(),
+            taken: names.into_iter().map(fold).collect(),
         }
     }
 
@@ -46,11 +59,11 @@ impl UniqueNames {
     pub fn claim(&mut self, name: String) -> String {
         let mut candidate = name.clone();
         let mut n = 2;
-        while self.taken.contains(&candidate) {
+        while self.taken.contains(&fold(&candidate)) {
             candidate = format!("{name}_{n}");
             n += 1;
         }
-        self.taken.insert(candidate.clone());
+        self.taken.insert(fold(&candidate));
         candidate
     }
 }
@@ -75,6 +88,31 @@ mod tests {
         );
         assert_eq!(snake_case("5-year survival"), "_5_year_survival");
         assert_eq!(snake_case("()"), "column");
+    }
+
+    #[test]
+    fn pyradiomics_names_keep_their_case() {
+        assert_eq!(
+            identifier("original_shape_MeshVolume"),
+            "original_shape_MeshVolume"
+        );
+        assert_eq!(
+            identifier("log-sigma-1-0-mm-3D_firstorder_Mean"),
+            "log_sigma_1_0_mm_3D_firstorder_Mean"
+        );
+        assert_eq!(
+            snake_case("log-sigma-1-0-mm-3D_firstorder_Mean"),
+            "log_sigma_1_0_mm_3d_firstorder_mean"
+        );
+        assert_eq!(identifier("3D %Volume"), "_3D_pct_Volume");
+    }
+
+    #[test]
+    fn names_differing_in_case_are_one_name() {
+        let mut names = UniqueNames::reserving(["subject_id"]);
+        assert_eq!(names.claim("Subject_ID".into()), "Subject_ID_2");
+        assert_eq!(names.claim("wavelet_LLH_x".into()), "wavelet_LLH_x");
+        assert_eq!(names.claim("wavelet_llh_x".into()), "wavelet_llh_x_2");
     }
 
     #[test]

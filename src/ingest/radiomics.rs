@@ -3,13 +3,15 @@
 //!
 //! - **Features** are the columns named `<image type>_<class>_<feature>` (`original_shape_…`,
 //!   `log-sigma-1-0-mm-3D_firstorder_…`, `wavelet-LLH_glcm_…`): floats, scientific notation
-//!   and `nan` included. Their identifiers are the lower-cased names with `-` as `_`
-//!   (`original_shape_meshvolume`); a quoted name matches the PyRadiomics spelling.
+//!   and `nan` included. Their identifiers keep PyRadiomics' spelling and case, with `-` as
+//!   `_` (`original_shape_MeshVolume`, `log_sigma_1_0_mm_3D_firstorder_Mean`); names match in
+//!   any case, and a quoted name matches the PyRadiomics spelling itself.
 //! - **`diagnostics_*` cells are provenance**, written as Python literals. The versions and the
 //!   configuration (settings, enabled image types), which must be the same on every row, go
 //!   into the table's `provenance` record, shown by `DESCRIBE`. The per-row ones (image and
-//!   mask hashes, spacing, sizes, bounding box, …) become `diagnostics_*` columns: numbers as
-//!   numbers, strings as text, tuples and dicts as JSON text.
+//!   mask hashes, spacing, sizes, bounding box, …) become `diagnostics_*` columns named the
+//!   same way (`diagnostics_Image_original_Hash`): numbers as numbers, strings as text, tuples
+//!   and dicts as JSON text.
 //! - **The subject** comes from a named column or else from the `Image` (then `Mask`) path,
 //!   through a regular expression searched in the file name first.
 //! - Several rows of one subject (several ROIs) make the table lesion-level.
@@ -25,10 +27,11 @@ use serde_json::{Map, Value};
 
 use super::IngestError;
 use super::infer::{NullTokens, infer, parse_float, parse_plain_decimal};
-use super::names::{UniqueNames, snake_case};
+use super::names::{UniqueNames, identifier, snake_case};
 use super::pylit;
-use super::source::{SourceText, combined_source, files_under};
+use super::source::{SourceText, combined_source};
 use super::summary::{ColumnSummary, ImportSummary};
+use super::walk::files_under;
 use crate::error::Error;
 use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
 
@@ -154,7 +157,8 @@ pub fn import_radiomics(
         pattern: pattern_text.clone(),
         message: e.to_string(),
     })?;
-    let paths = files_under(path, &["csv"])?;
+    let walk = files_under(path, &["csv"])?;
+    let paths = walk.files;
     if paths.is_empty() {
         return Err(IngestError::Empty {
             file: path.display().to_string(),
@@ -233,10 +237,7 @@ pub fn import_radiomics(
     for (cells, i) in texts.iter().zip(&text_columns) {
         let label = &header[*i];
         let (name, description, (ty, array)) = if roles[*i] == Role::Diagnostic {
-            let name = names.claim(format!(
-                "diagnostics_{}",
-                snake_case(label.trim_start_matches("diagnostics_"))
-            ));
+            let name = names.claim(identifier(label));
             per_row.push(name.clone());
             let at: Vec<(String, u64)> = places.iter().map(|p| place_of(*p)).collect();
             let typed = diagnostic_column(&at, *i, label, cells)?;
@@ -279,7 +280,7 @@ pub fn import_radiomics(
         let (image_type, class) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         columns.push((
             NewColumn {
-                name: names.claim(snake_case(label)),
+                name: names.claim(identifier(label)),
                 label: label.clone(),
                 unit: None,
                 description: Some(format!(
@@ -370,6 +371,7 @@ pub fn import_radiomics(
             parsed_variants.len()
         ));
     }
+    notes.extend(walk.skipped);
     if files.len() > 1 {
         notes.insert(
             0,

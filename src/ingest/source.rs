@@ -1,7 +1,7 @@
 //! Reading a source file whole: its bytes, its provenance (size, SHA-256) and its text, with
 //! invalid UTF-8 reported by line and column.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -40,40 +40,6 @@ impl SourceText {
             provenance,
         })
     }
-}
-
-/// The file itself, or every file under a directory (recursively) whose extension is one of
-/// `extensions` (any case; an empty list takes every file), in path order.
-pub fn files_under(path: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, IngestError> {
-    let io = |p: &Path, e: std::io::Error| IngestError::Io {
-        file: p.display().to_string(),
-        message: e.to_string(),
-    };
-    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let wanted = |p: &Path| {
-        extensions.is_empty()
-            || p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
-    };
-    let mut found = Vec::new();
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
-            let entry = entry.map_err(|e| io(&dir, e))?;
-            let p = entry.path();
-            if entry.file_type().map_err(|e| io(&p, e))?.is_dir() {
-                pending.push(p);
-            } else if wanted(&p) {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 /// The provenance of several files imported as one: their total size, and the SHA-256 of

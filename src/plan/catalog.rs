@@ -172,13 +172,14 @@ pub fn show_columns(
             ("description", text(&c, |m| m.description.clone())),
         ],
     )?;
+    // Case-insensitive, as every other match of a column name is.
     if let Some(pattern) = like {
         builder = builder.filter(Expr::Like(Like::new(
             false,
             Box::new(output("column")),
             Box::new(lit(pattern)),
             None,
-            false,
+            true,
         )))?;
     }
     Ok(builder.build()?)

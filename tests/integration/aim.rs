@@ -570,3 +570,197 @@ fn bad_aim_files_are_refused_naming_file_and_place() {
         "{err}"
     );
 }
+
+#[test]
+fn the_bundled_folder_imports_with_its_own_template() {
+    // `rgdb --db X --create import aim data/aim --template data/aim/LungNoduleTemplate.xml`:
+    // the scan meets the template itself, which it skips.
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("x.rgdb");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+        .current_dir(root())
+        .args([
+            "--db",
+            db_path.to_str().unwrap(),
+            "--create",
+            "import",
+            "aim",
+        ])
+        .args(["data/aim", "--template", "data/aim/LungNoduleTemplate.xml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("note: 3 annotations from 3 files\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "note: skipped data/aim/LungNoduleTemplate.xml: it is the template the annotations are checked against\n"
+        ),
+        "{stdout}"
+    );
+    let db = Database::open(&db_path).unwrap();
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT aim_format, count(*) FROM semantic GROUP BY aim_format ORDER BY aim_format"
+        ),
+        [["aim3", "1"], ["aim4", "2"]]
+    );
+}
+
+#[test]
+fn documents_that_are_not_aim_are_skipped_in_a_folder_with_a_note() {
+    let (dir, db) = clinical_db();
+    let folder = dir.path().join("annotations");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(aim_file("recist_sample.xml"), folder.join("a.xml")).unwrap();
+    // Another kind of XML (the template under another name, a Maven pom), and a JSON file
+    // that is not an annotation.
+    std::fs::copy(aim_file("LungNoduleTemplate.xml"), folder.join("b.xml")).unwrap();
+    std::fs::write(
+        folder.join("pom.xml"),
+        "<project><modelVersion>4.0.0</modelVersion></project>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("package.json"),
+        "{\"name\": {\"first\": \"x\"}}\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("list.json"), "[1, 2]\n").unwrap();
+    let summary = db.import(&aim(&folder, AimImport::default())).unwrap();
+    assert_eq!(summary.rows, 1);
+    let shown = |name: &str| folder.join(name).display().to_string();
+    assert_eq!(
+        summary.notes,
+        [
+            "1 annotations from 1 files".to_string(),
+            format!(
+                "skipped {}: not an AIM document (its root element is <TemplateContainer>)",
+                shown("b.xml")
+            ),
+            format!(
+                "skipped {}: not an AIM document (its root is an array)",
+                shown("list.json")
+            ),
+            format!(
+                "skipped {}: not an AIM document (its root element is <name>)",
+                shown("package.json")
+            ),
+            format!(
+                "skipped {}: not an AIM document (its root element is <project>)",
+                shown("pom.xml")
+            ),
+        ]
+    );
+    // Named alone, such a file is refused, as before.
+    assert_eq!(
+        refused_import(&db, &aim(&folder.join("pom.xml"), AimImport::default())).code(),
+        "E0419"
+    );
+    // A folder of nothing but such files has no annotations.
+    std::fs::remove_file(folder.join("a.xml")).unwrap();
+    let err = refused_import(&db, &aim(&folder, AimImport::default()));
+    assert_eq!(err.code(), "E0423");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: no AIM annotations found (looked for *.xml and *.json files; 4 were not AIM documents)",
+            folder.display()
+        )
+    );
+}
+
+#[test]
+fn a_json_file_is_read_as_json_whatever_it_holds() {
+    let (dir, db) = clinical_db();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Malformed JSON: its own line and column, never "malformed XML".
+    let unclosed = write("unclosed.json", "\n  [{\"ImageAnnotationCollection\": 1}\n");
+    let err = refused_import(&db, &aim(&unclosed, AimImport::default()));
+    assert_eq!(err.code(), "E0418");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:3:1: malformed JSON: EOF while parsing a list",
+            unclosed.display()
+        )
+    );
+    let word = write("word.json", "ImageAnnotationCollection\n");
+    let err = refused_import(&db, &aim(&word, AimImport::default()));
+    assert_eq!(err.code(), "E0418");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:1:1: malformed JSON: expected value", word.display())
+    );
+    // Well-formed JSON that is not AIM JSON, located at its value.
+    let list = write(
+        "list.json",
+        "\n\n   [{\"ImageAnnotationCollection\": {}}]\n",
+    );
+    let err = refused_import(&db, &aim(&list, AimImport::default()));
+    assert_eq!(err.code(), "E0438");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:3:4: not AIM JSON: the document is an array; AIM JSON is an object with one member that names the root, such as `ImageAnnotationCollection`",
+            list.display()
+        )
+    );
+    let two = write("two.json", "{\"a\": {}, \"b\": {}}");
+    assert_eq!(
+        refused_import(&db, &aim(&two, AimImport::default())).to_string(),
+        format!(
+            "{}:1:1: not AIM JSON: the document is an object with 2 members; AIM JSON is an object with one member that names the root, such as `ImageAnnotationCollection`",
+            two.display()
+        )
+    );
+    // A JSON body in a file named .xml is read as JSON too.
+    let text = std::fs::read_to_string(aim_file("aimjson_testsegaim.json")).unwrap();
+    let misnamed = write("seg.xml", &text);
+    assert_eq!(
+        db.import(&aim(&misnamed, AimImport::default()))
+            .unwrap()
+            .rows,
+        1
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_folder_of_annotations_is_read() {
+    let (dir, db) = clinical_db();
+    let folder = dir.path().join("annotations");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::copy(aim_file("recist_sample.xml"), folder.join("a.xml")).unwrap();
+    std::fs::copy(
+        aim_file("aim_v3_0022BaselineA.xml"),
+        elsewhere.join("v3.xml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&elsewhere, folder.join("more")).unwrap();
+    std::os::unix::fs::symlink(&folder, elsewhere.join("back")).unwrap();
+    let summary = db.import(&aim(&folder, AimImport::default())).unwrap();
+    assert_eq!(summary.notes[0], "2 annotations from 2 files");
+    assert_eq!(
+        summary.notes[1],
+        format!(
+            "skipped {}: it links back to {}, which holds it (a loop)",
+            folder.join("more/back").display(),
+            folder.canonicalize().unwrap().display()
+        )
+    );
+}

@@ -307,3 +307,43 @@ fn a_demo_built_by_an_older_rgdb_is_rebuilt_on_open() {
     }
     assert!(!path.with_extension("rgdb-old").exists());
 }
+
+#[test]
+fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
+    // The demo as older builds made it: every table, but the PyRadiomics names lower-cased (the radiomic table of tests/fixtures/radiomic-lowercase-v2.rgdb, which
+    // such a build made).
+    use rgdb::ingest::{ExpressionImport, ImportRequest, Orientation};
+    let root = crate::common::root();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.rgdb");
+    crate::common::copy_dir(
+        &root.join("tests/fixtures/radiomic-lowercase-v2.rgdb"),
+        &path,
+    );
+    {
+        let db = rgdb::Database::open(&path).unwrap();
+        db.import_clinical(crate::common::clinical_csv()).unwrap();
+        let data = root.join("data/nsclc_radiogenomics");
+        db.import(&ImportRequest::Expression {
+            path: data.join("rnaseq_fpkm_subset_130x140.tsv"),
+            options: ExpressionImport::new("rnaseq").with_orientation(Orientation::SubjectsByGenes),
+        })
+        .unwrap();
+        db.import(&ImportRequest::Series {
+            path: data.join("idc_series_manifest.csv"),
+        })
+        .unwrap();
+    }
+    let db = rgdb::cli::demo::open_or_build(&path).unwrap();
+    let names = crate::common::column_names(&db, "radiomic");
+    assert!(names.contains(&"original_shape_MeshVolume".to_string()));
+    assert!(!names.contains(&"original_shape_meshvolume".to_string()));
+    assert_eq!(db.table("radiomic").unwrap().rows, 60);
+    // A current demo opens as it is.
+    let version = db.version();
+    drop(db);
+    assert_eq!(
+        rgdb::cli::demo::open_or_build(&path).unwrap().version(),
+        version
+    );
+}

@@ -70,6 +70,15 @@ pub fn scalar_i64(batches: &[RecordBatch]) -> i64 {
     b.column(0).as_primitive::<Int64Type>().value(0)
 }
 
+/// The names of a table's columns, in ordinal order.
+pub fn column_names(db: &Database, table: &str) -> Vec<String> {
+    db.columns(table)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
+}
+
 /// Copies a database directory (for crash and corruption tests).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

@@ -476,3 +476,213 @@ fn pet_series_get_dose_and_uptake_time() {
         vec![vec!["1".to_string()]]
     );
 }
+
+/// The summary's notes after the first (the count), as one text.
+fn skipped_notes(summary: &rgdb::ingest::ImportSummary) -> Vec<String> {
+    summary.notes[1..].to_vec()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_directory_is_followed_and_a_loop_is_skipped() {
+    use std::os::unix::fs::symlink;
+    let (dir, db) = fresh_db();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("inner")).unwrap();
+    std::fs::copy(
+        dicom_dir().join("CT_small.dcm"),
+        tree.join("inner/ct_small.dcm"),
+    )
+    .unwrap();
+    // A link to the bundled 4-slice series, a second link to it, and a link back up to the
+    // tree (a loop).
+    symlink(dicom_dir().join("ct2_series"), tree.join("a_series")).unwrap();
+    symlink(dicom_dir().join("ct2_series"), tree.join("b_again")).unwrap();
+    symlink(&tree, tree.join("inner/up")).unwrap();
+    let summary = db.import(&dicom(&tree, false)).unwrap();
+    assert_eq!(
+        summary.notes[0],
+        "5 DICOM files read (5 new instances), 2 series, 0 segments; 0 files were not DICOM and were skipped"
+    );
+    let real_series = dicom_dir().join("ct2_series").canonicalize().unwrap();
+    assert_eq!(
+        skipped_notes(&summary),
+        [
+            format!(
+                "skipped {}: it links to {}, which is read already as {}",
+                tree.join("b_again").display(),
+                real_series.display(),
+                tree.join("a_series").display()
+            ),
+            format!(
+                "skipped {}: it links back to {}, which holds it (a loop)",
+                tree.join("inner/up").display(),
+                tree.canonicalize().unwrap().display()
+            ),
+        ]
+    );
+    // The files are indexed under the link that reached them.
+    let paths: Vec<String> = rows(&db, "SELECT path FROM dicom_files ORDER BY path")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let under = |p: &str| tree.join(p).display().to_string();
+    assert_eq!(
+        paths,
+        [
+            under("a_series/17106"),
+            under("a_series/17136"),
+            under("a_series/17166"),
+            under("a_series/17196"),
+            under("inner/ct_small.dcm"),
+        ]
+    );
+    // The path given may itself be a link to a directory.
+    let (_dir2, db2) = fresh_db();
+    db2.import(&dicom(&tree.join("a_series"), false)).unwrap();
+    assert_eq!(rows(&db2, "SELECT count(*) FROM dicom_files"), [["4"]]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_nothing_is_skipped_with_a_note() {
+    let (dir, db) = fresh_db();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::copy(dicom_dir().join("CT_small.dcm"), tree.join("ct.dcm")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone"), tree.join("dangling")).unwrap();
+    let summary = db.import(&dicom(&tree, false)).unwrap();
+    assert_eq!(
+        skipped_notes(&summary),
+        [format!(
+            "skipped {}: it links to {}, which does not exist",
+            tree.join("dangling").display(),
+            dir.path().join("gone").display()
+        )]
+    );
+    assert_eq!(rows(&db, "SELECT count(*) FROM dicom_files"), [["1"]]);
+}
+
+/// `tests/reference/dicom/pixel_data.json`, written by pydicom (`pixel_data.py` beside it).
+fn pydicom_pixel_data() -> Vec<serde_json::Value> {
+    let path = root().join("tests/reference/dicom/pixel_data.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_pixel_data_is_found_where_pydicom_finds_it() {
+    use rgdb::ingest::dicom::pixel::{PixelData, locate};
+    let reference = pydicom_pixel_data();
+    assert_eq!(reference.len(), 13);
+    for r in &reference {
+        let path = dicom_dir().join(r["file"].as_str().unwrap());
+        let syntax = r["transfer_syntax"].as_str().unwrap();
+        let found = locate(&path, syntax).unwrap();
+        let offset = r["value_offset"].as_u64().unwrap();
+        let expected = match r["declared_length"].as_u64().unwrap() {
+            0xFFFF_FFFF => PixelData::Encapsulated {
+                offset,
+                items: r["items"].as_u64().unwrap(),
+                end: r["end"].as_u64().unwrap(),
+            },
+            length => PixelData::Native { offset, length },
+        };
+        assert_eq!(found, Some(expected), "{}", path.display());
+    }
+}
+
+#[test]
+fn pixel_data_running_past_the_end_of_the_file_is_refused() {
+    let (dir, db) = fresh_db();
+    // CT_small.dcm declares 32,768 bytes of pixel data from byte 6,300 (pydicom), so they end
+    // at byte 39,068 of its 39,206. Cut at 39,000, it is still longer than 132 bytes plus the
+    // image, which is all that was checked.
+    let bytes = std::fs::read(dicom_dir().join("CT_small.dcm")).unwrap();
+    let cut = dir.path().join("cut.dcm");
+    std::fs::write(&cut, &bytes[..39_000]).unwrap();
+    let err = refused_import(&db, &dicom(&cut, false));
+    assert_eq!(err.code(), "E0430");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: cannot read this DICOM file: its pixel data declares 32768 bytes from byte 6300, but the file ends at byte 39000: it is truncated",
+            cut.display()
+        )
+    );
+    // The whole file, with the length field (the 4 bytes before the value) made larger.
+    let mut patched = bytes.clone();
+    patched[6296..6300].copy_from_slice(&0x7FFF_FFF0u32.to_le_bytes());
+    let long = dir.path().join("long.dcm");
+    std::fs::write(&long, &patched).unwrap();
+    assert_eq!(
+        refused_import(&db, &dicom(&long, false)).to_string(),
+        format!(
+            "{}: cannot read this DICOM file: its pixel data declares 2147483632 bytes from byte 6300, but the file ends at byte 39206: it is truncated",
+            long.display()
+        )
+    );
+    // Compressed (encapsulated) pixel data is smaller than the image: the RLE copy of
+    // CT_small.dcm imports, and is refused when cut inside its second fragment (pydicom: the
+    // items end at byte 27,710).
+    let rle = root().join("tests/reference/dicom/ct_small_rle.dcm");
+    db.import(&dicom(&rle, false)).unwrap();
+    assert_eq!(
+        rows(&db, "SELECT rows, columns FROM dicom_files"),
+        [["128", "128"]]
+    );
+    let rle_bytes = std::fs::read(&rle).unwrap();
+    let rle_cut = dir.path().join("rle_cut.dcm");
+    std::fs::write(&rle_cut, &rle_bytes[..20_000]).unwrap();
+    // Its second item (the first fragment, after a 4-byte offset table) runs from byte 6,352
+    // to 27,702, before the 8-byte delimiter.
+    let err = refused_import(&db, &dicom(&rle_cut, false));
+    assert_eq!(err.code(), "E0430");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: cannot read this DICOM file: item 2 of its compressed pixel data declares 21350 bytes from byte 6352, but the file ends at byte 20000: it is truncated",
+            rle_cut.display()
+        )
+    );
+}
+
+#[test]
+fn a_manifest_without_the_uid_columns_is_refused_naming_them() {
+    let (dir, db) = fresh_db();
+    // The real manifest without StudyInstanceUID and SeriesInstanceUID (and two others).
+    let text =
+        std::fs::read_to_string(root().join("data/nsclc_radiogenomics/idc_series_manifest.csv"))
+            .unwrap();
+    let kept: String = text
+        .lines()
+        .take(4)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            format!("{},{},{},{}\n", cells[0], cells[1], cells[2], cells[7])
+        })
+        .collect();
+    let path = dir.path().join("manifest.csv");
+    std::fs::write(&path, kept).unwrap();
+    let err = refused_import(&db, &ImportRequest::Series { path: path.clone() });
+    assert_eq!(err.code(), "E0439");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:1: an IDC series manifest needs the columns `PatientID`, `StudyInstanceUID`, `SeriesInstanceUID`; the header lacks `StudyInstanceUID`, `SeriesInstanceUID` (it has `PatientID`, `collection_id`, `source_DOI`, `idc_version`)",
+            path.display()
+        )
+    );
+    // A near miss is suggested.
+    std::fs::write(
+        &path,
+        "PatientID,StudyInstanceUID,SeriesInstanceUUID\nR01-001,1.2,1.3\n",
+    )
+    .unwrap();
+    assert_eq!(
+        refused_import(&db, &ImportRequest::Series { path: path.clone() }).to_string(),
+        format!(
+            "{}:1: an IDC series manifest needs the columns `PatientID`, `StudyInstanceUID`, `SeriesInstanceUID`; the header lacks `SeriesInstanceUID` (it has `PatientID`, `StudyInstanceUID`, `SeriesInstanceUUID`); did you mean `SeriesInstanceUUID`?",
+            path.display()
+        )
+    );
+}

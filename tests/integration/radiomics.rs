@@ -147,7 +147,7 @@ fn the_real_pyradiomics_output_imports_with_its_provenance() {
         header
             .iter()
             .filter(|h| h.starts_with("original_shape_"))
-            .map(|h| h.to_lowercase())
+            .cloned()
             .collect::<Vec<_>>(),
         "the 16 shape features of the params file, in file order"
     );
@@ -537,5 +537,202 @@ fn a_directory_of_batches_is_one_table_with_one_set_of_settings() {
             batches.join("batch1.csv").display(),
             header.last().unwrap()
         )
+    );
+}
+
+#[test]
+fn feature_names_keep_the_pyradiomics_case() {
+    let (dir, db) = radiomic_db();
+    let names = column_names(&db, "radiomic");
+    for name in [
+        "original_shape_MeshVolume",
+        "original_glcm_Contrast",
+        "log_sigma_1_0_mm_3D_firstorder_Mean",
+        "wavelet_LLH_glszm_ZoneEntropy",
+        "diagnostics_Image_original_Hash",
+        "diagnostics_Mask_original_VoxelNum",
+        "image",
+        "mask",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} not in the catalog");
+    }
+    assert!(!names.iter().any(|n| n == "original_shape_meshvolume"));
+    // Matching stays case-insensitive; results name the column as the catalog does.
+    for spelled in [
+        "original_shape_meshvolume",
+        "ORIGINAL_SHAPE_MESHVOLUME",
+        "original_shape_MeshVolume",
+    ] {
+        let result = db
+            .query(&format!(
+                "SELECT {spelled} FROM radiomic WHERE subject_id = 'R01-012'"
+            ))
+            .unwrap();
+        assert_eq!(result.column_names(), ["original_shape_MeshVolume"]);
+        assert_eq!(
+            rows(
+                &db,
+                &format!("SELECT {spelled} FROM radiomic WHERE subject_id = 'R01-012'")
+            ),
+            [["109996.625"]]
+        );
+    }
+    let result = db
+        .query("SELECT radiomic.original_shape_m* FROM subjects LIMIT 1")
+        .unwrap();
+    assert_eq!(
+        result.column_names(),
+        [
+            "original_shape_MeshVolume",
+            "original_shape_Maximum3DDiameter",
+            "original_shape_Maximum2DDiameterSlice",
+            "original_shape_Maximum2DDiameterColumn",
+            "original_shape_Maximum2DDiameterRow",
+            "original_shape_MajorAxisLength",
+        ]
+    );
+    // SHOW COLUMNS … LIKE matches in any case, as names do.
+    assert_eq!(
+        rows(
+            &db,
+            "SHOW COLUMNS FROM radiomic LIKE 'original_shape_mesh%'"
+        )[0][0],
+        "original_shape_MeshVolume"
+    );
+    // DESCRIBE.
+    let described = rows(&db, "DESCRIBE radiomic");
+    assert!(
+        described
+            .iter()
+            .any(|r| r[0] == "log_sigma_1_0_mm_3D_firstorder_Mean"
+                && r[4] == "log-sigma-1-0-mm-3D_firstorder_Mean"),
+        "{described:?}"
+    );
+    // CORRELATE's x and y.
+    let map = rows(
+        &db,
+        "SELECT x, y FROM (CORRELATE radiomic.original_shape_meshvolume WITH radiomic.\"wavelet-LLH_glszm_ZoneEntropy\")",
+    );
+    assert_eq!(
+        map,
+        [[
+            "radiomic.original_shape_MeshVolume",
+            "radiomic.wavelet_LLH_glszm_ZoneEntropy"
+        ]]
+    );
+    // Completion.
+    let index = rgdb::repl::Index::build(&db.snapshot());
+    let line = "SELECT radiomic.original_shape_mesh";
+    assert_eq!(
+        index.complete(line, line.len()).1,
+        ["radiomic.original_shape_MeshVolume"]
+    );
+    let line = "SELECT original_glcm_contr";
+    assert_eq!(
+        index.complete(line, line.len()).1,
+        ["original_glcm_Contrast"]
+    );
+    // EXPORT headers, and plot labels.
+    let csv = dir.path().join("shape.csv");
+    db.query(&format!(
+        "EXPORT (SELECT subject_id, radiomic.original_shape_mesh* FROM subjects WHERE has(radiomic)) TO '{}'",
+        csv.display()
+    ))
+    .unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "subject_id,original_shape_MeshVolume"
+    );
+    let svg = dir.path().join("map.svg");
+    db.query(&format!(
+        "PLOT CORRELATE radiomic.ORIGINAL_SHAPE_MESHVOLUME WITH radiomic.original_glcm_contrast TO '{}'",
+        svg.display()
+    ))
+    .unwrap();
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    let labels: Vec<&str> = drawn
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("radiomic."))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "radiomic.original_shape_MeshVolume",
+            "radiomic.original_glcm_Contrast"
+        ]
+    );
+}
+
+#[test]
+fn a_database_made_with_lower_cased_feature_names_keeps_working() {
+    // tests/fixtures/radiomic-lowercase-v2.rgdb: six rows of the real file (the first six
+    // subjects; the index, paths, diagnostics and five features), imported by rgdb 6ee940d,
+    // before names kept their case.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("old.rgdb");
+    copy_dir(
+        &root().join("tests/fixtures/radiomic-lowercase-v2.rgdb"),
+        &copy,
+    );
+    let db = Database::open(&copy).unwrap();
+    assert!(db.check().unwrap().is_empty());
+    let stored: Vec<String> = column_names(&db, "radiomic")
+        .into_iter()
+        .filter(|n| n.starts_with("original_"))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "original_shape_meshvolume",
+            "original_firstorder_mean",
+            "original_glcm_contrast"
+        ]
+    );
+    // Every spelling still finds the stored column.
+    let want = [["R01-012", "109996.625", "1.2881772107268787"]];
+    for (volume, contrast) in [
+        ("original_shape_MeshVolume", "original_glcm_Contrast"),
+        ("original_shape_meshvolume", "original_glcm_contrast"),
+        (
+            "\"original_shape_MeshVolume\"",
+            "\"original_glcm_Contrast\"",
+        ),
+    ] {
+        assert_eq!(
+            rows(
+                &db,
+                &format!(
+                    "SELECT subject_id, radiomic.{volume}, radiomic.{contrast} FROM subjects \
+                     WHERE subject_id = 'R01-012'"
+                )
+            ),
+            want
+        );
+    }
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT n FROM (CORRELATE radiomic.original_shape_MeshVolume WITH radiomic.original_glcm_*)"
+        ),
+        [["6"]]
+    );
+    // Importing the file again gives the names their case, and old spellings still match.
+    db.import(&radiomics(
+        &root().join("tests/fixtures/radiomic-lowercase-v2.csv"),
+        RadiomicsImport::default(),
+    ))
+    .unwrap();
+    let result = db
+        .query("SELECT original_shape_meshvolume FROM radiomic WHERE subject_id = 'R01-012'")
+        .unwrap();
+    assert_eq!(result.column_names(), ["original_shape_MeshVolume"]);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT radiomic.original_glcm_contrast FROM subjects WHERE subject_id = 'R01-012'"
+        ),
+        [["1.2881772107268787"]]
     );
 }

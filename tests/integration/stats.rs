@@ -461,7 +461,7 @@ fn the_correlate_statement_matches_scipy_on_the_demo() {
         .iter()
         .map(|g| format!("rnaseq.{}", g.as_str().unwrap()))
         .collect();
-    let stored = |name: &str| name.to_ascii_lowercase().replace('-', "_");
+    let stored = |name: &str| name.replace('-', "_");
     for (method, key) in [("spearman", "spearman"), ("pearson", "pearson")] {
         for (adjust, q_key) in [
             ("bh", "q_bh"),

@@ -28,8 +28,9 @@ pub use tree::{Node, parse_json, parse_xml};
 use super::IngestError;
 use super::infer::{parse_date, text_list};
 use super::names::{UniqueNames, snake_case};
-use super::source::{combined_source, decode_utf8, files_under, sha256_hex};
+use super::source::{combined_source, decode_utf8, sha256_hex};
 use super::summary::{ColumnSummary, ImportSummary};
+use super::walk::files_under;
 use crate::error::Error;
 use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
 
@@ -131,13 +132,23 @@ pub fn import_aim(
         Some(t) => Some(read_template(t)?),
         None => None,
     };
-    let files = aim_files(path)?;
+    let scan = aim_files(path, options.template.as_deref())?;
+    let files = &scan.files;
+    // Documents of another kind met in a directory are skipped; a file named alone must be AIM.
+    let in_directory = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
     let mut read = Vec::new();
+    let mut not_aim = scan.not_aim;
     let mut bad: Vec<(String, IngestError)> = Vec::new();
-    for file in &files {
+    for file in files {
         match read_file(file, options, pattern.as_ref()) {
             Ok(r) => read.push(r),
-            Err(e) => bad.push((file.display().to_string(), e)),
+            Err(e) => match not_aim_reason(&e).filter(|_| in_directory) {
+                Some(reason) => not_aim.push(format!(
+                    "skipped {}: not an AIM document ({reason})",
+                    file.display()
+                )),
+                None => bad.push((file.display().to_string(), e)),
+            },
         }
     }
     if !bad.is_empty() && !options.skip_bad {
@@ -157,12 +168,15 @@ pub fn import_aim(
         .flat_map(|r| std::mem::take(&mut r.annotations))
         .collect();
     if rows.is_empty() {
-        return Err(IngestError::NoAnnotations { path: shown }.into());
+        return Err(IngestError::NoAnnotations {
+            path: shown,
+            not_aim: not_aim.len(),
+        }
+        .into());
     }
-    let mut notes: Vec<String> = bad
-        .iter()
-        .map(|(file, e)| format!("skipped {file}: {e}"))
-        .collect();
+    let mut notes: Vec<String> = scan.skipped;
+    notes.extend(not_aim);
+    notes.extend(bad.iter().map(|(file, e)| format!("skipped {file}: {e}")));
     let columns = build_columns(&rows, template.as_ref(), &mut notes);
 
     let source = combined_source(
@@ -281,15 +295,69 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, IngestError> {
     std::fs::read(path).map_err(io)
 }
 
-/// The file itself, or every `*.xml` and `*.json` under a directory, in path order.
-fn aim_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let found = files_under(path, &["xml", "json"])?;
-    if found.is_empty() {
+/// The files an AIM import reads.
+struct Scan {
+    /// In path order.
+    files: Vec<PathBuf>,
+    /// What the directory walk did not follow.
+    skipped: Vec<String>,
+    /// Notes for the files left out as not annotations: the template, when the walk met it.
+    not_aim: Vec<String>,
+}
+
+/// The file itself, or every `*.xml` and `*.json` under a directory but the template.
+fn aim_files(path: &Path, template: Option<&Path>) -> Result<Scan, IngestError> {
+    let walk = files_under(path, &["xml", "json"])?;
+    let template = template.and_then(|t| std::fs::canonicalize(t).ok());
+    let is_template = |f: &PathBuf| template.is_some() && std::fs::canonicalize(f).ok() == template;
+    let (templates, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        walk.files.into_iter().partition(is_template);
+    let not_aim: Vec<String> = templates
+        .iter()
+        .map(|t| {
+            format!(
+                "skipped {}: it is the template the annotations are checked against",
+                t.display()
+            )
+        })
+        .collect();
+    if files.is_empty() {
         return Err(IngestError::NoAnnotations {
             path: path.display().to_string(),
+            not_aim: not_aim.len(),
         });
     }
-    Ok(found)
+    Ok(Scan {
+        files,
+        skipped: walk.skipped,
+        not_aim,
+    })
+}
+
+/// Why a well-formed document is not an annotation, if that is what `e` says.
+fn not_aim_reason(e: &IngestError) -> Option<String> {
+    match e {
+        IngestError::NotAim { root, .. } => Some(format!("its root element is <{root}>")),
+        IngestError::NotAimJson { found, .. } => Some(format!("its root is {found}")),
+        _ => None,
+    }
+}
+
+/// Reads a document as JSON or XML: by its first character (`{` or `[` is JSON, `<` is XML),
+/// else by its extension, so that a JSON file is never reported as malformed XML.
+fn parse_document(path: &Path, file: &str, text: &str) -> Result<Node, IngestError> {
+    let json = match text.trim_start().chars().next() {
+        Some('{' | '[') => true,
+        Some('<') => false,
+        _ => path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json")),
+    };
+    if json {
+        parse_json(file, text)
+    } else {
+        parse_xml(file, text)
+    }
 }
 
 fn read_file(
@@ -300,12 +368,7 @@ fn read_file(
     let file = path.display().to_string();
     let bytes = read_limited(path)?;
     let text = decode_utf8(&file, bytes.clone())?;
-    let json = text.trim_start().starts_with('{');
-    let root = if json {
-        parse_json(&file, &text)?
-    } else {
-        parse_xml(&file, &text)?
-    };
+    let root = parse_document(path, &file, &text)?;
     let mut annotations = Vec::new();
     for a in model::annotations(&file, &root)? {
         let field = match options.subject_field {

@@ -167,29 +167,59 @@ fn element(e: &BytesStart<'_>, line: u64) -> Result<Node, String> {
     })
 }
 
-/// Parses ePAD's AIM JSON (`{"ImageAnnotationCollection": {…}}`) into the same tree.
+/// Parses ePAD's AIM JSON (`{"ImageAnnotationCollection": {…}}`) into the same tree. Malformed
+/// JSON is located where serde_json stopped; well-formed JSON of another shape, at its value.
 pub fn parse_json(file: &str, text: &str) -> Result<Node, IngestError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| IngestError::Json {
-        file: file.to_string(),
-        line: e.line() as u64,
-        column: e.column() as u64,
-        message: e.to_string(),
-    })?;
-    let bad = |message: &str| IngestError::Json {
-        file: file.to_string(),
-        line: 1,
-        column: 1,
-        message: message.to_string(),
+    let value: Value = serde_json::from_str(text).map_err(|e| json_error(file, &e))?;
+    let not_aim = |found: String| {
+        let start = text.len() - text.trim_start().len();
+        let (line, column) = LineIndex::new(text).position(start);
+        IngestError::NotAimJson {
+            file: file.to_string(),
+            line,
+            column,
+            found,
+        }
     };
     let Value::Object(map) = value else {
-        return Err(bad("expected an object holding one AIM element"));
+        return Err(not_aim(json_kind(&value).into()));
     };
-    let mut roots = map.into_iter();
-    match (roots.next(), roots.next()) {
+    let count = map.len();
+    let mut members = map.into_iter();
+    match (members.next(), members.next()) {
         (Some((name, Value::Object(body))), None) => Ok(json_element(&name, body)),
-        _ => Err(bad(
-            "expected one member naming the AIM root, such as `ImageAnnotationCollection`",
-        )),
+        (Some((name, other)), None) => Err(not_aim(format!(
+            "an object whose member `{name}` is {}",
+            json_kind(&other)
+        ))),
+        _ => Err(not_aim(format!("an object with {count} members"))),
+    }
+}
+
+/// serde_json's error at its line and column (1-based; it counts the column before a line's
+/// first character as 0), without the position it appends to its message.
+fn json_error(file: &str, e: &serde_json::Error) -> IngestError {
+    let message = e.to_string();
+    let message = match message.rsplit_once(" at line ") {
+        Some((text, _)) => text.to_string(),
+        None => message,
+    };
+    IngestError::Json {
+        file: file.to_string(),
+        line: e.line() as u64,
+        column: e.column().max(1) as u64,
+        message,
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

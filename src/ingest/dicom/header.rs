@@ -5,6 +5,7 @@ use std::path::Path;
 use dicom_dictionary_std::tags;
 use dicom_object::{InMemDicomObject, OpenFileOptions, Tag};
 
+use super::pixel::{self, PixelData};
 use crate::ingest::IngestError;
 
 /// The SOP class of a DICOM Segmentation.
@@ -82,9 +83,8 @@ pub fn read(path: &Path) -> Result<Read, IngestError> {
         .read_until(tags::PIXEL_DATA)
         .open_file(path)
         .map_err(|e| bad(path, &e))?;
-    let size = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
     let instance = instance(path, &obj)?;
-    check_pixel_length(path, &obj, size)?;
+    check_pixel_data(path, &obj, obj.meta().transfer_syntax())?;
     Ok(Read::Instance(Box::new(instance)))
 }
 
@@ -102,8 +102,39 @@ pub fn bad(path: &Path, e: &dyn std::error::Error) -> IngestError {
     }
 }
 
-/// Native pixel data longer than the file: the file was cut short.
-fn check_pixel_length(path: &Path, obj: &InMemDicomObject, size: u64) -> Result<(), IngestError> {
+/// Pixel data the file cannot hold. Native pixel data must fit in the file both as the image
+/// its attributes describe and as the length its element declares; compressed pixel data is
+/// checked item by item by the walk, since the image's size says nothing of it. A deflated
+/// data set cannot be walked and is not checked.
+fn check_pixel_data(
+    path: &Path,
+    obj: &InMemDicomObject,
+    transfer_syntax: &str,
+) -> Result<(), IngestError> {
+    if transfer_syntax.trim_end_matches(['\0', ' ']) == pixel::DEFLATED {
+        return Ok(());
+    }
+    let size = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
+    match pixel::locate(path, transfer_syntax)? {
+        Some(PixelData::Encapsulated { .. }) => Ok(()),
+        Some(PixelData::Native { offset, length }) => {
+            check_image_fits(path, obj, size)?;
+            if offset + length > size {
+                return Err(IngestError::BadDicom {
+                    file: path.display().to_string(),
+                    message: format!(
+                        "its pixel data declares {length} bytes from byte {offset}, but the file ends at byte {size}: it is truncated"
+                    ),
+                });
+            }
+            Ok(())
+        }
+        None => check_image_fits(path, obj, size),
+    }
+}
+
+/// An image (rows × columns × frames) larger than the whole file: the file was cut short.
+fn check_image_fits(path: &Path, obj: &InMemDicomObject, size: u64) -> Result<(), IngestError> {
     let (Some(rows), Some(cols)) = (int(obj, tags::ROWS), int(obj, tags::COLUMNS)) else {
         return Ok(());
     };

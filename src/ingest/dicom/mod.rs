@@ -8,20 +8,22 @@
 //! files twice therefore changes nothing but the version.
 
 pub mod header;
+pub mod pixel;
 mod read_back;
 pub mod seg;
 mod write;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use self::header::{Instance, Read, SEG_SOP_CLASS, uptake_minutes};
 use self::read_back::{read_instances, read_manifest_rows, read_segments};
 use self::seg::Segment;
 use self::write::{write_files, write_segments, write_series};
 use super::IngestError;
-use super::source::{SourceText, combined_source, files_under};
+use super::source::{SourceText, combined_source};
 use super::summary::ImportSummary;
+use super::walk::files_under;
 use crate::error::Error;
 use crate::storage::{Action, Store};
 
@@ -79,7 +81,9 @@ pub fn import_dicom(
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
     let shown = path.display().to_string();
-    let files = all_files(path)?;
+    // Every file, whatever its name: DICOM files often have no extension.
+    let walk = files_under(path, &[])?;
+    let files = walk.files;
     let mut instances = Vec::new();
     let mut segments: Vec<(String, Segment)> = Vec::new();
     let mut not_dicom = 0usize;
@@ -193,6 +197,7 @@ pub fn import_dicom(
         "{read} DICOM files read ({added} new instances), {} series, {segment_count} segments; {not_dicom} files were not DICOM and were skipped",
         series.len()
     )];
+    notes.extend(walk.skipped);
     notes.extend(bad.iter().map(|(f, e)| format!("skipped {f}: {e}")));
     Ok(ImportSummary {
         table: SERIES_TABLE.into(),
@@ -206,12 +211,6 @@ pub fn import_dicom(
         genes: 0,
         notes,
     })
-}
-
-/// Every file under `path` (or `path` itself), whatever its name: DICOM files often have
-/// no extension.
-fn all_files(path: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    files_under(path, &[])
 }
 
 type ReadOne = Option<(Box<Instance>, Vec<Segment>)>;
@@ -300,6 +299,42 @@ fn build_series(instances: &[Instance], manifest: Vec<SeriesRow>) -> Vec<SeriesR
     rows
 }
 
+/// The columns every IDC series manifest has (named in `IngestError::ManifestColumns`).
+const MANIFEST_COLUMNS: [&str; 3] = ["PatientID", "StudyInstanceUID", "SeriesInstanceUID"];
+
+/// Where the manifest's required columns are (any case), or every one that is missing.
+fn required_columns(file: &str, header: &[String]) -> Result<[usize; 3], IngestError> {
+    let at = MANIFEST_COLUMNS.map(|name| header.iter().position(|h| h.eq_ignore_ascii_case(name)));
+    if let [Some(patient), Some(study), Some(series)] = at {
+        return Ok([patient, study, series]);
+    }
+    let missing: Vec<String> = MANIFEST_COLUMNS
+        .iter()
+        .zip(at)
+        .filter(|(_, at)| at.is_none())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    // Near misses among the cells that are not a required column already.
+    let unused: Vec<&str> = (0..header.len())
+        .filter(|i| !at.contains(&Some(*i)))
+        .map(|i| header[i].as_str())
+        .collect();
+    let mut candidates = Vec::new();
+    for name in &missing {
+        for near in crate::storage::closest(&name.to_lowercase(), unused.iter().copied()) {
+            if !candidates.contains(&near) {
+                candidates.push(near);
+            }
+        }
+    }
+    Err(IngestError::ManifestColumns {
+        file: file.to_string(),
+        missing,
+        header: header.to_vec(),
+        candidates,
+    })
+}
+
 /// Imports the IDC series manifest (`PatientID, StudyInstanceUID, SeriesInstanceUID,
 /// source_DOI, idc_version`, other columns ignored) into `series`, merged with the series of
 /// indexed DICOM files.
@@ -316,22 +351,7 @@ pub fn import_series_manifest(
             .iter()
             .position(|h| h.eq_ignore_ascii_case(name))
     };
-    let need = |name: &str| {
-        find(name).ok_or_else(|| IngestError::MissingSubjectColumn {
-            file: source.file.clone(),
-            wanted: vec![name.to_string()],
-            header: sheet.header.clone(),
-            candidates: crate::storage::closest(
-                &name.to_lowercase(),
-                sheet.header.iter().map(String::as_str),
-            ),
-        })
-    };
-    let (patient, study, series_at) = (
-        need("PatientID")?,
-        need("StudyInstanceUID")?,
-        need("SeriesInstanceUID")?,
-    );
+    let [patient, study, series_at] = required_columns(&source.file, &sheet.header)?;
     let (doi, version, collection) = (
         find("source_DOI"),
         find("idc_version"),
