@@ -54,7 +54,13 @@ pub async fn run(
                 .iter()
                 .map(|(name, fit)| KmGroup { name, fit })
                 .collect();
-            km_plot(path, &groups, fitted.test.as_ref().ok().map(|t| t.p), &s.time).map_err(failed)?;
+            km_plot(
+                path,
+                &groups,
+                fitted.test.as_ref().ok().map(|t| t.p),
+                &s.time,
+            )
+            .map_err(failed)?;
             fitted.header
         }
         Bound::Correlate(c) => {

@@ -171,7 +171,12 @@ fn diverging(beta: &[f64], gradient: &[f64], inverse: &[Vec<f64>]) -> Vec<bool> 
     beta.iter()
         .zip(inverse)
         .map(|(b, row)| {
-            let step: f64 = row.iter().zip(gradient).map(|(v, u)| v * u).sum::<f64>().abs();
+            let step: f64 = row
+                .iter()
+                .zip(gradient)
+                .map(|(v, u)| v * u)
+                .sum::<f64>()
+                .abs();
             step > EPS && step > EPS.sqrt() * b.abs()
         })
         .collect()

@@ -79,7 +79,7 @@ impl Product {
                     .checked_mul(a / g1)
                     .zip((den / g1).checked_mul(b / g2));
                 match exact {
-                    Some((num, _)) if num == 0 => Product::Exact { num: 0, den: 1 },
+                    Some((0, _)) => Product::Exact { num: 0, den: 1 },
                     Some((num, den)) => Product::Exact { num, den },
                     None => Product::Float {
                         value: self.value() * (a as f64 / b as f64),
@@ -226,7 +226,10 @@ pub enum NoTest {
     NoEvents,
     /// At most one group (the one given, if any) had anyone at risk at the event times; the
     /// others (listed) had no one.
-    NoOverlap { at_risk: Option<usize>, absent: Vec<usize> },
+    NoOverlap {
+        at_risk: Option<usize>,
+        absent: Vec<usize>,
+    },
     /// The variance of the groups compared is singular: wherever they were at risk together,
     /// everyone at risk had the event (two groups whose only subjects die at the same time).
     Singular,

@@ -42,7 +42,15 @@ fn the_median_is_the_time_the_curve_reaches_exactly_one_half() {
     assert_eq!(
         summary,
         [[
-            "all", "24", "24", "NULL", "120.0", "70.0", "170.0", "0.5416666666666666", "0.5",
+            "all",
+            "24",
+            "24",
+            "NULL",
+            "120.0",
+            "70.0",
+            "170.0",
+            "0.5416666666666666",
+            "0.5",
             "0.5"
         ]]
     );
@@ -84,7 +92,8 @@ fn quantile_cuts_that_fall_on_a_value_are_that_value() {
         .unwrap();
     let header = split.header.unwrap();
     assert!(
-        header.contains("90 rows, 1 dropped") && header.contains("groups cut at 4.550000000000001\n"),
+        header.contains("90 rows, 1 dropped")
+            && header.contains("groups cut at 4.550000000000001\n"),
         "{header}"
     );
 }
@@ -128,7 +137,8 @@ fn the_log_rank_header_says_why_there_is_no_test() {
         one.contains("log-rank test: not computed: there is one group\n"),
         "{one}"
     );
-    let none = header("SURVIVAL OF t TIME t.days EVENT t.died BY CASE WHEN t.g <> 'B' THEN t.g END");
+    let none =
+        header("SURVIVAL OF t TIME t.days EVENT t.died BY CASE WHEN t.g <> 'B' THEN t.g END");
     assert!(
         none.contains("log-rank test: not computed: no group has an event\n"),
         "{none}"
@@ -162,7 +172,8 @@ fn the_log_rank_header_says_why_there_is_no_test() {
         .header
         .unwrap();
     assert!(
-        left.contains(" on 1 df, p = ") && left.contains("; left out A (no one at risk at any event time)\n"),
+        left.contains(" on 1 df, p = ")
+            && left.contains("; left out A (no one at risk at any event time)\n"),
         "{left}"
     );
 }
@@ -172,7 +183,13 @@ fn the_log_rank_header_says_why_there_is_no_test() {
 fn cox_refuses_a_text_term_with_more_levels_than_its_limit() {
     let mut csv = String::from("subject,days,died,level,age\n");
     for k in 0..202 {
-        csv += &format!("S{k:03},{},{},L{},{}\n", 10 + k, k % 3 != 0, k / 2, 40 + k % 30);
+        csv += &format!(
+            "S{k:03},{},{},L{},{}\n",
+            10 + k,
+            k % 3 != 0,
+            k / 2,
+            40 + k % 30
+        );
     }
     let (_dir, db) = table_db(&csv);
     let err = db
@@ -294,14 +311,20 @@ fn p_values_below_the_smallest_double_keep_their_order() {
             "{method}"
         );
         // The statement's own rows come in that order too.
-        let own: Vec<String> = rows(&db, &statement).into_iter().map(|r| r[1].clone()).collect();
+        let own: Vec<String> = rows(&db, &statement)
+            .into_iter()
+            .map(|r| r[1].clone())
+            .collect();
         assert_eq!(own, order, "{method}");
         for w in want[method].as_array().unwrap() {
             let name = format!("t.{}", w["y"].as_str().unwrap());
             let row = got.iter().find(|r| r[0] == name).unwrap();
             let at = format!("{method} {name}");
-            let (r, p, log10_p): (f64, f64, f64) =
-                (row[1].parse().unwrap(), row[2].parse().unwrap(), row[3].parse().unwrap());
+            let (r, p, log10_p): (f64, f64, f64) = (
+                row[1].parse().unwrap(),
+                row[2].parse().unwrap(),
+                row[3].parse().unwrap(),
+            );
             let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs();
             assert!(close(r, w["r"].as_f64().unwrap()), "{at} r {r}");
             match w["log10_p"].as_f64() {
