@@ -100,7 +100,7 @@ pub async fn run(
     Ok(QueryResult::of_batch(batch, Some(header)))
 }
 
-/// The heatmap of a `CORRELATE` result (`x, y, n, r, p, q`, sorted by p): the first
+/// The heatmap of a `CORRELATE` result (`x, y, n, r, p, q, …`, sorted by p): the first
 /// [`HEATMAP_ROWS`] features and [`HEATMAP_COLUMNS`] genes in order of p, and r and q of every
 /// pair between them.
 fn heatmap(batches: &[RecordBatch]) -> Heatmap {

@@ -376,3 +376,54 @@ pub fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     }
     Some(x)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_product_is_exact_while_it_fits() {
+        // 24 deaths in 24: after twelve the product telescopes to 12/24 = 1/2 exactly.
+        let mut s = Product::ONE;
+        for n in (13..=24).rev() {
+            assert!(!s.at_or_below_half());
+            s = s.times(n, 1);
+        }
+        assert_eq!(s, Product::Exact { num: 1, den: 2 });
+        assert_eq!(s.value(), 0.5);
+        assert!(s.at_or_below_half());
+        // Everyone dies: 0, exactly.
+        assert_eq!(s.times(12, 12), Product::Exact { num: 0, den: 1 });
+    }
+
+    #[test]
+    fn past_128_bits_the_product_goes_on_in_floats_within_its_rounding_bound() {
+        // At-risk counts that are distinct primes never cancel: the denominator outgrows u128.
+        let primes = [
+            1_000_003, 999_983, 999_979, 999_961, 999_959, 999_953, 999_931, 999_917,
+        ];
+        let mut s = Product::ONE;
+        let mut exact_log = 0.0f64;
+        for &n in &primes {
+            s = s.times(n, 1);
+            exact_log += ((n - 1) as f64 / n as f64).ln();
+        }
+        let Product::Float { value, roundings } = s else {
+            panic!("still exact: {s:?}");
+        };
+        assert!(roundings >= 5);
+        let bound = f64::from(roundings) * f64::EPSILON;
+        assert!((value / exact_log.exp() - 1.0).abs() <= bound, "{value}");
+        // The comparison with 1/2 allows exactly that bound.
+        let just_above = Product::Float {
+            value: 0.5 * (1.0 + 2.0 * f64::EPSILON),
+            roundings: 3,
+        };
+        assert!(just_above.at_or_below_half());
+        let above = Product::Float {
+            value: 0.5 * (1.0 + 4.0 * f64::EPSILON),
+            roundings: 3,
+        };
+        assert!(!above.at_or_below_half());
+    }
+}
