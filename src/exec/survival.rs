@@ -237,8 +237,8 @@ fn log_rank_line(test: &Result<LogRank, NoTest>, names: &[&str]) -> String {
 
 /// The `q/k` quantile (type 7, as R's default) of the group values. The index (n − 1)·q/k is
 /// split into whole and fraction in integers, so a cut that falls on a value is that value
-/// (in floats 90 · 0.7 is 62.99999999999999, and numpy and R cut the 91 values 1 … 91 at
-/// 63.99999999999999); between two values it is R's `(1 − h)·a + h·b`, which for the median
+/// (in floats 90 · 0.7 is 62.99999999999999, and numpy cuts the 91 values 1 … 91 at
+/// 63.99999999999999; R's type 7 forms the same float index); between two values it is R's `(1 − h)·a + h·b`, which for the median
 /// is the correctly rounded mean.
 fn quantile(rows: &[Row], q: usize, k: usize) -> f64 {
     let mut v: Vec<f64> = rows.iter().filter_map(|r| r.1).collect();
