@@ -24,6 +24,26 @@ pub enum ExecError {
     /// A statistics statement over inputs it cannot use.
     #[error("{message}")]
     Statistics { message: String },
+    /// `SURVIVAL OF subjects BY subject_id`: more groups than `SURVIVAL` compares
+    /// (`exec::survival::MAX_GROUPS`); refused before anything is fitted.
+    #[error(
+        "SURVIVAL BY `{by}` makes {groups} groups, and it compares at most {limit}; cut a number with SPLIT AT MEDIAN or QUANTILES k, or group the values with CASE"
+    )]
+    TooManyGroups {
+        by: String,
+        groups: usize,
+        limit: usize,
+    },
+    /// `COX OF subjects ON subject_id`: a text term with more levels than `COX` dummy-codes
+    /// (`exec::survival::MAX_LEVELS`); refused before the design matrix is built.
+    #[error(
+        "the text term `{term}` has {levels} levels, and COX codes at most {limit} (one coefficient each); group the rare levels with CASE, or use a number"
+    )]
+    TooManyLevels {
+        term: String,
+        levels: usize,
+        limit: usize,
+    },
     /// Ctrl-C in the REPL while a query ran.
     #[error("query cancelled")]
     Cancelled,
@@ -64,6 +84,8 @@ impl ExecError {
             ExecError::MemoryLimit { .. } => "E0310",
             ExecError::Timeout { .. } => "E0311",
             ExecError::Synth { .. } => "E0312",
+            ExecError::TooManyGroups { .. } => "E0313",
+            ExecError::TooManyLevels { .. } => "E0314",
             ExecError::NotReplaceable { .. } => "E0316",
         }
     }

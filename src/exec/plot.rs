@@ -48,7 +48,13 @@ pub async fn run(
                 .iter()
                 .map(|(name, fit)| KmGroup { name, fit })
                 .collect();
-            km_plot(path, &groups, fitted.test.as_ref().map(|t| t.p), &s.time).map_err(failed)?;
+            km_plot(
+                path,
+                &groups,
+                fitted.test.as_ref().ok().map(|t| t.p),
+                &s.time,
+            )
+            .map_err(failed)?;
             fitted.header
         }
         Bound::Correlate(c) => {
@@ -88,7 +94,7 @@ pub async fn run(
     Ok(QueryResult::of_batch(batch, Some(header)))
 }
 
-/// The heatmap of a `CORRELATE` result (`x, y, n, r, p, q`, sorted by p): the first
+/// The heatmap of a `CORRELATE` result (`x, y, n, r, p, q, …`, sorted by p): the first
 /// [`HEATMAP_ROWS`] features and [`HEATMAP_COLUMNS`] genes in order of p, and r and q of every
 /// pair between them.
 fn heatmap(batches: &[RecordBatch]) -> Heatmap {

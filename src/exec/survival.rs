@@ -17,7 +17,16 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use super::{ExecError, QueryResult};
 use crate::error::Error;
 use crate::resolve::{BoundCox, BoundSurvival, SurvivalSplit};
-use crate::stats::{KaplanMeier, LogRank, Observation};
+use crate::stats::{KaplanMeier, LogRank, NoTest, Observation};
+
+/// The most groups `SURVIVAL` compares. The log-rank variance is k × k and is updated at every
+/// event time (k² per time); past 100 groups a curve holds a handful of subjects and the plot
+/// cannot be read. Counted before anything is fitted.
+pub const MAX_GROUPS: usize = 100;
+
+/// The most levels of a text term `COX` dummy-codes (one coefficient each, so the information
+/// matrix is levels² and each Newton step levels³; 1,000 levels took over a minute).
+pub const MAX_LEVELS: usize = 100;
 
 /// One input row: the group as text, the group as a number (when numeric), time, event.
 type Row = (Option<String>, Option<f64>, Option<f64>, Option<bool>);
@@ -55,11 +64,22 @@ fn time_and_event(
     Ok((time, event))
 }
 
-/// The fitted curves, in group order, the log-rank test across them, and the header that
-/// says what was fitted.
+/// Refuses negative times (`SURVIVAL` and `COX` alike): survival times count from a start date.
+fn refuse_negative_times(times: impl Iterator<Item = f64>, time_text: &str) -> Result<(), Error> {
+    let negative = times.filter(|t| *t < 0.0).count();
+    if negative > 0 {
+        return Err(fail(format!(
+            "{negative} rows have a negative time `{time_text}`; survival times count from a start date"
+        )));
+    }
+    Ok(())
+}
+
+/// The fitted curves, in group order, the log-rank test across them (or why there is none),
+/// and the header that says what was fitted.
 pub struct Fitted {
     pub fits: Vec<(String, KaplanMeier)>,
-    pub test: Option<LogRank>,
+    pub test: Result<LogRank, NoTest>,
     pub header: String,
 }
 
@@ -68,7 +88,7 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
     let batch = if s.curve {
         curve(&fits)
     } else {
-        summary(&fits, &s.at, test.as_ref())
+        summary(&fits, &s.at, test.as_ref().ok())
     }
     .and_then(|b| RecordBatch::try_new(s.schema(), b.columns().to_vec()))
     .map_err(|e| fail(e.to_string()))?;
@@ -121,24 +141,13 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
         .filter(|(g, _, t, e)| g.is_some() && t.is_some_and(f64::is_finite) && e.is_some())
         .collect();
     let dropped = total - kept.len();
-    let negative = kept
-        .iter()
-        .filter(|(_, _, t, _)| t.is_some_and(|t| t < 0.0))
-        .count();
-    if negative > 0 {
-        return Err(fail(format!(
-            "{negative} rows have a negative time `{}`; survival times count from a start date",
-            s.time
-        )));
-    }
+    refuse_negative_times(kept.iter().filter_map(|r| r.2), &s.time)?;
     // Groups: the value itself, or its side of the cut points.
     let cuts: Vec<f64> = match s.split {
         None => Vec::new(),
         Some(SurvivalSplit::At(x)) => vec![x],
-        Some(SurvivalSplit::Median) => vec![quantile(&kept, 0.5)],
-        Some(SurvivalSplit::Quantiles(k)) => (1..k)
-            .map(|q| quantile(&kept, q as f64 / k as f64))
-            .collect(),
+        Some(SurvivalSplit::Median) => vec![quantile(&kept, 1, 2)],
+        Some(SurvivalSplit::Quantiles(k)) => (1..k).map(|q| quantile(&kept, q, k)).collect(),
     };
     let label = |value: f64| -> String {
         let by = s.by.as_deref().unwrap_or("group");
@@ -164,6 +173,14 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
             "no rows with a time, an event and a group ({dropped} dropped for missing values)"
         )));
     }
+    if groups.len() > MAX_GROUPS {
+        return Err(ExecError::TooManyGroups {
+            by: s.by.clone().unwrap_or_default(),
+            groups: groups.len(),
+            limit: MAX_GROUPS,
+        }
+        .into());
+    }
     let fits: Vec<(String, KaplanMeier)> = groups
         .iter()
         .map(|(g, obs)| (g.clone(), KaplanMeier::fit(obs, 0.95)))
@@ -182,26 +199,60 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
         let shown: Vec<String> = cuts.iter().map(f64::to_string).collect();
         header += &format!("groups cut at {}\n", shown.join(", "));
     }
-    header += &match &test {
-        Some(t) => format!(
-            "log-rank test (R survdiff, rho = 0): chi-square {:.4} on {} df, p = {:.4e}\n",
-            t.chi2, t.df, t.p
-        ),
-        None => "log-rank test: not computed (one group, or no events)\n".into(),
-    };
+    let names: Vec<&str> = groups.keys().map(String::as_str).collect();
+    header += &log_rank_line(&test, &names);
     Ok(Fitted { fits, test, header })
 }
 
-/// The `p`-quantile (type 7, as R's default) of the group values.
-fn quantile(rows: &[Row], p: f64) -> f64 {
+/// The header's line about the log-rank test: its result, or why there is none.
+fn log_rank_line(test: &Result<LogRank, NoTest>, names: &[&str]) -> String {
+    let list = |groups: &[usize]| -> String {
+        let shown: Vec<&str> = groups.iter().map(|&g| names[g]).collect();
+        shown.join(", ")
+    };
+    match test {
+        Ok(t) => {
+            let mut line = format!(
+                "log-rank test (R survdiff, rho = 0): chi-square {:.4} on {} df, p = {:.4e}",
+                t.chi2, t.df, t.p
+            );
+            if !t.left_out.is_empty() {
+                line += &format!(
+                    "; left out {} (no one at risk at any event time)",
+                    list(&t.left_out)
+                );
+            }
+            line + "\n"
+        }
+        Err(NoTest::OneGroup) => "log-rank test: not computed: there is one group\n".into(),
+        Err(NoTest::NoEvents) => "log-rank test: not computed: no group has an event\n".into(),
+        Err(NoTest::NoOverlap { at_risk, absent }) => format!(
+            "log-rank test: not computed: only {} had anyone at risk at the event times ({} had no one)\n",
+            at_risk.map_or("one group", |g| names[g]),
+            list(absent)
+        ),
+        Err(NoTest::Singular) => "log-rank test: not computed: the variance of the groups is singular (wherever they were at risk together, everyone at risk had the event)\n".into(),
+    }
+}
+
+/// The `q/k` quantile (type 7, as R's default) of the group values. The index (n − 1)·q/k is
+/// split into whole and fraction in integers, so a cut that falls on a value is that value
+/// (in floats 90 · 0.7 is 62.99999999999999, and numpy cuts the 91 values 1 … 91 at
+/// 63.99999999999999; R's type 7 forms the same float index); between two values it is R's `(1 − h)·a + h·b`, which for the median
+/// is the correctly rounded mean.
+fn quantile(rows: &[Row], q: usize, k: usize) -> f64 {
     let mut v: Vec<f64> = rows.iter().filter_map(|r| r.1).collect();
     v.sort_by(f64::total_cmp);
     if v.is_empty() {
         return f64::NAN;
     }
-    let h = (v.len() - 1) as f64 * p;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+    let index = (v.len() - 1) * q;
+    let (lo, rest) = (index / k, index % k);
+    if rest == 0 {
+        return v[lo];
+    }
+    let h = rest as f64 / k as f64;
+    (1.0 - h) * v[lo] + h * v[lo + 1]
 }
 
 fn summary(
@@ -301,8 +352,9 @@ enum TermValues {
 }
 
 /// Carries out `COX`: rows with a missing value are dropped and counted; text terms are
-/// dummy-coded against their first level in sort order (named in the header); booleans are
-/// 0/1.
+/// dummy-coded against their first level in sort order (named in the header), at most
+/// [`MAX_LEVELS`] levels each; booleans are 0/1. A coefficient that diverges (separation) is
+/// reported with a warning in its row and in the header.
 pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> {
     let mut time: Vec<Option<f64>> = Vec::new();
     let mut event: Vec<Option<bool>> = Vec::new();
@@ -350,6 +402,7 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
                 })
         })
         .collect();
+    refuse_negative_times(complete.iter().filter_map(|&r| time[r]), &c.time)?;
     // The design matrix: numbers as they are, levels as dummies against the first level.
     let mut names: Vec<String> = Vec::new();
     let mut columns: Vec<Vec<f64>> = Vec::new();
@@ -361,10 +414,20 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
                 columns.push(complete.iter().map(|&r| v[r].unwrap_or(0.0)).collect());
             }
             TermValues::Levels(v) => {
-                let mut levels: Vec<&str> =
-                    complete.iter().filter_map(|&r| v[r].as_deref()).collect();
-                levels.sort_unstable();
-                levels.dedup();
+                let levels: Vec<&str> = complete
+                    .iter()
+                    .filter_map(|&r| v[r].as_deref())
+                    .collect::<std::collections::BTreeSet<&str>>()
+                    .into_iter()
+                    .collect();
+                if levels.len() > MAX_LEVELS {
+                    return Err(ExecError::TooManyLevels {
+                        term: term.clone(),
+                        levels: levels.len(),
+                        limit: MAX_LEVELS,
+                    }
+                    .into());
+                }
                 let Some((first, rest)) = levels.split_first() else {
                     continue;
                 };
@@ -415,6 +478,12 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         fit.lr_p,
         fit.concordance
     );
+    header += &divergence_line(&names, &fit.diverged);
+    let warnings = fit
+        .diverged
+        .iter()
+        .map(|&d| d.then_some(DIVERGED))
+        .collect::<StringArray>();
     let schema = c.schema();
     let floats = |v: Vec<f64>| Arc::new(Float64Array::from(v)) as ArrayRef;
     let batch = RecordBatch::try_new(
@@ -428,8 +497,33 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
             floats(fit.hr_upper.clone()),
             floats(fit.z.clone()),
             floats(fit.p.clone()),
+            Arc::new(warnings),
         ],
     )
     .map_err(|e| fail(e.to_string()))?;
     Ok(QueryResult::of_batch(batch, Some(header)))
+}
+
+/// The `warning` of a diverging coefficient's row.
+const DIVERGED: &str = "the log-likelihood converged while this coefficient kept growing: its estimate is infinite (complete or quasi-complete separation), and its hr, se, interval and p mean nothing";
+
+/// The header's line naming the coefficients that diverge (none: no line).
+fn divergence_line(names: &[String], diverged: &[bool]) -> String {
+    let named: Vec<String> = names
+        .iter()
+        .zip(diverged)
+        .filter(|(_, d)| **d)
+        .map(|(n, _)| format!("`{n}`"))
+        .collect();
+    match named.len() {
+        0 => String::new(),
+        1 => format!(
+            "warning: {} diverges (complete or quasi-complete separation), as R's coxph warns \"coefficient may be infinite\"\n",
+            named[0]
+        ),
+        _ => format!(
+            "warning: {} diverge (complete or quasi-complete separation), as R's coxph warns \"coefficient may be infinite\"\n",
+            named.join(", ")
+        ),
+    }
 }

@@ -450,7 +450,7 @@ impl BoundSurvival {
 }
 
 impl BoundCox {
-    /// One row per coefficient.
+    /// One row per coefficient; `warning` is NULL but for a coefficient that diverges.
     pub fn schema(&self) -> SchemaRef {
         use DataType::{Float64, Utf8};
         schema(fields(&[
@@ -462,12 +462,14 @@ impl BoundCox {
             ("hr_upper", Float64, false),
             ("z", Float64, false),
             ("p", Float64, false),
+            ("warning", Utf8, true),
         ]))
     }
 }
 
 impl BoundCorrelate {
-    /// One row per pair: `x, y, n, r, p, q` (r is Spearman's rho under `METHOD spearman`).
+    /// One row per pair: `x, y, n, r, p, q, log10_p, log10_q` (r is Spearman's rho under
+    /// `METHOD spearman`; p and q are at least `f64::MIN_POSITIVE`, their logarithms exact).
     pub fn schema(&self) -> SchemaRef {
         use DataType::{Float64, Int64, Utf8};
         schema(fields(&[
@@ -477,6 +479,8 @@ impl BoundCorrelate {
             ("r", Float64, true),
             ("p", Float64, true),
             ("q", Float64, true),
+            ("log10_p", Float64, true),
+            ("log10_q", Float64, true),
         ]))
     }
 }

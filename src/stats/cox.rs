@@ -3,6 +3,11 @@
 //!
 //! Standard errors come from the inverse information at the estimate; the likelihood-ratio
 //! test compares with β = 0; the concordance is Harrell's C (see [`concordance`]).
+//!
+//! Under complete or quasi-complete separation the partial likelihood has no maximum: a
+//! coefficient grows by about one per step while the log-likelihood converges to its
+//! supremum. Such coefficients are flagged in [`CoxFit::diverged`] by R `coxph`'s rule (see
+//! [`diverging`]), where lifelines warns `ConvergenceWarning`.
 
 use super::dist::{chi2_sf, erfc, normal_quantile};
 use super::survival::solve;
@@ -25,6 +30,9 @@ pub struct CoxFit {
     pub iterations: usize,
     pub n: usize,
     pub events: usize,
+    /// Per coefficient: it diverges (its estimate is infinite; its se, interval and p mean
+    /// nothing).
+    pub diverged: Vec<bool>,
 }
 
 /// Why a model could not be fitted.
@@ -76,7 +84,7 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
     order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
     let strata = Strata { order };
     let mut beta = vec![0.0; p];
-    let (null_ll, _, _) = efron(&strata, time, event, &xc, &beta);
+    let (null_ll, _, start_information) = efron(&strata, time, event, &xc, &beta);
     let mut ll = null_ll;
     let mut iterations = 0;
     loop {
@@ -85,7 +93,13 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
             return Err(CoxError::NotConverged(50));
         }
         let (_, gradient, information) = efron(&strata, time, event, &xc, &beta);
-        let step = solve(information, gradient).ok_or(CoxError::Singular)?;
+        let step = match solve(information, gradient) {
+            Some(step) => step,
+            // Singular at β = 0: a constant or collinear term.
+            None if iterations == 1 => return Err(CoxError::Singular),
+            // Singular later: the information collapsed as coefficients ran off.
+            None => break,
+        };
         let mut scale = 1.0;
         let (new_beta, new_ll) = loop {
             let candidate: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + scale * s).collect();
@@ -102,8 +116,14 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
             break;
         }
     }
-    let (ll, _, information) = efron(&strata, time, event, &xc, &beta);
-    let inverse = invert(&information).ok_or(CoxError::Singular)?;
+    let (ll, gradient, information) = efron(&strata, time, event, &xc, &beta);
+    let inverse = invert(&information);
+    let diverged = match &inverse {
+        Some(inverse) => diverging(&beta, &gradient, inverse),
+        None => collapsed(&information, &start_information),
+    };
+    // Where the information is singular at the end, the errors are infinite.
+    let inverse = inverse.unwrap_or_else(|| vec![vec![f64::INFINITY; p]; p]);
     let z95 = normal_quantile(0.975);
     let se: Vec<f64> = (0..p).map(|k| inverse[k][k].sqrt()).collect();
     let z: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
@@ -137,7 +157,42 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
         iterations,
         n,
         events,
+        diverged,
     })
+}
+
+/// R `coxph.fit`'s test for an infinite coefficient: at the estimate, the Newton step that
+/// would still be taken, `|(I⁻¹ u)_k|`, exceeds both `eps` = 1e-9 and `sqrt(eps)·|β_k|`
+/// ("Loglik converged before variable k; coefficient may be infinite"). A finite estimate
+/// converges quadratically, so its remaining step is far below both; a diverging one still
+/// moves by about one.
+fn diverging(beta: &[f64], gradient: &[f64], inverse: &[Vec<f64>]) -> Vec<bool> {
+    const EPS: f64 = 1e-9;
+    beta.iter()
+        .zip(inverse)
+        .map(|(b, row)| {
+            let step: f64 = row
+                .iter()
+                .zip(gradient)
+                .map(|(v, u)| v * u)
+                .sum::<f64>()
+                .abs();
+            step > EPS && step > EPS.sqrt() * b.abs()
+        })
+        .collect()
+}
+
+/// Where the information became singular during the fit (it was not at β = 0): the
+/// coefficients whose own information fell below 1e-8 of its start, or all if none did.
+fn collapsed(information: &[Vec<f64>], start: &[Vec<f64>]) -> Vec<bool> {
+    let fell: Vec<bool> = (0..information.len())
+        .map(|k| information[k][k] < 1e-8 * start[k][k])
+        .collect();
+    if fell.contains(&true) {
+        fell
+    } else {
+        vec![true; fell.len()]
+    }
 }
 
 /// Efron's log partial likelihood, its gradient and the information (minus the Hessian).

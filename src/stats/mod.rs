@@ -14,4 +14,4 @@ pub mod dist;
 pub mod survival;
 
 pub use cox::{CoxError, CoxFit};
-pub use survival::{KaplanMeier, KmRow, LogRank, Observation};
+pub use survival::{KaplanMeier, KmRow, LogRank, NoTest, Observation};

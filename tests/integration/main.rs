@@ -23,6 +23,7 @@ mod repl;
 mod slt;
 mod snapshots;
 mod stats;
+mod stats_edges;
 mod storage;
 mod syntax;
 mod synth;

@@ -1,10 +1,11 @@
 //! The survival statistics against lifelines (`tests/reference/survival/reference.py`): the
 //! real cohort's overall survival by EGFR status and by gender, and a synthetic set with ties,
-//! a group without events and several groups. Relative tolerance 1e-6, as issue 8 asks.
+//! a group without events and several groups, and even-size groups whose curve reaches exactly
+//! 1/2 (issue 21). Relative tolerance 1e-6, as issue 8 asks; medians and times exactly.
 
 use std::collections::BTreeMap;
 
-use rgdb::stats::{KaplanMeier, LogRank, Observation};
+use rgdb::stats::{KaplanMeier, LogRank, NoTest, Observation};
 
 use crate::common::root;
 
@@ -62,6 +63,7 @@ fn kaplan_meier_and_log_rank_match_lifelines() {
         ("cohort_by_egfr", "cohort", "egfr"),
         ("cohort_by_gender", "cohort", "gender"),
         ("synthetic_by_group", "synthetic", "egfr"),
+        ("even_by_group", "even", "egfr"),
     ] {
         let groups = &data[&(set.to_string(), by.to_string())];
         let expected = &reference[name];
@@ -75,7 +77,13 @@ fn kaplan_meier_and_log_rank_match_lifelines() {
                 want["events"].as_u64().unwrap(),
                 "{label} events"
             );
-            optional(&format!("{label} median"), fit.median, &want["median"]);
+            // The median is a time: exactly the reference's (the exact product's first time at
+            // or below 1/2), and where the exact curve is 1/2 it reads 0.5.
+            assert_eq!(fit.median, want["median"].as_f64(), "{label} median");
+            for t in want["half_at"].as_array().unwrap() {
+                let t = t.as_f64().unwrap();
+                assert_eq!(fit.at(t), 0.5, "{label} S({t})");
+            }
             optional(
                 &format!("{label} median lower"),
                 fit.median_lower,
@@ -157,8 +165,11 @@ fn survival_edge_cases() {
     assert_eq!(all.curve[0].survival, 0.0);
     assert_eq!(all.median, Some(4.0));
     // A single group, or no events anywhere: no log-rank test.
-    assert!(LogRank::test(&[obs(&[(1.0, true)])]).is_none());
-    assert!(LogRank::test(&[obs(&[(1.0, false)]), obs(&[(2.0, false)])]).is_none());
+    assert_eq!(LogRank::test(&[obs(&[(1.0, true)])]), Err(NoTest::OneGroup));
+    assert_eq!(
+        LogRank::test(&[obs(&[(1.0, false)]), obs(&[(2.0, false)])]),
+        Err(NoTest::NoEvents)
+    );
     // Survival at fixed times reads the last step at or before each.
     let fit = KaplanMeier::fit(
         &obs(&[(2.0, true), (4.0, true), (6.0, false), (8.0, true)]),
@@ -665,7 +676,7 @@ fn analysis_results_can_be_queried() {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    assert_eq!(names, ["x", "y", "n", "r", "p", "q"]);
+    assert_eq!(names, ["x", "y", "n", "r", "p", "q", "log10_p", "log10_q"]);
     // Survival groups and Cox terms.
     let groups = crate::common::rows(
         &db,

@@ -5,7 +5,9 @@
 //!   the rows both columns have, as `scipy.stats.spearmanr(..., nan_policy='omit')` does pair
 //!   by pair.
 //! - p is two-sided from Student's t with n − 2 degrees of freedom (`t = r √((n−2)/(1−r²))`),
-//!   as scipy's `pearsonr` and `spearmanr`.
+//!   as scipy's `pearsonr` and `spearmanr`. It is computed in logarithms (`log10_p`), which stay
+//!   finite where p underflows (r = 0.99 at 10,000 subjects has p ≈ 1e-10021); p itself is
+//!   never below [`SMALLEST_P`].
 //! - [`map`] computes every pair of two column sets at once: columns that have the same rows
 //!   are ranked (Spearman) and standardised once for the rows they share with the other side,
 //!   and their pairs are dot products, on all cores.
@@ -35,13 +37,44 @@ pub enum Adjust {
     None,
 }
 
-/// One pair's result. `r` and `p` are `None` with fewer than 3 complete rows or a constant
-/// column (scipy returns NaN there).
+/// The smallest p reported: `f64::MIN_POSITIVE` (2.2250738585072014e-308), the smallest
+/// normal double. A p below it (the true p of a strong pair at thousands of subjects) is
+/// reported as this, and `log10_p` holds its true magnitude; subnormal values are avoided
+/// because they keep only a few significant digits.
+pub const SMALLEST_P: f64 = f64::MIN_POSITIVE;
+
+/// One pair's result. `r`, `p` and `log10_p` are `None` with fewer than 3 complete rows or a
+/// constant column (scipy returns NaN there). `p` is at least [`SMALLEST_P`]; `log10_p` is the
+/// true log10 of p (−∞ for |r| = 1, whose p is 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
     pub n: usize,
     pub r: Option<f64>,
     pub p: Option<f64>,
+    pub log10_p: Option<f64>,
+}
+
+impl Pair {
+    /// The pair of coefficient `r` over `n` rows, with its p.
+    fn of(n: usize, r: Option<f64>) -> Pair {
+        let log10_p = r.map(|r| ln_p_value(r, n) / std::f64::consts::LN_10);
+        Pair {
+            n,
+            r,
+            p: log10_p.map(p_from_log10),
+            log10_p,
+        }
+    }
+
+    /// A pair without a coefficient.
+    fn none(n: usize) -> Pair {
+        Pair::of(n, None)
+    }
+}
+
+/// 10^`log10`, at least [`SMALLEST_P`].
+pub fn p_from_log10(log10: f64) -> f64 {
+    10f64.powf(log10).max(SMALLEST_P)
 }
 
 /// The coefficient and p of one pair of columns (`NaN` marks a missing value).
@@ -54,22 +87,13 @@ pub fn pair(x: &[f64], y: &[f64], method: Method) -> Pair {
         .unzip();
     let n = a.len();
     if n < 3 {
-        return Pair {
-            n,
-            r: None,
-            p: None,
-        };
+        return Pair::none(n);
     }
     if method == Method::Spearman {
         a = ranks(&a);
         b = ranks(&b);
     }
-    let r = pearson(&a, &b);
-    Pair {
-        n,
-        r,
-        p: r.map(|r| p_value(r, n)),
-    }
+    Pair::of(n, pearson(&a, &b))
 }
 
 /// Every pair of `xs` × `ys` (each a column over the same rows, `NaN` for missing), with
@@ -183,14 +207,7 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
     let rows = xs.first().or(ys.first()).map_or(0, Vec::len);
     debug_assert!(xs.iter().chain(ys).all(|c| c.len() == rows));
     let (nx, ny) = (xs.len(), ys.len());
-    let mut pairs = vec![
-        Pair {
-            n: 0,
-            r: None,
-            p: None
-        };
-        nx * ny
-    ];
+    let mut pairs = vec![Pair::none(0); nx * ny];
     let (gx, gy) = (by_mask(xs), by_mask(ys));
     let mut near: Vec<(usize, usize)> = Vec::new();
     for (a, (mx, xi)) in gx.iter().enumerate() {
@@ -238,18 +255,9 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
                     for (k, b) in bs.iter().enumerate() {
                         let pair = match (a, b) {
                             (Some(_), Some(_)) => {
-                                let r = next.next().unwrap_or(0.0).clamp(-1.0, 1.0);
-                                Pair {
-                                    n,
-                                    r: Some(r),
-                                    p: Some(p_value(r, n)),
-                                }
+                                Pair::of(n, Some(next.next().unwrap_or(0.0).clamp(-1.0, 1.0)))
                             }
-                            _ => Pair {
-                                n,
-                                r: None,
-                                p: None,
-                            },
+                            _ => Pair::none(n),
                         };
                         rows[k].push(pair);
                     }
@@ -289,34 +297,36 @@ fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
     Some((sab / (saa.sqrt() * sbb.sqrt())).clamp(-1.0, 1.0))
 }
 
-/// Two-sided p of a correlation `r` over `n` rows.
-fn p_value(r: f64, n: usize) -> f64 {
+/// The natural logarithm of the two-sided p of a correlation `r` over `n` rows: P(|T| > t) =
+/// I_x(df/2, 1/2) with x = df/(df + t²) = 1 − r² (−∞ for |r| = 1).
+fn ln_p_value(r: f64, n: usize) -> f64 {
     let df = (n - 2) as f64;
     if r.abs() >= 1.0 {
-        return 0.0;
+        return f64::NEG_INFINITY;
     }
-    // P(|T| > t) = I_{df/(df+t²)}(df/2, 1/2).
-    let t2 = r * r * df / (1.0 - r * r);
-    beta_inc(df / 2.0, 0.5, df / (df + t2))
+    let r2 = r * r;
+    ln_beta_inc(df / 2.0, 0.5, 1.0 - r2, (-r2).ln_1p(), 2.0 * r.abs().ln())
 }
 
-/// The regularized incomplete beta function I_x(a, b) (Lentz's continued fraction).
-pub fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
+/// ln I_x(a, b), given x, ln x and ln(1 − x) (the caller has them more exactly than `ln` of a
+/// rounded x): the prefactor x^a (1 − x)^b / B(a, b) is taken in logarithms, so the result
+/// stays finite where I_x underflows; the fraction is [`beta_fraction`].
+fn ln_beta_inc(a: f64, b: f64, x: f64, ln_x: f64, ln_1mx: f64) -> f64 {
     if x <= 0.0 {
-        return 0.0;
+        return f64::NEG_INFINITY;
     }
     if x >= 1.0 {
-        return 1.0;
+        return 0.0;
     }
-    let front =
-        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * ln_x + b * ln_1mx;
     if x < (a + 1.0) / (a + b + 2.0) {
-        front * beta_fraction(a, b, x) / a
+        ln_front + beta_fraction(a, b, x).ln() - a.ln()
     } else {
-        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+        (-ln_front.exp() * beta_fraction(b, a, 1.0 - x) / b).ln_1p()
     }
 }
 
+/// The continued fraction of I_x(a, b) (Lentz's method), for x < (a + 1)/(a + b + 2).
 fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
     let mut c = 1.0;
     let mut d = 1.0 - (a + b) * x / (a + 1.0);
@@ -349,18 +359,34 @@ fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
 
 /// Adjusted p-values, in the order given; `None` stays `None` and does not count as a test.
 pub fn adjust(p: &[Option<f64>], method: Adjust) -> Vec<Option<f64>> {
-    let present: Vec<(usize, f64)> = p
+    step_up(p, method, |v, factor| (v * factor).min(1.0))
+}
+
+/// [`adjust`] on log10 p-values: the same adjustment, as log10 q (finite where q underflows).
+pub fn adjust_log10(log10_p: &[Option<f64>], method: Adjust) -> Vec<Option<f64>> {
+    step_up(log10_p, method, |v, factor| (v + factor.log10()).min(0.0))
+}
+
+/// Bonferroni, or the Benjamini–Hochberg/–Yekutieli step-up: `scale(v, f)` is v times f
+/// (capped at 1) in whatever scale the values are in, and ranks follow the values' order, which
+/// a logarithm keeps.
+fn step_up(
+    values: &[Option<f64>],
+    method: Adjust,
+    scale: impl Fn(f64, f64) -> f64,
+) -> Vec<Option<f64>> {
+    let present: Vec<(usize, f64)> = values
         .iter()
         .enumerate()
         .filter_map(|(i, v)| v.map(|v| (i, v)))
         .collect();
     let m = present.len() as f64;
-    let mut out = vec![None; p.len()];
+    let mut out = vec![None; values.len()];
     match method {
-        Adjust::None => return p.to_vec(),
+        Adjust::None => return values.to_vec(),
         Adjust::Bonferroni => {
             for (i, v) in present {
-                out[i] = Some((v * m).min(1.0));
+                out[i] = Some(scale(v, m));
             }
             return out;
         }
@@ -376,8 +402,8 @@ pub fn adjust(p: &[Option<f64>], method: Adjust) -> Vec<Option<f64>> {
     let mut running = f64::INFINITY;
     for (k, (i, v)) in order.iter().enumerate() {
         let rank = m - k as f64;
-        running = running.min(v * m * factor / rank);
-        out[*i] = Some(running.min(1.0));
+        running = running.min(scale(*v, m * factor / rank));
+        out[*i] = Some(running);
     }
     out
 }

@@ -2,7 +2,7 @@
 //! once over its own rows, the ranks lowered exactly for the rows the other column lacks.
 
 use super::rank::sorted;
-use super::{Mask, Pair, dot, mask, p_value};
+use super::{Mask, Pair, dot, mask};
 
 /// Group pairs whose row sets differ in at most this many rows take [`near_pairs`].
 pub(super) const NEAR: usize = 16;
@@ -296,16 +296,8 @@ fn near_pair(
     let centre = mf * ((mf + 1.0) / 2.0).powi(2);
     let (cov, vx, vy) = (sxy - centre, sxx - centre, syy - centre);
     if vx <= 0.0 || vy <= 0.0 {
-        return Pair {
-            n: m,
-            r: None,
-            p: None,
-        };
+        return Pair::none(m);
     }
     let r = (cov / (vx * vy).sqrt()).clamp(-1.0, 1.0);
-    Pair {
-        n: m,
-        r: Some(r),
-        p: Some(p_value(r, m)),
-    }
+    Pair::of(m, Some(r))
 }

@@ -4,15 +4,23 @@
 Inputs: the real NSCLC Radiogenomics clinical table (EGFR status, gender) joined with the
 survival columns of tests/reference/clinical_survival.csv (os_days, os_event, computed
 independently by clinical_reference.py), plus a small synthetic set with ties, a group with
-no events and an all-censored group. Writes input.csv and reference.json beside this script.
+no events and an all-censored group, and even-size groups whose curve reaches exactly 1/2 (issue
+21): 24 and 6 uncensored times (lifelines' own median is one time late for the 6, as its float
+product gives 0.5000000000000001 there), and two censored groups of 16 whose product is exactly
+1/2 while a float product gives more. Writes input.csv and reference.json beside this script.
 
-Made with lifelines 0.30 (KaplanMeierFitter: Greenwood variance, exponential-Greenwood =
+The median is the first time the curve is at or below 1/2, decided on the exact product
+(Python fractions): lifelines applies this rule to its floating-point curve, and so is late
+where rounding lifts an exact 1/2 above it. Every other value is lifelines'.
+
+Made with lifelines 0.30.3 (KaplanMeierFitter: Greenwood variance, exponential-Greenwood =
 log-log 95% intervals; multivariate_logrank_test, which equals R survival::survdiff, rho = 0).
 Run: python3 tests/reference/survival/reference.py
 """
 import csv
 import json
 import os
+from fractions import Fraction
 
 import numpy as np
 from lifelines import KaplanMeierFitter
@@ -54,10 +62,46 @@ synthetic = [
 for i, (g, t, e) in enumerate(synthetic):
     rows.append({"set": "synthetic", "subject": f"S{i}", "time": float(t), "event": e, "egfr": g, "gender": ""})
 
+# Even-size groups that reach exactly 1/2 (issue 21). The censored ones were found by search:
+# their exact product is 1/2 at some time, and the product formed in floats is above it.
+even = {
+    "U24": [(10 * k, 1) for k in range(1, 25)],
+    "U6": [(10 * k, 1) for k in range(1, 7)],
+    "C16a": list(zip([6, 7, 8, 10, 12, 13, 14, 16, 24, 30, 32, 36, 41, 50, 53, 54],
+                     [0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])),
+    "C16b": list(zip([7, 8, 13, 15, 17, 25, 28, 32, 37, 40, 42, 44, 45, 47, 48, 59],
+                     [0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1])),
+}
+for g, observations in even.items():
+    for i, (t, e) in enumerate(observations):
+        rows.append({"set": "even", "subject": f"E{g}_{i}", "time": float(t), "event": e, "egfr": g, "gender": ""})
+
 with open(os.path.join(HERE, "input.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=["set", "subject", "time", "event", "egfr", "gender"])
     w.writeheader()
     w.writerows(rows)
+
+
+def exact_curve(times, events):
+    """(time, exact survival) at each distinct time: the product of (n - d) / n in fractions."""
+    out, s, at_risk = [], Fraction(1), len(times)
+    for t in sorted(set(times)):
+        d = sum(1 for u, e in zip(times, events) if u == t and e)
+        left = sum(1 for u in times if u == t)
+        if d:
+            s *= Fraction(at_risk - d, at_risk)
+        out.append((float(t), s))
+        at_risk -= left
+    return out
+
+
+def exact_median(times, events):
+    return next((t for t, s in exact_curve(times, events) if s <= Fraction(1, 2)), None)
+
+
+def half_at(times, events):
+    """The times at which the exact curve is 1/2."""
+    return [t for t, s in exact_curve(times, events) if s == Fraction(1, 2)]
 
 
 def km(times, events):
@@ -79,12 +123,15 @@ def km(times, events):
             "lower": float(ci.loc[t].iloc[0]),
             "upper": float(ci.loc[t].iloc[1]),
         })
-    med = kmf.median_survival_time_
+    med = exact_median(times, events)
+    lifelines_med = kmf.median_survival_time_
     med_ci = median_survival_times(kmf.confidence_interval_)
     return {
         "n": len(times),
         "events": int(sum(events)),
-        "median": None if np.isinf(med) else float(med),
+        "median": med,
+        "lifelines_median": None if np.isinf(lifelines_med) else float(lifelines_med),
+        "half_at": half_at(times, events),
         "median_lower": None if np.isinf(med_ci.iloc[0, 0]) else float(med_ci.iloc[0, 0]),
         "median_upper": None if np.isinf(med_ci.iloc[0, 1]) else float(med_ci.iloc[0, 1]),
         "curve": out,
@@ -110,8 +157,9 @@ reference = {
     "cohort_by_egfr": analysis(cohort, "egfr"),
     "cohort_by_gender": analysis(cohort, "gender"),
     "synthetic_by_group": analysis(synth, "egfr"),
+    "even_by_group": analysis([r for r in rows if r["set"] == "even"], "egfr"),
 }
 with open(os.path.join(HERE, "reference.json"), "w") as f:
     json.dump(reference, f, indent=1)
 for name, r in reference.items():
-    print(name, {g: (v["n"], v["events"], v["median"]) for g, v in r["groups"].items()}, r.get("logrank"))
+    print(name, {g: (v["n"], v["events"], v["median"], v["lifelines_median"]) for g, v in r["groups"].items()}, r.get("logrank"))
