@@ -405,3 +405,55 @@ fn the_command_line_sets_the_bound() {
     let db = Database::open(&db).unwrap();
     assert_eq!(db.table("t").unwrap().rows, 1);
 }
+
+/// AIM and DICOM files have no lines to speak of: the error names the annotation's place
+/// (file and line of its element) or the DICOM file.
+#[test]
+fn aim_and_dicom_subject_ids_are_bounded_too() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    let (dir, db) = clinical_db();
+    let long = "P".repeat(300);
+    let aim = std::fs::read_to_string(root().join("data/aim/recist_sample.xml"))
+        .unwrap()
+        .replace("<id value=\"7\"/>", &format!("<id value=\"{long}\"/>"));
+    let aim = write(dir.path(), "long_id.xml", aim.as_bytes());
+    let version = db.version();
+    let err = db
+        .execute(&format!("IMPORT AIM FROM '{}'", aim.display()))
+        .unwrap_err();
+    assert_eq!(err.code(), "E0436");
+    let message = err.message();
+    assert!(
+        message.starts_with(&format!("{}:", aim.display())),
+        "{message}"
+    );
+    assert!(
+        message.contains(": a subject ID of 300 bytes (`PPPP"),
+        "{message}"
+    );
+    let mut obj = dicom_object::open_file(root().join("data/dicom/CT_small.dcm")).unwrap();
+    obj.put(DataElement::new(
+        tags::PATIENT_ID,
+        VR::LO,
+        PrimitiveValue::from(long.as_str()),
+    ));
+    let scans = dir.path().join("scans");
+    std::fs::create_dir_all(&scans).unwrap();
+    let ct = scans.join("ct.dcm");
+    obj.write_to_file(&ct).unwrap();
+    let err = db
+        .execute(&format!("IMPORT DICOM FROM '{}'", scans.display()))
+        .unwrap_err();
+    assert_eq!(err.code(), "E0436");
+    assert_eq!(
+        err.message(),
+        format!(
+            "{}: a subject ID of 300 bytes (`{}…`); subject IDs are at most 256 bytes",
+            ct.display(),
+            "P".repeat(40)
+        )
+    );
+    assert_eq!(db.version(), version);
+    assert!(db.check().unwrap().is_empty());
+}
