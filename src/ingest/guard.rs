@@ -345,6 +345,33 @@ mod tests {
         assert!(check(b"!Sample_title\t\"a\n", Mode::Lines, 1 << 20).is_ok());
     }
 
+    /// The verdicts of pandas' C tokenizer, another reader of RFC 4180 quoting
+    /// (`tests/reference/quotes/reference.py`).
+    #[test]
+    fn quotes_agree_with_pandas() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/quotes/reference.tsv");
+        let reference = std::fs::read_to_string(path).unwrap();
+        let mut cases = 0;
+        for line in reference.lines().filter(|l| !l.starts_with('#')) {
+            let [delimiter, hex, verdict] = line.split('\t').collect::<Vec<_>>()[..] else {
+                panic!("{line}");
+            };
+            let text: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            let mode = Mode::Delimited(delimiter.parse().unwrap());
+            let ours = match check(&text, mode, 1 << 20) {
+                Ok(_) => "ok".to_string(),
+                Err(IngestError::UnterminatedQuote { line, .. }) => line.to_string(),
+                Err(other) => panic!("{other}"),
+            };
+            assert_eq!(ours, verdict, "{:?}", String::from_utf8_lossy(&text));
+            cases += 1;
+        }
+        assert!(cases >= 20);
+    }
+
     #[test]
     fn lines_and_quoted_fields_are_bounded() {
         let csv = Mode::Delimited(b',');
