@@ -349,7 +349,10 @@ mod tests {
     /// (`tests/reference/quotes/reference.py`).
     #[test]
     fn quotes_agree_with_pandas() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/quotes/reference.tsv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/quotes/reference.tsv"
+        );
         let reference = std::fs::read_to_string(path).unwrap();
         let mut cases = 0;
         for line in reference.lines().filter(|l| !l.starts_with('#')) {

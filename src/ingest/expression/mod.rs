@@ -436,14 +436,16 @@ impl Matrix {
         let mut out = Vec::with_capacity(samples.len());
         let mut unmatched = Vec::new();
         for (column, name) in samples {
-            check_subject_id(name, || format!("{}:{line}", self.file))?;
             let id = match txn.resolve_subject(name)? {
                 Some(id) => id,
                 None if mapped => {
                     unmatched.push(name.clone());
                     continue;
                 }
-                None => txn.register_subject(name),
+                None => {
+                    check_subject_id(name, || format!("{}:{line}", self.file))?;
+                    txn.register_subject(name)
+                }
             };
             if let Some(previous) = first.insert(id, *column) {
                 return Err(IngestError::DuplicateSubjectInHeader {
