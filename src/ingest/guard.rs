@@ -120,19 +120,7 @@ impl<R: Read> Guard<R> {
             }
             match bytes[j] {
                 b'\n' => {
-                    if let Some(line) = self.quoted_since {
-                        if matches!(self.mode, Mode::Matrix(_)) {
-                            return Err(IngestError::UnterminatedQuote {
-                                file: self.file.clone(),
-                                line,
-                                line_end: true,
-                            });
-                        }
-                        self.field_bytes += 1;
-                    }
-                    self.line += 1;
-                    self.line_bytes = 0;
-                    self.line_chars = 0;
+                    self.newline()?;
                     line_start = j + 1;
                 }
                 0 => {
@@ -143,22 +131,44 @@ impl<R: Read> Guard<R> {
                         column,
                     });
                 }
-                _ => {
-                    self.count(1)?;
-                    let before = if j > start { bytes[j - 1] } else { self.prev };
-                    if self.quoted_since.is_some() {
-                        self.after_quote = true;
-                    } else if self.starts_field(before) {
-                        self.quoted_since = Some(self.line);
-                        self.field_bytes = 1;
-                    }
-                }
+                _ => self.quote(if j > start { bytes[j - 1] } else { self.prev })?,
             }
             i = j + 1;
         }
         self.line_chars += chars(&bytes[line_start.min(bytes.len())..]);
         if let Some(last) = bytes[start..].last() {
             self.prev = *last;
+        }
+        Ok(())
+    }
+
+    /// A line ends: inside a quoted field of a matrix that is the end of the quote's chances.
+    fn newline(&mut self) -> Result<(), IngestError> {
+        if let Some(line) = self.quoted_since {
+            if matches!(self.mode, Mode::Matrix(_)) {
+                return Err(IngestError::UnterminatedQuote {
+                    file: self.file.clone(),
+                    line,
+                    line_end: true,
+                });
+            }
+            self.field_bytes += 1;
+        }
+        self.line += 1;
+        self.line_bytes = 0;
+        self.line_chars = 0;
+        Ok(())
+    }
+
+    /// A `"` after byte `before`: it opens a quoted field at the start of a field, and inside
+    /// one it closes it unless the next byte is another `"`.
+    fn quote(&mut self, before: u8) -> Result<(), IngestError> {
+        self.count(1)?;
+        if self.quoted_since.is_some() {
+            self.after_quote = true;
+        } else if self.starts_field(before) {
+            self.quoted_since = Some(self.line);
+            self.field_bytes = 1;
         }
         Ok(())
     }
