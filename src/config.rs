@@ -17,6 +17,9 @@ pub struct Config {
     pub target_partitions: usize,
     /// Tokio worker threads of the blocking façade; defaults to the number of cores.
     pub worker_threads: usize,
+    /// The longest line, and the longest field, an import reads from a text file (256 MiB by
+    /// default). Past it the import stops with E0433 (a line) or E0437 (a quoted field).
+    pub max_line_bytes: usize,
 }
 
 impl Default for Config {
@@ -28,6 +31,7 @@ impl Default for Config {
             zstd_level: StoreConfig::default().zstd_level,
             target_partitions: cores,
             worker_threads: cores,
+            max_line_bytes: StoreConfig::default().max_line_bytes,
         }
     }
 }
@@ -51,6 +55,13 @@ impl Config {
         self
     }
 
+    /// Bounds the lines and fields that imports read to `bytes` (at least 1 KiB): an import
+    /// meeting a longer one stops there, so its memory stays within about that much.
+    pub fn with_max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line_bytes = bytes.max(1 << 10);
+        self
+    }
+
     /// Limits the memory of each statement's query to `bytes`.
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
         self.memory_limit = Some(bytes.max(1));
@@ -68,6 +79,7 @@ impl Config {
     pub(crate) fn store(&self) -> StoreConfig {
         StoreConfig {
             zstd_level: self.zstd_level,
+            max_line_bytes: self.max_line_bytes,
         }
     }
 }

@@ -83,10 +83,15 @@ impl Database {
 
     /// Opens the database at `path`, creating it first if there is none.
     pub fn open_or_create(path: impl AsRef<Path>) -> Result<Database> {
+        Self::open_or_create_with(path, Config::default())
+    }
+
+    /// [`Database::open_or_create`] with settings.
+    pub fn open_or_create_with(path: impl AsRef<Path>, config: Config) -> Result<Database> {
         if is_database(path.as_ref()) {
-            Self::open(path)
+            Self::open_with(path, config)
         } else {
-            Self::create(path)
+            Self::create_with(path, config)
         }
     }
 

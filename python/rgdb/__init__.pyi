@@ -85,7 +85,7 @@ class Database:
     def history(self) -> pyarrow.Table:
         """`SHOW HISTORY`."""
     def describe(self, name: str) -> pyarrow.Table:
-        """`DESCRIBE name`: column, type, non_null, unit, label, description."""
+        """`DESCRIBE name`: column, type, non_null, unit, label, description, role."""
     def subjects(self) -> List[str]:
         """Every subject ID, in the order first imported."""
     def explain(self, text: str) -> str:

@@ -60,6 +60,10 @@ pub struct Args {
     /// Stop reading statements that run longer than this, e.g. 30s, 500ms or 2m (E0311).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// The longest line (and quoted field) an import reads from a text file, e.g. 64MB;
+    /// default 256MB. Past it the import stops (E0433, E0437) with memory bounded.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub max_line_bytes: Option<usize>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -322,7 +326,10 @@ pub enum LevelArg {
 /// `512MB`, `2GB`, `1.5G`, `64K` or a number of bytes.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let t = text.trim().to_ascii_uppercase();
-    let t = t.strip_suffix('B').unwrap_or(&t);
+    let t = t
+        .strip_suffix("IB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(&t);
     let (number, scale) = match t.chars().last() {
         Some('K') => (&t[..t.len() - 1], 1u64 << 10),
         Some('M') => (&t[..t.len() - 1], 1 << 20),

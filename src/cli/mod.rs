@@ -15,7 +15,6 @@ use clap::Parser;
 
 pub use args::{Args, Command, DuplicatesArg, Format, Import, LevelArg, OrientationArg, PersonArg};
 
-use crate::Database;
 use crate::error::Error;
 use crate::ingest::{
     AimImport, ClinicalImport, DicomImport, DuplicatePolicy, ExpressionImport, GeoImport,
@@ -23,6 +22,7 @@ use crate::ingest::{
 };
 use crate::repl::{Mode, Repl, Settings};
 use crate::storage::Level;
+use crate::{Config, Database};
 
 /// Runs the command line with `args` (the first is the program name). Returns the exit code.
 pub fn run(
@@ -49,22 +49,40 @@ pub fn run(
 }
 
 /// Opens `--db PATH`, or the demo cohort (built on first use) without it.
-fn open(path: Option<&std::path::Path>, create: bool) -> Result<Database, Error> {
+fn open(path: Option<&std::path::Path>, create: bool, config: &Config) -> Result<Database, Error> {
     match path {
-        Some(path) if create => Database::open_or_create(path),
-        Some(path) => Database::open(path),
-        None => demo::open_or_build(&demo::default_path()),
+        Some(path) if create => Database::open_or_create_with(path, config.clone()),
+        Some(path) => Database::open_with(path, config.clone()),
+        None => {
+            let path = demo::default_path();
+            let db = demo::open_or_build(&path)?;
+            if db.config() == config {
+                return Ok(db);
+            }
+            drop(db);
+            Database::open_with(&path, config.clone())
+        }
+    }
+}
+
+/// The settings the command line gives a database.
+fn config(args: &Args) -> Config {
+    let config = Config::default();
+    match args.max_line_bytes {
+        Some(bytes) => config.with_max_line_bytes(bytes),
+        None => config,
     }
 }
 
 fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     let db_path = args.db.clone();
+    let config = config(&args);
     if args.command.is_some() && (args.statements.is_some() || args.file.is_some()) {
         let _ = writeln!(err, "error: give either -c/-f or a command, not both");
         return Ok(2);
     }
     if let Some(command) = args.command {
-        return command_line(command, db_path.as_deref(), out, err);
+        return command_line(command, db_path.as_deref(), &config, out, err);
     }
     let script = if let Some(text) = &args.statements {
         Some(text.clone())
@@ -87,7 +105,7 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     } else {
         None
     };
-    let mut db = open(db_path.as_deref(), args.create)?;
+    let mut db = open(db_path.as_deref(), args.create, &config)?;
     db.set_memory_limit(args.memory_limit);
     db.set_statement_timeout(args.timeout);
     let mut settings = Settings {
@@ -125,6 +143,7 @@ fn mode(format: Format) -> Mode {
 fn command_line(
     command: Command,
     db_path: Option<&std::path::Path>,
+    config: &Config,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<i32, Error> {
@@ -168,31 +187,31 @@ fn command_line(
                 file: request.path().display().to_string(),
                 message: e.to_string(),
             })?;
-            let db = Database::open_or_create(path)?;
+            let db = Database::open_or_create_with(path, config.clone())?;
             let shown = request.describe();
             let summary = progress::while_running(true, &shown, || db.import(&request))?;
             let _ = write!(out, "{summary}");
             Ok(0)
         }
         Command::Tables => {
-            let db = open(db_path, false)?;
+            let db = open(db_path, false, config)?;
             let _ = write!(out, "{}", render::tables(&db.tables()?));
             Ok(0)
         }
         Command::Describe { table } => {
-            let db = open(db_path, false)?;
+            let db = open(db_path, false, config)?;
             let meta = db.table(&table)?;
             let columns = db.columns(&table)?;
             let _ = write!(out, "{}", render::describe(&meta, &columns));
             Ok(0)
         }
         Command::History => {
-            let db = open(db_path, false)?;
+            let db = open(db_path, false, config)?;
             let _ = write!(out, "{}", render::history(&db.history()?));
             Ok(0)
         }
         Command::Check => {
-            let db = open(db_path, false)?;
+            let db = open(db_path, false, config)?;
             let problems = db.check()?;
             for p in &problems {
                 let _ = writeln!(out, "problem[{}]: {p}", p.code());

@@ -31,11 +31,12 @@ pub fn tables(tables: &[TableMeta]) -> String {
 /// A table's record and its columns.
 pub fn describe(meta: &TableMeta, columns: &[ColumnMeta]) -> String {
     let text = meta.facts();
-    let mut t = table(&["column", "type", "non-null", "unit", "label"]);
+    let mut t = table(&["column", "type", "role", "non-null", "unit", "label"]);
     for c in columns {
         t.add_row(vec![
             Cell::new(&c.name),
             Cell::new(c.ty.name()),
+            Cell::new(c.role.name()),
             Cell::new(c.non_null).set_alignment(CellAlignment::Right),
             Cell::new(c.unit.as_deref().unwrap_or("")),
             Cell::new(&c.label),

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::IngestError;
 use super::delimited::Sheet;
 use super::source::SourceText;
+use super::subjects::check_subject_id;
 use super::summary::ImportSummary;
 use crate::error::Error;
 use crate::storage::{Action, Store};
@@ -18,7 +19,7 @@ pub fn import_aliases(
     path: &Path,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let source = SourceText::read(path)?;
+    let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, None)?;
     let header: Vec<String> = sheet
         .header
@@ -43,6 +44,7 @@ pub fn import_aliases(
             }
             .into());
         }
+        check_subject_id(&a, || format!("{}:{}", sheet.file, row.line))?;
         if txn.subject_id(&s).is_none() {
             unknown.push(s.clone());
         }

@@ -64,7 +64,7 @@ pub fn import_clinical(
     options: &ClinicalImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let source = SourceText::read(path)?;
+    let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, None)?;
     let subject = find_subject_column(&sheet, SUBJECT_LABELS)?;
     let mut prepared = prepare(&sheet, subject, Level::Subject, &options.null_tokens)?;

@@ -1,7 +1,9 @@
 //! Delimited text (CSV, TSV) into a header and rows of trimmed cells, each row with its line
-//! number. Ragged rows are refused here, naming the line.
+//! number. Ragged rows are refused here, naming the line; the [`Guard`] under the parser
+//! refuses a quote left open and a field past the bound.
 
 use super::IngestError;
+use super::guard::{Guard, Mode, csv_guard_error};
 use super::source::SourceText;
 
 /// One data row and the line it starts on (1-based, counting the header as line 1).
@@ -29,7 +31,13 @@ impl Sheet {
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
-            .from_reader(source.text.as_bytes());
+            .from_reader(Guard::new(
+                source.text.as_bytes(),
+                &file,
+                source.max_line_bytes,
+                Mode::Delimited(delimiter),
+                1,
+            ));
         let mut records = reader.records();
         let header = loop {
             match records.next() {
@@ -93,6 +101,9 @@ fn is_blank(record: &csv::StringRecord) -> bool {
 }
 
 fn csv_error(file: &str, e: csv::Error) -> IngestError {
+    if let Some(guarded) = csv_guard_error(&e) {
+        return guarded;
+    }
     let line = e.position().map_or(0, |p| p.line());
     IngestError::Csv {
         file: file.to_string(),

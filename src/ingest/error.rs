@@ -280,6 +280,55 @@ pub enum IngestError {
         line: u64,
         message: String,
     },
+    /// A line longer than the bound on a line, e.g. a 2 GB line in a 3 MB `.gz`.
+    #[error(
+        "{file}:{line}: this line is longer than {}, the longest line rgdb reads; if the file is right, raise the limit (--max-line-bytes, Config::with_max_line_bytes)",
+        size_text(*limit)
+    )]
+    LineTooLong { file: String, line: u64, limit: u64 },
+    /// A quoted field still open at the end of the file (`1,"x` and no closing quote), or, in
+    /// a matrix, whose cells never hold a line break, at the end of its line.
+    #[error(
+        "{file}:{line}: a quoted field opens on this line and {}",
+        if *line_end {
+            "is not closed on it; a matrix cell holds no line break (write `\"\"` for a quote inside a quoted cell)"
+        } else {
+            "is never closed; a `\"` at the start of a field quotes it up to the next lone `\"` (write `\"\"` for a quote inside it)"
+        }
+    )]
+    UnterminatedQuote {
+        file: String,
+        line: u64,
+        /// Refused at the end of its line (a matrix), not of the file.
+        line_end: bool,
+    },
+    /// A NUL byte (0x00) in a text file: a binary file, or text saved as UTF-16.
+    #[error(
+        "{file}:{line}:{column}: a NUL byte (0x00); text files hold none. Is it a binary file, or text saved as UTF-16? Re-save it as UTF-8"
+    )]
+    NulByte {
+        file: String,
+        line: u64,
+        column: u64,
+    },
+    /// A subject ID longer than [`crate::ingest::MAX_SUBJECT_ID_BYTES`].
+    #[error(
+        "{place}: a subject ID of {length} bytes (`{prefix}…`); subject IDs are at most {limit} bytes"
+    )]
+    SubjectIdTooLong {
+        /// `file:line`, or the file where there are no lines (DICOM).
+        place: String,
+        length: usize,
+        limit: usize,
+        /// The first 40 characters.
+        prefix: String,
+    },
+    /// A quoted field longer than the bound, e.g. a quote left open in a large file.
+    #[error(
+        "{file}:{line}: a quoted field opens on this line and runs past {}, the longest field rgdb reads; is its closing quote missing?",
+        size_text(*limit)
+    )]
+    FieldTooLong { file: String, line: u64, limit: u64 },
 }
 
 impl IngestError {
@@ -318,9 +367,23 @@ impl IngestError {
             IngestError::BadDicom { .. } => "E0430",
             IngestError::BadDicomFiles { .. } => "E0431",
             IngestError::NoDicom { .. } => "E0432",
+            IngestError::LineTooLong { .. } => "E0433",
+            IngestError::UnterminatedQuote { .. } => "E0434",
+            IngestError::NulByte { .. } => "E0435",
+            IngestError::SubjectIdTooLong { .. } => "E0436",
+            IngestError::FieldTooLong { .. } => "E0437",
             IngestError::NotAimJson { .. } => "E0438",
             IngestError::ManifestColumns { .. } => "E0439",
         }
+    }
+}
+
+/// A byte count as people write it: `256 MiB`, `64 KiB`, `1000 bytes`.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 

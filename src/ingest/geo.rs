@@ -161,15 +161,15 @@ pub fn import_geo(
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
     let labels = match &options.annotation {
-        Some(file) => annotation(file, options.symbol_column.as_deref())?,
+        Some(file) => annotation(store, file, options.symbol_column.as_deref())?,
         None => HashMap::new(),
     };
-    let mut stream = Stream::open(path)?;
+    let mut stream = Stream::open(path, store.config().max_line_bytes)?;
     let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
     let mut input = std::io::BufReader::with_capacity(1 << 20, reader);
     let header = read_header(&stream, &mut input)?;
-    let mut records = Records::new(Box::new(input), b'\t', header.lines);
-    let Some((_, columns)) = records.next(&stream)? else {
+    let mut records = Records::new(&stream, Box::new(input), b'\t', header.lines);
+    let Some((table_line, columns)) = records.next(&stream)? else {
         return Err(IngestError::NotSeriesMatrix {
             file: stream.file.clone(),
             what: "no table header after !series_matrix_table_begin".into(),
@@ -205,7 +205,8 @@ pub fn import_geo(
             (i + 1, name.unwrap_or_else(|| acc.clone()))
         })
         .collect();
-    let subjects = matrix.subjects_in_header(&mut txn, &names, options.subject_field.is_some())?;
+    let mapped = options.subject_field.is_some();
+    let subjects = matrix.subjects_in_header(&mut txn, table_line, &names, mapped)?;
     let samples_table = sample_table(&mut txn, &options.table, &header, &subjects, &accessions)?;
     matrix.extra_tables.push(samples_table);
     let (mut writer, rows) = matrix.genes_by_subjects(&mut txn, &stream, &mut records, subjects)?;
@@ -277,8 +278,12 @@ fn sample_table(
 }
 
 /// Probe → gene symbol, from an annotation table.
-fn annotation(path: &Path, symbol_column: Option<&str>) -> Result<HashMap<String, String>, Error> {
-    let source = SourceText::read(path)?;
+fn annotation(
+    store: &Store,
+    path: &Path,
+    symbol_column: Option<&str>,
+) -> Result<HashMap<String, String>, Error> {
+    let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, None)?;
     const SYMBOL_NAMES: &[&str] = &["gene symbol", "gene_symbol", "symbol", "genesymbol", "gene"];
     let wanted: Vec<&str> = match symbol_column {

@@ -12,6 +12,7 @@ pub mod dicom;
 mod error;
 mod expression;
 mod geo;
+mod guard;
 mod infer;
 mod names;
 mod pylit;
@@ -19,6 +20,7 @@ mod radiomics;
 mod request;
 mod source;
 mod stream;
+mod subjects;
 mod summary;
 mod table;
 mod walk;
@@ -33,6 +35,7 @@ pub use expression::{
     DuplicatePolicy, ExpressionImport, Orientation, SUBJECT_MAJOR_CHUNK, import_expression,
 };
 pub use geo::{GeoImport, import_geo};
+pub use guard::DEFAULT_MAX_LINE_BYTES;
 pub use infer::{
     DEFAULT_NULL_TOKENS, NullTokens, TypedColumn, infer, parse_bool, parse_date, parse_float,
 };
@@ -41,5 +44,6 @@ pub use pylit::parse as parse_python_literal;
 pub use radiomics::{DEFAULT_SUBJECT_PATTERN, RadiomicsImport, import_radiomics};
 pub use request::{ImportRequest, run};
 pub use source::{SourceText, decode_utf8, sha256_hex};
+pub use subjects::MAX_SUBJECT_ID_BYTES;
 pub use summary::{ColumnSummary, ImportSummary};
 pub use table::{TableImport, import_table};

@@ -26,10 +26,12 @@ use arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Array, StringArr
 use serde_json::{Map, Value};
 
 use super::IngestError;
+use super::guard::{Guard, Mode, csv_guard_error};
 use super::infer::{NullTokens, infer, parse_float, parse_plain_decimal};
 use super::names::{UniqueNames, identifier, snake_case};
 use super::pylit;
 use super::source::{SourceText, combined_source};
+use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use super::walk::files_under;
 use crate::error::Error;
@@ -170,7 +172,7 @@ pub fn import_radiomics(
     let mut files = Vec::with_capacity(paths.len());
     let mut sources = Vec::with_capacity(paths.len());
     for p in &paths {
-        let source = SourceText::read(p)?;
+        let source = SourceText::read(p, store.config().max_line_bytes)?;
         read_file(
             &source,
             files.len(),
@@ -385,7 +387,11 @@ pub fn import_radiomics(
         .find_table(&options.table.to_ascii_lowercase())?
         .is_some();
     let mut ids = Vec::with_capacity(subjects.len());
-    for s in &subjects {
+    for (s, place) in subjects.iter().zip(&places) {
+        check_subject_id(s, || {
+            let (file, line) = place_of(*place);
+            format!("{file}:{line}")
+        })?;
         let id = match txn.resolve_subject(s)? {
             Some(id) => id,
             None => txn.register_subject(s),
@@ -442,7 +448,13 @@ fn read_file(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(source.text.as_bytes());
+        .from_reader(Guard::new(
+            source.text.as_bytes(),
+            &file,
+            source.max_line_bytes,
+            Mode::Delimited(b','),
+            1,
+        ));
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {
         Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
@@ -713,6 +725,9 @@ fn diagnostic_column(
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> IngestError {
+    if let Some(guarded) = csv_guard_error(e) {
+        return guarded;
+    }
     IngestError::Csv {
         file: file.to_string(),
         line: e.position().map_or(0, |p| p.line()),

@@ -1,11 +1,14 @@
 //! Reading a source file whole: its bytes, its provenance (size, SHA-256) and its text, with
-//! invalid UTF-8 reported by line and column.
+//! invalid UTF-8 reported by line and column, read through the [`Guard`] (lines bounded, no
+//! NUL bytes).
 
+use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
+use super::guard::{Guard, Mode, guard_error};
 use crate::storage::SourceFile;
 
 /// A source file read into memory.
@@ -17,16 +20,30 @@ pub struct SourceText {
     pub text: String,
     /// Size and hash of the bytes on disk.
     pub provenance: SourceFile,
+    /// The longest line or field its parsers may read, in bytes.
+    pub max_line_bytes: usize,
 }
 
 impl SourceText {
-    /// Reads `path` and checks that it is UTF-8.
-    pub fn read(path: &Path) -> Result<SourceText, IngestError> {
+    /// Reads `path`, no line longer than `max_line_bytes` (reading stops at the first that
+    /// is), and checks that it is UTF-8 without NUL bytes.
+    pub fn read(path: &Path, max_line_bytes: usize) -> Result<SourceText, IngestError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        let io = |e: std::io::Error| {
+            guard_error(&e).unwrap_or_else(|| IngestError::Io {
+                file: file.clone(),
+                message: e.to_string(),
+            })
+        };
+        let handle = std::fs::File::open(path).map_err(io)?;
+        let size = handle.metadata().map_err(io)?.len();
+        // The whole file is read, so room for it is reserved (virtual memory: pages are used
+        // as they fill); a reservation the system refuses only means growing as it goes.
+        let mut bytes = Vec::new();
+        let _ = bytes.try_reserve_exact(size.saturating_add(1) as usize);
+        Guard::new(handle, &file, max_line_bytes, Mode::Lines, 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
         let provenance = SourceFile {
             path: file.clone(),
             size: bytes.len() as u64,
@@ -38,6 +55,7 @@ impl SourceText {
             file,
             text,
             provenance,
+            max_line_bytes,
         })
     }
 }

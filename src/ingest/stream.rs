@@ -1,5 +1,6 @@
 //! Reading a large source file as a stream: plain or gzip (detected by its magic bytes), hashed
-//! (SHA-256 of the bytes on disk) and counted as it is read, so the file is read once.
+//! (SHA-256 of the bytes on disk) and counted as it is read, so the file is read once. The
+//! decompressed text goes through a [`Guard`]: no line past the bound, no NUL byte.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -10,6 +11,7 @@ use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
+use super::guard::{Guard, Mode, guard_error};
 use crate::storage::SourceFile;
 
 /// What has been read of the file so far: its hash and size.
@@ -46,11 +48,14 @@ pub struct Stream {
     tally: Arc<Mutex<Tally>>,
     /// Size of the file on disk.
     pub size: u64,
+    /// The longest line or field its readers may read, in bytes.
+    pub max_line_bytes: usize,
 }
 
 impl Stream {
-    /// Opens `path`, decompressing gzip when the file starts with its magic bytes.
-    pub fn open(path: &Path) -> Result<Stream, IngestError> {
+    /// Opens `path`, decompressing gzip when the file starts with its magic bytes; reading
+    /// stops with an error at a line longer than `max_line_bytes`.
+    pub fn open(path: &Path, max_line_bytes: usize) -> Result<Stream, IngestError> {
         let file = path.display().to_string();
         let io = |e: std::io::Error| IngestError::Io {
             file: file.clone(),
@@ -66,7 +71,7 @@ impl Stream {
             inner: File::open(path).map_err(io)?,
             tally: tally.clone(),
         };
-        let reader: Box<dyn Read + Send> = if gzip {
+        let text: Box<dyn Read + Send> = if gzip {
             Box::new(BufReader::with_capacity(
                 1 << 20,
                 MultiGzDecoder::new(BufReader::with_capacity(1 << 20, hashing)),
@@ -74,12 +79,14 @@ impl Stream {
         } else {
             Box::new(BufReader::with_capacity(1 << 20, hashing))
         };
+        let reader = Box::new(Guard::new(text, &file, max_line_bytes, Mode::Lines, 1));
         Ok(Stream {
             file,
             reader,
             gzip,
             tally,
             size,
+            max_line_bytes,
         })
     }
 
@@ -100,9 +107,12 @@ impl Stream {
         }
     }
 
-    /// The error for a failed read at `line`: a truncated or corrupt gzip stream, or I/O.
+    /// The error for a failed read at `line`: the guard's, a truncated or corrupt gzip
+    /// stream, or I/O.
     pub fn read_error(&self, line: u64, e: std::io::Error) -> IngestError {
-        if self.gzip {
+        if let Some(guarded) = guard_error(&e) {
+            guarded
+        } else if self.gzip {
             IngestError::Truncated {
                 file: self.file.clone(),
                 line,

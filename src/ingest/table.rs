@@ -9,6 +9,7 @@ use super::delimited::Sheet;
 use super::infer::{NullTokens, TypedColumn, infer};
 use super::names::{UniqueNames, snake_case};
 use super::source::SourceText;
+use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::error::Error;
 use crate::storage::{
@@ -93,7 +94,7 @@ pub fn import_table(
     options: &TableImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let source = SourceText::read(path)?;
+    let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, options.delimiter)?;
     let subject = find_subject_column(&sheet, &[options.subject_column.as_str()])?;
     let prepared = prepare(&sheet, subject, options.level, &options.null_tokens)?;
@@ -179,6 +180,7 @@ fn check_subjects(sheet: &Sheet, subject: usize, level: Level) -> Result<Vec<Str
                 column: sheet.header[subject].clone(),
             });
         }
+        check_subject_id(id, || format!("{}:{}", sheet.file, row.line))?;
         if let Some(first) = first_seen.insert(id, row.line)
             && level == Level::Subject
         {

@@ -170,6 +170,7 @@ pub fn show_columns(
             ("unit", text(&c, |m| m.unit.clone())),
             ("label", text(&c, |m| Some(m.label.clone()))),
             ("description", text(&c, |m| m.description.clone())),
+            ("role", text(&c, |m| Some(m.role.name().to_string()))),
         ],
     )?;
     // Case-insensitive, as every other match of a column name is.

@@ -7,7 +7,7 @@ use super::bound::{BExpr, Base, BoundQuery, Item, Order, OrderKey, Type};
 use super::error::ResolveError;
 use super::expr::{Clause, bind};
 use super::scope::{Scope, subject_id};
-use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, TableMeta, glob_match};
+use crate::storage::{ColumnMeta, ColumnRole, Level, SUBJECT_COLUMN, TableMeta, glob_match};
 use crate::syntax::{Expr, Ident, Literal, OrderItem, Select, SelectItem, Span};
 
 /// Tables wider than this are left out of a bare `*` (name them: `rnaseq.*`).
@@ -205,7 +205,9 @@ fn unique(names: &mut HashSet<String>, name: String, bound: &BExpr) -> String {
     candidate
 }
 
-/// The columns a pattern names, in table order, minus the EXCEPT list.
+/// The columns a pattern names, in table order, minus the EXCEPT list. Sample metadata
+/// (role `metadata`, such as an expression matrix's `recurrence`) is never matched: it is
+/// read by naming it.
 pub(super) fn expand(
     scope: &Scope<'_>,
     table: Option<&Ident>,
@@ -233,7 +235,7 @@ pub(super) fn expand(
     let mut out = Vec::new();
     for t in &tables {
         for column in scope.snapshot.columns_matching(t, pattern)? {
-            if column.ordinal != 0 {
+            if column.ordinal != 0 && column.role != ColumnRole::Metadata {
                 out.push((t.clone(), column));
             }
         }
@@ -250,6 +252,8 @@ pub(super) fn expand(
             Some(p) => {
                 out.remove(p);
             }
+            // Metadata is left out already.
+            None if is_metadata(scope, &tables, &name.name)? => {}
             None => {
                 return Err(ResolveError::UnknownColumn {
                     name: name.name.clone(),
@@ -272,6 +276,17 @@ pub(super) fn expand(
         });
     }
     Ok(out)
+}
+
+/// Whether `name` is a metadata column of one of `tables`.
+fn is_metadata(scope: &Scope<'_>, tables: &[TableMeta], name: &str) -> Result<bool, ResolveError> {
+    for t in tables {
+        let found = scope.snapshot.find_columns(t, name)?;
+        if found.iter().any(|c| c.role == ColumnRole::Metadata) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The tables an unqualified pattern ranges over: the base table, or (from subjects and

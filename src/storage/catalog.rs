@@ -103,6 +103,37 @@ impl std::fmt::Display for ColumnType {
     }
 }
 
+/// What a column is to column patterns (`rnaseq.*`, `radiomic.original_*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnRole {
+    /// An ordinary column (clinical and generic tables, the subject column): patterns match
+    /// it.
+    #[default]
+    Attribute,
+    /// A measured variable of a matrix, such as a gene of an expression table: patterns
+    /// match it.
+    Measurement,
+    /// Sample metadata stored beside measurements, such as an expression matrix's
+    /// `Recurrence` column: patterns skip it; it is read by naming it.
+    Metadata,
+}
+
+impl ColumnRole {
+    /// The name users see in `describe`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnRole::Attribute => "attribute",
+            ColumnRole::Measurement => "measurement",
+            ColumnRole::Metadata => "metadata",
+        }
+    }
+
+    fn is_attribute(&self) -> bool {
+        *self == ColumnRole::Attribute
+    }
+}
+
 /// One column of one table generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnMeta {
@@ -120,6 +151,26 @@ pub struct ColumnMeta {
     pub description: Option<String>,
     /// How many rows hold a value.
     pub non_null: u64,
+    /// What the column is to patterns. Absent (`attribute`) in records written before roles
+    /// existed; [`ColumnMeta::legacy_role`] gives those of an old expression table theirs.
+    #[serde(default, skip_serializing_if = "ColumnRole::is_attribute")]
+    pub role: ColumnRole,
+}
+
+impl ColumnMeta {
+    /// The role of a column read from a database written before roles were recorded: in an
+    /// `expression` table, float columns are measurements and the others (the subject column
+    /// aside) metadata, the rule the expression importer has always used; any other column
+    /// keeps its own.
+    pub fn legacy_role(mut self, table: &TableMeta) -> ColumnMeta {
+        if table.kind == "expression" && self.ordinal > 0 && self.role.is_attribute() {
+            self.role = match self.ty {
+                ColumnType::Float64 => ColumnRole::Measurement,
+                _ => ColumnRole::Metadata,
+            };
+        }
+        self
+    }
 }
 
 /// Where an import's data came from.

@@ -147,6 +147,19 @@ pub fn column_names_prefix(data_id: u64) -> Vec<u8> {
     join(&[COLUMN_NAME, &data_id.to_be_bytes()])
 }
 
+/// The key ranges of the column records and name indexes of data ids `from..to` (`to`
+/// excluded; `u64::MAX` for every data id from `from` on).
+pub fn column_record_ranges(from: u64, to: u64) -> [(Vec<u8>, Vec<u8>); 2] {
+    let upper = |prefix: &[u8]| match to {
+        u64::MAX => join(&[&prefix[..prefix.len() - 1], &[prefix[prefix.len() - 1] + 1]]),
+        to => join(&[prefix, &to.to_be_bytes()]),
+    };
+    [
+        (columns_prefix(from), upper(COLUMN)),
+        (column_names_prefix(from), upper(COLUMN_NAME)),
+    ]
+}
+
 /// Data space: `<data id u64> <ordinal u32> <chunk u32>` → one encoded chunk.
 pub fn chunk(data_id: u64, ordinal: u32, chunk: u32) -> Vec<u8> {
     join(&[
@@ -189,6 +202,21 @@ pub fn unpack_ordinals(bytes: &[u8]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_record_ranges_hold_exactly_their_data_ids() {
+        let inside =
+            |k: &[u8], (lo, hi): &(Vec<u8>, Vec<u8>)| lo.as_slice() <= k && k < hi.as_slice();
+        let [records, names] = column_record_ranges(7, 9);
+        assert!(inside(&column(7, 0), &records) && inside(&column(8, u32::MAX), &records));
+        assert!(!inside(&column(6, u32::MAX), &records) && !inside(&column(9, 0), &records));
+        assert!(inside(&column_name(8, "egfr"), &names));
+        assert!(!inside(&column_name(9, ""), &names) && !inside(&column(8, 0), &names));
+        let [records, names] = column_record_ranges(7, u64::MAX);
+        assert!(inside(&column(u64::MAX, u32::MAX), &records));
+        assert!(inside(&column_name(u64::MAX, "zzz"), &names));
+        assert!(!inside(&column_name(7, "a"), &records) && !inside(&table("x", 1), &names));
+    }
 
     #[test]
     fn keys_round_trip() {

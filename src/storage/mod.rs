@@ -20,8 +20,8 @@ mod vacuum;
 mod writer;
 
 pub use catalog::{
-    Action, CHUNK_ROWS, CohortMeta, ColumnMeta, ColumnType, FORMAT_VERSION, Level, SUBJECT_COLUMN,
-    SourceFile, TableMeta, VacuumRecord, VersionRecord,
+    Action, CHUNK_ROWS, CohortMeta, ColumnMeta, ColumnRole, ColumnType, FORMAT_VERSION, Level,
+    SUBJECT_COLUMN, SourceFile, TableMeta, VacuumRecord, VersionRecord,
 };
 pub use error::StorageError;
 pub(crate) use error::suggest;

@@ -159,7 +159,10 @@ impl Snapshot {
         self.kv
             .scan_prefix(Space::Meta, &key::columns_prefix(table.data_id))?
             .iter()
-            .map(|(k, v)| from_json(v, &String::from_utf8_lossy(k)))
+            .map(|(k, v)| {
+                from_json::<ColumnMeta>(v, &String::from_utf8_lossy(k))
+                    .map(|c| c.legacy_role(table))
+            })
             .collect()
     }
 
@@ -169,7 +172,8 @@ impl Snapshot {
         let v = self.kv.get(Space::Meta, &k)?.ok_or_else(|| {
             StorageError::Internal(format!("table {} has no column {ordinal}", table.name))
         })?;
-        from_json(&v, &format!("column {}#{ordinal}", table.name))
+        from_json::<ColumnMeta>(&v, &format!("column {}#{ordinal}", table.name))
+            .map(|c| c.legacy_role(table))
     }
 
     /// Columns whose name or source label equals `name` case-insensitively. O(matches).

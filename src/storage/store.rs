@@ -12,18 +12,23 @@ use super::kv::{BatchOp, KvStore, Space};
 use super::snapshot::Snapshot;
 use super::writer::WriteTxn;
 
-/// Settings of the column store.
+/// Settings of the column store and of the importers that write into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreConfig {
     /// zstd level for column chunks (1–22).
     pub zstd_level: i32,
+    /// The longest line, and the longest field, an importer reads from a text file, in bytes.
+    pub max_line_bytes: usize,
 }
 
 impl Default for StoreConfig {
     /// zstd level 1: on float matrices it compresses within a few percent of level 3 at about
-    /// twice the speed, and imports are compression-bound.
+    /// twice the speed, and imports are compression-bound. Lines up to 256 MiB.
     fn default() -> Self {
-        StoreConfig { zstd_level: 1 }
+        StoreConfig {
+            zstd_level: 1,
+            max_line_bytes: crate::ingest::DEFAULT_MAX_LINE_BYTES,
+        }
     }
 }
 
@@ -126,8 +131,8 @@ impl Store {
         ))
     }
 
-    /// Opens an existing store, refusing unknown formats and sweeping chunks that an
-    /// interrupted import left behind.
+    /// Opens an existing store, refusing unknown formats and sweeping the chunks and column
+    /// records that an interrupted import left behind.
     pub fn open(
         kv: Arc<dyn KvStore>,
         config: StoreConfig,
@@ -150,11 +155,14 @@ impl Store {
         }
         let head = latest_version(kv.as_ref())?;
         let registry = load_registry(kv.as_ref(), head.subjects)?;
-        let orphans = kv.remove_range(
+        let mut orphans = kv.remove_range(
             Space::Data,
             &key::chunks_from(head.next_data_id),
             &[0xFF; 17],
         )?;
+        for (lower, upper) in key::column_record_ranges(head.next_data_id, u64::MAX) {
+            orphans += kv.remove_range(Space::Meta, &lower, &upper)?;
+        }
         if orphans > 0 {
             kv.flush()?;
         }

@@ -2,13 +2,16 @@
 //! one new version with a single atomic catalog batch.
 //!
 //! The order of durable effects is what makes imports atomic:
-//! 1. chunks are written under fresh data ids that no committed version references;
-//! 2. the backend is flushed, so the chunks are durable;
-//! 3. one batch writes the column records, table entries, new subjects and version record;
+//! 1. chunks, then each table's column records and name index, are written under fresh data
+//!    ids that no committed version references;
+//! 2. the backend is flushed, so they are durable;
+//! 3. one batch writes the table entries, new subjects and version record;
 //! 4. the backend is flushed again.
 //!
-//! A failure or kill before step 3 leaves only unreferenced chunks, which are removed when the
-//! database is next opened (or when the transaction is dropped).
+//! A failure or kill before step 3 leaves only unreferenced chunks and column records, which
+//! are removed when the database is next opened (or when the transaction is dropped). Column
+//! records stay out of the atomic batch because a batch holds every copy of the tree's nodes
+//! it rewrites until it ends: 100,000 columns made a 200,000-entry batch of 1 GB.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, MutexGuard};
@@ -17,8 +20,8 @@ use arrow::array::{Array, ArrayRef, UInt32Array};
 use sha2::{Digest, Sha256};
 
 use super::catalog::{
-    Action, CHUNK_ROWS, CohortEntry, CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN,
-    SourceFile, TableEntry, TableMeta, VersionRecord,
+    Action, CHUNK_ROWS, CohortEntry, CohortMeta, ColumnMeta, ColumnRole, ColumnType, Level,
+    SUBJECT_COLUMN, SourceFile, TableEntry, TableMeta, VersionRecord,
 };
 use super::codec;
 use super::error::StorageError;
@@ -299,22 +302,6 @@ impl<'s> WriteTxn<'s> {
     fn catalog_ops(&self, record: &VersionRecord) -> Result<Vec<BatchOp>, StorageError> {
         let mut ops: Vec<BatchOp> = Vec::new();
         for table in &self.tables {
-            let mut index: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-            for c in &table.columns {
-                ops.push((
-                    key::column(table.meta.data_id, c.ordinal),
-                    Some(to_json(c)?),
-                ));
-                index.entry(fold(&c.name)).or_default().push(c.ordinal);
-                if fold(&c.label) != fold(&c.name) {
-                    index.entry(fold(&c.label)).or_default().push(c.ordinal);
-                }
-            }
-            for (name, mut ordinals) in index {
-                ordinals.dedup();
-                let k = key::column_name(table.meta.data_id, &name);
-                ops.push((k, Some(key::pack_ordinals(&ordinals))));
-            }
             let entry = TableEntry::Live(table.meta.clone());
             ops.push((
                 key::table(&table.meta.name, record.version),
@@ -374,6 +361,11 @@ impl Drop for WriteTxn<'_> {
                 &key::chunks_from(self.base.next_data_id),
                 &key::chunks_from(self.next_data_id),
             );
+            for (lower, upper) in
+                key::column_record_ranges(self.base.next_data_id, self.next_data_id)
+            {
+                let _ = kv.remove_range(Space::Meta, &lower, &upper);
+            }
         }
     }
 }
@@ -433,6 +425,7 @@ impl TableWriter {
                 unit: column.unit,
                 description: column.description,
                 non_null: 0,
+                role: ColumnRole::default(),
             });
         }
         self.row_chunks = Some(0);
@@ -588,11 +581,20 @@ impl TableWriter {
             unit: column.unit,
             description: column.description,
             non_null: (array.len() - array.null_count()) as u64,
+            role: ColumnRole::default(),
         });
         Ok(())
     }
 
-    /// Ends the table. It becomes visible when the transaction commits.
+    /// Gives every data column (not the subject column) the role `role_of` says.
+    pub fn set_roles(&mut self, role_of: impl Fn(&ColumnMeta) -> ColumnRole) {
+        for column in self.columns.iter_mut().skip(1) {
+            column.role = role_of(column);
+        }
+    }
+
+    /// Ends the table and writes its column records and name index (under its fresh data id,
+    /// so that no version sees them yet). It becomes visible when the transaction commits.
     pub fn finish(mut self) -> Result<StagedTable, StorageError> {
         if self.columns.is_empty() {
             return Err(StorageError::Internal(
@@ -605,10 +607,42 @@ impl TableWriter {
             whole.update(column.finalize());
         }
         self.meta.content_sha256 = Some(hex(&whole.finalize()));
+        self.write_records()?;
         Ok(StagedTable {
             meta: self.meta,
             columns: self.columns,
         })
+    }
+
+    /// Writes the column records and the name index in batches of a bounded size, after
+    /// clearing whatever an abandoned transaction left under this data id.
+    fn write_records(&self) -> Result<(), StorageError> {
+        const BATCH: usize = 1_024;
+        let data_id = self.meta.data_id;
+        for (lower, upper) in key::column_record_ranges(data_id, data_id + 1) {
+            self.kv.remove_range(Space::Meta, &lower, &upper)?;
+        }
+        let mut index: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut ops: Vec<BatchOp> = Vec::with_capacity(BATCH);
+        for c in &self.columns {
+            ops.push((key::column(data_id, c.ordinal), Some(to_json(c)?)));
+            index.entry(fold(&c.name)).or_default().push(c.ordinal);
+            if fold(&c.label) != fold(&c.name) {
+                index.entry(fold(&c.label)).or_default().push(c.ordinal);
+            }
+            if ops.len() == BATCH {
+                self.kv.apply_batch(Space::Meta, std::mem::take(&mut ops))?;
+            }
+        }
+        for (name, mut ordinals) in index {
+            ordinals.dedup();
+            let k = key::column_name(data_id, &name);
+            ops.push((k, Some(key::pack_ordinals(&ordinals))));
+            if ops.len() == BATCH {
+                self.kv.apply_batch(Space::Meta, std::mem::take(&mut ops))?;
+            }
+        }
+        self.kv.apply_batch(Space::Meta, ops)
     }
 }
 

@@ -23,10 +23,38 @@ fn state(db: &Database) -> String {
     out
 }
 
+/// The bound on lines and fields the corpus runs with, so that the over-long cases stay small.
+const MAX_LINE_BYTES: usize = 8 << 20;
+
 /// Writes a `generated:` case into `dir`.
 fn generate(name: &str, dir: &Path) -> PathBuf {
     let path = dir.join(name);
     let text = match name {
+        "line_9mb.tsv.gz" => {
+            let line = format!("gene\tR01-001\nEGFR\t{}\n", "1".repeat(9 << 20));
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, line.as_bytes()).unwrap();
+            std::fs::write(&path, gz.finish().unwrap()).unwrap();
+            return path;
+        }
+        "field_9mb_quoted.csv" => format!(
+            "Patient ID,note\nR01-001,\"{}\"\nR01-002,short\n",
+            "a short line\n".repeat((9 << 20) / 13)
+        ),
+        "subject_id_1mb.csv" => format!("Patient ID,score\nR01-001,1\n{},2\n", "R".repeat(1 << 20)),
+        "subject_id_1mb_header.tsv" => {
+            format!("gene\tR01-001\t{}\nEGFR\t1\t2\n", "S".repeat(1 << 20))
+        }
+        "wide_3x100000.csv" => {
+            let header: String = (0..100_000).map(|i| format!(",c{i}")).collect();
+            let mut text = format!("Patient ID{header}\n");
+            for s in 1..=3 {
+                text += &format!("R01-00{s}");
+                text.extend((0..100_000).map(|i| format!(",{}.{}", s, i % 1000)));
+                text.push('\n');
+            }
+            text
+        }
         "field_1mb.csv" => format!(
             "Patient ID,note\nR01-001,{}\nR01-002,short\n",
             "x".repeat(1 << 20)
@@ -84,6 +112,10 @@ fn every_case_ends_as_expected() {
     let corpus = root().join("tests/bad_inputs");
     let manifest = std::fs::read_to_string(corpus.join("cases.tsv")).unwrap();
     let (dir, db) = demo_db();
+    let path = db.path().unwrap().to_path_buf();
+    drop(db);
+    let config = rgdb::Config::default().with_max_line_bytes(MAX_LINE_BYTES);
+    let db = Database::open_with(&path, config).unwrap();
     let mut cases = 0;
     for line in manifest
         .lines()
@@ -119,7 +151,7 @@ fn every_case_ends_as_expected() {
         }
         cases += 1;
     }
-    assert!(cases >= 28, "{cases} cases");
+    assert!(cases >= 38, "{cases} cases");
     assert!(db.check().unwrap().is_empty());
     // The valid ones arrived whole.
     assert_eq!(
@@ -141,5 +173,11 @@ fn every_case_ends_as_expected() {
             "SELECT nan_inf.KRAS, nan_inf.EGFR FROM subjects WHERE subject_id = 'R01-002'"
         ),
         [["-inf", "NaN"]]
+    );
+    // 3 rows of 100,000 columns, every value where it belongs.
+    assert_eq!(db.table("wide").unwrap().columns, 100_001);
+    assert_eq!(
+        rows(&db, "SELECT c0, c99999 FROM wide ORDER BY subject_id"),
+        [["1.0", "1.999"], ["2.0", "2.999"], ["3.0", "3.999"]]
     );
 }

@@ -477,3 +477,121 @@ fn import_statements_and_subcommands_share_the_importer() {
         "{history:?}"
     );
 }
+
+/// The subset's `Recurrence` column is sample metadata: `rnaseq.*` leaves it out of queries,
+/// CORRELATE (and so its BH denominator) and `EXPORT … LONG`; naming it reads it.
+#[test]
+fn a_pattern_over_an_expression_table_matches_measurements_only() {
+    let (dir, db) = clinical_db();
+    expression(&db, &subset(), ExpressionImport::new("rnaseq")).unwrap();
+    let star = db
+        .query("SELECT rnaseq.* FROM subjects WHERE has(rnaseq) LIMIT 1")
+        .unwrap();
+    let names: Vec<String> = star
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    // subject_id, then the 140 genes.
+    assert_eq!(names.len(), 1 + 140, "{names:?}");
+    assert_eq!(names[0], "subject_id");
+    assert!(!names.iter().any(|n| n.eq_ignore_ascii_case("recurrence")));
+    assert_eq!(
+        db.query("SELECT rnaseq.C* FROM subjects LIMIT 1")
+            .unwrap()
+            .schema
+            .fields()
+            .len(),
+        rows(&db, "SHOW COLUMNS FROM rnaseq LIKE 'C%'").len()
+    );
+    // By name it is there, a boolean; EXCEPT may name it.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT rnaseq.recurrence, count(*) FROM subjects WHERE has(rnaseq) GROUP BY 1 ORDER BY 1"
+        ),
+        [["false", "92"], ["true", "38"]]
+    );
+    let except = db
+        .query("SELECT rnaseq.* EXCEPT (recurrence, MIB1) FROM subjects LIMIT 1")
+        .unwrap();
+    assert_eq!(except.schema.fields().len(), 1 + 139);
+    // DESCRIBE shows each column's role.
+    let roles = roles(&db, "rnaseq");
+    assert_eq!(roles["subject_id"], "attribute");
+    assert_eq!(roles["MIB1"], "measurement");
+    assert_eq!(roles["recurrence"], "metadata");
+    // CORRELATE: 140 tests, and q is Benjamini–Hochberg over those 140.
+    let pairs = rows(
+        &db,
+        "SELECT y, p, q FROM (CORRELATE age_at_histological_diagnosis WITH rnaseq.* METHOD pearson) ORDER BY p",
+    );
+    assert_eq!(pairs.len(), 140);
+    assert!(
+        !pairs
+            .iter()
+            .any(|r| r[0].eq_ignore_ascii_case("rnaseq.recurrence"))
+    );
+    let p: Vec<f64> = pairs.iter().map(|r| r[1].parse().unwrap()).collect();
+    let q: Vec<f64> = pairs.iter().map(|r| r[2].parse().unwrap()).collect();
+    let m = p.len() as f64;
+    let mut running = 1.0f64;
+    for k in (0..p.len()).rev() {
+        running = running.min(p[k] * m / (k + 1) as f64);
+        assert!(
+            (q[k] - running).abs() <= 1e-12 * running.max(1e-300),
+            "{k}: {} vs {running}",
+            q[k]
+        );
+    }
+    // EXPORT … LONG: one variable per gene, and the values are floats.
+    let out = dir.path().join("long.csv");
+    db.execute(&format!(
+        "EXPORT (SELECT subject_id, rnaseq.* FROM subjects WHERE has(rnaseq)) TO '{}' LONG",
+        out.display()
+    ))
+    .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let variables: std::collections::BTreeSet<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(variables.len(), 140);
+    assert!(!variables.iter().any(|v| v.contains("recurrence")));
+    assert_eq!(text.lines().count(), 1 + 130 * 140);
+}
+
+/// A database written before roles were recorded: its expression table's non-float columns
+/// are metadata, its floats measurements.
+#[test]
+fn an_old_expression_table_gives_its_metadata_the_metadata_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("v2.rgdb");
+    copy_dir(&root().join("tests/fixtures/format-v2.rgdb"), &copy);
+    let db = Database::open(&copy).unwrap();
+    let star = db.query("SELECT rnaseq.* FROM subjects LIMIT 1").unwrap();
+    assert_eq!(star.schema.fields().len(), 1 + 140);
+    let rnaseq = roles(&db, "rnaseq");
+    assert_eq!(rnaseq.len(), 142);
+    assert_eq!(rnaseq["recurrence"], "metadata");
+    assert_eq!(rnaseq["subject_id"], "attribute");
+    assert_eq!(rnaseq.values().filter(|r| *r == "measurement").count(), 140);
+    assert!(roles(&db, "clinical").values().all(|r| r == "attribute"));
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM subjects WHERE rnaseq.recurrence"),
+        [["38"]]
+    );
+}
+
+/// Column → role, from `DESCRIBE` (its first and last columns).
+fn roles(db: &Database, table: &str) -> HashMap<String, String> {
+    let result = db.query(&format!("DESCRIBE {table}")).unwrap();
+    let schema = result.batches[0].schema();
+    assert_eq!(schema.field(schema.fields().len() - 1).name(), "role");
+    rows(db, &format!("DESCRIBE {table}"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[r.len() - 1].clone()))
+        .collect()
+}

@@ -12,6 +12,7 @@ mod docs;
 mod export;
 mod expression;
 mod fuzz_regressions;
+mod inputs;
 mod integrity;
 mod language;
 mod limits;

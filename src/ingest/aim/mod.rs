@@ -29,6 +29,7 @@ use super::IngestError;
 use super::infer::{parse_date, text_list};
 use super::names::{UniqueNames, snake_case};
 use super::source::{combined_source, decode_utf8, sha256_hex};
+use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use super::walk::files_under;
 use crate::error::Error;
@@ -384,7 +385,10 @@ fn read_file(
             }),
         });
         match subject.filter(|s| !s.is_empty()) {
-            Some(s) => annotations.push((s, a)),
+            Some(s) => {
+                check_subject_id(&s, || a.place())?;
+                annotations.push((s, a));
+            }
             None => {
                 return Err(IngestError::NoAimSubject {
                     place: a.place(),

@@ -22,6 +22,7 @@ use self::seg::Segment;
 use self::write::{write_files, write_segments, write_series};
 use super::IngestError;
 use super::source::{SourceText, combined_source};
+use super::subjects::check_subject_id;
 use super::summary::ImportSummary;
 use super::walk::files_under;
 use crate::error::Error;
@@ -120,6 +121,9 @@ pub fn import_dicom(
             files: files.len(),
         }
         .into());
+    }
+    for i in &instances {
+        check_subject_id(i.patient_id.as_deref().unwrap_or(""), || i.path.clone())?;
     }
     if let Some(i) = instances.iter().find(|i| i.patient_id.is_none()) {
         return Err(IngestError::BadDicom {
@@ -343,7 +347,7 @@ pub fn import_series_manifest(
     path: &Path,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let source = SourceText::read(path)?;
+    let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = super::delimited::Sheet::parse(&source, None)?;
     let find = |name: &str| {
         sheet
@@ -372,6 +376,7 @@ pub fn import_series_manifest(
             }
             .into());
         }
+        check_subject_id(&subject, || format!("{}:{}", source.file, row.line))?;
         manifest.push(SeriesRow {
             subject,
             study_uid: cell(row, Some(study)),

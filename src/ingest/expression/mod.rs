@@ -7,7 +7,8 @@
 //! - **Subjects by genes** (a subject per line): rows are gathered in chunks of
 //!   [`SUBJECT_MAJOR_CHUNK`] and each chunk is written for every column at once. Columns whose
 //!   first 256 lines are not numeric, or only 0/1 (a flag such as `Recurrence`), become typed
-//!   metadata columns instead of genes.
+//!   metadata columns instead of genes: their role is `metadata`, so `rnaseq.*` (any pattern)
+//!   leaves them out and only their name reads them. Gene columns are `measurement`s.
 //!
 //! Gene columns keep their symbol as their name (`EGFR`, `HLA-A`); repeats follow
 //! [`DuplicatePolicy`]. Values are 64-bit floats kept exactly, NaN and Inf included; missing
@@ -31,10 +32,12 @@ use super::IngestError;
 use super::infer::{NullTokens, parse_float, parse_plain_decimal};
 use super::names::snake_case;
 use super::stream::{Stream, sniff};
+use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::error::Error;
 use crate::storage::{
-    Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store, TableWriter, WriteTxn,
+    Action, ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store,
+    TableWriter, WriteTxn,
 };
 
 /// Rows per chunk when subjects are rows: the buffer holds this many rows of every gene.
@@ -153,7 +156,7 @@ pub fn import_expression(
     options: &ExpressionImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let mut stream = Stream::open(path)?;
+    let mut stream = Stream::open(path, store.config().max_line_bytes)?;
     let mut first = Vec::new();
     let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
     let mut buffered = std::io::BufReader::new(reader);
@@ -162,7 +165,7 @@ pub fn import_expression(
     let delimiter = sniff(&first);
     let input: Box<dyn std::io::Read + Send> =
         Box::new(std::io::Read::chain(std::io::Cursor::new(first), buffered));
-    let mut records = Records::new(input, delimiter, 0);
+    let mut records = Records::new(&stream, input, delimiter, 0);
     let Some((_, header)) = records.next(&stream)? else {
         return Err(IngestError::Empty { file: stream.file }.into());
     };
@@ -185,7 +188,7 @@ pub fn import_expression(
                 .enumerate()
                 .map(|(i, s)| (i + 1, s))
                 .collect();
-            let subjects = matrix.subjects_in_header(&mut txn, &samples, false)?;
+            let subjects = matrix.subjects_in_header(&mut txn, 1, &samples, false)?;
             matrix.genes_by_subjects(&mut txn, &stream, &mut records, subjects)?
         }
     };
@@ -207,12 +210,17 @@ pub fn finish(
         .find_table(&matrix.options.table.to_ascii_lowercase())?
         .is_some();
     writer.set_source(source.clone());
+    // Every column not marked as sample metadata is a measurement.
+    writer.set_roles(|c| match c.role {
+        ColumnRole::Attribute => ColumnRole::Measurement,
+        role => role,
+    });
     let staged = writer.finish()?;
     let name = staged.meta().name.clone();
     let metadata = staged
         .columns()
         .iter()
-        .filter(|c| c.ordinal > 0 && c.ty != ColumnType::Float64)
+        .filter(|c| c.role == ColumnRole::Metadata)
         .map(|c| ColumnSummary {
             name: c.name.clone(),
             label: c.label.clone(),
@@ -414,11 +422,13 @@ impl Matrix {
         }
     }
 
-    /// Dense ids for the subjects heading the columns (registered when new, unless `mapped`,
-    /// when unmatched samples are skipped and reported). Returns `(column, id)` pairs.
+    /// Dense ids for the subjects heading the columns, read on line `line` (registered when
+    /// new, unless `mapped`, when unmatched samples are skipped and reported). Returns
+    /// `(column, id)` pairs.
     pub fn subjects_in_header(
         &mut self,
         txn: &mut WriteTxn<'_>,
+        line: u64,
         samples: &[(usize, String)],
         mapped: bool,
     ) -> Result<Vec<(usize, u32)>, Error> {
@@ -432,7 +442,10 @@ impl Matrix {
                     unmatched.push(name.clone());
                     continue;
                 }
-                None => txn.register_subject(name),
+                None => {
+                    check_subject_id(name, || format!("{}:{line}", self.file))?;
+                    txn.register_subject(name)
+                }
             };
             if let Some(previous) = first.insert(id, *column) {
                 return Err(IngestError::DuplicateSubjectInHeader {

@@ -1,28 +1,44 @@
-//! Reading a delimited stream record by record, each with its line, with look-ahead.
+//! Reading a delimited stream record by record, each with its line, with look-ahead, through
+//! a [`Guard`] that follows its quotes (no cell of a matrix spans lines) and bounds its fields.
 
 use std::collections::VecDeque;
+use std::io::Read;
 
 use csv::ByteRecord;
 
 use super::super::IngestError;
+use super::super::guard::{Guard, Mode};
 use super::super::stream::Stream;
 
 /// Records of a delimited stream, each with the line it starts on, with look-ahead.
 pub struct Records {
-    reader: csv::Reader<Box<dyn std::io::Read + Send>>,
+    reader: csv::Reader<Guard<Box<dyn Read + Send>>>,
     /// Lines read before this reader started (a GEO header, say).
     line_offset: u64,
     pending: VecDeque<(u64, ByteRecord)>,
 }
 
 impl Records {
-    pub fn new(reader: Box<dyn std::io::Read + Send>, delimiter: u8, line_offset: u64) -> Self {
+    /// Reads `input`, the rest of `stream` from line `line_offset + 1` on.
+    pub fn new(
+        stream: &Stream,
+        input: Box<dyn Read + Send>,
+        delimiter: u8,
+        line_offset: u64,
+    ) -> Self {
+        let guarded = Guard::new(
+            input,
+            &stream.file,
+            stream.max_line_bytes,
+            Mode::Matrix(delimiter),
+            line_offset + 1,
+        );
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 20)
-            .from_reader(reader);
+            .from_reader(guarded);
         Records {
             reader,
             line_offset,
@@ -79,9 +95,10 @@ impl Records {
         Ok(self.pending.iter().map(|(_, r)| r.clone()).collect())
     }
 
-    /// Reads whatever is left of the input (so that the file's hash covers all of it).
+    /// Reads whatever is left of the input (so that the file's hash covers all of it): past
+    /// the records read, such as the lines after a GEO table, quotes mean nothing.
     pub fn drain(self, stream: &Stream) -> Result<(), IngestError> {
-        let mut rest = self.reader.into_inner();
+        let mut rest = self.reader.into_inner().into_inner();
         std::io::copy(&mut rest, &mut std::io::sink())
             .map(|_| ())
             .map_err(|e| stream.read_error(0, e))

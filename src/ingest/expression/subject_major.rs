@@ -16,7 +16,8 @@ use crate::ingest::IngestError;
 use crate::ingest::infer::{TypedColumn, build_as, infer, parse_float};
 use crate::ingest::names::snake_case;
 use crate::ingest::stream::Stream;
-use crate::storage::{ColumnType, Level, NewColumn, TableWriter, WriteTxn};
+use crate::ingest::subjects::check_subject_id;
+use crate::storage::{ColumnRole, ColumnType, Level, NewColumn, TableWriter, WriteTxn};
 
 /// Lines read to decide which columns of a subject-major file are genes.
 const KIND_SAMPLE: usize = 256;
@@ -68,6 +69,11 @@ impl Matrix {
             kept.push((i, kinds[i]));
         }
         writer.begin_rows(&header[0], declared)?;
+        // Ordinal k + 1 is the k-th kept column.
+        writer.set_roles(|c| match kept[c.ordinal as usize - 1].1 {
+            Kind::Metadata(_) => ColumnRole::Metadata,
+            Kind::Gene => ColumnRole::Measurement,
+        });
         let (sender, jobs) = sync_channel::<Job>(1);
         let fields = header.len();
         let writer = std::thread::scope(|scope| {
@@ -164,6 +170,7 @@ impl Matrix {
             }
             .into());
         }
+        check_subject_id(&name, || format!("{}:{line}", self.file))?;
         let id = match txn.resolve_subject(&name)? {
             Some(id) => id,
             None => txn.register_subject(&name),
