@@ -51,12 +51,13 @@ impl Sheet {
             }
         };
         let mut rows = Vec::new();
+        let mut lines = LineOf::new(&source.text);
         for record in records {
             let record = record.map_err(|e| csv_error(&file, e))?;
             if is_blank(&record) {
                 continue;
             }
-            let line = record.position().map_or(0, |p| p.line());
+            let line = lines.record(&record);
             if record.len() != header.len() {
                 return Err(IngestError::RaggedRow {
                     file,
@@ -80,18 +81,56 @@ impl Sheet {
     }
 }
 
-/// Tab when the first line has more tabs than commas, comma otherwise.
+/// The delimiter that occurs most often in the first line among `,`, tab, `;` and `|` (as
+/// DuckDB's sniffer considers them); ties go to the earlier in that list, and a line with
+/// none of them is read with `,`.
 pub fn sniff_delimiter(text: &str) -> u8 {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let tabs = first.matches('\t').count();
-    let commas = first.matches(',').count();
-    let semicolons = first.matches(';').count();
-    if tabs > commas && tabs >= semicolons {
-        b'\t'
-    } else if semicolons > commas {
-        b';'
-    } else {
-        b','
+    let mut best = (0, b',');
+    for candidate in [b',', b'\t', b';', b'|'] {
+        let count = first.bytes().filter(|b| *b == candidate).count();
+        if count > best.0 {
+            best = (count, candidate);
+        }
+    }
+    best.1
+}
+
+/// The line each record of a text starts on, counted from the record's byte offset.
+///
+/// The csv crate's own line numbers come one short after a `\r\n` line end (it ends the record
+/// at the `\r` and counts the `\n` only while reading the next record, whose position it has
+/// taken by then; rust-csv issue #395), so every row of a Windows file was reported a line early.
+pub(super) struct LineOf<'a> {
+    text: &'a [u8],
+    /// Bytes counted so far, and the line the next one is on.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineOf<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        LineOf {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first character of `record` (records come in order): its offset, past
+    /// the line ends the csv crate counts as its start.
+    pub(super) fn record(&mut self, record: &csv::StringRecord) -> u64 {
+        let mut start = record.position().map_or(0, |p| p.byte() as usize);
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let start = start.min(self.text.len()).max(self.at);
+        self.line += self.text[self.at..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = start;
+        self.line
     }
 }
 

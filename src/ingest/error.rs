@@ -49,7 +49,7 @@ pub enum IngestError {
         "{file}:1: no subject column: expected one of {}; the header has {}{}",
         quote_list(wanted),
         quote_list(header),
-        crate::storage::suggest(candidates)
+        hint(header, candidates)
     )]
     MissingSubjectColumn {
         file: String,
@@ -140,6 +140,12 @@ pub enum IngestError {
         root: String,
         expected: String,
     },
+    /// A gzip-compressed file given to an importer that reads its file whole (a clinical
+    /// table, a table, aliases, a manifest, PyRadiomics output), e.g. `clinical.csv.gz`.
+    #[error(
+        "{file}: the file is gzip-compressed, and this importer reads plain text; decompress it first (`gunzip -k {file}`). Expression and GEO matrices are read compressed"
+    )]
+    Compressed { file: String },
     /// Well-formed JSON that is not AIM JSON: `[{"ImageAnnotationCollection": {…}}]`, or an
     /// object with two members. `found` says what the document is; the place is its value's.
     #[error(
@@ -331,6 +337,17 @@ pub enum IngestError {
     FieldTooLong { file: String, line: u64, limit: u64 },
 }
 
+/// What to suggest for a missing subject column: when the header was read as one column with
+/// punctuation in it, that its delimiter is one rgdb does not guess; else the nearest names.
+fn hint(header: &[String], candidates: &[String]) -> String {
+    match header {
+        [one] if one.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace() && c != '_') => {
+            ", read as one column: rgdb recognises `,`, tab, `;` and `|` from the first line; name another delimiter with `--delimiter`".into()
+        }
+        _ => crate::storage::suggest(candidates),
+    }
+}
+
 impl IngestError {
     /// The stable code documented in `docs/errors.md`.
     pub fn code(&self) -> &'static str {
@@ -373,6 +390,7 @@ impl IngestError {
             IngestError::SubjectIdTooLong { .. } => "E0436",
             IngestError::FieldTooLong { .. } => "E0437",
             IngestError::NotAimJson { .. } => "E0438",
+            IngestError::Compressed { .. } => "E0440",
             IngestError::ManifestColumns { .. } => "E0439",
         }
     }

@@ -65,6 +65,8 @@ pub struct Guard<R> {
     prev: u8,
     /// The first violation; every later read repeats it.
     failed: Option<IngestError>,
+    /// Whether the first line ended with `\r\n` (`None` before it ended).
+    first_line_crlf: Option<bool>,
 }
 
 impl<R: Read> Guard<R> {
@@ -84,7 +86,13 @@ impl<R: Read> Guard<R> {
             after_quote: false,
             prev: b'\n',
             failed: None,
+            first_line_crlf: None,
         }
+    }
+
+    /// Whether the first line read ended with `\r\n` (a Windows file).
+    pub fn first_line_crlf(&self) -> bool {
+        self.first_line_crlf == Some(true)
     }
 
     /// The reader underneath (to read past the end of what is checked, for hashing).
@@ -120,6 +128,10 @@ impl<R: Read> Guard<R> {
             }
             match bytes[j] {
                 b'\n' => {
+                    if self.first_line_crlf.is_none() {
+                        let before = if j > start { bytes[j - 1] } else { self.prev };
+                        self.first_line_crlf = Some(before == b'\r');
+                    }
                     self.newline()?;
                     line_start = j + 1;
                 }

@@ -26,6 +26,7 @@ use arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Array, StringArr
 use serde_json::{Map, Value};
 
 use super::IngestError;
+use super::delimited::LineOf;
 use super::guard::{Guard, Mode, csv_guard_error};
 use super::infer::{NullTokens, infer, parse_float, parse_plain_decimal};
 use super::names::{UniqueNames, identifier, snake_case};
@@ -554,9 +555,10 @@ fn read_file(
         variants: Vec::new(),
     });
     let nulls = NullTokens::default();
+    let mut lines = LineOf::new(&source.text);
     for record in records {
         let record = record.map_err(|e| csv_error(&file, &e))?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.record(&record);
         if record.len() != header.len() {
             return Err(IngestError::RaggedRow {
                 file: file.clone(),

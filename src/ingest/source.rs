@@ -35,8 +35,11 @@ impl SourceText {
                 message: e.to_string(),
             })
         };
-        let handle = std::fs::File::open(path).map_err(io)?;
+        let mut handle = std::fs::File::open(path).map_err(io)?;
         let size = handle.metadata().map_err(io)?.len();
+        if is_gzip(&mut handle).map_err(io)? {
+            return Err(IngestError::Compressed { file });
+        }
         // The whole file is read, so room for it is reserved (virtual memory: pages are used
         // as they fill); a reservation the system refuses only means growing as it goes.
         let mut bytes = Vec::new();
@@ -58,6 +61,15 @@ impl SourceText {
             max_line_bytes,
         })
     }
+}
+
+/// Whether the file starts with gzip's magic bytes; reads them and goes back to the start.
+fn is_gzip(handle: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut magic = [0u8; 2];
+    let n = handle.read(&mut magic)?;
+    handle.seek(SeekFrom::Start(0))?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
 /// The provenance of several files imported as one: their total size, and the SHA-256 of

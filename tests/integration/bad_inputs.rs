@@ -77,6 +77,7 @@ fn generate(name: &str, dir: &Path) -> PathBuf {
         "fifo.parquet" => return special(&path, "fifo"),
         "link_loop.parquet" => return special(&path, "loop"),
         "folder" => return special(&path, "folder"),
+        "dicom_link_loop" => return special(&path, "dicom_loop"),
         other => panic!("no generator for {other}"),
     };
     std::fs::write(&path, text).unwrap();
@@ -98,6 +99,10 @@ fn special(path: &Path, what: &str) -> PathBuf {
             let other = path.with_extension("other");
             std::os::unix::fs::symlink(&other, path).unwrap();
             std::os::unix::fs::symlink(path, &other).unwrap();
+        }
+        "dicom_loop" => {
+            std::fs::create_dir(path).unwrap();
+            std::os::unix::fs::symlink(path, path.join("again")).unwrap();
         }
         _ => {
             std::fs::create_dir(path).unwrap();
@@ -151,7 +156,7 @@ fn every_case_ends_as_expected() {
         }
         cases += 1;
     }
-    assert!(cases >= 38, "{cases} cases");
+    assert!(cases >= 60, "{cases} cases");
     assert!(db.check().unwrap().is_empty());
     // The valid ones arrived whole.
     assert_eq!(
@@ -162,6 +167,20 @@ fn every_case_ends_as_expected() {
     assert_eq!(
         rows(&db, "SELECT score FROM semi ORDER BY subject_id"),
         [["1"], ["2"]]
+    );
+    // A `|`-delimited file too, as DuckDB's sniffer reads it.
+    assert_eq!(
+        rows(&db, "SELECT age, score FROM piped ORDER BY subject_id"),
+        [["60", "1.5"], ["70", "2.5"]]
+    );
+    // NaN and infinities in a table are IEEE floats, as DuckDB and R read them (a missing
+    // value is an empty cell or a null token such as `NA`).
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT age, score FROM table_nan_inf ORDER BY subject_id"
+        ),
+        [["NaN", "inf"], ["70.0", "-inf"], ["71.0", "NaN"]]
     );
     assert_eq!(
         rows(&db, "SELECT length(note) FROM notes ORDER BY subject_id"),

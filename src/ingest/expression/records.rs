@@ -16,6 +16,8 @@ pub struct Records {
     /// Lines read before this reader started (a GEO header, say).
     line_offset: u64,
     pending: VecDeque<(u64, ByteRecord)>,
+    /// Records read so far (blank lines aside).
+    records: u64,
 }
 
 impl Records {
@@ -43,6 +45,7 @@ impl Records {
             reader,
             line_offset,
             pending: VecDeque::new(),
+            records: 0,
         }
     }
 
@@ -62,11 +65,14 @@ impl Records {
                     }
                     let line = record
                         .position()
-                        .map_or(line, |p| p.line() + self.line_offset);
+                        .map_or(line, |p| p.line() + self.line_offset)
+                        + self.crlf_correction();
+                    self.records += 1;
                     return Ok(Some((line, record)));
                 }
                 Err(e) => {
-                    let line = e.position().map_or(line, |p| p.line() + self.line_offset);
+                    let line = e.position().map_or(line, |p| p.line() + self.line_offset)
+                        + self.crlf_correction();
                     return Err(match e.into_kind() {
                         csv::ErrorKind::Io(io) => stream.read_error(line, io),
                         other => IngestError::Csv {
@@ -78,6 +84,13 @@ impl Records {
                 }
             }
         }
+    }
+
+    /// What to add to the csv crate's line of a record after the first in a `\r\n` file: it
+    /// ends a record at the `\r` and counts the `\n` only when it reads the next record, whose
+    /// position it has taken by then (rust-csv issue #395), so such records come one line short.
+    fn crlf_correction(&self) -> u64 {
+        u64::from(self.records > 0 && self.reader.get_ref().first_line_crlf())
     }
 
     /// Looks ahead at up to `n` records, keeping them for `next`.
