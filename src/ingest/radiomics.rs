@@ -36,7 +36,7 @@ use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use super::walk::files_under;
 use crate::error::Error;
-use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
+use crate::storage::{Action, ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
 
 /// The default subject pattern: letters and digits, a dash, digits (`R01-012`, `AMC-049`,
 /// `LUNG1-001`).
@@ -406,6 +406,13 @@ pub fn import_radiomics(
     for (column, ty, array) in &columns {
         writer.column(column.clone(), *ty, array)?;
     }
+    // Features are what patterns (`radiomic.*`, CORRELATE's sides, EXPORT … LONG) range over;
+    // the per-row diagnostics are read by naming them.
+    writer.set_roles(|c| match role(usize::MAX, &c.label) {
+        Role::Feature => ColumnRole::Measurement,
+        Role::Diagnostic | Role::Setting => ColumnRole::Metadata,
+        Role::Index | Role::Subject | Role::Other => ColumnRole::Attribute,
+    });
     let staged = writer.finish()?;
     let name = staged.meta().name.clone();
     let new_subjects = txn.new_subject_count();

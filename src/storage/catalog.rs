@@ -160,14 +160,24 @@ pub struct ColumnMeta {
 impl ColumnMeta {
     /// The role of a column read from a database written before roles were recorded: in an
     /// `expression` table, float columns are measurements and the others (the subject column
-    /// aside) metadata, the rule the expression importer has always used; any other column
+    /// aside) metadata, the rule the expression importer has always used; in a `radiomic`
+    /// table, PyRadiomics' per-row `diagnostics_*` columns are metadata; any other column
     /// keeps its own.
     pub fn legacy_role(mut self, table: &TableMeta) -> ColumnMeta {
-        if table.kind == "expression" && self.ordinal > 0 && self.role.is_attribute() {
-            self.role = match self.ty {
-                ColumnType::Float64 => ColumnRole::Measurement,
-                _ => ColumnRole::Metadata,
-            };
+        if self.ordinal == 0 || !self.role.is_attribute() {
+            return self;
+        }
+        match table.kind.as_str() {
+            "expression" => {
+                self.role = match self.ty {
+                    ColumnType::Float64 => ColumnRole::Measurement,
+                    _ => ColumnRole::Metadata,
+                };
+            }
+            "radiomic" if self.label.starts_with("diagnostics_") => {
+                self.role = ColumnRole::Metadata;
+            }
+            _ => {}
         }
         self
     }

@@ -154,7 +154,8 @@ fn the_real_pyradiomics_output_imports_with_its_provenance() {
     let all = db
         .query("SELECT radiomic.* FROM subjects WHERE has(radiomic) LIMIT 1")
         .unwrap();
-    assert_eq!(all.schema.fields().len(), 1 + 2 + 30 + 1764);
+    // subject_id, Image, Mask and the features; the 30 diagnostics are metadata, read by name.
+    assert_eq!(all.schema.fields().len(), 1 + 2 + 1764);
 }
 
 #[test]
@@ -734,5 +735,54 @@ fn a_database_made_with_lower_cased_feature_names_keeps_working() {
             "SELECT radiomic.original_glcm_contrast FROM subjects WHERE subject_id = 'R01-012'"
         ),
         [["1.2881772107268787"]]
+    );
+}
+
+#[test]
+fn patterns_over_radiomic_features_leave_the_diagnostics_out() {
+    let (_dir, db) = radiomic_db();
+    use rgdb::storage::ColumnRole::{Attribute, Measurement, Metadata};
+    let columns = db.columns("radiomic").unwrap();
+    let count = |role: rgdb::storage::ColumnRole, prefix: &str| {
+        columns
+            .iter()
+            .filter(|c| c.role == role && c.name.starts_with(prefix))
+            .count()
+    };
+    // Python's csv module on the file's header: 1,764 `<image type>_<class>_<feature>` columns,
+    // 30 per-row diagnostics (besides 7 `diagnostics_Versions_*`/`Configuration_*` settings,
+    // which are table properties), `Image`, `Mask` and the unnamed index.
+    assert_eq!(columns.len(), 1 + 1764 + 30 + 2);
+    assert_eq!(count(Metadata, "diagnostics_"), 30);
+    assert_eq!(count(Metadata, ""), 30);
+    assert_eq!(count(Measurement, ""), 1764);
+    // The subject and the image and mask paths.
+    assert_eq!(count(Attribute, ""), 3);
+    // `radiomic.*` is the features (and the paths), never the diagnostics …
+    let star = db.query("SELECT radiomic.* FROM subjects LIMIT 1").unwrap();
+    assert!(
+        star.column_names()
+            .iter()
+            .all(|n| !n.starts_with("diagnostics_"))
+    );
+    assert!(
+        star.column_names()
+            .contains(&"original_shape_MeshVolume".to_string())
+    );
+    // … in CORRELATE, whose correction then counts features only …
+    let pairs = rows(
+        &db,
+        "SELECT count(*), sum(CASE WHEN x LIKE 'diagnostics%' THEN 1 ELSE 0 END) \
+         FROM (CORRELATE radiomic.* WITH radiomic.original_shape_MeshVolume)",
+    );
+    assert_eq!(pairs, [["1764", "0"]]);
+    // … and a diagnostic is read by naming it.
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT radiomic.diagnostics_Mask_original_VoxelNum FROM subjects WHERE subject_id = 'R01-012'"
+        )
+        .len(),
+        1
     );
 }
