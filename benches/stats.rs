@@ -104,7 +104,7 @@ fn correlation_map(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let m = map(&x, &y, Method::Spearman);
-                let p: Vec<Option<f64>> = m.pairs.iter().map(|p| p.p).collect();
+                let p: Vec<Option<f64>> = m.pairs.iter().map(|p| p.p()).collect();
                 adjust(&p, Adjust::Bh)
             })
         });

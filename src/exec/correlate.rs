@@ -17,9 +17,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use super::{ExecError, QueryResult};
 use crate::error::Error;
 use crate::resolve::{BoundCorrelate, Variable, VariableSource};
-use crate::stats::correlate::{
-    Adjust, Method, SMALLEST_P, adjust, adjust_log10, map, p_from_log10,
-};
+use crate::stats::correlate::{Adjust, Method, adjust_log10, map, p_from_log10};
 use crate::storage::{Snapshot, TableMeta};
 
 fn fail(message: impl Into<String>) -> Error {
@@ -91,13 +89,16 @@ pub fn run(
     let xs = values(&c.x);
     let ys = values(&c.y);
     let result = map(&xs, &ys, c.method);
-    let log10_p: Vec<Option<f64>> = result.pairs.iter().map(|p| p.log10_p).collect();
-    let log10_q = adjust_log10(&log10_p, c.adjust);
-    let q = q_values(&result.pairs, &log10_q, c.adjust);
+    // q from its logarithm, as p is from its own (both at least `SMALLEST_P`). The p values are
+    // gathered for the step-up only: a map of 36 million pairs holds them once, in its pairs.
+    let log10_q = adjust_log10(
+        &result.pairs.iter().map(|p| p.log10_p).collect::<Vec<_>>(),
+        c.adjust,
+    );
     // Rows sorted by the true p, pairs without one last, ties in map order.
     let mut order: Vec<usize> = (0..result.pairs.len()).collect();
     order.sort_by(|&a, &b| {
-        let key = |k: usize| log10_p[k].unwrap_or(f64::INFINITY);
+        let key = |k: usize| result.pairs[k].log10_p.unwrap_or(f64::INFINITY);
         key(a).total_cmp(&key(b)).then(a.cmp(&b))
     });
     let nx = result.nx;
@@ -117,40 +118,23 @@ pub fn run(
             order.iter().map(|&k| result.pairs[k].r),
         )),
         Arc::new(Float64Array::from_iter(
-            order.iter().map(|&k| result.pairs[k].p),
+            order.iter().map(|&k| result.pairs[k].p()),
         )),
-        Arc::new(Float64Array::from_iter(order.iter().map(|&k| q[k]))),
-        Arc::new(Float64Array::from_iter(order.iter().map(|&k| log10_p[k]))),
+        Arc::new(Float64Array::from_iter(
+            order.iter().map(|&k| log10_q[k].map(p_from_log10)),
+        )),
+        Arc::new(Float64Array::from_iter(
+            order.iter().map(|&k| result.pairs[k].log10_p),
+        )),
         Arc::new(Float64Array::from_iter(order.iter().map(|&k| log10_q[k]))),
     ];
     let schema = c.schema();
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.to_string()))?;
-    let tested = q.iter().filter(|v| v.is_some()).count();
+    let tested = log10_q.iter().filter(|v| v.is_some()).count();
     Ok(QueryResult::of_batch(
         batch,
         Some(header(c, ids.len(), result.pairs.len(), tested)),
     ))
-}
-
-/// q as statsmodels computes it from p, where p is a normal double; where p is below it (and
-/// shows as [`SMALLEST_P`]), 10^log10_q, at least [`SMALLEST_P`] too. The step-up gives a pair
-/// the minimum over pairs of larger p, so q from the shown p is exact wherever p is.
-fn q_values(
-    pairs: &[crate::stats::correlate::Pair],
-    log10_q: &[Option<f64>],
-    method: Adjust,
-) -> Vec<Option<f64>> {
-    let p: Vec<Option<f64>> = pairs.iter().map(|p| p.p).collect();
-    let linear = adjust(&p, method);
-    pairs
-        .iter()
-        .zip(linear)
-        .zip(log10_q)
-        .map(|((pair, q), log10_q)| match pair.log10_p {
-            Some(lp) if lp < SMALLEST_P.log10() => log10_q.map(p_from_log10),
-            _ => q,
-        })
-        .collect()
 }
 
 /// A variable's name and values.

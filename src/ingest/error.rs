@@ -319,14 +319,14 @@ pub enum IngestError {
     },
     /// A subject ID longer than [`crate::ingest::MAX_SUBJECT_ID_BYTES`].
     #[error(
-        "{place}: a subject ID of {length} bytes (`{prefix}…`); subject IDs are at most {limit} bytes"
+        "{place}: a subject ID of {length} bytes (`{prefix}`); subject IDs are at most {limit} bytes"
     )]
     SubjectIdTooLong {
         /// `file:line`, or the file where there are no lines (DICOM).
         place: String,
         length: usize,
         limit: usize,
-        /// The first 40 characters.
+        /// The ID shortened to its first 40 characters and `…` (`storage::shorten`).
         prefix: String,
     },
     /// A quoted field longer than the bound, e.g. a quote left open in a large file.

@@ -16,9 +16,6 @@ use std::io::Read;
 
 use super::IngestError;
 
-/// The default bound on a line and on a field, in bytes (256 MiB).
-pub const DEFAULT_MAX_LINE_BYTES: usize = 256 << 20;
-
 /// What the guard follows: lines only, or lines and the quotes of delimited text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -35,7 +35,6 @@ pub use expression::{
     DuplicatePolicy, ExpressionImport, Orientation, SUBJECT_MAJOR_CHUNK, import_expression,
 };
 pub use geo::{GeoImport, import_geo};
-pub use guard::DEFAULT_MAX_LINE_BYTES;
 pub use infer::{
     DEFAULT_NULL_TOKENS, NullTokens, TypedColumn, infer, parse_bool, parse_date, parse_float,
 };

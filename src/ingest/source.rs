@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::IngestError;
 use super::guard::{Guard, Mode, guard_error};
+use super::stream::is_gzip;
 use crate::storage::SourceFile;
 
 /// A source file read into memory.
@@ -61,15 +62,6 @@ impl SourceText {
             max_line_bytes,
         })
     }
-}
-
-/// Whether the file starts with gzip's magic bytes; reads them and goes back to the start.
-fn is_gzip(handle: &mut std::fs::File) -> std::io::Result<bool> {
-    use std::io::{Seek, SeekFrom};
-    let mut magic = [0u8; 2];
-    let n = handle.read(&mut magic)?;
-    handle.seek(SeekFrom::Start(0))?;
-    Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
 /// The provenance of several files imported as one: their total size, and the SHA-256 of

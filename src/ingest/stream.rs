@@ -63,12 +63,10 @@ impl Stream {
         };
         let size = std::fs::metadata(path).map_err(io)?.len();
         let mut handle = File::open(path).map_err(io)?;
-        let mut magic = [0u8; 2];
-        let gzip = handle.read(&mut magic).map_err(io)? == 2 && magic == [0x1f, 0x8b];
-        drop(handle);
+        let gzip = is_gzip(&mut handle).map_err(io)?;
         let tally = Arc::new(Mutex::new(Tally::default()));
         let hashing = Hashing {
-            inner: File::open(path).map_err(io)?,
+            inner: handle,
             tally: tally.clone(),
         };
         let text: Box<dyn Read + Send> = if gzip {
@@ -125,6 +123,15 @@ impl Stream {
             }
         }
     }
+}
+
+/// Whether the file starts with gzip's magic bytes; reads them and goes back to the start.
+pub fn is_gzip(handle: &mut File) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut magic = [0u8; 2];
+    let n = handle.read(&mut magic)?;
+    handle.seek(SeekFrom::Start(0))?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
 /// Reads a tab- or comma-separated header line's delimiter from the first bytes of `text`.

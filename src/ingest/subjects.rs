@@ -16,6 +16,6 @@ pub fn check_subject_id(id: &str, place: impl FnOnce() -> String) -> Result<(), 
         place: place(),
         length: id.len(),
         limit: MAX_SUBJECT_ID_BYTES,
-        prefix: id.chars().take(40).collect(),
+        prefix: crate::storage::shorten(id),
     })
 }

@@ -24,11 +24,12 @@ pub use catalog::{
     SUBJECT_COLUMN, SourceFile, TableMeta, VacuumRecord, VersionRecord,
 };
 pub use error::StorageError;
+pub(crate) use error::shorten;
 pub(crate) use error::suggest;
 pub use kv::{KvStore, MemoryKv, SledKv, Space};
 pub use provider::{META_DESCRIPTION, META_LABEL, META_UNIT, StoreTable, SubjectSet, field_of};
 pub use schema::{SUBJECTS_TABLE, SnapshotSchema, subjects_table};
 pub use snapshot::{Snapshot, closest, fold, glob_match};
-pub use store::{Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
+pub use store::{DEFAULT_MAX_LINE_BYTES, Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
 pub use vacuum::VacuumReport;
 pub use writer::{NewColumn, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn, hex};

@@ -12,6 +12,9 @@ use super::kv::{BatchOp, KvStore, Space};
 use super::snapshot::Snapshot;
 use super::writer::WriteTxn;
 
+/// The default bound on a line and on a field that importers read from a text file (256 MiB).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 256 << 20;
+
 /// Settings of the column store and of the importers that write into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -27,7 +30,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             zstd_level: 1,
-            max_line_bytes: crate::ingest::DEFAULT_MAX_LINE_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }

@@ -39,7 +39,7 @@ proptest! {
             let (xy, yx) = (pair(&x, &y, method), pair(&y, &x, method));
             prop_assert_eq!(xy.n, yx.n);
             prop_assert!(close(xy.r, yx.r), "{:?} {:?}", xy, yx);
-            prop_assert!(close(xy.p, yx.p), "{:?} {:?}", xy, yx);
+            prop_assert!(close(xy.p(), yx.p()), "{:?} {:?}", xy, yx);
             if let Some(r) = xy.r {
                 prop_assert!((-1.0 - 1e-12..=1.0 + 1e-12).contains(&r));
             }

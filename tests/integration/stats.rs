@@ -417,7 +417,7 @@ fn correlations_and_adjusted_p_values_match_scipy_and_statsmodels() {
                 )
             })
             .collect();
-        let ps: Vec<Option<f64>> = results.iter().map(|r| r.p).collect();
+        let ps: Vec<Option<f64>> = results.iter().map(|r| r.p()).collect();
         let adjusted = [
             ("q_bh", adjust(&ps, Adjust::Bh)),
             ("q_by", adjust(&ps, Adjust::By)),
@@ -427,7 +427,11 @@ fn correlations_and_adjusted_p_values_match_scipy_and_statsmodels() {
             let at = format!("{key} {} × {}", w["feature"], w["gene"]);
             assert_eq!(got.n as u64, w["n"].as_u64().unwrap(), "{at} n");
             close(&format!("{at} r"), got.r.unwrap(), w["r"].as_f64().unwrap());
-            close(&format!("{at} p"), got.p.unwrap(), w["p"].as_f64().unwrap());
+            close(
+                &format!("{at} p"),
+                got.p().unwrap(),
+                w["p"].as_f64().unwrap(),
+            );
             for (name, q) in &adjusted {
                 close(
                     &format!("{at} {name}"),
@@ -443,7 +447,7 @@ fn correlations_and_adjusted_p_values_match_scipy_and_statsmodels() {
         &[1.0, 2.0, 3.0, 4.0],
         Method::Pearson,
     );
-    assert_eq!((constant.n, constant.r, constant.p), (4, None, None));
+    assert_eq!((constant.n, constant.r, constant.p()), (4, None, None));
     let short = pair(&[1.0, 2.0, f64::NAN], &[3.0, 4.0, 5.0], Method::Spearman);
     assert_eq!((short.n, short.r), (2, None));
     assert_eq!(
@@ -570,10 +574,10 @@ fn the_correlation_map_equals_pair_by_pair() {
                 match (got.r, want.r) {
                     (Some(a), Some(b)) => {
                         assert!((a - b).abs() < 1e-12, "{method:?} {i} × {j}: {a} vs {b}");
-                        let (pa, pb) = (got.p.unwrap(), want.p.unwrap());
+                        let (pa, pb) = (got.p().unwrap(), want.p().unwrap());
                         assert!((pa - pb).abs() <= 1e-9 * pb.max(1e-300), "{pa} vs {pb}");
                     }
-                    (None, None) => assert_eq!(got.p, None),
+                    (None, None) => assert_eq!(got.p(), None),
                     other => panic!("{method:?} {i} × {j}: {other:?}"),
                 }
             }
@@ -630,10 +634,10 @@ fn the_correlation_map_with_scattered_missing_values_equals_pair_by_pair() {
             match (got.r, want.r) {
                 (Some(a), Some(b)) => {
                     assert!((a - b).abs() < 1e-12, "{i} × {j}: {a} vs {b}");
-                    let (pa, pb) = (got.p.unwrap(), want.p.unwrap());
+                    let (pa, pb) = (got.p().unwrap(), want.p().unwrap());
                     assert!((pa - pb).abs() <= 1e-9 * pb.max(1e-300), "{pa} vs {pb}");
                 }
-                (None, None) => assert_eq!(got.p, None),
+                (None, None) => assert_eq!(got.p(), None),
                 other => panic!("{i} × {j}: {other:?}"),
             }
         }

@@ -309,8 +309,13 @@ struct Scan {
 /// The file itself, or every `*.xml` and `*.json` under a directory but the template.
 fn aim_files(path: &Path, template: Option<&Path>) -> Result<Scan, IngestError> {
     let walk = files_under(path, &["xml", "json"])?;
-    let template = template.and_then(|t| std::fs::canonicalize(t).ok());
-    let is_template = |f: &PathBuf| template.is_some() && std::fs::canonicalize(f).ok() == template;
+    let template = template.and_then(|t| Some((t.file_name()?.to_owned(), t.canonicalize().ok()?)));
+    // Only a file of the template's name is resolved to compare: one lookup, not one a file.
+    let is_template = |f: &PathBuf| {
+        template.as_ref().is_some_and(|(name, real)| {
+            f.file_name() == Some(name.as_os_str()) && f.canonicalize().ok().as_ref() == Some(real)
+        })
+    };
     let (templates, files): (Vec<PathBuf>, Vec<PathBuf>) =
         walk.files.into_iter().partition(is_template);
     let not_aim: Vec<String> = templates

@@ -43,14 +43,14 @@ pub enum Adjust {
 /// because they keep only a few significant digits.
 pub const SMALLEST_P: f64 = f64::MIN_POSITIVE;
 
-/// One pair's result. `r`, `p` and `log10_p` are `None` with fewer than 3 complete rows or a
-/// constant column (scipy returns NaN there). `p` is at least [`SMALLEST_P`]; `log10_p` is the
-/// true log10 of p (−∞ for |r| = 1, whose p is 0).
+/// One pair's result. `r` and `log10_p` are `None` with fewer than 3 complete rows or a
+/// constant column (scipy returns NaN there). `log10_p` is the true log10 of p (−∞ for
+/// |r| = 1, whose p is 0); [`Pair::p`] derives p from it. (A map holds tens of millions of
+/// pairs: p is not stored twice.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
     pub n: usize,
     pub r: Option<f64>,
-    pub p: Option<f64>,
     pub log10_p: Option<f64>,
 }
 
@@ -58,12 +58,12 @@ impl Pair {
     /// The pair of coefficient `r` over `n` rows, with its p.
     fn of(n: usize, r: Option<f64>) -> Pair {
         let log10_p = r.map(|r| ln_p_value(r, n) / std::f64::consts::LN_10);
-        Pair {
-            n,
-            r,
-            p: log10_p.map(p_from_log10),
-            log10_p,
-        }
+        Pair { n, r, log10_p }
+    }
+
+    /// The two-sided p, at least [`SMALLEST_P`].
+    pub fn p(&self) -> Option<f64> {
+        self.log10_p.map(p_from_log10)
     }
 
     /// A pair without a coefficient.
@@ -72,9 +72,10 @@ impl Pair {
     }
 }
 
-/// 10^`log10`, at least [`SMALLEST_P`].
+/// 10^`log10`, at least [`SMALLEST_P`] (as `exp`, which costs a third of `powf`: it runs
+/// for every pair of a map, twice).
 pub fn p_from_log10(log10: f64) -> f64 {
-    10f64.powf(log10).max(SMALLEST_P)
+    (log10 * std::f64::consts::LN_10).exp().max(SMALLEST_P)
 }
 
 /// The coefficient and p of one pair of columns (`NaN` marks a missing value).
