@@ -1,6 +1,6 @@
 //! Settings of an open database, built with `with_*` methods.
 
-use crate::storage::StoreConfig;
+use crate::storage::{Backend, StoreConfig};
 
 /// How a [`crate::Database`] stores and runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,13 @@ pub struct Config {
     /// The longest line, and the longest field, an import reads from a text file (256 MiB by
     /// default). Past it the import stops with E0433 (a line) or E0437 (a quoted field).
     pub max_line_bytes: usize,
+    /// The storage engine of a database created with this configuration (redb with segment
+    /// files by default; the others exist to be measured, `docs/storage-format.md`). Opening
+    /// finds the engine from the directory's files.
+    pub backend: Backend,
+    /// Whether opening a database made by an earlier rgdb (sled) converts it first, instead of
+    /// failing with E0516.
+    pub upgrade: bool,
 }
 
 impl Default for Config {
@@ -32,6 +39,8 @@ impl Default for Config {
             target_partitions: cores,
             worker_threads: cores,
             max_line_bytes: StoreConfig::default().max_line_bytes,
+            backend: Backend::default(),
+            upgrade: false,
         }
     }
 }
@@ -73,6 +82,19 @@ impl Config {
     /// happen or do not.
     pub fn with_statement_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the storage engine of databases created from now on.
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Converts a database made by an earlier rgdb when it is opened (see
+    /// [`crate::Database::upgrade`]).
+    pub fn with_upgrade(mut self, upgrade: bool) -> Self {
+        self.upgrade = upgrade;
         self
     }
 

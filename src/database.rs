@@ -17,8 +17,8 @@ use crate::error::Result;
 use crate::exec::{self, ExecError, QueryResult};
 use crate::ingest::{self, ClinicalImport, ImportRequest, ImportSummary, TableImport};
 use crate::storage::{
-    ColumnMeta, KvStore, MemoryKv, SledKv, Snapshot, SnapshotSchema, StorageError, Store,
-    StoreTable, TableMeta, VersionRecord,
+    Access, Backend, ChunkPlacement, ColumnMeta, KvStore, MemoryKv, RedbKv, SledKv, Snapshot,
+    SnapshotSchema, StorageError, Store, StoreTable, TableMeta, UpgradeReport, VersionRecord,
 };
 use crate::syntax::{Statement, parse_statements};
 
@@ -59,26 +59,72 @@ impl Database {
             ))
             .into());
         }
-        let kv: Arc<dyn KvStore> = Arc::new(SledKv::open(path)?);
+        let kv: Arc<dyn KvStore> = match config.backend {
+            Backend::Redb => Arc::new(RedbKv::create(path, ChunkPlacement::Segments)?),
+            Backend::RedbTree => Arc::new(RedbKv::create(path, ChunkPlacement::Tree)?),
+            Backend::Sled => Arc::new(SledKv::open(path)?),
+        };
         let store = Store::create(kv, config.store(), &shown)?;
         Self::from_store(Some(path.to_path_buf()), store, config)
     }
 
-    /// Opens the database in directory `path`.
+    /// Opens the database in directory `path` as its one writer. Other processes may read it
+    /// meanwhile ([`Database::open_read_only`]); a second writer gets E0501 naming this one.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
         Self::open_with(path, Config::default())
     }
 
     /// [`Database::open`] with settings.
     pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Database> {
-        let path = path.as_ref();
+        Self::open_as(path.as_ref(), config, Access::ReadWrite)
+    }
+
+    /// Opens the database in directory `path` for reading only, beside a writer in another
+    /// process or not. It writes no byte to the directory; each statement reads the last
+    /// version committed when it starts, and a statement that would change the database gets
+    /// E0515.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Database> {
+        Self::open_read_only_with(path, Config::default())
+    }
+
+    /// [`Database::open_read_only`] with settings.
+    pub fn open_read_only_with(path: impl AsRef<Path>, config: Config) -> Result<Database> {
+        Self::open_as(path.as_ref(), config, Access::ReadOnly)
+    }
+
+    fn open_as(path: &Path, config: Config, access: Access) -> Result<Database> {
         let shown = path.display().to_string();
-        if !is_database(path) {
-            return Err(StorageError::NotADatabase { path: shown }.into());
-        }
-        let kv: Arc<dyn KvStore> = Arc::new(SledKv::open(path)?);
+        let kv: Arc<dyn KvStore> = match Backend::detect(path) {
+            None => return Err(StorageError::NotADatabase { path: shown }.into()),
+            Some(Backend::Sled) if config.backend == Backend::Sled => {
+                Arc::new(SledKv::open_with(path, access)?)
+            }
+            Some(Backend::Sled) if config.upgrade => {
+                crate::storage::upgrade(path)?;
+                Arc::new(RedbKv::open(path, access)?)
+            }
+            Some(Backend::Sled) => return Err(StorageError::NeedsUpgrade { path: shown }.into()),
+            Some(_) => {
+                if access == Access::ReadWrite {
+                    crate::storage::tidy_upgrade(path)?;
+                }
+                Arc::new(RedbKv::open(path, access)?)
+            }
+        };
         let store = Store::open(kv, config.store(), &shown)?;
         Self::from_store(Some(path.to_path_buf()), store, config)
+    }
+
+    /// Converts the database in `path`, made by an earlier rgdb (sled), to the current storage,
+    /// once and atomically; every version, table and chunk is kept as it was. `Ok(None)` if it
+    /// is current already. Refused (E0501) while a process has it open.
+    pub fn upgrade(path: impl AsRef<Path>) -> Result<Option<UpgradeReport>> {
+        Ok(crate::storage::upgrade(path.as_ref())?)
+    }
+
+    /// Whether this session was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.store.is_read_only()
     }
 
     /// Opens the database at `path`, creating it first if there is none.
@@ -305,6 +351,15 @@ impl Database {
         params: Option<ParamValues>,
         cancel: Option<&AtomicBool>,
     ) -> Result<QueryResult> {
+        if self.is_read_only() && writes_database(&statement) {
+            return Err(StorageError::ReadOnly {
+                path: self
+                    .path
+                    .as_deref()
+                    .map_or_else(|| ":memory:".into(), |p| p.display().to_string()),
+            }
+            .into());
+        }
         let reads = reads_only(&statement);
         let store = self.store.clone();
         let ctx = ctx.clone();
@@ -519,5 +574,18 @@ fn reads_only(statement: &Statement) -> bool {
 
 /// Whether `path` is a directory that holds a database (without creating anything).
 fn is_database(path: &Path) -> bool {
-    path.join("db").is_file() && path.join("conf").is_file()
+    Backend::detect(path).is_some()
+}
+
+/// Whether a statement changes the database (and so is refused in a read-only session).
+pub(crate) fn writes_database(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::Import(_)
+            | Statement::CreateCohort { .. }
+            | Statement::DropCohort { .. }
+            | Statement::RefreshCohort { .. }
+            | Statement::DropTable { .. }
+            | Statement::Vacuum { .. }
+    )
 }

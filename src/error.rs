@@ -132,6 +132,8 @@ impl StorageError {
             StorageError::Backend(_) => "E0512",
             StorageError::NameTaken { .. } => "E0513",
             StorageError::Compacted { .. } => "E0514",
+            StorageError::ReadOnly { .. } => "E0515",
+            StorageError::NeedsUpgrade { .. } => "E0516",
             StorageError::Internal(_) => "E0599",
         }
     }

@@ -64,8 +64,26 @@ pub struct Args {
     /// default 256MB. Past it the import stops (E0433, E0437) with memory bounded.
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub max_line_bytes: Option<usize>,
+    /// Open the database read-only: nothing in its directory is written, other processes may
+    /// write it meanwhile, and statements that would change it fail with E0515. Commands and
+    /// -c/-f scripts that only read open read-only without it.
+    #[arg(long, global = true, visible_alias = "read-only")]
+    pub readonly: bool,
+    /// Convert a database made by an earlier rgdb (sled storage) when opening it, once and
+    /// atomically (as `rgdb upgrade PATH` does).
+    #[arg(long, global = true)]
+    pub upgrade: bool,
+    /// The storage engine of a database this command creates: redb (the default), redb-tree
+    /// or sled. For measuring them (benches/storage); not needed otherwise.
+    #[arg(long, global = true, value_name = "ENGINE", hide = true, value_parser = parse_backend)]
+    pub backend: Option<crate::storage::Backend>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+fn parse_backend(text: &str) -> Result<crate::storage::Backend, String> {
+    crate::storage::Backend::parse(text)
+        .ok_or_else(|| format!("unknown storage engine `{text}`: redb, redb-tree or sled"))
 }
 
 /// Output formats for results.
@@ -99,6 +117,12 @@ pub enum Command {
     History,
     /// Verify every chunk checksum and the catalog; exits 1 on a problem.
     Check,
+    /// Convert a database made by an earlier rgdb (sled storage) to the current storage, once
+    /// and atomically; every version, table and chunk is kept.
+    Upgrade {
+        /// The database (default: --db).
+        path: Option<PathBuf>,
+    },
     /// Build the NSCLC Radiogenomics demo database at PATH.
     Demo {
         /// Where to build it.

@@ -83,15 +83,23 @@ pub fn default_path() -> PathBuf {
     data_dir().join("demo.rgdb")
 }
 
-/// Opens the demo database at `path`, building it first if it is not there.
-pub fn open_or_build(path: &Path) -> Result<Database> {
-    match Database::open(path) {
-        Ok(db) => {
-            if is_current(&db)? {
-                return Ok(db);
-            }
+/// Opens the demo database at `path` (read-only if `read_only`), building it first if it is
+/// not there, and rebuilding it if an older rgdb built it.
+pub fn open_or_build(path: &Path, read_only: bool) -> Result<Database> {
+    let opened = if read_only {
+        Database::open_read_only(path)
+    } else {
+        Database::open(path)
+    };
+    let current = match &opened {
+        Ok(db) => is_current(db)?,
+        Err(crate::Error::Storage(StorageError::NeedsUpgrade { .. })) => false,
+        Err(_) => true,
+    };
+    match opened {
+        Ok(db) if current => Ok(db),
+        Ok(_) | Err(crate::Error::Storage(StorageError::NeedsUpgrade { .. })) => {
             // Built by an older rgdb: build the current demo beside it, then swap.
-            drop(db);
             let old = path.with_extension("rgdb-old");
             let io = |e: std::io::Error| StorageError::Backend(format!("rebuilding the demo: {e}"));
             let _ = std::fs::remove_dir_all(&old);
@@ -99,6 +107,10 @@ pub fn open_or_build(path: &Path) -> Result<Database> {
             match build(path) {
                 Ok(db) => {
                     let _ = std::fs::remove_dir_all(&old);
+                    if read_only {
+                        drop(db);
+                        return Database::open_read_only(path);
+                    }
                     Ok(db)
                 }
                 Err(e) => {
@@ -107,7 +119,14 @@ pub fn open_or_build(path: &Path) -> Result<Database> {
                 }
             }
         }
-        Err(crate::Error::Storage(StorageError::NotADatabase { .. })) => build(path),
+        Err(crate::Error::Storage(StorageError::NotADatabase { .. })) => {
+            let db = build(path)?;
+            if read_only {
+                drop(db);
+                return Database::open_read_only(path);
+            }
+            Ok(db)
+        }
         Err(e) => Err(e),
     }
 }

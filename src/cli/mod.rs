@@ -48,26 +48,96 @@ pub fn run(
     }
 }
 
+/// How the command line opens a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    /// For reading only: nothing in the directory is written.
+    Read,
+    /// As its one writer.
+    Write,
+    /// As its writer if no other process writes it, else read-only with a note (the REPL).
+    WriteOrRead,
+}
+
 /// Opens `--db PATH`, or the demo cohort (built on first use) without it.
-fn open(path: Option<&std::path::Path>, create: bool, config: &Config) -> Result<Database, Error> {
-    match path {
-        Some(path) if create => Database::open_or_create_with(path, config.clone()),
-        Some(path) => Database::open_with(path, config.clone()),
+fn open(
+    path: Option<&std::path::Path>,
+    create: bool,
+    config: &Config,
+    how: Open,
+    err: &mut dyn Write,
+) -> Result<Database, Error> {
+    let path = match path {
+        Some(path) => path.to_path_buf(),
         None => {
             let path = demo::default_path();
-            let db = demo::open_or_build(&path)?;
+            let db = demo::open_or_build(&path, how == Open::Read)?;
             if db.config() == config {
                 return Ok(db);
             }
             drop(db);
-            Database::open_with(&path, config.clone())
+            path
         }
+    };
+    if create && !path.exists() {
+        return Database::create_with(&path, config.clone());
+    }
+    match how {
+        Open::Read => Database::open_read_only_with(&path, config.clone()),
+        Open::Write => Database::open_with(&path, config.clone()),
+        Open::WriteOrRead => match Database::open_with(&path, config.clone()) {
+            Err(Error::Storage(crate::storage::StorageError::Locked { holder, .. })) => {
+                let _ = writeln!(
+                    err,
+                    "note: {holder} is writing {}; this session is read-only and sees each version it commits",
+                    path.display()
+                );
+                Database::open_read_only_with(&path, config.clone())
+            }
+            other => other,
+        },
+    }
+}
+
+/// Whether a script (`-c`, `-f`, stdin) may change the database: it has a statement that
+/// does, or a meta-command that may (`.import`, `.read`). A script that does not parse is
+/// judged by the first word of each statement.
+fn script_writes(text: &str) -> bool {
+    let mut statements = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(".import") || trimmed.starts_with(".read") {
+            return true;
+        }
+        if !trimmed.starts_with('.') {
+            statements.push_str(line);
+            statements.push('\n');
+        }
+    }
+    match crate::syntax::parse_statements(&statements) {
+        Ok(parsed) => parsed.iter().any(crate::database::writes_database),
+        Err(_) => statements.split(';').any(|piece| {
+            let word = piece
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with("--"))
+                .and_then(|l| l.split_whitespace().next())
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            matches!(
+                word.as_str(),
+                "IMPORT" | "CREATE" | "DROP" | "REFRESH" | "VACUUM"
+            )
+        }),
     }
 }
 
 /// The settings the command line gives a database.
 fn config(args: &Args) -> Config {
-    let config = Config::default();
+    let mut config = Config::default().with_upgrade(args.upgrade);
+    if let Some(backend) = args.backend {
+        config = config.with_backend(backend);
+    }
     match args.max_line_bytes {
         Some(bytes) => config.with_max_line_bytes(bytes),
         None => config,
@@ -82,7 +152,14 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
         return Ok(2);
     }
     if let Some(command) = args.command {
-        return command_line(command, db_path.as_deref(), &config, out, err);
+        return command_line(
+            command,
+            db_path.as_deref(),
+            &config,
+            args.readonly,
+            out,
+            err,
+        );
     }
     let script = if let Some(text) = &args.statements {
         Some(text.clone())
@@ -105,7 +182,13 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     } else {
         None
     };
-    let mut db = open(db_path.as_deref(), args.create, &config)?;
+    let how = match &script {
+        _ if args.readonly => Open::Read,
+        Some(text) if !script_writes(text) && !args.create => Open::Read,
+        Some(_) => Open::Write,
+        None => Open::WriteOrRead,
+    };
+    let mut db = open(db_path.as_deref(), args.create, &config, how, err)?;
     db.set_memory_limit(args.memory_limit);
     db.set_statement_timeout(args.timeout);
     let mut settings = Settings {
@@ -144,10 +227,39 @@ fn command_line(
     command: Command,
     db_path: Option<&std::path::Path>,
     config: &Config,
+    readonly: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<i32, Error> {
     match command {
+        Command::Upgrade { path } => {
+            let Some(path) = path.as_deref().or(db_path) else {
+                let _ = writeln!(err, "error: `upgrade` needs a PATH (or --db PATH)");
+                return Ok(2);
+            };
+            match progress::while_running(true, "converting the database", || {
+                Database::upgrade(path)
+            })? {
+                Some(r) => {
+                    let _ = writeln!(
+                        out,
+                        "converted {} from {} to {}: {} catalog entries and {} chunks copied in {:.1} s; {:.1} MB -> {:.1} MB",
+                        path.display(),
+                        r.from,
+                        r.to,
+                        r.catalog_entries,
+                        r.chunks,
+                        r.seconds,
+                        r.bytes_before as f64 / 1e6,
+                        r.bytes_after as f64 / 1e6
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{} is already current; nothing to do", path.display());
+                }
+            }
+            Ok(0)
+        }
         Command::Demo { path } => {
             let db = demo::build(&path)?;
             let _ = write!(out, "{}", demo::banner(&db));
@@ -187,6 +299,12 @@ fn command_line(
                 file: request.path().display().to_string(),
                 message: e.to_string(),
             })?;
+            if readonly {
+                return Err(crate::storage::StorageError::ReadOnly {
+                    path: path.display().to_string(),
+                }
+                .into());
+            }
             let db = Database::open_or_create_with(path, config.clone())?;
             let shown = request.describe();
             let summary = progress::while_running(true, &shown, || db.import(&request))?;
@@ -194,24 +312,24 @@ fn command_line(
             Ok(0)
         }
         Command::Tables => {
-            let db = open(db_path, false, config)?;
+            let db = open(db_path, false, config, Open::Read, err)?;
             let _ = write!(out, "{}", render::tables(&db.tables()?));
             Ok(0)
         }
         Command::Describe { table } => {
-            let db = open(db_path, false, config)?;
+            let db = open(db_path, false, config, Open::Read, err)?;
             let meta = db.table(&table)?;
             let columns = db.columns(&table)?;
             let _ = write!(out, "{}", render::describe(&meta, &columns));
             Ok(0)
         }
         Command::History => {
-            let db = open(db_path, false, config)?;
+            let db = open(db_path, false, config, Open::Read, err)?;
             let _ = write!(out, "{}", render::history(&db.history()?));
             Ok(0)
         }
         Command::Check => {
-            let db = open(db_path, false, config)?;
+            let db = open(db_path, false, config, Open::Read, err)?;
             let problems = db.check()?;
             for p in &problems {
                 let _ = writeln!(out, "problem[{}]: {p}", p.code());

@@ -101,7 +101,7 @@ pub async fn refresh(
     let mut then_sorted = then;
     then_sorted.sort_unstable();
     let (joined, left) = diff(&then_sorted, &now.members);
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     txn.replace_cohort(
         &cohort.name,
         &cohort.definition,

@@ -296,7 +296,7 @@ async fn create_cohort(
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
     let ids = cohorts::members(ctx, snapshot, query, params).await?;
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     txn.cohort(name, definition, snapshot.version(), ids.clone())?;
     let record = txn.commit(
         Action::CreateCohort {
@@ -332,7 +332,7 @@ fn drop_table(
     statement: &Statement,
 ) -> Result<QueryResult, Error> {
     let version = if exists {
-        let mut txn = store.begin();
+        let mut txn = store.begin()?;
         txn.drop_table(name);
         txn.commit(
             Action::Drop {
@@ -378,7 +378,7 @@ fn drop_cohort(
     if !exists {
         return summary(name, None, store.version());
     }
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     txn.drop_cohort(name);
     let record = txn.commit(
         Action::DropCohort {

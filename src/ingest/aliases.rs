@@ -31,7 +31,7 @@ pub fn import_aliases(
         .iter()
         .position(|h| h == "subject_id" || h == "subject")
         .unwrap_or(if alias == 0 { 1 } else { 0 });
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let mut unknown = Vec::new();
     let mut pairs = Vec::new();
     for row in &sheet.rows {

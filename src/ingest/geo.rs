@@ -186,7 +186,7 @@ pub fn import_geo(
                 .to_string()
         })
         .collect();
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let mut expression = ExpressionImport::new(&options.table);
     expression.unit = options.unit.clone();
     expression.platform = header

@@ -382,7 +382,7 @@ pub fn import_radiomics(
         );
     }
 
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let replaced = txn
         .base()
         .find_table(&options.table.to_ascii_lowercase())?

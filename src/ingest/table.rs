@@ -218,7 +218,7 @@ pub fn commit(
     prepared: PreparedTable,
     statement: Option<String>,
 ) -> Result<ImportSummary, Error> {
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let replaced = txn
         .base()
         .find_table(&table.to_ascii_lowercase())?

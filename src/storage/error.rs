@@ -5,12 +5,22 @@ use thiserror::Error;
 /// An error from the column store or its backend.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StorageError {
-    /// Another process (or another handle in this one) has the database open.
-    /// Triggered by opening a database twice: `rgdb --db x.rgdb tables` while a REPL has it.
+    /// Another process (or another handle in this one) has the database open for writing.
+    /// Triggered by a second writer: `rgdb --db x.rgdb -c "IMPORT …"` while a REPL has it.
     #[error(
-        "the database is locked by another process (lock file {path}); close the other rgdb session and try again"
+        "the database {path} is open for writing by {holder}; one process writes at a time. Read beside it with a read-only open (`rgdb --readonly`, `Database::open_read_only`, `rgdb.open(path, read_only=True)`), or close the other session and try again"
     )]
-    Locked { path: String },
+    Locked { path: String, holder: String },
+    /// A write in a read-only session: `rgdb --readonly --db x.rgdb -c "DROP TABLE t"`.
+    #[error(
+        "the database {path} is open read-only; it cannot be changed in this session. Open it without --readonly (or with `Database::open`) to write"
+    )]
+    ReadOnly { path: String },
+    /// A database made by an rgdb before the storage decision of issue 22 (sled).
+    #[error(
+        "the database {path} was made by an earlier rgdb (sled storage). Convert it once with `rgdb upgrade {path}` (or open it with --upgrade); the conversion is atomic and keeps every version"
+    )]
+    NeedsUpgrade { path: String },
     /// The database was written by a format this build does not know.
     /// Triggered by opening a database made by a newer rgdb.
     #[error(

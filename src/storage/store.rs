@@ -96,6 +96,8 @@ pub struct Store {
     config: StoreConfig,
     /// The database's storage format version (`OLDEST_FORMAT..=FORMAT_VERSION`).
     format: u32,
+    /// The database as shown in messages.
+    path: String,
 }
 
 impl Store {
@@ -131,11 +133,13 @@ impl Store {
             SubjectRegistry::default(),
             config,
             FORMAT_VERSION,
+            path,
         ))
     }
 
     /// Opens an existing store, refusing unknown formats and sweeping the chunks and column
-    /// records that an interrupted import left behind.
+    /// records that an interrupted import left behind. On a read-only backend nothing is
+    /// swept or rewritten: the writer does that when it next opens.
     pub fn open(
         kv: Arc<dyn KvStore>,
         config: StoreConfig,
@@ -158,6 +162,9 @@ impl Store {
         }
         let head = latest_version(kv.as_ref())?;
         let registry = load_registry(kv.as_ref(), head.subjects)?;
+        if kv.is_read_only() {
+            return Ok(Store::from_parts(kv, head, registry, config, found, path));
+        }
         let mut orphans = kv.remove_range(
             Space::Data,
             &key::chunks_from(head.next_data_id),
@@ -169,7 +176,7 @@ impl Store {
         if orphans > 0 {
             kv.flush()?;
         }
-        Ok(Store::from_parts(kv, head, registry, config, found))
+        Ok(Store::from_parts(kv, head, registry, config, found, path))
     }
 
     fn from_parts(
@@ -178,6 +185,7 @@ impl Store {
         registry: SubjectRegistry,
         config: StoreConfig,
         format: u32,
+        path: &str,
     ) -> Store {
         Store {
             kv,
@@ -188,7 +196,13 @@ impl Store {
             writer: Mutex::new(()),
             config,
             format,
+            path: path.to_string(),
         }
+    }
+
+    /// Whether this store was opened read-only: [`Store::begin`] refuses.
+    pub fn is_read_only(&self) -> bool {
+        self.kv.is_read_only()
     }
 
     /// The store's settings.
@@ -217,19 +231,64 @@ impl Store {
 
     /// The current version number.
     pub fn version(&self) -> u64 {
+        if self.is_read_only() {
+            return self.pinned().1.version;
+        }
         self.read_head().version.version
     }
 
-    /// A consistent read view of the current version.
+    /// A consistent read view of the latest committed version: in a read-only process, the
+    /// last version another process committed.
+    ///
+    /// The view is the backend's pinned read transaction when it has them (redb): later
+    /// commits and `VACUUM`, in this process or another, do not change what it reads. The
+    /// head version is read from that view, so view and version always agree. Should the
+    /// backend fail to begin a read transaction, the snapshot reads through the store at the
+    /// head this process last saw, and the failure shows at its first read.
     pub fn snapshot(&self) -> Snapshot {
+        let (kv, version, registry) = self.pinned();
+        Snapshot::new(kv, version, registry)
+    }
+
+    /// A view, the latest version in it, and that version's subjects.
+    fn pinned(&self) -> (Arc<dyn KvStore>, VersionRecord, Arc<SubjectRegistry>) {
+        if let Ok(Some(view)) = self.kv.pin()
+            && let Ok((version, registry)) = self.head_in(view.as_ref())
+        {
+            return (view, version, registry);
+        }
         let head = self.read_head();
-        Snapshot::new(self.kv.clone(), head.version.clone(), head.registry.clone())
+        (self.kv.clone(), head.version.clone(), head.registry.clone())
+    }
+
+    /// The latest version in `view` and its registry, which is this process's when the counts
+    /// agree (subjects are append-only) and is otherwise read from the view and kept.
+    fn head_in(
+        &self,
+        view: &dyn KvStore,
+    ) -> Result<(VersionRecord, Arc<SubjectRegistry>), StorageError> {
+        let latest = latest_version(view)?;
+        let head = self.read_head();
+        if head.registry.names.len() == latest.subjects as usize {
+            return Ok((latest, head.registry.clone()));
+        }
+        drop(head);
+        let registry = Arc::new(match read_blocks(view, latest.subjects)? {
+            Some(names) => SubjectRegistry::from_names(names),
+            None => scan_registry(view, latest.subjects)?,
+        });
+        let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+        if self.kv.is_read_only() && latest.version > head.version.version {
+            head.version = latest.clone();
+            head.registry = registry.clone();
+        }
+        Ok((latest, registry))
     }
 
     /// A read view of an earlier version.
     pub fn snapshot_at(&self, version: u64) -> Result<Snapshot, StorageError> {
-        let head = self.read_head();
-        let latest = head.version.version;
+        let (kv, head, registry) = self.pinned();
+        let latest = head.version;
         if version > latest {
             return Err(StorageError::UnknownVersion { version, latest });
         }
@@ -237,16 +296,11 @@ impl Store {
         if version < oldest {
             return Err(StorageError::Compacted { version, oldest });
         }
-        let record = self
-            .kv
+        let record = kv
             .get(Space::Meta, &key::version(version))?
             .ok_or(StorageError::UnknownVersion { version, latest })?;
         let record: VersionRecord = from_json(&record, &format!("version {version}"))?;
-        Ok(Snapshot::new(
-            self.kv.clone(),
-            record,
-            head.registry.clone(),
-        ))
+        Ok(Snapshot::new(kv, record, registry))
     }
 
     /// Every version, oldest first.
@@ -258,11 +312,22 @@ impl Store {
             .collect()
     }
 
-    /// Starts the one write transaction; blocks while another is open.
-    pub fn begin(&self) -> WriteTxn<'_> {
+    /// Starts the one write transaction; blocks while another is open. Refused with
+    /// [`StorageError::ReadOnly`] in a read-only store.
+    pub fn begin(&self) -> Result<WriteTxn<'_>, StorageError> {
+        if self.is_read_only() {
+            return Err(StorageError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
         let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let head = self.read_head();
-        WriteTxn::new(self, guard, head.version.clone(), head.registry.clone())
+        Ok(WriteTxn::new(
+            self,
+            guard,
+            head.version.clone(),
+            head.registry.clone(),
+        ))
     }
 
     /// Called by [`WriteTxn::commit`] once the batch is durable.
@@ -307,7 +372,7 @@ fn load_registry(kv: &dyn KvStore, count: u32) -> Result<SubjectRegistry, Storag
         return Ok(SubjectRegistry::from_names(names));
     }
     let registry = scan_registry(kv, count)?;
-    if count > 0 {
+    if count > 0 && !kv.is_read_only() {
         kv.apply_batch(Space::Meta, block_ops(registry.names(), 0))?;
         kv.flush()?;
     }

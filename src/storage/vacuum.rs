@@ -70,7 +70,7 @@ impl Store {
                 "VACUUM keeps at least the current version".into(),
             ));
         }
-        let txn = self.begin();
+        let txn = self.begin()?;
         let head = txn.base().version();
         let before = self.oldest_version()?;
         let oldest = (head + 1).saturating_sub(keep).max(before);

@@ -186,7 +186,7 @@ pub fn import_aim(
             .map(|r| (r.bytes.len() as u64, sha256_hex(&r.bytes))),
     );
 
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let replaced = txn
         .base()
         .find_table(&options.table.to_ascii_lowercase())?

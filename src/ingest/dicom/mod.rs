@@ -143,7 +143,7 @@ pub fn import_dicom(
     let read = instances.len();
     let segment_count = segments.len();
 
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let base = txn.base().clone();
     // Merge with what is indexed already.
     let mut by_uid: BTreeMap<String, Instance> = BTreeMap::new();
@@ -388,7 +388,7 @@ pub fn import_series_manifest(
             ..SeriesRow::default()
         });
     }
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let base = txn.base().clone();
     let existing = base.find_table(SERIES_TABLE)?;
     let instances = match base.find_table(FILES_TABLE)? {

@@ -170,7 +170,7 @@ pub fn import_expression(
         return Err(IngestError::Empty { file: stream.file }.into());
     };
     let header = header_cells(&stream.file, &header)?;
-    let mut txn = store.begin();
+    let mut txn = store.begin()?;
     let orientation = match options.orientation {
         Orientation::Auto => detect(&mut txn, &stream, &mut records, &header)?,
         fixed => fixed,

@@ -1,0 +1,960 @@
+//! The default backend: one redb file (`rgdb.redb`) for the catalog and the chunk index, and
+//! the chunks themselves appended to immutable segment files (`chunks/*.seg`).
+//!
+//! Why this shape (`docs/storage-format.md`, "Backend", has the measurements):
+//! - redb's `ConcurrencyMode::SingleWriter` gives what sled lacks: one writing process and any
+//!   number of read-only processes, each read transaction a snapshot that the writer's later
+//!   commits (and the pages they free) never touch, and a read-only open that opens the file
+//!   `O_RDONLY` and so cannot write a byte.
+//! - redb allocates a value larger than a page in a power-of-two run of 4 KiB pages, so a 5 KB
+//!   chunk takes 8 KiB. Chunks are therefore not stored in the tree: each write session appends
+//!   them to a segment file, and the tree maps a chunk key to 20 bytes (segment, offset, length).
+//!   The database is then the chunk bytes plus a small tree, whatever the chunk sizes.
+//!   `ChunkPlacement::Tree` keeps chunks in the tree instead; it exists to be measured.
+//!
+//! Segments are written by the one writer, fsynced before the commit that first references
+//! them, and never changed after that commit (the bytes past a segment's committed length are
+//! an interrupted write's and are cut off at the next writing open). A segment whose chunks are
+//! all removed (by `VACUUM` or the sweep of an interrupted import) is deleted once no reading
+//! process has the database open: readers hold a shared `flock` on the `readers` file, and the
+//! writer deletes dead segments only while it can take that lock exclusively. Within one
+//! process, a segment's file is opened before it is deleted, so the snapshots of this process
+//! that still need it keep reading it.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use redb::{
+    Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadOnlyTable,
+    ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
+};
+
+use super::{Access, BatchOp, Entry, KvStore, Space};
+use crate::storage::error::StorageError;
+
+/// The redb file inside a database directory; its presence marks a database of this backend.
+pub const REDB_FILE: &str = "rgdb.redb";
+/// The folder of segment files.
+const SEGMENT_DIR: &str = "chunks";
+/// Readers hold a shared lock on this file while they have the database open.
+const READERS_FILE: &str = "readers";
+/// The writing process writes who it is here, for the message a second writer gets.
+const HOLDER_FILE: &str = "writer";
+
+type Bytes = &'static [u8];
+const META: TableDefinition<Bytes, Bytes> = TableDefinition::new("meta");
+/// Chunk key → chunk bytes (`Tree`) or location (`Segments`).
+const DATA: TableDefinition<Bytes, Bytes> = TableDefinition::new("data");
+/// Segment id → committed length and live bytes, u64 LE each.
+const SEGMENTS: TableDefinition<u64, Bytes> = TableDefinition::new("segments");
+/// Segments with no live chunk, waiting for no reader to be left.
+const DEAD: TableDefinition<u64, u64> = TableDefinition::new("dead_segments");
+/// `"chunks"` → `"segments"` or `"tree"`.
+const LAYOUT: TableDefinition<&str, &str> = TableDefinition::new("layout");
+
+/// redb's page cache. Pages are cached as they are read, so a small query stays small.
+const CACHE_BYTES: usize = 256 << 20;
+/// Buffer of the open segment.
+const SEGMENT_BUFFER: usize = 1 << 20;
+
+/// Where a redb database keeps its chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkPlacement {
+    /// In segment files, the tree holding their locations (the default).
+    Segments,
+    /// In the redb tree itself.
+    Tree,
+}
+
+impl ChunkPlacement {
+    fn name(self) -> &'static str {
+        match self {
+            ChunkPlacement::Segments => "segments",
+            ChunkPlacement::Tree => "tree",
+        }
+    }
+}
+
+enum Handle {
+    Write(Database),
+    Read(ReadOnlyDatabase),
+}
+
+/// The open segment: chunks of the current write session.
+struct OpenSegment {
+    id: u64,
+    out: BufWriter<File>,
+    /// Bytes written so far.
+    len: u64,
+    /// The length at the last commit that recorded this segment.
+    committed: u64,
+}
+
+struct Pending {
+    txn: WriteTransaction,
+    segment: Option<OpenSegment>,
+}
+
+/// A chunk's place in a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Location {
+    segment: u64,
+    offset: u64,
+    len: u32,
+}
+
+impl Location {
+    fn encode(self) -> [u8; 20] {
+        let mut out = [0u8; 20];
+        out[..8].copy_from_slice(&self.segment.to_be_bytes());
+        out[8..16].copy_from_slice(&self.offset.to_be_bytes());
+        out[16..].copy_from_slice(&self.len.to_be_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Location, StorageError> {
+        let bytes: &[u8; 20] = bytes.try_into().map_err(|_| StorageError::CorruptCatalog {
+            key: "chunk location".into(),
+            detail: format!("{} bytes, expected 20", bytes.len()),
+        })?;
+        Ok(Location {
+            segment: u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
+            offset: u64::from_be_bytes(bytes[8..16].try_into().expect("8 bytes")),
+            len: u32::from_be_bytes(bytes[16..].try_into().expect("4 bytes")),
+        })
+    }
+}
+
+/// The segment files of one database, opened for reading on first use and kept open.
+#[derive(Debug)]
+struct SegmentFiles {
+    dir: PathBuf,
+    open: Mutex<HashMap<u64, Arc<File>>>,
+}
+
+impl SegmentFiles {
+    fn path(&self, id: u64) -> PathBuf {
+        segment_path(&self.dir, id)
+    }
+
+    fn file(&self, id: u64) -> Result<Arc<File>, StorageError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(file) = open.get(&id) {
+            return Ok(file.clone());
+        }
+        let path = self.path(id);
+        let file = Arc::new(File::open(&path).map_err(|e| io(&path, e))?);
+        open.insert(id, file.clone());
+        Ok(file)
+    }
+
+    fn read(&self, at: Location) -> Result<Vec<u8>, StorageError> {
+        let file = self.file(at.segment)?;
+        let mut bytes = vec![0u8; at.len as usize];
+        file.read_exact_at(&mut bytes, at.offset)
+            .map_err(|e| io(&self.path(at.segment), e))?;
+        Ok(bytes)
+    }
+}
+
+fn segment_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join(SEGMENT_DIR).join(format!("{id:08}.seg"))
+}
+
+/// The redb backend (see the module documentation).
+pub struct RedbKv {
+    dir: PathBuf,
+    handle: Handle,
+    placement: ChunkPlacement,
+    pending: Mutex<Option<Pending>>,
+    files: Arc<SegmentFiles>,
+    /// The writer's next segment id.
+    next_segment: Mutex<u64>,
+    /// The `readers` file: a reader holds a shared lock on it; the writer tries an exclusive one
+    /// before deleting segments.
+    readers: Option<File>,
+}
+
+impl std::fmt::Debug for RedbKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbKv")
+            .field("dir", &self.dir)
+            .field("placement", &self.placement)
+            .field("read_only", &self.is_read_only())
+            .finish()
+    }
+}
+
+fn builder() -> Builder {
+    let mut builder = Builder::new();
+    builder
+        .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+        .set_cache_size(CACHE_BYTES);
+    builder
+}
+
+fn io(path: &Path, e: std::io::Error) -> StorageError {
+    StorageError::Backend(format!("{}: {e}", path.display()))
+}
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+impl RedbKv {
+    /// Creates a new database in the empty directory `dir`.
+    pub fn create(dir: &Path, placement: ChunkPlacement) -> Result<RedbKv, StorageError> {
+        std::fs::create_dir_all(dir.join(SEGMENT_DIR)).map_err(|e| io(dir, e))?;
+        let readers = dir.join(READERS_FILE);
+        File::create(&readers).map_err(|e| io(&readers, e))?;
+        // The redb file comes last: its presence is what makes the directory a database.
+        let path = dir.join(REDB_FILE);
+        let db = builder().create(&path).map_err(|e| open_error(dir, e))?;
+        let txn = db.begin_write().map_err(backend)?;
+        {
+            txn.open_table(META).map_err(backend)?;
+            txn.open_table(DATA).map_err(backend)?;
+            txn.open_table(SEGMENTS).map_err(backend)?;
+            txn.open_table(DEAD).map_err(backend)?;
+            let mut layout = txn.open_table(LAYOUT).map_err(backend)?;
+            layout.insert("chunks", placement.name()).map_err(backend)?;
+        }
+        txn.commit().map_err(backend)?;
+        sync_dir(dir)?;
+        drop(db);
+        RedbKv::open(dir, Access::ReadWrite)
+    }
+
+    /// Opens the database in `dir`, as its one writer or as a reader.
+    ///
+    /// A second writer is refused with [`StorageError::Locked`], naming the holder. A reader
+    /// writes nothing, except in one case: after a writer was killed, redb must repair the
+    /// file before anyone reads it, and the first process to open it does that (as SQLite's
+    /// readers roll back a journal left by a crash).
+    pub fn open(dir: &Path, access: Access) -> Result<RedbKv, StorageError> {
+        let path = dir.join(REDB_FILE);
+        let handle = match access {
+            Access::ReadWrite => Handle::Write(open_writer(dir)?),
+            Access::ReadOnly => Handle::Read(open_reader(dir)?),
+        };
+        let placement = {
+            let txn = begin_read(&handle)?;
+            let layout = txn.open_table(LAYOUT).map_err(backend)?;
+            let value = layout.get("chunks").map_err(backend)?;
+            match value.as_ref().map(|v| v.value()) {
+                Some("tree") => ChunkPlacement::Tree,
+                Some("segments") => ChunkPlacement::Segments,
+                other => {
+                    return Err(StorageError::CorruptCatalog {
+                        key: format!("{} layout", path.display()),
+                        detail: format!("unknown chunk placement {other:?}"),
+                    });
+                }
+            }
+        };
+        let readers_path = dir.join(READERS_FILE);
+        let readers = match access {
+            Access::ReadOnly => {
+                let file = File::open(&readers_path).map_err(|e| io(&readers_path, e))?;
+                file.lock_shared().map_err(|e| io(&readers_path, e))?;
+                Some(file)
+            }
+            Access::ReadWrite => {
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&readers_path)
+                    .map_err(|e| io(&readers_path, e))?;
+                Some(file)
+            }
+        };
+        let kv = RedbKv {
+            dir: dir.to_path_buf(),
+            handle,
+            placement,
+            pending: Mutex::new(None),
+            files: Arc::new(SegmentFiles {
+                dir: dir.to_path_buf(),
+                open: Mutex::new(HashMap::new()),
+            }),
+            next_segment: Mutex::new(1),
+            readers,
+        };
+        if access == Access::ReadWrite {
+            write_holder(dir);
+            kv.tidy_segments()?;
+        }
+        Ok(kv)
+    }
+
+    /// Where this database keeps its chunks.
+    pub fn placement(&self) -> ChunkPlacement {
+        self.placement
+    }
+
+    fn writer(&self) -> Result<&Database, StorageError> {
+        match &self.handle {
+            Handle::Write(db) => Ok(db),
+            Handle::Read(_) => Err(StorageError::ReadOnly {
+                path: self.dir.display().to_string(),
+            }),
+        }
+    }
+
+    fn pending(&self) -> Result<MutexGuard<'_, Option<Pending>>, StorageError> {
+        let db = self.writer()?;
+        let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(Pending {
+                txn: db.begin_write().map_err(backend)?,
+                segment: None,
+            });
+        }
+        Ok(guard)
+    }
+
+    /// At a writing open: cuts each segment back to its committed length, deletes segment
+    /// files that no commit recorded (an interrupted import's), and deletes dead segments if no
+    /// reader is left.
+    fn tidy_segments(&self) -> Result<(), StorageError> {
+        let db = self.writer()?;
+        let txn = db.begin_read().map_err(backend)?;
+        let segments = txn.open_table(SEGMENTS).map_err(backend)?;
+        let dead = txn.open_table(DEAD).map_err(backend)?;
+        let mut known = HashMap::new();
+        for entry in segments.range(..).map_err(backend)? {
+            let (id, value) = entry.map_err(backend)?;
+            known.insert(id.value(), decode_segment(value.value())?.0);
+        }
+        let mut highest = 0;
+        for entry in dead.range(..).map_err(backend)? {
+            let (id, _) = entry.map_err(backend)?;
+            highest = highest.max(id.value());
+            known.insert(id.value(), u64::MAX);
+        }
+        drop((segments, dead, txn));
+        let folder = self.dir.join(SEGMENT_DIR);
+        for entry in std::fs::read_dir(&folder).map_err(|e| io(&folder, e))? {
+            let entry = entry.map_err(|e| io(&folder, e))?;
+            let name = entry.file_name();
+            let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".seg"))
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            highest = highest.max(id);
+            let path = entry.path();
+            match known.get(&id) {
+                None => std::fs::remove_file(&path).map_err(|e| io(&path, e))?,
+                Some(&committed) if committed != u64::MAX => {
+                    let len = entry.metadata().map_err(|e| io(&path, e))?.len();
+                    if len > committed {
+                        let file = OpenOptions::new()
+                            .write(true)
+                            .open(&path)
+                            .map_err(|e| io(&path, e))?;
+                        file.set_len(committed).map_err(|e| io(&path, e))?;
+                        file.sync_all().map_err(|e| io(&path, e))?;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        highest = highest.max(known.keys().copied().max().unwrap_or(0));
+        *self.next_segment.lock().unwrap_or_else(|p| p.into_inner()) = highest + 1;
+        self.reclaim()
+    }
+
+    /// Deletes dead segments if no reading process has the database open.
+    fn reclaim(&self) -> Result<(), StorageError> {
+        let db = self.writer()?;
+        let dead: Vec<u64> = {
+            let txn = db.begin_read().map_err(backend)?;
+            let table = txn.open_table(DEAD).map_err(backend)?;
+            if table.is_empty().map_err(backend)? {
+                return Ok(());
+            }
+            table
+                .range(..)
+                .map_err(backend)?
+                .map(|e| e.map(|(k, _)| k.value()).map_err(backend))
+                .collect::<Result<_, _>>()?
+        };
+        let Some(readers) = &self.readers else {
+            return Ok(());
+        };
+        if readers.try_lock().is_err() {
+            return Ok(());
+        }
+        let result = (|| {
+            for &id in &dead {
+                // This process's snapshots may still read it: open it first; the open file
+                // outlives the name.
+                let _ = self.files.file(id);
+                let path = self.files.path(id);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(&path, e)),
+                }
+            }
+            let txn = db.begin_write().map_err(backend)?;
+            {
+                let mut table = txn.open_table(DEAD).map_err(backend)?;
+                for &id in &dead {
+                    table.remove(id).map_err(backend)?;
+                }
+            }
+            txn.commit().map_err(backend)
+        })();
+        let _ = readers.unlock();
+        result
+    }
+
+    /// Ends the pending transaction: the open segment is made durable and its committed length
+    /// recorded, then the transaction commits. With `close_segment`, the next chunk starts a new
+    /// segment.
+    fn commit(&self, close_segment: bool) -> Result<(), StorageError> {
+        let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut pending) = guard.take() else {
+            return Ok(());
+        };
+        if let Some(segment) = &mut pending.segment {
+            segment
+                .out
+                .flush()
+                .map_err(|e| io(&self.files.path(segment.id), e))?;
+            segment
+                .out
+                .get_ref()
+                .sync_data()
+                .map_err(|e| io(&self.files.path(segment.id), e))?;
+            let mut table = pending.txn.open_table(SEGMENTS).map_err(backend)?;
+            let live = match table.get(segment.id).map_err(backend)? {
+                Some(v) => decode_segment(v.value())?.1,
+                None => 0,
+            } + (segment.len - segment.committed);
+            table
+                .insert(segment.id, &encode_segment(segment.len, live)[..])
+                .map_err(backend)?;
+            segment.committed = segment.len;
+        }
+        pending.txn.commit().map_err(backend)?;
+        if let Some(segment) = pending.segment.take().filter(|_| !close_segment) {
+            // The segment stays open for the rest of this write session's chunks.
+            *guard = Some(Pending {
+                txn: self.writer()?.begin_write().map_err(backend)?,
+                segment: Some(segment),
+            });
+            return Ok(());
+        }
+        drop(guard);
+        self.reclaim()
+    }
+}
+
+fn encode_segment(len: u64, live: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&len.to_le_bytes());
+    out[8..].copy_from_slice(&live.to_le_bytes());
+    out
+}
+
+fn decode_segment(bytes: &[u8]) -> Result<(u64, u64), StorageError> {
+    if bytes.len() != 16 {
+        return Err(StorageError::CorruptCatalog {
+            key: "segment record".into(),
+            detail: format!("{} bytes, expected 16", bytes.len()),
+        });
+    }
+    Ok((
+        u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
+        u64::from_le_bytes(bytes[8..].try_into().expect("8 bytes")),
+    ))
+}
+
+fn begin_read(handle: &Handle) -> Result<ReadTransaction, StorageError> {
+    match handle {
+        Handle::Write(db) => db.begin_read(),
+        Handle::Read(db) => db.begin_read(),
+    }
+    .map_err(backend)
+}
+
+fn open_error(dir: &Path, e: DatabaseError) -> StorageError {
+    match e {
+        DatabaseError::DatabaseAlreadyOpen => StorageError::Locked {
+            path: dir.display().to_string(),
+            holder: holder(dir),
+        },
+        other => StorageError::Backend(format!("opening {}: {other}", dir.display())),
+    }
+}
+
+/// Opens the writer, retrying a lock conflict for a quarter of a second: a writer that is
+/// exiting releases its lock a moment after it is done.
+fn open_writer(dir: &Path) -> Result<Database, StorageError> {
+    let path = dir.join(REDB_FILE);
+    let mut attempts = 0;
+    loop {
+        match builder().open(&path) {
+            Ok(db) => return Ok(db),
+            Err(DatabaseError::DatabaseAlreadyOpen) if attempts < 5 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(open_error(dir, e)),
+        }
+    }
+}
+
+fn open_reader(dir: &Path) -> Result<ReadOnlyDatabase, StorageError> {
+    let path = dir.join(REDB_FILE);
+    match builder().open_read_only(&path) {
+        Ok(db) => Ok(db),
+        // Left unclean by a killed writer: a writing open repairs it, then it is read.
+        Err(DatabaseError::RepairAborted) => {
+            match builder().open(&path) {
+                Ok(db) => drop(db),
+                // A writer is back: it has repaired the file.
+                Err(DatabaseError::DatabaseAlreadyOpen) => {}
+                Err(e) => return Err(open_error(dir, e)),
+            }
+            builder()
+                .open_read_only(&path)
+                .map_err(|e| open_error(dir, e))
+        }
+        Err(e) => Err(open_error(dir, e)),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(dir, e))
+}
+
+/// Records who holds the database for writing. Best effort: the message a second writer gets
+/// is the only use.
+fn write_holder(dir: &Path) {
+    let args: Vec<String> = std::env::args().collect();
+    let text = format!(
+        "pid {}, `{}`, since {}",
+        std::process::id(),
+        crate::storage::shorten(&args.join(" ")),
+        crate::storage::now_rfc3339()
+    );
+    let _ = std::fs::write(dir.join(HOLDER_FILE), text);
+}
+
+/// Who holds the database for writing, as the holder wrote it.
+fn holder(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(HOLDER_FILE))
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("another process ({t})"))
+        .unwrap_or_else(|| "another process".into())
+}
+
+fn table_of(space: Space) -> TableDefinition<'static, Bytes, Bytes> {
+    match space {
+        Space::Meta => META,
+        Space::Data => DATA,
+    }
+}
+
+/// Reads through any table (a read transaction's or the pending write transaction's).
+trait Reads {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    fn scan_raw(&self, prefix: &[u8]) -> Result<Vec<Entry>, StorageError>;
+    fn last_raw(&self, lower: &[u8], upper: &[u8]) -> Result<Option<Entry>, StorageError>;
+    /// Whether any key is in `[lower, upper)`.
+    fn any_raw(&self, lower: &[u8], upper: &[u8]) -> Result<bool, StorageError>;
+}
+
+impl<T: ReadableTable<Bytes, Bytes>> Reads for T {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.get(key).map_err(backend)?.map(|v| v.value().to_vec()))
+    }
+
+    fn scan_raw(&self, prefix: &[u8]) -> Result<Vec<Entry>, StorageError> {
+        let mut out = Vec::new();
+        for entry in self.range(prefix..).map_err(backend)? {
+            let (k, v) = entry.map_err(backend)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn last_raw(&self, lower: &[u8], upper: &[u8]) -> Result<Option<Entry>, StorageError> {
+        match self.range(lower..=upper).map_err(backend)?.next_back() {
+            Some(entry) => {
+                let (k, v) = entry.map_err(backend)?;
+                Ok(Some((k.value().to_vec(), v.value().to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn any_raw(&self, lower: &[u8], upper: &[u8]) -> Result<bool, StorageError> {
+        Ok(self.range(lower..upper).map_err(backend)?.next().is_some())
+    }
+}
+
+/// Turns what the `data` table holds into chunk bytes.
+fn resolve(
+    placement: ChunkPlacement,
+    files: &SegmentFiles,
+    space: Space,
+    stored: Vec<u8>,
+) -> Result<Vec<u8>, StorageError> {
+    match (space, placement) {
+        (Space::Data, ChunkPlacement::Segments) => files.read(Location::decode(&stored)?),
+        _ => Ok(stored),
+    }
+}
+
+fn resolve_entries(
+    placement: ChunkPlacement,
+    files: &SegmentFiles,
+    space: Space,
+    entries: Vec<Entry>,
+) -> Result<Vec<Entry>, StorageError> {
+    entries
+        .into_iter()
+        .map(|(k, v)| Ok((k, resolve(placement, files, space, v)?)))
+        .collect()
+}
+
+impl RedbKv {
+    /// Runs `read` on the pending write transaction's table if there is one (a writer reads its
+    /// own writes), else on a fresh read transaction's.
+    fn with_table<R>(
+        &self,
+        space: Space,
+        read: impl FnOnce(&dyn Reads) -> Result<R, StorageError>,
+    ) -> Result<R, StorageError> {
+        let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pending) = guard.as_mut() {
+            if let Some(segment) = &mut pending.segment {
+                segment
+                    .out
+                    .flush()
+                    .map_err(|e| io(&self.files.path(segment.id), e))?;
+            }
+            let table = pending.txn.open_table(table_of(space)).map_err(backend)?;
+            return read(&table);
+        }
+        drop(guard);
+        let txn = begin_read(&self.handle)?;
+        let table = txn.open_table(table_of(space)).map_err(backend)?;
+        read(&table)
+    }
+}
+
+impl KvStore for RedbKv {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.with_table(space, |t| t.get_raw(key))? {
+            Some(v) => Ok(Some(resolve(self.placement, &self.files, space, v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        let mut guard = self.pending()?;
+        let pending = guard.as_mut().expect("pending was just begun");
+        let stored: Vec<u8> = match (space, self.placement) {
+            (Space::Data, ChunkPlacement::Segments) => {
+                if pending.segment.is_none() {
+                    let mut next = self.next_segment.lock().unwrap_or_else(|p| p.into_inner());
+                    let id = *next;
+                    *next += 1;
+                    let path = self.files.path(id);
+                    let file = OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&path)
+                        .map_err(|e| io(&path, e))?;
+                    sync_dir(&self.dir.join(SEGMENT_DIR))?;
+                    pending.segment = Some(OpenSegment {
+                        id,
+                        out: BufWriter::with_capacity(SEGMENT_BUFFER, file),
+                        len: 0,
+                        committed: 0,
+                    });
+                }
+                let segment = pending.segment.as_mut().expect("opened above");
+                let len = u32::try_from(value.len()).map_err(|_| {
+                    StorageError::Internal(format!("a chunk of {} bytes", value.len()))
+                })?;
+                segment
+                    .out
+                    .write_all(value)
+                    .map_err(|e| io(&self.files.path(segment.id), e))?;
+                let at = Location {
+                    segment: segment.id,
+                    offset: segment.len,
+                    len,
+                };
+                segment.len += value.len() as u64;
+                at.encode().to_vec()
+            }
+            _ => value.to_vec(),
+        };
+        let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
+        let replaced = table
+            .insert(key, stored.as_slice())
+            .map_err(backend)?
+            .map(|old| old.value().to_vec());
+        drop(table);
+        if let (Some(old), Space::Data, ChunkPlacement::Segments) =
+            (replaced, space, self.placement)
+        {
+            release(&pending.txn, &[Location::decode(&old)?])?;
+        }
+        Ok(())
+    }
+
+    fn apply_batch(&self, space: Space, ops: Vec<BatchOp>) -> Result<(), StorageError> {
+        {
+            let mut guard = self.pending()?;
+            let pending = guard.as_mut().expect("pending was just begun");
+            let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
+            for (key, value) in ops {
+                match value {
+                    Some(v) => {
+                        table
+                            .insert(key.as_slice(), v.as_slice())
+                            .map_err(backend)?;
+                    }
+                    None => {
+                        table.remove(key.as_slice()).map_err(backend)?;
+                    }
+                }
+            }
+        }
+        self.commit(false)
+    }
+
+    fn scan_prefix(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StorageError> {
+        let entries = self.with_table(space, |t| t.scan_raw(prefix))?;
+        resolve_entries(self.placement, &self.files, space, entries)
+    }
+
+    fn last_in_range(
+        &self,
+        space: Space,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Option<Entry>, StorageError> {
+        match self.with_table(space, |t| t.last_raw(lower, upper))? {
+            Some((k, v)) => Ok(Some((k, resolve(self.placement, &self.files, space, v)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn remove_range(
+        &self,
+        space: Space,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<usize, StorageError> {
+        if self.is_read_only() {
+            return Err(StorageError::ReadOnly {
+                path: self.dir.display().to_string(),
+            });
+        }
+        // Most calls find nothing (the sweep at every open): look before starting a write.
+        if !self.with_table(space, |t| t.any_raw(lower, upper))? {
+            return Ok(0);
+        }
+        let mut guard = self.pending()?;
+        let pending = guard.as_mut().expect("pending was just begun");
+        let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
+        let mut removed = Vec::new();
+        for entry in table
+            .extract_if(lower..upper, |_, _| true)
+            .map_err(backend)?
+        {
+            let (_, v) = entry.map_err(backend)?;
+            removed.push(v.value().to_vec());
+        }
+        drop(table);
+        if space == Space::Data && self.placement == ChunkPlacement::Segments {
+            let locations = removed
+                .iter()
+                .map(|v| Location::decode(v))
+                .collect::<Result<Vec<_>, _>>()?;
+            release(&pending.txn, &locations)?;
+        }
+        Ok(removed.len())
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        if self.is_read_only() {
+            return Ok(());
+        }
+        self.commit(true)
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        let mut total = std::fs::metadata(self.dir.join(REDB_FILE))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        if let Ok(entries) = std::fs::read_dir(self.dir.join(SEGMENT_DIR)) {
+            for entry in entries.flatten() {
+                total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+        total
+    }
+
+    fn pin(&self) -> Result<Option<Arc<dyn KvStore>>, StorageError> {
+        let txn = begin_read(&self.handle)?;
+        let meta = txn.open_table(META).map_err(backend)?;
+        let data = txn.open_table(DATA).map_err(backend)?;
+        Ok(Some(Arc::new(RedbView {
+            dir: self.dir.clone(),
+            _txn: txn,
+            meta,
+            data,
+            placement: self.placement,
+            files: self.files.clone(),
+        })))
+    }
+
+    fn is_read_only(&self) -> bool {
+        matches!(self.handle, Handle::Read(_))
+    }
+}
+
+/// Takes removed chunks' bytes off their segments' live counts; a segment left with none is
+/// dead, to be deleted when no reader is left.
+fn release(txn: &WriteTransaction, removed: &[Location]) -> Result<(), StorageError> {
+    if removed.is_empty() {
+        return Ok(());
+    }
+    let mut by_segment: HashMap<u64, u64> = HashMap::new();
+    for at in removed {
+        *by_segment.entry(at.segment).or_default() += at.len as u64;
+    }
+    let mut segments = txn.open_table(SEGMENTS).map_err(backend)?;
+    let mut dead = txn.open_table(DEAD).map_err(backend)?;
+    for (id, bytes) in by_segment {
+        let Some((len, live)) = segments
+            .get(id)
+            .map_err(backend)?
+            .map(|v| decode_segment(v.value()))
+            .transpose()?
+        else {
+            // Written in this transaction and not yet recorded: the next commit records what
+            // is left of it.
+            continue;
+        };
+        let live = live.saturating_sub(bytes);
+        if live == 0 {
+            segments.remove(id).map_err(backend)?;
+            dead.insert(id, len).map_err(backend)?;
+        } else {
+            segments
+                .insert(id, &encode_segment(len, live)[..])
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+/// A read transaction: one committed state of the database, whatever commits later.
+struct RedbView {
+    dir: PathBuf,
+    _txn: ReadTransaction,
+    meta: ReadOnlyTable<Bytes, Bytes>,
+    data: ReadOnlyTable<Bytes, Bytes>,
+    placement: ChunkPlacement,
+    files: Arc<SegmentFiles>,
+}
+
+impl std::fmt::Debug for RedbView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbView").field("dir", &self.dir).finish()
+    }
+}
+
+impl RedbView {
+    fn table(&self, space: Space) -> &ReadOnlyTable<Bytes, Bytes> {
+        match space {
+            Space::Meta => &self.meta,
+            Space::Data => &self.data,
+        }
+    }
+
+    fn refuse(&self) -> StorageError {
+        StorageError::Internal(format!(
+            "a write through a snapshot of {}",
+            self.dir.display()
+        ))
+    }
+}
+
+impl KvStore for RedbView {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.table(space).get_raw(key)? {
+            Some(v) => Ok(Some(resolve(self.placement, &self.files, space, v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, _: Space, _: &[u8], _: &[u8]) -> Result<(), StorageError> {
+        Err(self.refuse())
+    }
+
+    fn apply_batch(&self, _: Space, _: Vec<BatchOp>) -> Result<(), StorageError> {
+        Err(self.refuse())
+    }
+
+    fn scan_prefix(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StorageError> {
+        let entries = self.table(space).scan_raw(prefix)?;
+        resolve_entries(self.placement, &self.files, space, entries)
+    }
+
+    fn last_in_range(
+        &self,
+        space: Space,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Option<Entry>, StorageError> {
+        match self.table(space).last_raw(lower, upper)? {
+            Some((k, v)) => Ok(Some((k, resolve(self.placement, &self.files, space, v)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn remove_range(&self, _: Space, _: &[u8], _: &[u8]) -> Result<usize, StorageError> {
+        Err(self.refuse())
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        0
+    }
+
+    fn is_read_only(&self) -> bool {
+        true
+    }
+}
