@@ -59,7 +59,7 @@ fn build(path: &Path, columns: usize) -> Database {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let started = std::time::Instant::now();
     let db = Database::create(path).unwrap();
-    let mut txn = db.store().begin();
+    let mut txn = db.store().begin().unwrap();
     let ids = (0..SUBJECTS)
         .map(|i| txn.register_subject(&format!("S{i:05}")))
         .collect();
@@ -88,7 +88,7 @@ fn build(path: &Path, columns: usize) -> Database {
 
 /// A two-column clinical table for the same subjects: age 30–89 and one of three histologies.
 fn add_clinical(db: &Database) {
-    let mut txn = db.store().begin();
+    let mut txn = db.store().begin().unwrap();
     let ids = (0..SUBJECTS)
         .map(|i| txn.register_subject(&format!("S{i:05}")))
         .collect();

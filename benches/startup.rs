@@ -69,7 +69,7 @@ fn completion(c: &mut Criterion) {
     use rgdb::storage::{Action, ColumnType, Level, NewColumn};
 
     let db = rgdb::Database::in_memory().unwrap();
-    let mut txn = db.store().begin();
+    let mut txn = db.store().begin().unwrap();
     let ids = (0..10)
         .map(|i| txn.register_subject(&format!("S{i}")))
         .collect();

@@ -18,6 +18,7 @@ from ._rgdb import (
     __version__,
     demo,
     open,
+    upgrade,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "demo",
     "open",
     "to_polars",
+    "upgrade",
 ]
 
 

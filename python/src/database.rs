@@ -186,6 +186,12 @@ impl Database {
         Ok(py.detach(move || db.version()))
     }
 
+    /// Whether it was opened with `read_only=True`.
+    #[getter]
+    fn read_only(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.get(py)?.is_read_only())
+    }
+
     /// The database's directory, or ":memory:".
     #[getter]
     fn path(&self) -> String {
@@ -228,18 +234,24 @@ impl Database {
 
 /// Opens the database at `path`, creating it when there is none and `create` is true.
 /// `path=":memory:"` (or None) gives a database that lives in memory only.
-/// `memory_limit` (bytes) bounds what one query may hold; `timeout` (seconds) stops a
-/// reading statement that runs longer.
+/// `read_only=True` opens it for reading beside a writer in another process (a REPL, an
+/// import, another kernel): nothing in its directory is written, each statement sees the last
+/// committed version, and writing statements raise E0515. `upgrade=True` converts a database
+/// made by an earlier rgdb first. `memory_limit` (bytes) bounds what one query may hold;
+/// `timeout` (seconds) stops a reading statement that runs longer.
 #[pyfunction]
-#[pyo3(signature = (path = None, *, create = true, memory_limit = None, timeout = None))]
+#[pyo3(signature = (path = None, *, create = true, read_only = false, upgrade = false, memory_limit = None, timeout = None))]
+#[allow(clippy::too_many_arguments)]
 pub fn open(
     py: Python<'_>,
     path: Option<PathBuf>,
     create: bool,
+    read_only: bool,
+    upgrade: bool,
     memory_limit: Option<usize>,
     timeout: Option<f64>,
 ) -> PyResult<Database> {
-    let mut config = Config::default();
+    let mut config = Config::default().with_upgrade(upgrade);
     if let Some(bytes) = memory_limit {
         config = config.with_memory_limit(bytes);
     }
@@ -258,6 +270,7 @@ pub fn open(
         .detach(|| match path {
             None => in_memory(config),
             Some(p) if p.as_os_str() == ":memory:" => in_memory(config),
+            Some(p) if read_only => rgdb::Database::open_read_only_with(&p, config),
             Some(p) => match rgdb::Database::open_with(&p, config.clone()) {
                 Err(rgdb::Error::Storage(StorageError::NotADatabase { .. })) if create => {
                     rgdb::Database::create_with(&p, config)
@@ -277,9 +290,10 @@ fn in_memory(config: Config) -> rgdb::Result<rgdb::Database> {
 /// 2018; CC BY 3.0), building it at `path` first if it is not there. The default path is
 /// rgdb's data directory (`$RGDB_HOME`, else `~/.local/share/rgdb`), shared with the command
 /// line.
+/// With `read_only=True` the demo is opened for reading only (built first if it is missing).
 #[pyfunction]
-#[pyo3(signature = (path = None))]
-pub fn demo(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Database> {
+#[pyo3(signature = (path = None, *, read_only = false))]
+pub fn demo(py: Python<'_>, path: Option<PathBuf>, read_only: bool) -> PyResult<Database> {
     let path = path.unwrap_or_else(rgdb::cli::demo::default_path);
     let db = py
         .detach(|| {
@@ -288,10 +302,31 @@ pub fn demo(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Database> {
                     StorageError::Backend(format!("cannot create {}: {e}", parent.display()))
                 })?;
             }
-            rgdb::cli::demo::open_or_build(&path)
+            rgdb::cli::demo::open_or_build(&path, read_only)
         })
         .map_err(|e| to_py_err(py, &e, ""))?;
     Ok(Database::wrap(db))
+}
+
+/// Converts the database at `path`, made by an earlier rgdb (sled storage), to the current
+/// storage, once and atomically. Returns a dict of what it did, or None if it was current.
+#[pyfunction]
+pub fn upgrade(py: Python<'_>, path: PathBuf) -> PyResult<Option<Py<pyo3::types::PyDict>>> {
+    let report = py
+        .detach(|| rgdb::Database::upgrade(&path))
+        .map_err(|e| to_py_err(py, &e, ""))?;
+    let Some(r) = report else {
+        return Ok(None);
+    };
+    let out = pyo3::types::PyDict::new(py);
+    out.set_item("from", r.from)?;
+    out.set_item("to", r.to)?;
+    out.set_item("catalog_entries", r.catalog_entries)?;
+    out.set_item("chunks", r.chunks)?;
+    out.set_item("bytes_before", r.bytes_before)?;
+    out.set_item("bytes_after", r.bytes_after)?;
+    out.set_item("seconds", r.seconds)?;
+    Ok(Some(out.unbind()))
 }
 
 /// For the Python-overhead bench: runs `text` `repeat` times through the Rust API alone

@@ -21,6 +21,7 @@ fn _rgdb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::ArrowResult>()?;
     m.add_function(wrap_pyfunction!(database::open, m)?)?;
     m.add_function(wrap_pyfunction!(database::demo, m)?)?;
+    m.add_function(wrap_pyfunction!(database::upgrade, m)?)?;
     m.add_function(wrap_pyfunction!(database::time_in_rust, m)?)?;
     errors::register(m)
 }

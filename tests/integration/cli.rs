@@ -127,21 +127,40 @@ fn errors_go_to_stderr_with_a_code_and_exit_nonzero() {
 #[test]
 fn a_second_process_gets_the_lock_error() {
     let (dir, _db) = clinical_db();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
-        .args([
-            "--db",
-            dir.path().join("test.rgdb").to_str().unwrap(),
-            "tables",
-        ])
-        .output()
-        .unwrap();
+    let path = dir.path().join("test.rgdb");
+    let rgdb = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+            .arg("--db")
+            .arg(&path)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Reading commands open read-only, beside this process's writer.
+    let tables = rgdb(&["tables"]);
+    assert_eq!(tables.status.code(), Some(0), "{tables:?}");
+    let count = rgdb(&["--format", "csv", "-c", "SELECT count(*) FROM subjects"]);
+    assert_eq!(String::from_utf8(count.stdout).unwrap(), "count(*)\n211\n");
+    // A second writer is refused, naming the holder.
+    let output = rgdb(&["-c", "DROP TABLE clinical"]);
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        err.starts_with("error[E0501]: the database is locked by another process (lock file "),
-        "{err}"
+    let expected = format!(
+        "error[E0501]: the database {} is open for writing by another process (pid {}, `",
+        path.display(),
+        std::process::id()
     );
-    assert!(err.contains("test.rgdb/db)"), "{err}");
+    assert!(err.starts_with(&expected), "{err}");
+    // So is a write in a read-only session, before it reads its input.
+    let output = rgdb(&["--readonly", "-c", "DROP TABLE clinical"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "error[E0515]: the database {} is open read-only; it cannot be changed in this session. Open it without --readonly (or with `Database::open`) to write\n",
+            path.display()
+        )
+    );
 }
 
 #[test]
@@ -176,7 +195,7 @@ fn without_db_the_demo_is_built_in_the_data_directory() {
     let first = rgdb().output().unwrap();
     assert_eq!(first.status.code(), Some(0));
     assert_eq!(String::from_utf8(first.stdout).unwrap(), "");
-    assert!(home.path().join("demo.rgdb").join("db").is_file());
+    assert!(home.path().join("demo.rgdb").join("rgdb.redb").is_file());
     let tables = rgdb().arg("tables").output().unwrap();
     assert!(
         String::from_utf8(tables.stdout)
@@ -292,7 +311,7 @@ fn a_demo_built_by_an_older_rgdb_is_rebuilt_on_open() {
         )
         .unwrap();
     }
-    let db = rgdb::cli::demo::open_or_build(&path).unwrap();
+    let db = rgdb::cli::demo::open_or_build(&path, false).unwrap();
     let tables: Vec<(String, String)> = db
         .tables()
         .unwrap()
@@ -316,10 +335,7 @@ fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
     let root = crate::common::root();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.rgdb");
-    crate::common::copy_dir(
-        &root.join("tests/fixtures/radiomic-lowercase-v2.rgdb"),
-        &path,
-    );
+    crate::common::old_fixture("radiomic-lowercase-v2.rgdb", &path);
     {
         let db = rgdb::Database::open(&path).unwrap();
         db.import_clinical(crate::common::clinical_csv()).unwrap();
@@ -334,7 +350,7 @@ fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
         })
         .unwrap();
     }
-    let db = rgdb::cli::demo::open_or_build(&path).unwrap();
+    let db = rgdb::cli::demo::open_or_build(&path, false).unwrap();
     let names = crate::common::column_names(&db, "radiomic");
     assert!(names.contains(&"original_shape_MeshVolume".to_string()));
     assert!(!names.contains(&"original_shape_meshvolume".to_string()));
@@ -343,7 +359,9 @@ fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
     let version = db.version();
     drop(db);
     assert_eq!(
-        rgdb::cli::demo::open_or_build(&path).unwrap().version(),
+        rgdb::cli::demo::open_or_build(&path, false)
+            .unwrap()
+            .version(),
         version
     );
 }

@@ -160,3 +160,11 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8(err).unwrap(),
     )
 }
+
+/// A committed fixture of a database an earlier rgdb made (sled storage), copied to `to` and
+/// converted by `Database::upgrade`.
+pub fn old_fixture(name: &str, to: &Path) {
+    copy_dir(&root().join("tests/fixtures").join(name), to);
+    let report = rgdb::Database::upgrade(to).unwrap().unwrap();
+    assert_eq!((report.from, report.to), ("sled", "redb"));
+}

@@ -569,7 +569,7 @@ fn a_pattern_over_an_expression_table_matches_measurements_only() {
 fn an_old_expression_table_gives_its_metadata_the_metadata_role() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("v2.rgdb");
-    copy_dir(&root().join("tests/fixtures/format-v2.rgdb"), &copy);
+    crate::common::old_fixture("format-v2.rgdb", &copy);
     let db = Database::open(&copy).unwrap();
     let star = db.query("SELECT rnaseq.* FROM subjects LIMIT 1").unwrap();
     assert_eq!(star.schema.fields().len(), 1 + 140);

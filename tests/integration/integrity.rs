@@ -127,6 +127,8 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
         &key::chunks_from(females.data_id + 1),
     )
     .unwrap();
+    // Direct writes reach snapshots when they are flushed.
+    kv.flush().unwrap();
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -157,6 +159,7 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
         .replace("\"non_null\":2", "\"non_null\":7");
     kv.put(Space::Meta, &key::column(lab.data_id, 1), text.as_bytes())
         .unwrap();
+    kv.flush().unwrap();
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -173,6 +176,7 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
     let kv = db.store().kv().clone();
     kv.put(Space::Meta, &key::subject_by_id(5), b"NOT-A-SUBJECT")
         .unwrap();
+    kv.flush().unwrap();
     let problems: Vec<String> = db.check().unwrap().iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -196,6 +200,7 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
         &key::subject_block(u32::MAX),
     )
     .unwrap();
+    kv.flush().unwrap();
     assert_eq!(
         db.check()
             .unwrap()
@@ -221,7 +226,7 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
     );
 }
 
-/// Bytes flipped at random places of the sled files of a copy: rgdb may refuse to open it, and
+/// Bytes flipped at random places of the files of a copy (the redb file and the segments): rgdb may refuse to open it, and
 /// `check` may report damage, but it never panics, and a query that answers answers right.
 #[test]
 fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
@@ -236,13 +241,18 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
         query,
     ]);
     assert_eq!(code, 0);
-    let file = path.join("db");
-    let size = std::fs::metadata(&file).unwrap().len();
+    // The redb file and every segment file, each flipped in turn.
+    let mut files = vec![std::path::PathBuf::from("rgdb.redb")];
+    for entry in std::fs::read_dir(path.join("chunks")).unwrap() {
+        files.push(std::path::Path::new("chunks").join(entry.unwrap().file_name()));
+    }
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut outcomes = [0usize; 3];
     for trial in 0..24 {
         let copy = damaged_copy(dir.path(), &path, &format!("flip{trial}.rgdb"));
-        let mut bytes = std::fs::read(copy.join("db")).unwrap();
+        let file = copy.join(&files[trial % files.len()]);
+        let mut bytes = std::fs::read(&file).unwrap();
+        let size = bytes.len() as u64;
         for _ in 0..4 {
             state ^= state << 13;
             state ^= state >> 7;
@@ -250,7 +260,7 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
             let at = (state % size) as usize;
             bytes[at] ^= 1 << (state >> 60 & 7);
         }
-        std::fs::write(copy.join("db"), bytes).unwrap();
+        std::fs::write(&file, bytes).unwrap();
         let db_arg = copy.to_str().unwrap();
         let (code, out, err) = run_cli(&["--db", db_arg, "check"]);
         assert!(

@@ -673,10 +673,7 @@ fn a_database_made_with_lower_cased_feature_names_keeps_working() {
     // before names kept their case.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("old.rgdb");
-    copy_dir(
-        &root().join("tests/fixtures/radiomic-lowercase-v2.rgdb"),
-        &copy,
-    );
+    crate::common::old_fixture("radiomic-lowercase-v2.rgdb", &copy);
     let db = Database::open(&copy).unwrap();
     assert!(db.check().unwrap().is_empty());
     let stored: Vec<String> = column_names(&db, "radiomic")

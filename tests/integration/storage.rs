@@ -95,6 +95,12 @@ impl KvStore for Counting {
 fn backends() -> Vec<(&'static str, tempfile::TempDir, Arc<dyn KvStore>)> {
     let dir = tempfile::tempdir().unwrap();
     let sled: Arc<dyn KvStore> = Arc::new(SledKv::open(&dir.path().join("db")).unwrap());
+    let redb_dir = tempfile::tempdir().unwrap();
+    let redb: Arc<dyn KvStore> =
+        Arc::new(RedbKv::create(&redb_dir.path().join("db"), ChunkPlacement::Segments).unwrap());
+    let tree_dir = tempfile::tempdir().unwrap();
+    let tree: Arc<dyn KvStore> =
+        Arc::new(RedbKv::create(&tree_dir.path().join("db"), ChunkPlacement::Tree).unwrap());
     vec![
         (
             "memory",
@@ -102,6 +108,8 @@ fn backends() -> Vec<(&'static str, tempfile::TempDir, Arc<dyn KvStore>)> {
             Arc::new(MemoryKv::default()),
         ),
         ("sled", dir, sled),
+        ("redb", redb_dir, redb),
+        ("redb-tree", tree_dir, tree),
     ]
 }
 
@@ -111,7 +119,7 @@ fn value(i: usize, j: usize) -> f64 {
 
 /// Writes a `rows` × `cols` float table named `name`, registering subjects S0…
 fn write_wide(store: &Store, name: &str, rows: usize, cols: usize) -> VersionRecord {
-    let mut txn = store.begin();
+    let mut txn = store.begin().unwrap();
     let ids = (0..rows)
         .map(|i| txn.register_subject(&format!("S{i}")))
         .collect();
@@ -195,7 +203,7 @@ fn chunks_of_a_dropped_transaction_are_removed() {
     for (backend, _dir, kv) in backends() {
         let store = Store::create(kv.clone(), StoreConfig::default(), backend).unwrap();
         {
-            let mut txn = store.begin();
+            let mut txn = store.begin().unwrap();
             let id = txn.register_subject("S0");
             let mut writer = txn.table("t", Level::Subject, "test").unwrap();
             writer.subjects(vec![id], "id").unwrap();
@@ -266,7 +274,7 @@ fn column_records_no_version_references_are_removed() {
 /// Stages a one-column table without committing it; its column records are written.
 fn stage_one_column<'s>(store: &'s Store, kv: &dyn KvStore) -> WriteTxn<'s> {
     let next = store.snapshot().record().next_data_id;
-    let mut txn = store.begin();
+    let mut txn = store.begin().unwrap();
     let mut writer = txn.table("u", Level::Subject, "table").unwrap();
     writer.subjects(vec![0, 1], "id").unwrap();
     let values: ArrayRef = Arc::new(Float64Array::from(vec![1.0, 2.0]));
@@ -353,6 +361,7 @@ fn a_flipped_byte_is_reported_by_table_and_column() {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         kv.put(Space::Data, &k, &bytes).unwrap();
+        kv.flush().unwrap();
         let problems = store.check().unwrap();
         assert_eq!(problems.len(), 1, "{backend}");
         assert!(
@@ -398,13 +407,24 @@ fn a_second_open_gets_the_lock_error() {
     let path = dir.path().join("test.rgdb");
     let err = Database::open(&path).unwrap_err();
     assert_eq!(err.code(), "E0501");
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "storage error E0501: the database is locked by another process (lock file {}); close the other rgdb session and try again",
-            path.join("db").display()
-        )
+    let text = err.to_string();
+    let expected = format!(
+        "storage error E0501: the database {} is open for writing by another process (pid {}, `",
+        path.display(),
+        std::process::id()
     );
+    assert!(text.starts_with(&expected), "{text}");
+    assert!(
+        text.ends_with("one process writes at a time. Read beside it with a read-only open (`rgdb --readonly`, `Database::open_read_only`, `rgdb.open(path, read_only=True)`), or close the other session and try again"),
+        "{text}"
+    );
+    // Reading beside the writer is allowed, and sees what it commits.
+    let reader = Database::open_read_only(&path).unwrap();
+    assert_eq!(reader.version(), db.version());
+    db.execute("CREATE COHORT women AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
+        .unwrap();
+    assert_eq!(reader.version(), db.version());
+    assert_eq!(rows(&reader, "SELECT count(*) FROM women"), [["76"]]);
     drop(db);
     assert!(Database::open(&path).is_ok());
 }
@@ -432,9 +452,31 @@ fn stored_format(db: &Database) -> u32 {
 #[test]
 fn the_committed_fixtures_of_every_format_still_open() {
     let dir = tempfile::tempdir().unwrap();
-    // Format 1: the clinical table, written before codec 2 existed.
+    // Format 1: the clinical table, written before codec 2 existed, by an rgdb on sled.
     let copy = dir.path().join("v1.rgdb");
     copy_dir(&root().join("tests/fixtures/format-v1.rgdb"), &copy);
+    let err = Database::open(&copy).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "storage error E0516: the database {0} was made by an earlier rgdb (sled storage). Convert it once with `rgdb upgrade {0}` (or open it with --upgrade); the conversion is atomic and keeps every version",
+            copy.display()
+        )
+    );
+    let report = Database::upgrade(&copy).unwrap().unwrap();
+    assert_eq!((report.from, report.to), ("sled", "redb"));
+    assert!(
+        report.chunks > 0 && report.catalog_entries > 0,
+        "{report:?}"
+    );
+    assert!(Database::upgrade(&copy).unwrap().is_none());
+    let left: Vec<String> = std::fs::read_dir(&copy)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(left, ["chunks", "readers", "rgdb.redb"]);
     let db = Database::open(&copy).unwrap();
     assert_eq!((db.version(), db.store().format()), (1, 1));
     assert!(db.check().unwrap().is_empty());
@@ -455,10 +497,11 @@ fn the_committed_fixtures_of_every_format_still_open() {
     assert_eq!(codecs(&db).keys().copied().collect::<Vec<_>>(), [1]);
     drop(db);
 
-    // Format 2: the clinical table and the RNA-seq subset, floats in codec 2.
+    // Format 2: the clinical table and the RNA-seq subset, floats in codec 2, converted on
+    // open as `--upgrade` asks.
     let copy = dir.path().join("v2.rgdb");
     copy_dir(&root().join("tests/fixtures/format-v2.rgdb"), &copy);
-    let db = Database::open(&copy).unwrap();
+    let db = Database::open_with(&copy, rgdb::Config::default().with_upgrade(true)).unwrap();
     assert_eq!((db.version(), db.store().format()), (2, 2));
     assert!(db.check().unwrap().is_empty());
     let seen = codecs(&db);
@@ -473,6 +516,46 @@ fn the_committed_fixtures_of_every_format_still_open() {
     assert_eq!(
         rows(&db, "SELECT count(*), count(weight_lbs) FROM clinical"),
         [["211", "152"]]
+    );
+}
+
+/// A conversion killed at any step leaves the old database, which the next attempt converts;
+/// every chunk comes across byte for byte.
+#[test]
+fn an_interrupted_upgrade_starts_over_and_copies_every_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("v2.rgdb");
+    copy_dir(&root().join("tests/fixtures/format-v2.rgdb"), &copy);
+    let before: Vec<(Vec<u8>, Vec<u8>)> = {
+        let sled = SledKv::open(&copy).unwrap();
+        let mut all = sled.scan_prefix(Space::Meta, &[]).unwrap();
+        all.extend(sled.scan_prefix(Space::Data, &[]).unwrap());
+        all
+    };
+    // What a conversion killed before its commit point leaves: a half-built work folder and
+    // segment files moved in.
+    std::fs::create_dir_all(copy.join("upgrade.tmp/chunks")).unwrap();
+    std::fs::write(copy.join("upgrade.tmp/rgdb.redb"), b"half written").unwrap();
+    std::fs::create_dir_all(copy.join("chunks")).unwrap();
+    std::fs::write(copy.join("chunks/00000001.seg"), b"stale").unwrap();
+    assert_eq!(Database::open(&copy).unwrap_err().code(), "E0516");
+    Database::upgrade(&copy).unwrap().unwrap();
+    let db = Database::open_read_only(&copy).unwrap();
+    let kv = db.store().kv();
+    let mut after = kv.scan_prefix(Space::Meta, &[]).unwrap();
+    after.extend(kv.scan_prefix(Space::Data, &[]).unwrap());
+    assert_eq!(after.len(), before.len());
+    assert!(after == before, "the converted entries differ");
+    assert!(db.check().unwrap().is_empty());
+    // `rgdb upgrade` on a current database has nothing to do.
+    drop(db);
+    let (code, out, _) = run_cli(&["upgrade", copy.to_str().unwrap()]);
+    assert_eq!(
+        (code, out),
+        (
+            0,
+            format!("{} is already current; nothing to do\n", copy.display())
+        )
     );
 }
 
@@ -550,7 +633,7 @@ fn a_cohort_name_is_checked_again_inside_the_transaction() {
     db.execute("CREATE COHORT c AS SELECT subject_id FROM subjects")
         .unwrap();
     // A writer that resolved before `c` existed must not silently replace it.
-    let mut txn = db.store().begin();
+    let mut txn = db.store().begin().unwrap();
     let err = txn
         .cohort("c", "SELECT subject_id FROM subjects", 3, vec![0, 1])
         .unwrap_err();
