@@ -16,6 +16,7 @@ mod inputs;
 mod integrity;
 mod language;
 mod limits;
+mod processes;
 mod properties;
 mod provider;
 mod radiomics;
