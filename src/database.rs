@@ -202,7 +202,22 @@ impl Database {
 
     /// Carries out an import described once for the statement, the command line and the API.
     pub fn import(&self, request: &ImportRequest) -> Result<ImportSummary> {
+        self.writable()?;
         ingest::run(&self.store, request, None)
+    }
+
+    /// E0515 in a read-only session, before any input is read.
+    fn writable(&self) -> Result<()> {
+        if self.is_read_only() {
+            return Err(StorageError::ReadOnly { path: self.shown() }.into());
+        }
+        Ok(())
+    }
+
+    fn shown(&self) -> String {
+        self.path
+            .as_deref()
+            .map_or_else(|| ":memory:".into(), |p| p.display().to_string())
     }
 
     /// Imports the clinical CSV at `path` into table `clinical`.
@@ -351,14 +366,8 @@ impl Database {
         params: Option<ParamValues>,
         cancel: Option<&AtomicBool>,
     ) -> Result<QueryResult> {
-        if self.is_read_only() && writes_database(&statement) {
-            return Err(StorageError::ReadOnly {
-                path: self
-                    .path
-                    .as_deref()
-                    .map_or_else(|| ":memory:".into(), |p| p.display().to_string()),
-            }
-            .into());
+        if writes_database(&statement) {
+            self.writable()?;
         }
         let reads = reads_only(&statement);
         let store = self.store.clone();

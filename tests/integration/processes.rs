@@ -50,7 +50,10 @@ fn a_read_only_query_leaves_every_file_byte_identical_with_its_mtime() {
     // Reading statements from the shell, the reading commands, --readonly, the API.
     for args in [
         &["-c", "SELECT count(*) FROM subjects"][..],
-        &["-c", "SELECT gender, avg(os_days) FROM subjects GROUP BY gender; SHOW TABLES"],
+        &[
+            "-c",
+            "SELECT gender, avg(os_days) FROM subjects GROUP BY gender; SHOW TABLES",
+        ],
         &["--readonly", "-c", "SELECT count(*) FROM women"],
         &["tables"],
         &["describe", "clinical"],
@@ -235,7 +238,10 @@ fn vacuum_never_removes_what_a_live_reader_holds() {
     let before_vacuum = segments();
     db.execute("VACUUM KEEP 1").unwrap();
     let with_reader = segments();
-    assert_eq!(with_reader, before_vacuum, "a segment went while a reader held it");
+    assert_eq!(
+        with_reader, before_vacuum,
+        "a segment went while a reader held it"
+    );
     // The pinned version still reads, whole.
     let batches = pinned_scores(&pinned, &old);
     assert_eq!(batches, [1.5, 1.5]);
@@ -257,10 +263,7 @@ fn vacuum_never_removes_what_a_live_reader_holds() {
     assert!(db.check().unwrap().is_empty());
 }
 
-fn pinned_scores(
-    snapshot: &rgdb::storage::Snapshot,
-    table: &rgdb::storage::TableMeta,
-) -> Vec<f64> {
+fn pinned_scores(snapshot: &rgdb::storage::Snapshot, table: &rgdb::storage::TableMeta) -> Vec<f64> {
     let array = snapshot.read_whole_column(table, "score").unwrap().unwrap();
     use arrow::array::AsArray;
     array
@@ -296,4 +299,42 @@ fn a_reader_after_a_killed_writer_reads_the_last_committed_version() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "count(*)\n211\n");
     let db = Database::open(&path).unwrap();
     assert!(db.check().unwrap().is_empty());
+}
+
+/// Every statement that would change the database is refused in a read-only session, before it
+/// reads its input, and the database is as it was.
+#[test]
+fn a_read_only_session_refuses_every_writing_statement() {
+    let (dir, db) = clinical_db();
+    db.execute("CREATE COHORT women AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
+        .unwrap();
+    drop(db);
+    let path = dir.path().join("test.rgdb");
+    let before = state(&path);
+    let reader = Database::open_read_only(&path).unwrap();
+    assert!(reader.is_read_only());
+    let expected = format!(
+        "storage error E0515: the database {} is open read-only; it cannot be changed in this session. Open it without --readonly (or with `Database::open`) to write",
+        path.display()
+    );
+    for statement in [
+        "IMPORT CLINICAL FROM '/no/such/file.csv'",
+        "IMPORT TABLE t FROM '/no/such/file.csv' SUBJECT COLUMN 'id'",
+        "CREATE COHORT men AS SELECT subject_id FROM subjects WHERE gender = 'Male'",
+        "REFRESH COHORT women",
+        "DROP COHORT women",
+        "DROP TABLE clinical",
+        "VACUUM KEEP 1",
+    ] {
+        let err = reader.execute(statement).unwrap_err();
+        assert_eq!(err.code(), "E0515", "{statement}");
+        assert_eq!(err.to_string(), expected, "{statement}");
+    }
+    // The API's imports are refused too.
+    let err = reader.import_clinical(clinical_csv()).unwrap_err();
+    assert_eq!(err.code(), "E0515");
+    // Reading goes on.
+    assert_eq!(rows(&reader, "SELECT count(*) FROM women"), [["76"]]);
+    drop(reader);
+    assert!(state(&path) == before);
 }

@@ -388,6 +388,38 @@ mod terminal {
         p.send_control('d').unwrap();
         p.exp_eof().unwrap();
     }
+
+    /// An interactive session on a database another process is writing opens read-only,
+    /// says so, follows that writer, and refuses writes with E0515.
+    #[test]
+    fn a_session_beside_a_writer_is_read_only() {
+        let (dir, db) = demo_path();
+        let writer = rgdb::Database::open(&db).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rgdb"));
+        cmd.args(["--db", &db])
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .env("RGDB_HISTORY", dir.path().join("history"));
+        let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+        p.exp_string(&format!(
+            "note: another process (pid {}, ",
+            std::process::id()
+        ))
+        .unwrap();
+        p.exp_string("this session is read-only and sees each version it commits")
+            .unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        writer
+            .execute("CREATE COHORT dead AS SELECT subject_id FROM subjects WHERE os_event")
+            .unwrap();
+        p.send_line("SELECT count(*) AS n FROM dead;").unwrap();
+        p.exp_string("63").unwrap();
+        p.send_line("DROP COHORT dead;").unwrap();
+        p.exp_string("error[E0515]: the database").unwrap();
+        p.exp_string("is open read-only").unwrap();
+        p.send_line(".quit").unwrap();
+        p.exp_eof().unwrap();
+    }
 }
 
 #[test]
