@@ -663,19 +663,16 @@ impl RedbKv {
         let table = txn.open_table(table_of(space)).map_err(backend)?;
         read(&table)
     }
-}
 
-impl KvStore for RedbKv {
-    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.with_table(space, |t| t.get_raw(key))? {
-            Some(v) => Ok(Some(resolve(self.placement, &self.files, space, v)?)),
-            None => Ok(None),
-        }
-    }
-
-    fn put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
-        let mut guard = self.pending()?;
-        let pending = guard.as_mut().expect("pending was just begun");
+    /// Writes one value in the pending transaction: a chunk goes to the open segment (opened
+    /// here if there is none) and its location to the tree.
+    fn put_in(
+        &self,
+        pending: &mut Pending,
+        space: Space,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), StorageError> {
         let stored: Vec<u8> = match (space, self.placement) {
             (Space::Data, ChunkPlacement::Segments) => {
                 if pending.segment.is_none() {
@@ -727,21 +724,55 @@ impl KvStore for RedbKv {
         }
         Ok(())
     }
+}
+
+impl KvStore for RedbKv {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.with_table(space, |t| t.get_raw(key))? {
+            Some(v) => Ok(Some(resolve(self.placement, &self.files, space, v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        let mut guard = self.pending()?;
+        let pending = guard.as_mut().expect("pending was just begun");
+        self.put_in(pending, space, key, value)
+    }
 
     fn apply_batch(&self, space: Space, ops: Vec<BatchOp>) -> Result<(), StorageError> {
         {
             let mut guard = self.pending()?;
             let pending = guard.as_mut().expect("pending was just begun");
-            let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
-            for (key, value) in ops {
-                match value {
-                    Some(v) => {
-                        table
-                            .insert(key.as_slice(), v.as_slice())
-                            .map_err(backend)?;
+            if space == Space::Data && self.placement == ChunkPlacement::Segments {
+                // Chunks go through their segment, one at a time.
+                for (key, value) in ops {
+                    match value {
+                        Some(v) => self.put_in(pending, space, &key, &v)?,
+                        None => {
+                            let removed = {
+                                let mut table = pending.txn.open_table(DATA).map_err(backend)?;
+                                let old = table.remove(key.as_slice()).map_err(backend)?;
+                                old.map(|v| v.value().to_vec())
+                            };
+                            if let Some(old) = removed {
+                                release(&pending.txn, &[Location::decode(&old)?])?;
+                            }
+                        }
                     }
-                    None => {
-                        table.remove(key.as_slice()).map_err(backend)?;
+                }
+            } else {
+                let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
+                for (key, value) in ops {
+                    match value {
+                        Some(v) => {
+                            table
+                                .insert(key.as_slice(), v.as_slice())
+                                .map_err(backend)?;
+                        }
+                        None => {
+                            table.remove(key.as_slice()).map_err(backend)?;
+                        }
                     }
                 }
             }
