@@ -94,6 +94,9 @@ class Database:
     def version(self) -> int:
         """The current version."""
     @property
+    def read_only(self) -> bool:
+        """Whether it was opened with ``read_only=True``."""
+    @property
     def path(self) -> str:
         """The database's directory, or ":memory:"."""
     @property
@@ -112,13 +115,21 @@ def open(
     path: Union[None, str, os.PathLike[str]] = None,
     *,
     create: bool = True,
+    read_only: bool = False,
+    upgrade: bool = False,
     memory_limit: Optional[int] = None,
     timeout: Optional[float] = None,
 ) -> Database:
-    """Opens (or creates) the database at `path`; ":memory:" or None keeps it in memory."""
+    """Opens (or creates) the database at `path`; ":memory:" or None keeps it in memory.
+    `read_only=True` reads beside a writer in another process and writes nothing."""
 
-def demo(path: Union[None, str, os.PathLike[str]] = None) -> Database:
+def demo(
+    path: Union[None, str, os.PathLike[str]] = None, *, read_only: bool = False
+) -> Database:
     """Opens the bundled NSCLC Radiogenomics demo cohort, building it on first use."""
+
+def upgrade(path: Union[str, os.PathLike[str]]) -> Optional[Dict[str, Any]]:
+    """Converts a database an earlier rgdb made (sled storage), once and atomically."""
 
 def to_polars(table: Union[pyarrow.Table, ArrowResult]) -> Any:
     """A `polars.DataFrame` of a result, without copying the values."""

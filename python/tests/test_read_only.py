@@ -61,7 +61,9 @@ def test_a_second_writer_process_is_refused_naming_the_holder(tmp_path):
         )
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert child.returncode == 3, child
-        assert child.stdout.startswith(f"E0501 the database {path} is open for writing by another process (pid {os.getpid()}, ")
+        assert child.stdout.startswith(
+            f"E0501 error[E0501]: the database {path} is open for writing by another process (pid {os.getpid()}, "
+        ), child.stdout
         reader = subprocess.run(
             [sys.executable, "-c", f"import rgdb; print(rgdb.open({str(path)!r}, read_only=True).version)"],
             capture_output=True,
