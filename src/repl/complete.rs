@@ -204,8 +204,15 @@ pub struct Completions {
 
 #[derive(Debug, Default)]
 struct State {
+    /// The version the index is for.
+    version: Option<u64>,
+    /// The snapshot to build it from, held only until it is built: a snapshot is a read
+    /// transaction, and a long-lived one keeps the writer from reusing freed pages and
+    /// from compacting the file.
     snapshot: Option<Snapshot>,
     index: Option<Arc<Index>>,
+    /// Threads building an index that may not have finished.
+    building: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Completions {
@@ -214,28 +221,40 @@ impl Completions {
     pub fn update(&self, snapshot: Snapshot) {
         {
             let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            let same = state
-                .snapshot
-                .as_ref()
-                .is_some_and(|s| s.version() == snapshot.version());
-            if same {
+            if state.version == Some(snapshot.version()) {
                 return;
             }
+            state.version = Some(snapshot.version());
             state.snapshot = Some(snapshot.clone());
             state.index = None;
         }
         let this = self.clone();
-        std::thread::spawn(move || {
+        let building = std::thread::spawn(move || {
             let index = Arc::new(Index::build(&snapshot));
+            let version = snapshot.version();
+            drop(snapshot);
             let mut state = this.inner.lock().unwrap_or_else(|p| p.into_inner());
-            let current = state
-                .snapshot
-                .as_ref()
-                .is_some_and(|s| s.version() == snapshot.version());
-            if current && state.index.is_none() {
+            if state.version == Some(version) && state.index.is_none() {
                 state.index = Some(index);
+                state.snapshot = None;
             }
         });
+        let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        state.building.retain(|b| !b.is_finished());
+        state.building.push(building);
+    }
+
+    /// Waits for the index being built and lets go of every snapshot, so that the database
+    /// can be closed with no read transaction left (see `RedbKv`'s compaction at close).
+    pub fn settle(&self) {
+        let building = {
+            let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            state.snapshot = None;
+            std::mem::take(&mut state.building)
+        };
+        for thread in building {
+            let _ = thread.join();
+        }
     }
 
     /// The index, building it if needed.
@@ -244,8 +263,8 @@ impl Completions {
         if state.index.is_none() {
             let index = state
                 .snapshot
-                .as_ref()
-                .map(Index::build)
+                .take()
+                .map(|s| Index::build(&s))
                 .unwrap_or_default();
             state.index = Some(Arc::new(index));
         }

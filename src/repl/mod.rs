@@ -57,6 +57,8 @@ impl Default for Settings {
 
 /// A REPL session over one database.
 pub struct Repl<O: Write, E: Write> {
+    /// Declared (and so dropped) before `db`: see [`Settling`].
+    completions: Settling,
     db: Database,
     out: O,
     err: E,
@@ -64,7 +66,6 @@ pub struct Repl<O: Write, E: Write> {
     output: Option<std::fs::File>,
     /// Set by Ctrl-C while a statement runs.
     cancel: Arc<AtomicBool>,
-    completions: Completions,
     history: Vec<String>,
     errors: usize,
     /// How deep `.read` is nested (a file that reads itself stops at `MAX_READ_DEPTH`).
@@ -83,6 +84,23 @@ pub fn is_complete(text: &str) -> bool {
         || !matches!(parse_statements(text), Err(e) if e.is_incomplete())
 }
 
+/// The REPL's completions, which let go of their snapshots when the REPL is dropped, before
+/// the database is: a database closed with no read transaction left compacts its file.
+struct Settling(Completions);
+
+impl std::ops::Deref for Settling {
+    type Target = Completions;
+    fn deref(&self) -> &Completions {
+        &self.0
+    }
+}
+
+impl Drop for Settling {
+    fn drop(&mut self) {
+        self.0.settle();
+    }
+}
+
 impl<O: Write, E: Write> Repl<O, E> {
     pub fn new(db: Database, out: O, err: E, settings: Settings) -> Self {
         let completions = Completions::default();
@@ -94,7 +112,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             settings,
             output: None,
             cancel: Arc::new(AtomicBool::new(false)),
-            completions,
+            completions: Settling(completions),
             history: Vec::new(),
             errors: 0,
             reading: 0,
@@ -113,7 +131,7 @@ impl<O: Write, E: Write> Repl<O, E> {
 
     /// The completion index, kept current as statements change the database.
     pub fn completions(&self) -> Completions {
-        self.completions.clone()
+        self.completions.0.clone()
     }
 
     /// How many inputs have failed so far.
