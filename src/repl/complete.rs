@@ -204,6 +204,9 @@ pub struct Completions {
 
 #[derive(Debug, Default)]
 struct State {
+    /// Whether anything completes: only an interactive session does, so a script never
+    /// builds the index.
+    enabled: bool,
     /// The version the index is for.
     version: Option<u64>,
     /// The snapshot to build it from, held only until it is built: a snapshot is a read
@@ -221,7 +224,7 @@ impl Completions {
     pub fn update(&self, snapshot: Snapshot) {
         {
             let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            if state.version == Some(snapshot.version()) {
+            if !state.enabled || state.version == Some(snapshot.version()) {
                 return;
             }
             state.version = Some(snapshot.version());
@@ -242,6 +245,12 @@ impl Completions {
         let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         state.building.retain(|b| !b.is_finished());
         state.building.push(building);
+    }
+
+    /// Turns completion on (an interactive session); [`Completions::update`] does nothing
+    /// before.
+    pub fn enable(&self) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).enabled = true;
     }
 
     /// Waits for the index being built and lets go of every snapshot, so that the database

@@ -104,7 +104,6 @@ impl Drop for Settling {
 impl<O: Write, E: Write> Repl<O, E> {
     pub fn new(db: Database, out: O, err: E, settings: Settings) -> Self {
         let completions = Completions::default();
-        completions.update(db.snapshot());
         Repl {
             db,
             out,
@@ -131,6 +130,8 @@ impl<O: Write, E: Write> Repl<O, E> {
 
     /// The completion index, kept current as statements change the database.
     pub fn completions(&self) -> Completions {
+        self.completions.enable();
+        self.completions.update(self.db.snapshot());
         self.completions.0.clone()
     }
 
