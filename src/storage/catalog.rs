@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 /// The format version this build gives a new database. It reads every version from
 /// [`OLDEST_FORMAT`] up to this one, and writes a database in its own version: format 2 adds
-/// chunk codec 2 (decimal floats), so a format-1 database keeps codec 1 and stays
-/// readable by the rgdb that made it.
-pub const FORMAT_VERSION: u32 = 2;
+/// chunk codec 2 (decimal floats) and format 3 codec 3 (byte-split floats), so a database of
+/// an older format keeps the codecs it had and stays readable by the rgdb that made it.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this build reads.
 pub const OLDEST_FORMAT: u32 = 1;

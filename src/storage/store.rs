@@ -216,11 +216,13 @@ impl Store {
         self.format
     }
 
-    /// How this database's chunks are encoded: codec 2 for floats from format 2 on.
+    /// How this database's chunks are encoded: codec 2 for floats from format 2 on, codec 3
+    /// for those codec 2 declines from format 3 on.
     pub(crate) fn encoding(&self) -> codec::Encoding {
         codec::Encoding {
             level: self.config.zstd_level,
             decimal_floats: self.format >= 2,
+            split_floats: self.format >= 3,
         }
     }
 

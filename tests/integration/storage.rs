@@ -344,7 +344,7 @@ fn an_unknown_format_version_is_refused() {
         );
         assert_eq!(
             err.to_string(),
-            "unsupported storage format version 7 (this rgdb reads versions 1 to 2); upgrade rgdb to open this database"
+            "unsupported storage format version 7 (this rgdb reads versions 1 to 3); upgrade rgdb to open this database"
         );
     }
 }
@@ -560,14 +560,26 @@ fn an_interrupted_upgrade_starts_over_and_copies_every_chunk() {
 }
 
 #[test]
-fn a_new_database_is_format_2_and_stores_floats_in_codec_2() {
+fn a_new_database_is_format_3_and_stores_floats_in_codecs_2_and_3() {
     let (_dir, db) = fresh_db();
-    assert_eq!((db.store().format(), stored_format(&db)), (2, 2));
+    assert_eq!((db.store().format(), stored_format(&db)), (3, 3));
     db.import_clinical(clinical_csv()).unwrap();
     let seen = codecs(&db);
     // clinical's float columns (weight, pack years, …) are codec 2, the rest codec 1.
     assert!(seen.get(&2).is_some_and(|&n| n > 0), "{seen:?}");
     assert!(seen.get(&1).is_some_and(|&n| n > 0), "{seen:?}");
+    assert_eq!(seen.get(&3), None, "{seen:?}");
+    // PyRadiomics' 17-digit floats are no short decimals: codec 3, and they read back exact
+    // (the radiomics tests compare them with the file).
+    db.execute(&format!(
+        "IMPORT RADIOMICS FROM '{}'",
+        root()
+            .join("data/nsclc_radiogenomics/pyradiomics_features_60.csv")
+            .display()
+    ))
+    .unwrap();
+    let seen = codecs(&db);
+    assert!(seen.get(&3).is_some_and(|&n| n > 1_000), "{seen:?}");
     assert!(db.check().unwrap().is_empty());
 }
 
