@@ -137,6 +137,9 @@ impl Location {
 struct SegmentFiles {
     dir: PathBuf,
     open: Mutex<HashMap<u64, Arc<File>>>,
+    /// Segments deleted while a snapshot of this process could still read them: their files
+    /// stay open (and their space taken) until no such snapshot is left.
+    doomed: Mutex<Vec<u64>>,
 }
 
 impl SegmentFiles {
@@ -332,6 +335,7 @@ impl RedbKv {
             files: Arc::new(SegmentFiles {
                 dir: dir.to_path_buf(),
                 open: Mutex::new(HashMap::new()),
+                doomed: Mutex::new(Vec::new()),
             }),
             next_segment: Mutex::new(1),
             readers,
@@ -447,10 +451,26 @@ impl RedbKv {
             return Ok(());
         }
         let result = (|| {
+            // Every view (snapshot) of this process holds the segment files; the store holds
+            // them once.
+            let views_alive = Arc::strong_count(&self.files) > 1;
             for &id in &dead {
-                // This process's snapshots may still read it: open it first; the open file
-                // outlives the name.
-                let _ = self.files.file(id);
+                if views_alive {
+                    // This process's snapshots may still read it: open it first; the open
+                    // file outlives the name, until `pin` finds no snapshot left.
+                    let _ = self.files.file(id);
+                    self.files
+                        .doomed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(id);
+                } else {
+                    self.files
+                        .open
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
+                }
                 let path = self.files.path(id);
                 match std::fs::remove_file(&path) {
                     Ok(()) => {}
@@ -904,6 +924,16 @@ impl RedbKv {
     }
 
     fn pin_unguarded(&self) -> Result<Option<Arc<dyn KvStore>>, StorageError> {
+        if Arc::strong_count(&self.files) == 1 {
+            // No snapshot is left that could read a deleted segment: close their files, which
+            // gives their space back.
+            let doomed =
+                std::mem::take(&mut *self.files.doomed.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut open = self.files.open.lock().unwrap_or_else(|p| p.into_inner());
+            for id in doomed {
+                open.remove(&id);
+            }
+        }
         let txn = begin_read(&self.handle)?;
         let meta = txn.open_table(META).map_err(backend)?;
         let data = txn.open_table(DATA).map_err(backend)?;
