@@ -6,7 +6,9 @@
 //! changes. The new database is built in `upgrade.tmp/` beside the old files and made durable,
 //! then moved in; the rename of `rgdb.redb` is the commit point. Killed before it, the directory
 //! is still the old database (the next attempt starts over); killed after, it is the new one,
-//! and the old files left behind are removed at the next writing open.
+//! and the old files left behind are removed at the next writing open. The conversion ends
+//! with one writing open of the new database, which writes what an open of the old one by this
+//! build would have (the subject registry's blocks, the sweep of an interrupted import).
 
 use std::path::Path;
 use std::time::Instant;
@@ -84,6 +86,14 @@ pub fn upgrade(dir: &Path) -> Result<Option<UpgradeReport>, StorageError> {
         .and_then(|d| d.sync_all())
         .map_err(|e| io(dir, e))?;
     tidy(dir)?;
+    // One writing open brings the catalog up to date, as it would for the old database: the
+    // subject registry's blocks (absent in databases older than them) are written, and the
+    // chunks an interrupted import left are swept. Read-only opens never do that.
+    {
+        let kv: std::sync::Arc<dyn KvStore> =
+            std::sync::Arc::new(RedbKv::open(dir, super::kv::Access::ReadWrite)?);
+        super::store::Store::open(kv, super::store::StoreConfig::default(), &shown)?;
+    }
     let bytes_after = RedbKv::open(dir, super::kv::Access::ReadOnly)?.size_on_disk();
     Ok(Some(UpgradeReport {
         from: Backend::Sled.name(),

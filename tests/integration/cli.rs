@@ -365,3 +365,35 @@ fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
         version
     );
 }
+
+#[test]
+fn upgrade_needs_a_database_to_convert() {
+    let (code, out, err) = run_cli(&["upgrade"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (2, "", "error: `upgrade` needs a PATH (or --db PATH)\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_cli(&["upgrade", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "error[E0503]: no rgdb database at {}\n",
+            dir.path().display()
+        )
+    );
+    // A sled database is converted, and says what it did.
+    let copy = dir.path().join("v1.rgdb");
+    crate::common::copy_dir(
+        &crate::common::root().join("tests/fixtures/format-v1.rgdb"),
+        &copy,
+    );
+    let (code, out, err) = run_cli(&["--db", copy.to_str().unwrap(), "upgrade"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(
+        out.starts_with(&format!("converted {} from sled to redb: ", copy.display())),
+        "{out}"
+    );
+    assert_eq!(run_cli(&["--db", copy.to_str().unwrap(), "check"]).0, 0);
+}

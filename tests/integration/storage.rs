@@ -476,7 +476,7 @@ fn the_committed_fixtures_of_every_format_still_open() {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    assert_eq!(left, ["chunks", "readers", "rgdb.redb"]);
+    assert_eq!(left, ["chunks", "readers", "rgdb.redb", "writer"]);
     let db = Database::open(&copy).unwrap();
     assert_eq!((db.version(), db.store().format()), (1, 1));
     assert!(db.check().unwrap().is_empty());
