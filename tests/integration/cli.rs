@@ -397,3 +397,21 @@ fn upgrade_needs_a_database_to_convert() {
     );
     assert_eq!(run_cli(&["--db", copy.to_str().unwrap(), "check"]).0, 0);
 }
+
+/// A demo an rgdb before the storage change built (sled) is rebuilt, not refused with E0516:
+/// it is rgdb's own, and `cargo run --release` must keep opening the REPL on it.
+#[test]
+fn a_demo_built_on_sled_is_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.rgdb");
+    crate::common::copy_dir(
+        &crate::common::root().join("tests/fixtures/format-v2.rgdb"),
+        &path,
+    );
+    let db = rgdb::cli::demo::open_or_build(&path, true).unwrap();
+    assert!(db.is_read_only());
+    assert_eq!(db.table("radiomic").unwrap().rows, 60);
+    assert!(path.join("rgdb.redb").is_file());
+    assert!(!path.join("db").exists());
+    assert!(!path.with_extension("rgdb-old").exists());
+}
