@@ -110,3 +110,8 @@ pub(crate) fn suggest(candidates: &[String]) -> String {
         }
     }
 }
+
+/// An I/O failure on `path`, as a backend error naming the file.
+pub(crate) fn io(path: &std::path::Path, e: std::io::Error) -> StorageError {
+    StorageError::Backend(format!("{}: {e}", path.display()))
+}

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::error::StorageError;
+use super::error::{StorageError, io};
 use super::kv::{Backend, ChunkPlacement, KvStore, REDB_FILE, RedbKv, SledKv, Space};
 
 /// What a conversion did.
@@ -132,8 +132,4 @@ fn remove_any(path: &Path) -> Result<(), StorageError> {
         Ok(_) => std::fs::remove_file(path),
     };
     result.map_err(|e| io(path, e))
-}
-
-fn io(path: &Path, e: std::io::Error) -> StorageError {
-    StorageError::Backend(format!("{}: {e}", path.display()))
 }

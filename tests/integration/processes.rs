@@ -33,6 +33,16 @@ fn state(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime, Vec<u8>)>
     out
 }
 
+/// The clinical database with the cohort `women` (76 subjects), closed.
+fn closed_db_with_a_cohort() -> (tempfile::TempDir, PathBuf) {
+    let (dir, db) = clinical_db();
+    db.execute("CREATE COHORT women AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
+        .unwrap();
+    drop(db);
+    let path = dir.path().join("test.rgdb");
+    (dir, path)
+}
+
 fn rgdb(db: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rgdb"));
     cmd.arg("--db").arg(db);
@@ -41,11 +51,7 @@ fn rgdb(db: &Path) -> Command {
 
 #[test]
 fn a_read_only_query_leaves_every_file_byte_identical_with_its_mtime() {
-    let (dir, db) = clinical_db();
-    db.execute("CREATE COHORT women AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
-        .unwrap();
-    drop(db);
-    let path = dir.path().join("test.rgdb");
+    let (_dir, path) = closed_db_with_a_cohort();
     let before = state(&path);
     // Reading statements from the shell, the reading commands, --readonly, the API.
     for args in [
@@ -316,11 +322,7 @@ fn a_reader_after_a_killed_writer_reads_the_last_committed_version() {
 /// reads its input, and the database is as it was.
 #[test]
 fn a_read_only_session_refuses_every_writing_statement() {
-    let (dir, db) = clinical_db();
-    db.execute("CREATE COHORT women AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
-        .unwrap();
-    drop(db);
-    let path = dir.path().join("test.rgdb");
+    let (_dir, path) = closed_db_with_a_cohort();
     let before = state(&path);
     let reader = Database::open_read_only(&path).unwrap();
     assert!(reader.is_read_only());

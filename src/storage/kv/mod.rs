@@ -1,5 +1,5 @@
 //! The key-value backend trait that the column store is written against, and its
-//! implementations: redb (the default, `redb_kv.rs`), sled (databases of earlier builds,
+//! implementations: redb (the default, `redb_kv/`), sled (databases of earlier builds,
 //! `sled_kv.rs`) and memory.
 //!
 //! The store needs little from its backend: two ordered keyspaces (`Meta` for the catalog,

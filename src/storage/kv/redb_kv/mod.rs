@@ -21,21 +21,28 @@
 //! process, a segment's file is opened before it is deleted, so the snapshots of this process
 //! that still need it keep reading it.
 
+mod guard;
+mod open;
+mod segments;
+mod view;
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use redb::{
-    Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadOnlyTable,
-    ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
-    WriteTransaction,
+    Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition, WriteTransaction,
 };
 
 use super::{Access, BatchOp, Entry, KvStore, Space};
-use crate::storage::error::StorageError;
+use crate::storage::error::{StorageError, io};
+use guard::guarded;
+use open::{begin_read, builder, open_error, open_reader, open_writer, sync_dir, write_holder};
+use segments::{Location, OpenSegment, SegmentFiles, decode_segment, encode_segment, release};
+use view::{Reads, RedbView, Resolved, table_of};
 
 /// The redb file inside a database directory; its presence marks a database of this backend.
 pub const REDB_FILE: &str = "rgdb.redb";
@@ -87,88 +94,9 @@ enum Handle {
     Read(ReadOnlyDatabase),
 }
 
-/// The open segment: chunks of the current write session.
-struct OpenSegment {
-    id: u64,
-    out: BufWriter<File>,
-    /// Bytes written so far.
-    len: u64,
-    /// The length at the last commit that recorded this segment.
-    committed: u64,
-}
-
 struct Pending {
     txn: WriteTransaction,
     segment: Option<OpenSegment>,
-}
-
-/// A chunk's place in a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Location {
-    segment: u64,
-    offset: u64,
-    len: u32,
-}
-
-impl Location {
-    fn encode(self) -> [u8; 20] {
-        let mut out = [0u8; 20];
-        out[..8].copy_from_slice(&self.segment.to_be_bytes());
-        out[8..16].copy_from_slice(&self.offset.to_be_bytes());
-        out[16..].copy_from_slice(&self.len.to_be_bytes());
-        out
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Location, StorageError> {
-        let bytes: &[u8; 20] = bytes.try_into().map_err(|_| StorageError::CorruptCatalog {
-            key: "chunk location".into(),
-            detail: format!("{} bytes, expected 20", bytes.len()),
-        })?;
-        Ok(Location {
-            segment: u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
-            offset: u64::from_be_bytes(bytes[8..16].try_into().expect("8 bytes")),
-            len: u32::from_be_bytes(bytes[16..].try_into().expect("4 bytes")),
-        })
-    }
-}
-
-/// The segment files of one database, opened for reading on first use and kept open.
-#[derive(Debug)]
-struct SegmentFiles {
-    dir: PathBuf,
-    open: Mutex<HashMap<u64, Arc<File>>>,
-    /// Segments deleted while a snapshot of this process could still read them: their files
-    /// stay open (and their space taken) until no such snapshot is left.
-    doomed: Mutex<Vec<u64>>,
-}
-
-impl SegmentFiles {
-    fn path(&self, id: u64) -> PathBuf {
-        segment_path(&self.dir, id)
-    }
-
-    fn file(&self, id: u64) -> Result<Arc<File>, StorageError> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(file) = open.get(&id) {
-            return Ok(file.clone());
-        }
-        let path = self.path(id);
-        let file = Arc::new(File::open(&path).map_err(|e| io(&path, e))?);
-        open.insert(id, file.clone());
-        Ok(file)
-    }
-
-    fn read(&self, at: Location) -> Result<Vec<u8>, StorageError> {
-        let file = self.file(at.segment)?;
-        let mut bytes = vec![0u8; at.len as usize];
-        file.read_exact_at(&mut bytes, at.offset)
-            .map_err(|e| io(&self.path(at.segment), e))?;
-        Ok(bytes)
-    }
-}
-
-fn segment_path(dir: &Path, id: u64) -> PathBuf {
-    dir.join(SEGMENT_DIR).join(format!("{id:08}.seg"))
 }
 
 /// The redb backend (see the module documentation).
@@ -195,59 +123,6 @@ impl std::fmt::Debug for RedbKv {
             .field("read_only", &self.is_read_only())
             .finish()
     }
-}
-
-fn builder() -> Builder {
-    let mut builder = Builder::new();
-    builder
-        .set_concurrency_mode(ConcurrencyMode::SingleWriter)
-        .set_cache_size(CACHE_BYTES);
-    builder
-}
-
-thread_local! {
-    /// Set while this thread is inside [`guarded`].
-    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs a redb call, turning a panic into an error.
-///
-/// redb trusts its file: a page damaged on disk (a flipped byte) can make it index out of
-/// bounds and panic, and it checks page checksums only when a writer asks it to
-/// (`set_check_integrity_on_open`), which a read-only open cannot. rgdb must never panic on
-/// bad input, so every call into redb runs here; the panic hook installed once below stays
-/// silent for these panics (they become `E0509`) and defers to the previous hook otherwise.
-fn guarded<T>(f: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !GUARDED.with(|g| g.get()) {
-                previous(info);
-            }
-        }));
-    });
-    let outer = GUARDED.with(|g| g.replace(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    GUARDED.with(|g| g.set(outer));
-    result.unwrap_or_else(|panic| {
-        let detail = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unreadable page".into());
-        Err(StorageError::CorruptCatalog {
-            key: REDB_FILE.into(),
-            detail: format!(
-                "the file is damaged (redb: {}); restore the database from a copy",
-                crate::storage::shorten(&detail)
-            ),
-        })
-    })
-}
-
-fn io(path: &Path, e: std::io::Error) -> StorageError {
-    StorageError::Backend(format!("{}: {e}", path.display()))
 }
 
 fn backend(e: impl std::fmt::Display) -> StorageError {
@@ -534,188 +409,6 @@ impl RedbKv {
     }
 }
 
-fn encode_segment(len: u64, live: u64) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&len.to_le_bytes());
-    out[8..].copy_from_slice(&live.to_le_bytes());
-    out
-}
-
-fn decode_segment(bytes: &[u8]) -> Result<(u64, u64), StorageError> {
-    if bytes.len() != 16 {
-        return Err(StorageError::CorruptCatalog {
-            key: "segment record".into(),
-            detail: format!("{} bytes, expected 16", bytes.len()),
-        });
-    }
-    Ok((
-        u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
-        u64::from_le_bytes(bytes[8..].try_into().expect("8 bytes")),
-    ))
-}
-
-fn begin_read(handle: &Handle) -> Result<ReadTransaction, StorageError> {
-    guarded(|| {
-        match handle {
-            Handle::Write(db) => db.begin_read(),
-            Handle::Read(db) => db.begin_read(),
-            Handle::Closed => return Err(StorageError::Internal("a closed redb handle".into())),
-        }
-        .map_err(backend)
-    })
-}
-
-fn open_error(dir: &Path, e: DatabaseError) -> StorageError {
-    match e {
-        DatabaseError::DatabaseAlreadyOpen => StorageError::Locked {
-            path: dir.display().to_string(),
-            holder: holder(dir),
-        },
-        other => StorageError::Backend(format!("opening {}: {other}", dir.display())),
-    }
-}
-
-/// Opens the writer, retrying a lock conflict for a quarter of a second: a writer that is
-/// exiting releases its lock a moment after it is done.
-fn open_writer(dir: &Path) -> Result<Database, StorageError> {
-    let path = dir.join(REDB_FILE);
-    let mut attempts = 0;
-    loop {
-        match builder().open(&path) {
-            Ok(db) => return Ok(db),
-            Err(DatabaseError::DatabaseAlreadyOpen) if attempts < 5 => {
-                attempts += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => return Err(open_error(dir, e)),
-        }
-    }
-}
-
-fn open_reader(dir: &Path) -> Result<ReadOnlyDatabase, StorageError> {
-    let path = dir.join(REDB_FILE);
-    match builder().open_read_only(&path) {
-        Ok(db) => Ok(db),
-        // Left unclean by a killed writer: a writing open repairs it, then it is read.
-        Err(DatabaseError::RepairAborted) => {
-            match builder().open(&path) {
-                Ok(db) => drop(db),
-                // A writer is back: it has repaired the file.
-                Err(DatabaseError::DatabaseAlreadyOpen) => {}
-                Err(e) => return Err(open_error(dir, e)),
-            }
-            builder()
-                .open_read_only(&path)
-                .map_err(|e| open_error(dir, e))
-        }
-        Err(e) => Err(open_error(dir, e)),
-    }
-}
-
-fn sync_dir(dir: &Path) -> Result<(), StorageError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io(dir, e))
-}
-
-/// Records who holds the database for writing. Best effort: the message a second writer gets
-/// is the only use.
-fn write_holder(dir: &Path) {
-    let args: Vec<String> = std::env::args().collect();
-    let text = format!(
-        "pid {}, `{}`, since {}",
-        std::process::id(),
-        crate::storage::shorten(&args.join(" ")),
-        crate::storage::now_rfc3339()
-    );
-    let _ = std::fs::write(dir.join(HOLDER_FILE), text);
-}
-
-/// Who holds the database for writing, as the holder wrote it.
-fn holder(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join(HOLDER_FILE))
-        .ok()
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .map(|t| format!("another process ({t})"))
-        .unwrap_or_else(|| "another process".into())
-}
-
-fn table_of(space: Space) -> TableDefinition<'static, Bytes, Bytes> {
-    match space {
-        Space::Meta => META,
-        Space::Data => DATA,
-    }
-}
-
-/// Reads through any table (a read transaction's or the pending write transaction's).
-trait Reads {
-    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
-    fn scan_raw(&self, prefix: &[u8]) -> Result<Vec<Entry>, StorageError>;
-    fn last_raw(&self, lower: &[u8], upper: &[u8]) -> Result<Option<Entry>, StorageError>;
-    /// Whether any key is in `[lower, upper)`.
-    fn any_raw(&self, lower: &[u8], upper: &[u8]) -> Result<bool, StorageError>;
-}
-
-impl<T: ReadableTable<Bytes, Bytes>> Reads for T {
-    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        guarded(|| Ok(self.get(key).map_err(backend)?.map(|v| v.value().to_vec())))
-    }
-
-    fn scan_raw(&self, prefix: &[u8]) -> Result<Vec<Entry>, StorageError> {
-        guarded(|| {
-            let mut out = Vec::new();
-            for entry in self.range(prefix..).map_err(backend)? {
-                let (k, v) = entry.map_err(backend)?;
-                if !k.value().starts_with(prefix) {
-                    break;
-                }
-                out.push((k.value().to_vec(), v.value().to_vec()));
-            }
-            Ok(out)
-        })
-    }
-
-    fn last_raw(&self, lower: &[u8], upper: &[u8]) -> Result<Option<Entry>, StorageError> {
-        match self.range(lower..=upper).map_err(backend)?.next_back() {
-            Some(entry) => {
-                let (k, v) = entry.map_err(backend)?;
-                Ok(Some((k.value().to_vec(), v.value().to_vec())))
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn any_raw(&self, lower: &[u8], upper: &[u8]) -> Result<bool, StorageError> {
-        Ok(self.range(lower..upper).map_err(backend)?.next().is_some())
-    }
-}
-
-/// Turns what the `data` table holds into chunk bytes.
-fn resolve(
-    placement: ChunkPlacement,
-    files: &SegmentFiles,
-    space: Space,
-    stored: Vec<u8>,
-) -> Result<Vec<u8>, StorageError> {
-    match (space, placement) {
-        (Space::Data, ChunkPlacement::Segments) => files.read(Location::decode(&stored)?),
-        _ => Ok(stored),
-    }
-}
-
-fn resolve_entries(
-    placement: ChunkPlacement,
-    files: &SegmentFiles,
-    space: Space,
-    entries: Vec<Entry>,
-) -> Result<Vec<Entry>, StorageError> {
-    entries
-        .into_iter()
-        .map(|(k, v)| Ok((k, resolve(placement, files, space, v)?)))
-        .collect()
-}
-
 impl RedbKv {
     /// Runs `read` on the pending write transaction's table if there is one (a writer reads its
     /// own writes), else on a fresh read transaction's.
@@ -739,6 +432,14 @@ impl RedbKv {
         let txn = begin_read(&self.handle)?;
         let table = txn.open_table(table_of(space)).map_err(backend)?;
         read(&table)
+    }
+
+    fn resolved(&self, space: Space) -> Resolved<'_> {
+        Resolved {
+            placement: self.placement,
+            files: &self.files,
+            space,
+        }
     }
 
     /// Writes one value in the pending transaction: a chunk goes to the open segment (opened
@@ -806,10 +507,7 @@ impl RedbKv {
 /// The backend operations, each run by the [`KvStore`] impl under [`guarded`].
 impl RedbKv {
     fn get_unguarded(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.with_table(space, |t| t.get_raw(key))? {
-            Some(v) => Ok(Some(resolve(self.placement, &self.files, space, v)?)),
-            None => Ok(None),
-        }
+        self.with_table(space, |t| self.resolved(space).get(t, key))
     }
 
     fn put_unguarded(&self, space: Space, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
@@ -863,8 +561,7 @@ impl RedbKv {
         space: Space,
         prefix: &[u8],
     ) -> Result<Vec<Entry>, StorageError> {
-        let entries = self.with_table(space, |t| t.scan_raw(prefix))?;
-        resolve_entries(self.placement, &self.files, space, entries)
+        self.with_table(space, |t| self.resolved(space).scan(t, prefix))
     }
 
     fn last_in_range_unguarded(
@@ -873,10 +570,7 @@ impl RedbKv {
         lower: &[u8],
         upper: &[u8],
     ) -> Result<Option<Entry>, StorageError> {
-        match self.with_table(space, |t| t.last_raw(lower, upper))? {
-            Some((k, v)) => Ok(Some((k, resolve(self.placement, &self.files, space, v)?))),
-            None => Ok(None),
-        }
+        self.with_table(space, |t| self.resolved(space).last(t, lower, upper))
     }
 
     fn remove_range_unguarded(
@@ -1035,123 +729,5 @@ impl Drop for RedbKv {
             drop(handle);
             Ok(())
         });
-    }
-}
-
-/// Takes removed chunks' bytes off their segments' live counts; a segment left with none is
-/// dead, to be deleted when no reader is left.
-fn release(txn: &WriteTransaction, removed: &[Location]) -> Result<(), StorageError> {
-    if removed.is_empty() {
-        return Ok(());
-    }
-    let mut by_segment: HashMap<u64, u64> = HashMap::new();
-    for at in removed {
-        *by_segment.entry(at.segment).or_default() += at.len as u64;
-    }
-    let mut segments = txn.open_table(SEGMENTS).map_err(backend)?;
-    let mut dead = txn.open_table(DEAD).map_err(backend)?;
-    for (id, bytes) in by_segment {
-        let Some((len, live)) = segments
-            .get(id)
-            .map_err(backend)?
-            .map(|v| decode_segment(v.value()))
-            .transpose()?
-        else {
-            // Written in this transaction and not yet recorded: the next commit records what
-            // is left of it.
-            continue;
-        };
-        let live = live.saturating_sub(bytes);
-        if live == 0 {
-            segments.remove(id).map_err(backend)?;
-            dead.insert(id, len).map_err(backend)?;
-        } else {
-            segments
-                .insert(id, &encode_segment(len, live)[..])
-                .map_err(backend)?;
-        }
-    }
-    Ok(())
-}
-
-/// A read transaction: one committed state of the database, whatever commits later.
-struct RedbView {
-    dir: PathBuf,
-    _txn: ReadTransaction,
-    meta: ReadOnlyTable<Bytes, Bytes>,
-    data: ReadOnlyTable<Bytes, Bytes>,
-    placement: ChunkPlacement,
-    files: Arc<SegmentFiles>,
-}
-
-impl std::fmt::Debug for RedbView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedbView").field("dir", &self.dir).finish()
-    }
-}
-
-impl RedbView {
-    fn table(&self, space: Space) -> &ReadOnlyTable<Bytes, Bytes> {
-        match space {
-            Space::Meta => &self.meta,
-            Space::Data => &self.data,
-        }
-    }
-
-    fn refuse(&self) -> StorageError {
-        StorageError::Internal(format!(
-            "a write through a snapshot of {}",
-            self.dir.display()
-        ))
-    }
-}
-
-impl KvStore for RedbView {
-    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.table(space).get_raw(key)? {
-            Some(v) => Ok(Some(resolve(self.placement, &self.files, space, v)?)),
-            None => Ok(None),
-        }
-    }
-
-    fn put(&self, _: Space, _: &[u8], _: &[u8]) -> Result<(), StorageError> {
-        Err(self.refuse())
-    }
-
-    fn apply_batch(&self, _: Space, _: Vec<BatchOp>) -> Result<(), StorageError> {
-        Err(self.refuse())
-    }
-
-    fn scan_prefix(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StorageError> {
-        let entries = self.table(space).scan_raw(prefix)?;
-        resolve_entries(self.placement, &self.files, space, entries)
-    }
-
-    fn last_in_range(
-        &self,
-        space: Space,
-        lower: &[u8],
-        upper: &[u8],
-    ) -> Result<Option<Entry>, StorageError> {
-        match self.table(space).last_raw(lower, upper)? {
-            Some((k, v)) => Ok(Some((k, resolve(self.placement, &self.files, space, v)?))),
-            None => Ok(None),
-        }
-    }
-
-    fn remove_range(&self, _: Space, _: &[u8], _: &[u8]) -> Result<usize, StorageError> {
-        Err(self.refuse())
-    }
-
-    fn flush(&self) -> Result<(), StorageError> {
-        Ok(())
-    }
-
-    fn size_on_disk(&self) -> u64 {
-        0
-    }
-
-    fn is_read_only(&self) -> bool {
-        true
     }
 }
