@@ -98,12 +98,17 @@ fn a_read_only_query_leaves_every_file_byte_identical_with_its_mtime() {
 }
 
 fn write_version(path: &Path, value: usize) {
+    write_rows(path, value, 3_000);
+}
+
+/// `rows` subjects, 40 columns, every value `value`.
+fn write_rows(path: &Path, value: usize, rows: usize) {
     let mut text = String::from("id");
     for j in 0..40 {
         text += &format!(",c{j}");
     }
     text.push('\n');
-    for i in 0..3_000 {
+    for i in 0..rows {
         text += &format!("S{i:05}");
         for _ in 0..40 {
             text += &format!(",{value}");
@@ -297,7 +302,7 @@ fn a_reader_after_a_killed_writer_reads_the_last_committed_version() {
     drop(db);
     let path = dir.path().join("test.rgdb");
     let csv = dir.path().join("big.csv");
-    write_version(&csv, 5);
+    write_rows(&csv, 5, 60_000);
     let mut child = rgdb(&path)
         .args(["import", "table", "t"])
         .arg(&csv)
@@ -307,7 +312,8 @@ fn a_reader_after_a_killed_writer_reads_the_last_committed_version() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(150));
     let _ = child.kill();
-    child.wait().unwrap();
+    // Killed mid-import, not after it: the file is left as a killed writer leaves it.
+    assert!(!child.wait().unwrap().success());
     let out = rgdb(&path)
         .args(["--format", "csv", "-c", "SELECT count(*) FROM clinical"])
         .output()
