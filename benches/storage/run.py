@@ -12,8 +12,8 @@ BIN is a release rgdb binary. For each scale it writes a synthetic cohort with `
   /usr/bin/time: median wall time and peak RSS;
 - runs that query once under strace and adds up the bytes written to files (not stdout/stderr),
   and checks that no file of the database changed (size, mtime, bytes);
-- runs one process with the same statement five times (`.timer on`): the first statement
-  against the median of the later ones.
+- runs processes with the same statement five times (`.timer on`): the first statement
+  against the median of the later ones, each the median over `--runs` processes.
 It also writes each table to zstd Parquet (`EXPORT … TO '….parquet'`, DataFusion's zstd(3)), and
 with --duckdb loads those files into a DuckDB database (needs the duckdb Python package), for
 the size comparison. Prints a Markdown table; benches/README.md has the latest figures.
@@ -104,18 +104,24 @@ def bytes_written(cmd):
     return total, calls
 
 
-def first_and_later(bin_, db, extra):
+def first_and_later(bin_, db, extra, runs):
+    """The first statement of a process and the median of its four later ones, each the median
+    over `runs` processes (one process alone varies by 2× and more with what else runs)."""
     script = ".timer on\n" + (COUNT + ";\n") * 5
-    r = run([bin_, "--db", db] + extra + ["--readonly"], input=script)
-    times = []
-    for line in r.stderr.splitlines():
-        m = re.match(r"time: ([\d.]+)(µs|ms|s)$", line.strip())
-        if m:
-            v = float(m.group(1))
-            times.append(v / 1000 if m.group(2) == "µs" else v if m.group(2) == "ms" else v * 1000)
-    if len(times) != 5:
-        sys.exit(f"expected 5 timings, got {r.stderr}")
-    return times[0], statistics.median(times[1:])
+    firsts, laters = [], []
+    for _ in range(runs):
+        r = run([bin_, "--db", db] + extra + ["--readonly"], input=script)
+        times = []
+        for line in r.stderr.splitlines():
+            m = re.match(r"time: ([\d.]+)(µs|ms|s)$", line.strip())
+            if m:
+                v = float(m.group(1))
+                times.append(v / 1000 if m.group(2) == "µs" else v if m.group(2) == "ms" else v * 1000)
+        if len(times) != 5:
+            sys.exit(f"expected 5 timings, got {r.stderr}")
+        firsts.append(times[0])
+        laters.append(statistics.median(times[1:]))
+    return statistics.median(firsts), statistics.median(laters)
 
 
 def main():
@@ -157,7 +163,7 @@ def main():
             before = state(db)
             written, calls = bytes_written([bin_, "--db", db] + extra + ["-c", COUNT])
             unchanged = state(db) == before
-            first, later = first_and_later(bin_, db, extra)
+            first, later = first_and_later(bin_, db, extra, a.runs)
             upgrade = None
             if backend == "sled":
                 # The one-time conversion of a database an earlier rgdb made.

@@ -1,19 +1,27 @@
-//! The interactive REPL on a terminal: rustyline with history, tab completion, and multi-line
-//! input that the parser decides is complete; Ctrl-C cancels a running query, Ctrl-D leaves.
+//! The interactive REPL on a terminal: rustyline with history and tab completion. A statement
+//! ends at `;`, as in psql, sqlite3 and duckdb: until then each line gets the continuation
+//! prompt. A meta-command (`.help`) ends at its line. Ctrl-C cancels a running query or the
+//! statement being typed; Ctrl-D leaves.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{Config, Context, Editor, Helper};
 
-use super::{Completions, Flow, Repl, is_complete};
+use super::{Completions, Flow, Repl};
+use crate::syntax::ends_with_semicolon;
+
+/// The prompt of a new statement, and of the lines that continue one (ASCII, as sqlite3's).
+const PROMPT: &str = "rgdb> ";
+const CONTINUATION: &str = "  ... ";
 
 /// Where history is kept: `$RGDB_HISTORY`, else `history` in rgdb's data directory.
 pub fn history_path() -> PathBuf {
@@ -22,9 +30,12 @@ pub fn history_path() -> PathBuf {
         .unwrap_or_else(|| crate::cli::demo::data_dir().join("history"))
 }
 
-/// rustyline's view of the REPL: completion from the catalog, completeness from the parser.
+/// rustyline's view of the REPL: completion from the catalog, over the whole statement typed
+/// so far.
 struct RgdbHelper {
     completions: Completions,
+    /// The earlier lines of the statement being typed (empty at a new statement).
+    pending: RefCell<String>,
 }
 
 impl Completer for RgdbHelper {
@@ -37,7 +48,12 @@ impl Completer for RgdbHelper {
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let index = self.completions.index();
-        let (start, found) = index.complete(line, pos);
+        // The completer sees the whole statement, so that a column completes after a FROM
+        // typed on an earlier line; rustyline replaces only within this line.
+        let pending = self.pending.borrow();
+        let text = format!("{pending}{line}");
+        let (start, found) = index.complete(&text, pending.len() + pos);
+        let start = start.saturating_sub(pending.len());
         let pairs = found
             .into_iter()
             .map(|c| Pair {
@@ -49,15 +65,8 @@ impl Completer for RgdbHelper {
     }
 }
 
-impl Validator for RgdbHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if is_complete(ctx.input()) {
-            ValidationResult::Valid(None)
-        } else {
-            ValidationResult::Incomplete
-        })
-    }
-}
+/// Enter always hands the line over: [`run`] decides whether the statement is complete.
+impl Validator for RgdbHelper {}
 
 impl Hinter for RgdbHelper {
     type Hint = String;
@@ -75,6 +84,28 @@ impl Highlighter for RgdbHelper {
 
 impl Helper for RgdbHelper {}
 
+/// Whether `text`, the lines typed since the last prompt, is a whole input: it ends at a `;`,
+/// or its last line is a meta-command after complete statements (a pasted script).
+fn is_whole(text: &str) -> bool {
+    if ends_with_semicolon(text) {
+        return true;
+    }
+    let trimmed = text.trim_end();
+    let (before, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
+    last.trim_start().starts_with('.') && (before.trim().is_empty() || ends_with_semicolon(before))
+}
+
+/// Adds `entry` to the history and appends it to the history file at once, so that a killed
+/// terminal loses nothing typed before.
+fn remember(editor: &mut Editor<RgdbHelper, DefaultHistory>, file: &Path, entry: &str) {
+    if matches!(editor.add_history_entry(entry), Ok(true)) {
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.append_history(file);
+    }
+}
+
 /// Runs the REPL until `.quit` or Ctrl-D. Returns the process exit code.
 pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
     let config = Config::builder().auto_add_history(false).build();
@@ -87,35 +118,66 @@ pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
     };
     editor.set_helper(Some(RgdbHelper {
         completions: repl.completions(),
+        pending: RefCell::default(),
     }));
     let history = history_path();
     let _ = editor.load_history(&history);
     // Ctrl-C while a statement runs cancels it; at the prompt rustyline reads it as a key.
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, repl.cancel_flag());
     print!("{banner}");
-    let mut code = 0;
+    let mut pending = String::new();
     loop {
-        match editor.readline("rgdb> ") {
+        if let Some(helper) = editor.helper_mut() {
+            helper.pending.replace(pending.clone());
+        }
+        let prompt = if pending.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
+        match editor.readline(prompt) {
             Ok(line) => {
-                let _ = editor.add_history_entry(line.as_str());
-                if repl.feed(&line) == Flow::Quit {
+                if pending.is_empty() && line.trim().is_empty() {
+                    continue;
+                }
+                pending.push_str(&line);
+                pending.push('\n');
+                if !is_whole(&pending) {
+                    continue;
+                }
+                let input = std::mem::take(&mut pending);
+                remember(&mut editor, &history, input.trim());
+                if repl.feed(&input) == Flow::Quit {
                     break;
                 }
             }
+            // At the prompt, Ctrl-C drops the statement being typed, as in psql.
             Err(ReadlineError::Interrupted) => {
+                pending.clear();
                 println!("^C");
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("error: cannot read the terminal: {e}");
-                code = 1;
-                break;
+                return 1;
             }
         }
     }
-    if let Some(dir) = history.parent() {
-        let _ = std::fs::create_dir_all(dir);
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_whole;
+
+    #[test]
+    fn input_is_whole_at_a_semicolon_or_a_meta_command_line() {
+        assert!(is_whole("SELECT 1;\n"));
+        assert!(is_whole("SELECT 1\nFROM subjects;\n"));
+        assert!(is_whole(".help\n"));
+        assert!(is_whole("SELECT 1;\n.mode csv\n"));
+        assert!(!is_whole("SELECT 1\n"));
+        assert!(!is_whole("SELECT 1\n.mode csv\n"));
+        assert!(!is_whole("SELECT '\n.mode csv\n"));
     }
-    let _ = editor.save_history(&history);
-    code
 }

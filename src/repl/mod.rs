@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::exec::QueryResult;
 use crate::ingest::{ClinicalImport, ImportRequest, TableImport};
 use crate::storage::Level;
-use crate::syntax::{Statement, parse_statements};
+use crate::syntax::{Statement, ends_with_semicolon, parse_statements};
 
 /// Whether the REPL goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,8 @@ pub struct Repl<O: Write, E: Write> {
 const MAX_READ_DEPTH: usize = 16;
 
 /// Whether `text` is a whole input: a meta-command, or statements the parser does not call
-/// incomplete. This, not a trailing `;`, ends multi-line input.
+/// incomplete. In a script, a meta-command line ends a statement before it that is whole
+/// without its `;`.
 pub fn is_complete(text: &str) -> bool {
     let trimmed = text.trim();
     trimmed.is_empty()
@@ -185,7 +186,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             } else {
                 buffer.push_str(line);
                 buffer.push('\n');
-                if buffer.trim_end().ends_with(';') && is_complete(&buffer) {
+                if ends_with_semicolon(&buffer) {
                     self.flush_statements(&mut buffer);
                 }
             }

@@ -67,6 +67,49 @@ fn parse_script(text: &str) -> Result<Vec<Statement>, ParseError> {
     }
 }
 
+/// Whether the last token of `text` is a `;`: what ends a statement typed at the REPL, as in
+/// psql, sqlite3 and duckdb. A `;` inside a string, a quoted identifier or a comment does not
+/// count, and neither does one followed by an unfinished string or comment.
+///
+/// A scan of the grammar's lexical rules (strings, quoted identifiers, comments), not a parse:
+/// it must answer for text that does not parse yet.
+pub fn ends_with_semicolon(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut last = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                // '' and "" inside are the quote itself: the scan leaves and re-enters.
+                match bytes[i + 1..].iter().position(|&b| b == quote) {
+                    Some(end) => i += end + 2,
+                    None => return false,
+                }
+                last = Some(quote);
+                continue;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
+                Some(end) => {
+                    i += end + 4;
+                    continue;
+                }
+                None => return false,
+            },
+            b if b.is_ascii_whitespace() => {}
+            b => last = Some(b),
+        }
+        i += 1;
+    }
+    last == Some(b';')
+}
+
 /// Parses exactly one statement (an optional trailing `;` is allowed).
 pub fn parse_statement(text: &str) -> Result<Statement, ParseError> {
     let mut statements = parse_statements(text)?;
@@ -162,4 +205,45 @@ fn token_at(rest: &str) -> &str {
     }
     let first = rest.chars().next().map_or(0, char::len_utf8);
     &rest[..first]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_with_semicolon;
+
+    #[test]
+    fn a_statement_ends_at_its_last_semicolon_outside_strings_and_comments() {
+        for ended in [
+            "SELECT 1;",
+            "SELECT 1;  \n",
+            "SELECT\n  1\n;",
+            "SELECT 'a;b';",
+            "SELECT 'it''s';",
+            "SELECT \"a\"\"b\" FROM t;",
+            "SELECT 1; -- done",
+            "SELECT 1; /* done */",
+            "SELECT 1; SELECT 2;",
+            ";",
+        ] {
+            assert!(ends_with_semicolon(ended), "{ended:?} ends a statement");
+        }
+        for open in [
+            "",
+            "SELECT 1",
+            "SELECT 1 -- no end;",
+            "SELECT 1 /* no end; */",
+            "SELECT 'a;",
+            "SELECT 'a;'';",
+            "SELECT \"a;",
+            "SELECT 1; /* open",
+            "SELECT 1; SELECT 2",
+            "SELECT 1 --",
+            "SELECT 'é;' || 'ü'",
+        ] {
+            assert!(
+                !ends_with_semicolon(open),
+                "{open:?} does not end a statement"
+            );
+        }
+    }
 }

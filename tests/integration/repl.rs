@@ -310,7 +310,7 @@ mod terminal {
         let (dir, db) = demo_path();
         let mut p = start(&db, dir.path());
         // A query and its table.
-        p.send_line("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender")
+        p.send_line("SELECT gender, count(*) AS n FROM subjects GROUP BY gender ORDER BY gender;")
             .unwrap();
         p.exp_string("Female").unwrap();
         p.exp_string("2 rows").unwrap();
@@ -320,21 +320,72 @@ mod terminal {
         p.send("\t").unwrap();
         p.flush().unwrap();
         p.exp_string("egfr_mutation_status").unwrap();
-        p.send_line(" FROM subjects LIMIT 1").unwrap();
+        p.send_line(" FROM subjects LIMIT 1;").unwrap();
         p.exp_string("1 row").unwrap();
-        // A statement over two lines: the first is incomplete, so Enter continues it.
-        p.send_line("SELECT count(*) AS deaths FROM").unwrap();
-        p.send_line("subjects WHERE os_event").unwrap();
+        // A statement over three lines runs only at its `;`: the lines before get the
+        // continuation prompt, even where they would parse on their own.
+        p.send_line("SELECT count(*) AS deaths").unwrap();
+        p.exp_string("  ... ").unwrap();
+        p.send_line("FROM subjects").unwrap();
+        p.exp_string("  ... ").unwrap();
+        p.send_line("WHERE os_event;").unwrap();
         p.exp_string("63").unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        // Tab completes on a continuation line, from the table named on the line before.
+        p.send_line("SELECT count(*) AS n FROM subjects").unwrap();
+        p.exp_string("  ... ").unwrap();
+        p.send("WHERE kras_m").unwrap();
+        p.flush().unwrap();
+        p.send("\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("kras_mutation_status").unwrap();
+        p.send_line(" = 'Mutant';").unwrap();
+        p.exp_string("1 row").unwrap();
+        // Ctrl-C drops a statement being typed.
+        p.send_line("SELECT nonsense").unwrap();
+        p.exp_string("  ... ").unwrap();
+        p.send_control('c').unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        // A meta-command ends at its line.
+        p.send_line(".mode csv").unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        p.send_line("SELECT 6 * 7 AS answer FROM subjects LIMIT 1;")
+            .unwrap();
+        p.exp_string("answer").unwrap();
+        p.exp_string("42").unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        p.send_line(".mode table").unwrap();
+        p.exp_string("rgdb> ").unwrap();
         // A wrong column: the caret and the suggestion.
-        p.send_line("SELECT gendr FROM subjects").unwrap();
+        p.send_line("SELECT gendr FROM subjects;").unwrap();
         p.exp_string("did you mean `gender`?").unwrap();
         p.exp_string("^^^^^").unwrap();
         p.send_line(".quit").unwrap();
         p.exp_eof().unwrap();
-        // History was kept.
+        // History keeps each statement whole, the three-line one included.
         let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
-        assert!(history.contains("SELECT gendr FROM subjects"), "{history}");
+        assert!(history.contains("SELECT gendr FROM subjects;"), "{history}");
+        assert!(history.contains("WHERE os_event;"), "{history}");
+        assert!(!history.contains("SELECT nonsense"), "{history}");
+    }
+
+    /// History is written after each statement: a terminal killed mid-session keeps it.
+    #[test]
+    fn history_survives_a_killed_terminal() {
+        let (dir, db) = demo_path();
+        let mut p = start(&db, dir.path());
+        p.send_line("SELECT count(*) AS survivors FROM subjects WHERE NOT os_event;")
+            .unwrap();
+        p.exp_string("1 row").unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        p.process_mut()
+            .kill(nix::sys::signal::Signal::SIGKILL)
+            .unwrap();
+        let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
+        assert!(
+            history.contains("SELECT count(*) AS survivors FROM subjects WHERE NOT os_event;"),
+            "{history}"
+        );
     }
 
     #[test]
@@ -357,7 +408,7 @@ mod terminal {
         // Press Ctrl-C every 50 ms while the query runs. A press that lands before the statement
         // starts is, by design, not carried over to it, and on a fast machine the query may
         // finish first: then it is sent again.
-        let query = "SELECT x, y, x * 31 % 9973 AS k FROM big ORDER BY k, y DESC, x LIMIT 1";
+        let query = "SELECT x, y, x * 31 % 9973 AS k FROM big ORDER BY k, y DESC, x LIMIT 1;";
         let pause = std::time::Duration::from_millis(50);
         let mut cancelled = false;
         'attempts: for _ in 0..20 {
@@ -383,7 +434,7 @@ mod terminal {
         // input typed while the terminal switches mode would be dropped.
         std::thread::sleep(std::time::Duration::from_millis(500));
         while p.try_read().is_some() {}
-        p.send_line("SELECT count(*) AS n FROM clinical").unwrap();
+        p.send_line("SELECT count(*) AS n FROM clinical;").unwrap();
         p.exp_string("211").unwrap();
         p.send_control('d').unwrap();
         p.exp_eof().unwrap();
