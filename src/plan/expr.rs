@@ -23,6 +23,10 @@ pub fn data_type(ty: Type) -> DataType {
         Type::Float => DataType::Float64,
         Type::Text => DataType::Utf8,
         Type::Date => DataType::Date32,
+        // UTC, with no zone attached: what DataFusion's `now()` returns by default.
+        Type::Timestamp => {
+            DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None)
+        }
         Type::TextList => crate::storage::ColumnType::TextList.arrow_type(),
         Type::Null | Type::Unknown => DataType::Null,
     }
@@ -198,6 +202,7 @@ fn scalar(func: ScalarFn, mut args: Vec<Expr>) -> Expr {
         ScalarFn::Exp => math::exp(float(first)),
         ScalarFn::Length => cast(unicode::character_length(first), DataType::Int64),
         ScalarFn::Year => cast(date_fn::date_part(lit("year"), first), DataType::Int64),
+        ScalarFn::Now => date_fn::now(),
         ScalarFn::Contains => {
             let value = args
                 .get(1)

@@ -116,6 +116,8 @@ fn base_scan(
                 StoreTable::from_columns(snapshot.clone(), table.clone(), columns.clone());
             store_scan(&table.name, provider, members)
         }
+        // One row with no column, as DataFusion plans `SELECT 1`.
+        Base::Row => Ok(LogicalPlanBuilder::empty(true)),
     }
 }
 

@@ -128,7 +128,7 @@ impl BoundQuery {
         let mut tables: Vec<&TableMeta> = Vec::new();
         let mut cohorts: Vec<&CohortMeta> = Vec::new();
         match &self.base {
-            Base::Subjects => {}
+            Base::Subjects | Base::Row => {}
             Base::Cohort(c) => cohorts.push(c),
             Base::Table { table, .. } => tables.push(table),
             Base::Analysis(a) => {
@@ -174,6 +174,8 @@ pub enum Base {
         table: TableMeta,
         columns: Vec<ColumnMeta>,
     },
+    /// No FROM (`SELECT 1`, `SELECT now()`): one row and no column to read.
+    Row,
     /// `FROM (analysis)`: the result of a statistics statement, computed before the query
     /// runs (`rows` is filled in by `exec`; until then the scan is empty, as for `EXPLAIN`).
     Analysis(Box<AnalysisBase>),
@@ -197,6 +199,7 @@ impl Base {
             Base::Cohort(c) => &c.name,
             Base::Table { table, .. } => &table.name,
             Base::Analysis(a) => a.name,
+            Base::Row => "row",
         }
     }
 }
@@ -283,6 +286,8 @@ pub enum Type {
     Float,
     Text,
     Date,
+    /// A point in time, UTC (`now()`).
+    Timestamp,
     /// Several text values (an AIM question with several answers): `contains`, `any`.
     TextList,
     /// The `NULL` literal: fits anywhere.
@@ -306,6 +311,7 @@ impl Type {
             Type::Float => "float",
             Type::Text => "text",
             Type::Date => "date",
+            Type::Timestamp => "timestamp",
             Type::TextList => "text list",
             Type::Null => "null",
             Type::Unknown => "parameter",
@@ -340,6 +346,8 @@ pub enum ScalarFn {
     Exp,
     Length,
     Year,
+    /// `now()`: when the statement started (UTC), the same value in every row.
+    Now,
     /// `contains(list, value)`: the list holds the value.
     Contains,
     /// `any(list, a, b, …)`: the list holds at least one of the values.

@@ -123,6 +123,11 @@ pub enum ResolveError {
     /// `percentile(os_days, 1.5)`
     #[error("{message}")]
     InvalidArgument { message: String, span: Span },
+    /// `SELECT age` or `SELECT *` with no FROM.
+    #[error(
+        "`{name}` reads a table, and this SELECT has no FROM: add `FROM subjects` (every subject), a table or a cohort"
+    )]
+    NeedsFrom { name: String, span: Span },
     /// `AS OF VERSION 99` past the head.
     #[error(
         "version {version} does not exist; the database is at version {latest} (SHOW HISTORY lists them)"
@@ -181,6 +186,7 @@ impl ResolveError {
             ResolveError::UnknownVersion { .. } => "E0221",
             ResolveError::CompactedVersion { .. } => "E0222",
             ResolveError::InvalidArgument { .. } => "E0220",
+            ResolveError::NeedsFrom { .. } => "E0223",
             ResolveError::Catalog(e) => e.code(),
             ResolveError::Internal(_) => "E0299",
         }
@@ -210,7 +216,8 @@ impl ResolveError {
             | ResolveError::UnsupportedExportFormat { span, .. }
             | ResolveError::UnknownVersion { span, .. }
             | ResolveError::CompactedVersion { span, .. }
-            | ResolveError::InvalidArgument { span, .. } => Some(*span),
+            | ResolveError::InvalidArgument { span, .. }
+            | ResolveError::NeedsFrom { span, .. } => Some(*span),
             ResolveError::Catalog(_) | ResolveError::Internal(_) => None,
         }
     }

@@ -1,7 +1,7 @@
 //! Binding expressions: literals, columns, operators with their type rules, functions and
 //! aggregates (query-level, or per subject over a table with several rows per subject).
 
-use super::bound::{AggFn, BExpr, Type, Value};
+use super::bound::{AggFn, BExpr, Base, Type, Value};
 use super::error::ResolveError;
 use super::functions::{self, Function, aggregate_type, common_type, scalar_type};
 use super::scope::{ArgUse, Scope, subject_id};
@@ -460,6 +460,10 @@ fn function(
         });
     }
     match function {
+        Function::Has if matches!(scope.base, Base::Row) => Err(ResolveError::NeedsFrom {
+            name: format!("has({})", args[0]),
+            span,
+        }),
         Function::Has => has(scope, &args[0], span, clause),
         Function::Scalar(f) => {
             let mut bound = Vec::with_capacity(args.len());

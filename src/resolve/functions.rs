@@ -34,6 +34,7 @@ pub const NAMES: &[(&str, Function)] = &[
     ("exp", Function::Scalar(ScalarFn::Exp)),
     ("length", Function::Scalar(ScalarFn::Length)),
     ("year", Function::Scalar(ScalarFn::Year)),
+    ("now", Function::Scalar(ScalarFn::Now)),
     ("contains", Function::Scalar(ScalarFn::Contains)),
     ("any", Function::Scalar(ScalarFn::AnyOf)),
     ("arg_max", Function::Aggregate(AggFn::ArgMax)),
@@ -67,6 +68,7 @@ pub fn arity(f: Function) -> (usize, usize, &'static str) {
         Function::Scalar(ScalarFn::Round) => (1, 2, "one or two arguments"),
         Function::Scalar(ScalarFn::Contains) => (2, 2, "two arguments (list, value)"),
         Function::Scalar(ScalarFn::AnyOf) => (2, usize::MAX, "a list and one or more values"),
+        Function::Scalar(ScalarFn::Now) => (0, 0, "no argument"),
         Function::Scalar(_) => (1, 1, "one argument"),
         Function::Has => (1, 1, "one table name"),
     }
@@ -139,8 +141,9 @@ pub fn scalar_type(f: ScalarFn, args: &[Type]) -> Result<Type, String> {
             }
             Ok(Type::Boolean)
         }
+        ScalarFn::Now => Ok(Type::Timestamp),
         ScalarFn::Year => match first {
-            Type::Date | Type::Null | Type::Unknown => Ok(Type::Integer),
+            Type::Date | Type::Timestamp | Type::Null | Type::Unknown => Ok(Type::Integer),
             other => Err(format!("`year` needs a date, not {}", other.name())),
         },
     }

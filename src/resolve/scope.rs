@@ -186,6 +186,13 @@ impl<'a> Scope<'a> {
         } else {
             name.name.eq_ignore_ascii_case(SUBJECT_COLUMN)
         };
+        if matches!(self.base, Base::Row) {
+            let (name, span) = match table {
+                Some(t) => (format!("{}.{}", t.name, name.name), t.span.to(name.span)),
+                None => (name.name.clone(), name.span),
+            };
+            return Err(ResolveError::NeedsFrom { name, span });
+        }
         let base_alias = self.base.alias().to_string();
         if let Base::Analysis(analysis) = &self.base {
             return analysis_column(analysis, table, name);

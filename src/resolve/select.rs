@@ -15,7 +15,10 @@ pub const STAR_MAX_COLUMNS: u32 = 1_000;
 
 /// Binds a `SELECT` against the scope's catalog.
 pub fn bind_select(scope: &mut Scope<'_>, select: &Select) -> Result<BoundQuery, ResolveError> {
-    scope.set_base(&select.from)?;
+    match &select.from {
+        Some(from) => scope.set_base(from)?,
+        None => scope.base = Base::Row,
+    }
     let filter = select
         .selection
         .as_ref()
@@ -87,6 +90,13 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
                 except,
                 span,
             } => {
+                if matches!(scope.base, Base::Row) {
+                    let name = match table {
+                        Some(t) => format!("{}.{pattern}", t.name),
+                        None => pattern.clone(),
+                    };
+                    return Err(ResolveError::NeedsFrom { name, span: *span });
+                }
                 if let Base::Analysis(analysis) = &scope.base {
                     let schema = analysis.schema.clone();
                     for field in schema.fields() {

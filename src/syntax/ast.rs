@@ -415,8 +415,9 @@ pub struct StringLit {
 pub struct Select {
     pub distinct: bool,
     pub items: Vec<SelectItem>,
-    /// `subjects`, a cohort, a table, or `(analysis)`.
-    pub from: Source,
+    /// `subjects`, a cohort, a table, or `(analysis)`; `None` without a FROM (`SELECT 1`:
+    /// one row, and no column to read).
+    pub from: Option<Source>,
     pub selection: Option<Expr>,
     pub group_by: Vec<Expr>,
     pub having: Option<Expr>,
@@ -447,7 +448,7 @@ impl Select {
         Select {
             distinct: false,
             items,
-            from,
+            from: Some(from),
             selection: None,
             group_by: Vec::new(),
             having: None,

@@ -253,7 +253,10 @@ impl Display for Select {
         if self.distinct {
             f.write_str("DISTINCT ")?;
         }
-        write!(f, "{} FROM {}", join(&self.items), self.from)?;
+        f.write_str(&join(&self.items))?;
+        if let Some(from) = &self.from {
+            write!(f, " FROM {from}")?;
+        }
         if let Some(w) = &self.selection {
             write!(f, " WHERE {w}")?;
         }

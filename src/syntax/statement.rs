@@ -11,9 +11,10 @@ use super::ast::{
     ImportKey, ImportKind, ImportOption, OrderItem, Plot, Select, SelectItem, Show, Source, Span,
     Split, Statement, StringLit, Survival,
 };
+use super::error::{Failure, PErr};
 use super::expr::expr;
 use super::lexeme::{
-    Input, PResult, expected, glob, ident, keyword, nested, number, punct, string_lit,
+    Input, PResult, expected, glob, ident, keyword, nested, number, punct, string_lit, ws,
 };
 
 /// One statement.
@@ -95,8 +96,15 @@ pub fn select(i: Input<'_>) -> PResult<'_, Select> {
 fn select_body(i: Input<'_>, start: usize) -> PResult<'_, Select> {
     let (i, distinct) = opt(keyword("DISTINCT")).parse(i)?;
     let (i, items) = separated_list1(punct(","), select_item).parse(i)?;
-    let (i, _) = keyword("FROM").parse(i)?;
-    let (i, from) = source(i)?;
+    let (i, from) = clause(i, &["FROM"], source)?;
+    // Without FROM, a word where a clause would start is a misspelt FROM (`SELECT a FRM t`).
+    if from.is_none() && ident(i).is_ok() {
+        let (at, _) = ws(i)?;
+        return Err(nom::Err::Failure(PErr::at(
+            &at,
+            Failure::Expected(vec!["FROM", "`;`"]),
+        )));
+    }
     let (i, selection) = clause(i, &["WHERE"], expr)?;
     let (i, group_by) = clause(i, &["GROUP", "BY"], |i| {
         separated_list1(punct(","), expr).parse(i)

@@ -314,6 +314,10 @@ mod terminal {
             .unwrap();
         p.exp_string("Female").unwrap();
         p.exp_string("2 rows").unwrap();
+        // A SELECT without FROM.
+        p.send_line("SELECT 6 * 7 AS answer;").unwrap();
+        p.exp_string(" 42     ").unwrap();
+        p.exp_string("1 row").unwrap();
         // Tab completes a column name.
         p.send("SELECT egfr_m").unwrap();
         p.flush().unwrap();

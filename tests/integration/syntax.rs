@@ -65,7 +65,8 @@ fn nodes_carry_byte_spans() {
         panic!()
     };
     assert_eq!((expr.span().start, expr.span().end), (7, 11));
-    assert_eq!((select.from.span().start, select.from.span().end), (17, 25));
+    let from = select.from.as_ref().unwrap().span();
+    assert_eq!((from.start, from.end), (17, 25));
     let filter = select.selection.unwrap();
     assert_eq!((filter.span().start, filter.span().end), (32, 39));
 }
@@ -395,7 +396,7 @@ fn select_strategy() -> impl Strategy<Value = Select> {
                 Select {
                     distinct,
                     items,
-                    from: rgdb::syntax::Source::Named(from),
+                    from: Some(rgdb::syntax::Source::Named(from)),
                     selection,
                     group_by,
                     having,
