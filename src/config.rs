@@ -92,7 +92,8 @@ impl Config {
     }
 
     /// Converts a database made by an earlier rgdb when it is opened (see
-    /// [`crate::Database::upgrade`]).
+    /// [`crate::Database::upgrade`]), a read-only open included: the conversion writes, as it
+    /// was asked to, and the open that follows is read-only.
     pub fn with_upgrade(mut self, upgrade: bool) -> Self {
         self.upgrade = upgrade;
         self

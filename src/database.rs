@@ -82,7 +82,8 @@ impl Database {
     /// Opens the database in directory `path` for reading only, beside a writer in another
     /// process or not. It writes no byte to the directory; each statement reads the last
     /// version committed when it starts, and a statement that would change the database gets
-    /// E0515.
+    /// E0515. The one exception is asked for by name: with [`Config::with_upgrade`], a
+    /// database an earlier rgdb made is converted first (which writes), then opened read-only.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Database> {
         Self::open_read_only_with(path, Config::default())
     }
@@ -105,10 +106,13 @@ impl Database {
             }
             Some(Backend::Sled) => return Err(StorageError::NeedsUpgrade { path: shown }.into()),
             Some(_) => {
+                let kv = RedbKv::open(path, access)?;
+                // What a conversion killed past its commit point left, removed under the
+                // writer's lock.
                 if access == Access::ReadWrite {
                     crate::storage::tidy_upgrade(path)?;
                 }
-                Arc::new(RedbKv::open(path, access)?)
+                Arc::new(kv)
             }
         };
         let store = Store::open(kv, config.store(), &shown)?;

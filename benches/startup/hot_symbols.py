@@ -2,15 +2,18 @@
 """Writes `assets/hot-symbols.txt`: the functions of the release `rgdb` binary that a short
 session executes (open, a few small statements, close), for the linker to place side by side.
 
-Why (issue 22): a tiny query executes about 2 M instructions, but the functions they belong to
-lie scattered over the binary's 85 MB of code, and the kernel maps code in 64 KiB windows. A
-first `SELECT count(*)` touched about 1,000 windows: 32 MiB of resident code and most of the
-first statement's time. `build.rs` hands this list to lld (`--symbol-ordering-file`), which
-puts these functions first, so the same work touches a few MiB.
+Why (issue 22): a tiny query executes about 2 M instructions (callgrind, measured in the
+previous session on the code of commit 85c24d7), but the functions they belong to lie scattered
+over the release binary's 68.6 MB of code (`.text`, `size -A`, 2026-12-07), and the kernel maps
+code in 64 KiB windows. `build.rs` hands this list to lld (`--symbol-ordering-file`), which puts
+these functions first and side by side. Measured on 2026-12-07 with the same code linked
+without and with it: peak RSS of a `SELECT count(*) FROM subjects` process 52.3 / 52.3 MiB ->
+18.5 / 19.2 MiB (S / M), first statement 2.0x / 2.0x -> 1.5x / 1.7x a later one; the method
+is in benches/README.md ("The hot-code order").
 
 Usage: python3 benches/startup/hot_symbols.py BIN DB [OUT]
   BIN  a release rgdb binary built from the current sources (any ordering file)
-  DB   a database with the demo's tables (`rgdb --db DB --create -c "IMPORT DEMO"` or the demo)
+  DB   a database with the demo's tables (`rgdb demo DB` builds one)
 Needs valgrind (callgrind). The names are the linker's (mangled), so the list matches builds
 by the same rustc from the same Cargo.lock; lld ignores names it does not find, and a stale
 list costs only speed. Re-run it after a rustc or dependency update.

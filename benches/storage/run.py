@@ -10,8 +10,8 @@ BIN is a release rgdb binary. For each scale it writes a synthetic cohort with `
   import time and the size on disk of both builds (apparent bytes and allocated blocks);
 - runs `rgdb --db DB -c "SELECT count(*) FROM subjects"` RUNS times as a whole process under
   /usr/bin/time: median wall time and peak RSS;
-- runs that query once under strace and adds up the bytes written to files (not stdout/stderr),
-  and checks that no file of the database changed (size, mtime, bytes);
+- runs that query once under `strace -ff` (one trace file per thread) and adds up the bytes
+  written to files (not stdout/stderr), and checks that no file of the database changed (size, mtime, bytes);
 - runs processes with the same statement five times (`.timer on`): the first statement
   against the median of the later ones, each the median over `--runs` processes.
 It also writes each table to zstd Parquet (`EXPORT … TO '….parquet'`, DataFusion's zstd(3)), and
@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 SCALES = {
@@ -86,21 +87,45 @@ def state(path):
     return out
 
 
-WRITE = re.compile(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(write|pwrite64|pwritev2?|writev)\((\d+),.*=\s+(\d+)\s*$")
+SYSCALL = r"(write|pwrite64|pwritev2?|writev)"
+PID = r"(?:\[pid\s+\d+\]\s+|\d+\s+)?"
+WRITE = re.compile(PID + SYSCALL + r"\((\d+),.*=\s+(\d+)\s*$")
+# A call that another thread's output interrupted: its start, and its end with the result.
+UNFINISHED = re.compile(PID + SYSCALL + r"\((\d+),.*<unfinished \.\.\.>\s*$")
+RESUMED = re.compile(PID + r"<\.\.\. " + SYSCALL + r" resumed>.*=\s+(\d+)\s*$")
 
 
 def bytes_written(cmd):
-    """Bytes written to files (fds other than 1 and 2) by a process and its threads."""
-    log = "/tmp/rgdb-storage-strace.txt"
-    r = run(["strace", "-f", "-qq", "-o", log, "-e", "trace=write,pwrite64,pwritev,pwritev2,writev"] + cmd)
-    if r.returncode != 0:
-        sys.exit(f"failed under strace: {r.stderr}")
-    total = calls = 0
-    for line in open(log):
-        m = WRITE.match(line.strip())
-        if m and m.group(2) not in ("1", "2"):
-            total += int(m.group(3))
-            calls += 1
+    """Bytes written to files (fds other than 1 and 2) by a process and its threads, and the
+    number of such calls. `strace -ff` writes each thread's calls to its own file, so a call is
+    one line; a call that is still split (`<unfinished ...>`, then `<... resumed>`) is counted
+    from its two halves."""
+    with tempfile.TemporaryDirectory(prefix="rgdb-storage-strace-") as tmp:
+        prefix = os.path.join(tmp, "trace")
+        r = run(["strace", "-ff", "-qq", "-o", prefix,
+                 "-e", "trace=write,pwrite64,pwritev,pwritev2,writev"] + cmd)
+        if r.returncode != 0:
+            sys.exit(f"failed under strace: {r.stderr}")
+        total = calls = 0
+        for name in sorted(os.listdir(tmp)):
+            if not name.startswith("trace."):
+                continue
+            pending = {}  # syscall name -> fd of its unfinished call in this thread
+            for line in open(os.path.join(tmp, name), errors="replace"):
+                line = line.strip()
+                m = WRITE.match(line)
+                if m:
+                    fd, n = m.group(2), int(m.group(3))
+                elif (m := UNFINISHED.match(line)):
+                    pending[m.group(1)] = m.group(2)
+                    continue
+                elif (m := RESUMED.match(line)) and m.group(1) in pending:
+                    fd, n = pending.pop(m.group(1)), int(m.group(2))
+                else:
+                    continue
+                if fd not in ("1", "2"):
+                    total += n
+                    calls += 1
     return total, calls
 
 

@@ -83,51 +83,45 @@ pub fn default_path() -> PathBuf {
     data_dir().join("demo.rgdb")
 }
 
-/// Opens the demo database at `path` (read-only if `read_only`), building it first if it is
-/// not there, and rebuilding it if an older rgdb built it.
+/// Opens the demo database at `path` (read-only if `read_only`), after [`ensure`].
 pub fn open_or_build(path: &Path, read_only: bool) -> Result<Database> {
-    let opened = if read_only {
+    ensure(path)?;
+    if read_only {
         Database::open_read_only(path)
     } else {
         Database::open(path)
-    };
-    let current = match &opened {
-        Ok(db) => is_current(db)?,
+    }
+}
+
+/// Makes the demo database at `path` this build's: builds it if it is not there, and
+/// rebuilds it (beside it, then swapped in) if an older rgdb built it. It is looked at through
+/// a read-only open, so another process may be using it meanwhile.
+pub fn ensure(path: &Path) -> Result<()> {
+    let current = match Database::open_read_only(path) {
+        Ok(db) => is_current(&db)?,
         Err(crate::Error::Storage(StorageError::NeedsUpgrade { .. })) => false,
-        Err(_) => true,
-    };
-    match opened {
-        Ok(db) if current => Ok(db),
-        Ok(_) | Err(crate::Error::Storage(StorageError::NeedsUpgrade { .. })) => {
-            // Built by an older rgdb: build the current demo beside it, then swap.
-            let old = path.with_extension("rgdb-old");
-            let io = |e: std::io::Error| StorageError::Backend(format!("rebuilding the demo: {e}"));
-            let _ = std::fs::remove_dir_all(&old);
-            std::fs::rename(path, &old).map_err(io)?;
-            match build(path) {
-                Ok(db) => {
-                    let _ = std::fs::remove_dir_all(&old);
-                    if read_only {
-                        drop(db);
-                        return Database::open_read_only(path);
-                    }
-                    Ok(db)
-                }
-                Err(e) => {
-                    let _ = std::fs::rename(&old, path);
-                    Err(e)
-                }
-            }
-        }
         Err(crate::Error::Storage(StorageError::NotADatabase { .. })) => {
-            let db = build(path)?;
-            if read_only {
-                drop(db);
-                return Database::open_read_only(path);
-            }
-            Ok(db)
+            return build(path).map(drop);
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    if current {
+        return Ok(());
+    }
+    let old = path.with_extension("rgdb-old");
+    let io = |e: std::io::Error| StorageError::Backend(format!("rebuilding the demo: {e}"));
+    let _ = std::fs::remove_dir_all(&old);
+    std::fs::rename(path, &old).map_err(io)?;
+    match build(path) {
+        Ok(db) => {
+            drop(db);
+            let _ = std::fs::remove_dir_all(&old);
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::rename(&old, path);
+            Err(e)
+        }
     }
 }
 

@@ -71,15 +71,11 @@ fn open(
         Some(path) => path.to_path_buf(),
         None => {
             let path = demo::default_path();
-            let db = demo::open_or_build(&path, how == Open::Read)?;
-            if db.config() == config {
-                return Ok(db);
-            }
-            drop(db);
+            demo::ensure(&path)?;
             path
         }
     };
-    if create && !path.exists() {
+    if create && crate::storage::Backend::detect(&path).is_none() {
         return Database::create_with(&path, config.clone());
     }
     match how {

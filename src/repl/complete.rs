@@ -220,17 +220,23 @@ struct State {
 
 impl Completions {
     /// Points completion at a (new) version and rebuilds the index in the background, so that
-    /// it is ready before the next Tab (a Tab that comes first builds it itself).
-    pub fn update(&self, snapshot: Snapshot) {
-        {
+    /// it is ready before the next Tab (a Tab that comes first builds it itself). `take` is
+    /// called only when completion is on (an interactive session): a script pins no snapshot.
+    pub fn update(&self, take: impl FnOnce() -> Snapshot) {
+        let snapshot = {
             let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            if !state.enabled || state.version == Some(snapshot.version()) {
+            if !state.enabled {
+                return;
+            }
+            let snapshot = take();
+            if state.version == Some(snapshot.version()) {
                 return;
             }
             state.version = Some(snapshot.version());
             state.snapshot = Some(snapshot.clone());
             state.index = None;
-        }
+            snapshot
+        };
         let this = self.clone();
         let building = std::thread::spawn(move || {
             let index = Arc::new(Index::build(&snapshot));

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -34,8 +35,9 @@ pub fn history_path() -> PathBuf {
 /// so far.
 struct RgdbHelper {
     completions: Completions,
-    /// The earlier lines of the statement being typed (empty at a new statement).
-    pending: RefCell<String>,
+    /// The earlier lines of the statement being typed (empty at a new statement), shared
+    /// with [`run`]'s loop.
+    pending: Rc<RefCell<String>>,
 }
 
 impl Completer for RgdbHelper {
@@ -48,8 +50,8 @@ impl Completer for RgdbHelper {
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let index = self.completions.index();
-        // The completer sees the whole statement, so that a column completes after a FROM
-        // typed on an earlier line; rustyline replaces only within this line.
+        // The index is given the whole statement typed so far; rustyline replaces only within
+        // this line.
         let pending = self.pending.borrow();
         let text = format!("{pending}{line}");
         let (start, found) = index.complete(&text, pending.len() + pos);
@@ -90,18 +92,19 @@ fn is_whole(text: &str) -> bool {
     if ends_with_semicolon(text) {
         return true;
     }
-    let trimmed = text.trim_end();
-    let (before, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
-    last.trim_start().starts_with('.') && (before.trim().is_empty() || ends_with_semicolon(before))
+    let is_meta = |line: &str| line.trim_start().starts_with('.');
+    if !text.trim_end().lines().last().is_some_and(is_meta) {
+        return false;
+    }
+    let statements: Vec<&str> = text.lines().filter(|l| !is_meta(l)).collect();
+    let statements = statements.join("\n");
+    statements.trim().is_empty() || ends_with_semicolon(&statements)
 }
 
 /// Adds `entry` to the history and appends it to the history file at once, so that a killed
 /// terminal loses nothing typed before.
 fn remember(editor: &mut Editor<RgdbHelper, DefaultHistory>, file: &Path, entry: &str) {
     if matches!(editor.add_history_entry(entry), Ok(true)) {
-        if let Some(dir) = file.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
         let _ = editor.append_history(file);
     }
 }
@@ -116,36 +119,39 @@ pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
             return 1;
         }
     };
+    let pending = Rc::new(RefCell::new(String::new()));
     editor.set_helper(Some(RgdbHelper {
         completions: repl.completions(),
-        pending: RefCell::default(),
+        pending: pending.clone(),
     }));
     let history = history_path();
+    if let Some(dir) = history.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let _ = editor.load_history(&history);
     // Ctrl-C while a statement runs cancels it; at the prompt rustyline reads it as a key.
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, repl.cancel_flag());
     print!("{banner}");
-    let mut pending = String::new();
     loop {
-        if let Some(helper) = editor.helper_mut() {
-            helper.pending.replace(pending.clone());
-        }
-        let prompt = if pending.is_empty() {
+        let prompt = if pending.borrow().is_empty() {
             PROMPT
         } else {
             CONTINUATION
         };
         match editor.readline(prompt) {
             Ok(line) => {
-                if pending.is_empty() && line.trim().is_empty() {
-                    continue;
-                }
-                pending.push_str(&line);
-                pending.push('\n');
-                if !is_whole(&pending) {
-                    continue;
-                }
-                let input = std::mem::take(&mut pending);
+                let input = {
+                    let mut pending = pending.borrow_mut();
+                    if pending.is_empty() && line.trim().is_empty() {
+                        continue;
+                    }
+                    pending.push_str(&line);
+                    pending.push('\n');
+                    if !is_whole(&pending) {
+                        continue;
+                    }
+                    std::mem::take(&mut *pending)
+                };
                 remember(&mut editor, &history, input.trim());
                 if repl.feed(&input) == Flow::Quit {
                     break;
@@ -153,7 +159,7 @@ pub fn run<O: Write, E: Write>(mut repl: Repl<O, E>, banner: &str) -> i32 {
             }
             // At the prompt, Ctrl-C drops the statement being typed, as in psql.
             Err(ReadlineError::Interrupted) => {
-                pending.clear();
+                pending.borrow_mut().clear();
                 println!("^C");
             }
             Err(ReadlineError::Eof) => break,
@@ -178,6 +184,8 @@ mod tests {
         assert!(is_whole("SELECT 1;\n.mode csv\n"));
         assert!(!is_whole("SELECT 1\n"));
         assert!(!is_whole("SELECT 1\n.mode csv\n"));
+        // A pasted block of meta-commands alone.
+        assert!(is_whole(".mode csv\n.output x.csv\n"));
         assert!(!is_whole("SELECT '\n.mode csv\n"));
     }
 }

@@ -132,7 +132,7 @@ impl<O: Write, E: Write> Repl<O, E> {
     /// The completion index, kept current as statements change the database.
     pub fn completions(&self) -> Completions {
         self.completions.enable();
-        self.completions.update(self.db.snapshot());
+        self.completions.update(|| self.db.snapshot());
         self.completions.0.clone()
     }
 
@@ -186,7 +186,8 @@ impl<O: Write, E: Write> Repl<O, E> {
             } else {
                 buffer.push_str(line);
                 buffer.push('\n');
-                if ends_with_semicolon(&buffer) {
+                // The cheap test first: a script's long statement is not scanned line by line.
+                if buffer.trim_end().ends_with(';') && ends_with_semicolon(&buffer) {
                     self.flush_statements(&mut buffer);
                 }
             }
@@ -253,7 +254,7 @@ impl<O: Write, E: Write> Repl<O, E> {
                 break;
             }
         }
-        self.completions.update(self.db.snapshot());
+        self.completions.update(|| self.db.snapshot());
     }
 
     fn print(&mut self, result: &QueryResult) {
@@ -390,7 +391,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             Ok(summary) => self.write(&summary.to_string()),
             Err(e) => self.error(&e, &shown),
         }
-        self.completions.update(self.db.snapshot());
+        self.completions.update(|| self.db.snapshot());
     }
 }
 

@@ -1,7 +1,7 @@
 //! Binding expressions: literals, columns, operators with their type rules, functions and
 //! aggregates (query-level, or per subject over a table with several rows per subject).
 
-use super::bound::{AggFn, BExpr, Base, Type, Value};
+use super::bound::{AggFn, BExpr, Type, Value};
 use super::error::ResolveError;
 use super::functions::{self, Function, aggregate_type, common_type, scalar_type};
 use super::scope::{ArgUse, Scope, subject_id};
@@ -460,10 +460,6 @@ fn function(
         });
     }
     match function {
-        Function::Has if matches!(scope.base, Base::Row) => Err(ResolveError::NeedsFrom {
-            name: format!("has({})", args[0]),
-            span,
-        }),
         Function::Has => has(scope, &args[0], span, clause),
         Function::Scalar(f) => {
             let mut bound = Vec::with_capacity(args.len());
@@ -546,11 +542,11 @@ fn has(
     }
     let relation = match table.level {
         Level::Subject => {
-            scope.relation(&table)?;
+            scope.relation(&table, span)?;
             table.name.clone()
         }
         Level::Multi => {
-            scope.per_subject(&table)?;
+            scope.per_subject(&table, span)?;
             super::bound::per_subject_alias(&table.name)
         }
     };
@@ -661,7 +657,7 @@ fn aggregate(
             if let Some(outer) = &mut scope.args {
                 outer.other = true;
             }
-            let column = scope.per_subject_aggregate(&table, node, ty)?;
+            let column = scope.per_subject_aggregate(&table, node, ty, span)?;
             Ok((zero_if_count(func, column), ty))
         }
         [] => query_aggregate(scope, node, ty, span, clause),
@@ -739,10 +735,10 @@ fn count_table(
         if let Some(outer) = &mut scope.args {
             outer.other = true;
         }
-        let column = scope.per_subject_aggregate(table, node, Type::Integer)?;
+        let column = scope.per_subject_aggregate(table, node, Type::Integer, span)?;
         return Ok((zero_if_count(AggFn::Count, column), Type::Integer));
     }
-    scope.relation(table)?;
+    scope.relation(table, span)?;
     let node = BExpr::Aggregate {
         func: AggFn::Count,
         args: vec![subject_id(&table.name)],

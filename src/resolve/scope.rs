@@ -305,14 +305,14 @@ impl<'a> Scope<'a> {
         }
         if table.level == Level::Subject {
             self.touch_other();
-            let relation = self.relation(&table)?;
+            let relation = self.relation(&table, span)?;
             add_column(&mut relation.columns, &column);
             return Ok(reference(&table.name));
         }
         match &mut self.args {
             Some(args) => {
                 args.multi.insert(table.name.clone());
-                let per = self.per_subject(&table)?;
+                let per = self.per_subject(&table, span)?;
                 add_column(&mut per.columns, &column);
                 Ok(reference(&table.name))
             }
@@ -324,8 +324,26 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Refuses to join `table` (read at `span`) to a query with no FROM: its rows have no
+    /// subject to join on. Every way a table enters a query ([`Scope::relation`],
+    /// [`Scope::per_subject`]) passes here.
+    fn joinable(&self, table: &TableMeta, span: Span) -> Result<(), ResolveError> {
+        match self.base {
+            Base::Row => Err(ResolveError::NeedsFrom {
+                name: table.name.clone(),
+                span,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The joined relation for a one-row-per-subject table, created on first use.
-    pub fn relation(&mut self, table: &TableMeta) -> Result<&mut Relation, ResolveError> {
+    pub fn relation(
+        &mut self,
+        table: &TableMeta,
+        span: Span,
+    ) -> Result<&mut Relation, ResolveError> {
+        self.joinable(table, span)?;
         if !self.relations.contains_key(&table.name) {
             let subject = self.snapshot.column(table, 0)?;
             self.relations.insert(
@@ -340,7 +358,12 @@ impl<'a> Scope<'a> {
     }
 
     /// The per-subject reduction of a several-rows-per-subject table, created on first use.
-    pub fn per_subject(&mut self, table: &TableMeta) -> Result<&mut PerSubject, ResolveError> {
+    pub fn per_subject(
+        &mut self,
+        table: &TableMeta,
+        span: Span,
+    ) -> Result<&mut PerSubject, ResolveError> {
+        self.joinable(table, span)?;
         if !self.per_subject.contains_key(&table.name) {
             let subject = self.snapshot.column(table, 0)?;
             self.per_subject.insert(
@@ -364,9 +387,10 @@ impl<'a> Scope<'a> {
         table: &TableMeta,
         aggregate: BExpr,
         ty: Type,
+        span: Span,
     ) -> Result<BExpr, ResolveError> {
         let fresh = format!("__aggregate_{}", self.next_aggregate);
-        let per = self.per_subject(table)?;
+        let per = self.per_subject(table, span)?;
         let name = match per.aggregates.iter().find(|(a, _)| *a == aggregate) {
             Some((_, existing)) => existing.clone(),
             None => {

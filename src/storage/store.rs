@@ -275,10 +275,8 @@ impl Store {
             return Ok((latest, head.registry.clone()));
         }
         drop(head);
-        let registry = Arc::new(match read_blocks(view, latest.subjects)? {
-            Some(names) => SubjectRegistry::from_names(names),
-            None => scan_registry(view, latest.subjects)?,
-        });
+        // A pinned view is read-only, so this never writes the blocks it finds missing.
+        let registry = Arc::new(load_registry(view, latest.subjects)?);
         let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
         if self.kv.is_read_only() && latest.version > head.version.version {
             head.version = latest.clone();

@@ -14,7 +14,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::error::{StorageError, io};
-use super::kv::{Backend, ChunkPlacement, KvStore, REDB_FILE, RedbKv, SledKv, Space};
+use super::kv::{
+    Backend, ChunkPlacement, KvStore, REDB_FILE, RedbKv, SIDE_FILES, SledKv, Space, move_database,
+    size_on_disk,
+};
 
 /// What a conversion did.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +38,6 @@ pub struct UpgradeReport {
 }
 
 const WORK_DIR: &str = "upgrade.tmp";
-const MOVED: [&str; 2] = ["chunks", "readers"];
 
 /// Converts the sled database in `dir`. `Ok(None)` if it already is current.
 pub fn upgrade(dir: &Path) -> Result<Option<UpgradeReport>, StorageError> {
@@ -51,10 +53,10 @@ pub fn upgrade(dir: &Path) -> Result<Option<UpgradeReport>, StorageError> {
     if old.get(Space::Meta, super::key::FORMAT)?.is_none() {
         return Err(StorageError::NotADatabase { path: shown });
     }
-    // What an interrupted conversion left.
+    // What an interrupted conversion left (it moves these before `rgdb.redb`).
     let work = dir.join(WORK_DIR);
     remove_any(&work)?;
-    for name in MOVED {
+    for name in SIDE_FILES {
         remove_any(&dir.join(name))?;
     }
     let new = RedbKv::create(&work, ChunkPlacement::Segments)?;
@@ -77,14 +79,7 @@ pub fn upgrade(dir: &Path) -> Result<Option<UpgradeReport>, StorageError> {
     new.flush()?;
     drop(new);
     drop(old);
-    let _ = std::fs::remove_file(work.join("writer"));
-    for name in MOVED {
-        std::fs::rename(work.join(name), dir.join(name)).map_err(|e| io(dir, e))?;
-    }
-    std::fs::rename(work.join(REDB_FILE), dir.join(REDB_FILE)).map_err(|e| io(dir, e))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io(dir, e))?;
+    move_database(&work, dir)?;
     tidy(dir)?;
     // One writing open brings the catalog up to date, as it would for the old database: the
     // subject registry's blocks (absent in databases older than them) are written, and the
@@ -94,7 +89,7 @@ pub fn upgrade(dir: &Path) -> Result<Option<UpgradeReport>, StorageError> {
             std::sync::Arc::new(RedbKv::open(dir, super::kv::Access::ReadWrite)?);
         super::store::Store::open(kv, super::store::StoreConfig::default(), &shown)?;
     }
-    let bytes_after = RedbKv::open(dir, super::kv::Access::ReadOnly)?.size_on_disk();
+    let bytes_after = size_on_disk(dir);
     Ok(Some(UpgradeReport {
         from: Backend::Sled.name(),
         to: Backend::Redb.name(),

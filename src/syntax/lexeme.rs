@@ -261,6 +261,34 @@ fn delimited_text(i: Input<'_>, q: char) -> Result<(String, Input<'_>), usize> {
     Err(offset(&i))
 }
 
+/// Whether the last token of `text` is a `;`: what ends a statement typed at the REPL, as in
+/// psql, sqlite3 and duckdb. A `;` inside a string, a quoted identifier or a comment does not
+/// count, and neither does one followed by an unfinished string or comment. It steps over the
+/// text with the parser's own whitespace, comment and quoting rules, without parsing, so it
+/// answers for text that does not parse yet.
+pub fn ends_with_semicolon(text: &str) -> bool {
+    let guard = DepthGuard::default();
+    let mut i = Input::new_extra(text, &guard);
+    let mut last = None;
+    loop {
+        // An unterminated block comment is an error here.
+        let Ok((rest, ())) = ws(i) else {
+            return false;
+        };
+        let Some(c) = rest.fragment().chars().next() else {
+            return last == Some(';');
+        };
+        i = match c {
+            '\'' | '"' => match delimited_text(rest, c) {
+                Ok((_, after)) => after,
+                Err(_) => return false,
+            },
+            c => rest.take_from(c.len_utf8()),
+        };
+        last = Some(c);
+    }
+}
+
 /// A single-quoted string literal, `''` for a quote inside.
 pub fn string_lit(i: Input<'_>) -> PResult<'_, (String, Span)> {
     expected("string", |i| {

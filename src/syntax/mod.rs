@@ -14,7 +14,7 @@ use nom::Parser;
 
 pub use ast::*;
 pub use error::ParseError;
-pub use lexeme::{MAX_DEPTH, MAX_NAME_CHARS, MAX_OPERATORS, RESERVED};
+pub use lexeme::{MAX_DEPTH, MAX_NAME_CHARS, MAX_OPERATORS, RESERVED, ends_with_semicolon};
 
 use error::{Failure, PErr};
 use lexeme::{DepthGuard, Input, offset, punct, ws};
@@ -65,49 +65,6 @@ fn parse_script(text: &str) -> Result<Vec<Statement>, ParseError> {
         }
         i = rest;
     }
-}
-
-/// Whether the last token of `text` is a `;`: what ends a statement typed at the REPL, as in
-/// psql, sqlite3 and duckdb. A `;` inside a string, a quoted identifier or a comment does not
-/// count, and neither does one followed by an unfinished string or comment.
-///
-/// A scan of the grammar's lexical rules (strings, quoted identifiers, comments), not a parse:
-/// it must answer for text that does not parse yet.
-pub fn ends_with_semicolon(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut last = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            quote @ (b'\'' | b'"') => {
-                // '' and "" inside are the quote itself: the scan leaves and re-enters.
-                match bytes[i + 1..].iter().position(|&b| b == quote) {
-                    Some(end) => i += end + 2,
-                    None => return false,
-                }
-                last = Some(quote);
-                continue;
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |n| i + n);
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
-                Some(end) => {
-                    i += end + 4;
-                    continue;
-                }
-                None => return false,
-            },
-            b if b.is_ascii_whitespace() => {}
-            b => last = Some(b),
-        }
-        i += 1;
-    }
-    last == Some(b';')
 }
 
 /// Parses exactly one statement (an optional trailing `;` is allowed).
@@ -224,6 +181,8 @@ mod tests {
             "SELECT 1; /* done */",
             "SELECT 1; SELECT 2;",
             ";",
+            // The parser's whitespace, not only ASCII's: a pasted no-break space.
+            "SELECT 1;\u{a0}",
         ] {
             assert!(ends_with_semicolon(ended), "{ended:?} ends a statement");
         }

@@ -213,6 +213,26 @@ fn without_db_the_demo_is_built_in_the_data_directory() {
     );
 }
 
+/// `--create` makes a database in a directory that exists but is empty (a fresh temporary
+/// directory, say), as `Database::create` does.
+#[test]
+fn create_accepts_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+        .args(["--db", &dir.path().display().to_string(), "--create"])
+        .args(["-c", "SELECT count(*) AS n FROM subjects"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout).unwrap().contains("│ 0 │"));
+    assert!(dir.path().join("rgdb.redb").is_file());
+}
+
 #[test]
 fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
     let (dir, _db) = demo_db_closed();

@@ -145,20 +145,123 @@ fn killed_imports_200_times() {
     kill_imports(200, 0xD1B5_4A32_D192_ED03);
 }
 
+/// Whether some process has the database open for reading: readers hold a shared `flock` on
+/// its `readers` file, so an exclusive one is refused while any is left (the writer deletes
+/// dead segments only when it gets one).
+fn readers_present(db: &Path) -> bool {
+    let file = std::fs::File::open(db.join("readers")).unwrap();
+    match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+        // Dropped at once, which unlocks it.
+        Ok(_locked) => false,
+        Err((_, errno)) => {
+            assert_eq!(errno, nix::errno::Errno::EWOULDBLOCK, "{}", db.display());
+            true
+        }
+    }
+}
+
+/// A reader process killed (SIGKILL) while it holds the database harms neither the database
+/// nor the writer that has it open in this process: while the reader lives, VACUUM leaves the
+/// segment it made dead in place; once it is killed, its lock on `readers` is gone with it, the
+/// writer commits, vacuums and deletes that segment, and every query answers right.
 #[test]
 fn a_held_database_is_not_damaged_by_a_killed_reader() {
     let (dir, db) = clinical_db();
-    drop(db);
     let path = dir.path().join("test.rgdb");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rgdb"))
-        .args(["--db", path.to_str().unwrap(), "check"])
+    let segments = || -> std::collections::BTreeSet<std::ffi::OsString> {
+        std::fs::read_dir(path.join("chunks"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect()
+    };
+    let lab = |value: usize| {
+        let file = dir.path().join(format!("lab{value}.csv"));
+        std::fs::write(
+            &file,
+            format!("Patient ID,score\nR01-001,{value}.5\nR01-002,{value}.5\n"),
+        )
+        .unwrap();
+        format!(
+            "IMPORT TABLE lab FROM '{}' SUBJECT COLUMN 'Patient ID'",
+            file.display()
+        )
+    };
+    let before = segments();
+    db.execute(&lab(1)).unwrap();
+    // The segment of the first `lab`, which the second replaces.
+    let old: Vec<_> = segments().difference(&before).cloned().collect();
+    assert_eq!(old.len(), 1, "{old:?}");
+    let old = old[0].clone();
+    assert!(!readers_present(&path));
+
+    // The reader: it opens the database read-only, then its `.read` blocks on a FIFO that
+    // nobody opens, so it holds the database until it is killed.
+    let fifo = dir.path().join("never-written");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let mut reader = Command::new(env!("CARGO_BIN_EXE_rgdb"))
+        .args(["--db", path.to_str().unwrap(), "--readonly", "-c"])
+        .arg(format!(".read '{}'", fifo.display()))
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(5));
-    let _ = child.kill();
-    child.wait().unwrap();
-    assert_eq!(assert_old_or_new(&path), 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !readers_present(&path) {
+        if reader.try_wait().unwrap().is_some() {
+            let out = reader.wait_with_output().unwrap();
+            panic!("the reader ended before it held the database: {out:?}");
+        }
+        if Instant::now() > deadline {
+            let _ = reader.kill();
+            panic!("the reader did not take its lock on `readers` within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // Beside the live reader, the old `lab` dies and its segment stays.
+    db.execute(&lab(2)).unwrap();
+    db.execute("VACUUM KEEP 1").unwrap();
+    assert!(
+        segments().contains(&old),
+        "a segment went while a reader held the database"
+    );
+
+    reader.kill().unwrap();
+    assert!(!reader.wait().unwrap().success());
+    // The kernel dropped the killed reader's lock.
+    assert!(
+        !readers_present(&path),
+        "the killed reader's lock outlived it"
+    );
+
+    // The writer carries on: it commits, vacuums, and the dead segment is deleted.
+    db.execute("CREATE COHORT women AS SELECT subject_id FROM subjects WHERE gender = 'Female'")
+        .unwrap();
+    db.execute("VACUUM KEEP 1").unwrap();
+    assert!(!segments().contains(&old), "the dead segment was kept");
+    assert!(db.check().unwrap().is_empty());
+    let gender = counts(&sql(
+        &db,
+        "SELECT gender, count(*) FROM clinical GROUP BY gender",
+    ));
+    assert_eq!(gender, [("Female".into(), 76), ("Male".into(), 135)]);
+    assert_eq!(rows(&db, "SELECT count(*) FROM women"), [["76"]]);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT lab.score FROM subjects WHERE subject_id = 'R01-001'"
+        ),
+        [["2.5"]]
+    );
+    assert!(!readers_present(&path));
+    // And the database reopens as it was left.
+    let version = db.version();
+    drop(db);
+    let db = Database::open(&path).unwrap();
+    assert_eq!(db.version(), version);
+    assert!(db.check().unwrap().is_empty());
+    assert_eq!(rows(&db, "SELECT count(*) FROM women"), [["76"]]);
 }
 
 /// The statements of one cycle of changes. Statement k of a cycle makes version

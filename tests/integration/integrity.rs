@@ -228,6 +228,7 @@ fn missing_chunks_catalog_damage_and_registry_damage_are_named() {
 
 /// Bytes flipped at random places of the files of a copy (the redb file and the segments): rgdb may refuse to open it, and
 /// `check` may report damage, but it never panics, and a query that answers answers right.
+/// Damage to a segment file is always reported by `check`.
 #[test]
 fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
     let (dir, path) = built();
@@ -241,17 +242,50 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
         query,
     ]);
     assert_eq!(code, 0);
-    // The redb file and every segment file, each flipped in turn.
-    let mut files = vec![std::path::PathBuf::from("rgdb.redb")];
-    for entry in std::fs::read_dir(path.join("chunks")).unwrap() {
-        files.push(std::path::Path::new("chunks").join(entry.unwrap().file_name()));
-    }
+    // The redb file and every segment file, each flipped in turn (in name order, so that each
+    // trial flips the same file every run).
+    let mut segments: Vec<std::path::PathBuf> = std::fs::read_dir(path.join("chunks"))
+        .unwrap()
+        .map(|entry| Path::new("chunks").join(entry.unwrap().file_name()))
+        .collect();
+    segments.sort();
+    assert!(!segments.is_empty());
+    // Every byte of a segment is a byte of a chunk of a live table or cohort (nothing was
+    // replaced or removed since the segments were written: their sizes add up to the chunks'),
+    // and `check` reads and decodes every such chunk. A chunk is its codec byte (another value
+    // is refused, or makes the rest another codec's header, out of range or not followed by a
+    // zstd frame), a CRC-32 of the rest, and the rest: a change passes the CRC only if it is
+    // one of the 2^-32 it misses, and no change of 3 bits or fewer is one of those in a chunk
+    // under 91,607 bits (CRC-32's Hamming distance there is 4).
+    let chunk_bytes: u64 = Database::open_read_only(&path)
+        .unwrap()
+        .store()
+        .kv()
+        .scan_prefix(Space::Data, &[])
+        .unwrap()
+        .iter()
+        .map(|(_, chunk)| chunk.len() as u64)
+        .sum();
+    let segment_bytes: u64 = segments
+        .iter()
+        .map(|file| std::fs::metadata(path.join(file)).unwrap().len())
+        .sum();
+    assert_eq!(
+        segment_bytes, chunk_bytes,
+        "segment bytes that are no chunk's"
+    );
+    let files: Vec<std::path::PathBuf> = std::iter::once(std::path::PathBuf::from("rgdb.redb"))
+        .chain(segments)
+        .collect();
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut outcomes = [0usize; 3];
+    let mut found = 0;
     for trial in 0..24 {
         let copy = damaged_copy(dir.path(), &path, &format!("flip{trial}.rgdb"));
-        let file = copy.join(&files[trial % files.len()]);
-        let mut bytes = std::fs::read(&file).unwrap();
+        let name = &files[trial % files.len()];
+        let file = copy.join(name);
+        let original = std::fs::read(&file).unwrap();
+        let mut bytes = original.clone();
         let size = bytes.len() as u64;
         for _ in 0..4 {
             state ^= state << 13;
@@ -260,6 +294,8 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
             let at = (state % size) as usize;
             bytes[at] ^= 1 << (state >> 60 & 7);
         }
+        // A bit flipped twice is as it was: only bytes that differ are damage.
+        let changed = bytes != original;
         std::fs::write(&file, bytes).unwrap();
         let db_arg = copy.to_str().unwrap();
         let (code, out, err) = run_cli(&["--db", db_arg, "check"]);
@@ -268,6 +304,21 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
             "trial {trial}: exit {code}\n{out}{err}"
         );
         assert!(!err.contains("panicked"), "trial {trial}: {err}");
+        if name.starts_with("chunks") && changed {
+            assert_eq!(
+                code,
+                1,
+                "trial {trial}: damage to {} went unreported\n{out}{err}",
+                name.display()
+            );
+            assert!(
+                out.contains("problem[E0508]: corrupt data in table"),
+                "trial {trial}: {out}{err}"
+            );
+        }
+        if code == 1 {
+            found += 1;
+        }
         let (code, out, err) = run_cli(&["--db", db_arg, "--format", "csv", "-c", query]);
         assert!(!err.contains("panicked"), "trial {trial}: {err}");
         if code == 0 {
@@ -282,8 +333,9 @@ fn random_byte_flips_never_crash_and_never_give_wrong_numbers() {
         }
         std::fs::remove_dir_all(&copy).unwrap();
     }
+    assert!(found > 0, "no flip was found by `check`");
     eprintln!(
-        "byte flips: {} answered right, {} refused as corrupt data, {} refused otherwise",
+        "byte flips: {found} found by check; {} answered right, {} refused as corrupt data, {} refused otherwise",
         outcomes[0], outcomes[1], outcomes[2]
     );
 }

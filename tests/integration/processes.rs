@@ -3,8 +3,11 @@
 //! live reader, and readers killed at random.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rgdb::Database;
@@ -118,11 +121,24 @@ fn write_rows(path: &Path, value: usize, rows: usize) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Fails a test that holds `writer` at a gate: kills it (else it would wait there for good)
+/// and tells the reader threads to stop.
+fn give_up(writer: &mut std::process::Child, done: &AtomicBool, why: String) -> ! {
+    let _ = writer.kill();
+    done.store(true, Ordering::SeqCst);
+    panic!("{why}");
+}
+
 /// Two reader processes query in a loop while a third imports version after version; each
 /// answer is one committed version, whole (all 3,000 rows, every value that version's), and
-/// readers killed at random leave the writer and the database unharmed.
+/// readers killed at random leave the writer and the database unharmed. The writer stops after
+/// its fourth import, the database still open, until both readers have read that version: so
+/// each surely reads beside a live writer (not only before or after it), and again once it is
+/// done.
 #[test]
 fn two_reader_processes_see_committed_versions_while_a_third_imports() {
+    /// The import after which the writer waits at the gate.
+    const HELD: usize = 4;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("busy.rgdb");
     let first = dir.path().join("v0.csv");
@@ -137,17 +153,24 @@ fn two_reader_processes_see_committed_versions_while_a_third_imports() {
         let db = Database::create(&path).unwrap();
         db.execute(&import(&first)).unwrap();
     }
+    // The gate: a FIFO that the writer's `.read` blocks on (opening it waits for a writer)
+    // until the test opens it and closes it unwritten.
+    let gate = dir.path().join("gate");
+    nix::unistd::mkfifo(&gate, nix::sys::stat::Mode::S_IRWXU).unwrap();
     let mut script = String::new();
     for k in 1..=8 {
         let file = dir.path().join(format!("v{k}.csv"));
         write_version(&file, k);
         script += &import(&file);
+        if k == HELD {
+            script += &format!(".read '{}'\n", gate.display());
+        }
     }
     let script_file = dir.path().join("imports.rgdb");
     std::fs::write(&script_file, script).unwrap();
 
     let started = Instant::now();
-    let writer = rgdb(&path)
+    let mut writer = rgdb(&path)
         .arg("-f")
         .arg(&script_file)
         .stdout(Stdio::null())
@@ -155,13 +178,20 @@ fn two_reader_processes_see_committed_versions_while_a_third_imports() {
         .spawn()
         .unwrap();
     let query = "SELECT count(t.c0), min(t.c0), max(t.c39), count(DISTINCT t.c17) FROM subjects";
+    // The version each reader answered last (none yet: `usize::MAX`), and whether the writer
+    // is done.
+    let latest = Arc::new([AtomicUsize::new(usize::MAX), AtomicUsize::new(usize::MAX)]);
+    let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..2)
         .map(|r| {
-            let path = path.clone();
+            let (path, latest, done) = (path.clone(), latest.clone(), done.clone());
             std::thread::spawn(move || {
                 let mut seen = Vec::new();
-                let mut killed = 0;
-                for i in 0..40 {
+                let mut killed = 0usize;
+                let mut runs = 0usize;
+                // At least 40 runs, and on until one that started after the writer was done.
+                loop {
+                    let after_writer = done.load(Ordering::SeqCst);
                     let mut child = rgdb(&path)
                         .args(["--format", "csv", "-c", query])
                         .stdout(Stdio::piped())
@@ -169,11 +199,12 @@ fn two_reader_processes_see_committed_versions_while_a_third_imports() {
                         .spawn()
                         .unwrap();
                     // Every fifth reader of the second thread is killed mid-flight.
-                    if r == 1 && i % 5 == 0 {
-                        std::thread::sleep(Duration::from_millis(3 + i as u64));
+                    if r == 1 && runs.is_multiple_of(5) {
+                        std::thread::sleep(Duration::from_millis(3 + (runs % 40) as u64));
                         let _ = child.kill();
                         let _ = child.wait();
                         killed += 1;
+                        runs += 1;
                         continue;
                     }
                     let out = child.wait_with_output().unwrap();
@@ -186,26 +217,98 @@ fn two_reader_processes_see_committed_versions_while_a_third_imports() {
                         .split(',')
                         .map(String::from)
                         .collect();
+                    let version = values[1]
+                        .parse::<usize>()
+                        .unwrap_or_else(|e| panic!("{values:?}: {e}"));
+                    latest[r].store(version, Ordering::SeqCst);
                     seen.push(values);
+                    runs += 1;
+                    if after_writer && runs >= 40 {
+                        break;
+                    }
                 }
-                (seen, killed)
+                (seen, killed, runs)
             })
         })
         .collect();
+    // The writer waits at the gate, holding the database, until both readers have answered
+    // with version HELD; a writer or reader that stops first fails the test.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while latest.iter().any(|v| v.load(Ordering::SeqCst) != HELD) {
+        if let Some(status) = writer.try_wait().unwrap() {
+            give_up(
+                &mut writer,
+                &done,
+                format!("the writer ended ({status}) before the gate"),
+            );
+        }
+        if readers.iter().any(|reader| reader.is_finished()) {
+            give_up(
+                &mut writer,
+                &done,
+                "a reader failed while the writer was held".into(),
+            );
+        }
+        if Instant::now() > deadline {
+            give_up(
+                &mut writer,
+                &done,
+                format!("the readers did not both read version {HELD}: {latest:?}"),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Opened without blocking: refused (ENXIO) until the writer's `.read` has the FIFO open, a
+    // moment after its commit. Closed unwritten, it gives the writer an empty file.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let opened = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(&gate)
+        {
+            Ok(file) => break file,
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => give_up(&mut writer, &done, format!("opening the gate: {e}")),
+        }
+    };
+    drop(opened);
+    let out = writer.wait_with_output().unwrap();
+    done.store(true, Ordering::SeqCst);
+    assert!(out.status.success(), "{out:?}");
     let mut versions = std::collections::BTreeSet::new();
-    for reader in readers {
-        let (seen, killed) = reader.join().unwrap();
-        assert!(killed > 0 || seen.len() == 40);
+    for (r, reader) in readers.into_iter().enumerate() {
+        let (seen, killed, runs) = reader.join().expect("a reader failed");
+        // Every run answered or was killed: every fifth of the second thread, none of the first.
+        assert_eq!(seen.len() + killed, runs, "reader {r}");
+        assert_eq!(
+            killed,
+            if r == 1 { runs.div_ceil(5) } else { 0 },
+            "reader {r}"
+        );
+        assert!(runs >= 40, "reader {r}: {runs} runs");
+        let mut answered = Vec::new();
         for values in seen {
             // count, min(c0), max(c39), distinct c17: one version's values, all rows.
             assert_eq!(values[0], "3000", "{values:?}");
             assert_eq!(values[1], values[2], "a torn read: {values:?}");
             assert_eq!(values[3], "1", "{values:?}");
-            versions.insert(values[1].parse::<usize>().unwrap());
+            answered.push(values[1].parse::<usize>().unwrap());
         }
+        // Versions only move forward; each reader read version HELD while the writer held the
+        // database open at the gate, and the last version in a run started after the writer
+        // was done.
+        assert!(
+            answered.windows(2).all(|w| w[0] <= w[1]),
+            "reader {r}: {answered:?}"
+        );
+        assert!(answered.contains(&HELD), "reader {r}: {answered:?}");
+        assert_eq!(answered.last(), Some(&8), "reader {r}: {answered:?}");
+        versions.extend(answered);
     }
-    let out = writer.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
+    assert!(versions.len() >= 2, "{versions:?}");
     eprintln!(
         "readers saw versions {versions:?} while 8 imports ran ({:?})",
         started.elapsed()
@@ -310,7 +413,23 @@ fn a_reader_after_a_killed_writer_reads_the_last_committed_version() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(150));
+    // Killed once it holds the database for writing, not before (nor after: 60,000 rows take
+    // far longer). The holder file `writer` (until then naming this test's process, which built
+    // the database) names the child once redb has opened the file for writing, which marks it
+    // as needing repair until a clean close.
+    let holder = format!("pid {}, ", child.id());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(path.join("writer")).is_ok_and(|text| text.starts_with(&holder))
+    {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the importer ended ({status}) before the holder file named it");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the importer did not open the database within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let _ = child.kill();
     // Killed mid-import, not after it: the file is left as a killed writer leaves it.
     assert!(!child.wait().unwrap().success());

@@ -335,7 +335,7 @@ mod terminal {
         p.send_line("WHERE os_event;").unwrap();
         p.exp_string("63").unwrap();
         p.exp_string("rgdb> ").unwrap();
-        // Tab completes on a continuation line, from the table named on the line before.
+        // Tab completes on a continuation line.
         p.send_line("SELECT count(*) AS n FROM subjects").unwrap();
         p.exp_string("  ... ").unwrap();
         p.send("WHERE kras_m").unwrap();
@@ -355,8 +355,8 @@ mod terminal {
         p.exp_string("rgdb> ").unwrap();
         p.send_line("SELECT 6 * 7 AS answer FROM subjects LIMIT 1;")
             .unwrap();
-        p.exp_string("answer").unwrap();
-        p.exp_string("42").unwrap();
+        // CSV, not a table: the header line, then the value.
+        p.exp_string("answer\r\n42").unwrap();
         p.exp_string("rgdb> ").unwrap();
         p.send_line(".mode table").unwrap();
         p.exp_string("rgdb> ").unwrap();
@@ -369,7 +369,11 @@ mod terminal {
         // History keeps each statement whole, the three-line one included.
         let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
         assert!(history.contains("SELECT gendr FROM subjects;"), "{history}");
-        assert!(history.contains("WHERE os_event;"), "{history}");
+        // rustyline writes an entry's line breaks as `\n`: one entry, not three.
+        assert!(
+            history.contains(r"SELECT count(*) AS deaths\nFROM subjects\nWHERE os_event;"),
+            "{history}"
+        );
         assert!(!history.contains("SELECT nonsense"), "{history}");
     }
 
@@ -442,6 +446,29 @@ mod terminal {
         p.exp_string("211").unwrap();
         p.send_control('d').unwrap();
         p.exp_eof().unwrap();
+    }
+
+    /// The REPL on the demo (no `--db`) falls back to read-only beside a writer too.
+    #[test]
+    fn the_demo_session_beside_a_writer_is_read_only() {
+        let home = tempfile::tempdir().unwrap();
+        let demo = home.path().join("demo.rgdb");
+        drop(rgdb::cli::demo::build(&demo).unwrap());
+        let writer = rgdb::Database::open(&demo).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rgdb"));
+        cmd.env("RGDB_HOME", home.path())
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .env("RGDB_HISTORY", home.path().join("history"));
+        let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+        p.exp_string("this session is read-only and sees each version it commits")
+            .unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        p.send_line("SELECT count(*) AS n FROM subjects;").unwrap();
+        p.exp_string("211").unwrap();
+        p.send_line(".quit").unwrap();
+        p.exp_eof().unwrap();
+        drop(writer);
     }
 
     /// An interactive session on a database another process is writing opens read-only,

@@ -18,6 +18,7 @@ mod sled_kv;
 
 pub use memory::MemoryKv;
 pub use redb_kv::{ChunkPlacement, REDB_FILE, RedbKv};
+pub(crate) use redb_kv::{SIDE_FILES, move_database, size_on_disk};
 pub use sled_kv::SledKv;
 
 /// The two keyspaces of a database.

@@ -110,7 +110,7 @@ pub struct RedbKv {
     next_segment: Mutex<u64>,
     /// The `readers` file: a reader holds a shared lock on it; the writer tries an exclusive one
     /// before deleting segments.
-    readers: Option<File>,
+    readers: File,
     /// Whether this writer committed anything: only then is the file compacted at close.
     wrote: std::sync::atomic::AtomicBool,
 }
@@ -189,18 +189,15 @@ impl RedbKv {
             Access::ReadOnly => {
                 let file = File::open(&readers_path).map_err(|e| io(&readers_path, e))?;
                 file.lock_shared().map_err(|e| io(&readers_path, e))?;
-                Some(file)
+                file
             }
-            Access::ReadWrite => {
-                let file = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&readers_path)
-                    .map_err(|e| io(&readers_path, e))?;
-                Some(file)
-            }
+            Access::ReadWrite => OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&readers_path)
+                .map_err(|e| io(&readers_path, e))?,
         };
         let kv = RedbKv {
             dir: dir.to_path_buf(),
@@ -319,9 +316,7 @@ impl RedbKv {
                 .map(|e| e.map(|(k, _)| k.value()).map_err(backend))
                 .collect::<Result<_, _>>()?
         };
-        let Some(readers) = &self.readers else {
-            return Ok(());
-        };
+        let readers = &self.readers;
         if readers.try_lock().is_err() {
             return Ok(());
         }
@@ -521,22 +516,21 @@ impl RedbKv {
             let mut guard = self.pending()?;
             let pending = guard.as_mut().expect("pending was just begun");
             if space == Space::Data && self.placement == ChunkPlacement::Segments {
-                // Chunks go through their segment, one at a time.
+                // Chunks go through their segment, one at a time; the space of removed ones
+                // is released once, for all of them.
+                let mut removed = Vec::new();
                 for (key, value) in ops {
                     match value {
                         Some(v) => self.put_in(pending, space, &key, &v)?,
                         None => {
-                            let removed = {
-                                let mut table = pending.txn.open_table(DATA).map_err(backend)?;
-                                let old = table.remove(key.as_slice()).map_err(backend)?;
-                                old.map(|v| v.value().to_vec())
-                            };
-                            if let Some(old) = removed {
-                                release(&pending.txn, &[Location::decode(&old)?])?;
+                            let mut table = pending.txn.open_table(DATA).map_err(backend)?;
+                            if let Some(old) = table.remove(key.as_slice()).map_err(backend)? {
+                                removed.push(Location::decode(old.value())?);
                             }
                         }
                     }
                 }
+                release(&pending.txn, &removed)?;
             } else {
                 let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
                 for (key, value) in ops {
@@ -642,6 +636,34 @@ impl RedbKv {
     }
 }
 
+/// What a database holds beside `rgdb.redb` (the holder file aside).
+pub(crate) const SIDE_FILES: [&str; 2] = [SEGMENT_DIR, READERS_FILE];
+
+/// The bytes of the redb database in `dir`: its file and its segments (file sizes only; the
+/// database need not be open).
+pub(crate) fn size_on_disk(dir: &Path) -> u64 {
+    let mut total = std::fs::metadata(dir.join(REDB_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if let Ok(entries) = std::fs::read_dir(dir.join(SEGMENT_DIR)) {
+        for entry in entries.flatten() {
+            total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// Moves the closed redb database built in `from` into `to`: its other files first, then
+/// `rgdb.redb`, whose rename is the commit point of a conversion (`storage::upgrade`); then
+/// syncs `to`.
+pub(crate) fn move_database(from: &Path, to: &Path) -> Result<(), StorageError> {
+    let _ = std::fs::remove_file(from.join(HOLDER_FILE));
+    for name in SIDE_FILES.into_iter().chain([REDB_FILE]) {
+        std::fs::rename(from.join(name), to.join(name)).map_err(|e| io(to, e))?;
+    }
+    sync_dir(to)
+}
+
 impl KvStore for RedbKv {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         guarded(|| self.get_unguarded(space, key))
@@ -682,15 +704,7 @@ impl KvStore for RedbKv {
     }
 
     fn size_on_disk(&self) -> u64 {
-        let mut total = std::fs::metadata(self.dir.join(REDB_FILE))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        if let Ok(entries) = std::fs::read_dir(self.dir.join(SEGMENT_DIR)) {
-            for entry in entries.flatten() {
-                total += entry.metadata().map(|m| m.len()).unwrap_or(0);
-            }
-        }
-        total
+        size_on_disk(&self.dir)
     }
 
     fn pin(&self) -> Result<Option<Arc<dyn KvStore>>, StorageError> {

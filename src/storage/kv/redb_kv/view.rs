@@ -20,7 +20,8 @@ pub(super) fn table_of(space: Space) -> TableDefinition<'static, Bytes, Bytes> {
     }
 }
 
-/// Reads through any table (a read transaction's or the pending write transaction's).
+/// Reads through any table (a read transaction's or the pending write transaction's). Each
+/// runs under [`guarded`]: a snapshot's reads reach redb only here.
 pub(super) trait Reads {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     fn scan_raw(&self, prefix: &[u8]) -> Result<Vec<Entry>, StorageError>;
@@ -49,17 +50,19 @@ impl<T: ReadableTable<Bytes, Bytes>> Reads for T {
     }
 
     fn last_raw(&self, lower: &[u8], upper: &[u8]) -> Result<Option<Entry>, StorageError> {
-        match self.range(lower..=upper).map_err(backend)?.next_back() {
-            Some(entry) => {
-                let (k, v) = entry.map_err(backend)?;
-                Ok(Some((k.value().to_vec(), v.value().to_vec())))
-            }
-            None => Ok(None),
-        }
+        guarded(
+            || match self.range(lower..=upper).map_err(backend)?.next_back() {
+                Some(entry) => {
+                    let (k, v) = entry.map_err(backend)?;
+                    Ok(Some((k.value().to_vec(), v.value().to_vec())))
+                }
+                None => Ok(None),
+            },
+        )
     }
 
     fn any_raw(&self, lower: &[u8], upper: &[u8]) -> Result<bool, StorageError> {
-        Ok(self.range(lower..upper).map_err(backend)?.next().is_some())
+        guarded(|| Ok(self.range(lower..upper).map_err(backend)?.next().is_some()))
     }
 }
 
