@@ -39,10 +39,18 @@ pub async fn run(
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot_for(store, statement)?;
     let mut bound = resolve(statement, &snapshot)?;
-    let analysis_header = materialize(&mut bound, &snapshot, ctx, params).await?;
+    let (analysis_header, analysis_test) = match materialize(&mut bound, &snapshot, ctx, params)
+        .await?
+    {
+        Some(analysis) => (analysis.header, analysis.test),
+        None => (None, None),
+    };
     let mut result = run_bound(store, ctx, &snapshot, &bound, statement, params).await?;
     if result.header.is_none() {
         result.header = analysis_header;
+    }
+    if result.test.is_none() && matches!(bound, Bound::Query(_)) {
+        result.test = analysis_test;
     }
     Ok(result)
 }
@@ -137,6 +145,7 @@ async fn run_bound(
                 note: None,
                 header: None,
                 figure: None,
+                test: None,
             })
         }
         Bound::ShowCohort(cohort) => cohorts::show(store, ctx, &snapshot, cohort).await,
@@ -211,14 +220,14 @@ async fn analysis_rows(
 }
 
 /// Computes the analysis a query ranges over (`SELECT … FROM (CORRELATE …)`), so that its
-/// rows can be scanned, and returns the analysis's header. `EXPLAIN` is left alone: it plans
-/// over an empty scan of the same columns.
+/// rows can be scanned, and returns the analysis's result without its rows (its header and
+/// test table). `EXPLAIN` is left alone: it plans over an empty scan of the same columns.
 async fn materialize(
     bound: &mut Bound,
     snapshot: &Snapshot,
     ctx: &SessionContext,
     params: Option<&ParamValues>,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<QueryResult>, Error> {
     let query = match bound {
         Bound::Query(q) => q,
         Bound::Export(e) => &mut e.query,
@@ -228,9 +237,9 @@ async fn materialize(
     let Base::Analysis(analysis) = &mut query.base else {
         return Ok(None);
     };
-    let result = analyze(&analysis.statement, snapshot, ctx, params).await?;
-    analysis.rows = Some(result.batches);
-    Ok(result.header)
+    let mut result = analyze(&analysis.statement, snapshot, ctx, params).await?;
+    analysis.rows = Some(std::mem::take(&mut result.batches));
+    Ok(Some(result))
 }
 
 /// Substitutes parameter values, or reports the first parameter without one.
@@ -272,6 +281,7 @@ pub async fn collect(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryRes
         note: None,
         header: None,
         figure: None,
+        test: None,
     })
 }
 

@@ -23,6 +23,10 @@ pub struct QueryResult {
     /// A small text picture of the result, shown under the header in the REPL's table mode
     /// (`SURVIVAL`'s curves).
     pub figure: Option<String>,
+    /// The one-row table of test statistics that goes with the rows (`SURVIVAL`'s log-rank
+    /// test, `COX`'s likelihood-ratio, Wald and score tests), as data: the same row
+    /// `SURVIVAL TEST …` / `COX TEST …` return. JSON output carries it as `"test"`.
+    pub test: Option<RecordBatch>,
 }
 
 impl QueryResult {
@@ -34,6 +38,7 @@ impl QueryResult {
             note: None,
             header,
             figure: None,
+            test: None,
         }
     }
 

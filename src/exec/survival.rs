@@ -2,8 +2,11 @@
 //! into Kaplan–Meier fits per group and a log-rank test across them (`crate::stats`).
 //!
 //! The result is the group summary (`stratum, n, events, median, median_lower, median_upper`,
-//! then `survival_at_<t>` for each `AT` time), or with `CURVE` the curve rows. The header says
-//! which test and interval were used and how many rows were dropped for missing values.
+//! then `survival_at_<t>` for each `AT` time), or with `CURVE` the curve rows, or with `TEST`
+//! the log-rank test's one row. The header says which test and interval were used and how many
+//! rows were dropped for missing values, for people; the test row says it as data, and rides
+//! along every result as [`QueryResult::test`]. `COX` likewise: its terms, or with `TEST` the
+//! model's one row.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -81,10 +84,25 @@ pub struct Fitted {
     pub fits: Vec<(String, KaplanMeier)>,
     pub test: Result<LogRank, NoTest>,
     pub header: String,
+    /// The test as a one-row table ([`BoundSurvival::test_schema`]).
+    pub test_row: RecordBatch,
 }
 
 pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Error> {
-    let Fitted { fits, test, header } = fit(s, batches)?;
+    let Fitted {
+        fits,
+        test,
+        header,
+        test_row,
+    } = fit(s, batches)?;
+    let groups: Vec<(&str, &KaplanMeier)> = fits.iter().map(|(g, f)| (g.as_str(), f)).collect();
+    let figure = Some(crate::plot::text::survival(&groups, &s.time));
+    if s.test {
+        return Ok(QueryResult {
+            figure,
+            ..QueryResult::of_batch(test_row, Some(header))
+        });
+    }
     let batch = if s.curve {
         curve(&fits)
     } else {
@@ -92,9 +110,9 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
     }
     .and_then(|b| RecordBatch::try_new(s.schema(), b.columns().to_vec()))
     .map_err(|e| fail(e.to_string()))?;
-    let groups: Vec<(&str, &KaplanMeier)> = fits.iter().map(|(g, f)| (g.as_str(), f)).collect();
     Ok(QueryResult {
-        figure: Some(crate::plot::text::survival(&groups, &s.time)),
+        figure,
+        test: Some(test_row),
         ..QueryResult::of_batch(batch, Some(header))
     })
 }
@@ -200,8 +218,49 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
         header += &format!("groups cut at {}\n", shown.join(", "));
     }
     let names: Vec<&str> = groups.keys().map(String::as_str).collect();
-    header += &log_rank_line(&test, &names);
-    Ok(Fitted { fits, test, header })
+    let line = log_rank_line(&test, &names);
+    header += &line;
+    let events = fits.iter().map(|(_, f)| f.events).sum();
+    let test_row = log_rank_row(&test, &line, fits.len(), kept.len(), events, dropped)?;
+    Ok(Fitted {
+        fits,
+        test,
+        header,
+        test_row,
+    })
+}
+
+/// The log-rank test as `SURVIVAL TEST`'s row. Where there is no test, its numbers are NULL and
+/// `note` is the header's line that says why; where groups were left out, `note` names them.
+fn log_rank_row(
+    test: &Result<LogRank, NoTest>,
+    line: &str,
+    groups: usize,
+    used: usize,
+    events: usize,
+    dropped: usize,
+) -> Result<RecordBatch, Error> {
+    let t = test.as_ref().ok();
+    let note = match t {
+        Some(t) if t.left_out.is_empty() => None,
+        _ => Some(line.trim_end().to_string()),
+    };
+    let int = |v: usize| Arc::new(Int64Array::from(vec![v as i64])) as ArrayRef;
+    RecordBatch::try_new(
+        BoundSurvival::test_schema(),
+        vec![
+            Arc::new(StringArray::from(vec!["log-rank"])),
+            Arc::new(Float64Array::from(vec![t.map(|t| t.chi2)])),
+            Arc::new(Int64Array::from(vec![t.map(|t| t.df as i64)])),
+            Arc::new(Float64Array::from(vec![t.map(|t| t.p)])),
+            int(groups),
+            int(used),
+            int(events),
+            int(dropped),
+            Arc::new(StringArray::from(vec![note])),
+        ],
+    )
+    .map_err(|e| fail(e.to_string()))
 }
 
 /// The header's line about the log-rank test: its result, or why there is none.
@@ -472,10 +531,14 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         header += &format!("reference levels: {}\n", references.join(", "));
     }
     header += &format!(
-        "likelihood-ratio test: chi-square {:.4} on {} df, p = {:.4e}; concordance {:.4}\n",
+        "likelihood-ratio test: chi-square {:.4} on {} df, p = {:.4e}; Wald {:.4}, p = {:.4e}; score {:.4}, p = {:.4e}; concordance {}\n",
         fit.lr_chi2,
         names.len(),
         fit.lr_p,
+        fit.wald_chi2,
+        fit.wald_p,
+        fit.score_chi2,
+        fit.score_p,
         fit.concordance
     );
     header += &divergence_line(&names, &fit.diverged);
@@ -484,7 +547,7 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         .iter()
         .map(|&d| d.then_some(DIVERGED))
         .collect::<StringArray>();
-    let schema = c.schema();
+    let schema = BoundCox::terms_schema();
     let floats = |v: Vec<f64>| Arc::new(Float64Array::from(v)) as ArrayRef;
     let batch = RecordBatch::try_new(
         schema.clone(),
@@ -501,7 +564,46 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         ],
     )
     .map_err(|e| fail(e.to_string()))?;
-    Ok(QueryResult::of_batch(batch, Some(header)))
+    let test_row = cox_row(&fit, fit.coef.len(), total - complete.len())?;
+    if c.test {
+        return Ok(QueryResult::of_batch(test_row, Some(header)));
+    }
+    Ok(QueryResult {
+        test: Some(test_row),
+        ..QueryResult::of_batch(batch, Some(header))
+    })
+}
+
+/// The model's tests as `COX TEST`'s row.
+fn cox_row(
+    fit: &crate::stats::cox::CoxFit,
+    df: usize,
+    dropped: usize,
+) -> Result<RecordBatch, Error> {
+    let int = |v: usize| Arc::new(Int64Array::from(vec![v as i64])) as ArrayRef;
+    let float = |v: f64| Arc::new(Float64Array::from(vec![v])) as ArrayRef;
+    RecordBatch::try_new(
+        BoundCox::test_schema(),
+        vec![
+            int(fit.n),
+            int(fit.events),
+            int(dropped),
+            float(fit.lr_chi2),
+            int(df),
+            float(fit.lr_p),
+            float(fit.wald_chi2),
+            int(df),
+            float(fit.wald_p),
+            float(fit.score_chi2),
+            int(df),
+            float(fit.score_p),
+            float(fit.concordance),
+            float(fit.log_likelihood),
+            float(fit.null_log_likelihood),
+            int(fit.iterations),
+        ],
+    )
+    .map_err(|e| fail(e.to_string()))
 }
 
 /// The `warning` of a diverging coefficient's row.

@@ -56,6 +56,7 @@ const WORDS: &[&str] = &[
     "BAD",
     "SURVIVAL",
     "CURVE",
+    "TEST",
     "OF",
     "TIME",
     "EVENT",

@@ -1,5 +1,10 @@
 //! Printing results in the REPL's modes: a boxed table cut to a row limit and folded to the
 //! terminal's width, CSV, TSV, a JSON array of objects, Markdown, or one line per cell.
+//!
+//! A result with a test table (`SURVIVAL`, `COX`) prints it as data too: JSON becomes
+//! `{"rows": [...], "test": {...}}`, Markdown and line mode add it as a second table. CSV and
+//! TSV stay one rectangular table (the rows); `SURVIVAL TEST …` / `COX TEST …` give the test
+//! row as CSV.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
@@ -73,22 +78,46 @@ fn table(result: &QueryResult, style: Style) -> String {
     text
 }
 
+/// A JSON array of one object per row, or with a test table `{"rows": [...], "test": {...}}`.
 fn json(result: &QueryResult) -> Result<String, String> {
+    let rows = json_array(&result.batches)?;
+    Ok(match &result.test {
+        None => rows + "\n",
+        Some(test) => {
+            let test = json_array(std::slice::from_ref(test))?;
+            // The test table has one row: its object, without the array's brackets.
+            let object = test
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .unwrap_or("null");
+            format!("{{\"rows\":{rows},\"test\":{object}}}\n")
+        }
+    })
+}
+
+fn json_array(batches: &[RecordBatch]) -> Result<String, String> {
     let mut out = Vec::new();
     {
-        let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut out);
-        let batches: Vec<&RecordBatch> = result.batches.iter().collect();
+        // Explicit nulls, as duckdb writes them: every object has every column.
+        let mut writer = datafusion::arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut out);
+        let batches: Vec<&RecordBatch> = batches.iter().collect();
         writer
             .write_batches(&batches)
             .and_then(|_| writer.finish())
             .map_err(|e| e.to_string())?;
     }
     let text = String::from_utf8_lossy(&out).into_owned();
-    Ok(if text.is_empty() {
-        "[]\n".into()
-    } else {
-        text + "\n"
-    })
+    Ok(if text.is_empty() { "[]".into() } else { text })
+}
+
+/// The test table as a result of its own, for the modes that print it as a second table.
+fn test_of(result: &QueryResult) -> Option<QueryResult> {
+    result
+        .test
+        .as_ref()
+        .map(|t| QueryResult::of_batch(t.clone(), None))
 }
 
 fn markdown_escape(s: &str) -> String {
@@ -96,6 +125,15 @@ fn markdown_escape(s: &str) -> String {
 }
 
 fn markdown(result: &QueryResult) -> String {
+    let mut text = markdown_table(result);
+    if let Some(test) = test_of(result) {
+        text += "\n";
+        text += &markdown_table(&test);
+    }
+    text
+}
+
+fn markdown_table(result: &QueryResult) -> String {
     let names = result.column_names();
     let mut text = format!(
         "| {} |\n|{}|\n",
@@ -116,6 +154,15 @@ fn markdown(result: &QueryResult) -> String {
 }
 
 fn lines(result: &QueryResult) -> String {
+    let mut text = line_blocks(result);
+    if let Some(test) = test_of(result) {
+        text += "\n";
+        text += &line_blocks(&test);
+    }
+    text
+}
+
+fn line_blocks(result: &QueryResult) -> String {
     let names = result.column_names();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut blocks = Vec::new();

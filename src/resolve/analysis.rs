@@ -96,6 +96,7 @@ pub(super) fn bind_survival(
     Ok(BoundSurvival {
         query: rows_of(snapshot, &s.source, items, span)?,
         curve: s.curve,
+        test: s.test,
         split,
         at,
         statement: s.to_string(),
@@ -139,6 +140,7 @@ pub(super) fn bind_cox(
         });
     }
     Ok(bound::BoundCox {
+        test: c.test,
         query: rows_of(snapshot, &c.source, items, span)?,
         terms: c.terms.iter().map(|t| t.to_string()).collect(),
         time: time.to_string(),
@@ -415,9 +417,12 @@ fn fields(spec: &[(&str, DataType, bool)]) -> Vec<(String, DataType, bool)> {
 
 impl BoundSurvival {
     /// The group summary (`stratum, n, events, expected, median, median_lower, median_upper,
-    /// survival_at_<t>…`), or with `CURVE` the curve rows.
+    /// survival_at_<t>…`), with `CURVE` the curve rows, with `TEST` the test's one row.
     pub fn schema(&self) -> SchemaRef {
         use DataType::{Float64, Int64, Utf8};
+        if self.test {
+            return Self::test_schema();
+        }
         if self.curve {
             return schema(fields(&[
                 ("stratum", Utf8, false),
@@ -450,8 +455,17 @@ impl BoundSurvival {
 }
 
 impl BoundCox {
-    /// One row per coefficient; `warning` is NULL but for a coefficient that diverges.
+    /// One row per coefficient; `warning` is NULL but for a coefficient that diverges. With
+    /// `TEST`, the model's one row.
     pub fn schema(&self) -> SchemaRef {
+        if self.test {
+            return Self::test_schema();
+        }
+        Self::terms_schema()
+    }
+
+    /// The terms' table: one row per coefficient.
+    pub fn terms_schema() -> SchemaRef {
         use DataType::{Float64, Utf8};
         schema(fields(&[
             ("term", Utf8, false),
@@ -463,6 +477,53 @@ impl BoundCox {
             ("z", Float64, false),
             ("p", Float64, false),
             ("warning", Utf8, true),
+        ]))
+    }
+}
+
+impl BoundSurvival {
+    /// `SURVIVAL TEST`'s row, and the test table every `SURVIVAL` result carries: the
+    /// log-rank test across the groups (`chisq`, `df` and `p` are NULL when it cannot be
+    /// computed, and `note` says why), the groups compared, and the rows used and dropped.
+    pub fn test_schema() -> SchemaRef {
+        use DataType::{Float64, Int64, Utf8};
+        schema(fields(&[
+            ("test", Utf8, false),
+            ("chisq", Float64, true),
+            ("df", Int64, true),
+            ("p", Float64, true),
+            ("groups", Int64, false),
+            ("n", Int64, false),
+            ("events", Int64, false),
+            ("dropped", Int64, false),
+            ("note", Utf8, true),
+        ]))
+    }
+}
+
+impl BoundCox {
+    /// `COX TEST`'s row, and the test table every `COX` result carries: rows used and
+    /// dropped, the likelihood-ratio, Wald and score tests of all coefficients being 0 (as R's
+    /// `summary.coxph`), the concordance (Harrell's C) and the log partial likelihoods.
+    pub fn test_schema() -> SchemaRef {
+        use DataType::{Float64, Int64};
+        schema(fields(&[
+            ("n", Int64, false),
+            ("events", Int64, false),
+            ("dropped", Int64, false),
+            ("lr_chisq", Float64, false),
+            ("lr_df", Int64, false),
+            ("lr_p", Float64, false),
+            ("wald_chisq", Float64, false),
+            ("wald_df", Int64, false),
+            ("wald_p", Float64, false),
+            ("score_chisq", Float64, false),
+            ("score_df", Int64, false),
+            ("score_p", Float64, false),
+            ("concordance", Float64, false),
+            ("log_likelihood", Float64, false),
+            ("null_log_likelihood", Float64, false),
+            ("iterations", Int64, false),
         ]))
     }
 }

@@ -499,6 +499,8 @@ pub struct BoundSurvival {
     /// `SELECT <by> AS grp, <time> AS time, <event> AS event FROM <source>`.
     pub query: BoundQuery,
     pub curve: bool,
+    /// `SURVIVAL TEST`: the test's row ([`BoundSurvival::test_schema`]).
+    pub test: bool,
     pub split: Option<SurvivalSplit>,
     pub at: Vec<f64>,
     /// The statement as written, and its time, event and group expressions as text.
@@ -519,6 +521,8 @@ pub enum SurvivalSplit {
 /// A bound `COX` statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoundCox {
+    /// `COX TEST`: the model's row ([`BoundCox::test_schema`]).
+    pub test: bool,
     /// `SELECT <time> AS time, <event> AS event, <term> AS x1, … FROM <source>`.
     pub query: BoundQuery,
     /// Each term as written.

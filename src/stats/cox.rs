@@ -26,6 +26,14 @@ pub struct CoxFit {
     pub null_log_likelihood: f64,
     pub lr_chi2: f64,
     pub lr_p: f64,
+    /// The Wald test of β = 0: `β' I(β) β` on p degrees of freedom (R `summary.coxph`'s
+    /// "Wald test"). Infinite where the information is singular at the estimate.
+    pub wald_chi2: f64,
+    pub wald_p: f64,
+    /// The score (log-rank) test of β = 0: `U(0)' I(0)⁻¹ U(0)` on p degrees of freedom (R's
+    /// "Score (logrank) test").
+    pub score_chi2: f64,
+    pub score_p: f64,
     pub concordance: f64,
     pub iterations: usize,
     pub n: usize,
@@ -84,7 +92,9 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
     order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
     let strata = Strata { order };
     let mut beta = vec![0.0; p];
-    let (null_ll, _, start_information) = efron(&strata, time, event, &xc, &beta);
+    let (null_ll, start_gradient, start_information) = efron(&strata, time, event, &xc, &beta);
+    let score_chi2 = solve(start_information.clone(), start_gradient.clone())
+        .map_or(f64::NAN, |step| quadratic(&start_gradient, &step));
     let mut ll = null_ll;
     let mut iterations = 0;
     loop {
@@ -118,6 +128,16 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
     }
     let (ll, gradient, information) = efron(&strata, time, event, &xc, &beta);
     let inverse = invert(&information);
+    let wald_chi2 = match &inverse {
+        Some(_) => {
+            let ib: Vec<f64> = information
+                .iter()
+                .map(|row| row.iter().zip(&beta).map(|(v, b)| v * b).sum())
+                .collect();
+            quadratic(&beta, &ib)
+        }
+        None => f64::INFINITY,
+    };
     let diverged = match &inverse {
         Some(inverse) => diverging(&beta, &gradient, inverse),
         None => collapsed(&information, &start_information),
@@ -153,12 +173,21 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
         null_log_likelihood: null_ll,
         lr_chi2,
         lr_p: chi2_sf(lr_chi2, p as f64),
+        wald_chi2,
+        wald_p: chi2_sf(wald_chi2, p as f64),
+        score_chi2,
+        score_p: chi2_sf(score_chi2, p as f64),
         concordance: concordance(time, event, &linear),
         iterations,
         n,
         events,
         diverged,
     })
+}
+
+/// `a · b`, the quadratic form's last step.
+fn quadratic(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// R `coxph.fit`'s test for an infinite coefficient: at the estimate, the Newton step that

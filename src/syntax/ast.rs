@@ -76,10 +76,10 @@ pub enum Statement {
     /// `IMPORT CLINICAL FROM 'file' [AS t]`,
     /// `IMPORT TABLE t FROM 'file' SUBJECT COLUMN 'col' [LEVEL MULTI]`
     Import(Box<Import>),
-    /// `SURVIVAL [CURVE] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
+    /// `SURVIVAL [CURVE | TEST] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
     /// QUANTILES n]] [AT (t, …)]`
     Survival(Box<Survival>),
-    /// `COX OF source [TIME e EVENT e] ON term, …`
+    /// `COX [TEST] OF source [TIME e EVENT e] ON term, …`
     Cox(Box<Cox>),
     /// `CORRELATE items WITH items [IN source] [METHOD m] [ADJUST a]`
     Correlate(Box<Correlate>),
@@ -175,6 +175,8 @@ impl Source {
 /// A `COX` statement: a proportional-hazards model of the terms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cox {
+    /// `COX TEST …`: the one-row table of the model's tests instead of the terms.
+    pub test: bool,
     pub source: Ident,
     /// Defaults: `os_days`, `os_event`.
     pub time: Option<Expr>,
@@ -188,6 +190,8 @@ pub struct Cox {
 pub struct Survival {
     /// `SURVIVAL CURVE …`: the curve rows instead of the group summary.
     pub curve: bool,
+    /// `SURVIVAL TEST …`: the one-row table of the log-rank test instead of the groups.
+    pub test: bool,
     pub source: Ident,
     /// Defaults: `os_days`, `os_event`.
     pub time: Option<Expr>,

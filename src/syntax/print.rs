@@ -397,6 +397,9 @@ impl Display for Survival {
         if self.curve {
             f.write_str(" CURVE")?;
         }
+        if self.test {
+            f.write_str(" TEST")?;
+        }
         write!(f, " OF {}", self.source)?;
         if let (Some(t), Some(e)) = (&self.time, &self.event) {
             write!(f, " TIME {t} EVENT {e}")?;
@@ -451,7 +454,8 @@ impl Display for Correlate {
 
 impl Display for Cox {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "COX OF {}", self.source)?;
+        let test = if self.test { " TEST" } else { "" };
+        write!(f, "COX{test} OF {}", self.source)?;
         if let (Some(t), Some(e)) = (&self.time, &self.event) {
             write!(f, " TIME {t} EVENT {e}")?;
         }

@@ -635,7 +635,7 @@ fn of_endpoint(i: Input<'_>) -> PResult<'_, Endpoint> {
     Ok((i, (source, time_event)))
 }
 
-/// `SURVIVAL [CURVE] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
+/// `SURVIVAL [CURVE | TEST] OF source [TIME e EVENT e] [BY e [SPLIT AT MEDIAN | SPLIT AT n |
 /// QUANTILES n]] [AT (t, …)]`
 fn survival(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("SURVIVAL").parse(i)?;
@@ -643,7 +643,12 @@ fn survival(i: Input<'_>) -> PResult<'_, Statement> {
 }
 
 fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
-    let (i, curve) = opt(keyword("CURVE")).parse(i)?;
+    let (i, output) = opt(alt((
+        keyword("CURVE").map(|_| "CURVE"),
+        keyword("TEST").map(|_| "TEST"),
+    )))
+    .parse(i)?;
+    let word = |w: &str| output == Some(w);
     let (i, (source, time_event)) = of_endpoint(i)?;
     let mut end = source.span;
     if let Some((_, e)) = &time_event {
@@ -700,7 +705,8 @@ fn survival_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
     Ok((
         i,
         Statement::Survival(Box::new(Survival {
-            curve: curve.is_some(),
+            curve: word("CURVE"),
+            test: word("TEST"),
             source,
             time,
             event,
@@ -759,10 +765,11 @@ fn correlate(i: Input<'_>) -> PResult<'_, Statement> {
     .parse(i)
 }
 
-/// `COX OF source [TIME e EVENT e] ON term, …`
+/// `COX [TEST] OF source [TIME e EVENT e] ON term, …`
 fn cox(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("COX").parse(i)?;
     cut(move |i| {
+        let (i, test) = opt(keyword("TEST")).parse(i)?;
         let (i, (source, time_event)) = of_endpoint(i)?;
         let (i, _) = keyword("ON").parse(i)?;
         let (i, terms) = separated_list1(punct(","), expr).parse(i)?;
@@ -774,6 +781,7 @@ fn cox(i: Input<'_>) -> PResult<'_, Statement> {
         Ok((
             i,
             Statement::Cox(Box::new(Cox {
+                test: test.is_some(),
                 source,
                 time,
                 event,

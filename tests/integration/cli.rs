@@ -435,3 +435,55 @@ fn a_demo_built_on_sled_is_rebuilt_on_open() {
     assert!(!path.join("db").exists());
     assert!(!path.with_extension("rgdb-old").exists());
 }
+
+#[test]
+fn batch_output_carries_the_test_statistics_as_data() {
+    // JSON: the groups and the test, both parseable.
+    let (code, out, err) = run_cli(&[
+        "--format",
+        "json",
+        "-c",
+        "SURVIVAL OF subjects BY egfr_mutation_status",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(json["rows"][1]["median"], serde_json::Value::Null, "nulls are explicit");
+    let p = json["test"]["p"].as_f64().unwrap();
+    assert!((p - 0.13653375748935873).abs() < 1e-12, "{p}");
+    assert!((json["test"]["chisq"].as_f64().unwrap() - 3.98236677463652).abs() < 1e-9);
+    // CSV stays one table; SURVIVAL TEST gives the test as CSV.
+    let (code, out, err) = run_cli(&[
+        "--format",
+        "csv",
+        "-c",
+        "SURVIVAL TEST OF subjects BY egfr_mutation_status",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        ["test", "chisq", "df", "p", "groups", "n", "events", "dropped", "note"]
+    );
+    let record = reader.records().next().unwrap().unwrap();
+    assert_eq!(&record[0], "log-rank");
+    let chisq: f64 = record[1].parse().unwrap();
+    assert!((chisq - 3.98236677463652).abs() < 1e-9, "{chisq}");
+    let (code, out, _) = run_cli(&[
+        "--format",
+        "csv",
+        "-c",
+        "SURVIVAL OF subjects BY egfr_mutation_status",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 4, "a header and three groups: {out}");
+    // Markdown shows the test as a second table.
+    let (_, out, _) = run_cli(&[
+        "--format",
+        "markdown",
+        "-c",
+        "COX OF subjects ON age_at_histological_diagnosis",
+    ]);
+    assert!(out.contains("\n\n| n | events | dropped | lr_chisq |"), "{out}");
+}

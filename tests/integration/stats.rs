@@ -315,6 +315,10 @@ fn cox_regression_matches_lifelines_on_the_cohort() {
     );
     close("LR chi2", fit.lr_chi2, want["lr_chi2"].as_f64().unwrap());
     close("LR p", fit.lr_p, want["lr_p"].as_f64().unwrap());
+    close("Wald", fit.wald_chi2, want["wald_chi2"].as_f64().unwrap());
+    close("Wald p", fit.wald_p, want["wald_p"].as_f64().unwrap());
+    close("score", fit.score_chi2, want["score_chi2"].as_f64().unwrap());
+    close("score p", fit.score_p, want["score_p"].as_f64().unwrap());
     close(
         "concordance",
         fit.concordance,
@@ -874,4 +878,94 @@ fn plots_are_written_as_svg_and_png() {
         svg.display()
     ))
     .unwrap();
+}
+
+/// A one-row result's columns as name → text.
+fn one_row(db: &rgdb::Database, text: &str) -> BTreeMap<String, String> {
+    let result = db.query(text).unwrap();
+    let rows = crate::common::rows(db, text);
+    assert_eq!(rows.len(), 1, "{text}");
+    result.column_names().into_iter().zip(rows[0].clone()).collect()
+}
+
+#[test]
+fn survival_test_and_cox_test_are_rows_that_match_lifelines() {
+    let (_dir, db) = crate::common::demo_db();
+    let number = |row: &BTreeMap<String, String>, k: &str| -> f64 { row[k].parse().unwrap() };
+    // SURVIVAL TEST: the log-rank row, as lifelines' multivariate_logrank_test.
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/survival/reference.json")).unwrap(),
+    )
+    .unwrap();
+    let want = &reference["cohort_by_egfr"]["logrank"];
+    let row = one_row(&db, "SURVIVAL TEST OF subjects BY egfr_mutation_status");
+    assert_eq!(row["test"], "log-rank");
+    close("chisq", number(&row, "chisq"), want["chi2"].as_f64().unwrap());
+    close("p", number(&row, "p"), want["p"].as_f64().unwrap());
+    assert_eq!(row["df"], "2");
+    assert_eq!(
+        (&*row["groups"], &*row["n"], &*row["dropped"]),
+        ("3", "206", "5")
+    );
+    // The same row rides along the groups table, and composes as a source.
+    let result = db
+        .query("SURVIVAL OF subjects BY egfr_mutation_status")
+        .unwrap();
+    let test = result.test.expect("SURVIVAL carries its test table");
+    assert_eq!(test.schema().field(1).name(), "chisq");
+    let p = crate::common::rows(
+        &db,
+        "SELECT p < 0.05 AS significant, n + dropped AS total FROM (SURVIVAL TEST OF subjects BY egfr_mutation_status)",
+    );
+    assert_eq!(p, [["false", "211"]]);
+    // One group: no test; the numbers are NULL and the note says why.
+    let row = one_row(&db, "SURVIVAL TEST OF subjects");
+    assert_eq!((&*row["chisq"], &*row["p"]), ("NULL", "NULL"));
+    assert_eq!(
+        row["note"],
+        "log-rank test: not computed: there is one group"
+    );
+
+    // COX TEST: the model's row, as lifelines' CoxPHFitter (cox_reference.py).
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/survival/cox_reference.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let row = one_row(
+        &db,
+        "COX TEST OF subjects ON age_at_histological_diagnosis, gender, pack_years",
+    );
+    for (column, key) in [("n", "n"), ("events", "events"), ("dropped", "dropped")] {
+        assert_eq!(row[column], want[key].to_string(), "{column}");
+    }
+    for (column, key) in [
+        ("lr_chisq", "lr_chi2"),
+        ("lr_p", "lr_p"),
+        ("wald_chisq", "wald_chi2"),
+        ("wald_p", "wald_p"),
+        ("score_chisq", "score_chi2"),
+        ("score_p", "score_p"),
+        ("concordance", "concordance"),
+        ("log_likelihood", "log_likelihood"),
+    ] {
+        close(column, number(&row, column), want[key].as_f64().unwrap());
+    }
+    assert_eq!(
+        (&*row["lr_df"], &*row["wald_df"], &*row["score_df"]),
+        ("3", "3", "3")
+    );
+    // The concordance is the full double, not the 4 decimals the header used to show.
+    assert_eq!(
+        number(&row, "concordance"),
+        want["concordance"].as_f64().unwrap()
+    );
+    let cox = db
+        .query("COX OF subjects ON age_at_histological_diagnosis, gender, pack_years")
+        .unwrap();
+    assert_eq!(cox.num_rows(), 3, "the terms");
+    assert_eq!(
+        cox.test.expect("COX carries its test table").num_columns(),
+        16
+    );
 }
