@@ -4,10 +4,35 @@
 
 use crate::syntax::Span;
 
+/// Where a statement's text came from: a script file, and the line of the file its first line
+/// is. An error in it then names `file:line:column`, as `psql:file.sql:12:` does.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub file: &'a str,
+    pub line: usize,
+}
+
 /// `error[CODE]: message`, then `--> line L, column C`, the line, and carets.
 pub fn render(code: &str, message: &str, source: &str, span: Option<Span>) -> String {
+    render_in(code, message, source, span, None)
+}
+
+/// As [`render`], with the lines counted in `origin`'s file and named `--> file:L:C`. An error
+/// without a span names the statement's first line: `--> file:L`.
+pub fn render_in(
+    code: &str,
+    message: &str,
+    source: &str,
+    span: Option<Span>,
+    origin: Option<Origin<'_>>,
+) -> String {
     let mut out = format!("error[{code}]: {message}");
     let Some(span) = span else {
+        if let Some(o) = origin {
+            // The statement's first line that holds text, not the blank lines before it.
+            let blank = source.lines().take_while(|l| l.trim().is_empty()).count();
+            out += &format!("\n --> {}:{}", o.file, o.line + blank);
+        }
         return out;
     };
     let start = floor_char(source, span.start.min(source.len()));
@@ -18,12 +43,19 @@ pub fn render(code: &str, message: &str, source: &str, span: Option<Span>) -> St
         .map_or(source.len(), |i| start + i);
     let line_no = source[..start].matches('\n').count() + 1;
     let column = source[line_start..start].chars().count() + 1;
+    let (line_no, place) = match origin {
+        Some(o) => {
+            let line_no = o.line + line_no - 1;
+            (line_no, format!("{}:{line_no}:{column}", o.file))
+        }
+        None => (line_no, format!("line {line_no}, column {column}")),
+    };
     let line = &source[line_start..line_end];
     let width = source[start..end.min(line_end)].chars().count().max(1);
     let (shown, column_shown, width) = window(line, column - 1, width);
     let gutter = line_no.to_string().len();
     out += &format!(
-        "\n{:gutter$}--> line {line_no}, column {column}\n{:gutter$} |\n{line_no} | {shown}\n{:gutter$} | {}{}",
+        "\n{:gutter$}--> {place}\n{:gutter$} |\n{line_no} | {shown}\n{:gutter$} | {}{}",
         "",
         "",
         "",

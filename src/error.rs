@@ -81,6 +81,17 @@ impl Error {
     pub fn render(&self, source: &str) -> String {
         crate::diagnostic::render(self.code(), &self.message(), source, self.span())
     }
+
+    /// As [`Error::render`], for a statement read from a script file: `--> file:line:column`.
+    pub fn render_in(&self, source: &str, origin: crate::diagnostic::Origin<'_>) -> String {
+        crate::diagnostic::render_in(
+            self.code(),
+            &self.message(),
+            source,
+            self.span(),
+            Some(origin),
+        )
+    }
 }
 
 impl From<DataFusionError> for Error {

@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 const EXAMPLES: &str = "\
 Examples:
   rgdb                                          REPL on the demo cohort
+  rgdb nsclc.rgdb                               REPL on a database (as `duckdb file.db`)
+  rgdb nsclc.rgdb \"SHOW TABLES\"                 one statement, then exit
+  rgdb -csv -c \"SURVIVAL TEST OF subjects BY egfr_mutation_status\"
   rgdb -c \"SELECT gender, count(*) FROM subjects GROUP BY gender\"
   rgdb --format csv -c \"SELECT subject_id, os_days, os_event FROM subjects\" > os.csv
   echo \"SHOW TABLES;\" | rgdb --db nsclc.rgdb
@@ -18,7 +21,10 @@ Examples:
 /// rgdb: an embedded analytical database for radiogenomics cohorts.
 ///
 /// Without a command or -c/-f, rgdb opens its REPL (on the bundled NSCLC Radiogenomics demo
-/// cohort unless --db is given), or runs statements piped on stdin.
+/// cohort unless a database is given), or runs statements piped on stdin.
+///
+/// duckdb's and sqlite3's single-dash flags work too: -csv, -json, -markdown, -line, -table,
+/// -box, -readonly, -c and -s (both: run the statements and exit).
 #[derive(Debug, Parser)]
 #[command(
     name = "rgdb",
@@ -31,6 +37,12 @@ pub struct Args {
     /// The database directory. Without it, commands use the demo cohort.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// The database directory, as `duckdb file.db` takes it (the same as --db PATH).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Statements to run on the database, then exit (as `duckdb file.db "SELECT 1"`).
+    #[arg(value_name = "STATEMENTS", requires = "path", conflicts_with_all = ["statements", "file"])]
+    pub sql: Option<String>,
     /// Create the database at --db when it does not exist (otherwise a missing database is
     /// an error, so that a mistyped path does not make an empty one).
     #[arg(long)]
@@ -99,6 +111,54 @@ pub enum Format {
     Json,
     /// A Markdown table.
     Markdown,
+    /// One `column = value` line per cell, a blank line between rows.
+    Line,
+}
+
+/// duckdb's and sqlite3's single-dash flags, as this command line spells them. Only a whole
+/// argument before `--` is rewritten, so values (`-c "-json"`) are left alone.
+pub fn duckdb_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = false;
+    let mut value_next = false;
+    for (i, arg) in args.into_iter().enumerate() {
+        let text = arg.to_str().unwrap_or("");
+        if i == 0 || rest || value_next {
+            value_next = false;
+            out.push(arg);
+            continue;
+        }
+        let rewritten = match text {
+            "--" => {
+                rest = true;
+                None
+            }
+            "-csv" | "-json" | "-markdown" | "-line" | "-table" | "-tsv" => {
+                Some(format!("--format={}", &text[1..]))
+            }
+            "-box" => Some("--format=table".into()),
+            "-readonly" => Some("--readonly".into()),
+            "-s" => Some("-c".into()),
+            _ => None,
+        };
+        // The values of options that take one are never rewritten.
+        value_next = matches!(
+            text,
+            "-c" | "-s"
+                | "--command"
+                | "-f"
+                | "--file"
+                | "--db"
+                | "--format"
+                | "--max-rows"
+                | "--memory-limit"
+                | "--timeout"
+                | "--max-line-bytes"
+                | "--backend"
+        );
+        out.push(rewritten.map_or(arg, Into::into));
+    }
+    out
 }
 
 #[derive(Debug, Subcommand)]

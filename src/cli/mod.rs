@@ -30,6 +30,7 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    let args = args::duckdb_flags(args.into_iter().collect());
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
         Err(e) => {
@@ -140,8 +141,20 @@ fn config(args: &Args) -> Config {
     }
 }
 
-fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
-    let db_path = args.db.clone();
+fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+    if let (Some(_), Some(word)) = (&args.db, &args.path) {
+        // `rgdb --db x frobnicate`: a mistyped command, or the database given twice.
+        let _ = writeln!(
+            err,
+            "error: unrecognized subcommand '{}'; the commands are import, tables, describe, history, check, upgrade, demo and synth (a database is given once: --db PATH or PATH)",
+            word.display()
+        );
+        return Ok(2);
+    }
+    let db_path = args.db.clone().or_else(|| args.path.clone());
+    if args.sql.is_some() {
+        args.statements = args.sql.take();
+    }
     let config = config(&args);
     if args.command.is_some() && (args.statements.is_some() || args.file.is_some()) {
         let _ = writeln!(err, "error: give either -c/-f or a command, not both");
@@ -197,7 +210,11 @@ fn dispatch(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32,
     match script {
         Some(text) => {
             let mut repl = Repl::new(db, out, err, settings);
-            Ok(if repl.run_script(&text) { 0 } else { 1 })
+            let ok = match &args.file {
+                Some(file) => repl.run_script_file(&file.display().to_string(), &text),
+                None => repl.run_script(&text),
+            };
+            Ok(if ok { 0 } else { 1 })
         }
         None => {
             settings.max_rows = args.max_rows.unwrap_or(40);
@@ -216,6 +233,7 @@ fn mode(format: Format) -> Mode {
         Format::Tsv => Mode::Tsv,
         Format::Json => Mode::Json,
         Format::Markdown => Mode::Markdown,
+        Format::Line => Mode::Line,
     }
 }
 

@@ -39,12 +39,11 @@ pub async fn run(
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot_for(store, statement)?;
     let mut bound = resolve(statement, &snapshot)?;
-    let (analysis_header, analysis_test) = match materialize(&mut bound, &snapshot, ctx, params)
-        .await?
-    {
-        Some(analysis) => (analysis.header, analysis.test),
-        None => (None, None),
-    };
+    let (analysis_header, analysis_test) =
+        match materialize(&mut bound, &snapshot, ctx, params).await? {
+            Some(analysis) => (analysis.header, analysis.test),
+            None => (None, None),
+        };
     let mut result = run_bound(store, ctx, &snapshot, &bound, statement, params).await?;
     if result.header.is_none() {
         result.header = analysis_header;

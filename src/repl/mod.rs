@@ -70,6 +70,9 @@ pub struct Repl<O: Write, E: Write> {
     errors: usize,
     /// How deep `.read` is nested (a file that reads itself stops at `MAX_READ_DEPTH`).
     reading: usize,
+    /// While a script file runs: its name and the line of the file where the input being run
+    /// starts, so that errors name `file:line`.
+    origin: Option<(String, usize)>,
 }
 
 /// How deep `.read` may nest.
@@ -116,6 +119,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             history: Vec::new(),
             errors: 0,
             reading: 0,
+            origin: None,
         }
     }
 
@@ -170,37 +174,60 @@ impl<O: Write, E: Write> Repl<O, E> {
         self.script_lines(text).0
     }
 
+    /// Runs a script file's text (`-f FILE`, `.read FILE`): as [`Repl::run_script`], and its
+    /// errors name the file and line, as `psql:file.sql:12:` does.
+    pub fn run_script_file(&mut self, file: &str, text: &str) -> bool {
+        let outer = self.origin.replace((file.to_string(), 1));
+        let ok = self.script_lines(text).0;
+        self.origin = outer;
+        ok
+    }
+
     /// Runs a script; returns whether it succeeded and whether it asked to quit.
     fn script_lines(&mut self, text: &str) -> (bool, Flow) {
         let before = self.errors;
         let mut buffer = String::new();
-        for line in text.lines() {
+        // The script's line where `buffer` starts (1-based).
+        let mut start = 1;
+        for (n, line) in text.lines().enumerate() {
             let meta = line.trim_start().starts_with('.');
             // A meta-command ends any statement before it that is already complete (one
             // without `;`, or just comments).
             if meta && (buffer.trim().is_empty() || is_complete(&buffer)) {
-                self.flush_statements(&mut buffer);
+                self.flush_statements(&mut buffer, start);
+                self.set_line(n + 1);
                 if self.errors == before && self.run_meta(line) == Flow::Quit {
                     return (self.errors == before, Flow::Quit);
                 }
+                start = n + 2;
             } else {
                 buffer.push_str(line);
                 buffer.push('\n');
                 // The cheap test first: a script's long statement is not scanned line by line.
                 if buffer.trim_end().ends_with(';') && ends_with_semicolon(&buffer) {
-                    self.flush_statements(&mut buffer);
+                    self.flush_statements(&mut buffer, start);
+                    start = n + 2;
                 }
             }
             if self.errors > before {
                 return (false, Flow::Continue);
             }
         }
-        self.flush_statements(&mut buffer);
+        self.flush_statements(&mut buffer, start);
         (self.errors == before, Flow::Continue)
     }
 
-    /// Runs the statements gathered in `buffer`, if any, and empties it.
-    fn flush_statements(&mut self, buffer: &mut String) {
+    /// Records the script line where the input about to run starts.
+    fn set_line(&mut self, line: usize) {
+        if let Some((_, at)) = &mut self.origin {
+            *at = line;
+        }
+    }
+
+    /// Runs the statements gathered in `buffer`, if any, and empties it. `start` is the
+    /// script's line where the buffer starts.
+    fn flush_statements(&mut self, buffer: &mut String, start: usize) {
+        self.set_line(start);
         let text = std::mem::take(buffer);
         let only_comments = matches!(parse_statements(&text), Ok(s) if s.is_empty());
         if !text.trim().is_empty() && !only_comments {
@@ -303,7 +330,12 @@ impl<O: Write, E: Write> Repl<O, E> {
 
     fn error(&mut self, e: &Error, source: &str) {
         self.errors += 1;
-        let text = e.render(source);
+        let text = match &self.origin {
+            Some((file, line)) => {
+                e.render_in(source, crate::diagnostic::Origin { file, line: *line })
+            }
+            None => e.render(source),
+        };
         let text = if self.settings.color {
             format!("\x1b[31m{text}\x1b[0m")
         } else {
@@ -314,7 +346,14 @@ impl<O: Write, E: Write> Repl<O, E> {
 
     fn error_text(&mut self, message: &str) {
         self.errors += 1;
-        let _ = writeln!(self.err, "error: {message}");
+        match &self.origin {
+            Some((file, line)) => {
+                let _ = writeln!(self.err, "error: {message}\n --> {file}:{line}");
+            }
+            None => {
+                let _ = writeln!(self.err, "error: {message}");
+            }
+        }
     }
 
     fn meta(&mut self, m: Meta) -> Flow {
@@ -373,7 +412,7 @@ impl<O: Write, E: Write> Repl<O, E> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 self.reading += 1;
-                self.run_script(&text);
+                self.run_script_file(&path.display().to_string(), &text);
                 self.reading -= 1;
             }
             Err(e) => self.error_text(&format!("cannot read {}: {e}", path.display())),

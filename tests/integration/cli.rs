@@ -448,7 +448,11 @@ fn batch_output_carries_the_test_statistics_as_data() {
     assert_eq!(code, 0, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), 3);
-    assert_eq!(json["rows"][1]["median"], serde_json::Value::Null, "nulls are explicit");
+    assert_eq!(
+        json["rows"][1]["median"],
+        serde_json::Value::Null,
+        "nulls are explicit"
+    );
     let p = json["test"]["p"].as_f64().unwrap();
     assert!((p - 0.13653375748935873).abs() < 1e-12, "{p}");
     assert!((json["test"]["chisq"].as_f64().unwrap() - 3.98236677463652).abs() < 1e-9);
@@ -464,7 +468,9 @@ fn batch_output_carries_the_test_statistics_as_data() {
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header,
-        ["test", "chisq", "df", "p", "groups", "n", "events", "dropped", "note"]
+        [
+            "test", "chisq", "df", "p", "groups", "n", "events", "dropped", "note"
+        ]
     );
     let record = reader.records().next().unwrap().unwrap();
     assert_eq!(&record[0], "log-rank");
@@ -485,5 +491,98 @@ fn batch_output_carries_the_test_statistics_as_data() {
         "-c",
         "COX OF subjects ON age_at_histological_diagnosis",
     ]);
-    assert!(out.contains("\n\n| n | events | dropped | lr_chisq |"), "{out}");
+    assert!(
+        out.contains("\n\n| n | events | dropped | lr_chisq |"),
+        "{out}"
+    );
+}
+
+#[test]
+fn duckdb_habits_on_the_command_line() {
+    let (dir, _db) = demo_db();
+    drop(_db);
+    let path = dir.path().join("demo.rgdb");
+    let path = path.to_str().unwrap();
+    // `rgdb PATH -c …`, `rgdb PATH "…"`, and duckdb's single-dash flags.
+    let (code, out, err) = run_cli(&[path, "-csv", "-c", "SELECT count(*) AS n FROM subjects"]);
+    assert_eq!((code, out.as_str()), (0, "n\n211\n"), "{err}");
+    let (code, out, err) = run_cli(&[path, "SELECT 2 * 3 AS x"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("│ 6 │"), "{out}");
+    let (code, out, err) = run_cli(&["-json", "-readonly", "--db", path, "-s", "SELECT 1 AS a"]);
+    assert_eq!((code, out.as_str()), (0, "[{\"a\":1}]\n"), "{err}");
+    let (code, out, _) = run_cli(&[path, "-markdown", "-c", "SELECT '-json' AS flag"]);
+    assert_eq!((code, out.as_str()), (0, "| flag |\n|---|\n| -json |\n"));
+    let (code, out, _) = run_cli(&[path, "-line", "-c", "SELECT 1 AS a, 'x' AS b"]);
+    assert_eq!((code, out.as_str()), (0, "a = 1\nb = x\n"));
+    // Both a positional path and --db is a usage error, as is a statement without a path.
+    let (code, _, err) = run_cli(&[path, "--db", path, "-c", "SELECT 1"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a database is given once: --db PATH or PATH"),
+        "{err}"
+    );
+    // A missing database is named, and not created.
+    let missing = dir.path().join("typo.rgdb");
+    let (code, _, err) = run_cli(&[missing.to_str().unwrap(), "-c", "SELECT 1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no rgdb database at"), "{err}");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_script_error_names_the_file_and_line() {
+    let (dir, db) = demo_db();
+    drop(db);
+    let db_path = dir.path().join("demo.rgdb");
+    let script = dir.path().join("analysis.sql");
+    std::fs::write(
+        &script,
+        "-- an analysis\nSELECT 1;\n\nSELECT\n  nosuch\nFROM subjects;\nSELECT 2;\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_cli(&[
+        "--db",
+        db_path.to_str().unwrap(),
+        "-f",
+        script.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches(" row").count(), 1, "stops at the error: {out}");
+    let shown = script.display().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "error[E0202]: unknown column `nosuch`\n --> {shown}:5:3\n  |\n5 |   nosuch\n  |   ^^^^^^\n"
+        )
+    );
+    // A meta-command's error, and a file read by `.read`, name their own lines.
+    let outer = dir.path().join("outer.sql");
+    std::fs::write(
+        &outer,
+        format!("SELECT 1;\n.mode bogus\n.read {}\n", script.display()),
+    )
+    .unwrap();
+    let (_, _, err) = run_cli(&[
+        "--db",
+        db_path.to_str().unwrap(),
+        "-f",
+        outer.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains(&format!(
+            "unknown mode `bogus`: use table, csv, tsv, json, markdown or line\n --> {}:2",
+            outer.display()
+        )),
+        "{err}"
+    );
+    let inner = dir.path().join("inner.sql");
+    std::fs::write(&inner, format!("\n.read {}\n", script.display())).unwrap();
+    let (_, _, err) = run_cli(&[
+        "--db",
+        db_path.to_str().unwrap(),
+        "-f",
+        inner.to_str().unwrap(),
+    ]);
+    assert!(err.contains(&format!(" --> {shown}:5:3\n")), "{err}");
 }

@@ -317,7 +317,11 @@ fn cox_regression_matches_lifelines_on_the_cohort() {
     close("LR p", fit.lr_p, want["lr_p"].as_f64().unwrap());
     close("Wald", fit.wald_chi2, want["wald_chi2"].as_f64().unwrap());
     close("Wald p", fit.wald_p, want["wald_p"].as_f64().unwrap());
-    close("score", fit.score_chi2, want["score_chi2"].as_f64().unwrap());
+    close(
+        "score",
+        fit.score_chi2,
+        want["score_chi2"].as_f64().unwrap(),
+    );
     close("score p", fit.score_p, want["score_p"].as_f64().unwrap());
     close(
         "concordance",
@@ -885,7 +889,11 @@ fn one_row(db: &rgdb::Database, text: &str) -> BTreeMap<String, String> {
     let result = db.query(text).unwrap();
     let rows = crate::common::rows(db, text);
     assert_eq!(rows.len(), 1, "{text}");
-    result.column_names().into_iter().zip(rows[0].clone()).collect()
+    result
+        .column_names()
+        .into_iter()
+        .zip(rows[0].clone())
+        .collect()
 }
 
 #[test]
@@ -900,7 +908,11 @@ fn survival_test_and_cox_test_are_rows_that_match_lifelines() {
     let want = &reference["cohort_by_egfr"]["logrank"];
     let row = one_row(&db, "SURVIVAL TEST OF subjects BY egfr_mutation_status");
     assert_eq!(row["test"], "log-rank");
-    close("chisq", number(&row, "chisq"), want["chi2"].as_f64().unwrap());
+    close(
+        "chisq",
+        number(&row, "chisq"),
+        want["chi2"].as_f64().unwrap(),
+    );
     close("p", number(&row, "p"), want["p"].as_f64().unwrap());
     assert_eq!(row["df"], "2");
     assert_eq!(
