@@ -203,6 +203,8 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     let mut settings = Settings {
         mode: mode(args.format),
         max_rows: args.max_rows.unwrap_or(0),
+        // Fit tables to a terminal, as duckdb does; a pipe or file gets every column.
+        fold: std::io::stdout().is_terminal(),
         // Errors go to stderr: colour them when it is a terminal, never under NO_COLOR.
         color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         ..Settings::default()
@@ -218,7 +220,6 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
         None => {
             settings.max_rows = args.max_rows.unwrap_or(40);
-            settings.fold = std::io::stdout().is_terminal();
             let banner = demo::banner(&db);
             let repl = Repl::new(db, out, err, settings);
             Ok(crate::repl::interactive::run(repl, &banner))

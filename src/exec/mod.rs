@@ -6,7 +6,7 @@ mod correlate;
 mod error;
 mod export;
 mod plot;
-mod result;
+pub mod result;
 mod survival;
 mod target;
 pub mod wide;

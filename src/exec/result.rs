@@ -107,6 +107,86 @@ impl QueryResult {
     }
 }
 
+/// Significant digits of a p-value (or q-value) where people read it.
+pub const P_DIGITS: usize = 3;
+
+/// Below this a p-value is written in scientific notation (`1.84e-05`).
+const P_SCIENTIFIC_BELOW: f64 = 1e-3;
+
+/// `value` to `digits` significant digits (0: every digit), as R prints a number: fixed
+/// notation with trailing zeros dropped, scientific (`1.5e-07`, `2.3e+21`) below 1e-4 or at
+/// 1e15 and above.
+pub fn significant(value: f64, digits: usize) -> String {
+    if !value.is_finite() {
+        return match value {
+            v if v.is_nan() => "NaN".into(),
+            v if v > 0.0 => "inf".into(),
+            _ => "-inf".into(),
+        };
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    if digits == 0 {
+        let text = value.to_string();
+        // Rust writes 1e-7 as 0.0000001: long numbers go scientific, as above.
+        let exponent = value.abs().log10().floor();
+        return if !(-4.0..15.0).contains(&exponent) {
+            r_exponent(&format!("{value:e}"))
+        } else {
+            text
+        };
+    }
+    // The exponent after rounding to `digits` (9.9999999 rounds up to 10).
+    let scientific = format!("{value:.*e}", digits - 1);
+    let exponent: i32 = scientific
+        .rsplit_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
+    if !(-4..15).contains(&exponent) {
+        let (mantissa, _) = scientific.split_once('e').unwrap_or((&scientific, ""));
+        return r_exponent(&format!("{}e{exponent}", trim_zeros(mantissa)));
+    }
+    let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
+    trim_zeros(&format!("{value:.decimals$}")).to_string()
+}
+
+/// A p-value to three significant digits (fewer if `.precision` asks), in scientific notation
+/// below 0.001, so a column of them reads alike: `0.137`, `0.0184`, `5.5e-04`, `1.2e-12`.
+pub fn p_value(value: f64, precision: usize) -> String {
+    let digits = if precision == 0 {
+        P_DIGITS
+    } else {
+        precision.min(P_DIGITS)
+    };
+    if value.is_finite() && value > 0.0 && value < P_SCIENTIFIC_BELOW {
+        let text = format!("{value:.*e}", digits - 1);
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return r_exponent(&format!("{}e{exponent}", trim_zeros(mantissa)));
+    }
+    significant(value, digits)
+}
+
+/// `1.5e-7` as R and C write it: `1.5e-07` (a sign and at least two digits).
+fn r_exponent(text: &str) -> String {
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let value: i32 = exponent.parse().unwrap_or(0);
+            let sign = if value < 0 { '-' } else { '+' };
+            format!("{mantissa}e{sign}{:02}", value.abs())
+        }
+        None => text.to_string(),
+    }
+}
+
+fn trim_zeros(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
 /// The batch with every list column written as text, its items joined by `; ` (`necrosis;
 /// cavitated`): delimited text has no lists. Other columns are shared, not copied.
 pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
@@ -149,4 +229,40 @@ pub fn lists_as_text(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
         }
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{p_value, significant};
+
+    /// R 4's `format(x, digits = 7)` for each value (`options(scipen = 0)`).
+    #[test]
+    fn floats_print_as_r_prints_them() {
+        for (value, r) in [
+            (0.024073923057645306, "0.02407392"),
+            (-0.006160441, "-0.006160441"),
+            (1234567.8, "1234568"),
+            (0.1 + 0.2, "0.3"),
+            (1e-7, "1e-07"),
+            (2.5e21, "2.5e+21"),
+            (100.0, "100"),
+            (9.99999999, "10"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(significant(value, 7), r, "{value}");
+        }
+        assert_eq!(significant(0.1 + 0.2, 0), "0.30000000000000004");
+        assert_eq!(significant(f64::NAN, 7), "NaN");
+        assert_eq!(significant(f64::NEG_INFINITY, 7), "-inf");
+    }
+
+    #[test]
+    fn p_values_read_alike() {
+        assert_eq!(p_value(0.1365337574893578, 7), "0.137");
+        assert_eq!(p_value(0.005504672325225544, 7), "0.0055");
+        assert_eq!(p_value(0.00055, 7), "5.5e-04");
+        assert_eq!(p_value(1.234e-12, 7), "1.23e-12");
+        assert_eq!(p_value(1.0, 7), "1");
+        assert_eq!(p_value(0.1365, 2), "0.14");
+    }
 }

@@ -17,6 +17,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
+use super::result::{P_DIGITS, p_value};
 use super::{ExecError, QueryResult};
 use crate::error::Error;
 use crate::resolve::{BoundCox, BoundSurvival, SurvivalSplit};
@@ -272,8 +273,10 @@ fn log_rank_line(test: &Result<LogRank, NoTest>, names: &[&str]) -> String {
     match test {
         Ok(t) => {
             let mut line = format!(
-                "log-rank test (R survdiff, rho = 0): chi-square {:.4} on {} df, p = {:.4e}",
-                t.chi2, t.df, t.p
+                "log-rank test (R survdiff, rho = 0): chi-square {:.4} on {} df, p = {}",
+                t.chi2,
+                t.df,
+                p_value(t.p, P_DIGITS)
             );
             if !t.left_out.is_empty() {
                 line += &format!(
@@ -531,14 +534,14 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
         header += &format!("reference levels: {}\n", references.join(", "));
     }
     header += &format!(
-        "likelihood-ratio test: chi-square {:.4} on {} df, p = {:.4e}; Wald {:.4}, p = {:.4e}; score {:.4}, p = {:.4e}; concordance {}\n",
+        "likelihood-ratio test: chi-square {:.4} on {} df, p = {}; Wald {:.4}, p = {}; score {:.4}, p = {}; concordance {}\n",
         fit.lr_chi2,
         names.len(),
-        fit.lr_p,
+        p_value(fit.lr_p, P_DIGITS),
         fit.wald_chi2,
-        fit.wald_p,
+        p_value(fit.wald_p, P_DIGITS),
         fit.score_chi2,
-        fit.score_p,
+        p_value(fit.score_p, P_DIGITS),
         fit.concordance
     );
     header += &divergence_line(&names, &fit.diverged);

@@ -12,6 +12,8 @@ pub enum Mode {
     Markdown,
     /// One `column = value` line per cell, rows separated by a blank line.
     Line,
+    /// The result on its side: one line per column, one column per row (`.columns`).
+    Columns,
 }
 
 impl Mode {
@@ -23,6 +25,7 @@ impl Mode {
             "json" => Mode::Json,
             "markdown" | "md" => Mode::Markdown,
             "line" => Mode::Line,
+            "columns" => Mode::Columns,
             _ => return None,
         })
     }
@@ -39,6 +42,8 @@ pub enum Meta {
     Timer(bool),
     /// `.maxrows N`: rows printed in table mode before "… N more rows".
     MaxRows(usize),
+    /// `.precision N`: significant digits of floats in the modes people read (0: all).
+    Precision(usize),
     /// `.output FILE`, or `.output` alone to go back to the terminal.
     Output(Option<PathBuf>),
     Read(PathBuf),
@@ -58,14 +63,16 @@ Statements end at `;` or at the end of a complete line; see docs/language.md.
   SELECT … AS OF VERSION n | AS OF '2026-11-28'   REFRESH COHORT c   VACUUM KEEP n
   EXPORT (SELECT …) TO 'f.parquet|csv|tsv|arrow|jsonl' [LONG] [PARTITION BY c] [COMPRESSION zstd 9] [OVERWRITE]
   IMPORT CLINICAL|EXPRESSION|GEO|RADIOMICS|AIM|DICOM … FROM '…'
-  SURVIVAL [CURVE] OF subjects|cohort [TIME t EVENT e] BY expr [SPLIT AT MEDIAN | QUANTILES k] [AT (365, …)]
-  COX OF subjects|cohort [TIME t EVENT e] ON term, term, …
+  SURVIVAL [CURVE|TEST] OF subjects|cohort [TIME t EVENT e] BY expr [SPLIT AT MEDIAN | QUANTILES k] [AT (365, …)]
+  COX [TEST] OF subjects|cohort [TIME t EVENT e] ON term, term, …
 Meta-commands:
   .help                    this text
   .tables                  list tables
   .schema [table]          columns of a table (all tables without one)
   .cohorts                 list cohorts
-  .mode MODE               table | csv | tsv | json | markdown | line
+  .mode MODE               table | csv | tsv | json | markdown | line | columns
+  .columns                 show a wide result on its side, every column (.mode columns)
+  .precision N             significant digits of floats (default 7; 0: every digit)
   .timer on|off            print how long each statement takes
   .maxrows N               rows shown in table mode (0: all)
   .output [FILE]           write results to FILE (no FILE: back to the terminal)
@@ -98,11 +105,21 @@ pub fn parse(line: &str) -> Result<Meta, String> {
         ".schema" => Meta::Schema(args.first().cloned()),
         ".cohorts" => Meta::Cohorts,
         ".mode" => {
-            let m = one("a mode: table, csv, tsv, json, markdown or line")?;
+            let m = one("a mode: table, csv, tsv, json, markdown, line or columns")?;
             Meta::Mode(Mode::parse(&m).ok_or_else(|| {
-                format!("unknown mode `{m}`: use table, csv, tsv, json, markdown or line")
+                format!("unknown mode `{m}`: use table, csv, tsv, json, markdown, line or columns")
             })?)
         }
+        ".columns" => Meta::Mode(Mode::Columns),
+        ".precision" => Meta::Precision(
+            one("a number of significant digits (0: all)")?
+                .parse()
+                .ok()
+                .filter(|n| *n <= 17)
+                .ok_or_else(|| {
+                    ".precision takes a number of significant digits from 0 (all) to 17".to_string()
+                })?,
+        ),
         ".timer" => match one("on or off")?.as_str() {
             "on" => Meta::Timer(true),
             "off" => Meta::Timer(false),

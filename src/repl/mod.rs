@@ -37,8 +37,10 @@ pub struct Settings {
     pub mode: Mode,
     pub timer: bool,
     pub max_rows: usize,
-    /// Fold wide tables to the terminal's width (output goes to a terminal).
+    /// Fit wide tables to the terminal's width (output goes to a terminal).
     pub fold: bool,
+    /// Significant digits of floats in the modes people read (0: all); `.precision`.
+    pub precision: usize,
     /// Colour errors (only on a terminal, never under `NO_COLOR`).
     pub color: bool,
 }
@@ -50,6 +52,7 @@ impl Default for Settings {
             timer: false,
             max_rows: 40,
             fold: false,
+            precision: render::DEFAULT_PRECISION,
             color: false,
         }
     }
@@ -285,20 +288,31 @@ impl<O: Write, E: Write> Repl<O, E> {
     }
 
     fn print(&mut self, result: &QueryResult) {
-        let header = match (&result.header, self.settings.mode) {
-            (Some(header), Mode::Table) => {
-                format!("{header}{}", result.figure.as_deref().unwrap_or_default())
+        // The terminal's width, when printing to one that reports a usable width (a
+        // pseudo-terminal that was never sized reports none).
+        let width = (self.output.is_none() && self.settings.fold)
+            .then(render::terminal_width)
+            .flatten();
+        let for_people = matches!(self.settings.mode, Mode::Table | Mode::Columns);
+        let header = match &result.header {
+            Some(header) if for_people => {
+                let text = match width {
+                    Some(w) => render::wrap(header, w),
+                    None => header.clone(),
+                };
+                format!("{text}{}", result.figure.as_deref().unwrap_or_default())
             }
             _ => String::new(),
         };
-        let text = match (&result.note, self.settings.mode) {
-            (Some(note), Mode::Table) => Ok(note.clone()),
+        let text = match &result.note {
+            Some(note) if for_people => Ok(note.clone()),
             _ => render(
                 result,
                 Style {
                     mode: self.settings.mode,
                     max_rows: self.settings.max_rows,
-                    fold: self.output.is_none() && self.settings.fold,
+                    width,
+                    precision: self.settings.precision,
                 },
             ),
         };
@@ -374,6 +388,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             Meta::Mode(mode) => self.settings.mode = mode,
             Meta::Timer(on) => self.settings.timer = on,
             Meta::MaxRows(n) => self.settings.max_rows = n,
+            Meta::Precision(n) => self.settings.precision = n,
             Meta::Output(None) => self.output = None,
             Meta::Output(Some(path)) => match std::fs::File::create(&path) {
                 Ok(file) => self.output = Some(file),

@@ -247,7 +247,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
         out,
-        "┌────────┬─────┐\n│ gender ┆ n   │\n╞════════╪═════╡\n│ Female ┆ 76  │\n│ Male   ┆ 135 │\n└────────┴─────┘\n2 rows\n"
+        "┌────────┬─────┐\n│ gender ┆   n │\n╞════════╪═════╡\n│ Female ┆  76 │\n│ Male   ┆ 135 │\n└────────┴─────┘\n2 rows\n"
     );
     let (code, out, _) = run_cli(&[
         "--db",
@@ -571,7 +571,7 @@ fn a_script_error_names_the_file_and_line() {
     ]);
     assert!(
         err.contains(&format!(
-            "unknown mode `bogus`: use table, csv, tsv, json, markdown or line\n --> {}:2",
+            "unknown mode `bogus`: use table, csv, tsv, json, markdown, line or columns\n --> {}:2",
             outer.display()
         )),
         "{err}"

@@ -39,7 +39,10 @@ fn statements_and_modes() {
     r.feed("SELECT subject_id, os_days FROM subjects WHERE subject_id = 'AMC-001'");
     let (out, err) = take(r);
     assert_eq!(err, "");
-    assert!(out.contains("│ Female ┆ 76  │"), "{out}");
+    assert!(
+        out.contains("│ Female ┆  76 │"),
+        "numbers right-aligned: {out}"
+    );
     assert!(out.contains("gender,n\nFemale,76\nMale,135\n"), "{out}");
     assert!(
         out.contains("[{\"gender\":\"Female\",\"n\":76},{\"gender\":\"Male\",\"n\":135}]"),
@@ -117,12 +120,12 @@ fn meta_commands() {
         "{out}"
     );
     assert!(
-        out.contains("│ source_doi             ┆ text    ┆ 1722"),
+        out.contains("│ source_doi             ┆ text    ┆     1722"),
         "{out}"
     );
     assert_eq!(
         std::fs::read_to_string(&out_file).unwrap(),
-        "┌─────┐\n│ n   │\n╞═════╡\n│ 211 │\n└─────┘\n1 row\n"
+        "┌─────┐\n│   n │\n╞═════╡\n│ 211 │\n└─────┘\n1 row\n"
     );
     assert!(out.contains("n\n63\n"), "{out}");
     assert!(out.contains("logical_plan"), "{out}");
@@ -316,7 +319,7 @@ mod terminal {
         p.exp_string("2 rows").unwrap();
         // A SELECT without FROM.
         p.send_line("SELECT 6 * 7 AS answer;").unwrap();
-        p.exp_string(" 42     ").unwrap();
+        p.exp_string("     42 ").unwrap();
         p.exp_string("1 row").unwrap();
         // Tab completes a column name.
         p.send("SELECT egfr_m").unwrap();
@@ -375,6 +378,96 @@ mod terminal {
             "{history}"
         );
         assert!(!history.contains("SELECT nonsense"), "{history}");
+    }
+
+    /// A session in a terminal `cols` characters wide (`stty`, then the binary).
+    fn start_sized(db: &str, home: &std::path::Path, cols: u16) -> PtySession {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("stty cols {cols} rows 60 && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_rgdb"),
+            "--db",
+            db,
+        ])
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env("RGDB_HISTORY", home.join("history"));
+        let mut p = spawn_command(cmd, Some(30_000)).unwrap();
+        p.exp_string("rgdb> ").unwrap();
+        p
+    }
+
+    /// What the terminal shows for one statement: its output lines, without the echoed input
+    /// and the line editor's escape sequences.
+    fn shown(p: &mut PtySession, statement: &str) -> Vec<String> {
+        p.send_line(statement).unwrap();
+        let text = p.exp_string("rgdb> ").unwrap();
+        // rexpect reads the bytes as Latin-1: back to bytes, then UTF-8.
+        let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let escapes = regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r").unwrap();
+        let text = escapes.replace_all(&text, "");
+        text.lines()
+            .filter(|l| !l.contains(statement) && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A result wider than the terminal shows the columns that fit and says how many there
+    /// are; no line is wider than the terminal, so none is wrapped.
+    #[test]
+    fn wide_results_fit_the_terminal() {
+        let (dir, db) = demo_path();
+        let mut p = start_sized(&db, dir.path(), 120);
+        let lines = shown(&mut p, "SELECT clinical.* FROM subjects LIMIT 3;");
+        assert!(lines.len() <= 15, "{} lines: {lines:#?}", lines.len());
+        for line in &lines {
+            assert!(line.chars().count() <= 120, "too wide: {line}");
+        }
+        let footer = lines.last().unwrap();
+        assert!(
+            footer.starts_with("3 rows, 45 columns (") && footer.contains(" shown;"),
+            "{footer}"
+        );
+        assert!(
+            lines[1].contains("┆ … ┆"),
+            "the left-out columns: {}",
+            lines[1]
+        );
+        // `.columns` shows every column, one line each.
+        shown(&mut p, ".columns");
+        let lines = shown(&mut p, "SELECT clinical.* FROM subjects LIMIT 3;");
+        assert!(
+            lines.iter().any(|l| l.contains("│ pack_years ")),
+            "{lines:#?}"
+        );
+        assert_eq!(lines.last().unwrap(), "3 rows, 45 columns");
+        p.send_line(".quit").unwrap();
+        p.exp_eof().unwrap();
+
+        // A COX table at 100 columns: the numbers are whole and no line is wrapped.
+        let mut p = start_sized(&db, dir.path(), 100);
+        let lines = shown(
+            &mut p,
+            "COX OF subjects ON age_at_histological_diagnosis, gender, pack_years;",
+        );
+        for line in &lines {
+            assert!(line.chars().count() <= 100, "too wide: {line}");
+        }
+        let text = lines.join("\n");
+        for number in [
+            "0.02407392",
+            "1.266445",
+            "-0.006160441",
+            "0.00859",
+            "0.6497055576002945",
+        ] {
+            assert!(text.contains(number), "{number} whole: {text}");
+        }
+        assert!(text.contains("concordance"), "{text}");
+        p.send_line(".quit").unwrap();
+        p.exp_eof().unwrap();
     }
 
     /// History is written after each statement: a terminal killed mid-session keeps it.
