@@ -80,11 +80,15 @@ async fn run_bound(
             name,
             query,
             definition,
+            replace,
         } => {
-            create_cohort(
-                store, ctx, &snapshot, name, query, definition, statement, params,
-            )
-            .await
+            let cohort = NewCohort {
+                name,
+                query,
+                definition,
+                replace: *replace,
+            };
+            create_cohort(store, ctx, &snapshot, &cohort, statement, params).await
         }
         Bound::DropCohort { name, exists } => drop_cohort(store, name, *exists, statement),
         Bound::Import(request) => {
@@ -294,19 +298,31 @@ pub async fn stream(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// What `CREATE [OR REPLACE] COHORT` saves.
+struct NewCohort<'a> {
+    name: &'a str,
+    query: &'a BoundQuery,
+    definition: &'a str,
+    /// The cohort exists and is redefined (`OR REPLACE`).
+    replace: bool,
+}
+
 async fn create_cohort(
     store: &Store,
     ctx: &SessionContext,
     snapshot: &Snapshot,
-    name: &str,
-    query: &BoundQuery,
-    definition: &str,
+    cohort: &NewCohort<'_>,
     statement: &Statement,
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
-    let ids = cohorts::members(ctx, snapshot, query, params).await?;
+    let name = cohort.name;
+    let ids = cohorts::members(ctx, snapshot, cohort.query, params).await?;
     let mut txn = store.begin()?;
-    txn.cohort(name, definition, snapshot.version(), ids.clone())?;
+    if cohort.replace {
+        txn.replace_cohort(name, cohort.definition, snapshot.version(), ids.clone())?;
+    } else {
+        txn.cohort(name, cohort.definition, snapshot.version(), ids.clone())?;
+    }
     let record = txn.commit(
         Action::CreateCohort {
             cohort: name.to_string(),

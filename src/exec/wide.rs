@@ -115,6 +115,7 @@ impl Split {
                 ty: Type::Text,
             },
             name: SUBJECT_ITEM.into(),
+            ty: Type::Text,
             source: None,
         }];
         let mut sources = Vec::with_capacity(query.items.len());

@@ -8,11 +8,15 @@ use datafusion::functions::math::expr_fn as math;
 use datafusion::functions::string::expr_fn as string;
 use datafusion::functions::unicode::expr_fn as unicode;
 use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::logical_expr::expr::{Case, Like};
+use datafusion::functions_window::expr_fn as window_fn;
+use datafusion::logical_expr::expr::{Case, InSubquery, Like};
 use datafusion::logical_expr::{Between, Expr, Operator, binary_expr, cast, lit, placeholder};
+use datafusion::logical_expr::{ExprFunctionExt, Subquery};
 
-use crate::resolve::{AggFn, BExpr, ScalarFn, Type, Value};
+use super::PlanError;
+use crate::resolve::{AggFn, BExpr, ScalarFn, Type, Value, WindowFn, WindowOrder};
 use crate::storage::SUBJECT_COLUMN;
+use crate::storage::Snapshot;
 use crate::syntax::{BinaryOp, UnaryOp};
 
 /// The Arrow type of a bound type.
@@ -80,8 +84,9 @@ fn days(e: Expr) -> Expr {
 }
 
 /// Converts one bound expression.
-pub fn to_df(e: &BExpr) -> Expr {
-    match e {
+pub fn to_df(e: &BExpr, snapshot: &Snapshot) -> Result<Expr, PlanError> {
+    let df = |e: &BExpr| to_df(e, snapshot);
+    Ok(match e {
         BExpr::Column {
             relation,
             column: c,
@@ -90,11 +95,11 @@ pub fn to_df(e: &BExpr) -> Expr {
         BExpr::Literal(v) => literal(v),
         BExpr::Param(name) => placeholder(format!("${name}")),
         BExpr::Unary { op, expr } => match op {
-            UnaryOp::Not => Expr::Not(Box::new(to_df(expr))),
-            UnaryOp::Minus => Expr::Negative(Box::new(to_df(expr))),
+            UnaryOp::Not => Expr::Not(Box::new(df(expr)?)),
+            UnaryOp::Minus => Expr::Negative(Box::new(df(expr)?)),
         },
         BExpr::Binary { left, op, right } => {
-            let (l, r) = (to_df(left), to_df(right));
+            let (l, r) = (df(left)?, df(right)?);
             if *op == BinaryOp::Divide {
                 binary_expr(float(l), Operator::Divide, float(r))
             } else {
@@ -102,7 +107,7 @@ pub fn to_df(e: &BExpr) -> Expr {
             }
         }
         BExpr::DateDiff { left, right } => cast(
-            binary_expr(days(to_df(left)), Operator::Minus, days(to_df(right))),
+            binary_expr(days(df(left)?), Operator::Minus, days(df(right)?)),
             DataType::Int64,
         ),
         BExpr::DateShift {
@@ -116,12 +121,12 @@ pub fn to_df(e: &BExpr) -> Expr {
                 Operator::Plus
             };
             cast(
-                binary_expr(days(to_df(date)), op, days(to_df(n))),
+                binary_expr(days(df(date)?), op, days(df(n)?)),
                 DataType::Date32,
             )
         }
         BExpr::IsNull { expr, negated } => {
-            let e = to_df(expr);
+            let e = df(expr)?;
             if *negated {
                 e.is_not_null()
             } else {
@@ -132,17 +137,20 @@ pub fn to_df(e: &BExpr) -> Expr {
             expr,
             list,
             negated,
-        } => to_df(expr).in_list(list.iter().map(to_df).collect(), *negated),
+        } => df(expr)?.in_list(
+            list.iter().map(df).collect::<Result<Vec<_>, _>>()?,
+            *negated,
+        ),
         BExpr::Between {
             expr,
             low,
             high,
             negated,
         } => Expr::Between(Between::new(
-            Box::new(to_df(expr)),
+            Box::new(df(expr)?),
             *negated,
-            Box::new(to_df(low)),
-            Box::new(to_df(high)),
+            Box::new(df(low)?),
+            Box::new(df(high)?),
         )),
         BExpr::Like {
             expr,
@@ -151,8 +159,8 @@ pub fn to_df(e: &BExpr) -> Expr {
             case_insensitive,
         } => Expr::Like(Like::new(
             *negated,
-            Box::new(to_df(expr)),
-            Box::new(to_df(pattern)),
+            Box::new(df(expr)?),
+            Box::new(df(pattern)?),
             None,
             *case_insensitive,
         )),
@@ -161,23 +169,117 @@ pub fn to_df(e: &BExpr) -> Expr {
             whens,
             otherwise,
         } => Expr::Case(Case::new(
-            operand.as_ref().map(|o| Box::new(to_df(o))),
+            operand.as_deref().map(df).transpose()?.map(Box::new),
             whens
                 .iter()
-                .map(|(w, t)| (Box::new(to_df(w)), Box::new(to_df(t))))
-                .collect(),
-            otherwise.as_ref().map(|o| Box::new(to_df(o))),
+                .map(|(w, t)| Ok((Box::new(df(w)?), Box::new(df(t)?))))
+                .collect::<Result<Vec<_>, PlanError>>()?,
+            otherwise.as_deref().map(df).transpose()?.map(Box::new),
         )),
-        BExpr::Cast { expr, ty } => cast(to_df(expr), data_type(*ty)),
-        BExpr::Scalar { func, args } => scalar(*func, args.iter().map(to_df).collect()),
+        BExpr::Cast { expr, ty } => cast(df(expr)?, data_type(*ty)),
+        BExpr::Scalar { func, args } => {
+            scalar(*func, args.iter().map(df).collect::<Result<Vec<_>, _>>()?)
+        }
         BExpr::Aggregate {
             func,
             args,
             distinct,
             arg_type,
-        } => aggregate(*func, args, *distinct, *arg_type),
+        } => aggregate(*func, args, *distinct, *arg_type, snapshot)?,
         BExpr::Exists { relation } => column(relation, SUBJECT_COLUMN).is_not_null(),
+        BExpr::Window {
+            func,
+            args,
+            arg_type,
+            partition_by,
+            order_by,
+        } => window(*func, args, *arg_type, partition_by, order_by, snapshot)?,
+        BExpr::InSubquery {
+            expr,
+            query,
+            negated,
+        } => Expr::InSubquery(InSubquery::new(
+            Box::new(df(expr)?),
+            subquery(query, snapshot)?,
+            *negated,
+        )),
+        BExpr::Subquery(query) => Expr::ScalarSubquery(subquery(query, snapshot)?),
+    })
+}
+
+/// A query inside an expression, planned over the same snapshot (uncorrelated: it reads no
+/// column of the query around it).
+fn subquery(
+    query: &crate::resolve::BoundQuery,
+    snapshot: &Snapshot,
+) -> Result<Subquery, PlanError> {
+    Ok(Subquery {
+        subquery: std::sync::Arc::new(super::query::query_to_plan(query, snapshot)?),
+        outer_ref_columns: Vec::new(),
+        spans: Default::default(),
+    })
+}
+
+/// A window function with its partition and order.
+fn window(
+    func: WindowFn,
+    args: &[BExpr],
+    arg_type: Type,
+    partition_by: &[BExpr],
+    order_by: &[WindowOrder],
+    snapshot: &Snapshot,
+) -> Result<Expr, PlanError> {
+    let df = |e: &BExpr| to_df(e, snapshot);
+    let values = args.iter().map(df).collect::<Result<Vec<_>, _>>()?;
+    let first = || {
+        values
+            .first()
+            .cloned()
+            .unwrap_or_else(|| lit(ScalarValue::Null))
+    };
+    let base = match func {
+        WindowFn::RowNumber => window_fn::row_number(),
+        WindowFn::Rank => window_fn::rank(),
+        WindowFn::DenseRank => window_fn::dense_rank(),
+        WindowFn::PercentRank => window_fn::percent_rank(),
+        WindowFn::CumeDist => window_fn::cume_dist(),
+        WindowFn::Ntile => window_fn::ntile(cast(first(), DataType::Int64)),
+        WindowFn::Lag | WindowFn::Lead => {
+            // DataFusion reads a missing offset as 0 (the row itself): say 1, as SQL does.
+            let offset = Some(match values.get(1) {
+                Some(Expr::Literal(ScalarValue::Int64(Some(n)), _)) => *n,
+                _ => 1,
+            });
+            let default = values.get(2).and_then(|d| match d {
+                Expr::Literal(v, _) => Some(v.clone()),
+                _ => None,
+            });
+            if func == WindowFn::Lag {
+                window_fn::lag(first(), offset, default)
+            } else {
+                window_fn::lead(first(), offset, default)
+            }
+        }
+        WindowFn::FirstValue => window_fn::first_value(first()),
+        WindowFn::LastValue => window_fn::last_value(first()),
+        WindowFn::Aggregate(a) => match aggregate(a, args, false, arg_type, snapshot)? {
+            Expr::AggregateFunction(f) => Expr::from(
+                datafusion::logical_expr::expr::WindowFunction::new(f.func, f.params.args),
+            ),
+            other => other,
+        },
+    };
+    let partition_by = partition_by.iter().map(df).collect::<Result<Vec<_>, _>>()?;
+    let order_by = order_by
+        .iter()
+        .map(|o| Ok(df(&o.expr)?.sort(!o.descending, o.nulls_first.unwrap_or(o.descending))))
+        .collect::<Result<Vec<_>, PlanError>>()?;
+    let mut window = base.partition_by(partition_by);
+    // An empty ORDER BY is refused by DataFusion; without one the frame is the partition.
+    if !order_by.is_empty() {
+        window = window.order_by(order_by);
     }
+    Ok(window.build()?)
 }
 
 fn scalar(func: ScalarFn, mut args: Vec<Expr>) -> Expr {
@@ -218,16 +320,23 @@ fn scalar(func: ScalarFn, mut args: Vec<Expr>) -> Expr {
     }
 }
 
-fn aggregate(func: AggFn, args: &[BExpr], distinct: bool, arg_type: Type) -> Expr {
+fn aggregate(
+    func: AggFn,
+    args: &[BExpr],
+    distinct: bool,
+    arg_type: Type,
+    snapshot: &Snapshot,
+) -> Result<Expr, PlanError> {
+    let df = |e: &BExpr| to_df(e, snapshot);
     let Some(first) = args.first() else {
-        return datafusion::functions_aggregate::count::count_all();
+        return Ok(datafusion::functions_aggregate::count::count_all());
     };
-    let value = to_df(first);
+    let value = df(first)?;
     let numeric = || match arg_type {
         Type::Float => float(value.clone()),
         _ => cast(value.clone(), DataType::Int64),
     };
-    match func {
+    Ok(match func {
         AggFn::Count if distinct => agg::count_distinct(value),
         AggFn::Count => agg::count(value),
         AggFn::Sum if distinct => agg::sum_distinct(numeric()),
@@ -239,10 +348,10 @@ fn aggregate(func: AggFn, args: &[BExpr], distinct: bool, arg_type: Type) -> Exp
         AggFn::Median => agg::median(float(value)),
         AggFn::Stddev => agg::stddev(float(value)),
         AggFn::ArgMax | AggFn::ArgMin => {
-            let key = args
-                .get(1)
-                .map(to_df)
-                .unwrap_or_else(|| lit(ScalarValue::Null));
+            let key = match args.get(1) {
+                Some(k) => df(k)?,
+                None => lit(ScalarValue::Null),
+            };
             // The row with the largest (smallest) key; rows without a key come last.
             let order = key.sort(func == AggFn::ArgMin, false);
             agg::first_value(value, vec![order])
@@ -250,8 +359,28 @@ fn aggregate(func: AggFn, args: &[BExpr], distinct: bool, arg_type: Type) -> Exp
         AggFn::BoolOr => agg::bool_or(value),
         AggFn::BoolAnd => agg::bool_and(value),
         AggFn::Percentile => {
-            let p = args.get(1).map(to_df).unwrap_or_else(|| lit(0.5));
+            let p = match args.get(1) {
+                Some(p) => df(p)?,
+                None => lit(0.5),
+            };
             agg::percentile_cont(float(value).sort(true, false), float(p))
         }
-    }
+        AggFn::StddevPop => agg::stddev_pop(float(value)),
+        AggFn::Variance => agg::var_sample(float(value)),
+        AggFn::VarPop => agg::var_pop(float(value)),
+        AggFn::ArrayAgg => cast(
+            agg::array_agg(cast(value, DataType::Utf8)),
+            data_type(Type::TextList),
+        ),
+        AggFn::StringAgg => {
+            let separator = match args.get(1) {
+                Some(s) => df(s)?,
+                None => lit(","),
+            };
+            datafusion::functions_aggregate::string_agg::string_agg(
+                cast(value, DataType::Utf8),
+                separator,
+            )
+        }
+    })
 }

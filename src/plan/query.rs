@@ -14,7 +14,15 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 
 use super::PlanError;
 use super::expr::{column, output, to_df};
-use crate::resolve::{BExpr, Base, BoundQuery, OrderKey, PerSubject, Relation};
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+
+use crate::resolve::{
+    BExpr, Base, BoundQuery, DerivedBase, DerivedSource, FileFormat, OrderKey, PerSubject, Relation,
+};
 use crate::storage::{SUBJECT_COLUMN, Snapshot, StoreTable, subjects_table};
 
 /// Plans a bound query over `snapshot`.
@@ -31,16 +39,58 @@ pub fn query_to_plan(query: &BoundQuery, snapshot: &Snapshot) -> Result<LogicalP
         builder = join_on_subject(builder, right, &base, &per.alias())?;
     }
     if let Some(filter) = &query.filter {
-        builder = builder.filter(to_df(filter))?;
+        builder = builder.filter(to_df(filter, snapshot)?)?;
     }
     let mut rebase = Vec::new();
     if query.aggregate {
-        (builder, rebase) = aggregate(builder, query)?;
+        (builder, rebase) = aggregate(builder, query, snapshot)?;
     }
     if let Some(having) = &query.having {
-        builder = builder.filter(rebased(to_df(having), &rebase)?)?;
+        builder = builder.filter(rebased(to_df(having, snapshot)?, &rebase)?)?;
     }
-    finish(builder, query, &rebase)
+    let windows = collect_windows(query, snapshot)?;
+    if !windows.is_empty() {
+        let computed: Vec<Expr> = windows
+            .iter()
+            .map(|w| rebased(w.clone(), &rebase))
+            .collect::<Result<_, _>>()?;
+        builder = LogicalPlanBuilder::from(LogicalPlanBuilder::window_plan(
+            builder.build()?,
+            computed.clone(),
+        )?);
+        // Each window is now a column named after it; the items read that column.
+        for (window, done) in windows.into_iter().zip(computed) {
+            let name = done.schema_name().to_string();
+            rebase.push((window, Expr::Column(Column::from_name(name))));
+        }
+    }
+    finish(builder, query, &rebase, snapshot)
+}
+
+/// Every window function in the items and ORDER BY, each once, as written (not yet rebased
+/// onto the aggregate's output).
+fn collect_windows(query: &BoundQuery, snapshot: &Snapshot) -> Result<Vec<Expr>, PlanError> {
+    fn walk(e: &BExpr, found: &mut Vec<BExpr>) {
+        if let BExpr::Window { .. } = e {
+            if !found.contains(e) {
+                found.push(e.clone());
+            }
+            return;
+        }
+        for child in e.children() {
+            walk(child, found);
+        }
+    }
+    let mut found = Vec::new();
+    for item in &query.items {
+        walk(&item.expr, &mut found);
+    }
+    for o in &query.order_by {
+        if let OrderKey::Expr(e) = &o.key {
+            walk(e, &mut found);
+        }
+    }
+    found.iter().map(|w| to_df(w, snapshot)).collect()
 }
 
 /// Dense ids of the base cohort's members, to restrict every table scan to them.
@@ -118,6 +168,46 @@ fn base_scan(
         }
         // One row with no column, as DataFusion plans `SELECT 1`.
         Base::Row => Ok(LogicalPlanBuilder::empty(true)),
+        Base::Derived(derived) => derived_scan(derived, snapshot),
+    }
+}
+
+/// A subquery or `WITH` query planned in place, or a file read as the query runs; named so
+/// that its columns and the joins on its `subject_id` find it.
+fn derived_scan(
+    derived: &DerivedBase,
+    snapshot: &Snapshot,
+) -> Result<LogicalPlanBuilder, PlanError> {
+    match &derived.source {
+        DerivedSource::Query(query) => {
+            Ok(LogicalPlanBuilder::from(query_to_plan(query, snapshot)?).alias(&derived.name)?)
+        }
+        DerivedSource::File {
+            path,
+            format,
+            schema,
+        } => {
+            let url = ListingTableUrl::parse(path)?;
+            let options = match format {
+                FileFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())),
+                FileFormat::Csv { delimiter } => ListingOptions::new(Arc::new(
+                    CsvFormat::default()
+                        .with_has_header(true)
+                        .with_delimiter(*delimiter),
+                )),
+            };
+            // Any name: the URL is the file itself, whatever it ends with.
+            let options = options.with_file_extension("");
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(options)
+                .with_schema(schema.clone());
+            let table = ListingTable::try_new(config)?;
+            Ok(LogicalPlanBuilder::scan(
+                derived.name.as_str(),
+                provider_as_source(Arc::new(table)),
+                None,
+            )?)
+        }
     }
 }
 
@@ -147,8 +237,8 @@ fn per_subject_plan(
     let aggregates: Vec<Expr> = per
         .aggregates
         .iter()
-        .map(|(e, name)| to_df(e).alias(name))
-        .collect();
+        .map(|(e, name)| Ok(to_df(e, snapshot)?.alias(name)))
+        .collect::<Result<_, PlanError>>()?;
     Ok(scan.aggregate(group, aggregates)?.alias(per.alias())?)
 }
 
@@ -169,8 +259,8 @@ fn join_on_subject(
 }
 
 /// Every query-level aggregate in the items, HAVING and ORDER BY, each once.
-fn collect_aggregates(query: &BoundQuery) -> Vec<Expr> {
-    let mut found: Vec<Expr> = Vec::new();
+fn collect_aggregates(query: &BoundQuery, snapshot: &Snapshot) -> Result<Vec<Expr>, PlanError> {
+    let mut found: Vec<BExpr> = Vec::new();
     let mut visit = |e: &BExpr| walk_aggregates(e, &mut found);
     for item in &query.items {
         visit(&item.expr);
@@ -183,14 +273,13 @@ fn collect_aggregates(query: &BoundQuery) -> Vec<Expr> {
             visit(e);
         }
     }
-    found
+    found.iter().map(|a| to_df(a, snapshot)).collect()
 }
 
-fn walk_aggregates(e: &BExpr, found: &mut Vec<Expr>) {
+fn walk_aggregates(e: &BExpr, found: &mut Vec<BExpr>) {
     if let BExpr::Aggregate { .. } = e {
-        let df = to_df(e);
-        if !found.contains(&df) {
-            found.push(df);
+        if !found.contains(e) {
+            found.push(e.clone());
         }
         return;
     }
@@ -205,9 +294,20 @@ type Rebase = Vec<(Expr, Expr)>;
 fn aggregate(
     builder: LogicalPlanBuilder,
     query: &BoundQuery,
+    snapshot: &Snapshot,
 ) -> Result<(LogicalPlanBuilder, Rebase), PlanError> {
-    let groups: Vec<Expr> = query.group_by.iter().map(to_df).collect();
-    let aggregates = collect_aggregates(query);
+    let groups: Vec<Expr> = query
+        .group_by
+        .iter()
+        .map(|g| to_df(g, snapshot))
+        .collect::<Result<_, _>>()?;
+    // Two bound aggregates can plan to the same expression: each is computed once.
+    let mut aggregates: Vec<Expr> = Vec::new();
+    for a in collect_aggregates(query, snapshot)? {
+        if !aggregates.contains(&a) {
+            aggregates.push(a);
+        }
+    }
     let computed: Vec<Expr> = groups.iter().chain(&aggregates).cloned().collect();
     let builder = builder.aggregate(groups, aggregates)?;
     let schema = builder.schema().clone();
@@ -257,10 +357,11 @@ fn finish(
     builder: LogicalPlanBuilder,
     query: &BoundQuery,
     rebase: &Rebase,
+    snapshot: &Snapshot,
 ) -> Result<LogicalPlan, PlanError> {
     let mut projection = Vec::with_capacity(query.items.len());
     for item in &query.items {
-        projection.push(rebased(to_df(&item.expr), rebase)?.alias(&item.name));
+        projection.push(rebased(to_df(&item.expr, snapshot)?, rebase)?.alias(&item.name));
     }
     let mut sort = Vec::with_capacity(query.order_by.len());
     let mut hidden = 0;
@@ -270,7 +371,7 @@ fn finish(
             OrderKey::Expr(e) => {
                 let name = hidden_name(&query.items, hidden);
                 hidden += 1;
-                projection.push(rebased(to_df(e), rebase)?.alias(&name));
+                projection.push(rebased(to_df(e, snapshot)?, rebase)?.alias(&name));
                 output(&name)
             }
         };

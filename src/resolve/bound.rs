@@ -13,6 +13,8 @@ pub enum Bound {
         query: BoundQuery,
         /// The query as text (printed from the AST), saved with the cohort.
         definition: String,
+        /// `CREATE OR REPLACE COHORT` of a cohort that exists: it is redefined.
+        replace: bool,
     },
     DropCohort {
         name: String,
@@ -122,6 +124,38 @@ pub enum ParquetCompression {
 }
 
 impl BoundQuery {
+    /// Every expression of the query: filter, groups, having, items, sort keys.
+    pub fn expressions(&self) -> Vec<&BExpr> {
+        let mut all: Vec<&BExpr> = self.filter.iter().collect();
+        all.extend(&self.group_by);
+        all.extend(self.having.iter());
+        all.extend(self.items.iter().map(|i| &i.expr));
+        all.extend(self.order_by.iter().filter_map(|o| match &o.key {
+            OrderKey::Expr(e) => Some(e),
+            OrderKey::Output(_) => None,
+        }));
+        all
+    }
+
+    /// The queries inside its expressions (`IN (SELECT …)`, `(SELECT …)`), outermost first.
+    pub fn subqueries(&self) -> Vec<&BoundQuery> {
+        fn walk<'q>(e: &'q BExpr, found: &mut Vec<&'q BoundQuery>) {
+            match e {
+                BExpr::InSubquery { expr, query, .. } => {
+                    found.push(query);
+                    walk(expr, found);
+                }
+                BExpr::Subquery(query) => found.push(query),
+                other => other.children().into_iter().for_each(|c| walk(c, found)),
+            }
+        }
+        let mut found = Vec::new();
+        for e in self.expressions() {
+            walk(e, &mut found);
+        }
+        found
+    }
+
     /// The stored tables and cohorts the query reads, including those read by an analysis
     /// it ranges over.
     pub fn sources(&self) -> (Vec<&TableMeta>, Vec<&CohortMeta>) {
@@ -151,6 +185,18 @@ impl BoundQuery {
                     }
                 }
             }
+            Base::Derived(d) => {
+                if let DerivedSource::Query(q) = &d.source {
+                    let (t, c) = q.sources();
+                    tables.extend(t);
+                    cohorts.extend(c);
+                }
+            }
+        }
+        for q in self.subqueries() {
+            let (t, c) = q.sources();
+            tables.extend(t);
+            cohorts.extend(c);
         }
         tables.extend(self.relations.iter().map(|r| &r.table));
         tables.extend(self.per_subject.iter().map(|p| &p.table));
@@ -179,6 +225,53 @@ pub enum Base {
     /// `FROM (analysis)`: the result of a statistics statement, computed before the query
     /// runs (`rows` is filled in by `exec`; until then the scan is empty, as for `EXPLAIN`).
     Analysis(Box<AnalysisBase>),
+    /// `FROM (SELECT …) AS t`, a `WITH` query, or a file read in place: a relation of known
+    /// columns, planned with the query. When it has a `subject_id` column, stored tables'
+    /// columns join to it as they join to `subjects`.
+    Derived(Box<DerivedBase>),
+}
+
+/// A relation a query ranges over that is not stored in the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedBase {
+    /// The relation name its columns are qualified with: the alias, the `WITH` name, or the
+    /// file's name without its extension.
+    pub name: String,
+    /// Its columns, in order, with their types.
+    pub columns: Vec<(String, Type)>,
+    pub source: DerivedSource,
+}
+
+/// Where a derived relation's rows come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DerivedSource {
+    /// A query over the same snapshot.
+    Query(Box<BoundQuery>),
+    /// A Parquet or CSV file (or a directory or glob of them), read as the query runs.
+    File {
+        path: String,
+        format: FileFormat,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+    },
+}
+
+/// The format of a file read in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Parquet,
+    /// Comma-separated (or another delimiter), with a header row.
+    Csv {
+        delimiter: u8,
+    },
+}
+
+impl DerivedBase {
+    /// Whether its rows carry subjects: a `subject_id` column.
+    pub fn has_subjects(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|(n, _)| n == crate::storage::SUBJECT_COLUMN)
+    }
 }
 
 /// The statistics statement a query ranges over.
@@ -199,6 +292,7 @@ impl Base {
             Base::Cohort(c) => &c.name,
             Base::Table { table, .. } => &table.name,
             Base::Analysis(a) => a.name,
+            Base::Derived(d) => &d.name,
             Base::Row => "row",
         }
     }
@@ -257,6 +351,8 @@ pub struct BoundQuery {
 pub struct Item {
     pub expr: BExpr,
     pub name: String,
+    /// Its type (what a query over this one sees: `FROM (SELECT …)`, `WITH`).
+    pub ty: Type,
     /// The source column, when the item is a plain column (its label and unit travel along).
     pub source: Option<ColumnMeta>,
 }
@@ -373,6 +469,16 @@ pub enum AggFn {
     BoolOr,
     /// `bool_and(condition)`, or `every`: true when every row's condition holds.
     BoolAnd,
+    /// `stddev_pop(x)`: the population standard deviation (`stddev` is the sample's).
+    StddevPop,
+    /// `variance(x)`, `var_samp(x)`: the sample variance.
+    Variance,
+    /// `var_pop(x)`: the population variance.
+    VarPop,
+    /// `array_agg(x)`: the values as a list of text (a subject's modalities).
+    ArrayAgg,
+    /// `string_agg(x, separator)`: the values as text joined by the separator.
+    StringAgg,
 }
 
 /// A bound, typed expression.
@@ -452,15 +558,70 @@ pub enum BExpr {
     Exists {
         relation: String,
     },
+    /// `func(args) OVER (PARTITION BY … ORDER BY …)`, computed after grouping.
+    Window {
+        func: WindowFn,
+        args: Vec<BExpr>,
+        /// The first argument's type (`avg` casts to float, `sum` to the integer or float).
+        arg_type: Type,
+        partition_by: Vec<BExpr>,
+        order_by: Vec<WindowOrder>,
+    },
+    /// `expr [NOT] IN (SELECT …)`: the subquery reads the same snapshot, and has one column.
+    InSubquery {
+        expr: Box<BExpr>,
+        query: Box<BoundQuery>,
+        negated: bool,
+    },
+    /// `(SELECT …)` as a value: one column, at most one row.
+    Subquery(Box<BoundQuery>),
+}
+
+/// A window function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowFn {
+    RowNumber,
+    Rank,
+    DenseRank,
+    PercentRank,
+    CumeDist,
+    Ntile,
+    Lag,
+    Lead,
+    FirstValue,
+    LastValue,
+    /// An aggregate over the window (`avg(x) OVER ()`).
+    Aggregate(AggFn),
+}
+
+/// One key of a window's `ORDER BY`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowOrder {
+    pub expr: BExpr,
+    pub descending: bool,
+    pub nulls_first: Option<bool>,
 }
 
 impl BExpr {
     /// The expressions directly inside this one.
     pub fn children(&self) -> Vec<&BExpr> {
         match self {
-            BExpr::Column { .. } | BExpr::Literal(_) | BExpr::Param(_) | BExpr::Exists { .. } => {
-                Vec::new()
-            }
+            BExpr::Column { .. }
+            | BExpr::Literal(_)
+            | BExpr::Param(_)
+            | BExpr::Exists { .. }
+            | BExpr::Subquery(_) => Vec::new(),
+            BExpr::InSubquery { expr, .. } => vec![expr],
+            BExpr::Window {
+                args,
+                partition_by,
+                order_by,
+                ..
+            } => args
+                .iter()
+                .chain(partition_by)
+                .chain(order_by.iter().map(|o| &o.expr))
+                .collect(),
             BExpr::Unary { expr, .. } | BExpr::IsNull { expr, .. } | BExpr::Cast { expr, .. } => {
                 vec![expr]
             }
@@ -484,6 +645,14 @@ impl BExpr {
                 .chain(otherwise.iter().map(|o| &**o))
                 .collect(),
             BExpr::Scalar { args, .. } | BExpr::Aggregate { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// A column's type (`Unknown` for any other expression).
+    pub fn column_type(&self) -> Type {
+        match self {
+            BExpr::Column { ty, .. } => *ty,
+            _ => Type::Unknown,
         }
     }
 

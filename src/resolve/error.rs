@@ -128,6 +128,29 @@ pub enum ResolveError {
         "`{name}` reads a table, and this SELECT has no FROM: add `FROM subjects` (every subject), a table or a cohort"
     )]
     NeedsFrom { name: String, span: Span },
+    /// `SELECT clinical.gender FROM 'measures.csv'` when the file has no `subject_id` column.
+    #[error(
+        "`{table}` joins by subject, and `{relation}` has no `subject_id` column to join on: select one (`… AS subject_id`) or read only `{relation}`'s own columns"
+    )]
+    NoSubjectColumn {
+        table: String,
+        relation: String,
+        span: Span,
+    },
+    /// `FROM 'missing.parquet'`, `FROM 'notes.txt'`
+    #[error("cannot read `{path}`: {message}")]
+    UnreadableFile {
+        path: String,
+        message: String,
+        span: Span,
+    },
+    /// `WHERE subject_id IN (SELECT subject_id, gender FROM subjects)`
+    #[error("{what} must return one column, not {columns}")]
+    SubqueryColumns {
+        what: &'static str,
+        columns: usize,
+        span: Span,
+    },
     /// `AS OF VERSION 99` past the head.
     #[error(
         "version {version} does not exist; the database is at version {latest} (SHOW HISTORY lists them)"
@@ -187,6 +210,9 @@ impl ResolveError {
             ResolveError::CompactedVersion { .. } => "E0222",
             ResolveError::InvalidArgument { .. } => "E0220",
             ResolveError::NeedsFrom { .. } => "E0223",
+            ResolveError::NoSubjectColumn { .. } => "E0224",
+            ResolveError::UnreadableFile { .. } => "E0225",
+            ResolveError::SubqueryColumns { .. } => "E0226",
             ResolveError::Catalog(e) => e.code(),
             ResolveError::Internal(_) => "E0299",
         }
@@ -217,7 +243,10 @@ impl ResolveError {
             | ResolveError::UnknownVersion { span, .. }
             | ResolveError::CompactedVersion { span, .. }
             | ResolveError::InvalidArgument { span, .. }
-            | ResolveError::NeedsFrom { span, .. } => Some(*span),
+            | ResolveError::NeedsFrom { span, .. }
+            | ResolveError::NoSubjectColumn { span, .. }
+            | ResolveError::UnreadableFile { span, .. }
+            | ResolveError::SubqueryColumns { span, .. } => Some(*span),
             ResolveError::Catalog(_) | ResolveError::Internal(_) => None,
         }
     }

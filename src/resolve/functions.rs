@@ -1,6 +1,6 @@
 //! The functions the language knows: their names, arities and result types.
 
-use super::bound::{AggFn, ScalarFn, Type};
+use super::bound::{AggFn, ScalarFn, Type, WindowFn};
 
 /// A function by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,14 @@ pub const NAMES: &[(&str, Function)] = &[
     ("max", Function::Aggregate(AggFn::Max)),
     ("median", Function::Aggregate(AggFn::Median)),
     ("stddev", Function::Aggregate(AggFn::Stddev)),
+    ("stddev_samp", Function::Aggregate(AggFn::Stddev)),
+    ("stddev_pop", Function::Aggregate(AggFn::StddevPop)),
+    ("variance", Function::Aggregate(AggFn::Variance)),
+    ("var_samp", Function::Aggregate(AggFn::Variance)),
+    ("var_pop", Function::Aggregate(AggFn::VarPop)),
+    ("array_agg", Function::Aggregate(AggFn::ArrayAgg)),
+    ("list", Function::Aggregate(AggFn::ArrayAgg)),
+    ("string_agg", Function::Aggregate(AggFn::StringAgg)),
     ("percentile", Function::Aggregate(AggFn::Percentile)),
     ("coalesce", Function::Scalar(ScalarFn::Coalesce)),
     ("lower", Function::Scalar(ScalarFn::Lower)),
@@ -58,6 +66,7 @@ pub fn arity(f: Function) -> (usize, usize, &'static str) {
     match f {
         Function::Aggregate(AggFn::Count) => (0, 1, "one argument or `*`"),
         Function::Aggregate(AggFn::Percentile) => (2, 2, "two arguments (value, fraction)"),
+        Function::Aggregate(AggFn::StringAgg) => (1, 2, "one or two arguments (value, separator)"),
         Function::Aggregate(AggFn::ArgMax | AggFn::ArgMin) => (
             2,
             2,
@@ -161,9 +170,19 @@ pub fn aggregate_type(f: AggFn, arg: Option<Type>) -> Result<Type, String> {
         } else {
             Type::Integer
         }),
-        AggFn::Avg | AggFn::Median | AggFn::Stddev | AggFn::Percentile if summable => {
+        AggFn::Avg
+        | AggFn::Median
+        | AggFn::Stddev
+        | AggFn::StddevPop
+        | AggFn::Variance
+        | AggFn::VarPop
+        | AggFn::Percentile
+            if summable =>
+        {
             Ok(Type::Float)
         }
+        AggFn::ArrayAgg => Ok(Type::TextList),
+        AggFn::StringAgg => Ok(Type::Text),
         AggFn::Min | AggFn::Max | AggFn::ArgMax | AggFn::ArgMin => Ok(arg),
         AggFn::BoolOr | AggFn::BoolAnd => match arg {
             Type::Boolean | Type::Null | Type::Unknown => Ok(Type::Boolean),
@@ -181,6 +200,9 @@ pub fn aggregate_type(f: AggFn, arg: Option<Type>) -> Result<Type, String> {
         AggFn::Avg => Err(need_number("avg")),
         AggFn::Median => Err(need_number("median")),
         AggFn::Stddev => Err(need_number("stddev")),
+        AggFn::StddevPop => Err(need_number("stddev_pop")),
+        AggFn::Variance => Err(need_number("variance")),
+        AggFn::VarPop => Err(need_number("var_pop")),
         AggFn::Percentile => Err(need_number("percentile")),
     }
 }
@@ -199,4 +221,63 @@ pub fn common_type(types: &[Type]) -> Option<Type> {
         };
     }
     Some(result)
+}
+
+/// The window functions that are not aggregates, by name (aggregates work as window
+/// functions too: `avg(x) OVER ()`).
+pub const WINDOW_NAMES: &[(&str, WindowFn)] = &[
+    ("row_number", WindowFn::RowNumber),
+    ("rank", WindowFn::Rank),
+    ("dense_rank", WindowFn::DenseRank),
+    ("percent_rank", WindowFn::PercentRank),
+    ("cume_dist", WindowFn::CumeDist),
+    ("ntile", WindowFn::Ntile),
+    ("lag", WindowFn::Lag),
+    ("lead", WindowFn::Lead),
+    ("first_value", WindowFn::FirstValue),
+    ("last_value", WindowFn::LastValue),
+];
+
+/// The window function called `name`: a ranking or offset function, or an aggregate.
+pub fn window(name: &str) -> Option<WindowFn> {
+    let folded = name.to_ascii_lowercase();
+    if let Some((_, f)) = WINDOW_NAMES.iter().find(|(n, _)| *n == folded) {
+        return Some(*f);
+    }
+    match lookup(&folded) {
+        Some(Function::Aggregate(f)) => Some(WindowFn::Aggregate(f)),
+        _ => None,
+    }
+}
+
+/// How many arguments a window function takes, as (least, most, in words).
+pub fn window_arity(f: WindowFn) -> (usize, usize, &'static str) {
+    match f {
+        WindowFn::RowNumber
+        | WindowFn::Rank
+        | WindowFn::DenseRank
+        | WindowFn::PercentRank
+        | WindowFn::CumeDist => (0, 0, "no argument"),
+        WindowFn::Ntile => (1, 1, "one argument (the number of groups)"),
+        WindowFn::Lag | WindowFn::Lead => (1, 3, "one to three arguments (value, offset, default)"),
+        WindowFn::FirstValue | WindowFn::LastValue => (1, 1, "one argument"),
+        WindowFn::Aggregate(a) => arity(Function::Aggregate(a)),
+    }
+}
+
+/// The result type of a window function over an argument of this type, or why not.
+pub fn window_type(f: WindowFn, arg: Option<Type>) -> Result<Type, String> {
+    match f {
+        WindowFn::RowNumber | WindowFn::Rank | WindowFn::DenseRank | WindowFn::Ntile => {
+            Ok(Type::Integer)
+        }
+        WindowFn::PercentRank | WindowFn::CumeDist => Ok(Type::Float),
+        WindowFn::Lag | WindowFn::Lead | WindowFn::FirstValue | WindowFn::LastValue => {
+            Ok(arg.unwrap_or(Type::Null))
+        }
+        WindowFn::Aggregate(
+            AggFn::ArgMax | AggFn::ArgMin | AggFn::Percentile | AggFn::Median | AggFn::StringAgg,
+        ) => Err("this aggregate does not run over a window; use it with GROUP BY".into()),
+        WindowFn::Aggregate(a) => aggregate_type(a, arg),
+    }
 }

@@ -33,7 +33,12 @@ use scope::Scope;
 pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, ResolveError> {
     match statement {
         Statement::Select(select) => Ok(Bound::Query(query(snapshot, select)?)),
-        Statement::CreateCohort { name, query: q, .. } => create_cohort(snapshot, name, q),
+        Statement::CreateCohort {
+            name,
+            query: q,
+            replace,
+            ..
+        } => create_cohort(snapshot, name, q, *replace),
         Statement::DropCohort {
             name, if_exists, ..
         } => {
@@ -152,6 +157,7 @@ fn create_cohort(
     snapshot: &Snapshot,
     name: &Ident,
     select: &Select,
+    or_replace: bool,
 ) -> Result<Bound, ResolveError> {
     let scope = Scope::new(snapshot)?;
     let folded = name.name.to_ascii_lowercase();
@@ -167,8 +173,12 @@ fn create_cohort(
     if RESERVED_TABLE_NAMES.contains(&folded.as_str()) {
         return Err(taken("built-in", "choose another name for the cohort"));
     }
-    if scope.cohort(&folded).is_some() {
-        return Err(taken("cohort", "DROP COHORT it first to redefine it"));
+    let exists = scope.cohort(&folded).is_some();
+    if exists && !or_replace {
+        return Err(taken(
+            "cohort",
+            "CREATE OR REPLACE COHORT redefines it (or DROP COHORT it first)",
+        ));
     }
     let bound = query(snapshot, select)?;
     let selects_subject = matches!(
@@ -182,6 +192,7 @@ fn create_cohort(
         name: folded,
         query: bound,
         definition: select.to_string(),
+        replace: exists,
     })
 }
 

@@ -3,12 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::bound::{AnalysisBase, BExpr, Base, PerSubject, Relation, Type, per_subject_alias};
+use super::bound::{
+    AnalysisBase, BExpr, Base, DerivedBase, DerivedSource, FileFormat, PerSubject, Relation, Type,
+    per_subject_alias,
+};
 use super::error::ResolveError;
 use crate::storage::{
     CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, Snapshot, TableMeta, closest,
 };
-use crate::syntax::{Ident, Source, Span};
+use crate::syntax::{Cte, Ident, Select, Source, Span, StringLit};
 
 /// What the arguments of the aggregate being resolved have touched.
 #[derive(Debug, Default)]
@@ -34,6 +37,9 @@ pub struct Scope<'a> {
     /// Whether the query has a query-level aggregate.
     pub aggregates: bool,
     next_aggregate: usize,
+    /// The `WITH` queries in reach, in order: a name refers to the last one that has it, and
+    /// each is bound, where it is read, with the ones before it.
+    pub ctes: Vec<Cte>,
 }
 
 pub fn column_type(ty: ColumnType) -> Type {
@@ -60,7 +66,53 @@ impl<'a> Scope<'a> {
             args: None,
             aggregates: false,
             next_aggregate: 0,
+            ctes: Vec::new(),
         })
+    }
+
+    /// Binds a query inside this one (`FROM (SELECT …)`, `IN (SELECT …)`, `(SELECT …)`) on
+    /// the same snapshot, with the `WITH` queries in `ctes`.
+    pub fn subquery(
+        &self,
+        select: &Select,
+        ctes: &[Cte],
+    ) -> Result<super::BoundQuery, ResolveError> {
+        let mut inner = Scope::new(self.snapshot)?;
+        inner.ctes = ctes.to_vec();
+        super::select::bind_select(&mut inner, select)
+    }
+
+    /// The columns a pattern (`*`, `x*`, `t.*`) expands to from the base itself, when the
+    /// base is a relation of its own columns (an analysis's result, a subquery, a file) and
+    /// the pattern is not qualified with a stored table.
+    pub fn own_columns(&self, qualifier: Option<&Ident>) -> Option<Vec<String>> {
+        let mine = |name: &str| qualifier.is_none_or(|q| q.name.eq_ignore_ascii_case(name));
+        match &self.base {
+            Base::Analysis(a) => Some(a.schema.fields().iter().map(|f| f.name().clone()).collect()),
+            Base::Derived(d) if mine(&d.name) || !d.has_subjects() => {
+                Some(d.columns.iter().map(|(n, _)| n.clone()).collect())
+            }
+            _ => None,
+        }
+    }
+
+    /// The `WITH` query called `name`: its index in [`Scope::ctes`].
+    fn cte(&self, name: &str) -> Option<usize> {
+        self.ctes
+            .iter()
+            .rposition(|c| c.name.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A query as the base (a subquery or a `WITH` query), named `name`.
+    fn derive(&mut self, select: &Select, name: String, ctes: &[Cte]) -> Result<(), ResolveError> {
+        let bound = self.subquery(select, ctes)?;
+        let columns = bound.items.iter().map(|i| (i.name.clone(), i.ty)).collect();
+        self.base = Base::Derived(Box::new(DerivedBase {
+            name,
+            columns,
+            source: DerivedSource::Query(Box::new(bound)),
+        }));
+        Ok(())
     }
 
     /// The live table called `name` (table names are lower case).
@@ -83,10 +135,28 @@ impl<'a> Scope<'a> {
         names
     }
 
-    /// Binds `FROM name` or `FROM (analysis)`.
+    /// Binds `FROM name`, `FROM (analysis)`, `FROM (SELECT …)` or `FROM 'file'`.
     pub fn set_base(&mut self, from: &Source) -> Result<(), ResolveError> {
         let from = match from {
-            Source::Named(name) => name,
+            Source::Named(name) => match self.cte(&name.name) {
+                Some(k) => {
+                    let ctes = self.ctes[..k].to_vec();
+                    let select = self.ctes[k].query.clone();
+                    return self.derive(&select, name.name.to_ascii_lowercase(), &ctes);
+                }
+                None => name,
+            },
+            Source::Query { query, alias, .. } => {
+                let name = alias
+                    .as_ref()
+                    .map_or("subquery".to_string(), |a| a.name.to_ascii_lowercase());
+                let ctes = self.ctes.clone();
+                return self.derive(query, name, &ctes);
+            }
+            Source::File { path, alias } => {
+                self.base = Base::Derived(Box::new(file_base(path, alias.as_ref())?));
+                return Ok(());
+            }
             Source::Analysis(statement) => {
                 let bound = super::resolve(statement, self.snapshot)?;
                 let (name, schema) = super::analysis_schema(&bound).ok_or_else(|| {
@@ -196,6 +266,36 @@ impl<'a> Scope<'a> {
         let base_alias = self.base.alias().to_string();
         if let Base::Analysis(analysis) = &self.base {
             return analysis_column(analysis, table, name);
+        }
+        if let Base::Derived(derived) = &self.base {
+            let mine = table.is_none_or(|t| t.name.eq_ignore_ascii_case(&derived.name));
+            let found = derived.columns.iter().find(|(n, _)| {
+                if name.quoted {
+                    *n == name.name
+                } else {
+                    n.eq_ignore_ascii_case(&name.name)
+                }
+            });
+            if mine && let Some((column, ty)) = found {
+                let bound = BExpr::Column {
+                    relation: derived.name.clone(),
+                    column: column.clone(),
+                    ty: *ty,
+                };
+                self.touch_other();
+                return Ok(bound);
+            }
+            // Otherwise a stored table's column, joined on the relation's subject_id; a
+            // relation without one has only its own columns.
+            if (mine && table.is_some()) || !derived.has_subjects() {
+                let names: Vec<&str> = derived.columns.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(ResolveError::UnknownColumn {
+                    name: name.name.clone(),
+                    table: Some(derived.name.clone()),
+                    candidates: closest(&name.name.to_ascii_lowercase(), names.into_iter()),
+                    span: name.span,
+                });
+            }
         }
         let Some(qualifier) = table else {
             if is_subject_id {
@@ -328,9 +428,14 @@ impl<'a> Scope<'a> {
     /// subject to join on. Every way a table enters a query ([`Scope::relation`],
     /// [`Scope::per_subject`]) passes here.
     fn joinable(&self, table: &TableMeta, span: Span) -> Result<(), ResolveError> {
-        match self.base {
+        match &self.base {
             Base::Row => Err(ResolveError::NeedsFrom {
                 name: table.name.clone(),
+                span,
+            }),
+            Base::Derived(d) if !d.has_subjects() => Err(ResolveError::NoSubjectColumn {
+                table: table.name.clone(),
+                relation: d.name.clone(),
                 span,
             }),
             _ => Ok(()),
@@ -471,14 +576,82 @@ fn analysis_column(
     }
 }
 
-/// The language type of an analysis result column.
+/// The language type of an Arrow column (an analysis's result, a file's column).
 pub fn arrow_type(ty: &datafusion::arrow::datatypes::DataType) -> Type {
     use datafusion::arrow::datatypes::DataType;
     match ty {
-        DataType::Utf8 => Type::Text,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::Text,
         DataType::Boolean => Type::Boolean,
-        DataType::Float64 => Type::Float,
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => Type::Float,
+        DataType::Date32 => Type::Date,
+        DataType::Timestamp(..) => Type::Timestamp,
         t if t.is_integer() => Type::Integer,
         _ => Type::Unknown,
     }
+}
+
+/// `FROM 'file'`: a Parquet file, or a CSV or TSV file with a header row, read in place; its
+/// columns come from the file (Parquet's schema; for text, the types arrow infers from the
+/// first 1,000 rows). The relation is named by the alias or the file's name.
+fn file_base(path: &StringLit, alias: Option<&Ident>) -> Result<DerivedBase, ResolveError> {
+    let unreadable = |message: String| ResolveError::UnreadableFile {
+        path: path.value.clone(),
+        message,
+        span: path.span,
+    };
+    let file = std::path::Path::new(&path.value);
+    let extension = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let format = match extension.as_str() {
+        "parquet" | "pq" => FileFormat::Parquet,
+        "csv" => FileFormat::Csv { delimiter: b',' },
+        "tsv" | "tab" => FileFormat::Csv { delimiter: b'\t' },
+        _ => {
+            return Err(unreadable(
+                "FROM reads .parquet, .csv and .tsv files (IMPORT reads the other formats)".into(),
+            ));
+        }
+    };
+    let opened = std::fs::File::open(file).map_err(|e| unreadable(e.to_string()))?;
+    let schema = match format {
+        FileFormat::Parquet => {
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                opened,
+            )
+            .map(|b| b.schema().clone())
+            .map_err(|e| unreadable(e.to_string()))?
+        }
+        FileFormat::Csv { delimiter } => {
+            let (schema, _) = datafusion::arrow::csv::reader::Format::default()
+                .with_header(true)
+                .with_delimiter(delimiter)
+                .infer_schema(std::io::BufReader::new(opened), Some(1_000))
+                .map_err(|e| unreadable(e.to_string()))?;
+            std::sync::Arc::new(schema)
+        }
+    };
+    let name = match alias {
+        Some(a) => a.name.to_ascii_lowercase(),
+        None => file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("file")
+            .to_ascii_lowercase(),
+    };
+    Ok(DerivedBase {
+        name,
+        columns: schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), arrow_type(f.data_type())))
+            .collect(),
+        source: DerivedSource::File {
+            path: path.value.clone(),
+            format,
+            schema,
+        },
+    })
 }

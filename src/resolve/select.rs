@@ -15,6 +15,7 @@ pub const STAR_MAX_COLUMNS: u32 = 1_000;
 
 /// Binds a `SELECT` against the scope's catalog.
 pub fn bind_select(scope: &mut Scope<'_>, select: &Select) -> Result<BoundQuery, ResolveError> {
+    scope.ctes.extend(select.with.iter().cloned());
     match &select.from {
         Some(from) => scope.set_base(from)?,
         None => scope.base = Base::Row,
@@ -72,13 +73,14 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
     for item in items {
         match item {
             SelectItem::Expr { expr, alias } => {
-                let (bound, _) = bind(scope, expr, Clause::Select)?;
+                let (bound, ty) = bind(scope, expr, Clause::Select)?;
                 let (name, source) = item_name(scope, expr, alias.as_ref(), &bound)?;
                 let name = unique(&mut names, name, &bound);
                 out.push((
                     Item {
                         expr: bound,
                         name,
+                        ty,
                         source,
                     },
                     expr.span(),
@@ -97,24 +99,22 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
                     };
                     return Err(ResolveError::NeedsFrom { name, span: *span });
                 }
-                if let Base::Analysis(analysis) = &scope.base {
-                    let schema = analysis.schema.clone();
-                    for field in schema.fields() {
-                        let skip = except
-                            .iter()
-                            .any(|e| e.name.eq_ignore_ascii_case(field.name()));
-                        if skip || !glob_match(&pattern.to_ascii_lowercase(), field.name()) {
+                if let Some(columns) = scope.own_columns(table.as_ref()) {
+                    for column in columns {
+                        let skip = except.iter().any(|e| e.name.eq_ignore_ascii_case(&column));
+                        if skip || !glob_match(&pattern.to_ascii_lowercase(), &column) {
                             continue;
                         }
                         let ident = Ident {
-                            name: field.name().clone(),
+                            name: column.clone(),
                             quoted: true,
                             span: *span,
                         };
                         let bound = scope.column(table.as_ref(), &ident)?;
-                        let name = unique(&mut names, field.name().clone(), &bound);
+                        let name = unique(&mut names, column, &bound);
                         out.push((
                             Item {
+                                ty: bound.column_type(),
                                 expr: bound,
                                 name,
                                 source: None,
@@ -132,6 +132,7 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
                         Item {
                             expr: subject_id(&base),
                             name: SUBJECT_COLUMN.into(),
+                            ty: Type::Text,
                             source: None,
                         },
                         *span,
@@ -152,6 +153,7 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
                     let name = unique(&mut names, column.name.clone(), &bound);
                     out.push((
                         Item {
+                            ty: bound.column_type(),
                             expr: bound,
                             name,
                             source: Some(column),

@@ -47,10 +47,12 @@ pub struct Ident {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     Select(Box<Select>),
-    /// `CREATE COHORT name AS SELECT …`
+    /// `CREATE [OR REPLACE] COHORT name AS SELECT …`
     CreateCohort {
         name: Ident,
         query: Box<Select>,
+        /// `OR REPLACE`: an existing cohort of that name is redefined, not an error.
+        replace: bool,
         span: Span,
     },
     /// `DROP COHORT [IF EXISTS] name`
@@ -155,12 +157,22 @@ pub struct Correlate {
     pub span: Span,
 }
 
-/// What a `FROM` ranges over: a name (`subjects`, a cohort, a table) or the result of an
-/// analysis in parentheses (`FROM (CORRELATE …)`).
+/// What a `FROM` ranges over: a name (`subjects`, a cohort, a table, a `WITH` query), the
+/// result of an analysis in parentheses (`FROM (CORRELATE …)`), a query in parentheses
+/// (`FROM (SELECT …) AS t`), or a Parquet or CSV file read in place (`FROM 'f.parquet'`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     Named(Ident),
     Analysis(Box<Statement>),
+    Query {
+        query: Box<Select>,
+        alias: Option<Ident>,
+        span: Span,
+    },
+    File {
+        path: StringLit,
+        alias: Option<Ident>,
+    },
 }
 
 impl Source {
@@ -168,6 +180,10 @@ impl Source {
         match self {
             Source::Named(name) => name.span,
             Source::Analysis(statement) => statement.span(),
+            Source::Query { span, .. } => *span,
+            Source::File { path, alias } => {
+                alias.as_ref().map_or(path.span, |a| path.span.to(a.span))
+            }
         }
     }
 }
@@ -417,6 +433,8 @@ pub struct StringLit {
 /// `SELECT items FROM source [WHERE …] [GROUP BY …] [HAVING …] [ORDER BY …] [LIMIT n [OFFSET m]]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Select {
+    /// `WITH name AS (SELECT …), …`: named queries the rest of the statement reads as sources.
+    pub with: Vec<Cte>,
     pub distinct: bool,
     pub items: Vec<SelectItem>,
     /// `subjects`, a cohort, a table, or `(analysis)`; `None` without a FROM (`SELECT 1`:
@@ -450,6 +468,7 @@ impl Select {
     /// cohort's members).
     pub fn plain(items: Vec<SelectItem>, from: Source, span: Span) -> Select {
         Select {
+            with: Vec::new(),
             distinct: false,
             items,
             from: Some(from),
@@ -463,6 +482,13 @@ impl Select {
             span,
         }
     }
+}
+
+/// `name AS (SELECT …)` in a `WITH`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cte {
+    pub name: Ident,
+    pub query: Box<Select>,
 }
 
 /// One item of a select list.
@@ -558,6 +584,26 @@ pub enum Expr {
         args: Vec<Expr>,
         distinct: bool,
         star: bool,
+        span: Span,
+    },
+    /// `function OVER ([PARTITION BY e, …] [ORDER BY e, …])`: a window function (`rank()`,
+    /// `avg(x)`, `lag(x)`) over the rows of the result; `function` is an `Expr::Function`.
+    Window {
+        function: Box<Expr>,
+        partition_by: Vec<Expr>,
+        order_by: Vec<OrderItem>,
+        span: Span,
+    },
+    /// `expr [NOT] IN (SELECT …)`
+    InSubquery {
+        expr: Box<Expr>,
+        query: Box<Select>,
+        negated: bool,
+        span: Span,
+    },
+    /// `(SELECT …)` as a value: one column, at most one row.
+    Subquery {
+        query: Box<Select>,
         span: Span,
     },
 }
@@ -673,7 +719,10 @@ impl Expr {
             | Expr::Like { span, .. }
             | Expr::Case { span, .. }
             | Expr::Cast { span, .. }
-            | Expr::Function { span, .. } => *span,
+            | Expr::Function { span, .. }
+            | Expr::Window { span, .. }
+            | Expr::InSubquery { span, .. }
+            | Expr::Subquery { span, .. } => *span,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use nom::Parser;
 use nom::branch::alt;
-use nom::combinator::{opt, peek};
+use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{BinaryOp, Expr, Ident, Literal, Span, TypeName, UnaryOp};
@@ -162,8 +162,29 @@ fn predicate(i: Input<'_>) -> PResult<'_, Expr> {
     Ok((i, left))
 }
 
+/// Whether a query starts here (`SELECT` or `WITH`), for `(SELECT …)` and `IN (SELECT …)`.
+fn query_starts(i: Input<'_>) -> bool {
+    peek(alt((keyword("SELECT"), keyword("WITH"))))
+        .parse(i)
+        .is_ok()
+}
+
 fn in_list(i: Input<'_>, left: Expr, negated: bool) -> PResult<'_, Expr> {
     let (i, _) = punct("(").parse(i)?;
+    if query_starts(i) {
+        let (i, query) = nested(i, super::statement::select)?;
+        let (i, end) = punct(")").parse(i)?;
+        let span = left.span().to(end);
+        return Ok((
+            i,
+            Expr::InSubquery {
+                expr: Box::new(left),
+                query: Box::new(query),
+                negated,
+                span,
+            },
+        ));
+    }
     let (i, list) = nested(i, |i| separated_list1(punct(","), expr).parse(i))?;
     let (i, end) = punct(")").parse(i)?;
     let span = left.span().to(end);
@@ -237,7 +258,18 @@ fn date_literal(i: Input<'_>) -> PResult<'_, Expr> {
 }
 
 fn parenthesized(i: Input<'_>) -> PResult<'_, Expr> {
-    let (i, _) = punct("(").parse(i)?;
+    let (i, open) = punct("(").parse(i)?;
+    if query_starts(i) {
+        let (i, query) = nested(i, super::statement::select)?;
+        let (i, close) = punct(")").parse(i)?;
+        return Ok((
+            i,
+            Expr::Subquery {
+                query: Box::new(query),
+                span: open.to(close),
+            },
+        ));
+    }
     let (i, inner) = nested(i, expr)?;
     let (i, _) = punct(")").parse(i)?;
     Ok((i, inner))
@@ -350,15 +382,44 @@ fn function_call(i: Input<'_>, name: Ident) -> PResult<'_, Expr> {
         };
         let (i, end) = punct(")").parse(i)?;
         let span: Span = name.span.to(end);
-        Ok((
-            i,
-            Expr::Function {
-                name,
-                args,
-                distinct,
-                star: star.is_some(),
-                span,
-            },
-        ))
+        let function = Expr::Function {
+            name,
+            args,
+            distinct,
+            star: star.is_some(),
+            span,
+        };
+        match keyword("OVER").parse(i) {
+            Ok((rest, _)) => cut(|i| over(i, function.clone())).parse(rest),
+            Err(_) => Ok((i, function)),
+        }
     })
+}
+
+/// `(… ) OVER ([PARTITION BY e, …] [ORDER BY item, …])`, after `OVER`.
+fn over(i: Input<'_>, function: Expr) -> PResult<'_, Expr> {
+    let (i, _) = punct("(").parse(i)?;
+    let (i, partition_by) = opt(|i| {
+        let (i, _) = keyword("PARTITION").parse(i)?;
+        let (i, _) = cut(keyword("BY")).parse(i)?;
+        cut(separated_list1(punct(","), expr)).parse(i)
+    })
+    .parse(i)?;
+    let (i, order_by) = opt(|i| {
+        let (i, _) = keyword("ORDER").parse(i)?;
+        let (i, _) = cut(keyword("BY")).parse(i)?;
+        cut(separated_list1(punct(","), super::statement::order_item)).parse(i)
+    })
+    .parse(i)?;
+    let (i, end) = punct(")").parse(i)?;
+    let span = function.span().to(end);
+    Ok((
+        i,
+        Expr::Window {
+            function: Box::new(function),
+            partition_by: partition_by.unwrap_or_default(),
+            order_by: order_by.unwrap_or_default(),
+            span,
+        },
+    ))
 }

@@ -63,7 +63,11 @@ fn precedence(e: &Expr) -> u8 {
         Expr::Unary {
             op: UnaryOp::Not, ..
         } => 3,
-        Expr::IsNull { .. } | Expr::InList { .. } | Expr::Between { .. } | Expr::Like { .. } => 4,
+        Expr::IsNull { .. }
+        | Expr::InList { .. }
+        | Expr::InSubquery { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. } => 4,
         Expr::Unary {
             op: UnaryOp::Minus, ..
         } => 7,
@@ -203,6 +207,33 @@ impl Display for Expr {
                     write!(f, "{name}({})", join(args))
                 }
             }
+            Expr::Window {
+                function,
+                partition_by,
+                order_by,
+                ..
+            } => {
+                write!(f, "{function} OVER (")?;
+                if !partition_by.is_empty() {
+                    write!(f, "PARTITION BY {}", join(partition_by))?;
+                }
+                if !order_by.is_empty() {
+                    let gap = if partition_by.is_empty() { "" } else { " " };
+                    write!(f, "{gap}ORDER BY {}", join(order_by))?;
+                }
+                f.write_char(')')
+            }
+            Expr::InSubquery {
+                expr,
+                query,
+                negated,
+                ..
+            } => {
+                operand(f, expr, ADDITIVE)?;
+                let not = if *negated { " NOT" } else { "" };
+                write!(f, "{not} IN ({query})")
+            }
+            Expr::Subquery { query, .. } => write!(f, "({query})"),
         }
     }
 }
@@ -249,6 +280,14 @@ impl Display for OrderItem {
 
 impl Display for Select {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if !self.with.is_empty() {
+            let ctes: Vec<String> = self
+                .with
+                .iter()
+                .map(|c| format!("{} AS ({})", c.name, c.query))
+                .collect();
+            write!(f, "WITH {} ", ctes.join(", "))?;
+        }
         f.write_str("SELECT ")?;
         if self.distinct {
             f.write_str("DISTINCT ")?;
@@ -342,8 +381,14 @@ impl Display for Statement {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Statement::Select(s) => write!(f, "{s}"),
-            Statement::CreateCohort { name, query, .. } => {
-                write!(f, "CREATE COHORT {name} AS {query}")
+            Statement::CreateCohort {
+                name,
+                query,
+                replace,
+                ..
+            } => {
+                let replace = if *replace { "OR REPLACE " } else { "" };
+                write!(f, "CREATE {replace}COHORT {name} AS {query}")
             }
             Statement::DropCohort {
                 name, if_exists, ..
@@ -426,6 +471,14 @@ impl Display for Source {
         match self {
             Source::Named(name) => write!(f, "{name}"),
             Source::Analysis(statement) => write!(f, "({statement})"),
+            Source::Query { query, alias, .. } => match alias {
+                Some(a) => write!(f, "({query}) AS {a}"),
+                None => write!(f, "({query})"),
+            },
+            Source::File { path, alias } => match alias {
+                Some(a) => write!(f, "{} AS {a}", quote(&path.value)),
+                None => write!(f, "{}", quote(&path.value)),
+            },
         }
     }
 }

@@ -7,7 +7,7 @@ use nom::combinator::{cut, opt, peek};
 use nom::multi::separated_list1;
 
 use super::ast::{
-    AsOf, Compression, Correlate, Cox, Export, ExportSource, Expr, Ident, Import, ImportFlag,
+    AsOf, Compression, Correlate, Cox, Cte, Export, ExportSource, Expr, Ident, Import, ImportFlag,
     ImportKey, ImportKind, ImportOption, OrderItem, Plot, Select, SelectItem, Show, Source, Span,
     Split, Statement, StringLit, Survival,
 };
@@ -69,7 +69,7 @@ fn analysis(i: Input<'_>) -> PResult<'_, Statement> {
     alt((survival, cox, correlate)).parse(i)
 }
 
-/// `FROM name` or `FROM (analysis)`.
+/// `FROM name`, `FROM (analysis)`, `FROM (SELECT …) [AS] alias`, `FROM 'file' [[AS] alias]`.
 fn source(i: Input<'_>) -> PResult<'_, Source> {
     let nested_analysis = |i| {
         let (i, _) = punct("(").parse(i)?;
@@ -77,16 +77,88 @@ fn source(i: Input<'_>) -> PResult<'_, Source> {
         let (i, _) = cut(punct(")")).parse(i)?;
         Ok((i, Source::Analysis(Box::new(statement))))
     };
+    let nested_query = |i| {
+        let (i, open) = punct("(").parse(i)?;
+        let (i, _) = peek(alt((keyword("SELECT"), keyword("WITH")))).parse(i)?;
+        let (i, query) = cut(|i| nested(i, select)).parse(i)?;
+        let (i, close) = cut(punct(")")).parse(i)?;
+        let (i, alias) = alias(i)?;
+        let span = open.to(alias.as_ref().map_or(close, |a| a.span));
+        Ok((
+            i,
+            Source::Query {
+                query: Box::new(query),
+                alias,
+                span,
+            },
+        ))
+    };
+    let file = |i| {
+        let (i, (value, span)) = string_lit(i)?;
+        let (i, alias) = alias(i)?;
+        Ok((
+            i,
+            Source::File {
+                path: StringLit { value, span },
+                alias,
+            },
+        ))
+    };
     expected(
-        "`subjects`, a cohort, a table or `(SURVIVAL|COX|CORRELATE …)`",
-        alt((ident.map(Source::Named), nested_analysis)),
+        "`subjects`, a cohort, a table, a file name in quotes, `(SELECT …)` or `(SURVIVAL|COX|CORRELATE …)`",
+        alt((ident.map(Source::Named), file, nested_query, nested_analysis)),
     )
     .parse(i)
 }
 
-/// `SELECT [DISTINCT] items FROM name [WHERE e] [GROUP BY e, …] [HAVING e]
-/// [ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT e [OFFSET e]]`
+/// A source's optional alias: `AS name` or `name` (not the `AS OF` clause).
+fn alias(i: Input<'_>) -> PResult<'_, Option<Ident>> {
+    if peek(|i| {
+        let (i, _) = keyword("AS").parse(i)?;
+        keyword("OF").parse(i)
+    })
+    .parse(i)
+    .is_ok()
+    {
+        return Ok((i, None));
+    }
+    let (i, as_) = opt(keyword("AS")).parse(i)?;
+    if as_.is_some() {
+        let (i, name) = cut(expected("alias", ident)).parse(i)?;
+        return Ok((i, Some(name)));
+    }
+    opt(ident).parse(i)
+}
+
+/// `name AS (SELECT …)`, in a `WITH`.
+fn cte(i: Input<'_>) -> PResult<'_, Cte> {
+    let (i, name) = expected("the name of a WITH query", ident).parse(i)?;
+    let (i, _) = keyword("AS").parse(i)?;
+    let (i, _) = punct("(").parse(i)?;
+    let (i, query) = nested(i, select)?;
+    let (i, _) = punct(")").parse(i)?;
+    Ok((
+        i,
+        Cte {
+            name,
+            query: Box::new(query),
+        },
+    ))
+}
+
+/// `[WITH name AS (SELECT …), …] SELECT [DISTINCT] items FROM name [WHERE e] [GROUP BY e, …]
+/// [HAVING e] [ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT e [OFFSET e]]`
 pub fn select(i: Input<'_>) -> PResult<'_, Select> {
+    if let Ok((rest, start)) = keyword("WITH").parse(i) {
+        return cut(move |i| {
+            let (i, with) = separated_list1(punct(","), cte).parse(i)?;
+            let (i, _) = keyword("SELECT").parse(i)?;
+            let (i, mut query) = select_body(i, start.start)?;
+            query.with = with;
+            Ok((i, query))
+        })
+        .parse(rest);
+    }
     let (i, start) = keyword("SELECT").parse(i)?;
     // After SELECT, and after each clause keyword, the statement is committed: a failure
     // inside is reported where it happened, not as "expected end of input" further up.
@@ -120,6 +192,7 @@ fn select_body(i: Input<'_>, start: usize) -> PResult<'_, Select> {
     Ok((
         i,
         Select {
+            with: Vec::new(),
             distinct: distinct.is_some(),
             items,
             from,
@@ -272,7 +345,7 @@ fn pattern_item(i: Input<'_>) -> PResult<'_, SelectItem> {
     ))
 }
 
-fn order_item(i: Input<'_>) -> PResult<'_, OrderItem> {
+pub(super) fn order_item(i: Input<'_>) -> PResult<'_, OrderItem> {
     let (i, e) = expr(i)?;
     let (i, direction) = opt(alt((
         keyword("ASC").map(|_| false),
@@ -300,6 +373,11 @@ fn order_item(i: Input<'_>) -> PResult<'_, OrderItem> {
 
 fn create_cohort(i: Input<'_>) -> PResult<'_, Statement> {
     let (i, start) = keyword("CREATE").parse(i)?;
+    let (i, replace) = opt(|i| {
+        let (i, _) = keyword("OR").parse(i)?;
+        cut(keyword("REPLACE")).parse(i)
+    })
+    .parse(i)?;
     let (i, _) = keyword("COHORT").parse(i)?;
     let (i, name) = expected("cohort name", ident).parse(i)?;
     let (i, _) = keyword("AS").parse(i)?;
@@ -310,6 +388,7 @@ fn create_cohort(i: Input<'_>) -> PResult<'_, Statement> {
         Statement::CreateCohort {
             name,
             query: Box::new(query),
+            replace: replace.is_some(),
             span,
         },
     ))

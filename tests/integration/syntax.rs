@@ -394,6 +394,7 @@ fn select_strategy() -> impl Strategy<Value = Select> {
                 as_of,
             )| {
                 Select {
+                    with: Vec::new(),
                     distinct,
                     items,
                     from: Some(rgdb::syntax::Source::Named(from)),
