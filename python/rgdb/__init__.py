@@ -2,11 +2,19 @@
 
 Open a database with :func:`open` (or :func:`demo` for the bundled NSCLC Radiogenomics
 cohort), run statements of rgdb's language with :meth:`Database.query`, and get
-``pyarrow.Table`` results. The language is described in docs/language.md.
+``pyarrow.Table`` results. :meth:`Database.sql` and the module's :func:`sql` return an
+:class:`ArrowResult` with duckdb's result methods (``df()``, ``pl()``, ``fetchall()``, …).
+The language is described in docs/language.md.
 """
 
+import functools
+import threading
+import weakref
+
+from . import _rgdb
 from ._rgdb import (
     ArrowResult,
+    Cursor,
     Database,
     Error,
     ExecError,
@@ -16,13 +24,12 @@ from ._rgdb import (
     ResolveError,
     StorageError,
     __version__,
-    demo,
-    open,
     upgrade,
 )
 
 __all__ = [
     "ArrowResult",
+    "Cursor",
     "Database",
     "Error",
     "ExecError",
@@ -34,9 +41,66 @@ __all__ = [
     "__version__",
     "demo",
     "open",
+    "sql",
     "to_polars",
     "upgrade",
 ]
+
+# The database `sql` runs on: the last one `open` or `demo` opened, or the demo `sql` opened
+# itself when there was none (`_owned`). Held here, so it stays open until it is closed or
+# another database is opened.
+_lock = threading.RLock()
+_last = None
+_owned = False
+
+
+def _remembered(opener):
+    """`opener` (the compiled `open` or `demo`), remembering the database it opens for `sql`."""
+
+    @functools.wraps(opener)
+    def opening(*args, **kwargs):
+        global _last, _owned
+        with _lock:
+            # Let go of the previous one first: if nothing else holds it, it is released with
+            # its file lock, so opening the same path again works as it did before `sql`.
+            previous, _last = _last, None
+            if previous is not None and _owned:
+                previous.close()
+            _owned = False
+            kept = weakref.ref(previous) if previous is not None else None
+            del previous
+            try:
+                db = opener(*args, **kwargs)
+            except BaseException:
+                _last = kept() if kept is not None else None
+                raise
+            _last = db
+            return db
+
+    return opening
+
+
+open = _remembered(_rgdb.open)
+demo = _remembered(_rgdb.demo)
+
+
+def _current():
+    """The database `sql` runs on, opening the demo when none is open."""
+    global _last, _owned
+    with _lock:
+        if _last is None or _last.closed:
+            _last = None
+            _last = _rgdb.demo()
+            _owned = True
+        return _last
+
+
+def sql(text, params=None):
+    """Runs `text` on the last database :func:`open` or :func:`demo` opened in this process
+    (still open), or on the demo cohort when there is none, as ``duckdb.sql`` runs on
+    duckdb's default connection. Returns an :class:`ArrowResult`: ``.df()``, ``.pl()``,
+    ``.arrow()``, ``.fetchall()``, ``.fetchone()``, ``.test``, …"""
+    return _current().sql(text, params)
 
 
 def to_polars(table):

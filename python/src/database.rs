@@ -10,6 +10,7 @@ use rgdb::Config;
 use rgdb::exec::QueryResult;
 use rgdb::storage::StorageError;
 
+use crate::cursor::Cursor;
 use crate::errors::{closed, to_py_err};
 use crate::interrupt::run_interruptible;
 use crate::params::to_params;
@@ -20,7 +21,7 @@ use crate::stream::{ArrowResult, to_pyarrow};
 /// Safe to share between Python threads: statements run with the GIL released, reads run side
 /// by side, and changes are serialised by the database. Close it (or use `with`) to release
 /// the file lock before another process opens the same path.
-#[pyclass(module = "rgdb._rgdb", name = "Database", frozen)]
+#[pyclass(module = "rgdb._rgdb", name = "Database", frozen, weakref)]
 pub struct Database {
     inner: RwLock<Option<Arc<rgdb::Database>>>,
     shown: String,
@@ -62,6 +63,16 @@ impl Database {
         result.map_err(|e| to_py_err(py, &e, text))
     }
 
+    /// Runs `text` and holds the last statement's rows as an `ArrowResult`.
+    pub fn sql(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ArrowResult> {
+        Ok(ArrowResult::new(self.run(py, text, params)?))
+    }
+
     /// Runs a call that has no statement text with the GIL released.
     fn call<T: Send>(
         &self,
@@ -99,7 +110,28 @@ impl Database {
         text: &str,
         params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ArrowResult> {
-        Ok(ArrowResult::new(self.run(py, text, params)?))
+        self.sql(py, text, params)
+    }
+
+    /// Runs the statements of `text` and returns the last one's rows as an `ArrowResult`,
+    /// with duckdb's result methods: `df()`, `pl()`, `arrow()`, `fetchone()`, `fetchmany(n)`,
+    /// `fetchall()`, `columns`, `shape`, and the test statistics of SURVIVAL and COX as
+    /// `test` (a namedtuple) and `test_table`. `params` as for `query`.
+    #[pyo3(name = "sql", signature = (text, params = None))]
+    fn sql_py(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ArrowResult> {
+        self.sql(py, text, params)
+    }
+
+    /// A DB-API 2.0-style cursor on this database: `execute(text, params)`, `fetchone()`,
+    /// `fetchmany(n)`, `fetchall()`, `description`, `rowcount`, `close()`.
+    fn cursor(slf: Py<Self>, py: Python<'_>) -> PyResult<Cursor> {
+        slf.get().get(py)?;
+        Ok(Cursor::new(slf))
     }
 
     /// Runs the statements of `text` for their effect (CREATE COHORT, IMPORT, EXPORT, …).
@@ -194,7 +226,7 @@ impl Database {
 
     /// The database's directory, or ":memory:".
     #[getter]
-    fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         self.shown.clone()
     }
 

@@ -89,12 +89,17 @@ pub fn to_py_err(py: Python<'_>, error: &rgdb::Error, source: &str) -> PyErr {
 /// The error of a call on a database that was closed. It has no code: it comes from the
 /// binding, not from rgdb.
 pub fn closed(py: Python<'_>) -> PyErr {
-    const MESSAGE: &str = "the database is closed";
-    let err = Error::new_err(MESSAGE);
+    binding_error(py, "the database is closed")
+}
+
+/// An `rgdb.Error` of the binding itself (a closed database or cursor, a fetch before any
+/// statement): no code, no span.
+pub fn binding_error(py: Python<'_>, message: &str) -> PyErr {
+    let err = Error::new_err(message.to_string());
     let value = err.value(py);
     let _ = value.setattr("code", py.None());
-    let _ = value.setattr("message", MESSAGE);
-    let _ = value.setattr("rendered", MESSAGE);
+    let _ = value.setattr("message", message);
+    let _ = value.setattr("rendered", message);
     let _ = value.setattr("span", py.None());
     err
 }

@@ -32,7 +32,7 @@ def test_the_stub_names_what_the_module_defines():
             names.add(node.target.id)
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets)
-    aliases = {"Param", "Params"}  # type aliases exist only in the stub
+    aliases = {"Param", "Params", "Row", "Description"}  # type aliases exist only in the stub
     assert public(names) - aliases == set(rgdb.__all__)
     assert set(rgdb.__all__) == public(n for n in dir(rgdb) if not inspect.ismodule(getattr(rgdb, n)))
 
@@ -40,12 +40,16 @@ def test_the_stub_names_what_the_module_defines():
 def test_the_stub_methods_match_the_classes():
     tree = stub()
     for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or node.name not in ("Database", "ArrowResult"):
+        if not isinstance(node, ast.ClassDef) or node.name not in ("Database", "ArrowResult", "Cursor"):
             continue
         in_stub = public(n.name for n in node.body if isinstance(n, ast.FunctionDef))
         cls = getattr(rgdb, node.name)
         in_class = public(n for n in dir(cls) if not n.startswith("__"))
-        assert in_stub - {"__enter__", "__exit__", "__len__", "__arrow_c_stream__"} == in_class
+        in_stub |= public(
+            t.id for n in node.body if isinstance(n, ast.AnnAssign) for t in [n.target]
+        )
+        dunders = {"__enter__", "__exit__", "__len__", "__arrow_c_stream__", "__iter__", "__next__"}
+        assert in_stub - dunders == in_class, node.name
 
 
 def test_everything_public_has_a_docstring():
@@ -53,7 +57,7 @@ def test_everything_public_has_a_docstring():
         obj = getattr(rgdb, name)
         if callable(obj):
             assert obj.__doc__, name
-    for cls in (rgdb.Database, rgdb.ArrowResult):
+    for cls in (rgdb.Database, rgdb.ArrowResult, rgdb.Cursor):
         for name, member in vars(cls).items():
             if not name.startswith("_"):
                 assert member.__doc__, f"{cls.__name__}.{name}"
