@@ -127,6 +127,12 @@ pub fn ensure(path: &Path) -> Result<()> {
 
 /// Whether a demo database holds the [`TABLES`], made by their importers, with their columns
 /// spelled as this build spells them ([`SPELLINGS`]).
+/// Whether `path` already holds the current demo cohort (so `rgdb demo PATH` run twice is not
+/// an error).
+pub fn is_built(path: &Path) -> bool {
+    Database::open_read_only(path).is_ok_and(|db| is_current(&db).unwrap_or(false))
+}
+
 fn is_current(db: &Database) -> Result<bool> {
     let have = db.tables()?;
     let tables = TABLES

@@ -276,6 +276,16 @@ fn command_line(
             Ok(0)
         }
         Command::Demo { path } => {
+            if demo::is_built(&path) {
+                let db = Database::open_read_only(&path)?;
+                let _ = writeln!(
+                    out,
+                    "the demo cohort is already built at {}",
+                    path.display()
+                );
+                let _ = write!(out, "{}", demo::banner(&db));
+                return Ok(0);
+            }
             let db = demo::build(&path)?;
             let _ = write!(out, "{}", demo::banner(&db));
             Ok(0)

@@ -86,3 +86,96 @@ fn every_error_code_is_documented() {
     }
     assert!(missing.is_empty(), "not in docs/errors.md: {missing:?}");
 }
+
+/// The fenced blocks of `text` opened with exactly this fence (`text`, `sh`), as written.
+fn fenced<'a>(text: &'a str, fence: &str) -> Vec<Vec<&'a str>> {
+    let mut out = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim()) {
+            (None, l) if l == format!("```{fence}") => current = Some(Vec::new()),
+            (Some(_), "```") => out.extend(current.take()),
+            (Some(body), _) => body.push(line),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The README's tour (the REPL session) and its shell examples (every `sh` block made only of
+/// `rgdb` commands, but the synthetic cohort's, which builds 10,000 subjects), run as a new user
+/// would, twice in a row in the same place: each run must succeed and print no error. The
+/// files they name are the checkout's (`data/`, `tests/`), and the demo is built under a
+/// temporary `RGDB_HOME`.
+#[test]
+fn the_readme_runs_twice() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let tour: Vec<&str> = fenced(&readme, "text")
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.strip_prefix("rgdb> "))
+        .collect();
+    assert!(tour.len() >= 5, "the tour: {tour:?}");
+    let shell: Vec<String> = fenced(&readme, "sh")
+        .into_iter()
+        .filter(|block| {
+            block
+                .iter()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with(' '))
+                .all(|l| l.starts_with("rgdb ") && !l.starts_with("rgdb synth"))
+                && !block.iter().any(|l| l.contains("big.rgdb"))
+        })
+        .map(|block| block.join("\n"))
+        .collect();
+    assert!(shell.len() >= 2, "the shell examples: {shell:#?}");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["data", "tests"] {
+        std::os::unix::fs::symlink(root().join(name), dir.path().join(name)).unwrap();
+    }
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rgdb"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |mut cmd: std::process::Command, input: Option<String>| {
+        cmd.current_dir(dir.path())
+            .env("RGDB_HOME", dir.path().join("home"))
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        if let Some(text) = input {
+            use std::io::Write;
+            let mut stdin = stdin;
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    for round in 1..=2 {
+        let output = run(std::process::Command::new(bin), Some(tour.join("\n")));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && stderr.is_empty(),
+            "round {round} of the tour: {stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("log-rank"), "round {round}: {stdout}");
+        for block in &shell {
+            let mut sh = std::process::Command::new("sh");
+            sh.args(["-ec", block]);
+            let output = run(sh, None);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.success() && !stderr.contains("error"),
+                "round {round} of\n{block}\n{stderr}"
+            );
+        }
+    }
+    assert!(dir.path().join("adeno_smokers.parquet").exists());
+    assert!(dir.path().join("km.png").exists());
+    assert!(dir.path().join("my.rgdb").exists());
+}
