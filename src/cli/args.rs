@@ -34,7 +34,8 @@ Examples:
     after_help = EXAMPLES
 )]
 pub struct Args {
-    /// The database directory. Without it, commands use the demo cohort.
+    /// The database directory (or give it first: `rgdb PATH`). Without it, the REPL, -c/-f
+    /// and the reading commands use the demo cohort; `import` needs it.
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// The database directory, as `duckdb file.db` takes it (the same as --db PATH).
@@ -58,8 +59,8 @@ pub struct Args {
         conflicts_with = "statements"
     )]
     pub file: Option<PathBuf>,
-    /// How results are printed.
-    #[arg(long, value_enum, global = true, default_value_t = Format::Table)]
+    /// How the results of statements (the REPL, -c, -f, stdin) are printed.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Rows printed in table mode before "… N more rows" (0: all). Default: 40 in the REPL,
     /// all in batch use.
@@ -165,25 +166,38 @@ pub fn duckdb_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
 pub enum Command {
     /// Import a source file.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  rgdb --db my.rgdb import clinical data/nsclc_radiogenomics/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv\n  rgdb --db my.rgdb import expression data/nsclc_radiogenomics/rnaseq_fpkm_subset_130x140.tsv --table rnaseq --unit FPKM\n\nThe database is --db PATH (created when missing); an import never goes into the demo cohort.\nEach import is one new version, atomic: a failed import leaves the database as it was."
+    )]
     Import(Import),
     /// List the tables.
+    #[command(
+        after_help = "Examples:\n  rgdb tables                   the demo cohort's tables\n  rgdb --db my.rgdb tables"
+    )]
     Tables,
     /// Show a table's columns, types, labels and source.
+    #[command(
+        after_help = "Examples:\n  rgdb describe clinical\n  rgdb --db my.rgdb describe rnaseq"
+    )]
     Describe {
         /// The table.
         table: String,
     },
     /// List every version of the database.
+    #[command(after_help = "Example:\n  rgdb --db my.rgdb history")]
     History,
     /// Verify every chunk checksum and the catalog; exits 1 on a problem.
+    #[command(after_help = "Example:\n  rgdb --db my.rgdb check && echo intact")]
     Check,
     /// Convert a database made by an earlier rgdb (sled storage) to the current storage, once
     /// and atomically; every version, table and chunk is kept.
+    #[command(after_help = "Example:\n  rgdb upgrade old.rgdb")]
     Upgrade {
         /// The database (default: --db).
         path: Option<PathBuf>,
     },
-    /// Build the NSCLC Radiogenomics demo database at PATH.
+    /// Build the NSCLC Radiogenomics demo database at PATH (nothing to do when it is built).
+    #[command(after_help = "Example:\n  rgdb demo ./demo.rgdb && rgdb ./demo.rgdb")]
     Demo {
         /// Where to build it.
         path: PathBuf,
@@ -191,6 +205,9 @@ pub enum Command {
     /// Write a deterministic synthetic cohort in the real source formats (clinical CSV, GEO
     /// RNA-seq matrix, PyRadiomics CSV, AIM XML, optionally DICOM), with `import.rgdb` to load
     /// it: `rgdb --db x.rgdb --create -f DIR/import.rgdb`.
+    #[command(
+        after_help = "Example:\n  rgdb synth --subjects 2000 --genes 5000 --out cohort/ && rgdb --db big.rgdb --create -f cohort/import.rgdb"
+    )]
     Synth(SynthArgs),
 }
 
@@ -253,7 +270,11 @@ impl SynthArgs {
 pub enum Import {
     /// A TCIA-style clinical CSV (subject column `Case ID` or `Patient ID`), with derived
     /// survival and tumour-location columns.
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import clinical data/nsclc_radiogenomics/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv"
+    )]
     Clinical {
+        /// The file to import (plain or .gz).
         file: PathBuf,
         /// The table to create or replace.
         #[arg(long, default_value = "clinical")]
@@ -262,9 +283,13 @@ pub enum Import {
         nulls: NullArgs,
     },
     /// Any CSV or TSV keyed by a subject column.
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import table lesions tests/slt/data/lesions.csv --subject-column subject_id --level multi"
+    )]
     Table {
         /// The table to create or replace.
         name: String,
+        /// The file to import (plain or .gz).
         file: PathBuf,
         /// The header cell that holds subject IDs.
         #[arg(long, value_name = "COL")]
@@ -279,7 +304,11 @@ pub enum Import {
         nulls: NullArgs,
     },
     /// An expression matrix (TSV/CSV, optionally .gz), genes by subjects or subjects by genes.
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import expression data/nsclc_radiogenomics/rnaseq_fpkm_subset_130x140.tsv --table rnaseq --unit FPKM"
+    )]
     Expression {
+        /// The file to import (plain or .gz).
         file: PathBuf,
         /// The table to create or replace (e.g. rnaseq, microarray).
         #[arg(long)]
@@ -296,7 +325,11 @@ pub enum Import {
         duplicates: DuplicatesArg,
     },
     /// A GEO series matrix (`GSE…_series_matrix.txt.gz`).
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import geo data/geo/GSE42872_series_matrix.txt.gz --table microarray"
+    )]
     Geo {
+        /// The file to import (plain or .gz).
         file: PathBuf,
         /// The table of probe values; sample metadata goes to TABLE_samples.
         #[arg(long)]
@@ -315,8 +348,15 @@ pub enum Import {
         unit: Option<String>,
     },
     /// Alias names of registered subjects (CSV: alias, subject_id).
-    Aliases { file: PathBuf },
+    #[command(after_help = "Example:\n  rgdb --db my.rgdb import aliases aliases.csv")]
+    Aliases {
+        /// The CSV: alias, subject_id.
+        file: PathBuf,
+    },
     /// PyRadiomics batch output (CSV): features as float columns, diagnostics as provenance.
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import radiomics data/nsclc_radiogenomics/pyradiomics_features_60.csv"
+    )]
     Radiomics {
         /// A CSV, or a directory of batch CSVs made with the same settings.
         file: PathBuf,
@@ -335,7 +375,11 @@ pub enum Import {
         allow_mixed_settings: bool,
     },
     /// AIM annotations (v4 XML, ePAD JSON, v3 XML): a file or a directory, recursively.
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import aim annotations/ --template data/aim/LungNoduleTemplate.xml --skip-bad"
+    )]
     Aim {
+        /// A file or a directory, read recursively.
         path: PathBuf,
         /// The table to create or replace.
         #[arg(long, default_value = "semantic")]
@@ -356,7 +400,9 @@ pub enum Import {
     },
     /// A directory of DICOM files (any names), indexed by their headers into dicom_files,
     /// series and segmentations; merged with what is indexed already.
+    #[command(after_help = "Example:\n  rgdb --db my.rgdb import dicom data/dicom/ct2_series")]
     Dicom {
+        /// The directory, read recursively.
         dir: PathBuf,
         /// Import the readable files and list the others, instead of failing.
         #[arg(long)]
@@ -364,7 +410,13 @@ pub enum Import {
     },
     /// The IDC series manifest (PatientID, StudyInstanceUID, SeriesInstanceUID, source_DOI,
     /// idc_version) into the series table.
-    Series { file: PathBuf },
+    #[command(
+        after_help = "Example:\n  rgdb --db my.rgdb import series data/nsclc_radiogenomics/idc_series_manifest.csv"
+    )]
+    Series {
+        /// The manifest CSV.
+        file: PathBuf,
+    },
 }
 
 /// The AIM `person` field that names the subject.

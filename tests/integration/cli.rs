@@ -174,8 +174,17 @@ fn demo_builds_the_cohort_and_prints_the_banner() {
         "{out}"
     );
     assert!(out.contains("DOI 10.7937/K9/TCIA.2017.7hs46erv"), "{out}");
-    // A second build refuses to overwrite.
-    let (code, _, err) = run_cli(&["demo", path.to_str().unwrap()]);
+    // Run again, it has nothing to do (the README's commands re-run).
+    let (code, out, err) = run_cli(&["demo", path.to_str().unwrap()]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(
+        out.starts_with("the demo cohort is already built at "),
+        "{out}"
+    );
+    // Another database there is never overwritten.
+    let other = dir.path().join("other.rgdb");
+    rgdb::Database::create(&other).unwrap();
+    let (code, _, err) = run_cli(&["demo", other.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(
         err.starts_with("error[E0504]: a database already exists at "),
@@ -585,4 +594,56 @@ fn a_script_error_names_the_file_and_line() {
         inner.to_str().unwrap(),
     ]);
     assert!(err.contains(&format!(" --> {shown}:5:3\n")), "{err}");
+}
+
+/// Every subcommand's `--help` shows an example that names real files, and `import` never
+/// falls back to the demo cohort.
+#[test]
+fn every_subcommand_help_has_an_example() {
+    let commands: &[&[&str]] = &[
+        &["import"],
+        &["import", "clinical"],
+        &["import", "table"],
+        &["import", "expression"],
+        &["import", "geo"],
+        &["import", "aliases"],
+        &["import", "radiomics"],
+        &["import", "aim"],
+        &["import", "dicom"],
+        &["import", "series"],
+        &["tables"],
+        &["describe"],
+        &["history"],
+        &["check"],
+        &["upgrade"],
+        &["demo"],
+        &["synth"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let (code, out, err) = run_cli(&args);
+        assert_eq!(code, 0, "{command:?}: {err}");
+        assert!(
+            out.contains("Example"),
+            "{command:?} has no example:\n{out}"
+        );
+        // The files an example names are in the checkout.
+        for word in out.split_whitespace() {
+            if word.starts_with("data/") || word.starts_with("tests/") {
+                assert!(root().join(word).exists(), "{command:?} names {word}");
+            }
+        }
+    }
+    let (_, out, _) = run_cli(&["import", "--help"]);
+    assert!(
+        out.contains("an import never goes into the demo cohort"),
+        "{out}"
+    );
+    let (code, _, err) = run_cli(&["import", "clinical", clinical_csv().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: `import` needs --db PATH, the database to import into\n"
+    );
 }
