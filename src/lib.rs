@@ -42,6 +42,7 @@ pub mod ingest;
 pub mod parallel;
 pub mod plan;
 pub mod plot;
+pub mod progress;
 pub mod repl;
 pub mod resolve;
 pub mod stats;

@@ -157,6 +157,8 @@ fn read_stored(
         }
     }
     let mut out = BTreeMap::new();
+    let count = by_table.values().map(|(_, vars)| vars.len() as u64).sum();
+    crate::progress::start(count, "columns read");
     for (table, vars) in by_table.into_values() {
         let rows = super::wide::rows_of(snapshot, table, ids)?;
         let read = |v: &Variable| -> Result<Option<Named>, Error> {
@@ -171,6 +173,7 @@ fn read_stored(
                 .iter()
                 .map(|r| r.map_or(f64::NAN, |r| whole[r as usize]))
                 .collect();
+            crate::progress::advance(1);
             Ok(Some((v.name.clone(), values)))
         };
         // Columns are read and decompressed on every core.

@@ -33,6 +33,7 @@ impl<R: Read> Read for Hashing<R> {
         let mut tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
         tally.hasher.update(&buf[..n]);
         tally.bytes += n as u64;
+        crate::progress::advance(n as u64);
         Ok(n)
     }
 }
@@ -65,6 +66,7 @@ impl Stream {
         let mut handle = File::open(path).map_err(io)?;
         let gzip = is_gzip(&mut handle).map_err(io)?;
         let tally = Arc::new(Mutex::new(Tally::default()));
+        crate::progress::start(size, "bytes");
         let hashing = Hashing {
             inner: handle,
             tally: tally.clone(),

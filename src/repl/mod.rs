@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::exec::QueryResult;
 use crate::ingest::{ClinicalImport, ImportRequest, TableImport};
 use crate::storage::Level;
-use crate::syntax::{Statement, ends_with_semicolon, parse_statements};
+use crate::syntax::{ends_with_semicolon, parse_statements};
 
 /// Whether the REPL goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,8 +262,9 @@ impl<O: Write, E: Write> Repl<O, E> {
             }
             let started = Instant::now();
             let shown = statement.to_string();
-            let long = matches!(statement, Statement::Import(_) | Statement::Export(_));
-            let result = crate::cli::progress::while_running(long, &shown, || {
+            // Progress after two seconds, for any statement (a CORRELATE, an EXPORT, an
+            // import, a slow query), but not when results go to a pipe.
+            let result = crate::cli::progress::while_running(true, &shown, || {
                 self.db.run_statement(statement, &self.cancel)
             });
             let ok = match result {

@@ -470,6 +470,55 @@ mod terminal {
         p.exp_eof().unwrap();
     }
 
+    /// A CORRELATE on a terminal shows a bar with the fraction of pairs done, on one line that
+    /// fits the terminal, its statement cut between words.
+    #[test]
+    fn a_long_statement_shows_a_bar_with_the_fraction_done() {
+        let (_dir, db) = demo_path();
+        let statement = "SELECT count(*) AS pairs FROM (CORRELATE radiomic.* WITH rnaseq.* METHOD spearman ADJUST bh)";
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "stty cols 80 rows 40 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_rgdb"),
+            "--db",
+            &db,
+            "-c",
+            statement,
+        ])
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env("RGDB_PROGRESS_AFTER_MS", "0");
+        let mut p = spawn_command(cmd, Some(60_000)).unwrap();
+        let text = p.exp_eof().unwrap();
+        let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let escapes = regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").unwrap();
+        let text = escapes.replace_all(&text, "");
+        let frames: Vec<&str> = text
+            .split(['\r', '\n'])
+            .filter(|f| f.contains("/246960 pairs"))
+            .collect();
+        assert!(!frames.is_empty(), "no bar: {text}");
+        for frame in &frames {
+            assert!(
+                frame.trim_end().chars().count() <= 80,
+                "wider than the terminal: {frame}"
+            );
+            assert!(frame.starts_with('[') && frame.contains("% "), "{frame}");
+            // The statement is cut after a whole word.
+            let shown = frame.trim_end().split_once(" pairs ").unwrap().1;
+            match shown.strip_suffix('…') {
+                Some(start) => assert!(
+                    statement.starts_with(start) && statement[start.len()..].starts_with(' '),
+                    "cut inside a word: {frame}"
+                ),
+                None => assert_eq!(shown, statement),
+            }
+        }
+        assert!(text.contains("246960"), "the count printed: {text}");
+    }
+
     /// History is written after each statement: a terminal killed mid-session keeps it.
     #[test]
     fn history_survives_a_killed_terminal() {

@@ -209,6 +209,7 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
     debug_assert!(xs.iter().chain(ys).all(|c| c.len() == rows));
     let (nx, ny) = (xs.len(), ys.len());
     let mut pairs = vec![Pair::none(0); nx * ny];
+    crate::progress::start((nx * ny) as u64, "pairs");
     let (gx, gy) = (by_mask(xs), by_mask(ys));
     let mut near: Vec<(usize, usize)> = Vec::new();
     for (a, (mx, xi)) in gx.iter().enumerate() {
@@ -230,6 +231,7 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
                         pairs[j * nx + i].n = n;
                     }
                 }
+                crate::progress::advance((xi.len() * yj.len()) as u64);
                 continue;
             }
             let px: Vec<Option<Vec<f64>>> =
@@ -263,6 +265,7 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
                         rows[k].push(pair);
                     }
                 }
+                crate::progress::advance((four.len() * px.len()) as u64);
                 four.iter().copied().zip(rows).collect::<Vec<_>>()
             });
             for (j, row) in done.into_iter().flatten() {
@@ -273,7 +276,9 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
         }
     }
     if !near.is_empty() {
+        // Near pairs run in one pass at the end; they count as done when it is.
         for (j, row) in near_pairs(xs, ys, &gx, &gy, &near) {
+            crate::progress::advance(row.len() as u64);
             for (i, pair) in row {
                 pairs[j * nx + i] = pair;
             }

@@ -1,0 +1,41 @@
+//! How far the running statement has got, where its work is countable: the bytes of a source
+//! file an import has read, the columns CORRELATE has read and the pairs it has computed.
+//! The work reports with [`start`] and [`advance`]; whoever draws progress (the command line's
+//! bar, `cli::progress`) reads [`current`]. One statement runs at a time in a process that
+//! draws, so the counters are process-wide atomics: reporting costs one relaxed add, and work
+//! nobody watches (a library caller's) pays only that.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static DONE: AtomicU64 = AtomicU64::new(0);
+static TOTAL: AtomicU64 = AtomicU64::new(0);
+static WHAT: Mutex<&'static str> = Mutex::new("");
+
+/// Begins a countable step of `total` units of `what` ("bytes", "columns read", "pairs").
+pub fn start(total: u64, what: &'static str) {
+    *WHAT.lock().unwrap_or_else(|p| p.into_inner()) = what;
+    DONE.store(0, Ordering::Relaxed);
+    TOTAL.store(total, Ordering::Relaxed);
+}
+
+/// `n` more units are done.
+pub fn advance(n: u64) {
+    DONE.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Ends the step: nothing countable is running.
+pub fn finish() {
+    TOTAL.store(0, Ordering::Relaxed);
+    DONE.store(0, Ordering::Relaxed);
+}
+
+/// The step that runs: (done, total, what), or None when nothing countable runs.
+pub fn current() -> Option<(u64, u64, &'static str)> {
+    let total = TOTAL.load(Ordering::Relaxed);
+    if total == 0 {
+        return None;
+    }
+    let what = *WHAT.lock().unwrap_or_else(|p| p.into_inner());
+    Some((DONE.load(Ordering::Relaxed).min(total), total, what))
+}
