@@ -37,6 +37,8 @@ pub struct Database {
     store: Arc<Store>,
     config: Config,
     runtime: tokio::runtime::Runtime,
+    /// Frames registered for this session ([`Database::register`]), never stored.
+    frames: std::sync::RwLock<Arc<crate::resolve::Frames>>,
 }
 
 impl Database {
@@ -169,6 +171,7 @@ impl Database {
             store: Arc::new(store),
             config,
             runtime,
+            frames: std::sync::RwLock::default(),
         })
     }
 
@@ -297,15 +300,96 @@ impl Database {
         })
     }
 
+    /// Makes `batches` (a caller's frame: a pandas, polars or Arrow table) queryable by
+    /// `name` for this session, as a source like a file read in place: `FROM name`, and with
+    /// a `subject_id` column its rows join the stored tables. Nothing is written; the frame is
+    /// held in memory until [`Database::unregister`] or the database is dropped. A name that
+    /// is a table, a cohort or `subjects` is refused (E0214); registering a name again
+    /// replaces its frame.
+    pub fn register(
+        &self,
+        name: &str,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        let folded = name.to_ascii_lowercase();
+        let taken = |kind: &str| -> crate::Error {
+            crate::resolve::ResolveError::NameTaken {
+                name: folded.clone(),
+                kind: kind.into(),
+                hint: "register the frame under another name".into(),
+                span: crate::syntax::Span::new(0, 0),
+            }
+            .into()
+        };
+        let snapshot = self.snapshot();
+        if folded == "subjects" || crate::storage::RESERVED_TABLE_NAMES.contains(&folded.as_str()) {
+            return Err(taken("built-in"));
+        }
+        if snapshot.find_table(&folded)?.is_some() {
+            return Err(taken("table"));
+        }
+        if snapshot.find_cohort(&folded)?.is_some() {
+            return Err(taken("cohort"));
+        }
+        if folded.is_empty()
+            || !folded
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(crate::resolve::ResolveError::InvalidArgument {
+                message: format!(
+                    "`{name}` cannot name a frame: use letters, digits and _ (it is written bare in FROM)"
+                ),
+                span: crate::syntax::Span::new(0, 0),
+            }
+            .into());
+        }
+        // An empty frame keeps its columns in one empty batch.
+        let batches = if batches.is_empty() {
+            vec![RecordBatch::new_empty(schema)]
+        } else {
+            batches
+        };
+        let mut frames = self.frames.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = (**frames).clone();
+        next.insert(folded, batches);
+        *frames = Arc::new(next);
+        Ok(())
+    }
+
+    /// Forgets a frame registered with [`Database::register`]; whether there was one.
+    pub fn unregister(&self, name: &str) -> bool {
+        let mut frames = self.frames.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = (**frames).clone();
+        let had = next.remove(&name.to_ascii_lowercase()).is_some();
+        *frames = Arc::new(next);
+        had
+    }
+
+    /// The names of the registered frames.
+    pub fn registered(&self) -> Vec<String> {
+        let frames = self.frames.read().unwrap_or_else(|p| p.into_inner());
+        frames.keys().cloned().collect()
+    }
+
+    fn frames(&self) -> Arc<crate::resolve::Frames> {
+        self.frames
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Runs one reading statement and returns its rows as they are produced, one record batch
     /// at a time, so a large result never has to fit in memory.
     pub fn query_stream(&self, text: &str) -> Result<BatchIter<'_>> {
         let statement = crate::syntax::parse_statement(text)?;
         let store = self.store.clone();
         let ctx = self.new_context();
+        let frames = self.frames();
         let task = self.runtime.spawn(async move {
             let snapshot = exec::snapshot_for(&store, &statement)?;
-            let bound = crate::resolve::resolve(&statement, &snapshot)?;
+            let bound = crate::resolve::resolve_in(&statement, &snapshot, frames)?;
             if let crate::resolve::Bound::Query(query) = &bound {
                 return exec::query_stream(&ctx, &snapshot, query, None).await;
             }
@@ -376,9 +460,10 @@ impl Database {
         let reads = reads_only(&statement);
         let store = self.store.clone();
         let ctx = ctx.clone();
-        let mut task = self
-            .runtime
-            .spawn(async move { exec::run(&store, &ctx, &statement, params.as_ref()).await });
+        let frames = self.frames();
+        let mut task = self.runtime.spawn(async move {
+            exec::run(&store, &ctx, &statement, params.as_ref(), frames).await
+        });
         let timeout = self.config.statement_timeout.filter(|_| reads);
         let started = std::time::Instant::now();
         self.block_on(async {

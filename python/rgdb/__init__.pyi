@@ -195,6 +195,13 @@ class Database:
         `pl()`, `arrow()`, `fetchone()`, `fetchall()`, `test`, …"""
     def cursor(self) -> Cursor:
         """A DB-API 2.0-style cursor on this database."""
+    def register(self, name: str, frame: Any) -> None:
+        """Makes a pandas or polars DataFrame or a pyarrow Table queryable as `name` for this
+        session (`FROM name`); with a `subject_id` column its rows join the stored tables."""
+    def unregister(self, name: str) -> bool:
+        """Forgets a registered frame; whether there was one."""
+    def registered(self) -> List[str]:
+        """The names of the registered frames."""
     def execute(self, text: str, params: Optional[Params] = None) -> Optional[str]:
         """Runs the statements of `text` for their effect; returns the last one's note (an import's
         text summary) or None. `query` returns an import's or export's summary as a row."""

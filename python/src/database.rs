@@ -147,6 +147,38 @@ impl Database {
         Ok(self.run(py, text, params)?.note)
     }
 
+    /// Makes `frame` (a pandas or polars DataFrame, a pyarrow Table or RecordBatchReader, or
+    /// anything with `__arrow_c_stream__`) queryable as `name` for this session: `FROM name`,
+    /// and with a `subject_id` column its rows join the stored tables. Nothing is written to
+    /// the database; the frame's rows are copied once, into Arrow. Registering a name again
+    /// replaces the frame; a table's or cohort's name is refused.
+    fn register(&self, py: Python<'_>, name: &str, frame: &Bound<'_, PyAny>) -> PyResult<()> {
+        // The frame as an Arrow IPC stream, made by pyarrow on the Python side: no unsafe
+        // code here, and pandas, polars and pyarrow all go through one path.
+        let ipc: Vec<u8> = py
+            .import("rgdb._frames")?
+            .call_method1("to_ipc", (frame,))?
+            .extract()?;
+        let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(ipc), None)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let schema = reader.schema();
+        let batches = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let name = name.to_string();
+        self.call(py, move |db| db.register(&name, schema, batches))
+    }
+
+    /// Forgets a frame registered with `register`; whether there was one.
+    fn unregister(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
+        Ok(self.get(py)?.unregister(name))
+    }
+
+    /// The names of the frames registered for this session.
+    fn registered(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(self.get(py)?.registered())
+    }
+
     /// Imports a clinical CSV (TCIA's NSCLC Radiogenomics layout, or any CSV with a subject
     /// column) into the table `clinical`. Returns what the import did: table, kind, version,
     /// rows, new_subjects, replaced, columns, notes.

@@ -154,10 +154,7 @@ mod tests {
     fn a_long_message_is_cut_between_words() {
         let statement = "CORRELATE radiomic.original_* WITH rnaseq.* IN adeno_smokers METHOD spearman ADJUST bh";
         let short = shorten(statement, 60);
-        assert_eq!(
-            short,
-            "CORRELATE radiomic.original_* WITH rnaseq.* IN adeno_smokers…"
-        );
+        assert_eq!(short, "CORRELATE radiomic.original_* WITH rnaseq.* IN…");
         assert!(short.chars().count() <= 60);
         assert_eq!(
             shorten("IMPORT CLINICAL\n  FROM 'x.csv'", 60),

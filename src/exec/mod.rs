@@ -26,7 +26,7 @@ pub use result::QueryResult;
 
 use crate::error::Error;
 use crate::plan::{query_to_plan, to_logical_plan};
-use crate::resolve::{Base, Bound, BoundQuery, resolve};
+use crate::resolve::{Base, Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
 
@@ -36,9 +36,10 @@ pub async fn run(
     ctx: &SessionContext,
     statement: &Statement,
     params: Option<&ParamValues>,
+    frames: std::sync::Arc<crate::resolve::Frames>,
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot_for(store, statement)?;
-    let mut bound = resolve(statement, &snapshot)?;
+    let mut bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
     let (analysis_header, analysis_test) =
         match materialize(&mut bound, &snapshot, ctx, params).await? {
             Some(analysis) => (analysis.header, analysis.test),

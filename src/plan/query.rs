@@ -179,6 +179,18 @@ fn derived_scan(
     snapshot: &Snapshot,
 ) -> Result<LogicalPlanBuilder, PlanError> {
     match &derived.source {
+        DerivedSource::Frame(batches) => {
+            let schema = batches.first().map_or_else(
+                || Arc::new(Schema::empty()),
+                datafusion::arrow::record_batch::RecordBatch::schema,
+            );
+            let table = MemTable::try_new(schema, vec![batches.clone()])?;
+            Ok(LogicalPlanBuilder::scan(
+                derived.name.as_str(),
+                provider_as_source(Arc::new(table)),
+                None,
+            )?)
+        }
         DerivedSource::Query(query) => {
             Ok(LogicalPlanBuilder::from(query_to_plan(query, snapshot)?).alias(&derived.name)?)
         }

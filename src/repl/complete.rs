@@ -57,6 +57,10 @@ const WORDS: &[&str] = &[
     "SURVIVAL",
     "CURVE",
     "TEST",
+    "WITH",
+    "OVER",
+    "PARTITION",
+    "REPLACE",
     "OF",
     "TIME",
     "EVENT",
@@ -139,6 +143,11 @@ impl Index {
             .chain(WORDS)
             .map(|w| word(w.to_string()))
             .chain(functions::NAMES.iter().map(|(n, _)| word(format!("{n}("))))
+            .chain(
+                functions::WINDOW_NAMES
+                    .iter()
+                    .map(|(n, _)| word(format!("{n}("))),
+            )
             .collect();
         let mut columns = HashMap::new();
         for table in snapshot.tables().unwrap_or_default() {

@@ -247,7 +247,9 @@ pub struct DerivedBase {
 pub enum DerivedSource {
     /// A query over the same snapshot.
     Query(Box<BoundQuery>),
-    /// A Parquet or CSV file (or a directory or glob of them), read as the query runs.
+    /// A frame the caller registered for the session (`Database::register`), in memory.
+    Frame(Vec<datafusion::arrow::record_batch::RecordBatch>),
+    /// A Parquet or CSV file, read as the query runs.
     File {
         path: String,
         format: FileFormat,

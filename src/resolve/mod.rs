@@ -29,6 +29,37 @@ use crate::syntax::{
 };
 use scope::Scope;
 
+/// Tables a caller registered for its session (`Database::register`: a pandas, polars or
+/// Arrow frame), by lower-case name: read like files, never stored.
+pub type Frames =
+    std::collections::BTreeMap<String, Vec<datafusion::arrow::record_batch::RecordBatch>>;
+
+thread_local! {
+    /// The frames of the statement being resolved on this thread, set by [`resolve_in`] for
+    /// the duration of the call. Every scope (a subquery's, a `WITH` query's, an analysis's)
+    /// is made deep inside the binders; this is how they all see the session's frames without
+    /// each binder passing them on. Resolving is synchronous and never leaves the thread.
+    static FRAMES: std::cell::RefCell<std::sync::Arc<Frames>> = std::cell::RefCell::default();
+}
+
+/// The frames registered for the statement being resolved.
+fn frames() -> std::sync::Arc<Frames> {
+    FRAMES.with(|f| f.borrow().clone())
+}
+
+/// Binds a statement with the session's registered frames in reach (as sources named like
+/// tables: `FROM my_frame`).
+pub fn resolve_in(
+    statement: &Statement,
+    snapshot: &Snapshot,
+    frames: std::sync::Arc<Frames>,
+) -> Result<Bound, ResolveError> {
+    let outer = FRAMES.with(|f| std::mem::replace(&mut *f.borrow_mut(), frames));
+    let bound = resolve(statement, snapshot);
+    FRAMES.with(|f| *f.borrow_mut() = outer);
+    bound
+}
+
 /// Binds a parsed statement to the catalog of `snapshot`.
 pub fn resolve(statement: &Statement, snapshot: &Snapshot) -> Result<Bound, ResolveError> {
     match statement {

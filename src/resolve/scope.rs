@@ -144,7 +144,13 @@ impl<'a> Scope<'a> {
                     let select = self.ctes[k].query.clone();
                     return self.derive(&select, name.name.to_ascii_lowercase(), &ctes);
                 }
-                None => name,
+                None => match super::frames().get(&name.name.to_ascii_lowercase()) {
+                    Some(batches) => {
+                        self.base = Base::Derived(Box::new(frame_base(&name.name, batches)));
+                        return Ok(());
+                    }
+                    None => name,
+                },
             },
             Source::Query { query, alias, .. } => {
                 let name = alias
@@ -587,6 +593,22 @@ pub fn arrow_type(ty: &datafusion::arrow::datatypes::DataType) -> Type {
         DataType::Timestamp(..) => Type::Timestamp,
         t if t.is_integer() => Type::Integer,
         _ => Type::Unknown,
+    }
+}
+
+/// `FROM name` of a registered frame: its columns, typed as Arrow types map to the language's.
+fn frame_base(name: &str, batches: &[datafusion::arrow::record_batch::RecordBatch]) -> DerivedBase {
+    let columns = batches.first().map_or_else(Vec::new, |b| {
+        b.schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), arrow_type(f.data_type())))
+            .collect()
+    });
+    DerivedBase {
+        name: name.to_ascii_lowercase(),
+        columns,
+        source: DerivedSource::Frame(batches.to_vec()),
     }
 }
 

@@ -132,3 +132,73 @@ fn the_scan_itself_returns_only_the_pushed_subjects() {
         .unwrap();
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
 }
+
+/// A caller's frame, registered for the session, is a source like a file: its own columns, and
+/// with a subject_id the stored tables join to it. Nothing is written to the database.
+#[test]
+fn a_registered_frame_is_queryable_and_joins_by_subject() {
+    use arrow::array::{Float64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    let (_dir, db) = crate::common::demo_db();
+    let version = db.version();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("subject_id", DataType::Utf8, false),
+        Field::new("score", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec!["R01-013", "R01-022", "AMC-001"])),
+            Arc::new(Float64Array::from(vec![Some(1.5), None, Some(4.0)])),
+        ],
+    )
+    .unwrap();
+    db.register("Scores", schema.clone(), vec![batch]).unwrap();
+    assert_eq!(db.registered(), ["scores"]);
+    let rows = crate::common::rows(
+        &db,
+        "SELECT subject_id, score, gender, os_days FROM scores WHERE score IS NOT NULL ORDER BY subject_id",
+    );
+    assert_eq!(
+        rows,
+        [
+            ["AMC-001", "4.0", "Male", "881"],
+            ["R01-013", "1.5", "Female", "3500"],
+        ]
+    );
+    let rows = crate::common::rows(
+        &db,
+        "SELECT count(*) FROM subjects WHERE subject_id IN (SELECT subject_id FROM scores)",
+    );
+    assert_eq!(rows, [["3"]]);
+    assert_eq!(db.version(), version, "nothing written");
+    // A stored name is refused; a registered name can be replaced and forgotten.
+    let err = db
+        .register("clinical", schema.clone(), Vec::new())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "error E0214: `clinical` already names a table; register the frame under another name"
+    );
+    let err = db
+        .register("my scores", schema.clone(), Vec::new())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("use letters, digits and _"),
+        "{err}"
+    );
+    db.register("scores", schema, Vec::new()).unwrap();
+    assert_eq!(
+        crate::common::rows(&db, "SELECT count(*) FROM scores"),
+        [["0"]]
+    );
+    assert!(db.unregister("SCORES"));
+    let err = db.query("SELECT count(*) FROM scores").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("error E0201: unknown table or cohort `scores`"),
+        "{err}"
+    );
+}
