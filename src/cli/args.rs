@@ -66,6 +66,10 @@ pub struct Args {
     /// all in batch use.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<usize>,
+    /// Print the test table of SURVIVAL and COX (the log-rank, likelihood-ratio, Wald and
+    /// score tests, as one row) instead of their groups or terms: in CSV, one table per run.
+    #[arg(long)]
+    pub tests: bool,
     /// Most memory one query may hold, e.g. 512MB or 2GB; DataFusion spills what it can, and
     /// what does not fit fails with E0310.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]

@@ -203,6 +203,7 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     let mut settings = Settings {
         mode: mode(args.format),
         max_rows: args.max_rows.unwrap_or(0),
+        tests: args.tests,
         // Fit tables to a terminal, as duckdb does; a pipe or file gets every column.
         fold: std::io::stdout().is_terminal(),
         // Errors go to stderr: colour them when it is a terminal, never under NO_COLOR.

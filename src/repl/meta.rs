@@ -40,6 +40,8 @@ pub enum Meta {
     Cohorts,
     Mode(Mode),
     Timer(bool),
+    /// `.tests on|off`: print a result's test table instead of its rows.
+    Tests(bool),
     /// `.maxrows N`: rows printed in table mode before "… N more rows".
     MaxRows(usize),
     /// `.precision N`: significant digits of floats in the modes people read (0: all).
@@ -73,6 +75,7 @@ Meta-commands:
   .mode MODE               table | csv | tsv | json | markdown | line | columns
   .columns                 show a wide result on its side, every column (.mode columns)
   .precision N             significant digits of floats (default 7; 0: every digit)
+  .tests on|off            print SURVIVAL's and COX's test table instead of their rows
   .timer on|off            print how long each statement takes
   .maxrows N               rows shown in table mode (0: all)
   .output [FILE]           write results to FILE (no FILE: back to the terminal)
@@ -124,6 +127,11 @@ pub fn parse(line: &str) -> Result<Meta, String> {
             "on" => Meta::Timer(true),
             "off" => Meta::Timer(false),
             other => return Err(format!(".timer takes on or off, not `{other}`")),
+        },
+        ".tests" => match one("on or off")?.as_str() {
+            "on" => Meta::Tests(true),
+            "off" => Meta::Tests(false),
+            other => return Err(format!(".tests takes on or off, not `{other}`")),
         },
         ".maxrows" => Meta::MaxRows(
             one("a number")?

@@ -41,6 +41,8 @@ pub struct Settings {
     pub fold: bool,
     /// Significant digits of floats in the modes people read (0: all); `.precision`.
     pub precision: usize,
+    /// Print a result's test table (SURVIVAL's, COX's) instead of its rows; `.tests on`.
+    pub tests: bool,
     /// Colour errors (only on a terminal, never under `NO_COLOR`).
     pub color: bool,
 }
@@ -53,6 +55,7 @@ impl Default for Settings {
             max_rows: 40,
             fold: false,
             precision: render::DEFAULT_PRECISION,
+            tests: false,
             color: false,
         }
     }
@@ -289,6 +292,18 @@ impl<O: Write, E: Write> Repl<O, E> {
     }
 
     fn print(&mut self, result: &QueryResult) {
+        // `--tests` / `.tests on`: the test table stands in for the rows.
+        let tested;
+        let result = match (&result.test, self.settings.tests) {
+            (Some(test), true) => {
+                tested = QueryResult {
+                    header: result.header.clone(),
+                    ..QueryResult::of_batch(test.clone(), None)
+                };
+                &tested
+            }
+            _ => result,
+        };
         // The terminal's width, when printing to one that reports a usable width (a
         // pseudo-terminal that was never sized reports none).
         let width = (self.output.is_none() && self.settings.fold)
@@ -388,6 +403,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             }
             Meta::Mode(mode) => self.settings.mode = mode,
             Meta::Timer(on) => self.settings.timer = on,
+            Meta::Tests(on) => self.settings.tests = on,
             Meta::MaxRows(n) => self.settings.max_rows = n,
             Meta::Precision(n) => self.settings.precision = n,
             Meta::Output(None) => self.output = None,

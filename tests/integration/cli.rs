@@ -493,6 +493,33 @@ fn batch_output_carries_the_test_statistics_as_data() {
     ]);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 4, "a header and three groups: {out}");
+    // `--tests` prints the test table in its place: the same command gives chi-square and p.
+    let (code, out, err) = run_cli(&[
+        "--format",
+        "csv",
+        "--tests",
+        "-c",
+        "SURVIVAL OF subjects BY egfr_mutation_status",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let record = reader.records().next().unwrap().unwrap();
+    let p: f64 = record[3].parse().unwrap();
+    assert!((p - 0.13653375748935873).abs() < 1e-12, "{out}");
+    let (_, out, _) = run_cli(&[
+        "-csv",
+        "--tests",
+        "-c",
+        "COX OF subjects ON age_at_histological_diagnosis, gender, pack_years",
+    ]);
+    assert!(
+        out.starts_with("n,events,dropped,lr_chisq,lr_df,lr_p,wald_chisq"),
+        "{out}"
+    );
+    assert!(
+        out.contains(",0.6497055576002945,"),
+        "the concordance, every digit: {out}"
+    );
     // Markdown shows the test as a second table.
     let (_, out, _) = run_cli(&[
         "--format",

@@ -363,6 +363,13 @@ mod terminal {
         p.exp_string("rgdb> ").unwrap();
         p.send_line(".mode table").unwrap();
         p.exp_string("rgdb> ").unwrap();
+        // `SELECT 1` prints 1: a header `1`, the value 1, one row (rexpect reads the box
+        // characters as Latin-1, so the ASCII around the digit is matched).
+        p.send_line("SELECT 1;").unwrap();
+        p.exp_string(" 1 ").unwrap();
+        p.exp_string(" 1 ").unwrap();
+        p.exp_string("1 row").unwrap();
+        p.exp_string("rgdb> ").unwrap();
         // A wrong column: the caret and the suggestion.
         p.send_line("SELECT gendr FROM subjects;").unwrap();
         p.exp_string("did you mean `gender`?").unwrap();
