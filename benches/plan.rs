@@ -14,7 +14,7 @@ mod parse_bench;
 
 fn plan(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let db = rgdb::cli::demo::build(&dir.path().join("demo.rgdb")).unwrap();
+    let db = rgdb::demo::build(&dir.path().join("demo.rgdb")).unwrap();
     let snapshot = db.snapshot();
     let history = db.history().unwrap();
     let mut group = c.benchmark_group("plan");

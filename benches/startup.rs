@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 fn startup(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.rgdb");
-    drop(rgdb::cli::demo::build(&db).unwrap());
+    drop(rgdb::demo::build(&db).unwrap());
     let db = db.display().to_string();
     let exe = env!("CARGO_BIN_EXE_rgdb");
     let mut group = c.benchmark_group("startup");

@@ -26,6 +26,9 @@ pub enum Error {
     /// A statement could not be carried out.
     #[error("error {code}: {0}", code = .0.code())]
     Exec(#[from] ExecError),
+    /// `rgdb synth` could not write its cohort.
+    #[error("error {code}: {0}", code = .0.code())]
+    Synth(#[from] crate::synth::SynthError),
     /// A source file was refused by an importer.
     #[error("import error {code}: {0}", code = .0.code())]
     Ingest(#[from] IngestError),
@@ -50,6 +53,7 @@ impl Error {
             Error::Exec(e) => e.code(),
             Error::Ingest(e) => e.code(),
             Error::Storage(e) => e.code(),
+            Error::Synth(e) => e.code(),
             Error::Execution(_) => "E0301",
         }
     }
@@ -63,6 +67,7 @@ impl Error {
             Error::Exec(e) => e.to_string(),
             Error::Ingest(e) => e.to_string(),
             Error::Storage(e) => e.to_string(),
+            Error::Synth(e) => e.to_string(),
             Error::Execution(e) => e.to_string(),
         }
     }
@@ -125,27 +130,3 @@ impl From<DataFusionError> for Error {
     }
 }
 
-impl StorageError {
-    /// The stable code documented in `docs/errors.md`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            StorageError::Locked { .. } => "E0501",
-            StorageError::UnknownFormat { .. } => "E0502",
-            StorageError::NotADatabase { .. } => "E0503",
-            StorageError::AlreadyExists { .. } => "E0504",
-            StorageError::UnknownTable { .. } => "E0505",
-            StorageError::UnknownColumn { .. } => "E0506",
-            StorageError::UnknownVersion { .. } => "E0507",
-            StorageError::Corrupt { .. } => "E0508",
-            StorageError::CorruptCatalog { .. } => "E0509",
-            StorageError::InvalidName { .. } => "E0510",
-            StorageError::ReservedTableName { .. } => "E0511",
-            StorageError::Backend(_) => "E0512",
-            StorageError::NameTaken { .. } => "E0513",
-            StorageError::Compacted { .. } => "E0514",
-            StorageError::ReadOnly { .. } => "E0515",
-            StorageError::NeedsUpgrade { .. } => "E0516",
-            StorageError::Internal(_) => "E0599",
-        }
-    }
-}

@@ -35,6 +35,7 @@
 pub mod cli;
 pub mod config;
 mod database;
+pub mod demo;
 pub mod diagnostic;
 pub mod error;
 pub mod exec;

@@ -358,7 +358,7 @@ fn in_memory(config: Config) -> rgdb::Result<rgdb::Database> {
 #[pyfunction]
 #[pyo3(signature = (path = None, *, read_only = false))]
 pub fn demo(py: Python<'_>, path: Option<PathBuf>, read_only: bool) -> PyResult<Database> {
-    let path = path.unwrap_or_else(rgdb::cli::demo::default_path);
+    let path = path.unwrap_or_else(rgdb::demo::default_path);
     let db = py
         .detach(|| {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -366,7 +366,7 @@ pub fn demo(py: Python<'_>, path: Option<PathBuf>, read_only: bool) -> PyResult<
                     StorageError::Backend(format!("cannot create {}: {e}", parent.display()))
                 })?;
             }
-            rgdb::cli::demo::open_or_build(&path, read_only)
+            rgdb::demo::open_or_build(&path, read_only)
         })
         .map_err(|e| to_py_err(py, &e, ""))?;
     Ok(Database::wrap(db))

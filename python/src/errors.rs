@@ -71,7 +71,9 @@ pub fn to_py_err(py: Python<'_>, error: &rgdb::Error, source: &str) -> PyErr {
         rgdb::Error::Parse(_) => ParseError::new_err(rendered.clone()),
         rgdb::Error::Resolve(_) => ResolveError::new_err(rendered.clone()),
         rgdb::Error::Plan(_) => PlanError::new_err(rendered.clone()),
-        rgdb::Error::Exec(_) | rgdb::Error::Execution(_) => ExecError::new_err(rendered.clone()),
+        rgdb::Error::Exec(_) | rgdb::Error::Execution(_) | rgdb::Error::Synth(_) => {
+            ExecError::new_err(rendered.clone())
+        }
         rgdb::Error::Ingest(_) => IngestError::new_err(rendered.clone()),
         rgdb::Error::Storage(_) => StorageError::new_err(rendered.clone()),
     };

@@ -4,8 +4,6 @@
 //! 2 a usage error.
 
 mod args;
-pub mod demo;
-pub mod progress;
 mod render;
 
 use std::ffi::OsString;
@@ -20,9 +18,10 @@ use crate::ingest::{
     AimImport, ClinicalImport, DicomImport, DuplicatePolicy, ExpressionImport, GeoImport,
     ImportRequest, NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
 };
+use crate::progress::while_running;
 use crate::repl::{Mode, Repl, Settings};
 use crate::storage::Level;
-use crate::{Config, Database};
+use crate::{Config, Database, demo};
 
 /// Runs the command line with `args` (the first is the program name). Returns the exit code.
 pub fn run(
@@ -253,9 +252,7 @@ fn command_line(
                 let _ = writeln!(err, "error: `upgrade` needs a PATH (or --db PATH)");
                 return Ok(2);
             };
-            match progress::while_running(true, "converting the database", || {
-                Database::upgrade(path)
-            })? {
+            match while_running(true, "converting the database", || Database::upgrade(path))? {
                 Some(r) => {
                     let _ = writeln!(
                         out,
@@ -333,7 +330,7 @@ fn command_line(
             }
             let db = Database::open_or_create_with(path, config.clone())?;
             let shown = request.describe();
-            let summary = progress::while_running(true, &shown, || db.import(&request))?;
+            let summary = while_running(true, &shown, || db.import(&request))?;
             let _ = write!(out, "{summary}");
             Ok(0)
         }

@@ -65,9 +65,6 @@ pub enum ExecError {
     /// The export could not be written (nothing is left at the path).
     #[error("cannot write {path}: {message}")]
     ExportFailed { path: String, message: String },
-    /// `rgdb synth` was given a size it cannot generate, or could not write a file.
-    #[error("rgdb synth: {message}")]
-    Synth { message: String },
 }
 
 impl ExecError {
@@ -83,7 +80,6 @@ impl ExecError {
             ExecError::Statistics { .. } => "E0309",
             ExecError::MemoryLimit { .. } => "E0310",
             ExecError::Timeout { .. } => "E0311",
-            ExecError::Synth { .. } => "E0312",
             ExecError::TooManyGroups { .. } => "E0313",
             ExecError::TooManyLevels { .. } => "E0314",
             ExecError::NotReplaceable { .. } => "E0316",

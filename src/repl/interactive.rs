@@ -28,7 +28,7 @@ const CONTINUATION: &str = "  ... ";
 pub fn history_path() -> PathBuf {
     std::env::var_os("RGDB_HISTORY")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::cli::demo::data_dir().join("history"))
+        .unwrap_or_else(|| crate::demo::data_dir().join("history"))
 }
 
 /// rustyline's view of the REPL: completion from the catalog, over the whole statement typed

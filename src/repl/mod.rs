@@ -267,7 +267,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             let shown = statement.to_string();
             // Progress after two seconds, for any statement (a CORRELATE, an EXPORT, an
             // import, a slow query), but not when results go to a pipe.
-            let result = crate::cli::progress::while_running(true, &shown, || {
+            let result = crate::progress::while_running(true, &shown, || {
                 self.db.run_statement(statement, &self.cancel)
             });
             let ok = match result {
@@ -457,7 +457,7 @@ impl<O: Write, E: Write> Repl<O, E> {
             Err(message) => return self.error_text(&message),
         };
         let shown = request.describe();
-        let result = crate::cli::progress::while_running(true, &shown, || self.db.import(&request));
+        let result = crate::progress::while_running(true, &shown, || self.db.import(&request));
         match result {
             Ok(summary) => self.write(&summary.to_string()),
             Err(e) => self.error(&e, &shown),

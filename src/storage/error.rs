@@ -115,3 +115,28 @@ pub(crate) fn suggest(candidates: &[String]) -> String {
 pub(crate) fn io(path: &std::path::Path, e: std::io::Error) -> StorageError {
     StorageError::Backend(format!("{}: {e}", path.display()))
 }
+
+impl StorageError {
+    /// The stable code documented in `docs/errors.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StorageError::Locked { .. } => "E0501",
+            StorageError::UnknownFormat { .. } => "E0502",
+            StorageError::NotADatabase { .. } => "E0503",
+            StorageError::AlreadyExists { .. } => "E0504",
+            StorageError::UnknownTable { .. } => "E0505",
+            StorageError::UnknownColumn { .. } => "E0506",
+            StorageError::UnknownVersion { .. } => "E0507",
+            StorageError::Corrupt { .. } => "E0508",
+            StorageError::CorruptCatalog { .. } => "E0509",
+            StorageError::InvalidName { .. } => "E0510",
+            StorageError::ReservedTableName { .. } => "E0511",
+            StorageError::Backend(_) => "E0512",
+            StorageError::NameTaken { .. } => "E0513",
+            StorageError::Compacted { .. } => "E0514",
+            StorageError::ReadOnly { .. } => "E0515",
+            StorageError::NeedsUpgrade { .. } => "E0516",
+            StorageError::Internal(_) => "E0599",
+        }
+    }
+}

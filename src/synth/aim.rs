@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Cohort, Modality, Stream, bits, io, uniform, write_file};
-use crate::error::Result;
-use crate::exec::ExecError;
+use super::error::{Result, SynthError};
 use crate::ingest::aim::{Template, Term, parse_xml};
 
 /// The ePAD Lung Nodule template, as shipped.
@@ -151,7 +150,7 @@ pub(super) fn write(cohort: &Cohort, dir: &Path) -> Result<usize> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let template_path = dir
         .parent()
-        .ok_or_else(|| ExecError::Synth {
+        .ok_or_else(|| SynthError::Failed {
             message: format!("{} has no parent directory", dir.display()),
         })?
         .join("LungNoduleTemplate.xml");

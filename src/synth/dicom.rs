@@ -8,8 +8,7 @@ use dicom_dictionary_std::{tags, uids};
 use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
 
 use super::{Cohort, io};
-use crate::error::Result;
-use crate::exec::ExecError;
+use super::error::{Result, SynthError};
 
 /// Slices per generated series.
 const SLICES: usize = 8;
@@ -81,7 +80,7 @@ pub(super) fn write(cohort: &Cohort, dir: &Path) -> Result<usize> {
             let path = folder.join(format!("{:04}.dcm", k + 1));
             ct_slice(&s.id, &study, &series, &sop, k + 1)
                 .and_then(|file| file.write_to_file(&path).map_err(|e| e.to_string()))
-                .map_err(|message| ExecError::Synth {
+                .map_err(|message| SynthError::Failed {
                     message: format!("cannot write {}: {message}", path.display()),
                 })?;
             files += 1;

@@ -7,8 +7,8 @@ use super::{
     Cohort, DRIVERS, GENE_BLOCK, Modality, Output, SIGNATURE, Stream, bits, mix, normal, normal_of,
     push_milli, uniform, write_parallel,
 };
-use crate::cli::demo;
-use crate::error::Result;
+use crate::demo;
+use super::error::Result;
 
 pub(super) fn write(cohort: &Cohort, path: &Path) -> Result<()> {
     let seed = cohort.spec.seed;

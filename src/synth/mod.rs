@@ -29,18 +29,21 @@
 mod aim;
 mod clinical;
 mod dicom;
+mod error;
 mod expression;
 mod radiomics;
+
+pub use error::SynthError;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use error::Result;
+
 pub use self::aim::{Lesion, lesion_xml, lung_nodule_template};
 pub use self::dicom::ct_slice;
 pub use self::expression::gene_names;
-use crate::error::{Error, Result};
-use crate::exec::ExecError;
 
 /// Genes per correlated block.
 pub const GENE_BLOCK: usize = 50;
@@ -198,7 +201,7 @@ impl Spec {
             })
         };
         match problem {
-            Some(message) => Err(Error::Exec(ExecError::Synth { message })),
+            Some(message) => Err(SynthError::Failed { message }),
             None => Ok(()),
         }
     }
@@ -254,10 +257,10 @@ fn entry(out: &Path, name: &str, what: String) -> Result<(String, String, u64)> 
     Ok((name.to_string(), what, bytes))
 }
 
-pub(crate) fn io(path: &Path, e: std::io::Error) -> Error {
-    Error::Exec(ExecError::Synth {
+pub(crate) fn io(path: &Path, e: std::io::Error) -> SynthError {
+    SynthError::Failed {
         message: format!("cannot write {}: {e}", path.display()),
-    })
+    }
 }
 
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {

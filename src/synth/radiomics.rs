@@ -6,9 +6,8 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::{Cohort, Modality, Output, Stream, Subject, normal, uniform, write_parallel};
-use crate::cli::demo;
-use crate::error::Result;
-use crate::exec::ExecError;
+use crate::demo;
+use super::error::{Result, SynthError};
 
 /// Image types PyRadiomics can add beyond the real file's (original, LoG, wavelet); with
 /// them, `--features` can exceed the real 1,764.
@@ -47,7 +46,7 @@ struct Real {
 }
 
 fn real() -> Result<Real> {
-    let fail = |why: String| ExecError::Synth {
+    let fail = |why: String| SynthError::Failed {
         message: format!("the bundled PyRadiomics file: {why}"),
     };
     let bytes = demo::FILES

@@ -292,7 +292,7 @@ fn statements_with_c_print_tables_or_csv_and_errors_exit_1() {
 /// The demo cohort built at `<dir>/demo.rgdb` and closed again, for commands that open it.
 fn demo_db_closed() -> (tempfile::TempDir, ()) {
     let dir = tempfile::tempdir().unwrap();
-    drop(rgdb::cli::demo::build(&dir.path().join("demo.rgdb")).unwrap());
+    drop(rgdb::demo::build(&dir.path().join("demo.rgdb")).unwrap());
     (dir, ())
 }
 
@@ -300,7 +300,7 @@ fn demo_db_closed() -> (tempfile::TempDir, ()) {
 /// `RGDB_WRITE_EMBEDDED=1` after changing a file in `data/nsclc_radiogenomics/`.
 #[test]
 fn embedded_demo_files_match_the_data_folder() {
-    for file in &rgdb::cli::demo::FILES {
+    for file in &rgdb::demo::FILES {
         let source =
             std::fs::read(root().join("data/nsclc_radiogenomics").join(file.name)).unwrap();
         let embedded = root()
@@ -340,14 +340,14 @@ fn a_demo_built_by_an_older_rgdb_is_rebuilt_on_open() {
         )
         .unwrap();
     }
-    let db = rgdb::cli::demo::open_or_build(&path, false).unwrap();
+    let db = rgdb::demo::open_or_build(&path, false).unwrap();
     let tables: Vec<(String, String)> = db
         .tables()
         .unwrap()
         .into_iter()
         .map(|t| (t.name, t.kind))
         .collect();
-    for (name, kind) in rgdb::cli::demo::TABLES {
+    for (name, kind) in rgdb::demo::TABLES {
         assert!(
             tables.contains(&(name.to_string(), kind.to_string())),
             "{name} ({kind}) in {tables:?}"
@@ -379,7 +379,7 @@ fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
         })
         .unwrap();
     }
-    let db = rgdb::cli::demo::open_or_build(&path, false).unwrap();
+    let db = rgdb::demo::open_or_build(&path, false).unwrap();
     let names = crate::common::column_names(&db, "radiomic");
     assert!(names.contains(&"original_shape_MeshVolume".to_string()));
     assert!(!names.contains(&"original_shape_meshvolume".to_string()));
@@ -388,9 +388,7 @@ fn a_demo_with_lower_cased_feature_names_is_rebuilt_on_open() {
     let version = db.version();
     drop(db);
     assert_eq!(
-        rgdb::cli::demo::open_or_build(&path, false)
-            .unwrap()
-            .version(),
+        rgdb::demo::open_or_build(&path, false).unwrap().version(),
         version
     );
 }
@@ -437,7 +435,7 @@ fn a_demo_built_on_sled_is_rebuilt_on_open() {
         &crate::common::root().join("tests/fixtures/format-v2.rgdb"),
         &path,
     );
-    let db = rgdb::cli::demo::open_or_build(&path, true).unwrap();
+    let db = rgdb::demo::open_or_build(&path, true).unwrap();
     assert!(db.is_read_only());
     assert_eq!(db.table("radiomic").unwrap().rows, 60);
     assert!(path.join("rgdb.redb").is_file());

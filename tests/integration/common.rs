@@ -96,7 +96,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A fresh copy of the demo cohort (clinical, rnaseq, series), as `rgdb demo` builds it.
 pub fn demo_db() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
-    let db = rgdb::cli::demo::build(&dir.path().join("demo.rgdb")).unwrap();
+    let db = rgdb::demo::build(&dir.path().join("demo.rgdb")).unwrap();
     (dir, db)
 }
 

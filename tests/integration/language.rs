@@ -183,14 +183,14 @@ fn cohorts_persist_with_their_definition_and_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.rgdb");
     {
-        let db = rgdb::cli::demo::build(&path).unwrap();
+        let db = rgdb::demo::build(&path).unwrap();
         db.execute("CREATE COHORT with_rna AS SELECT subject_id FROM subjects WHERE has(rnaseq)")
             .unwrap();
         // Version 0 is the empty database, then one import per demo table, then the cohort.
-        assert_eq!(db.version(), rgdb::cli::demo::TABLES.len() as u64 + 1);
+        assert_eq!(db.version(), rgdb::demo::TABLES.len() as u64 + 1);
     }
-    let cohort = (rgdb::cli::demo::TABLES.len() + 1).to_string();
-    let evaluated = rgdb::cli::demo::TABLES.len().to_string();
+    let cohort = (rgdb::demo::TABLES.len() + 1).to_string();
+    let evaluated = rgdb::demo::TABLES.len().to_string();
     let db = Database::open(&path).unwrap();
     assert_eq!(
         rows(&db, "SHOW COHORTS"),

@@ -180,7 +180,7 @@ fn rgdb() -> Command {
 fn demo_path() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.rgdb");
-    drop(rgdb::cli::demo::build(&path).unwrap());
+    drop(rgdb::demo::build(&path).unwrap());
     let path = path.display().to_string();
     (dir, path)
 }
@@ -602,7 +602,7 @@ mod terminal {
     fn the_demo_session_beside_a_writer_is_read_only() {
         let home = tempfile::tempdir().unwrap();
         let demo = home.path().join("demo.rgdb");
-        drop(rgdb::cli::demo::build(&demo).unwrap());
+        drop(rgdb::demo::build(&demo).unwrap());
         let writer = rgdb::Database::open(&demo).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rgdb"));
         cmd.env("RGDB_HOME", home.path())

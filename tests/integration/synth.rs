@@ -169,7 +169,7 @@ fn the_files_have_the_real_headers_tokens_and_layout() {
     );
 
     // PyRadiomics: the real file's first columns, diagnostics and feature names.
-    let real_radiomics = rgdb::cli::demo::FILES
+    let real_radiomics = rgdb::demo::FILES
         .iter()
         .find(|f| f.name.starts_with("pyradiomics"))
         .unwrap()

@@ -1,9 +1,13 @@
 //! How far the running statement has got, where its work is countable: the bytes of a source
 //! file an import has read, the columns CORRELATE has read and the pairs it has computed.
-//! The work reports with [`start`] and [`advance`]; whoever draws progress (the command line's
-//! bar, `cli::progress`) reads [`current`]. One statement runs at a time in a process that
+//! The work reports with [`start`] and [`advance`]; [`while_running`] (`bar.rs`) draws it on a
+//! terminal for the command line, the REPL and `rgdb synth`, reading [`current`]. One statement runs at a time in a process that
 //! draws, so the counters are process-wide atomics: reporting costs one relaxed add, and work
 //! nobody watches (a library caller's) pays only that.
+
+mod bar;
+
+pub use bar::{shorten, while_running};
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -24,20 +24,20 @@ pub const FILES: [Embedded; 4] = [
     Embedded {
         name: "NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv",
         compressed: include_bytes!(
-            "../../data/embedded/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv.zst"
+            "../data/embedded/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv.zst"
         ),
     },
     Embedded {
         name: "rnaseq_fpkm_subset_130x140.tsv",
-        compressed: include_bytes!("../../data/embedded/rnaseq_fpkm_subset_130x140.tsv.zst"),
+        compressed: include_bytes!("../data/embedded/rnaseq_fpkm_subset_130x140.tsv.zst"),
     },
     Embedded {
         name: "idc_series_manifest.csv",
-        compressed: include_bytes!("../../data/embedded/idc_series_manifest.csv.zst"),
+        compressed: include_bytes!("../data/embedded/idc_series_manifest.csv.zst"),
     },
     Embedded {
         name: "pyradiomics_features_60.csv",
-        compressed: include_bytes!("../../data/embedded/pyradiomics_features_60.csv.zst"),
+        compressed: include_bytes!("../data/embedded/pyradiomics_features_60.csv.zst"),
     },
 ];
 
