@@ -210,7 +210,7 @@ impl Database {
     /// Carries out an import described once for the statement, the command line and the API.
     pub fn import(&self, request: &ImportRequest) -> Result<ImportSummary> {
         self.writable()?;
-        ingest::run(&self.store, request, None)
+        Ok(ingest::run(&self.store, request, None)?)
     }
 
     /// E0515 in a read-only session, before any input is read.

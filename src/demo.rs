@@ -1,5 +1,5 @@
-//! The bundled NSCLC Radiogenomics demo cohort: its embedded source files, where its database
-//! lives, and how it is built.
+//! The bundled NSCLC Radiogenomics demo cohort: where its database lives, and how it is built
+//! from the embedded source files (`crate::embedded`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,38 +8,7 @@ use crate::error::Result;
 use crate::ingest::{ExpressionImport, ImportRequest, Orientation, RadiomicsImport};
 use crate::storage::StorageError;
 
-/// One source file of the demo, embedded zstd-compressed.
-pub struct Embedded {
-    /// The file's name (as in `data/nsclc_radiogenomics/`).
-    pub name: &'static str,
-    /// Its bytes, compressed with zstd (`data/embedded/<name>.zst`).
-    pub compressed: &'static [u8],
-}
-
-/// The demo's files: the real TCIA clinical table (211 subjects), the real RNA-seq FPKM subset
-/// (GEO GSE103584; 130 subjects × 140 genes) and the IDC series manifest (1,722 series). See
-/// `data/README.md` for their attribution. `tests/integration/cli.rs` checks that each
-/// decompresses to exactly the file in `data/nsclc_radiogenomics/`.
-pub const FILES: [Embedded; 4] = [
-    Embedded {
-        name: "NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv",
-        compressed: include_bytes!(
-            "../data/embedded/NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv.zst"
-        ),
-    },
-    Embedded {
-        name: "rnaseq_fpkm_subset_130x140.tsv",
-        compressed: include_bytes!("../data/embedded/rnaseq_fpkm_subset_130x140.tsv.zst"),
-    },
-    Embedded {
-        name: "idc_series_manifest.csv",
-        compressed: include_bytes!("../data/embedded/idc_series_manifest.csv.zst"),
-    },
-    Embedded {
-        name: "pyradiomics_features_60.csv",
-        compressed: include_bytes!("../data/embedded/pyradiomics_features_60.csv.zst"),
-    },
-];
+pub use crate::embedded::{Embedded, FILES};
 
 /// The tables the demo holds, with the importer that makes each; a demo database built by
 /// an older rgdb that lacks one, or made it another way, is rebuilt.
@@ -53,13 +22,6 @@ pub const TABLES: [(&str, &str); 4] = [
 /// Columns spelled as a current build spells them (older builds lower-cased PyRadiomics
 /// feature names); a demo database whose columns are spelled otherwise is rebuilt.
 pub const SPELLINGS: [(&str, &str); 1] = [("radiomic", "original_shape_MeshVolume")];
-
-impl Embedded {
-    /// The file's bytes.
-    pub fn bytes(&self) -> std::io::Result<Vec<u8>> {
-        zstd::stream::decode_all(self.compressed)
-    }
-}
 
 /// How to cite the demo data.
 pub const CITATION: &str = "NSCLC Radiogenomics (TCIA): Bakr et al., Scientific Data 2018; \

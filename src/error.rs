@@ -31,7 +31,7 @@ pub enum Error {
     Synth(#[from] crate::synth::SynthError),
     /// A source file was refused by an importer.
     #[error("import error {code}: {0}", code = .0.code())]
-    Ingest(#[from] IngestError),
+    Ingest(IngestError),
     /// The store refused an operation or found damage.
     #[error("storage error {code}: {0}", code = .0.code())]
     Storage(#[from] StorageError),
@@ -99,6 +99,17 @@ impl Error {
     }
 }
 
+impl From<IngestError> for Error {
+    /// A storage failure during an import is the storage error it is (E05xx), as it was before
+    /// ingest had its own error type.
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Storage(s) => Error::Storage(s),
+            other => Error::Ingest(other),
+        }
+    }
+}
+
 impl From<DataFusionError> for Error {
     /// A storage error raised inside a scan (a corrupt chunk, say) surfaces as itself, not as
     /// a generic execution error.
@@ -129,4 +140,3 @@ impl From<DataFusionError> for Error {
         }
     }
 }
-

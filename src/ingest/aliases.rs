@@ -9,7 +9,6 @@ use super::delimited::Sheet;
 use super::source::SourceText;
 use super::subjects::check_subject_id;
 use super::summary::ImportSummary;
-use crate::error::Error;
 use crate::storage::{Action, Store};
 
 /// Imports `alias, subject_id` pairs as one new version. Every subject must be registered; a
@@ -18,7 +17,7 @@ pub fn import_aliases(
     store: &Store,
     path: &Path,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, None)?;
     let header: Vec<String> = sheet
@@ -41,8 +40,7 @@ pub fn import_aliases(
                 file: sheet.file.clone(),
                 line: row.line,
                 column: sheet.header[if a.is_empty() { alias } else { subject }].clone(),
-            }
-            .into());
+            });
         }
         check_subject_id(&a, || format!("{}:{}", sheet.file, row.line))?;
         if txn.subject_id(&s).is_none() {
@@ -55,8 +53,7 @@ pub fn import_aliases(
             file: sheet.file.clone(),
             count: unknown.len(),
             example: example.clone(),
-        }
-        .into());
+        });
     }
     for (a, s) in &pairs {
         txn.add_alias(a, s);

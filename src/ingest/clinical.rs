@@ -10,6 +10,7 @@
 //! - `tumor_location`: the checked `Tumor Location (choice=…)` columns, as one text value
 //!   (`RUL`), or several joined by `, ` when more than one is checked.
 
+use crate::ingest::IngestError;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,7 +21,6 @@ use super::infer::{NullTokens, TypedColumn};
 use super::source::SourceText;
 use super::summary::ImportSummary;
 use super::table::{PreparedColumn, PreparedTable, commit, find_subject_column, prepare};
-use crate::error::Error;
 use crate::storage::{ColumnType, Level, NewColumn, Store};
 
 /// The header labels that name the subject in TCIA's clinical files.
@@ -63,7 +63,7 @@ pub fn import_clinical(
     path: &Path,
     options: &ClinicalImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, None)?;
     let subject = find_subject_column(&sheet, SUBJECT_LABELS)?;

@@ -9,6 +9,10 @@ pub enum IngestError {
     /// The file could not be read: `rgdb import clinical missing.csv`.
     #[error("{file}: cannot read the file: {message}")]
     Io { file: String, message: String },
+    /// The store refused to write what was read (a name taken, a full disk, a read-only
+    /// database). Surfaces as the storage error it is, with its E05xx code.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
     /// A byte sequence that is not UTF-8, e.g. a Latin-1 `é` (0xE9) in a CSV cell.
     #[error(
         "{file}:{line}:{column}: the file is not valid UTF-8 (byte 0x{byte:02X}); re-save it as UTF-8"
@@ -352,6 +356,7 @@ impl IngestError {
     /// The stable code documented in `docs/errors.md`.
     pub fn code(&self) -> &'static str {
         match self {
+            IngestError::Storage(e) => e.code(),
             IngestError::Io { .. } => "E0401",
             IngestError::NotUtf8 { .. } => "E0402",
             IngestError::Empty { .. } => "E0403",

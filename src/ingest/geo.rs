@@ -19,7 +19,6 @@ use super::names::{UniqueNames, snake_case};
 use super::source::SourceText;
 use super::stream::Stream;
 use super::summary::ImportSummary;
-use crate::error::Error;
 use crate::storage::{Level, NewColumn, SUBJECT_COLUMN, Store, WriteTxn};
 
 /// How to import a GEO series matrix.
@@ -159,7 +158,7 @@ pub fn import_geo(
     path: &Path,
     options: &GeoImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let labels = match &options.annotation {
         Some(file) => annotation(store, file, options.symbol_column.as_deref())?,
         None => HashMap::new(),
@@ -173,8 +172,7 @@ pub fn import_geo(
         return Err(IngestError::NotSeriesMatrix {
             file: stream.file.clone(),
             what: "no table header after !series_matrix_table_begin".into(),
-        }
-        .into());
+        });
     };
     let accessions: Vec<String> = columns
         .iter()
@@ -230,7 +228,7 @@ fn sample_table(
     header: &Header,
     subjects: &[(usize, u32)],
     accessions: &[String],
-) -> Result<crate::storage::StagedTable, Error> {
+) -> Result<crate::storage::StagedTable, IngestError> {
     let mut columns: Vec<(String, Vec<String>)> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
     let mut put =
@@ -282,7 +280,7 @@ fn annotation(
     store: &Store,
     path: &Path,
     symbol_column: Option<&str>,
-) -> Result<HashMap<String, String>, Error> {
+) -> Result<HashMap<String, String>, IngestError> {
     let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, None)?;
     const SYMBOL_NAMES: &[&str] = &["gene symbol", "gene_symbol", "symbol", "genesymbol", "gene"];

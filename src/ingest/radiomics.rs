@@ -35,7 +35,6 @@ use super::source::{SourceText, combined_source};
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use super::walk::files_under;
-use crate::error::Error;
 use crate::storage::{Action, ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
 
 /// The default subject pattern: letters and digits, a dash, digits (`R01-012`, `AMC-049`,
@@ -151,7 +150,7 @@ pub fn import_radiomics(
     path: &Path,
     options: &RadiomicsImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let pattern_text = options
         .subject_pattern
         .clone()
@@ -165,8 +164,7 @@ pub fn import_radiomics(
     if paths.is_empty() {
         return Err(IngestError::Empty {
             file: path.display().to_string(),
-        }
-        .into());
+        });
     }
     let mut layout: Option<Layout> = None;
     let mut rows: Option<Rows> = None;
@@ -189,8 +187,7 @@ pub fn import_radiomics(
     let (Some(layout), Some(rows)) = (layout, rows) else {
         return Err(IngestError::Empty {
             file: path.display().to_string(),
-        }
-        .into());
+        });
     };
     let source = combined_source(&path.display().to_string(), sources.into_iter());
     let Layout {

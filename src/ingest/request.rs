@@ -1,6 +1,7 @@
 //! One description of an import, shared by the `IMPORT` statement, the `import` subcommand and
 //! the library, and the one function that carries it out.
 
+use crate::ingest::IngestError;
 use std::path::PathBuf;
 
 use super::aim::{AimImport, PersonField, import_aim};
@@ -12,7 +13,6 @@ use super::geo::{GeoImport, import_geo};
 use super::radiomics::{RadiomicsImport, import_radiomics};
 use super::summary::ImportSummary;
 use super::table::{TableImport, import_table};
-use crate::error::Error;
 use crate::storage::Store;
 
 /// What to import, from where.
@@ -154,7 +154,7 @@ pub fn run(
     store: &Store,
     request: &ImportRequest,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let statement = statement.or_else(|| Some(request.describe()));
     match request {
         ImportRequest::Clinical { path, options } => {

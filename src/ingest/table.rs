@@ -11,7 +11,6 @@ use super::names::{UniqueNames, snake_case};
 use super::source::SourceText;
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
-use crate::error::Error;
 use crate::storage::{
     Action, Level, NewColumn, SUBJECT_COLUMN, StagedTable, Store, TableWriter, WriteTxn, closest,
 };
@@ -93,7 +92,7 @@ pub fn import_table(
     path: &Path,
     options: &TableImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = Sheet::parse(&source, options.delimiter)?;
     let subject = find_subject_column(&sheet, &[options.subject_column.as_str()])?;
@@ -217,7 +216,7 @@ pub fn commit(
     kind: &str,
     prepared: PreparedTable,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let mut txn = store.begin()?;
     let replaced = txn
         .base()
@@ -255,7 +254,7 @@ pub fn write(
     level: Level,
     kind: &str,
     prepared: &PreparedTable,
-) -> Result<StagedTable, Error> {
+) -> Result<StagedTable, IngestError> {
     let ids = prepared
         .subjects
         .iter()

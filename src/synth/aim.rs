@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Cohort, Modality, Stream, bits, io, uniform, write_file};
 use super::error::{Result, SynthError};
+use super::{Cohort, Modality, Stream, bits, io, uniform, write_file};
 use crate::ingest::aim::{Template, Term, parse_xml};
 
 /// The ePAD Lung Nodule template, as shipped.

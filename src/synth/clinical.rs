@@ -4,8 +4,8 @@ use std::path::Path;
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::{Cohort, Stream, Subject, io, normal, uniform};
 use super::error::Result;
+use super::{Cohort, Stream, Subject, io, normal, uniform};
 
 /// The header of `NSCLCR01Radiogenomic_DATA_LABELS_2018-05-22_1500-shifted.csv`, exactly
 /// (including the space after `Histology`).

@@ -7,8 +7,8 @@ use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::{tags, uids};
 use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
 
-use super::{Cohort, io};
 use super::error::{Result, SynthError};
+use super::{Cohort, io};
 
 /// Slices per generated series.
 const SLICES: usize = 8;

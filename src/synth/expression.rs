@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
+use super::error::Result;
 use super::{
     Cohort, DRIVERS, GENE_BLOCK, Modality, Output, SIGNATURE, Stream, bits, mix, normal, normal_of,
     push_milli, uniform, write_parallel,
 };
-use crate::demo;
-use super::error::Result;
+use crate::embedded;
 
 pub(super) fn write(cohort: &Cohort, path: &Path) -> Result<()> {
     let seed = cohort.spec.seed;
@@ -62,7 +62,7 @@ pub fn gene_names(genes: usize) -> Vec<String> {
         .chain(&DRIVERS)
         .map(|s| s.to_string())
         .collect();
-    let real = demo::FILES
+    let real = embedded::FILES
         .iter()
         .find(|f| f.name.starts_with("rnaseq"))
         .and_then(|f| f.bytes().ok())

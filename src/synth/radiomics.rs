@@ -5,9 +5,9 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use super::{Cohort, Modality, Output, Stream, Subject, normal, uniform, write_parallel};
-use crate::demo;
 use super::error::{Result, SynthError};
+use super::{Cohort, Modality, Output, Stream, Subject, normal, uniform, write_parallel};
+use crate::embedded;
 
 /// Image types PyRadiomics can add beyond the real file's (original, LoG, wavelet); with
 /// them, `--features` can exceed the real 1,764.
@@ -49,7 +49,7 @@ fn real() -> Result<Real> {
     let fail = |why: String| SynthError::Failed {
         message: format!("the bundled PyRadiomics file: {why}"),
     };
-    let bytes = demo::FILES
+    let bytes = embedded::FILES
         .iter()
         .find(|f| f.name.starts_with("pyradiomics"))
         .ok_or_else(|| fail("missing".into()))?

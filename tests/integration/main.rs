@@ -1,6 +1,7 @@
 //! rgdb's integration tests, built as one binary (link time on two cores is real money).
 
 mod aim;
+mod architecture;
 mod bad_inputs;
 mod cli;
 mod clinical;

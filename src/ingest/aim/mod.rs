@@ -32,7 +32,6 @@ use super::source::{combined_source, decode_utf8, sha256_hex};
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use super::walk::files_under;
-use crate::error::Error;
 use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
 
 /// Files larger than this are refused before they are parsed (AIM files are a few kB).
@@ -126,7 +125,7 @@ pub fn import_aim(
     path: &Path,
     options: &AimImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let shown = path.display().to_string();
     let pattern = subject_regex(options)?;
     let template = match &options.template {
@@ -154,15 +153,14 @@ pub fn import_aim(
     }
     if !bad.is_empty() && !options.skip_bad {
         if bad.len() == 1 {
-            return Err(bad.remove(0).1.into());
+            return Err(bad.remove(0).1);
         }
         return Err(IngestError::BadAimFiles {
             path: shown,
             bad: bad.len(),
             total: files.len(),
             first: bad[0].1.to_string(),
-        }
-        .into());
+        });
     }
     let rows: Vec<(String, Annotation)> = read
         .iter_mut()
@@ -172,8 +170,7 @@ pub fn import_aim(
         return Err(IngestError::NoAnnotations {
             path: shown,
             not_aim: not_aim.len(),
-        }
-        .into());
+        });
     }
     let mut notes: Vec<String> = scan.skipped;
     notes.extend(not_aim);

@@ -25,7 +25,6 @@ use super::source::{SourceText, combined_source};
 use super::subjects::check_subject_id;
 use super::summary::ImportSummary;
 use super::walk::files_under;
-use crate::error::Error;
 use crate::storage::{Action, Store};
 
 /// The tables the DICOM importers write.
@@ -80,7 +79,7 @@ pub fn import_dicom(
     path: &Path,
     options: &DicomImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let shown = path.display().to_string();
     // Every file, whatever its name: DICOM files often have no extension.
     let walk = files_under(path, &[])?;
@@ -105,22 +104,20 @@ pub fn import_dicom(
     }
     if !bad.is_empty() && !options.skip_bad {
         if bad.len() == 1 {
-            return Err(bad.remove(0).1.into());
+            return Err(bad.remove(0).1);
         }
         return Err(IngestError::BadDicomFiles {
             path: shown,
             bad: bad.len(),
             total: files.len(),
             first: bad[0].1.to_string(),
-        }
-        .into());
+        });
     }
     if instances.is_empty() {
         return Err(IngestError::NoDicom {
             path: shown,
             files: files.len(),
-        }
-        .into());
+        });
     }
     for i in &instances {
         check_subject_id(i.patient_id.as_deref().unwrap_or(""), || i.path.clone())?;
@@ -129,8 +126,7 @@ pub fn import_dicom(
         return Err(IngestError::BadDicom {
             file: i.path.clone(),
             message: "no PatientID: the subject is unknown".into(),
-        }
-        .into());
+        });
     }
     // Provenance: the files, named by their SOP instance UIDs (a re-import of the same
     // instances has the same hash).
@@ -346,7 +342,7 @@ pub fn import_series_manifest(
     store: &Store,
     path: &Path,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let source = SourceText::read(path, store.config().max_line_bytes)?;
     let sheet = super::delimited::Sheet::parse(&source, None)?;
     let find = |name: &str| {
@@ -373,8 +369,7 @@ pub fn import_series_manifest(
                 file: source.file.clone(),
                 line: row.line,
                 column: sheet.header[patient].clone(),
-            }
-            .into());
+            });
         }
         check_subject_id(&subject, || format!("{}:{}", source.file, row.line))?;
         manifest.push(SeriesRow {

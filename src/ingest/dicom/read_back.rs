@@ -1,5 +1,6 @@
 //! Reading back what a database has indexed already, so that a new import merges with it.
 
+use crate::ingest::IngestError;
 use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, AsArray};
@@ -8,7 +9,6 @@ use arrow::datatypes::{Float64Type, Int64Type};
 use super::SeriesRow;
 use super::header::Instance;
 use super::seg::Segment;
-use crate::error::Error;
 use crate::storage::{Snapshot, TableMeta};
 
 struct Back {
@@ -17,7 +17,7 @@ struct Back {
 }
 
 impl Back {
-    fn read(base: &Snapshot, meta: &TableMeta, names: &[&str]) -> Result<Back, Error> {
+    fn read(base: &Snapshot, meta: &TableMeta, names: &[&str]) -> Result<Back, IngestError> {
         let mut columns = HashMap::new();
         for n in names.iter().copied().chain(["subject_id"]) {
             if let Some(a) = base.read_whole_column(meta, n)? {
@@ -74,7 +74,10 @@ const INSTANCE_COLUMNS: &[&str] = &[
     "acquisition_time",
 ];
 
-pub(super) fn read_instances(base: &Snapshot, meta: &TableMeta) -> Result<Vec<Instance>, Error> {
+pub(super) fn read_instances(
+    base: &Snapshot,
+    meta: &TableMeta,
+) -> Result<Vec<Instance>, IngestError> {
     let b = Back::read(base, meta, INSTANCE_COLUMNS)?;
     Ok((0..b.rows)
         .map(|i| Instance {
@@ -111,7 +114,7 @@ pub(super) fn read_instances(base: &Snapshot, meta: &TableMeta) -> Result<Vec<In
 pub(super) fn read_manifest_rows(
     base: &Snapshot,
     meta: &TableMeta,
-) -> Result<Vec<SeriesRow>, Error> {
+) -> Result<Vec<SeriesRow>, IngestError> {
     let b = Back::read(
         base,
         meta,
@@ -145,7 +148,7 @@ pub(super) fn read_manifest_rows(
 pub(super) fn read_segments(
     base: &Snapshot,
     meta: &TableMeta,
-) -> Result<Vec<(String, Segment)>, Error> {
+) -> Result<Vec<(String, Segment)>, IngestError> {
     let b = Back::read(
         base,
         meta,

@@ -1,5 +1,6 @@
 //! Writing the DICOM tables: `dicom_files`, `series` and `segmentations`, one column at a time.
 
+use crate::ingest::IngestError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -8,7 +9,6 @@ use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, Int64Array, Strin
 use super::header::Instance;
 use super::seg::Segment;
 use super::{FILES_TABLE, SEGMENTS_TABLE, SERIES_TABLE, SeriesRow};
-use crate::error::Error;
 use crate::ingest::infer::parse_date;
 use crate::ingest::summary::ColumnSummary;
 use crate::storage::{ColumnType, Level, NewColumn, SourceFile, StagedTable, WriteTxn};
@@ -93,7 +93,7 @@ impl Columns {
         kind: &str,
         subjects: Vec<String>,
         subject_label: &str,
-    ) -> Result<StagedTable, Error> {
+    ) -> Result<StagedTable, IngestError> {
         let ids = subjects
             .iter()
             .map(|s| match txn.resolve_subject(s) {
@@ -126,7 +126,7 @@ pub(super) fn write_files(
     txn: &mut WriteTxn<'_>,
     source: &SourceFile,
     all: &[Instance],
-) -> Result<StagedTable, Error> {
+) -> Result<StagedTable, IngestError> {
     let mut c = Columns::new();
     c.text("sop_instance_uid", "SOPInstanceUID", all, |i| {
         Some(i.sop_instance_uid.clone())
@@ -214,7 +214,7 @@ pub(super) fn write_series(
     txn: &mut WriteTxn<'_>,
     source: &SourceFile,
     rows: &[SeriesRow],
-) -> Result<(StagedTable, Vec<ColumnSummary>), Error> {
+) -> Result<(StagedTable, Vec<ColumnSummary>), IngestError> {
     let mut c = Columns::new();
     c.text("study_uid", "StudyInstanceUID", rows, |r| {
         r.study_uid.clone()
@@ -311,7 +311,7 @@ pub(super) fn write_segments(
     txn: &mut WriteTxn<'_>,
     source: &SourceFile,
     rows: &[(String, Segment)],
-) -> Result<StagedTable, Error> {
+) -> Result<StagedTable, IngestError> {
     let mut c = Columns::new();
     c.text(
         "sop_instance_uid",

@@ -1,6 +1,7 @@
 //! What the parse thread hands the writer thread: whole gene columns (genes-by-subjects
 //! files), or chunks of subject rows transposed into columns (subjects-by-genes files).
 
+use crate::ingest::IngestError;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
@@ -8,7 +9,6 @@ use arrow::array::{ArrayRef, Float64Array};
 use arrow::buffer::NullBuffer;
 
 use super::{Kind, SUBJECT_MAJOR_CHUNK};
-use crate::error::Error;
 use crate::storage::{ColumnType, NewColumn, TableWriter};
 
 /// Work sent to the writer thread.
@@ -126,7 +126,7 @@ impl RowChunk {
     }
 }
 
-pub(super) fn unreachable_kind<T>() -> Result<T, Error> {
+pub(super) fn unreachable_kind<T>() -> Result<T, IngestError> {
     Err(
         crate::storage::StorageError::Internal("a column buffer does not match its kind".into())
             .into(),

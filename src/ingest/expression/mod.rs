@@ -34,7 +34,6 @@ use super::names::snake_case;
 use super::stream::{Stream, sniff};
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
-use crate::error::Error;
 use crate::storage::{
     Action, ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store,
     TableWriter, WriteTxn,
@@ -155,7 +154,7 @@ pub fn import_expression(
     path: &Path,
     options: &ExpressionImport,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let mut stream = Stream::open(path, store.config().max_line_bytes)?;
     let mut first = Vec::new();
     let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
@@ -167,7 +166,7 @@ pub fn import_expression(
         Box::new(std::io::Read::chain(std::io::Cursor::new(first), buffered));
     let mut records = Records::new(&stream, input, delimiter, 0);
     let Some((_, header)) = records.next(&stream)? else {
-        return Err(IngestError::Empty { file: stream.file }.into());
+        return Err(IngestError::Empty { file: stream.file });
     };
     let header = header_cells(&stream.file, &header)?;
     let mut txn = store.begin()?;
@@ -204,7 +203,7 @@ pub fn finish(
     mut writer: TableWriter,
     rows: u64,
     statement: Option<String>,
-) -> Result<ImportSummary, Error> {
+) -> Result<ImportSummary, IngestError> {
     let replaced = txn
         .base()
         .find_table(&matrix.options.table.to_ascii_lowercase())?
@@ -431,7 +430,7 @@ impl Matrix {
         line: u64,
         samples: &[(usize, String)],
         mapped: bool,
-    ) -> Result<Vec<(usize, u32)>, Error> {
+    ) -> Result<Vec<(usize, u32)>, IngestError> {
         let mut first: HashMap<u32, usize> = HashMap::new();
         let mut out = Vec::with_capacity(samples.len());
         let mut unmatched = Vec::new();
@@ -453,8 +452,7 @@ impl Matrix {
                     subject: name.clone(),
                     first_column: previous + 1,
                     column: column + 1,
-                }
-                .into());
+                });
             }
             out.push((*column, id));
         }
@@ -476,7 +474,7 @@ impl Matrix {
         stream: &Stream,
         records: &mut Records,
         subjects: Vec<(usize, u32)>,
-    ) -> Result<(TableWriter, u64), Error> {
+    ) -> Result<(TableWriter, u64), IngestError> {
         let mut writer = txn.table(&self.options.table, Level::Subject, "expression")?;
         self.properties(&mut writer, "genes-by-subjects");
         let ids = subjects.iter().map(|(_, id)| *id).collect();
@@ -491,7 +489,7 @@ impl Matrix {
                 crate::storage::StorageError::Internal("writer thread panicked".into())
             });
             parsed?;
-            Ok::<_, Error>(written??)
+            Ok::<_, IngestError>(written??)
         })?;
         self.report_repeats();
         Ok((writer, rows))
@@ -503,7 +501,7 @@ impl Matrix {
         records: &mut Records,
         subjects: &[(usize, u32)],
         sender: &SyncSender<Job>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), IngestError> {
         let width = subjects.iter().map(|(c, _)| *c).max().unwrap_or(0) + 1;
         let mut expected = None;
         while let Some((line, record)) = records.next(stream)? {
@@ -517,8 +515,7 @@ impl Matrix {
                     line,
                     expected: fields,
                     found: record.len(),
-                }
-                .into());
+                });
             }
             let symbol = text(&self.file, line, 0, &record[0])?
                 .trim_matches('"')

@@ -11,7 +11,6 @@ use csv::ByteRecord;
 use super::chunks::{Job, RowChunk, unreachable_kind, write_jobs};
 use super::records::{Records, text};
 use super::{Kind, Matrix, SUBJECT_MAJOR_CHUNK};
-use crate::error::Error;
 use crate::ingest::IngestError;
 use crate::ingest::infer::{TypedColumn, build_as, infer, parse_float};
 use crate::ingest::names::snake_case;
@@ -31,13 +30,12 @@ impl Matrix {
         stream: &Stream,
         records: &mut Records,
         header: &[String],
-    ) -> Result<(TableWriter, u64), Error> {
+    ) -> Result<(TableWriter, u64), IngestError> {
         let sample = records.peek(stream, KIND_SAMPLE)?;
         if sample.is_empty() {
             return Err(IngestError::NoRows {
                 file: self.file.clone(),
-            }
-            .into());
+            });
         }
         let kinds = self.column_kinds(header, &sample);
         drop(sample);
@@ -84,7 +82,7 @@ impl Matrix {
                 crate::storage::StorageError::Internal("writer thread panicked".into())
             });
             let rows = parsed?;
-            Ok::<_, Error>((written??, rows))
+            Ok::<_, IngestError>((written??, rows))
         })?;
         self.report_repeats();
         Ok(writer)
@@ -99,7 +97,7 @@ impl Matrix {
         fields: usize,
         kept: &[(usize, Kind)],
         sender: &SyncSender<Job>,
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, IngestError> {
         let mut chunk = RowChunk::new(kept);
         let mut seen: HashMap<u32, u64> = HashMap::new();
         let mut rows = 0u64;
@@ -110,8 +108,7 @@ impl Matrix {
                     line,
                     expected: fields,
                     found: record.len(),
-                }
-                .into());
+                });
             }
             let id = self.row_subject(txn, line, &record, &mut seen)?;
             chunk.ids.push(id);
@@ -143,8 +140,7 @@ impl Matrix {
         if rows == 0 {
             return Err(IngestError::NoRows {
                 file: self.file.clone(),
-            }
-            .into());
+            });
         }
         if !chunk.ids.is_empty() {
             let _ = sender.send(self.chunk_job(chunk, kept)?);
@@ -158,7 +154,7 @@ impl Matrix {
         line: u64,
         record: &ByteRecord,
         seen: &mut HashMap<u32, u64>,
-    ) -> Result<u32, Error> {
+    ) -> Result<u32, IngestError> {
         let name = text(&self.file, line, 0, &record[0])?
             .trim_matches('"')
             .to_string();
@@ -167,8 +163,7 @@ impl Matrix {
                 file: self.file.clone(),
                 line,
                 column: "subject".into(),
-            }
-            .into());
+            });
         }
         check_subject_id(&name, || format!("{}:{line}", self.file))?;
         let id = match txn.resolve_subject(&name)? {
@@ -181,8 +176,7 @@ impl Matrix {
                 subject: name,
                 first_line: first,
                 line,
-            }
-            .into());
+            });
         }
         Ok(id)
     }
@@ -229,7 +223,7 @@ impl Matrix {
     }
 
     /// Turns a full chunk of buffers into the writer's job.
-    fn chunk_job(&self, chunk: RowChunk, kept: &[(usize, Kind)]) -> Result<Job, Error> {
+    fn chunk_job(&self, chunk: RowChunk, kept: &[(usize, Kind)]) -> Result<Job, IngestError> {
         let mut metadata = Vec::with_capacity(chunk.texts.len());
         let mut texts = chunk.texts.into_iter();
         for (slot, (i, kind)) in kept.iter().enumerate() {
