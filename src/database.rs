@@ -14,7 +14,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::exec::{self, ExecError, QueryResult};
+use crate::exec::{ExecError, QueryResult};
 use crate::ingest::{self, ClinicalImport, ImportRequest, ImportSummary, TableImport};
 use crate::storage::{
     Access, Backend, ChunkPlacement, ColumnMeta, KvStore, MemoryKv, RedbKv, SledKv, Snapshot,
@@ -387,18 +387,9 @@ impl Database {
         let store = self.store.clone();
         let ctx = self.new_context();
         let frames = self.frames();
-        let task = self.runtime.spawn(async move {
-            let snapshot = exec::snapshot_for(&store, &statement)?;
-            let bound = crate::resolve::resolve_in(&statement, &snapshot, frames)?;
-            if let crate::resolve::Bound::Query(query) = &bound {
-                return exec::query_stream(&ctx, &snapshot, query, None).await;
-            }
-            let history = store.versions()?;
-            let plan =
-                crate::plan::to_logical_plan(&bound, &snapshot, &history, store.oldest_version()?)?
-                    .ok_or(ExecError::NotAQuery)?;
-            exec::stream(&ctx, exec::bind_params(plan, None)?).await
-        });
+        let task = self
+            .runtime
+            .spawn(async move { crate::session::stream(&store, &ctx, &statement, frames).await });
         let stream = self.block_on(task).unwrap_or_else(|e| {
             Err(StorageError::Internal(format!("a query task failed: {e}")).into())
         })?;
@@ -462,7 +453,7 @@ impl Database {
         let ctx = ctx.clone();
         let frames = self.frames();
         let mut task = self.runtime.spawn(async move {
-            exec::run(&store, &ctx, &statement, params.as_ref(), frames).await
+            crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
         });
         let timeout = self.config.statement_timeout.filter(|_| reads);
         let started = std::time::Instant::now();

@@ -47,6 +47,7 @@ pub mod plot;
 pub mod progress;
 pub mod repl;
 pub mod resolve;
+pub mod session;
 pub mod stats;
 pub mod storage;
 pub mod syntax;

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
-use super::{ExecError, QueryResult, bind_params, collect, materialize, snapshot_for};
+use super::{QueryResult, bind_params, collect, materialize};
 use crate::error::Error;
 use crate::plan::query_to_plan;
 use crate::resolve::{Bound, BoundQuery};
@@ -39,31 +39,23 @@ pub async fn members(
     Ok(ids)
 }
 
+/// A cohort's saved definition, bound again by the session (`crate::session`) on the data it
+/// reads now: the current version, or the one its own `AS OF` names.
+pub struct Definition {
+    pub snapshot: Snapshot,
+    pub query: BoundQuery,
+}
+
 /// A cohort's definition evaluated now: the version it read and the members.
 struct Evaluation {
     version: u64,
     members: Vec<u32>,
 }
 
-/// Evaluates a saved definition on the current data (or on the version its own `AS OF`
-/// names).
-async fn evaluate(
-    store: &Store,
-    ctx: &SessionContext,
-    cohort: &CohortMeta,
-) -> Result<Evaluation, Error> {
-    let statement = crate::syntax::parse_statement(&cohort.definition)?;
-    let Statement::Select(select) = &statement else {
-        return Err(ExecError::Statistics {
-            message: format!(
-                "the definition of cohort `{}` is not a SELECT: {}",
-                cohort.name, cohort.definition
-            ),
-        }
-        .into());
-    };
-    let snapshot = snapshot_for(store, &statement)?;
-    let mut bound = Bound::Query(crate::resolve::query(&snapshot, select)?);
+/// Evaluates a saved definition, bound again.
+async fn evaluate(ctx: &SessionContext, definition: Definition) -> Result<Evaluation, Error> {
+    let Definition { snapshot, query } = definition;
+    let mut bound = Bound::Query(query);
     materialize(&mut bound, &snapshot, ctx, None).await?;
     let Bound::Query(query) = &bound else {
         unreachable!("materialize keeps the statement's kind")
@@ -94,9 +86,10 @@ pub async fn refresh(
     store: &Store,
     ctx: &SessionContext,
     cohort: &CohortMeta,
+    definition: Result<Definition, Error>,
     statement: &Statement,
 ) -> Result<QueryResult, Error> {
-    let now = evaluate(store, ctx, cohort).await?;
+    let now = evaluate(ctx, definition?).await?;
     let then = store.snapshot().cohort_members(cohort)?;
     let mut then_sorted = then;
     then_sorted.sort_unstable();
@@ -138,6 +131,7 @@ pub async fn show(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     cohort: &CohortMeta,
+    definition: Result<Definition, Error>,
 ) -> Result<QueryResult, Error> {
     let mut then = snapshot.cohort_members(cohort)?;
     then.sort_unstable();
@@ -146,7 +140,11 @@ pub async fn show(
         cohort.name, cohort.members, cohort.evaluated_at, cohort.version, cohort.definition
     );
     let mut rows: Vec<(String, &str)> = Vec::new();
-    match evaluate(store, ctx, cohort).await {
+    let now = match definition {
+        Ok(definition) => evaluate(ctx, definition).await,
+        Err(e) => Err(e),
+    };
+    match now {
         Ok(now) => {
             let (joined, left) = diff(&then, &now.members);
             header += &format!(

@@ -1,7 +1,7 @@
 //! exec: LogicalPlan -> RecordBatch stream, export files; and the statements that change the
 //! database (CREATE COHORT, DROP COHORT) carried out through the store.
 
-mod cohorts;
+pub mod cohorts;
 mod correlate;
 mod error;
 mod export;
@@ -30,22 +30,25 @@ use crate::resolve::{Base, Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
 
-/// Runs one parsed statement against the store's current version.
+/// Carries out one bound statement (resolved on `snapshot` by `crate::session`, which chains
+/// the stages). `definition` is the saved definition of the cohort a `REFRESH COHORT` or
+/// `SHOW COHORT` names, bound again by the session; `None` for every other statement.
 pub async fn run(
     store: &Store,
     ctx: &SessionContext,
+    snapshot: Snapshot,
+    mut bound: Bound,
     statement: &Statement,
     params: Option<&ParamValues>,
-    frames: std::sync::Arc<crate::resolve::Frames>,
+    definition: Option<Result<cohorts::Definition, Error>>,
 ) -> Result<QueryResult, Error> {
-    let snapshot = snapshot_for(store, statement)?;
-    let mut bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
     let (analysis_header, analysis_test) =
         match materialize(&mut bound, &snapshot, ctx, params).await? {
             Some(analysis) => (analysis.header, analysis.test),
             None => (None, None),
         };
-    let mut result = run_bound(store, ctx, &snapshot, &bound, statement, params).await?;
+    let mut result =
+        run_bound(store, ctx, &snapshot, &bound, statement, params, definition).await?;
     if result.header.is_none() {
         result.header = analysis_header;
     }
@@ -55,16 +58,17 @@ pub async fn run(
     Ok(result)
 }
 
-/// The snapshot a statement reads: the current version, or the one its `AS OF` names.
-pub fn snapshot_for(store: &Store, statement: &Statement) -> Result<Snapshot, Error> {
-    match statement.as_of() {
-        None => Ok(store.snapshot()),
-        Some(as_of) => {
-            let version =
-                crate::resolve::version_as_of(as_of, &store.versions()?, store.oldest_version()?)?;
-            Ok(store.snapshot_at(version)?)
-        }
-    }
+/// The definition the session bound for a cohort statement, or the internal error that it
+/// did not (the session binds one for every `REFRESH COHORT` and `SHOW COHORT`).
+fn undefined(
+    definition: Option<Result<cohorts::Definition, Error>>,
+) -> Result<cohorts::Definition, Error> {
+    definition.unwrap_or_else(|| {
+        Err(crate::storage::StorageError::Internal(
+            "a cohort statement reached exec without its definition".into(),
+        )
+        .into())
+    })
 }
 
 async fn run_bound(
@@ -74,6 +78,7 @@ async fn run_bound(
     bound: &Bound,
     statement: &Statement,
     params: Option<&ParamValues>,
+    definition: Option<Result<cohorts::Definition, Error>>,
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot.clone();
     match bound {
@@ -152,8 +157,12 @@ async fn run_bound(
                 test: None,
             })
         }
-        Bound::ShowCohort(cohort) => cohorts::show(store, ctx, &snapshot, cohort).await,
-        Bound::RefreshCohort(cohort) => cohorts::refresh(store, ctx, cohort, statement).await,
+        Bound::ShowCohort(cohort) => {
+            cohorts::show(store, ctx, &snapshot, cohort, undefined(definition)).await
+        }
+        Bound::RefreshCohort(cohort) => {
+            cohorts::refresh(store, ctx, cohort, undefined(definition), statement).await
+        }
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
         Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
         Bound::Check => check(store),

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["exec"],
     &["synth"],
     &["config", "error"],
+    &["session"],
     &["database"],
     &["demo"],
     &["repl"],
