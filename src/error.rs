@@ -25,7 +25,7 @@ pub enum Error {
     Plan(#[from] PlanError),
     /// A statement could not be carried out.
     #[error("error {code}: {0}", code = .0.code())]
-    Exec(#[from] ExecError),
+    Exec(ExecError),
     /// `rgdb synth` could not write its cohort.
     #[error("error {code}: {0}", code = .0.code())]
     Synth(#[from] crate::synth::SynthError),
@@ -111,32 +111,25 @@ impl From<IngestError> for Error {
 }
 
 impl From<DataFusionError> for Error {
-    /// A storage error raised inside a scan (a corrupt chunk, say) surfaces as itself, not as
-    /// a generic execution error.
+    /// As exec reads it (`ExecError::from`): a storage error raised inside a scan surfaces as
+    /// itself, a division by zero or the memory limit as their own errors.
     fn from(e: DataFusionError) -> Self {
-        match e.find_root() {
-            DataFusionError::ArrowError(inner, _)
-                if matches!(**inner, arrow::error::ArrowError::DivideByZero) =>
-            {
-                Error::Exec(ExecError::DivisionByZero)
-            }
-            DataFusionError::ResourcesExhausted(detail) => Error::Exec(ExecError::MemoryLimit {
-                detail: detail
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .split(" with top memory consumers")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            }),
-            DataFusionError::External(inner) => {
-                if let Some(storage) = inner.downcast_ref::<StorageError>() {
-                    return Error::Storage(storage.clone());
-                }
-                Error::Execution(Box::new(e))
-            }
-            _ => Error::Execution(Box::new(e)),
+        Error::from(ExecError::from(e))
+    }
+}
+
+impl From<ExecError> for Error {
+    /// A failure of a stage below exec that a statement met while it ran is that stage's
+    /// error, with its own code, as it was before exec had an error type of its own.
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::Storage(s) => Error::Storage(s),
+            ExecError::Plan(p) => Error::Plan(p),
+            ExecError::Ingest(i) => Error::from(i),
+            ExecError::Execution(crate::exec::Failure(shared)) => Error::Execution(Box::new(
+                std::sync::Arc::try_unwrap(shared).unwrap_or_else(DataFusionError::Shared),
+            )),
+            other => Error::Exec(other),
         }
     }
 }

@@ -25,11 +25,13 @@ pub async fn run(
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot_for(store, statement)?;
     let bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
+    // REFRESH needs the definition to bind (its error is the answer); SHOW reports it.
     let definition = match &bound {
-        Bound::RefreshCohort(cohort) | Bound::ShowCohort(cohort) => Some(definition(store, cohort)),
+        Bound::RefreshCohort(cohort) => Some(Ok(definition(store, cohort)?)),
+        Bound::ShowCohort(cohort) => Some(definition(store, cohort).map_err(|e| e.message())),
         _ => None,
     };
-    exec::run(store, ctx, snapshot, bound, statement, params, definition).await
+    Ok(exec::run(store, ctx, snapshot, bound, statement, params, definition).await?)
 }
 
 /// The snapshot a statement reads: the current version, or the one its `AS OF` names.
@@ -73,10 +75,10 @@ pub async fn stream(
     let snapshot = snapshot_for(store, statement)?;
     let bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
     if let Bound::Query(query) = &bound {
-        return exec::query_stream(ctx, &snapshot, query, None).await;
+        return Ok(exec::query_stream(ctx, &snapshot, query, None).await?);
     }
     let history = store.versions()?;
     let plan = crate::plan::to_logical_plan(&bound, &snapshot, &history, store.oldest_version()?)?
         .ok_or(exec::ExecError::NotAQuery)?;
-    exec::stream(ctx, exec::bind_params(plan, None)?).await
+    Ok(exec::stream(ctx, exec::bind_params(plan, None)?).await?)
 }

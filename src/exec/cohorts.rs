@@ -8,7 +8,7 @@ use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
 use super::{QueryResult, bind_params, collect, materialize};
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::plan::query_to_plan;
 use crate::resolve::{Bound, BoundQuery};
 use crate::storage::{Action, CohortMeta, Snapshot, Store};
@@ -86,10 +86,10 @@ pub async fn refresh(
     store: &Store,
     ctx: &SessionContext,
     cohort: &CohortMeta,
-    definition: Result<Definition, Error>,
+    definition: Definition,
     statement: &Statement,
 ) -> Result<QueryResult, Error> {
-    let now = evaluate(ctx, definition?).await?;
+    let now = evaluate(ctx, definition).await?;
     let then = store.snapshot().cohort_members(cohort)?;
     let mut then_sorted = then;
     then_sorted.sort_unstable();
@@ -131,7 +131,7 @@ pub async fn show(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     cohort: &CohortMeta,
-    definition: Result<Definition, Error>,
+    definition: Result<Definition, String>,
 ) -> Result<QueryResult, Error> {
     let mut then = snapshot.cohort_members(cohort)?;
     then.sort_unstable();
@@ -140,9 +140,10 @@ pub async fn show(
         cohort.name, cohort.members, cohort.evaluated_at, cohort.version, cohort.definition
     );
     let mut rows: Vec<(String, &str)> = Vec::new();
+    // The definition no longer binding (a column dropped since) is part of the answer.
     let now = match definition {
-        Ok(definition) => evaluate(ctx, definition).await,
-        Err(e) => Err(e),
+        Ok(definition) => evaluate(ctx, definition).await.map_err(|e| e.to_string()),
+        Err(message) => Err(message),
     };
     match now {
         Ok(now) => {
@@ -166,7 +167,7 @@ pub async fn show(
             rows.sort();
         }
         Err(e) => {
-            header += &format!("now: the definition no longer runs: {}\n", e.message());
+            header += &format!("now: the definition no longer runs: {e}\n");
         }
     }
     let subjects = StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()));

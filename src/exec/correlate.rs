@@ -15,7 +15,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 
 use super::{ExecError, QueryResult};
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::resolve::{BoundCorrelate, Variable, VariableSource};
 use crate::stats::correlate::{Adjust, Method, adjust_log10, map, p_from_log10};
 use crate::storage::{Snapshot, TableMeta};
@@ -24,7 +24,6 @@ fn fail(message: impl Into<String>) -> Error {
     ExecError::Statistics {
         message: message.into(),
     }
-    .into()
 }
 
 /// A numeric array as floats, `NaN` for NULL.

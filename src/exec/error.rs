@@ -1,10 +1,41 @@
-//! Errors of the exec stage.
+//! Errors of the exec stage: its own, and the failures of the stages below it that a
+//! statement meets while it runs (storage, planning, an import, DataFusion), carried as they
+//! are so that the crate's `Error` shows each with its own code.
 
+use std::sync::Arc;
+
+use datafusion::error::DataFusionError;
 use thiserror::Error;
 
-/// Why a planned statement could not be carried out.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+use crate::ingest::IngestError;
+use crate::plan::PlanError;
+use crate::storage::StorageError;
+
+/// A DataFusion failure, as it was raised.
+#[derive(Debug, Clone)]
+pub struct Failure(pub Arc<DataFusionError>);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why a statement could not be carried out.
+#[derive(Debug, Error)]
 pub enum ExecError {
+    /// The store refused an operation or found damage (E05xx).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The planner failed (E0302).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// An import refused its source file (E04xx).
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// DataFusion failed while running a query (E0301).
+    #[error("{0}")]
+    Execution(Failure),
     /// `SELECT … WHERE age > $1` run without a value for `$1`.
     #[error("no value was given for parameter {name}; pass it with the query's parameters")]
     MissingParameter { name: String },
@@ -71,6 +102,10 @@ impl ExecError {
     /// The stable code documented in `docs/errors.md`.
     pub fn code(&self) -> &'static str {
         match self {
+            ExecError::Storage(e) => e.code(),
+            ExecError::Plan(e) => e.code(),
+            ExecError::Ingest(e) => e.code(),
+            ExecError::Execution(_) => "E0301",
             ExecError::MissingParameter { .. } => "E0303",
             ExecError::ExportExists { .. } => "E0304",
             ExecError::ExportFailed { .. } => "E0305",
@@ -84,5 +119,41 @@ impl ExecError {
             ExecError::TooManyLevels { .. } => "E0314",
             ExecError::NotReplaceable { .. } => "E0316",
         }
+    }
+}
+
+impl From<DataFusionError> for ExecError {
+    /// What a DataFusion failure means here: an integer division by zero, a query over the
+    /// memory limit, or a storage error raised inside a scan (a corrupt chunk, say) surface as
+    /// themselves; anything else is a DataFusion failure.
+    fn from(e: DataFusionError) -> Self {
+        match e.find_root() {
+            DataFusionError::ArrowError(inner, _)
+                if matches!(**inner, datafusion::arrow::error::ArrowError::DivideByZero) =>
+            {
+                ExecError::DivisionByZero
+            }
+            DataFusionError::ResourcesExhausted(detail) => ExecError::MemoryLimit {
+                detail: detail
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .split(" with top memory consumers")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+            DataFusionError::External(inner) => match inner.downcast_ref::<StorageError>() {
+                Some(storage) => ExecError::Storage(storage.clone()),
+                None => ExecError::Execution(Failure(Arc::new(e))),
+            },
+            _ => ExecError::Execution(Failure(Arc::new(e))),
+        }
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for ExecError {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
+        DataFusionError::from(e).into()
     }
 }

@@ -20,11 +20,11 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
-pub use error::ExecError;
+pub use error::{ExecError, Failure};
 pub use export::Provenance;
 pub use result::QueryResult;
 
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::plan::{query_to_plan, to_logical_plan};
 use crate::resolve::{Base, Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
@@ -40,7 +40,7 @@ pub async fn run(
     mut bound: Bound,
     statement: &Statement,
     params: Option<&ParamValues>,
-    definition: Option<Result<cohorts::Definition, Error>>,
+    definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
     let (analysis_header, analysis_test) =
         match materialize(&mut bound, &snapshot, ctx, params).await? {
@@ -61,14 +61,10 @@ pub async fn run(
 /// The definition the session bound for a cohort statement, or the internal error that it
 /// did not (the session binds one for every `REFRESH COHORT` and `SHOW COHORT`).
 fn undefined(
-    definition: Option<Result<cohorts::Definition, Error>>,
-) -> Result<cohorts::Definition, Error> {
-    definition.unwrap_or_else(|| {
-        Err(crate::storage::StorageError::Internal(
-            "a cohort statement reached exec without its definition".into(),
-        )
-        .into())
-    })
+    definition: Option<Result<cohorts::Definition, String>>,
+) -> Result<cohorts::Definition, String> {
+    definition
+        .unwrap_or_else(|| Err("a cohort statement reached exec without its definition".into()))
 }
 
 async fn run_bound(
@@ -78,7 +74,7 @@ async fn run_bound(
     bound: &Bound,
     statement: &Statement,
     params: Option<&ParamValues>,
-    definition: Option<Result<cohorts::Definition, Error>>,
+    definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot.clone();
     match bound {
@@ -161,7 +157,10 @@ async fn run_bound(
             cohorts::show(store, ctx, &snapshot, cohort, undefined(definition)).await
         }
         Bound::RefreshCohort(cohort) => {
-            cohorts::refresh(store, ctx, cohort, undefined(definition), statement).await
+            let definition = undefined(definition).map_err(|message| {
+                Error::Storage(crate::storage::StorageError::Internal(message))
+            })?;
+            cohorts::refresh(store, ctx, cohort, definition, statement).await
         }
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
         Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
@@ -210,14 +209,14 @@ async fn analyze(
         Bound::Survival(s) => &s.query,
         Bound::Cox(c) => &c.query,
         Bound::Correlate(c) => &c.query,
-        _ => return Err(ExecError::NotAQuery.into()),
+        _ => return Err(ExecError::NotAQuery),
     };
     let rows = analysis_rows(query, snapshot, ctx, params).await?;
     match bound {
         Bound::Survival(s) => survival::run(s, &rows.batches),
         Bound::Cox(c) => survival::cox(c, &rows.batches),
         Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches),
-        _ => Err(ExecError::NotAQuery.into()),
+        _ => Err(ExecError::NotAQuery),
     }
 }
 
@@ -267,7 +266,7 @@ pub fn bind_params(plan: LogicalPlan, params: Option<&ParamValues>) -> Result<Lo
             sorted.sort();
             for name in sorted {
                 if values.get_placeholders_with_values(name).is_err() {
-                    return Err(ExecError::MissingParameter { name: name.clone() }.into());
+                    return Err(ExecError::MissingParameter { name: name.clone() });
                 }
             }
             Ok(plan.with_param_values(values.clone())?)
@@ -277,8 +276,7 @@ pub fn bind_params(plan: LogicalPlan, params: Option<&ParamValues>) -> Result<Lo
             sorted.sort();
             Err(ExecError::MissingParameter {
                 name: sorted.remove(0),
-            }
-            .into())
+            })
         }
     }
 }

@@ -15,7 +15,7 @@ use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
 use super::{ExecError, QueryResult, analysis_rows, analyze, survival};
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::plot::{Format, Heatmap, KmGroup, heatmap_plot, km_plot};
 use crate::resolve::{Bound, BoundPlot};
 use crate::storage::Snapshot;
@@ -37,7 +37,6 @@ pub async fn run(
             path: p.path.clone(),
             message,
         }
-        .into()
     };
     let header = match &p.analysis {
         Bound::Survival(s) => {
@@ -70,7 +69,7 @@ pub async fn run(
             );
             header
         }
-        _ => return Err(ExecError::NotAQuery.into()),
+        _ => return Err(ExecError::NotAQuery),
     };
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let schema = Arc::new(Schema::new(vec![

@@ -48,7 +48,7 @@ impl QueryResult {
     pub fn of_columns(
         columns: Vec<(&str, ArrayRef)>,
         header: Option<String>,
-    ) -> Result<QueryResult, crate::error::Error> {
+    ) -> Result<QueryResult, crate::exec::ExecError> {
         let fields: Vec<Field> = columns
             .iter()
             .map(|(name, a)| Field::new(*name, a.data_type().clone(), a.null_count() > 0))

@@ -19,7 +19,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
 use super::result::{P_DIGITS, p_value};
 use super::{ExecError, QueryResult};
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::resolve::{BoundCox, BoundSurvival, SurvivalSplit};
 use crate::stats::{KaplanMeier, LogRank, NoTest, Observation};
 
@@ -39,7 +39,6 @@ fn fail(message: impl Into<String>) -> Error {
     ExecError::Statistics {
         message: message.into(),
     }
-    .into()
 }
 
 /// The time as floats and the event as booleans (1/0 accepted), or why not.
@@ -197,8 +196,7 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
             by: s.by.clone().unwrap_or_default(),
             groups: groups.len(),
             limit: MAX_GROUPS,
-        }
-        .into());
+        });
     }
     let fits: Vec<(String, KaplanMeier)> = groups
         .iter()
@@ -487,8 +485,7 @@ pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> 
                         term: term.clone(),
                         levels: levels.len(),
                         limit: MAX_LEVELS,
-                    }
-                    .into());
+                    });
                 }
                 let Some((first, rest)) = levels.split_first() else {
                     continue;

@@ -24,7 +24,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::resolve::{BExpr, Base, BoundQuery, Item, OrderKey, Type};
 use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, Snapshot, TableMeta};
 

@@ -41,7 +41,7 @@ use wide_files::write_wide;
 use super::target::{EXPORT_MARKER, check_replaceable, output_target};
 use super::wide::WideRows;
 use super::{ExecError, QueryResult};
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::resolve::{BoundExport, ExportFormat, Item};
 use crate::storage::{META_DESCRIPTION, META_LABEL, META_UNIT, Snapshot};
 
@@ -184,7 +184,6 @@ fn failed(path: &str, e: impl std::fmt::Display) -> Error {
         path: path.to_string(),
         message: e.to_string(),
     }
-    .into()
 }
 
 /// A file or directory being written; removed unless it was renamed into place, also when

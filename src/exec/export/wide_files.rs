@@ -15,7 +15,7 @@ use parquet::arrow::ArrowWriter;
 use super::partition::folders;
 use super::sink::{encode_column, open_sink, parquet_properties, rows_per_group, with_provenance};
 use super::{MAX_PARTITIONS, ROW_GROUP_ROWS, Shape, arrow, as_value, failed, with_schema};
-use crate::error::Error;
+use crate::exec::ExecError as Error;
 use crate::exec::wide::WideRows;
 use crate::resolve::{BoundExport, ExportFormat};
 
