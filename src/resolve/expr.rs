@@ -1,7 +1,7 @@
 //! Binding expressions: literals, columns, operators with their type rules, functions and
 //! aggregates (query-level, or per subject over a table with several rows per subject).
 
-use super::bound::{AggFn, BExpr, BoundQuery, Type, Value, WindowFn};
+use super::bound::{AggFn, BExpr, BoundQuery, Type, Value};
 use super::error::ResolveError;
 use super::functions::{self, Function, aggregate_type, common_type, scalar_type};
 use super::scope::{ArgUse, Scope, subject_id};
@@ -24,7 +24,7 @@ impl Clause {
         matches!(self, Clause::Select | Clause::Having | Clause::OrderBy)
     }
 
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Clause::Select => "SELECT",
             Clause::Where => "WHERE",
@@ -218,7 +218,16 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             partition_by,
             order_by,
             span,
-        } => window(scope, function, partition_by, order_by, *span, clause),
+        } => super::window::bind_window(
+            scope,
+            function,
+            super::window::Over {
+                partition_by,
+                order_by,
+            },
+            *span,
+            clause,
+        ),
         Expr::InSubquery {
             expr,
             query,
@@ -258,126 +267,6 @@ fn one_column(query: &BoundQuery, what: &'static str, span: Span) -> Result<Type
             span,
         }),
     }
-}
-
-/// `f(args) OVER (PARTITION BY … ORDER BY …)`: allowed where aggregates are (the select list
-/// and ORDER BY), computed after grouping; its arguments may hold query-level aggregates.
-fn window(
-    scope: &mut Scope<'_>,
-    function: &Expr,
-    partition_by: &[Expr],
-    order_by: &[crate::syntax::OrderItem],
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
-    let Expr::Function {
-        name,
-        args,
-        distinct,
-        star,
-        ..
-    } = function
-    else {
-        return Err(ResolveError::Internal(
-            "OVER after something other than a call".into(),
-        ));
-    };
-    if !matches!(clause, Clause::Select | Clause::OrderBy) || scope.args.is_some() {
-        return Err(ResolveError::InvalidArgument {
-            message: format!(
-                "a window function (`{} OVER …`) belongs in the select list or ORDER BY, not in {}; it is computed after WHERE, GROUP BY and HAVING",
-                name.name.to_ascii_lowercase(),
-                if scope.args.is_some() {
-                    "an aggregate".into()
-                } else {
-                    clause.name().to_string()
-                }
-            ),
-            span,
-        });
-    }
-    let func = functions::window(&name.name).ok_or_else(|| {
-        let names = functions::WINDOW_NAMES.iter().map(|(n, _)| *n).chain(
-            functions::NAMES
-                .iter()
-                .filter(|(_, f)| matches!(f, Function::Aggregate(_)))
-                .map(|(n, _)| *n),
-        );
-        ResolveError::UnknownFunction {
-            name: name.name.clone(),
-            candidates: closest(&name.name.to_ascii_lowercase(), names),
-            span: name.span,
-        }
-    })?;
-    let (min, max, expected) = functions::window_arity(func);
-    let count = if *star { 0 } else { args.len() };
-    let star_ok = func == WindowFn::Aggregate(AggFn::Count);
-    if count < min || count > max || (*star && !star_ok) {
-        return Err(ResolveError::ArgumentCount {
-            function: name.name.to_ascii_lowercase(),
-            expected: expected.to_string(),
-            found: count,
-            span,
-        });
-    }
-    if *distinct {
-        return Err(ResolveError::InvalidArgument {
-            message: "DISTINCT does not apply over a window".into(),
-            span,
-        });
-    }
-    let mut bound = Vec::with_capacity(args.len());
-    let mut types = Vec::with_capacity(args.len());
-    for a in args {
-        let (e, t) = bind(scope, a, clause)?;
-        bound.push(e);
-        types.push(t);
-    }
-    let literal_offset = |e: &BExpr| matches!(e, BExpr::Literal(Value::Integer(n)) if *n >= 0);
-    let offset_ok = match func {
-        WindowFn::Lag | WindowFn::Lead => {
-            bound.get(1).is_none_or(literal_offset)
-                && bound.get(2).is_none_or(|d| matches!(d, BExpr::Literal(_)))
-        }
-        WindowFn::Ntile => {
-            matches!(bound.first(), Some(BExpr::Literal(Value::Integer(n))) if *n >= 1)
-        }
-        _ => true,
-    };
-    if !offset_ok {
-        return Err(ResolveError::InvalidArgument {
-            message: format!(
-                "`{}` takes whole numbers written out: `lag(x, 2, 0)`, `ntile(4)`",
-                name.name.to_ascii_lowercase()
-            ),
-            span,
-        });
-    }
-    let ty = functions::window_type(func, types.first().copied()).map_err(|m| mismatch(m, span))?;
-    let partition_by = partition_by
-        .iter()
-        .map(|p| bind(scope, p, clause).map(|(e, _)| e))
-        .collect::<Result<Vec<_>, _>>()?;
-    let order_by = order_by
-        .iter()
-        .map(|o| {
-            bind(scope, &o.expr, clause).map(|(expr, _)| super::bound::WindowOrder {
-                expr,
-                descending: o.descending,
-                nulls_first: o.nulls_first,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((
-        BExpr::Window {
-            func,
-            args: bound,
-            arg_type: types.first().copied().unwrap_or(Type::Null),
-            partition_by,
-            order_by,
-        },
-        ty,
-    ))
 }
 
 fn literal_value(literal: &Literal, span: Span) -> Result<Typed, ResolveError> {

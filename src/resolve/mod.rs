@@ -16,6 +16,7 @@ mod import;
 mod scope;
 mod select;
 mod show;
+mod window;
 
 pub use analysis::analysis_schema;
 pub use as_of::version_as_of;
