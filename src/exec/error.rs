@@ -66,7 +66,7 @@ pub enum ExecError {
         limit: usize,
     },
     /// `COX OF subjects ON subject_id`: a text term with more levels than `COX` dummy-codes
-    /// (`exec::survival::MAX_LEVELS`); refused before the design matrix is built.
+    /// (`exec::cox::MAX_LEVELS`); refused before the design matrix is built.
     #[error(
         "the text term `{term}` has {levels} levels, and COX codes at most {limit} (one coefficient each); group the rare levels with CASE, or use a number"
     )]

@@ -3,6 +3,7 @@
 
 pub mod cohorts;
 mod correlate;
+mod cox;
 mod error;
 mod export;
 mod plot;
@@ -214,7 +215,7 @@ async fn analyze(
     let rows = analysis_rows(query, snapshot, ctx, params).await?;
     match bound {
         Bound::Survival(s) => survival::run(s, &rows.batches),
-        Bound::Cox(c) => survival::cox(c, &rows.batches),
+        Bound::Cox(c) => cox::cox(c, &rows.batches),
         Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches),
         _ => Err(ExecError::NotAQuery),
     }

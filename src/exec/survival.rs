@@ -5,8 +5,7 @@
 //! then `survival_at_<t>` for each `AT` time), or with `CURVE` the curve rows, or with `TEST`
 //! the log-rank test's one row. The header says which test and interval were used and how many
 //! rows were dropped for missing values, for people; the test row says it as data, and rides
-//! along every result as [`QueryResult::test`]. `COX` likewise: its terms, or with `TEST` the
-//! model's one row.
+//! along every result as [`QueryResult::test`]. `COX` (`cox.rs`) likewise.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use super::result::{P_DIGITS, p_value};
 use super::{ExecError, QueryResult};
 use crate::exec::ExecError as Error;
-use crate::resolve::{BoundCox, BoundSurvival, SurvivalSplit};
+use crate::resolve::{BoundSurvival, SurvivalSplit};
 use crate::stats::{KaplanMeier, LogRank, NoTest, Observation};
 
 /// The most groups `SURVIVAL` compares. The log-rank variance is k × k and is updated at every
@@ -28,21 +27,17 @@ use crate::stats::{KaplanMeier, LogRank, NoTest, Observation};
 /// cannot be read. Counted before anything is fitted.
 pub const MAX_GROUPS: usize = 100;
 
-/// The most levels of a text term `COX` dummy-codes (one coefficient each, so the information
-/// matrix is levels² and each Newton step levels³; 1,000 levels took over a minute).
-pub const MAX_LEVELS: usize = 100;
-
 /// One input row: the group as text, the group as a number (when numeric), time, event.
 type Row = (Option<String>, Option<f64>, Option<f64>, Option<bool>);
 
-fn fail(message: impl Into<String>) -> Error {
+pub(super) fn fail(message: impl Into<String>) -> Error {
     ExecError::Statistics {
         message: message.into(),
     }
 }
 
 /// The time as floats and the event as booleans (1/0 accepted), or why not.
-fn time_and_event(
+pub(super) fn time_and_event(
     time: &ArrayRef,
     event: &ArrayRef,
     time_text: &str,
@@ -68,7 +63,10 @@ fn time_and_event(
 }
 
 /// Refuses negative times (`SURVIVAL` and `COX` alike): survival times count from a start date.
-fn refuse_negative_times(times: impl Iterator<Item = f64>, time_text: &str) -> Result<(), Error> {
+pub(super) fn refuse_negative_times(
+    times: impl Iterator<Item = f64>,
+    time_text: &str,
+) -> Result<(), Error> {
     let negative = times.filter(|t| *t < 0.0).count();
     if negative > 0 {
         return Err(fail(format!(
@@ -403,229 +401,4 @@ fn curve(
         f(|r| r.upper),
     ];
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-}
-
-/// One term's values, as read: a number, or a level of a categorical term.
-enum TermValues {
-    Numbers(Vec<Option<f64>>),
-    Levels(Vec<Option<String>>),
-}
-
-/// Carries out `COX`: rows with a missing value are dropped and counted; text terms are
-/// dummy-coded against their first level in sort order (named in the header), at most
-/// [`MAX_LEVELS`] levels each; booleans are 0/1. A coefficient that diverges (separation) is
-/// reported with a warning in its row and in the header.
-pub fn cox(c: &BoundCox, batches: &[RecordBatch]) -> Result<QueryResult, Error> {
-    let mut time: Vec<Option<f64>> = Vec::new();
-    let mut event: Vec<Option<bool>> = Vec::new();
-    let mut terms: Vec<TermValues> = Vec::new();
-    for (b_index, b) in batches.iter().enumerate() {
-        let (t, e) = time_and_event(b.column(0), b.column(1), &c.time, &c.event)?;
-        time.extend(t.as_primitive::<Float64Type>().iter());
-        event.extend(e.as_boolean().iter());
-        for k in 0..c.terms.len() {
-            let column = b.column(2 + k);
-            let values = match column.data_type() {
-                d if d.is_numeric() || *d == DataType::Boolean => {
-                    let v = cast(column, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
-                    TermValues::Numbers(v.as_primitive::<Float64Type>().iter().collect())
-                }
-                _ => {
-                    let v = cast(column, &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
-                    TermValues::Levels(
-                        v.as_string::<i32>()
-                            .iter()
-                            .map(|s| s.map(str::to_string))
-                            .collect(),
-                    )
-                }
-            };
-            if b_index == 0 {
-                terms.push(values);
-            } else {
-                match (&mut terms[k], values) {
-                    (TermValues::Numbers(a), TermValues::Numbers(b)) => a.extend(b),
-                    (TermValues::Levels(a), TermValues::Levels(b)) => a.extend(b),
-                    _ => return Err(fail("a term changed type between batches")),
-                }
-            }
-        }
-    }
-    let total = time.len();
-    let complete: Vec<usize> = (0..total)
-        .filter(|&r| {
-            time[r].is_some_and(f64::is_finite)
-                && event[r].is_some()
-                && terms.iter().all(|t| match t {
-                    TermValues::Numbers(v) => v[r].is_some_and(f64::is_finite),
-                    TermValues::Levels(v) => v[r].is_some(),
-                })
-        })
-        .collect();
-    refuse_negative_times(complete.iter().filter_map(|&r| time[r]), &c.time)?;
-    // The design matrix: numbers as they are, levels as dummies against the first level.
-    let mut names: Vec<String> = Vec::new();
-    let mut columns: Vec<Vec<f64>> = Vec::new();
-    let mut references: Vec<String> = Vec::new();
-    for (term, values) in c.terms.iter().zip(&terms) {
-        match values {
-            TermValues::Numbers(v) => {
-                names.push(term.clone());
-                columns.push(complete.iter().map(|&r| v[r].unwrap_or(0.0)).collect());
-            }
-            TermValues::Levels(v) => {
-                let levels: Vec<&str> = complete
-                    .iter()
-                    .filter_map(|&r| v[r].as_deref())
-                    .collect::<std::collections::BTreeSet<&str>>()
-                    .into_iter()
-                    .collect();
-                if levels.len() > MAX_LEVELS {
-                    return Err(ExecError::TooManyLevels {
-                        term: term.clone(),
-                        levels: levels.len(),
-                        limit: MAX_LEVELS,
-                    });
-                }
-                let Some((first, rest)) = levels.split_first() else {
-                    continue;
-                };
-                references.push(format!("{term} = {first}"));
-                for level in rest {
-                    names.push(format!("{term} = {level}"));
-                    columns.push(
-                        complete
-                            .iter()
-                            .map(|&r| f64::from(u8::from(v[r].as_deref() == Some(level))))
-                            .collect(),
-                    );
-                }
-            }
-        }
-    }
-    let t: Vec<f64> = complete.iter().map(|&r| time[r].unwrap_or(0.0)).collect();
-    let e: Vec<bool> = complete
-        .iter()
-        .map(|&r| event[r].unwrap_or(false))
-        .collect();
-    let x: Vec<Vec<f64>> = (0..complete.len())
-        .map(|i| columns.iter().map(|col| col[i]).collect())
-        .collect();
-    if complete.len() < 2 || names.is_empty() {
-        return Err(fail(format!(
-            "a Cox model needs complete rows and a term that varies: {} of {total} rows are complete",
-            complete.len()
-        )));
-    }
-    let fit = crate::stats::cox::fit(&t, &e, &x).map_err(|e| fail(e.to_string()))?;
-    let mut header = format!(
-        "Cox proportional hazards of `{}` (event `{}`): {} rows, {} events, {} dropped for a missing value; Efron ties, Newton–Raphson ({} iterations)\n",
-        c.time,
-        c.event,
-        fit.n,
-        fit.events,
-        total - complete.len(),
-        fit.iterations
-    );
-    if !references.is_empty() {
-        header += &format!("reference levels: {}\n", references.join(", "));
-    }
-    header += &format!(
-        "likelihood-ratio test: chi-square {:.4} on {} df, p = {}; Wald {:.4}, p = {}; score {:.4}, p = {}; concordance {}\n",
-        fit.lr_chi2,
-        names.len(),
-        p_value(fit.lr_p, P_DIGITS),
-        fit.wald_chi2,
-        p_value(fit.wald_p, P_DIGITS),
-        fit.score_chi2,
-        p_value(fit.score_p, P_DIGITS),
-        fit.concordance
-    );
-    header += &divergence_line(&names, &fit.diverged);
-    let warnings = fit
-        .diverged
-        .iter()
-        .map(|&d| d.then_some(DIVERGED))
-        .collect::<StringArray>();
-    let schema = BoundCox::terms_schema();
-    let floats = |v: Vec<f64>| Arc::new(Float64Array::from(v)) as ArrayRef;
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(StringArray::from(names)),
-            floats(fit.coef.clone()),
-            floats(fit.coef.iter().map(|b| b.exp()).collect()),
-            floats(fit.se.clone()),
-            floats(fit.hr_lower.clone()),
-            floats(fit.hr_upper.clone()),
-            floats(fit.z.clone()),
-            floats(fit.p.clone()),
-            Arc::new(warnings),
-        ],
-    )
-    .map_err(|e| fail(e.to_string()))?;
-    let test_row = cox_row(&fit, fit.coef.len(), total - complete.len())?;
-    if c.test {
-        return Ok(QueryResult::of_batch(test_row, Some(header)));
-    }
-    Ok(QueryResult {
-        test: Some(test_row),
-        ..QueryResult::of_batch(batch, Some(header))
-    })
-}
-
-/// The model's tests as `COX TEST`'s row.
-fn cox_row(
-    fit: &crate::stats::cox::CoxFit,
-    df: usize,
-    dropped: usize,
-) -> Result<RecordBatch, Error> {
-    let int = |v: usize| Arc::new(Int64Array::from(vec![v as i64])) as ArrayRef;
-    let float = |v: f64| Arc::new(Float64Array::from(vec![v])) as ArrayRef;
-    RecordBatch::try_new(
-        BoundCox::test_schema(),
-        vec![
-            int(fit.n),
-            int(fit.events),
-            int(dropped),
-            float(fit.lr_chi2),
-            int(df),
-            float(fit.lr_p),
-            float(fit.wald_chi2),
-            int(df),
-            float(fit.wald_p),
-            float(fit.score_chi2),
-            int(df),
-            float(fit.score_p),
-            float(fit.concordance),
-            float(fit.log_likelihood),
-            float(fit.null_log_likelihood),
-            int(fit.iterations),
-        ],
-    )
-    .map_err(|e| fail(e.to_string()))
-}
-
-/// The `warning` of a diverging coefficient's row.
-const DIVERGED: &str = "the log-likelihood converged while this coefficient kept growing: its estimate is infinite (complete or quasi-complete separation), and its hr, se, interval and p mean nothing";
-
-/// The header's line naming the coefficients that diverge (none: no line).
-fn divergence_line(names: &[String], diverged: &[bool]) -> String {
-    let named: Vec<String> = names
-        .iter()
-        .zip(diverged)
-        .filter(|(_, d)| **d)
-        .map(|(n, _)| format!("`{n}`"))
-        .collect();
-    match named.len() {
-        0 => String::new(),
-        1 => format!(
-            "warning: {} diverges (complete or quasi-complete separation), as R's coxph warns \"coefficient may be infinite\"\n",
-            named[0]
-        ),
-        _ => format!(
-            "warning: {} diverge (complete or quasi-complete separation), as R's coxph warns \"coefficient may be infinite\"\n",
-            named.join(", ")
-        ),
-    }
 }
