@@ -14,7 +14,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::exec::{ExecError, QueryResult};
+use crate::exec::{self, ExecError, QueryResult};
 use crate::ingest::{self, ClinicalImport, ImportRequest, ImportSummary, TableImport};
 use crate::storage::{
     Access, Backend, ChunkPlacement, ColumnMeta, KvStore, MemoryKv, RedbKv, SledKv, Snapshot,
@@ -450,7 +450,14 @@ impl Database {
         }
         let reads = reads_only(&statement);
         let store = self.store.clone();
-        let ctx = ctx.clone();
+        // The statement's own session, holding the flag that stops work DataFusion does not
+        // drive (CORRELATE's map) when the statement is cancelled or times out.
+        let stop = Arc::new(exec::Stop::default());
+        let ctx = SessionContext::new_with_state(
+            datafusion::execution::SessionStateBuilder::new_from_existing(ctx.state())
+                .with_config(ctx.copied_config().with_extension(stop.clone()))
+                .build(),
+        );
         let frames = self.frames();
         let mut task = self.runtime.spawn(async move {
             crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
@@ -463,12 +470,14 @@ impl Database {
                     done = &mut task => return joined(done),
                     _ = tokio::time::sleep(std::time::Duration::from_millis(10)) => {
                         if reads && cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+                            stop.0.store(true, Ordering::SeqCst);
                             task.abort();
                             return Err(ExecError::Cancelled.into());
                         }
                         if let Some(limit) = timeout
                             && started.elapsed() >= limit
                         {
+                            stop.0.store(true, Ordering::SeqCst);
                             task.abort();
                             return Err(ExecError::Timeout {
                                 millis: limit.as_millis() as u64,

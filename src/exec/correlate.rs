@@ -17,7 +17,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use super::{ExecError, QueryResult};
 use crate::exec::ExecError as Error;
 use crate::resolve::{BoundCorrelate, Variable, VariableSource};
-use crate::stats::correlate::{Adjust, Method, adjust_log10, map, p_from_log10};
+use crate::stats::correlate::{Adjust, Method, adjust_log10, map_until, p_from_log10};
 use crate::storage::{Snapshot, TableMeta};
 
 fn fail(message: impl Into<String>) -> Error {
@@ -45,6 +45,7 @@ pub fn run(
     c: &BoundCorrelate,
     snapshot: &Snapshot,
     batches: &[RecordBatch],
+    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
     // The source's subjects, as dense ids, and the computed variables row by row.
     let mut ids: Vec<Option<u32>> = Vec::new();
@@ -62,7 +63,7 @@ pub fn run(
             column.extend(floats(b.column(k))?);
         }
     }
-    let mut stored = read_stored(c, snapshot, &ids)?;
+    let mut stored = read_stored(c, snapshot, &ids, stop)?;
     // A stored column is moved out on its last use (20,000 genes are 1.6 GB at 10,000
     // subjects), and copied only when it is on both sides.
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
@@ -87,7 +88,7 @@ pub fn run(
     };
     let xs = values(&c.x);
     let ys = values(&c.y);
-    let result = map(&xs, &ys, c.method);
+    let result = map_until(&xs, &ys, c.method, &stop.0).ok_or(Error::Cancelled)?;
     // q from its logarithm, as p is from its own (both at least `SMALLEST_P`). The p values are
     // gathered for the step-up only: a map of 36 million pairs holds them once, in its pairs.
     let log10_q = adjust_log10(
@@ -144,6 +145,7 @@ fn read_stored(
     c: &BoundCorrelate,
     snapshot: &Snapshot,
     ids: &[Option<u32>],
+    stop: &super::Stop,
 ) -> Result<BTreeMap<String, Vec<f64>>, Error> {
     let mut by_table: BTreeMap<&str, (&TableMeta, Vec<&Variable>)> = BTreeMap::new();
     for v in c.x.iter().chain(&c.y) {
@@ -164,6 +166,9 @@ fn read_stored(
             let VariableSource::Stored { column, .. } = &v.from else {
                 return Ok(None);
             };
+            if stop.stopped() {
+                return Err(Error::Cancelled);
+            }
             let mut whole = Vec::with_capacity(table.rows as usize);
             for chunk in 0..Snapshot::chunk_count(table) {
                 whole.extend(floats(&snapshot.read_chunk(table, column, chunk)?)?);

@@ -31,6 +31,28 @@ use crate::resolve::{Base, Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
 
+/// Set when the running statement is cancelled (Ctrl-C) or outlives its time limit, so that
+/// work DataFusion does not drive (CORRELATE's map) stops as well. The database puts one in
+/// each statement's DataFusion session (`SessionConfig::with_extension`); exec reads it with
+/// [`Stop::of`].
+#[derive(Debug, Default)]
+pub struct Stop(pub std::sync::atomic::AtomicBool);
+
+impl Stop {
+    /// The statement's flag, from its session (a flag never set when there is none).
+    pub fn of(ctx: &SessionContext) -> Arc<Stop> {
+        ctx.state()
+            .config()
+            .get_extension::<Stop>()
+            .unwrap_or_default()
+    }
+
+    /// Whether the statement should stop.
+    pub fn stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Carries out one bound statement (resolved on `snapshot` by `crate::session`, which chains
 /// the stages). `definition` is the saved definition of the cohort a `REFRESH COHORT` or
 /// `SHOW COHORT` names, bound again by the session; `None` for every other statement.
@@ -216,7 +238,7 @@ async fn analyze(
     match bound {
         Bound::Survival(s) => survival::run(s, &rows.batches),
         Bound::Cox(c) => cox::cox(c, &rows.batches),
-        Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches),
+        Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches, &Stop::of(ctx)),
         _ => Err(ExecError::NotAQuery),
     }
 }

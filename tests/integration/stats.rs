@@ -980,3 +980,64 @@ fn survival_test_and_cox_test_are_rows_that_match_lifelines() {
         16
     );
 }
+
+/// A CORRELATE stops within a second of a Ctrl-C or its time limit: the statement returns its
+/// error at once, and the map itself stops between blocks of columns (`map_until`).
+#[test]
+fn a_cancelled_or_timed_out_correlate_stops_within_a_second() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let statement = "SELECT count(*) FROM (CORRELATE radiomic.* WITH rnaseq.* METHOD spearman)";
+    let (_dir, mut db) = crate::common::demo_db();
+    db.set_statement_timeout(Some(Duration::from_millis(100)));
+    let started = Instant::now();
+    let err = db.query(statement).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.code(), "E0311", "{err}");
+    db.set_statement_timeout(None);
+    // Ctrl-C: the flag another thread sets.
+    let cancel = AtomicBool::new(false);
+    let started = Instant::now();
+    let err = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(100));
+            cancel.store(true, Ordering::SeqCst);
+        });
+        db.query_cancellable(statement, None, &cancel).unwrap_err()
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.code(), "E0307", "{err}");
+    // The map itself: with the flag set it stops and gives nothing.
+    let xs = vec![vec![1.0, 2.0, 3.0, 4.0]; 8];
+    let ys = vec![vec![4.0, 1.0, 3.0, 2.0]; 8];
+    let stop = AtomicBool::new(true);
+    assert!(
+        rgdb::stats::correlate::map_until(
+            &xs,
+            &ys,
+            rgdb::stats::correlate::Method::Spearman,
+            &stop
+        )
+        .is_none()
+    );
+    stop.store(false, Ordering::SeqCst);
+    let map = rgdb::stats::correlate::map_until(
+        &xs,
+        &ys,
+        rgdb::stats::correlate::Method::Spearman,
+        &stop,
+    )
+    .unwrap();
+    assert_eq!(map.pairs.len(), 64);
+    // After a stop the database answers the next statement.
+    assert_eq!(crate::common::rows(&db, "SELECT 1"), [["1"]]);
+}

@@ -205,6 +205,23 @@ fn by_mask(columns: &[Vec<f64>]) -> Vec<(Mask, Vec<usize>)> {
 /// This gives exactly the pairwise-complete result of [`pair`]. Spearman pairs of groups
 /// whose rows differ in a few rows take [`near_pairs`] instead, which ranks each column once.
 pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    map_until(xs, ys, method, &never).unwrap_or(Map {
+        nx: xs.len(),
+        ny: ys.len(),
+        pairs: Vec::new(),
+    })
+}
+
+/// [`map`], stopping between blocks of columns once `stop` is set (a cancelled or timed-out
+/// statement): `None` then.
+pub fn map_until(
+    xs: &[Vec<f64>],
+    ys: &[Vec<f64>],
+    method: Method,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Option<Map> {
+    let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
     let rows = xs.first().or(ys.first()).map_or(0, Vec::len);
     debug_assert!(xs.iter().chain(ys).all(|c| c.len() == rows));
     let (nx, ny) = (xs.len(), ys.len());
@@ -240,6 +257,9 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
             // (it comes from further out in the cache).
             let fours: Vec<&[usize]> = yj.chunks(4).collect();
             let done = crate::parallel::map(&fours, |four| {
+                if stopped() {
+                    return Vec::new();
+                }
                 let bs: Vec<Option<Vec<f64>>> = four
                     .iter()
                     .map(|&j| unit(&ys[j], &common, method))
@@ -268,6 +288,9 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
                 crate::progress::advance((four.len() * px.len()) as u64);
                 four.iter().copied().zip(rows).collect::<Vec<_>>()
             });
+            if stopped() {
+                return None;
+            }
             for (j, row) in done.into_iter().flatten() {
                 for (&i, pair) in xi.iter().zip(row) {
                     pairs[j * nx + i] = pair;
@@ -275,7 +298,7 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
             }
         }
     }
-    if !near.is_empty() {
+    if !near.is_empty() && !stopped() {
         // Near pairs run in one pass at the end; they count as done when it is.
         for (j, row) in near_pairs(xs, ys, &gx, &gy, &near) {
             crate::progress::advance(row.len() as u64);
@@ -284,7 +307,10 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
             }
         }
     }
-    Map { nx, ny, pairs }
+    if stopped() {
+        return None;
+    }
+    Some(Map { nx, ny, pairs })
 }
 
 fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
