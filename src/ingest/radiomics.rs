@@ -144,13 +144,63 @@ struct Rows {
 }
 
 /// Imports a PyRadiomics CSV, or every `*.csv` under a directory (batches of one extraction),
-/// as one new version.
+/// as one new version: read the files, build the columns, the provenance record and the notes,
+/// then write the table in one transaction.
 pub fn import_radiomics(
     store: &Store,
     path: &Path,
     options: &RadiomicsImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
+    let mut read = read_all(store, path, options)?;
+    let variants = parse_variants(&read)?;
+    let built = build_columns(&mut read)?;
+    let record = provenance_record(&read, &variants, &built);
+    let level = level_of(&read.rows.subjects);
+    let notes = notes(&read, &variants, &built, &record, level);
+    let written = write(
+        store,
+        options,
+        &read,
+        built.columns,
+        record,
+        level,
+        statement,
+    )?;
+    Ok(ImportSummary {
+        table: written.name,
+        kind: "radiomic".into(),
+        version: written.version,
+        rows: read.rows.subjects.len() as u64,
+        new_subjects: written.new_subjects,
+        replaced: written.replaced,
+        source: read.source,
+        columns: built.summaries,
+        genes: read.layout.features.len(),
+        notes,
+    })
+}
+
+/// Everything read from the files of one import.
+struct Read {
+    layout: Layout,
+    rows: Rows,
+    /// The files read, in order (`Rows::places` index them).
+    files: Vec<String>,
+    source: crate::storage::SourceFile,
+    /// What the directory walk skipped, as notes.
+    skipped: Vec<String>,
+}
+
+impl Read {
+    /// `file:line` of a row.
+    fn place(&self, (f, line): (usize, u64)) -> (String, u64) {
+        (self.files[f].clone(), line)
+    }
+}
+
+/// Reads the file, or every `*.csv` under the directory, into one layout and one set of rows.
+fn read_all(store: &Store, path: &Path, options: &RadiomicsImport) -> Result<Read, IngestError> {
     let pattern_text = options
         .subject_pattern
         .clone()
@@ -160,17 +210,17 @@ pub fn import_radiomics(
         message: e.to_string(),
     })?;
     let walk = files_under(path, &["csv"])?;
-    let paths = walk.files;
-    if paths.is_empty() {
-        return Err(IngestError::Empty {
-            file: path.display().to_string(),
-        });
+    let empty = || IngestError::Empty {
+        file: path.display().to_string(),
+    };
+    if walk.files.is_empty() {
+        return Err(empty());
     }
     let mut layout: Option<Layout> = None;
     let mut rows: Option<Rows> = None;
-    let mut files = Vec::with_capacity(paths.len());
-    let mut sources = Vec::with_capacity(paths.len());
-    for p in &paths {
+    let mut files = Vec::with_capacity(walk.files.len());
+    let mut sources = Vec::with_capacity(walk.files.len());
+    for p in &walk.files {
         let source = SourceText::read(p, store.config().max_line_bytes)?;
         read_file(
             &source,
@@ -185,39 +235,31 @@ pub fn import_radiomics(
         sources.push((source.provenance.size, source.provenance.sha256.clone()));
     }
     let (Some(layout), Some(rows)) = (layout, rows) else {
-        return Err(IngestError::Empty {
-            file: path.display().to_string(),
-        });
+        return Err(empty());
     };
-    let source = combined_source(&path.display().to_string(), sources.into_iter());
-    let Layout {
-        header,
-        roles,
-        subject_at,
-        features,
-        text_columns,
-        settings,
-        ..
-    } = layout;
-    let Rows {
-        builders,
-        texts,
-        subjects,
-        places,
-        variants,
-    } = rows;
-    let nulls = NullTokens::default();
-    let place_of = |(f, line): (usize, u64)| (files[f].clone(), line);
+    Ok(Read {
+        layout,
+        rows,
+        files,
+        source: combined_source(&path.display().to_string(), sources.into_iter()),
+        skipped: walk.skipped,
+    })
+}
 
-    // Settings: each variant parsed into the provenance record.
-    let mut parsed_variants = Vec::new();
-    for variant in &variants {
+/// Each settings variant parsed: (versions, configuration), for the provenance record.
+type Variants = Vec<(Map<String, Value>, Map<String, Value>)>;
+
+fn parse_variants(read: &Read) -> Result<Variants, IngestError> {
+    let Layout {
+        header, settings, ..
+    } = &read.layout;
+    let mut parsed = Vec::new();
+    for (f, line, variant) in &read.rows.variants {
         let mut versions = Map::new();
         let mut configuration = Map::new();
-        let (f, line, variant) = variant;
         for (k, i) in settings.iter().enumerate() {
             let label = &header[*i];
-            let value = literal(&files[*f], *line, *i, label, &variant[k])?;
+            let value = literal(&read.files[*f], *line, *i, label, &variant[k])?;
             let rest = label.trim_start_matches("diagnostics_");
             if let Some(name) = rest.strip_prefix("Versions_") {
                 versions.insert(name.to_string(), value);
@@ -226,20 +268,42 @@ pub fn import_radiomics(
                 configuration.insert(name.to_string(), value);
             }
         }
-        parsed_variants.push((versions, configuration));
+        parsed.push((versions, configuration));
     }
+    Ok(parsed)
+}
 
-    // Columns.
+/// The table's columns (text columns and per-row diagnostics first, then the features), their
+/// summaries, and the names of the per-row diagnostic columns.
+struct Built {
+    columns: Vec<(NewColumn, ColumnType, ArrayRef)>,
+    summaries: Vec<ColumnSummary>,
+    per_row: Vec<String>,
+}
+
+/// The feature builders are taken out of `read` (their values move into the columns).
+fn build_columns(read: &mut Read) -> Result<Built, IngestError> {
+    let builders = std::mem::take(&mut read.rows.builders);
+    let Layout {
+        header,
+        roles,
+        features,
+        text_columns,
+        ..
+    } = &read.layout;
+    let nulls = NullTokens::default();
     let mut names = UniqueNames::reserving([SUBJECT_COLUMN]);
-    let mut columns: Vec<(NewColumn, ColumnType, ArrayRef)> = Vec::new();
-    let mut summaries = Vec::new();
-    let mut per_row = Vec::new();
-    for (cells, i) in texts.iter().zip(&text_columns) {
+    let mut built = Built {
+        columns: Vec::new(),
+        summaries: Vec::new(),
+        per_row: Vec::new(),
+    };
+    for (cells, i) in read.rows.texts.iter().zip(text_columns) {
         let label = &header[*i];
         let (name, description, (ty, array)) = if roles[*i] == Role::Diagnostic {
             let name = names.claim(identifier(label));
-            per_row.push(name.clone());
-            let at: Vec<(String, u64)> = places.iter().map(|p| place_of(*p)).collect();
+            built.per_row.push(name.clone());
+            let at: Vec<(String, u64)> = read.rows.places.iter().map(|p| read.place(*p)).collect();
             let typed = diagnostic_column(&at, *i, label, cells)?;
             (
                 name,
@@ -254,7 +318,7 @@ pub fn import_radiomics(
                 (typed.ty, typed.array),
             )
         };
-        summaries.push(ColumnSummary {
+        built.summaries.push(ColumnSummary {
             name: name.clone(),
             label: label.clone(),
             ty,
@@ -262,132 +326,155 @@ pub fn import_radiomics(
             derived: false,
             null_tokens: BTreeMap::new(),
         });
-        columns.push((
-            NewColumn {
-                name,
-                label: label.clone(),
-                unit: None,
-                description: Some(description),
-            },
-            ty,
-            array,
-        ));
+        let column = NewColumn {
+            name,
+            label: label.clone(),
+            unit: None,
+            description: Some(description),
+        };
+        built.columns.push((column, ty, array));
     }
-    let feature_count = features.len();
-    for (mut builder, i) in builders.into_iter().zip(&features) {
+    for (mut builder, i) in builders.into_iter().zip(features) {
         let label = &header[*i];
         let mut parts = label.splitn(3, '_');
         let (image_type, class) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        columns.push((
-            NewColumn {
-                name: names.claim(identifier(label)),
-                label: label.clone(),
-                unit: None,
-                description: Some(format!(
-                    "PyRadiomics feature: image type {image_type}, class {class}"
-                )),
-            },
-            ColumnType::Float64,
-            Arc::new(builder.finish()),
-        ));
+        let column = NewColumn {
+            name: names.claim(identifier(label)),
+            label: label.clone(),
+            unit: None,
+            description: Some(format!(
+                "PyRadiomics feature: image type {image_type}, class {class}"
+            )),
+        };
+        built
+            .columns
+            .push((column, ColumnType::Float64, Arc::new(builder.finish())));
     }
+    Ok(built)
+}
 
-    // The provenance record.
-    let (versions, configuration) = parsed_variants.first().cloned().unwrap_or_default();
+/// The table's provenance record: PyRadiomics' version, the settings and enabled image types
+/// of the first variant, counts, and every variant when they differ.
+fn provenance_record(read: &Read, variants: &Variants, built: &Built) -> Map<String, Value> {
+    let (versions, configuration) = variants.first().cloned().unwrap_or_default();
+    let from = |m: &Map<String, Value>, key: &str| m.get(key).cloned().unwrap_or(Value::Null);
     let mut record = Map::new();
-    record.insert(
-        "pyradiomics".into(),
-        versions.get("PyRadiomics").cloned().unwrap_or(Value::Null),
-    );
+    record.insert("pyradiomics".into(), from(&versions, "PyRadiomics"));
     record.insert("versions".into(), Value::Object(versions));
-    record.insert(
-        "settings".into(),
-        configuration
-            .get("Settings")
-            .cloned()
-            .unwrap_or(Value::Null),
-    );
+    record.insert("settings".into(), from(&configuration, "Settings"));
     record.insert(
         "enabled_image_types".into(),
-        configuration
-            .get("EnabledImageTypes")
-            .cloned()
-            .unwrap_or(Value::Null),
+        from(&configuration, "EnabledImageTypes"),
     );
-    record.insert("features".into(), feature_count.into());
+    record.insert("features".into(), read.layout.features.len().into());
     record.insert(
         "diagnostics".into(),
-        (settings.len() + per_row.len()).into(),
+        (read.layout.settings.len() + built.per_row.len()).into(),
     );
     record.insert(
         "per_row_diagnostics".into(),
-        Value::Array(per_row.iter().map(|n| Value::String(n.clone())).collect()),
+        Value::Array(built.per_row.iter().cloned().map(Value::String).collect()),
     );
-    if parsed_variants.len() > 1 {
-        record.insert(
-            "mixed_settings".into(),
-            Value::Array(
-                parsed_variants
-                    .iter()
-                    .map(|(v, c)| {
-                        let mut m = Map::new();
-                        m.insert("versions".into(), Value::Object(v.clone()));
-                        m.insert("configuration".into(), Value::Object(c.clone()));
-                        Value::Object(m)
-                    })
-                    .collect(),
-            ),
-        );
+    if variants.len() > 1 {
+        let each = variants.iter().map(|(v, c)| {
+            let mut m = Map::new();
+            m.insert("versions".into(), Value::Object(v.clone()));
+            m.insert("configuration".into(), Value::Object(c.clone()));
+            Value::Object(m)
+        });
+        record.insert("mixed_settings".into(), Value::Array(each.collect()));
     }
+    record
+}
 
-    // Subjects and level.
+/// Several rows for one subject (several ROIs) make a table of several rows per subject.
+fn level_of(subjects: &[String]) -> Level {
     let mut count: HashMap<&str, usize> = HashMap::new();
-    for s in &subjects {
+    for s in subjects {
         *count.entry(s.as_str()).or_insert(0) += 1;
     }
-    let level = if count.values().any(|n| *n > 1) {
+    if count.values().any(|n| *n > 1) {
         Level::Multi
     } else {
         Level::Subject
-    };
+    }
+}
+
+/// What the import says besides its columns.
+fn notes(
+    read: &Read,
+    variants: &Variants,
+    built: &Built,
+    record: &Map<String, Value>,
+    level: Level,
+) -> Vec<String> {
+    let settings = read.layout.settings.len();
     let mut notes = vec![format!(
         "{} diagnostics: {} in the provenance record (versions, settings), {} as per-row columns",
-        settings.len() + per_row.len(),
-        settings.len(),
-        per_row.len()
+        settings + built.per_row.len(),
+        settings,
+        built.per_row.len()
     )];
     if let Some(Value::String(v)) = record.get("pyradiomics") {
         notes.push(format!("extracted with PyRadiomics {v}"));
     }
     if level == Level::Multi {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for s in &read.rows.subjects {
+            *count.entry(s.as_str()).or_insert(0) += 1;
+        }
         notes.push(format!(
             "{} subjects have several rows (ROIs): the table has several rows per subject",
             count.values().filter(|n| **n > 1).count()
         ));
     }
-    if parsed_variants.len() > 1 {
+    if variants.len() > 1 {
         notes.push(format!(
             "{} different versions or settings, kept in the provenance record (--allow-mixed-settings)",
-            parsed_variants.len()
+            variants.len()
         ));
     }
-    notes.extend(walk.skipped);
-    if files.len() > 1 {
+    notes.extend(read.skipped.iter().cloned());
+    if read.files.len() > 1 {
         notes.insert(
             0,
-            format!("{} rows from {} files", subjects.len(), files.len()),
+            format!(
+                "{} rows from {} files",
+                read.rows.subjects.len(),
+                read.files.len()
+            ),
         );
     }
+    notes
+}
 
+/// What the write made.
+struct Written {
+    name: String,
+    version: u64,
+    new_subjects: usize,
+    replaced: bool,
+}
+
+/// Registers the subjects and writes the table in one transaction, as one new version.
+fn write(
+    store: &Store,
+    options: &RadiomicsImport,
+    read: &Read,
+    columns: Vec<(NewColumn, ColumnType, ArrayRef)>,
+    record: Map<String, Value>,
+    level: Level,
+    statement: Option<String>,
+) -> Result<Written, IngestError> {
     let mut txn = store.begin()?;
     let replaced = txn
         .base()
         .find_table(&options.table.to_ascii_lowercase())?
         .is_some();
-    let mut ids = Vec::with_capacity(subjects.len());
-    for (s, place) in subjects.iter().zip(&places) {
+    let mut ids = Vec::with_capacity(read.rows.subjects.len());
+    for (s, place) in read.rows.subjects.iter().zip(&read.rows.places) {
         check_subject_id(s, || {
-            let (file, line) = place_of(*place);
+            let (file, line) = read.place(*place);
             format!("{file}:{line}")
         })?;
         let id = match txn.resolve_subject(s)? {
@@ -396,10 +483,15 @@ pub fn import_radiomics(
         };
         ids.push(id);
     }
+    let header = &read.layout.header;
     let mut writer = txn.table(&options.table, level, "radiomic")?;
-    writer.set_source(source.clone());
+    writer.set_source(read.source.clone());
     writer.set_property("provenance", &Value::Object(record).to_string());
-    writer.subjects(ids, subject_at.map_or("Image", |at| header[at].as_str()))?;
+    let subject_label = read
+        .layout
+        .subject_at
+        .map_or("Image", |at| header[at].as_str());
+    writer.subjects(ids, subject_label)?;
     for (column, ty, array) in &columns {
         writer.column(column.clone(), *ty, array)?;
     }
@@ -419,22 +511,16 @@ pub fn import_radiomics(
             Action::Import {
                 importer: "radiomic".into(),
                 tables: vec![name.clone()],
-                source: Some(source.clone()),
+                source: Some(read.source.clone()),
             },
             statement,
         )?
         .version;
-    Ok(ImportSummary {
-        table: name,
-        kind: "radiomic".into(),
+    Ok(Written {
+        name,
         version,
-        rows: subjects.len() as u64,
         new_subjects,
         replaced,
-        source,
-        columns: summaries,
-        genes: feature_count,
-        notes,
     })
 }
 
