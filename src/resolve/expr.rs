@@ -3,10 +3,10 @@
 
 use super::bound::{AggFn, BExpr, BoundQuery, Type, Value};
 use super::error::ResolveError;
-use super::functions::{self, Function, aggregate_type, common_type, scalar_type};
-use super::scope::{ArgUse, Scope, subject_id};
+use super::functions::{self, Function, common_type, scalar_type};
+use super::scope::Scope;
 use crate::ingest::parse_date;
-use crate::storage::{Level, closest};
+use crate::storage::closest;
 use crate::syntax::{BinaryOp, Expr, Ident, Literal, Span, UnaryOp};
 
 /// Where an expression appears: decides whether query-level aggregates are allowed.
@@ -20,7 +20,7 @@ pub enum Clause {
 }
 
 impl Clause {
-    fn allows_aggregates(self) -> bool {
+    pub(super) fn allows_aggregates(self) -> bool {
         matches!(self, Clause::Select | Clause::Having | Clause::OrderBy)
     }
 
@@ -38,7 +38,7 @@ impl Clause {
 /// A bound expression and its type.
 pub type Typed = (BExpr, Type);
 
-fn mismatch(message: String, span: Span) -> ResolveError {
+pub(super) fn mismatch(message: String, span: Span) -> ResolveError {
     ResolveError::TypeMismatch { message, span }
 }
 
@@ -47,36 +47,12 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
     match e {
         Expr::Column { table, column } => {
             let bound = scope.column(table.as_ref(), column)?;
-            let ty = match &bound {
-                BExpr::Column { ty, .. } => *ty,
-                _ => Type::Unknown,
-            };
+            let ty = bound.column_type();
             Ok((bound, ty))
         }
         Expr::Literal(literal, span) => literal_value(literal, *span),
         Expr::Param(name, _) => Ok((BExpr::Param(name.clone()), Type::Unknown)),
-        Expr::Unary { op, expr, span } => {
-            let (inner, ty) = bind(scope, expr, clause)?;
-            match op {
-                UnaryOp::Not => expect_boolean(ty, "NOT", *span)?,
-                UnaryOp::Minus if !ty.is_numeric() => {
-                    return Err(mismatch(format!("cannot negate {}", ty.name()), *span));
-                }
-                UnaryOp::Minus => {}
-            }
-            let ty = if *op == UnaryOp::Not {
-                Type::Boolean
-            } else {
-                ty
-            };
-            Ok((
-                BExpr::Unary {
-                    op: *op,
-                    expr: Box::new(inner),
-                },
-                ty,
-            ))
-        }
+        Expr::Unary { op, expr, span } => unary(scope, *op, expr, *span, clause),
         Expr::Binary {
             left,
             op,
@@ -89,87 +65,39 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
         }
         Expr::IsNull { expr, negated, .. } => {
             let (inner, _) = bind(scope, expr, clause)?;
-            Ok((
-                BExpr::IsNull {
-                    expr: Box::new(inner),
-                    negated: *negated,
-                },
-                Type::Boolean,
-            ))
+            let node = BExpr::IsNull {
+                expr: Box::new(inner),
+                negated: *negated,
+            };
+            Ok((node, Type::Boolean))
         }
         Expr::InList {
             expr,
             list,
             negated,
             span,
-        } => {
-            let (inner, ty) = bind(scope, expr, clause)?;
-            let mut bound = Vec::with_capacity(list.len());
-            let mut types = vec![ty];
-            for item in list {
-                let item = coerce_to(bind(scope, item, clause)?, ty, *span)?;
-                types.push(item.1);
-                bound.push(item.0);
-            }
-            shared_type(&types, *span)?;
-            Ok((
-                BExpr::InList {
-                    expr: Box::new(inner),
-                    list: bound,
-                    negated: *negated,
-                },
-                Type::Boolean,
-            ))
-        }
+        } => in_list(scope, expr, list, *negated, *span, clause),
         Expr::Between {
             expr,
             low,
             high,
             negated,
             span,
-        } => {
-            let (inner, ty) = bind(scope, expr, clause)?;
-            let low = coerce_to(bind(scope, low, clause)?, ty, *span)?;
-            let high = coerce_to(bind(scope, high, clause)?, ty, *span)?;
-            shared_type(&[ty, low.1, high.1], *span)?;
-            let (low, high) = (low.0, high.0);
-            Ok((
-                BExpr::Between {
-                    expr: Box::new(inner),
-                    low: Box::new(low),
-                    high: Box::new(high),
-                    negated: *negated,
-                },
-                Type::Boolean,
-            ))
-        }
+        } => between(scope, [expr, low, high], *negated, *span, clause),
         Expr::Like {
             expr,
             pattern,
             negated,
             case_insensitive,
             span,
-        } => {
-            let (inner, ty) = bind(scope, expr, clause)?;
-            let (pattern, pty) = bind(scope, pattern, clause)?;
-            for t in [ty, pty] {
-                if !matches!(t, Type::Text | Type::Null | Type::Unknown) {
-                    return Err(mismatch(
-                        format!("LIKE needs text, not {}", t.name()),
-                        *span,
-                    ));
-                }
-            }
-            Ok((
-                BExpr::Like {
-                    expr: Box::new(inner),
-                    pattern: Box::new(pattern),
-                    negated: *negated,
-                    case_insensitive: *case_insensitive,
-                },
-                Type::Boolean,
-            ))
-        }
+        } => like(
+            scope,
+            expr,
+            pattern,
+            (*negated, *case_insensitive),
+            *span,
+            clause,
+        ),
         Expr::Case {
             operand,
             whens,
@@ -183,29 +111,7 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             *span,
             clause,
         ),
-        Expr::Cast { expr, ty, span } => {
-            let (inner, from) = bind(scope, expr, clause)?;
-            let ty = match ty {
-                crate::syntax::TypeName::Integer => Type::Integer,
-                crate::syntax::TypeName::Float => Type::Float,
-                crate::syntax::TypeName::Text => Type::Text,
-                crate::syntax::TypeName::Boolean => Type::Boolean,
-                crate::syntax::TypeName::Date => Type::Date,
-            };
-            if !castable(from, ty) {
-                return Err(mismatch(
-                    format!("cannot cast {} to {}", from.name(), ty.name()),
-                    *span,
-                ));
-            }
-            Ok((
-                BExpr::Cast {
-                    expr: Box::new(inner),
-                    ty,
-                },
-                ty,
-            ))
-        }
+        Expr::Cast { expr, ty, span } => cast_to(scope, expr, *ty, *span, clause),
         Expr::Function {
             name,
             args,
@@ -218,36 +124,19 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             partition_by,
             order_by,
             span,
-        } => super::window::bind_window(
-            scope,
-            function,
-            super::window::Over {
+        } => {
+            let over = super::window::Over {
                 partition_by,
                 order_by,
-            },
-            *span,
-            clause,
-        ),
+            };
+            super::window::bind_window(scope, function, over, *span, clause)
+        }
         Expr::InSubquery {
             expr,
             query,
             negated,
             span,
-        } => {
-            let (inner, ty) = bind(scope, expr, clause)?;
-            let ctes = scope.ctes.clone();
-            let query = scope.subquery(query, &ctes)?;
-            let item_ty = one_column(&query, "a subquery in IN (SELECT …)", *span)?;
-            coerce_to((BExpr::Literal(Value::Null), item_ty), ty, *span)?;
-            Ok((
-                BExpr::InSubquery {
-                    expr: Box::new(inner),
-                    query: Box::new(query),
-                    negated: *negated,
-                },
-                Type::Boolean,
-            ))
-        }
+        } => in_subquery(scope, expr, query, *negated, *span, clause),
         Expr::Subquery { query, span } => {
             let ctes = scope.ctes.clone();
             let query = scope.subquery(query, &ctes)?;
@@ -255,6 +144,156 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             Ok((BExpr::Subquery(Box::new(query)), ty))
         }
     }
+}
+
+/// `NOT x` (a condition) and `-x` (a number).
+fn unary(
+    scope: &mut Scope<'_>,
+    op: UnaryOp,
+    expr: &Expr,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let (inner, ty) = bind(scope, expr, clause)?;
+    let ty = match op {
+        UnaryOp::Not => {
+            expect_boolean(ty, "NOT", span)?;
+            Type::Boolean
+        }
+        UnaryOp::Minus if !ty.is_numeric() => {
+            return Err(mismatch(format!("cannot negate {}", ty.name()), span));
+        }
+        UnaryOp::Minus => ty,
+    };
+    let node = BExpr::Unary {
+        op,
+        expr: Box::new(inner),
+    };
+    Ok((node, ty))
+}
+
+/// `x [NOT] IN (a, b, …)`: every item comparable with `x`.
+fn in_list(
+    scope: &mut Scope<'_>,
+    expr: &Expr,
+    list: &[Expr],
+    negated: bool,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let (inner, ty) = bind(scope, expr, clause)?;
+    let mut bound = Vec::with_capacity(list.len());
+    let mut types = vec![ty];
+    for item in list {
+        let item = coerce_to(bind(scope, item, clause)?, ty, span)?;
+        types.push(item.1);
+        bound.push(item.0);
+    }
+    shared_type(&types, span)?;
+    let node = BExpr::InList {
+        expr: Box::new(inner),
+        list: bound,
+        negated,
+    };
+    Ok((node, Type::Boolean))
+}
+
+/// `x [NOT] BETWEEN low AND high`, the three of one type.
+fn between(
+    scope: &mut Scope<'_>,
+    [expr, low, high]: [&Expr; 3],
+    negated: bool,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let (inner, ty) = bind(scope, expr, clause)?;
+    let low = coerce_to(bind(scope, low, clause)?, ty, span)?;
+    let high = coerce_to(bind(scope, high, clause)?, ty, span)?;
+    shared_type(&[ty, low.1, high.1], span)?;
+    let node = BExpr::Between {
+        expr: Box::new(inner),
+        low: Box::new(low.0),
+        high: Box::new(high.0),
+        negated,
+    };
+    Ok((node, Type::Boolean))
+}
+
+/// `x [NOT] LIKE | ILIKE pattern`, both text. `(negated, case_insensitive)`.
+fn like(
+    scope: &mut Scope<'_>,
+    expr: &Expr,
+    pattern: &Expr,
+    (negated, case_insensitive): (bool, bool),
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let (inner, ty) = bind(scope, expr, clause)?;
+    let (pattern, pty) = bind(scope, pattern, clause)?;
+    for t in [ty, pty] {
+        if !matches!(t, Type::Text | Type::Null | Type::Unknown) {
+            return Err(mismatch(format!("LIKE needs text, not {}", t.name()), span));
+        }
+    }
+    let node = BExpr::Like {
+        expr: Box::new(inner),
+        pattern: Box::new(pattern),
+        negated,
+        case_insensitive,
+    };
+    Ok((node, Type::Boolean))
+}
+
+/// `CAST(x AS type)`, refused between types that never convert.
+fn cast_to(
+    scope: &mut Scope<'_>,
+    expr: &Expr,
+    to: crate::syntax::TypeName,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let (inner, from) = bind(scope, expr, clause)?;
+    let ty = match to {
+        crate::syntax::TypeName::Integer => Type::Integer,
+        crate::syntax::TypeName::Float => Type::Float,
+        crate::syntax::TypeName::Text => Type::Text,
+        crate::syntax::TypeName::Boolean => Type::Boolean,
+        crate::syntax::TypeName::Date => Type::Date,
+    };
+    if !castable(from, ty) {
+        return Err(mismatch(
+            format!("cannot cast {} to {}", from.name(), ty.name()),
+            span,
+        ));
+    }
+    let node = BExpr::Cast {
+        expr: Box::new(inner),
+        ty,
+    };
+    Ok((node, ty))
+}
+
+/// `x [NOT] IN (SELECT …)`: the subquery bound in a scope of its own, one column comparable
+/// with `x`.
+fn in_subquery(
+    scope: &mut Scope<'_>,
+    expr: &Expr,
+    query: &crate::syntax::Select,
+    negated: bool,
+    span: Span,
+    clause: Clause,
+) -> Result<Typed, ResolveError> {
+    let (inner, ty) = bind(scope, expr, clause)?;
+    let ctes = scope.ctes.clone();
+    let query = scope.subquery(query, &ctes)?;
+    let item_ty = one_column(&query, "a subquery in IN (SELECT …)", span)?;
+    coerce_to((BExpr::Literal(Value::Null), item_ty), ty, span)?;
+    let node = BExpr::InSubquery {
+        expr: Box::new(inner),
+        query: Box::new(query),
+        negated,
+    };
+    Ok((node, Type::Boolean))
 }
 
 /// The type of a subquery's one column, or the error that it has several.
@@ -527,7 +566,7 @@ fn function(
         });
     }
     match function {
-        Function::Has => has(scope, &args[0], span, clause),
+        Function::Has => super::aggregate::has(scope, &args[0], span, clause),
         Function::Scalar(f) => {
             let mut bound = Vec::with_capacity(args.len());
             let mut types = Vec::with_capacity(args.len());
@@ -545,292 +584,8 @@ fn function(
                 ty,
             ))
         }
-        Function::Aggregate(f) => aggregate(scope, f, args, distinct, span, clause),
-    }
-}
-
-/// Presence flags that are not table names: `has(ct)` is a series of that DICOM modality in
-/// the `series` table; `has(segmentation)` is a row in `segmentations`.
-pub const MODALITY_FLAGS: &[(&str, &str)] = &[
-    ("ct", "CT"),
-    ("pet", "PT"),
-    ("pt", "PT"),
-    ("mr", "MR"),
-    ("mri", "MR"),
-    ("nm", "NM"),
-    ("us", "US"),
-    ("cr", "CR"),
-    ("dx", "DX"),
-    ("mg", "MG"),
-    ("seg", "SEG"),
-    ("rtstruct", "RTSTRUCT"),
-    ("sr", "SR"),
-];
-
-/// `has(table)`: whether the subject has data in `table`; `has(ct)`, `has(pet)`, …: whether
-/// it has a series of that modality; `has(segmentation)`: a segment.
-fn has(
-    scope: &mut Scope<'_>,
-    arg: &Expr,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
-    let Expr::Column {
-        table: None,
-        column,
-    } = arg
-    else {
-        return Err(ResolveError::InvalidArgument {
-            message: "`has` takes a table name, e.g. `has(rnaseq)`, or a modality: `has(ct)`"
-                .into(),
-            span,
-        });
-    };
-    let folded = column.name.to_ascii_lowercase();
-    let table = match scope.table(&column.name).cloned() {
-        Some(t) => t,
-        None if folded == "segmentation" => scope
-            .table(crate::ingest::dicom::SEGMENTS_TABLE)
-            .cloned()
-            .ok_or_else(|| ResolveError::InvalidArgument {
-                message: "`has(segmentation)` needs the segmentations table: import DICOM SEG files with IMPORT DICOM".into(),
-                span,
-            })?,
-        None => match MODALITY_FLAGS.iter().find(|(word, _)| *word == folded) {
-            Some((_, modality)) => return has_modality(scope, modality, span, clause),
-            None => return Err(scope.unknown_source(column)),
-        },
-    };
-    if scope.base.alias() == table.name {
-        return Ok((BExpr::Literal(Value::Boolean(true)), Type::Boolean));
-    }
-    if let Some(args) = &mut scope.args {
-        args.other = true;
-    }
-    let relation = match table.level {
-        Level::Subject => {
-            scope.relation(&table, span)?;
-            table.name.clone()
+        Function::Aggregate(f) => {
+            super::aggregate::aggregate(scope, f, args, distinct, span, clause)
         }
-        Level::Multi => {
-            scope.per_subject(&table, span)?;
-            super::bound::per_subject_alias(&table.name)
-        }
-    };
-    Ok((BExpr::Exists { relation }, Type::Boolean))
-}
-
-/// `has(ct)`: `coalesce(bool_or(series.modality = 'CT'), false)`, bound as written.
-fn has_modality(
-    scope: &mut Scope<'_>,
-    modality: &str,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
-    let series = crate::ingest::dicom::SERIES_TABLE;
-    if scope.table(series).is_none() {
-        return Err(ResolveError::InvalidArgument {
-            message: format!(
-                "`has({})` reads the modality of the `series` table: import DICOM files (IMPORT DICOM) first",
-                modality.to_ascii_lowercase()
-            ),
-            span,
-        });
-    }
-    let ident = |name: &str| Ident {
-        name: name.into(),
-        quoted: false,
-        span,
-    };
-    let call = |name: &str, args: Vec<Expr>| Expr::Function {
-        name: ident(name),
-        args,
-        distinct: false,
-        star: false,
-        span,
-    };
-    let is_modality = Expr::Binary {
-        left: Box::new(Expr::Column {
-            table: Some(ident(series)),
-            column: ident("modality"),
-        }),
-        op: crate::syntax::BinaryOp::Eq,
-        right: Box::new(Expr::Literal(
-            crate::syntax::Literal::String(modality.into()),
-            span,
-        )),
-        span,
-    };
-    let flag = call(
-        "coalesce",
-        vec![
-            call("bool_or", vec![is_modality]),
-            Expr::Literal(crate::syntax::Literal::Boolean(false), span),
-        ],
-    );
-    bind(scope, &flag, clause)
-}
-
-/// An aggregate: per subject when its arguments read one table with several rows per
-/// subject, otherwise an aggregate of the whole query.
-fn aggregate(
-    scope: &mut Scope<'_>,
-    func: AggFn,
-    args: &[Expr],
-    distinct: bool,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
-    if func == AggFn::Count
-        && let [
-            Expr::Column {
-                table: None,
-                column,
-            },
-        ] = args
-        && let Some(table) = scope.table(&column.name).cloned()
-        && scope.base.alias() != table.name
-        && !scope.names_a_column(column)?
-    {
-        if distinct {
-            return Err(ResolveError::InvalidArgument {
-                message: format!(
-                    "`count({})` counts a subject's rows; DISTINCT does not apply to a table",
-                    table.name
-                ),
-                span,
-            });
-        }
-        return count_table(scope, &table, span, clause);
-    }
-    let outer = scope.args.replace(ArgUse::default());
-    let bound = bind_aggregate_args(scope, func, args, span, clause);
-    let used = std::mem::replace(&mut scope.args, outer).unwrap_or_default();
-    let (bound, arg_types) = bound?;
-    let ty = aggregate_type(func, arg_types.first().copied()).map_err(|m| mismatch(m, span))?;
-    let node = BExpr::Aggregate {
-        func,
-        args: bound,
-        distinct,
-        arg_type: arg_types.first().copied().unwrap_or(Type::Null),
-    };
-    let multi: Vec<String> = used.multi.into_iter().collect();
-    match multi.as_slice() {
-        [table] if !used.other && !used.aggregate => {
-            let table = scope
-                .table(table)
-                .cloned()
-                .ok_or_else(|| ResolveError::Internal(format!("table {table} vanished")))?;
-            if let Some(outer) = &mut scope.args {
-                outer.other = true;
-            }
-            let column = scope.per_subject_aggregate(&table, node, ty, span)?;
-            Ok((zero_if_count(func, column), ty))
-        }
-        [] => query_aggregate(scope, node, ty, span, clause),
-        [table, ..] => Err(ResolveError::MixedAggregate {
-            table: table.clone(),
-            span,
-        }),
-    }
-}
-
-fn bind_aggregate_args(
-    scope: &mut Scope<'_>,
-    func: AggFn,
-    args: &[Expr],
-    span: Span,
-    clause: Clause,
-) -> Result<(Vec<BExpr>, Vec<Type>), ResolveError> {
-    let mut bound = Vec::with_capacity(args.len());
-    let mut types = Vec::with_capacity(args.len());
-    for (i, a) in args.iter().enumerate() {
-        let (e, t) = bind(scope, a, clause)?;
-        if func == AggFn::StringAgg && i == 1 && !matches!(&e, BExpr::Literal(Value::Text(_))) {
-            return Err(ResolveError::InvalidArgument {
-                message:
-                    "`string_agg(x, separator)` takes the separator as text in quotes, e.g. ', '"
-                        .into(),
-                span,
-            });
-        }
-        if func == AggFn::Percentile && i == 1 {
-            let valid = matches!(&e, BExpr::Literal(Value::Float(p)) if (0.0..=1.0).contains(p))
-                || matches!(&e, BExpr::Literal(Value::Integer(0 | 1)));
-            if !valid {
-                return Err(ResolveError::InvalidArgument {
-                    message: "`percentile(x, p)` takes a fraction p between 0 and 1, e.g. 0.9"
-                        .into(),
-                    span,
-                });
-            }
-        }
-        bound.push(e);
-        types.push(t);
-    }
-    Ok((bound, types))
-}
-
-/// A query-level aggregate: allowed in SELECT, HAVING and ORDER BY, never nested.
-fn query_aggregate(
-    scope: &mut Scope<'_>,
-    node: BExpr,
-    ty: Type,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
-    if let Some(outer) = &mut scope.args {
-        outer.aggregate = true;
-        return Err(ResolveError::NestedAggregate { span });
-    }
-    if !clause.allows_aggregates() {
-        return Err(ResolveError::AggregateNotAllowed {
-            clause: clause.name().into(),
-            span,
-        });
-    }
-    scope.aggregates = true;
-    Ok((node, ty))
-}
-
-/// `count(t)`: rows of `t` per subject for a several-rows table, else subjects having `t`.
-fn count_table(
-    scope: &mut Scope<'_>,
-    table: &crate::storage::TableMeta,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
-    let node = BExpr::Aggregate {
-        func: AggFn::Count,
-        args: Vec::new(),
-        distinct: false,
-        arg_type: Type::Null,
-    };
-    if table.level == Level::Multi {
-        if let Some(outer) = &mut scope.args {
-            outer.other = true;
-        }
-        let column = scope.per_subject_aggregate(table, node, Type::Integer, span)?;
-        return Ok((zero_if_count(AggFn::Count, column), Type::Integer));
-    }
-    scope.relation(table, span)?;
-    let node = BExpr::Aggregate {
-        func: AggFn::Count,
-        args: vec![subject_id(&table.name)],
-        distinct: false,
-        arg_type: Type::Text,
-    };
-    query_aggregate(scope, node, Type::Integer, span, clause)
-}
-
-/// A per-subject count is 0, not NULL, for subjects without rows.
-fn zero_if_count(func: AggFn, column: BExpr) -> BExpr {
-    if func == AggFn::Count {
-        BExpr::Scalar {
-            func: super::bound::ScalarFn::Coalesce,
-            args: vec![column, BExpr::Literal(Value::Integer(0))],
-        }
-    } else {
-        column
     }
 }

@@ -4,6 +4,7 @@
 //! one-row-per-subject tables become left joins on `subject_id`; columns of tables with
 //! several rows per subject must sit inside an aggregate, which is then computed per subject.
 
+mod aggregate;
 mod analysis;
 mod as_of;
 pub mod bound;
