@@ -71,72 +71,14 @@ pub fn bind(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, Re
             };
             Ok((node, Type::Boolean))
         }
-        Expr::InList {
-            expr,
-            list,
-            negated,
-            span,
-        } => in_list(scope, expr, list, *negated, *span, clause),
-        Expr::Between {
-            expr,
-            low,
-            high,
-            negated,
-            span,
-        } => between(scope, [expr, low, high], *negated, *span, clause),
-        Expr::Like {
-            expr,
-            pattern,
-            negated,
-            case_insensitive,
-            span,
-        } => like(
-            scope,
-            expr,
-            pattern,
-            (*negated, *case_insensitive),
-            *span,
-            clause,
-        ),
-        Expr::Case {
-            operand,
-            whens,
-            otherwise,
-            span,
-        } => case(
-            scope,
-            operand.as_deref(),
-            whens,
-            otherwise.as_deref(),
-            *span,
-            clause,
-        ),
+        Expr::InList { .. } => in_list(scope, e, clause),
+        Expr::Between { .. } => between(scope, e, clause),
+        Expr::Like { .. } => like(scope, e, clause),
+        Expr::Case { .. } => case(scope, e, clause),
         Expr::Cast { expr, ty, span } => cast_to(scope, expr, *ty, *span, clause),
-        Expr::Function {
-            name,
-            args,
-            distinct,
-            star,
-            span,
-        } => function(scope, name, args, *distinct, *star, *span, clause),
-        Expr::Window {
-            function,
-            partition_by,
-            order_by,
-            span,
-        } => {
-            let over = super::window::Over {
-                partition_by,
-                order_by,
-            };
-            super::window::bind_window(scope, function, over, *span, clause)
-        }
-        Expr::InSubquery {
-            expr,
-            query,
-            negated,
-            span,
-        } => in_subquery(scope, expr, query, *negated, *span, clause),
+        Expr::Function { .. } => function_call(scope, e, clause),
+        Expr::Window { .. } => super::window::bind_window(scope, e, clause),
+        Expr::InSubquery { .. } => in_subquery(scope, e, clause),
         Expr::Subquery { query, span } => {
             let ctes = scope.ctes.clone();
             let query = scope.subquery(query, &ctes)?;
@@ -173,14 +115,17 @@ fn unary(
 }
 
 /// `x [NOT] IN (a, b, …)`: every item comparable with `x`.
-fn in_list(
-    scope: &mut Scope<'_>,
-    expr: &Expr,
-    list: &[Expr],
-    negated: bool,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
+fn in_list(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::InList {
+        expr,
+        list,
+        negated,
+        span,
+    } = e
+    else {
+        return Err(not_a("IN list"));
+    };
+    let (negated, span) = (*negated, *span);
     let (inner, ty) = bind(scope, expr, clause)?;
     let mut bound = Vec::with_capacity(list.len());
     let mut types = vec![ty];
@@ -199,13 +144,18 @@ fn in_list(
 }
 
 /// `x [NOT] BETWEEN low AND high`, the three of one type.
-fn between(
-    scope: &mut Scope<'_>,
-    [expr, low, high]: [&Expr; 3],
-    negated: bool,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
+fn between(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::Between {
+        expr,
+        low,
+        high,
+        negated,
+        span,
+    } = e
+    else {
+        return Err(not_a("BETWEEN"));
+    };
+    let (negated, span) = (*negated, *span);
     let (inner, ty) = bind(scope, expr, clause)?;
     let low = coerce_to(bind(scope, low, clause)?, ty, span)?;
     let high = coerce_to(bind(scope, high, clause)?, ty, span)?;
@@ -219,15 +169,19 @@ fn between(
     Ok((node, Type::Boolean))
 }
 
-/// `x [NOT] LIKE | ILIKE pattern`, both text. `(negated, case_insensitive)`.
-fn like(
-    scope: &mut Scope<'_>,
-    expr: &Expr,
-    pattern: &Expr,
-    (negated, case_insensitive): (bool, bool),
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
+/// `x [NOT] LIKE | ILIKE pattern`, both text.
+fn like(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::Like {
+        expr,
+        pattern,
+        negated,
+        case_insensitive,
+        span,
+    } = e
+    else {
+        return Err(not_a("LIKE"));
+    };
+    let (negated, case_insensitive, span) = (*negated, *case_insensitive, *span);
     let (inner, ty) = bind(scope, expr, clause)?;
     let (pattern, pty) = bind(scope, pattern, clause)?;
     for t in [ty, pty] {
@@ -275,14 +229,17 @@ fn cast_to(
 
 /// `x [NOT] IN (SELECT …)`: the subquery bound in a scope of its own, one column comparable
 /// with `x`.
-fn in_subquery(
-    scope: &mut Scope<'_>,
-    expr: &Expr,
-    query: &crate::syntax::Select,
-    negated: bool,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
+fn in_subquery(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::InSubquery {
+        expr,
+        query,
+        negated,
+        span,
+    } = e
+    else {
+        return Err(not_a("IN (SELECT …)"));
+    };
+    let (negated, span) = (*negated, *span);
     let (inner, ty) = bind(scope, expr, clause)?;
     let ctes = scope.ctes.clone();
     let query = scope.subquery(query, &ctes)?;
@@ -294,6 +251,27 @@ fn in_subquery(
         negated,
     };
     Ok((node, Type::Boolean))
+}
+
+/// The internal error of a binder handed another form than its own (the dispatch in [`bind`]
+/// never does).
+fn not_a(form: &str) -> ResolveError {
+    ResolveError::Internal(format!("the {form} binder was given another expression"))
+}
+
+/// `name(args)`: a scalar function, an aggregate or `has`.
+fn function_call(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::Function {
+        name,
+        args,
+        distinct,
+        star,
+        span,
+    } = e
+    else {
+        return Err(not_a("function"));
+    };
+    function(scope, name, args, *distinct, *star, *span, clause)
 }
 
 /// The type of a subquery's one column, or the error that it has several.
@@ -466,14 +444,17 @@ fn binary(left: Typed, op: BinaryOp, right: Typed, span: Span) -> Result<Typed, 
     }
 }
 
-fn case(
-    scope: &mut Scope<'_>,
-    operand: Option<&Expr>,
-    whens: &[(Expr, Expr)],
-    otherwise: Option<&Expr>,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
+fn case(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::Case {
+        operand,
+        whens,
+        otherwise,
+        span,
+    } = e
+    else {
+        return Err(not_a("CASE"));
+    };
+    let (operand, otherwise, span) = (operand.as_deref(), otherwise.as_deref(), *span);
     let operand = operand.map(|o| bind(scope, o, clause)).transpose()?;
     let mut bound = Vec::with_capacity(whens.len());
     let mut types = Vec::new();

@@ -8,29 +8,29 @@ use super::expr::{Clause, Typed, bind};
 use super::functions::{self, Function};
 use super::scope::Scope;
 use crate::storage::closest;
-use crate::syntax::{Expr, Ident, OrderItem, Span};
+use crate::syntax::{Expr, Ident, Span};
 
-/// What follows `OVER`.
-pub struct Over<'a> {
-    pub partition_by: &'a [Expr],
-    pub order_by: &'a [OrderItem],
-}
-
-/// `f(args) OVER (…)`; `function` is the call before `OVER`.
-pub fn bind_window(
-    scope: &mut Scope<'_>,
-    function: &Expr,
-    over: Over<'_>,
-    span: Span,
-    clause: Clause,
-) -> Result<Typed, ResolveError> {
+/// `f(args) OVER (…)`.
+pub fn bind_window(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed, ResolveError> {
+    let Expr::Window {
+        function,
+        partition_by,
+        order_by,
+        span,
+    } = e
+    else {
+        return Err(ResolveError::Internal(
+            "the window binder was given another expression".into(),
+        ));
+    };
+    let span = *span;
     let Expr::Function {
         name,
         args,
         distinct,
         star,
         ..
-    } = function
+    } = function.as_ref()
     else {
         return Err(ResolveError::Internal(
             "OVER after something other than a call".into(),
@@ -62,13 +62,11 @@ pub fn bind_window(
     check_literals(func, name, &bound, span)?;
     let ty = functions::window_type(func, types.first().copied())
         .map_err(|message| ResolveError::TypeMismatch { message, span })?;
-    let partition_by = over
-        .partition_by
+    let partition_by = partition_by
         .iter()
         .map(|p| bind(scope, p, clause).map(|(e, _)| e))
         .collect::<Result<Vec<_>, _>>()?;
-    let order_by = over
-        .order_by
+    let order_by = order_by
         .iter()
         .map(|o| {
             bind(scope, &o.expr, clause).map(|(expr, _)| WindowOrder {
