@@ -450,17 +450,14 @@ impl Database {
         }
         let reads = reads_only(&statement);
         let store = self.store.clone();
-        // The statement's own session, holding the flag that stops work DataFusion does not
-        // drive (CORRELATE's map) when the statement is cancelled or times out.
+        // The flag that stops work DataFusion does not drive (CORRELATE's map) when the
+        // statement is cancelled or times out.
         let stop = Arc::new(exec::Stop::default());
-        let ctx = SessionContext::new_with_state(
-            datafusion::execution::SessionStateBuilder::new_from_existing(ctx.state())
-                .with_config(ctx.copied_config().with_extension(stop.clone()))
-                .build(),
-        );
+        let stopping = stop.clone();
+        let ctx = ctx.clone();
         let frames = self.frames();
         let mut task = self.runtime.spawn(async move {
-            crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
+            crate::session::run(&store, &ctx, &statement, params.as_ref(), frames, &stopping).await
         });
         let timeout = self.config.statement_timeout.filter(|_| reads);
         let started = std::time::Instant::now();

@@ -22,6 +22,7 @@ pub async fn run(
     statement: &Statement,
     params: Option<&ParamValues>,
     frames: Arc<Frames>,
+    stop: &exec::Stop,
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot_for(store, statement)?;
     let bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
@@ -31,7 +32,12 @@ pub async fn run(
         Bound::ShowCohort(cohort) => Some(definition(store, cohort).map_err(|e| e.message())),
         _ => None,
     };
-    Ok(exec::run(store, ctx, snapshot, bound, statement, params, definition).await?)
+    let running = exec::Running {
+        statement,
+        params,
+        stop,
+    };
+    Ok(exec::run(store, ctx, snapshot, bound, running, definition).await?)
 }
 
 /// The snapshot a statement reads: the current version, or the one its `AS OF` names.

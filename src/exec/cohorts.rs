@@ -53,10 +53,14 @@ struct Evaluation {
 }
 
 /// Evaluates a saved definition, bound again.
-async fn evaluate(ctx: &SessionContext, definition: Definition) -> Result<Evaluation, Error> {
+async fn evaluate(
+    ctx: &SessionContext,
+    definition: Definition,
+    stop: &super::Stop,
+) -> Result<Evaluation, Error> {
     let Definition { snapshot, query } = definition;
     let mut bound = Bound::Query(query);
-    materialize(&mut bound, &snapshot, ctx, None).await?;
+    materialize(&mut bound, &snapshot, ctx, None, stop).await?;
     let Bound::Query(query) = &bound else {
         unreachable!("materialize keeps the statement's kind")
     };
@@ -88,8 +92,9 @@ pub async fn refresh(
     cohort: &CohortMeta,
     definition: Definition,
     statement: &Statement,
+    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
-    let now = evaluate(ctx, definition).await?;
+    let now = evaluate(ctx, definition, stop).await?;
     let then = store.snapshot().cohort_members(cohort)?;
     let mut then_sorted = then;
     then_sorted.sort_unstable();
@@ -132,6 +137,7 @@ pub async fn show(
     snapshot: &Snapshot,
     cohort: &CohortMeta,
     definition: Result<Definition, String>,
+    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
     let mut then = snapshot.cohort_members(cohort)?;
     then.sort_unstable();
@@ -142,7 +148,9 @@ pub async fn show(
     let mut rows: Vec<(String, &str)> = Vec::new();
     // The definition no longer binding (a column dropped since) is part of the answer.
     let now = match definition {
-        Ok(definition) => evaluate(ctx, definition).await.map_err(|e| e.to_string()),
+        Ok(definition) => evaluate(ctx, definition, stop)
+            .await
+            .map_err(|e| e.to_string()),
         Err(message) => Err(message),
     };
     match now {

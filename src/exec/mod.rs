@@ -31,22 +31,22 @@ use crate::resolve::{Base, Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
 
+/// The statement being carried out: its text (for the history), its parameters, and its
+/// [`Stop`] flag.
+#[derive(Clone, Copy)]
+pub struct Running<'a> {
+    pub statement: &'a Statement,
+    pub params: Option<&'a ParamValues>,
+    pub stop: &'a Stop,
+}
+
 /// Set when the running statement is cancelled (Ctrl-C) or outlives its time limit, so that
-/// work DataFusion does not drive (CORRELATE's map) stops as well. The database puts one in
-/// each statement's DataFusion session (`SessionConfig::with_extension`); exec reads it with
-/// [`Stop::of`].
+/// work DataFusion does not drive (CORRELATE's map) stops as well. The database makes one per
+/// statement and hands it to [`run`].
 #[derive(Debug, Default)]
 pub struct Stop(pub std::sync::atomic::AtomicBool);
 
 impl Stop {
-    /// The statement's flag, from its session (a flag never set when there is none).
-    pub fn of(ctx: &SessionContext) -> Arc<Stop> {
-        ctx.state()
-            .config()
-            .get_extension::<Stop>()
-            .unwrap_or_default()
-    }
-
     /// Whether the statement should stop.
     pub fn stopped(&self) -> bool {
         self.0.load(std::sync::atomic::Ordering::Relaxed)
@@ -61,17 +61,16 @@ pub async fn run(
     ctx: &SessionContext,
     snapshot: Snapshot,
     mut bound: Bound,
-    statement: &Statement,
-    params: Option<&ParamValues>,
+    running: Running<'_>,
     definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
+    let Running { params, stop, .. } = running;
     let (analysis_header, analysis_test) =
-        match materialize(&mut bound, &snapshot, ctx, params).await? {
+        match materialize(&mut bound, &snapshot, ctx, params, stop).await? {
             Some(analysis) => (analysis.header, analysis.test),
             None => (None, None),
         };
-    let mut result =
-        run_bound(store, ctx, &snapshot, &bound, statement, params, definition).await?;
+    let mut result = run_bound(store, ctx, &snapshot, &bound, running, definition).await?;
     if result.header.is_none() {
         result.header = analysis_header;
     }
@@ -95,10 +94,14 @@ async fn run_bound(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     bound: &Bound,
-    statement: &Statement,
-    params: Option<&ParamValues>,
+    running: Running<'_>,
     definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
+    let Running {
+        statement,
+        params,
+        stop,
+    } = running;
     let snapshot = snapshot.clone();
     match bound {
         Bound::CreateCohort {
@@ -121,9 +124,9 @@ async fn run_bound(
             import_result(&summary)
         }
         Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
-            analyze(bound, &snapshot, ctx, params).await
+            analyze(bound, &snapshot, ctx, params, stop).await
         }
-        Bound::Plot(p) => plot::run(p, &snapshot, ctx, params).await,
+        Bound::Plot(p) => plot::run(p, &snapshot, ctx, params, stop).await,
         Bound::Export(export) => {
             let provenance = Provenance::of(export, &snapshot)?;
             let rows = match wide::Split::of(&export.query, &export.partition_by) {
@@ -177,13 +180,13 @@ async fn run_bound(
             })
         }
         Bound::ShowCohort(cohort) => {
-            cohorts::show(store, ctx, &snapshot, cohort, undefined(definition)).await
+            cohorts::show(store, ctx, &snapshot, cohort, undefined(definition), stop).await
         }
         Bound::RefreshCohort(cohort) => {
             let definition = undefined(definition).map_err(|message| {
                 Error::Storage(crate::storage::StorageError::Internal(message))
             })?;
-            cohorts::refresh(store, ctx, cohort, definition, statement).await
+            cohorts::refresh(store, ctx, cohort, definition, statement, stop).await
         }
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
         Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
@@ -227,6 +230,7 @@ async fn analyze(
     snapshot: &Snapshot,
     ctx: &SessionContext,
     params: Option<&ParamValues>,
+    stop: &Stop,
 ) -> Result<QueryResult, Error> {
     let query = match bound {
         Bound::Survival(s) => &s.query,
@@ -238,7 +242,7 @@ async fn analyze(
     match bound {
         Bound::Survival(s) => survival::run(s, &rows.batches),
         Bound::Cox(c) => cox::cox(c, &rows.batches),
-        Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches, &Stop::of(ctx)),
+        Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches, stop),
         _ => Err(ExecError::NotAQuery),
     }
 }
@@ -262,6 +266,7 @@ async fn materialize(
     snapshot: &Snapshot,
     ctx: &SessionContext,
     params: Option<&ParamValues>,
+    stop: &Stop,
 ) -> Result<Option<QueryResult>, Error> {
     let query = match bound {
         Bound::Query(q) => q,
@@ -272,7 +277,7 @@ async fn materialize(
     let Base::Analysis(analysis) = &mut query.base else {
         return Ok(None);
     };
-    let mut result = analyze(&analysis.statement, snapshot, ctx, params).await?;
+    let mut result = analyze(&analysis.statement, snapshot, ctx, params, stop).await?;
     analysis.rows = Some(std::mem::take(&mut result.batches));
     Ok(Some(result))
 }

@@ -29,6 +29,7 @@ pub async fn run(
     snapshot: &Snapshot,
     ctx: &SessionContext,
     params: Option<&ParamValues>,
+    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
     let target = super::target::output_target(&p.path, p.overwrite)?;
     let path = target.as_path();
@@ -57,7 +58,7 @@ pub async fn run(
             fitted.header
         }
         Bound::Correlate(c) => {
-            let result = analyze(&p.analysis, snapshot, ctx, params).await?;
+            let result = analyze(&p.analysis, snapshot, ctx, params, stop).await?;
             let mut map = heatmap(&result.batches);
             map.title = format!("{} (• q < 0.05)", c.statement);
             heatmap_plot(path, &map).map_err(failed)?;

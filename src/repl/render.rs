@@ -61,6 +61,16 @@ fn kind(name: &str, ty: &DataType) -> Kind {
     }
 }
 
+/// How each column of a result is written, worked out once per result.
+fn kinds(result: &QueryResult) -> Vec<Kind> {
+    result
+        .schema
+        .fields()
+        .iter()
+        .map(|f| kind(f.name(), f.data_type()))
+        .collect()
+}
+
 fn raw_cell(batch: &RecordBatch, column: usize, row: usize) -> String {
     let array = batch.column(column);
     if array.is_null(row) {
@@ -71,18 +81,17 @@ fn raw_cell(batch: &RecordBatch, column: usize, row: usize) -> String {
 }
 
 /// A cell as people read it: floats to `precision` significant digits, p-values to three.
-fn cell(batch: &RecordBatch, column: usize, row: usize, precision: usize) -> String {
+fn cell(batch: &RecordBatch, column: usize, row: usize, precision: usize, kind: Kind) -> String {
     let array = batch.column(column);
     if array.is_null(row) {
         return "NULL".to_string();
     }
-    let field = batch.schema_ref().field(column).clone();
     let value = match array.data_type() {
         DataType::Float64 => array.as_primitive::<Float64Type>().value(row),
         DataType::Float32 => f64::from(array.as_primitive::<Float32Type>().value(row)),
         _ => return raw_cell(batch, column, row),
     };
-    match kind(field.name(), field.data_type()) {
+    match kind {
         Kind::PValue => p_value(value, precision),
         _ => significant(value, precision),
     }
@@ -245,6 +254,7 @@ fn draw(grid: &Grid, width: Option<usize>) -> (String, usize) {
 }
 
 fn table(result: &QueryResult, style: Style) -> String {
+    let kinds = kinds(result);
     let total = result.num_rows();
     let shown = if style.max_rows == 0 {
         total
@@ -261,7 +271,7 @@ fn table(result: &QueryResult, style: Style) -> String {
             .take(shown)
             .map(|(b, r)| {
                 (0..b.num_columns())
-                    .map(|c| limit(cell(b, c, r, style.precision)))
+                    .map(|c| limit(cell(b, c, r, style.precision, kinds[c])))
                     .collect()
             })
             .collect(),
@@ -289,6 +299,7 @@ fn table(result: &QueryResult, style: Style) -> String {
 /// `.mode columns`: the result turned on its side, one line per column and one column per
 /// row, so that a wide result shows every column.
 fn columns(result: &QueryResult, style: Style) -> String {
+    let kinds = kinds(result);
     let total = result.num_rows();
     let shown = if style.max_rows == 0 {
         total
@@ -299,7 +310,7 @@ fn columns(result: &QueryResult, style: Style) -> String {
         .take(shown)
         .map(|(b, r)| {
             (0..b.num_columns())
-                .map(|c| cut(&cell(b, c, r, style.precision), MAX_TEXT))
+                .map(|c| cut(&cell(b, c, r, style.precision, kinds[c]), MAX_TEXT))
                 .collect()
         })
         .collect();
@@ -388,6 +399,7 @@ fn markdown(result: &QueryResult, style: Style) -> String {
 }
 
 fn markdown_table(result: &QueryResult, style: Style) -> String {
+    let kinds = kinds(result);
     let names = result.column_names();
     let mut text = format!(
         "| {} |\n|{}|\n",
@@ -400,7 +412,7 @@ fn markdown_table(result: &QueryResult, style: Style) -> String {
     );
     for (batch, row) in rows(result) {
         let cells: Vec<String> = (0..batch.num_columns())
-            .map(|c| markdown_escape(&cell(batch, c, row, style.precision)))
+            .map(|c| markdown_escape(&cell(batch, c, row, style.precision, kinds[c])))
             .collect();
         text += &format!("| {} |\n", cells.join(" | "));
     }
@@ -417,6 +429,7 @@ fn lines(result: &QueryResult, style: Style) -> String {
 }
 
 fn line_blocks(result: &QueryResult, style: Style) -> String {
+    let kinds = kinds(result);
     let names = result.column_names();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut blocks = Vec::new();
@@ -424,7 +437,12 @@ fn line_blocks(result: &QueryResult, style: Style) -> String {
         let block: Vec<String> = names
             .iter()
             .enumerate()
-            .map(|(c, n)| format!("{n:>width$} = {}", cell(batch, c, row, style.precision)))
+            .map(|(c, n)| {
+                format!(
+                    "{n:>width$} = {}",
+                    cell(batch, c, row, style.precision, kinds[c])
+                )
+            })
             .collect();
         blocks.push(block.join("\n"));
     }

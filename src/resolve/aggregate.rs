@@ -3,7 +3,7 @@
 
 use super::bound::{AggFn, BExpr, Type, Value};
 use super::error::ResolveError;
-use super::expr::{Clause, Typed, bind, mismatch};
+use super::expr::{Clause, Typed, bind, bind_all, mismatch};
 use super::functions::aggregate_type;
 use super::scope::{ArgUse, Scope, subject_id};
 use crate::storage::Level;
@@ -202,31 +202,27 @@ fn bind_aggregate_args(
     span: Span,
     clause: Clause,
 ) -> Result<(Vec<BExpr>, Vec<Type>), ResolveError> {
-    let mut bound = Vec::with_capacity(args.len());
-    let mut types = Vec::with_capacity(args.len());
-    for (i, a) in args.iter().enumerate() {
-        let (e, t) = bind(scope, a, clause)?;
-        if func == AggFn::StringAgg && i == 1 && !matches!(&e, BExpr::Literal(Value::Text(_))) {
-            return Err(ResolveError::InvalidArgument {
-                message:
-                    "`string_agg(x, separator)` takes the separator as text in quotes, e.g. ', '"
-                        .into(),
-                span,
-            });
-        }
-        if func == AggFn::Percentile && i == 1 {
-            let valid = matches!(&e, BExpr::Literal(Value::Float(p)) if (0.0..=1.0).contains(p))
-                || matches!(&e, BExpr::Literal(Value::Integer(0 | 1)));
-            if !valid {
-                return Err(ResolveError::InvalidArgument {
-                    message: "`percentile(x, p)` takes a fraction p between 0 and 1, e.g. 0.9"
-                        .into(),
-                    span,
-                });
-            }
-        }
-        bound.push(e);
-        types.push(t);
+    let (bound, types) = bind_all(scope, args, clause)?;
+    // The second argument of these is a constant, written out.
+    let second = bound.get(1);
+    if func == AggFn::StringAgg
+        && !second.is_none_or(|e| matches!(e, BExpr::Literal(Value::Text(_))))
+    {
+        return Err(ResolveError::InvalidArgument {
+            message: "`string_agg(x, separator)` takes the separator as text in quotes, e.g. ', '"
+                .into(),
+            span,
+        });
+    }
+    let fraction = |e: &BExpr| {
+        matches!(e, BExpr::Literal(Value::Float(p)) if (0.0..=1.0).contains(p))
+            || matches!(e, BExpr::Literal(Value::Integer(0 | 1)))
+    };
+    if func == AggFn::Percentile && !second.is_none_or(fraction) {
+        return Err(ResolveError::InvalidArgument {
+            message: "`percentile(x, p)` takes a fraction p between 0 and 1, e.g. 0.9".into(),
+            span,
+        });
     }
     Ok((bound, types))
 }

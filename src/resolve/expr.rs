@@ -253,6 +253,22 @@ fn in_subquery(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Typed,
     Ok((node, Type::Boolean))
 }
 
+/// Binds each argument: the bound expressions and their types, in order.
+pub(super) fn bind_all(
+    scope: &mut Scope<'_>,
+    args: &[Expr],
+    clause: Clause,
+) -> Result<(Vec<BExpr>, Vec<Type>), ResolveError> {
+    let mut bound = Vec::with_capacity(args.len());
+    let mut types = Vec::with_capacity(args.len());
+    for a in args {
+        let (e, t) = bind(scope, a, clause)?;
+        bound.push(e);
+        types.push(t);
+    }
+    Ok((bound, types))
+}
+
 /// The internal error of a binder handed another form than its own (the dispatch in [`bind`]
 /// never does).
 fn not_a(form: &str) -> ResolveError {
@@ -549,13 +565,7 @@ fn function(
     match function {
         Function::Has => super::aggregate::has(scope, &args[0], span, clause),
         Function::Scalar(f) => {
-            let mut bound = Vec::with_capacity(args.len());
-            let mut types = Vec::with_capacity(args.len());
-            for a in args {
-                let (e, t) = bind(scope, a, clause)?;
-                bound.push(e);
-                types.push(t);
-            }
+            let (bound, types) = bind_all(scope, args, clause)?;
             let ty = scalar_type(f, &types).map_err(|m| mismatch(m, span))?;
             Ok((
                 BExpr::Scalar {

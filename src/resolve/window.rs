@@ -4,7 +4,7 @@
 
 use super::bound::{AggFn, BExpr, Type, Value, WindowFn, WindowOrder};
 use super::error::ResolveError;
-use super::expr::{Clause, Typed, bind};
+use super::expr::{Clause, Typed, bind, bind_all};
 use super::functions::{self, Function};
 use super::scope::Scope;
 use crate::storage::closest;
@@ -52,13 +52,7 @@ pub fn bind_window(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<Ty
     }
     let func = window_function(name)?;
     check_arguments(func, name, args.len(), *distinct, *star, span)?;
-    let mut bound = Vec::with_capacity(args.len());
-    let mut types = Vec::with_capacity(args.len());
-    for a in args {
-        let (e, t) = bind(scope, a, clause)?;
-        bound.push(e);
-        types.push(t);
-    }
+    let (bound, types) = bind_all(scope, args, clause)?;
     check_literals(func, name, &bound, span)?;
     let ty = functions::window_type(func, types.first().copied())
         .map_err(|message| ResolveError::TypeMismatch { message, span })?;

@@ -51,63 +51,55 @@ fn module_of(name: &str) -> &str {
 fn imports() -> BTreeMap<(String, String), BTreeSet<String>> {
     let src = root().join("src");
     let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let mut stack = vec![src.clone()];
     let names = regex::Regex::new(r"crate::(\w+)").unwrap();
     let groups = regex::Regex::new(r"use crate::\{([^}]*)\}").unwrap();
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let relative = path
-                .strip_prefix(&src)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let from = relative
-                .split('/')
-                .next()
-                .unwrap()
-                .trim_end_matches(".rs")
-                .to_string();
-            if matches!(from.as_str(), "lib" | "main") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let text = match text.find("#[cfg(test)]") {
-                Some(at) => &text[..at],
-                None => &text[..],
-            };
-            let code: String = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let mut targets: Vec<String> = names
-                .captures_iter(&code)
-                .map(|c| c[1].to_string())
-                .collect();
-            for group in groups.captures_iter(&code) {
-                targets.extend(
-                    group[1]
-                        .split(',')
-                        .filter_map(|t| t.trim().split("::").next().map(str::to_string))
-                        .filter(|t| !t.is_empty()),
-                );
-            }
-            for to in targets {
-                let to = module_of(&to).to_string();
-                if to != from {
-                    found
-                        .entry((from.clone(), to))
-                        .or_default()
-                        .insert(relative.clone());
-                }
+    for path in crate::common::files_under(&src) {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let relative = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let from = relative
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
+        if matches!(from.as_str(), "lib" | "main") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = match text.find("#[cfg(test)]") {
+            Some(at) => &text[..at],
+            None => &text[..],
+        };
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut targets: Vec<String> = names
+            .captures_iter(&code)
+            .map(|c| c[1].to_string())
+            .collect();
+        for group in groups.captures_iter(&code) {
+            targets.extend(
+                group[1]
+                    .split(',')
+                    .filter_map(|t| t.trim().split("::").next().map(str::to_string))
+                    .filter(|t| !t.is_empty()),
+            );
+        }
+        for to in targets {
+            let to = module_of(&to).to_string();
+            if to != from {
+                found
+                    .entry((from.clone(), to))
+                    .or_default()
+                    .insert(relative.clone());
             }
         }
     }

@@ -168,3 +168,20 @@ pub fn old_fixture(name: &str, to: &Path) {
     let report = rgdb::Database::upgrade(to).unwrap().unwrap();
     assert_eq!((report.from, report.to), ("sled", "redb"));
 }
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}

@@ -64,23 +64,15 @@ fn every_language_example_runs() {
 fn every_error_code_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
     let mut missing = Vec::new();
-    let mut stack = vec![root().join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            for (at, _) in text.match_indices("\"E0") {
-                let code = &text[at + 1..(at + 6).min(text.len())];
-                if code[1..].bytes().all(|b| b.is_ascii_digit())
-                    && !doc.contains(&format!("| {code} |"))
-                    && !missing.contains(&code.to_string())
-                {
-                    missing.push(code.to_string());
-                }
+    for path in files_under(&root().join("src")) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (at, _) in text.match_indices("\"E0") {
+            let code = &text[at + 1..(at + 6).min(text.len())];
+            if code[1..].bytes().all(|b| b.is_ascii_digit())
+                && !doc.contains(&format!("| {code} |"))
+                && !missing.contains(&code.to_string())
+            {
+                missing.push(code.to_string());
             }
         }
     }

@@ -97,8 +97,8 @@ pub fn import_radiomics(
     let variants = parse_variants(&read)?;
     let built = build_columns(&mut read)?;
     let record = provenance_record(&read, &variants, &built);
-    let level = level_of(&read.rows.subjects);
-    let notes = notes(&read, &variants, &built, &record, level);
+    let (level, repeated) = level_of(&read.rows.subjects);
+    let notes = notes(&read, &variants, &built, &record, repeated);
     let written = write(
         store,
         options,
@@ -328,17 +328,20 @@ fn provenance_record(read: &Read, variants: &Variants, built: &Built) -> Map<Str
     record
 }
 
-/// Several rows for one subject (several ROIs) make a table of several rows per subject.
-fn level_of(subjects: &[String]) -> Level {
+/// Several rows for one subject (several ROIs) make a table of several rows per subject; with
+/// the number of subjects that have several.
+fn level_of(subjects: &[String]) -> (Level, usize) {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for s in subjects {
         *count.entry(s.as_str()).or_insert(0) += 1;
     }
-    if count.values().any(|n| *n > 1) {
+    let repeated = count.values().filter(|n| **n > 1).count();
+    let level = if repeated > 0 {
         Level::Multi
     } else {
         Level::Subject
-    }
+    };
+    (level, repeated)
 }
 
 /// What the import says besides its columns.
@@ -347,7 +350,7 @@ fn notes(
     variants: &Variants,
     built: &Built,
     record: &Map<String, Value>,
-    level: Level,
+    repeated: usize,
 ) -> Vec<String> {
     let settings = read.layout.settings.len();
     let mut notes = vec![format!(
@@ -359,14 +362,9 @@ fn notes(
     if let Some(Value::String(v)) = record.get("pyradiomics") {
         notes.push(format!("extracted with PyRadiomics {v}"));
     }
-    if level == Level::Multi {
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        for s in &read.rows.subjects {
-            *count.entry(s.as_str()).or_insert(0) += 1;
-        }
+    if repeated > 0 {
         notes.push(format!(
-            "{} subjects have several rows (ROIs): the table has several rows per subject",
-            count.values().filter(|n| **n > 1).count()
+            "{repeated} subjects have several rows (ROIs): the table has several rows per subject"
         ));
     }
     if variants.len() > 1 {
