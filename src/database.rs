@@ -450,14 +450,10 @@ impl Database {
         }
         let reads = reads_only(&statement);
         let store = self.store.clone();
-        // The flag that stops work DataFusion does not drive (CORRELATE's map) when the
-        // statement is cancelled or times out.
-        let stop = Arc::new(exec::Stop::default());
-        let stopping = stop.clone();
         let ctx = ctx.clone();
         let frames = self.frames();
         let mut task = self.runtime.spawn(async move {
-            crate::session::run(&store, &ctx, &statement, params.as_ref(), frames, &stopping).await
+            crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
         });
         let timeout = self.config.statement_timeout.filter(|_| reads);
         let started = std::time::Instant::now();
@@ -467,14 +463,12 @@ impl Database {
                     done = &mut task => return joined(done),
                     _ = tokio::time::sleep(std::time::Duration::from_millis(10)) => {
                         if reads && cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
-                            stop.0.store(true, Ordering::SeqCst);
                             task.abort();
                             return Err(ExecError::Cancelled.into());
                         }
                         if let Some(limit) = timeout
                             && started.elapsed() >= limit
                         {
-                            stop.0.store(true, Ordering::SeqCst);
                             task.abort();
                             return Err(ExecError::Timeout {
                                 millis: limit.as_millis() as u64,
@@ -593,6 +587,7 @@ impl Database {
         let state = datafusion::execution::SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
+            .with_query_planner(Arc::new(exec::Planner))
             .build();
         SessionContext::new_with_state(state)
     }

@@ -22,7 +22,6 @@ pub async fn run(
     statement: &Statement,
     params: Option<&ParamValues>,
     frames: Arc<Frames>,
-    stop: &exec::Stop,
 ) -> Result<QueryResult, Error> {
     let snapshot = snapshot_for(store, statement)?;
     let bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
@@ -32,11 +31,7 @@ pub async fn run(
         Bound::ShowCohort(cohort) => Some(definition(store, cohort).map_err(|e| e.message())),
         _ => None,
     };
-    let running = exec::Running {
-        statement,
-        params,
-        stop,
-    };
+    let running = exec::Running { statement, params };
     Ok(exec::run(store, ctx, snapshot, bound, running, definition).await?)
 }
 

@@ -7,10 +7,10 @@ use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
-use super::{QueryResult, bind_params, collect, materialize};
+use super::{QueryResult, bind_params, collect};
 use crate::exec::ExecError as Error;
 use crate::plan::query_to_plan;
-use crate::resolve::{Bound, BoundQuery};
+use crate::resolve::BoundQuery;
 use crate::storage::{Action, CohortMeta, Snapshot, Store};
 use crate::syntax::Statement;
 
@@ -53,20 +53,11 @@ struct Evaluation {
 }
 
 /// Evaluates a saved definition, bound again.
-async fn evaluate(
-    ctx: &SessionContext,
-    definition: Definition,
-    stop: &super::Stop,
-) -> Result<Evaluation, Error> {
+async fn evaluate(ctx: &SessionContext, definition: Definition) -> Result<Evaluation, Error> {
     let Definition { snapshot, query } = definition;
-    let mut bound = Bound::Query(query);
-    materialize(&mut bound, &snapshot, ctx, None, stop).await?;
-    let Bound::Query(query) = &bound else {
-        unreachable!("materialize keeps the statement's kind")
-    };
     Ok(Evaluation {
         version: snapshot.version(),
-        members: members(ctx, &snapshot, query, None).await?,
+        members: members(ctx, &snapshot, &query, None).await?,
     })
 }
 
@@ -92,9 +83,8 @@ pub async fn refresh(
     cohort: &CohortMeta,
     definition: Definition,
     statement: &Statement,
-    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
-    let now = evaluate(ctx, definition, stop).await?;
+    let now = evaluate(ctx, definition).await?;
     let then = store.snapshot().cohort_members(cohort)?;
     let mut then_sorted = then;
     then_sorted.sort_unstable();
@@ -137,7 +127,6 @@ pub async fn show(
     snapshot: &Snapshot,
     cohort: &CohortMeta,
     definition: Result<Definition, String>,
-    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
     let mut then = snapshot.cohort_members(cohort)?;
     then.sort_unstable();
@@ -148,9 +137,7 @@ pub async fn show(
     let mut rows: Vec<(String, &str)> = Vec::new();
     // The definition no longer binding (a column dropped since) is part of the answer.
     let now = match definition {
-        Ok(definition) => evaluate(ctx, definition, stop)
-            .await
-            .map_err(|e| e.to_string()),
+        Ok(definition) => evaluate(ctx, definition).await.map_err(|e| e.to_string()),
         Err(message) => Err(message),
     };
     match now {

@@ -122,6 +122,41 @@ impl ExecError {
     }
 }
 
+impl ExecError {
+    /// The same error again, for the errors a statistics operator raises inside DataFusion
+    /// (which holds them behind a shared reference); `None` for the others.
+    fn again(&self) -> Option<ExecError> {
+        Some(match self {
+            ExecError::Storage(e) => ExecError::Storage(e.clone()),
+            ExecError::Execution(f) => ExecError::Execution(f.clone()),
+            ExecError::Statistics { message } => ExecError::Statistics {
+                message: message.clone(),
+            },
+            ExecError::TooManyGroups { by, groups, limit } => ExecError::TooManyGroups {
+                by: by.clone(),
+                groups: *groups,
+                limit: *limit,
+            },
+            ExecError::TooManyLevels {
+                term,
+                levels,
+                limit,
+            } => ExecError::TooManyLevels {
+                term: term.clone(),
+                levels: *levels,
+                limit: *limit,
+            },
+            ExecError::Cancelled => ExecError::Cancelled,
+            ExecError::NotAQuery => ExecError::NotAQuery,
+            ExecError::DivisionByZero => ExecError::DivisionByZero,
+            ExecError::MemoryLimit { detail } => ExecError::MemoryLimit {
+                detail: detail.clone(),
+            },
+            _ => return None,
+        })
+    }
+}
+
 impl From<DataFusionError> for ExecError {
     /// What a DataFusion failure means here: an integer division by zero, a query over the
     /// memory limit, or a storage error raised inside a scan (a corrupt chunk, say) surface as
@@ -143,10 +178,18 @@ impl From<DataFusionError> for ExecError {
                     .unwrap_or_default()
                     .to_string(),
             },
-            DataFusionError::External(inner) => match inner.downcast_ref::<StorageError>() {
-                Some(storage) => ExecError::Storage(storage.clone()),
-                None => ExecError::Execution(Failure(Arc::new(e))),
-            },
+            DataFusionError::External(inner) => {
+                if let Some(storage) = inner.downcast_ref::<StorageError>() {
+                    return ExecError::Storage(storage.clone());
+                }
+                match inner
+                    .downcast_ref::<super::Carried>()
+                    .and_then(|c| c.0.again())
+                {
+                    Some(carried) => carried,
+                    None => ExecError::Execution(Failure(Arc::new(e))),
+                }
+            }
             _ => ExecError::Execution(Failure(Arc::new(e))),
         }
     }

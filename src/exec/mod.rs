@@ -1,6 +1,7 @@
 //! exec: LogicalPlan -> RecordBatch stream, export files; and the statements that change the
 //! database (CREATE COHORT, DROP COHORT) carried out through the store.
 
+mod analysis;
 pub mod cohorts;
 mod correlate;
 mod cox;
@@ -15,42 +16,29 @@ pub mod wide;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, StringArray, UInt64Array};
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ParamValues;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
+pub use analysis::{Carried, Planner, Report, report_of};
 pub use error::{ExecError, Failure};
 pub use export::Provenance;
 pub use result::QueryResult;
 
 use crate::exec::ExecError as Error;
 use crate::plan::{query_to_plan, to_logical_plan};
-use crate::resolve::{Base, Bound, BoundQuery};
+use crate::resolve::{Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
 
-/// The statement being carried out: its text (for the history), its parameters, and its
-/// [`Stop`] flag.
+/// The statement being carried out: its text (for the history) and its parameters.
+/// A cancelled or timed-out statement is stopped by dropping its task: DataFusion's
+/// operators, and rgdb's own (`analysis.rs`), stop when their streams are dropped.
 #[derive(Clone, Copy)]
 pub struct Running<'a> {
     pub statement: &'a Statement,
     pub params: Option<&'a ParamValues>,
-    pub stop: &'a Stop,
-}
-
-/// Set when the running statement is cancelled (Ctrl-C) or outlives its time limit, so that
-/// work DataFusion does not drive (CORRELATE's map) stops as well. The database makes one per
-/// statement and hands it to [`run`].
-#[derive(Debug, Default)]
-pub struct Stop(pub std::sync::atomic::AtomicBool);
-
-impl Stop {
-    /// Whether the statement should stop.
-    pub fn stopped(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
 }
 
 /// Carries out one bound statement (resolved on `snapshot` by `crate::session`, which chains
@@ -60,24 +48,11 @@ pub async fn run(
     store: &Store,
     ctx: &SessionContext,
     snapshot: Snapshot,
-    mut bound: Bound,
+    bound: Bound,
     running: Running<'_>,
     definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
-    let Running { params, stop, .. } = running;
-    let (analysis_header, analysis_test) =
-        match materialize(&mut bound, &snapshot, ctx, params, stop).await? {
-            Some(analysis) => (analysis.header, analysis.test),
-            None => (None, None),
-        };
-    let mut result = run_bound(store, ctx, &snapshot, &bound, running, definition).await?;
-    if result.header.is_none() {
-        result.header = analysis_header;
-    }
-    if result.test.is_none() && matches!(bound, Bound::Query(_)) {
-        result.test = analysis_test;
-    }
-    Ok(result)
+    run_bound(store, ctx, &snapshot, &bound, running, definition).await
 }
 
 /// The definition the session bound for a cohort statement, or the internal error that it
@@ -97,11 +72,7 @@ async fn run_bound(
     running: Running<'_>,
     definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
-    let Running {
-        statement,
-        params,
-        stop,
-    } = running;
+    let Running { statement, params } = running;
     let snapshot = snapshot.clone();
     match bound {
         Bound::CreateCohort {
@@ -124,9 +95,15 @@ async fn run_bound(
             import_result(&summary)
         }
         Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
-            analyze(bound, &snapshot, ctx, params, stop).await
+            let plan = crate::plan::analysis_plan(bound, &snapshot)?.ok_or(ExecError::NotAQuery)?;
+            let (mut result, report) = collect_reporting(ctx, bind_params(plan, params)?).await?;
+            if let Some(report) = report {
+                (result.header, result.figure, result.test) =
+                    (report.header, report.figure, report.test);
+            }
+            Ok(result)
         }
-        Bound::Plot(p) => plot::run(p, &snapshot, ctx, params, stop).await,
+        Bound::Plot(p) => plot::run(p, &snapshot, ctx, params).await,
         Bound::Export(export) => {
             let provenance = Provenance::of(export, &snapshot)?;
             let rows = match wide::Split::of(&export.query, &export.partition_by) {
@@ -148,45 +125,40 @@ async fn run_bound(
             };
             export::write(export, rows, provenance).await
         }
-        Bound::Query(query) => {
-            let (schema, batches) = match wide::Split::of(query, &[]) {
-                Some(split) => {
-                    let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
-                    let narrow = collect(ctx, plan).await?;
-                    let rows = wide::WideRows::new(
-                        &split,
-                        query,
-                        &snapshot,
-                        &narrow.schema,
-                        &narrow.batches,
-                    )?;
-                    (rows.schema.clone(), rows.collect()?)
+        Bound::Query(query) => match wide::Split::of(query, &[]) {
+            Some(split) => {
+                let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
+                let narrow = collect(ctx, plan).await?;
+                let rows =
+                    wide::WideRows::new(&split, query, &snapshot, &narrow.schema, &narrow.batches)?;
+                Ok(QueryResult {
+                    schema: rows.schema.clone(),
+                    batches: rows.collect()?,
+                    note: None,
+                    header: None,
+                    figure: None,
+                    test: None,
+                })
+            }
+            None => {
+                // A query over an analysis (`FROM (SURVIVAL …)`) shows the analysis's header
+                // and carries its test row.
+                let plan = bind_params(query_to_plan(query, &snapshot)?, params)?;
+                let (mut result, report) = collect_reporting(ctx, plan).await?;
+                if let Some(report) = report {
+                    (result.header, result.test) = (report.header, report.test);
                 }
-                None => {
-                    let stream = query_stream(ctx, &snapshot, query, params).await?;
-                    let schema = stream.schema();
-                    let batches: Vec<RecordBatch> =
-                        futures::TryStreamExt::try_collect(stream).await?;
-                    (schema, batches)
-                }
-            };
-            Ok(QueryResult {
-                schema,
-                batches,
-                note: None,
-                header: None,
-                figure: None,
-                test: None,
-            })
-        }
+                Ok(result)
+            }
+        },
         Bound::ShowCohort(cohort) => {
-            cohorts::show(store, ctx, &snapshot, cohort, undefined(definition), stop).await
+            cohorts::show(store, ctx, &snapshot, cohort, undefined(definition)).await
         }
         Bound::RefreshCohort(cohort) => {
             let definition = undefined(definition).map_err(|message| {
                 Error::Storage(crate::storage::StorageError::Internal(message))
             })?;
-            cohorts::refresh(store, ctx, cohort, definition, statement, stop).await
+            cohorts::refresh(store, ctx, cohort, definition, statement).await
         }
         Bound::Vacuum { keep } => vacuum(store, *keep, statement),
         Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
@@ -224,30 +196,7 @@ pub async fn query_stream(
     }
 }
 
-/// Runs a statistics statement: its rows query, then the statistics over the rows.
-async fn analyze(
-    bound: &Bound,
-    snapshot: &Snapshot,
-    ctx: &SessionContext,
-    params: Option<&ParamValues>,
-    stop: &Stop,
-) -> Result<QueryResult, Error> {
-    let query = match bound {
-        Bound::Survival(s) => &s.query,
-        Bound::Cox(c) => &c.query,
-        Bound::Correlate(c) => &c.query,
-        _ => return Err(ExecError::NotAQuery),
-    };
-    let rows = analysis_rows(query, snapshot, ctx, params).await?;
-    match bound {
-        Bound::Survival(s) => survival::run(s, &rows.batches),
-        Bound::Cox(c) => cox::cox(c, &rows.batches),
-        Bound::Correlate(c) => correlate::run(c, snapshot, &rows.batches, stop),
-        _ => Err(ExecError::NotAQuery),
-    }
-}
-
-/// The rows a statistics statement works on.
+/// The rows a statistics statement works on (`PLOT SURVIVAL` fits them itself).
 async fn analysis_rows(
     query: &BoundQuery,
     snapshot: &Snapshot,
@@ -256,30 +205,6 @@ async fn analysis_rows(
 ) -> Result<QueryResult, Error> {
     let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
     collect(ctx, plan).await
-}
-
-/// Computes the analysis a query ranges over (`SELECT … FROM (CORRELATE …)`), so that its
-/// rows can be scanned, and returns the analysis's result without its rows (its header and
-/// test table). `EXPLAIN` is left alone: it plans over an empty scan of the same columns.
-async fn materialize(
-    bound: &mut Bound,
-    snapshot: &Snapshot,
-    ctx: &SessionContext,
-    params: Option<&ParamValues>,
-    stop: &Stop,
-) -> Result<Option<QueryResult>, Error> {
-    let query = match bound {
-        Bound::Query(q) => q,
-        Bound::Export(e) => &mut e.query,
-        Bound::CreateCohort { query, .. } => query,
-        _ => return Ok(None),
-    };
-    let Base::Analysis(analysis) = &mut query.base else {
-        return Ok(None);
-    };
-    let mut result = analyze(&analysis.statement, snapshot, ctx, params, stop).await?;
-    analysis.rows = Some(std::mem::take(&mut result.batches));
-    Ok(Some(result))
 }
 
 /// Substitutes parameter values, or reports the first parameter without one.
@@ -311,17 +236,27 @@ pub fn bind_params(plan: LogicalPlan, params: Option<&ParamValues>) -> Result<Lo
 
 /// Runs a plan to completion.
 pub async fn collect(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryResult, Error> {
-    let frame = ctx.execute_logical_plan(plan).await?;
-    let schema = Arc::new(frame.schema().as_arrow().clone());
-    let batches = frame.collect().await?;
-    Ok(QueryResult {
+    Ok(collect_reporting(ctx, plan).await?.0)
+}
+
+/// Runs a plan to completion, with the report of the statistics operator in it, if any
+/// (its header, test row and figure).
+pub async fn collect_reporting(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+) -> Result<(QueryResult, Option<Report>), Error> {
+    let schema = Arc::new(plan.schema().as_arrow().clone());
+    let physical = ctx.state().create_physical_plan(&plan).await?;
+    let batches = datafusion::physical_plan::collect(physical.clone(), ctx.task_ctx()).await?;
+    let result = QueryResult {
         schema,
         batches,
         note: None,
         header: None,
         figure: None,
         test: None,
-    })
+    };
+    Ok((result, report_of(&physical)))
 }
 
 /// Runs a plan as a stream of batches.

@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
-use super::{ExecError, QueryResult, analysis_rows, analyze, survival};
+use super::{ExecError, QueryResult, analysis_rows, bind_params, collect_reporting, survival};
 use crate::exec::ExecError as Error;
 use crate::plot::{Format, Heatmap, KmGroup, heatmap_plot, km_plot};
 use crate::resolve::{Bound, BoundPlot};
@@ -29,7 +29,6 @@ pub async fn run(
     snapshot: &Snapshot,
     ctx: &SessionContext,
     params: Option<&ParamValues>,
-    stop: &super::Stop,
 ) -> Result<QueryResult, Error> {
     let target = super::target::output_target(&p.path, p.overwrite)?;
     let path = target.as_path();
@@ -58,11 +57,13 @@ pub async fn run(
             fitted.header
         }
         Bound::Correlate(c) => {
-            let result = analyze(&p.analysis, snapshot, ctx, params, stop).await?;
+            let plan =
+                crate::plan::analysis_plan(&p.analysis, snapshot)?.ok_or(ExecError::NotAQuery)?;
+            let (result, report) = collect_reporting(ctx, bind_params(plan, params)?).await?;
             let mut map = heatmap(&result.batches);
             map.title = format!("{} (• q < 0.05)", c.statement);
             heatmap_plot(path, &map).map_err(failed)?;
-            let mut header = result.header.unwrap_or_default();
+            let mut header = report.and_then(|r| r.header).unwrap_or_default();
             header += &format!(
                 "heatmap: {} × {} of the pairs with the smallest p\n",
                 map.rows.len(),

@@ -4,11 +4,13 @@
 //! joins on `subject_id`, and DataFusion's filter, aggregate, projection, sort and limit.
 //! Catalog statements become scans of small in-memory listings.
 
+mod analysis;
 mod catalog;
 mod error;
 mod expr;
 mod query;
 
+pub use analysis::{Analysis, AnalysisNode, analysis_plan};
 pub use catalog::{action, describe_cohort, show_cohorts, show_columns, show_history, show_tables};
 pub use error::PlanError;
 pub use expr::{data_type, to_df};
@@ -30,9 +32,9 @@ pub fn to_logical_plan(
 ) -> Result<Option<LogicalPlan>, PlanError> {
     Ok(Some(match bound {
         Bound::Query(q) => query_to_plan(q, snapshot)?,
-        Bound::Survival(s) => query_to_plan(&s.query, snapshot)?,
-        Bound::Cox(c) => query_to_plan(&c.query, snapshot)?,
-        Bound::Correlate(c) => query_to_plan(&c.query, snapshot)?,
+        Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
+            return analysis_plan(bound, snapshot);
+        }
         Bound::ShowTables => show_tables(snapshot)?,
         Bound::ShowCohorts => show_cohorts(snapshot)?,
         Bound::ShowHistory => show_history(history, oldest)?,

@@ -153,13 +153,13 @@ fn base_scan(
             )?)
         }
         Base::Analysis(analysis) => {
-            let rows = analysis.rows.clone().unwrap_or_default();
-            let table = MemTable::try_new(analysis.schema.clone(), vec![rows])?;
-            Ok(LogicalPlanBuilder::scan(
-                analysis.name,
-                provider_as_source(Arc::new(table)),
-                None,
-            )?)
+            let plan = super::analysis_plan(&analysis.statement, snapshot)?.ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal(format!(
+                    "`{}` is not an analysis",
+                    analysis.name
+                ))
+            })?;
+            Ok(LogicalPlanBuilder::from(plan).alias(analysis.name)?)
         }
         Base::Table { table, columns } => {
             let provider =

@@ -283,7 +283,6 @@ pub struct AnalysisBase {
     pub name: &'static str,
     pub schema: datafusion::arrow::datatypes::SchemaRef,
     pub statement: Bound,
-    pub rows: Option<Vec<datafusion::arrow::record_batch::RecordBatch>>,
 }
 
 impl Base {

@@ -174,7 +174,6 @@ impl<'a> Scope<'a> {
                     name,
                     schema,
                     statement: bound,
-                    rows: None,
                 }));
                 return Ok(());
             }

@@ -39,6 +39,25 @@ fn a_query_over_the_memory_limit_fails_with_a_clear_error() {
 }
 
 #[test]
+fn the_statistics_draw_on_the_memory_pool() {
+    let (_dir, mut db) = demo_db();
+    // The map of 1,764 features × 140 genes holds 246,960 pairs (about 10 MB): over a 1 MB
+    // limit it fails as any query does, and under no limit it runs.
+    let map = "SELECT count(*) FROM (CORRELATE radiomic.* WITH rnaseq.*)";
+    db.set_memory_limit(Some(1 << 20));
+    let err = db.query(map).unwrap_err();
+    assert_eq!(err.code(), "E0310", "{err}");
+    assert_eq!(
+        err.to_string(),
+        "error E0310: the query needs more memory than the limit allows (Additional allocation \
+         failed for CorrelateMapExec[0]); raise the limit (--memory-limit), select fewer \
+         columns, or filter first"
+    );
+    db.set_memory_limit(None);
+    assert_eq!(rows(&db, map), [["246960"]]);
+}
+
+#[test]
 fn a_statement_timeout_stops_reads_but_never_a_change() {
     let (dir, mut db) = demo_db();
     db.set_statement_timeout(Some(Duration::from_millis(20)));

@@ -700,15 +700,43 @@ fn analysis_results_can_be_queried() {
         "SELECT term FROM (COX OF subjects ON age_at_histological_diagnosis, gender) WHERE p < 1",
     );
     assert_eq!(terms.len(), 2);
-    // EXPLAIN plans over the analysis's columns without computing it.
+    // EXPLAIN shows the analysis as a node of the plan, with the filter above it, and does
+    // not compute it.
     let plan = crate::common::rows(
         &db,
-        "EXPLAIN SELECT x FROM (CORRELATE radiomic.* WITH rnaseq.*) WHERE q < 0.01",
+        "EXPLAIN SELECT x, y, q FROM (CORRELATE radiomic.original_shape_* WITH rnaseq.*) \
+         WHERE q < 0.05",
+    );
+    let (logical, physical) = (&plan[0][1], &plan[1][1]);
+    let line = |text: &str, what: &str| -> usize {
+        text.lines()
+            .position(|l| l.trim_start().starts_with(what))
+            .unwrap_or_else(|| panic!("no `{what}` in\n{text}"))
+    };
+    assert!(
+        line(logical, "Filter: q < Float64(0.05)")
+            < line(logical, "Correlate: spearman of 16 × 140 columns, q by bh"),
+        "{logical}"
     );
     assert!(
-        plan.iter().any(|r| r[1].contains("TableScan: correlate")),
-        "{plan:?}"
+        line(physical, "FilterExec: q@") < line(physical, "CorrelateExec: q by bh")
+            && line(physical, "CorrelateExec")
+                < line(
+                    physical,
+                    "CorrelateMapExec: spearman of 16 × 140 columns, 1 block(s)"
+                ),
+        "{physical}"
     );
+    // ORDER BY p LIMIT composes with it as with any source: the 5 smallest p of the map.
+    let all = crate::common::rows(
+        &db,
+        "SELECT x, y, p FROM (CORRELATE radiomic.original_shape_* WITH rnaseq.*)",
+    );
+    let top = crate::common::rows(
+        &db,
+        "SELECT x, y, p FROM (CORRELATE radiomic.original_shape_* WITH rnaseq.*) ORDER BY p LIMIT 5",
+    );
+    assert_eq!(top, all[..5]);
 }
 
 #[test]

@@ -206,6 +206,7 @@ fn by_mask(columns: &[Vec<f64>]) -> Vec<(Mask, Vec<usize>)> {
 /// whose rows differ in a few rows take [`near_pairs`] instead, which ranks each column once.
 pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
     let never = std::sync::atomic::AtomicBool::new(false);
+    crate::progress::start((xs.len() * ys.len()) as u64, "pairs");
     map_until(xs, ys, method, &never).unwrap_or(Map {
         nx: xs.len(),
         ny: ys.len(),
@@ -214,7 +215,8 @@ pub fn map(xs: &[Vec<f64>], ys: &[Vec<f64>], method: Method) -> Map {
 }
 
 /// [`map`], stopping between blocks of columns once `stop` is set (a cancelled or timed-out
-/// statement): `None` then.
+/// statement): `None` then. It advances the progress counter by the pairs it computes; the
+/// caller starts it.
 pub fn map_until(
     xs: &[Vec<f64>],
     ys: &[Vec<f64>],
@@ -226,7 +228,6 @@ pub fn map_until(
     debug_assert!(xs.iter().chain(ys).all(|c| c.len() == rows));
     let (nx, ny) = (xs.len(), ys.len());
     let mut pairs = vec![Pair::none(0); nx * ny];
-    crate::progress::start((nx * ny) as u64, "pairs");
     let (gx, gy) = (by_mask(xs), by_mask(ys));
     let mut near: Vec<(usize, usize)> = Vec::new();
     for (a, (mx, xi)) in gx.iter().enumerate() {
@@ -252,7 +253,7 @@ pub fn map_until(
                 continue;
             }
             let px: Vec<Option<Vec<f64>>> =
-                xi.iter().map(|&i| unit(&xs[i], &common, method)).collect();
+                crate::parallel::map(xi, |&i| unit(&xs[i], &common, method));
             // Four y columns at a time: each x column is read once for the four dot products
             // (it comes from further out in the cache).
             let fours: Vec<&[usize]> = yj.chunks(4).collect();
