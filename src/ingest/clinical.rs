@@ -18,10 +18,11 @@ use arrow::array::{Array, ArrayRef, BooleanArray, Date32Array, Int64Array, Strin
 
 use super::delimited::Sheet;
 use super::infer::{NullTokens, TypedColumn};
+use super::pipeline::{self, Format, Written};
 use super::source::SourceText;
 use super::summary::ImportSummary;
-use super::table::{PreparedColumn, PreparedTable, commit, find_subject_column, prepare};
-use crate::storage::{ColumnType, Level, NewColumn, Store};
+use super::table::{Prepared, PreparedColumn, PreparedTable, find_subject_column, prepare};
+use crate::storage::{ColumnType, Level, NewColumn, Store, WriteTxn};
 
 /// The header labels that name the subject in TCIA's clinical files.
 pub const SUBJECT_LABELS: &[&str] = &["Case ID", "Patient ID", "PatientID", "subject_id"];
@@ -64,22 +65,41 @@ pub fn import_clinical(
     options: &ClinicalImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let source = SourceText::read(path, store.config().max_line_bytes)?;
-    let sheet = Sheet::parse(&source, None)?;
-    let subject = find_subject_column(&sheet, SUBJECT_LABELS)?;
-    let mut prepared = prepare(&sheet, subject, Level::Subject, &options.null_tokens)?;
-    let notes = derive(&mut prepared);
-    let mut summary = commit(
-        store,
-        &source,
-        &options.table,
-        Level::Subject,
-        "clinical",
-        prepared,
-        statement,
-    )?;
-    summary.notes = notes;
-    Ok(summary)
+    pipeline::run(store, &ClinicalFormat { path, options }, statement)
+}
+
+/// `IMPORT CLINICAL`: the TCIA clinical CSV, one row per subject, with the derived survival,
+/// recurrence and location columns.
+struct ClinicalFormat<'a> {
+    path: &'a Path,
+    options: &'a ClinicalImport,
+}
+
+impl Format for ClinicalFormat<'_> {
+    type Checked = (SourceText, PreparedTable, Vec<String>);
+
+    fn check(&self, store: &Store) -> Result<Self::Checked, IngestError> {
+        let source = SourceText::read(self.path, store.config().max_line_bytes)?;
+        let sheet = Sheet::parse(&source, None)?;
+        let subject = find_subject_column(&sheet, SUBJECT_LABELS)?;
+        let mut prepared = prepare(&sheet, subject, Level::Subject, &self.options.null_tokens)?;
+        let notes = derive(&mut prepared);
+        Ok((source, prepared, notes))
+    }
+
+    fn write(
+        &self,
+        (source, prepared, notes): Self::Checked,
+        txn: &mut WriteTxn<'_>,
+    ) -> Result<Written, IngestError> {
+        let table = Prepared {
+            source: &source,
+            table: &self.options.table,
+            level: Level::Subject,
+            kind: "clinical",
+        };
+        table.written(txn, prepared, notes)
+    }
 }
 
 /// Adds the derived columns; returns a note for each one that could not be derived.

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use super::IngestError;
 use super::delimited::Sheet;
-use super::expression::{ExpressionImport, Matrix, Records, finish};
+use super::expression::{ExpressionImport, Matrix, Records, written};
 use super::infer::{NullTokens, infer};
 use super::names::{UniqueNames, snake_case};
+use super::pipeline::{self, Format, Written};
 use super::source::SourceText;
 use super::stream::Stream;
 use super::summary::ImportSummary;
@@ -159,66 +160,112 @@ pub fn import_geo(
     options: &GeoImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let labels = match &options.annotation {
-        Some(file) => annotation(store, file, options.symbol_column.as_deref())?,
-        None => HashMap::new(),
-    };
-    let mut stream = Stream::open(path, store.config().max_line_bytes)?;
-    let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
-    let mut input = std::io::BufReader::with_capacity(1 << 20, reader);
-    let header = read_header(&stream, &mut input)?;
-    let mut records = Records::new(&stream, Box::new(input), b'\t', header.lines);
-    let Some((table_line, columns)) = records.next(&stream)? else {
-        return Err(IngestError::NotSeriesMatrix {
-            file: stream.file.clone(),
-            what: "no table header after !series_matrix_table_begin".into(),
-        });
-    };
-    let accessions: Vec<String> = columns
-        .iter()
-        .skip(1)
-        .map(|c| {
-            String::from_utf8_lossy(c)
-                .trim()
-                .trim_matches('"')
-                .to_string()
+    pipeline::run(store, &GeoFormat { path, options }, statement)
+}
+
+/// `IMPORT GEO`: a series matrix, streamed (its `!Series_`/`!Sample_` header and the table's
+/// header line are checked before the transaction opens, its rows as they are written).
+struct GeoFormat<'a> {
+    path: &'a Path,
+    options: &'a GeoImport,
+}
+
+/// What `GeoFormat::check` read: the probe labels, the open file and its header, the records
+/// from the table's header line on, that line's number and the sample accessions.
+struct GeoChecked {
+    labels: HashMap<String, String>,
+    stream: Stream,
+    header: Header,
+    records: Records,
+    table_line: u64,
+    accessions: Vec<String>,
+}
+
+impl Format for GeoFormat<'_> {
+    type Checked = GeoChecked;
+
+    fn check(&self, store: &Store) -> Result<GeoChecked, IngestError> {
+        let options = self.options;
+        let labels = match &options.annotation {
+            Some(file) => annotation(store, file, options.symbol_column.as_deref())?,
+            None => HashMap::new(),
+        };
+        let mut stream = Stream::open(self.path, store.config().max_line_bytes)?;
+        let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
+        let mut input = std::io::BufReader::with_capacity(1 << 20, reader);
+        let header = read_header(&stream, &mut input)?;
+        let mut records = Records::new(&stream, Box::new(input), b'\t', header.lines);
+        let Some((table_line, columns)) = records.next(&stream)? else {
+            return Err(IngestError::NotSeriesMatrix {
+                file: stream.file.clone(),
+                what: "no table header after !series_matrix_table_begin".into(),
+            });
+        };
+        let accessions: Vec<String> = columns
+            .iter()
+            .skip(1)
+            .map(|c| {
+                String::from_utf8_lossy(c)
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect();
+        Ok(GeoChecked {
+            labels,
+            stream,
+            header,
+            records,
+            table_line,
+            accessions,
         })
-        .collect();
-    let mut txn = store.begin()?;
-    let mut expression = ExpressionImport::new(&options.table);
-    expression.unit = options.unit.clone();
-    expression.platform = header
-        .series
-        .iter()
-        .find(|(k, _)| k == "platform_id")
-        .map(|(_, v)| v.clone());
-    let mut matrix = Matrix::new(&stream.file, &expression);
-    matrix.labels = labels;
-    let names: Vec<(usize, String)> = accessions
-        .iter()
-        .enumerate()
-        .map(|(i, acc)| {
-            let field = options.subject_field.as_deref();
-            let name = field.and_then(|f| sample_field(&header, f, i));
-            (i + 1, name.unwrap_or_else(|| acc.clone()))
-        })
-        .collect();
-    let mapped = options.subject_field.is_some();
-    let subjects = matrix.subjects_in_header(&mut txn, table_line, &names, mapped)?;
-    let samples_table = sample_table(&mut txn, &options.table, &header, &subjects, &accessions)?;
-    matrix.extra_tables.push(samples_table);
-    let (mut writer, rows) = matrix.genes_by_subjects(&mut txn, &stream, &mut records, subjects)?;
-    for (k, v) in &header.series {
-        writer.set_property(&format!("series_{k}"), v);
     }
-    records.drain(&stream)?;
-    let mut summary = finish(txn, stream.provenance(), matrix, writer, rows, statement)?;
-    summary.kind = "geo".into();
-    summary.notes.push(format!(
-        "sample metadata in `{}_samples`",
-        options.table.to_ascii_lowercase()
-    ));
-    Ok(summary)
+
+    fn write(&self, checked: GeoChecked, txn: &mut WriteTxn<'_>) -> Result<Written, IngestError> {
+        let options = self.options;
+        let GeoChecked {
+            labels,
+            stream,
+            header,
+            mut records,
+            table_line,
+            accessions,
+        } = checked;
+        let mut expression = ExpressionImport::new(&options.table);
+        expression.unit = options.unit.clone();
+        expression.platform = header
+            .series
+            .iter()
+            .find(|(k, _)| k == "platform_id")
+            .map(|(_, v)| v.clone());
+        let mut matrix = Matrix::new(&stream.file, &expression);
+        matrix.labels = labels;
+        let names: Vec<(usize, String)> = accessions
+            .iter()
+            .enumerate()
+            .map(|(i, acc)| {
+                let field = options.subject_field.as_deref();
+                let name = field.and_then(|f| sample_field(&header, f, i));
+                (i + 1, name.unwrap_or_else(|| acc.clone()))
+            })
+            .collect();
+        let mapped = options.subject_field.is_some();
+        let subjects = matrix.subjects_in_header(txn, table_line, &names, mapped)?;
+        let samples_table = sample_table(txn, &options.table, &header, &subjects, &accessions)?;
+        matrix.extra_tables.push(samples_table);
+        let (mut writer, rows) = matrix.genes_by_subjects(txn, &stream, &mut records, subjects)?;
+        for (k, v) in &header.series {
+            writer.set_property(&format!("series_{k}"), v);
+        }
+        records.drain(&stream)?;
+        let mut written = written(txn, stream.provenance(), matrix, writer, rows)?;
+        written.summary.kind = "geo".into();
+        written.summary.notes.push(format!(
+            "sample metadata in `{}_samples`",
+            options.table.to_ascii_lowercase()
+        ));
+        Ok(written)
+    }
 }
 
 /// The per-sample metadata as a one-row-per-subject table.

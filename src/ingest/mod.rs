@@ -15,6 +15,7 @@ mod geo;
 mod guard;
 mod infer;
 mod names;
+mod pipeline;
 mod pylit;
 mod radiomics;
 mod request;

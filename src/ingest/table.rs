@@ -8,11 +8,12 @@ use super::IngestError;
 use super::delimited::Sheet;
 use super::infer::{NullTokens, TypedColumn, infer};
 use super::names::{UniqueNames, snake_case};
+use super::pipeline::{self, Format, Written};
 use super::source::SourceText;
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::storage::{
-    Action, Level, NewColumn, SUBJECT_COLUMN, StagedTable, Store, TableWriter, WriteTxn, closest,
+    Level, NewColumn, SUBJECT_COLUMN, StagedTable, Store, TableWriter, WriteTxn, closest,
 };
 
 /// How to import a delimited file as a table keyed by subject.
@@ -93,19 +94,44 @@ pub fn import_table(
     options: &TableImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let source = SourceText::read(path, store.config().max_line_bytes)?;
-    let sheet = Sheet::parse(&source, options.delimiter)?;
-    let subject = find_subject_column(&sheet, &[options.subject_column.as_str()])?;
-    let prepared = prepare(&sheet, subject, options.level, &options.null_tokens)?;
-    commit(
-        store,
-        &source,
-        &options.table,
-        options.level,
-        "table",
-        prepared,
-        statement,
-    )
+    pipeline::run(store, &TableFormat { path, options }, statement)
+}
+
+/// `IMPORT TABLE`: a delimited file, one row per subject or several.
+struct TableFormat<'a> {
+    path: &'a Path,
+    options: &'a TableImport,
+}
+
+impl Format for TableFormat<'_> {
+    type Checked = (SourceText, PreparedTable);
+
+    fn check(&self, store: &Store) -> Result<Self::Checked, IngestError> {
+        let source = SourceText::read(self.path, store.config().max_line_bytes)?;
+        let sheet = Sheet::parse(&source, self.options.delimiter)?;
+        let subject = find_subject_column(&sheet, &[self.options.subject_column.as_str()])?;
+        let prepared = prepare(
+            &sheet,
+            subject,
+            self.options.level,
+            &self.options.null_tokens,
+        )?;
+        Ok((source, prepared))
+    }
+
+    fn write(
+        &self,
+        (source, prepared): Self::Checked,
+        txn: &mut WriteTxn<'_>,
+    ) -> Result<Written, IngestError> {
+        let table = Prepared {
+            source: &source,
+            table: &self.options.table,
+            level: self.options.level,
+            kind: "table",
+        };
+        table.written(txn, prepared, Vec::new())
+    }
 }
 
 /// Finds the subject column among `wanted` header labels.
@@ -207,43 +233,51 @@ fn unit_of(label: &str) -> Option<String> {
         .map(|u| u.to_string())
 }
 
-/// Writes a prepared table in a new transaction and commits it as one version.
-pub fn commit(
-    store: &Store,
-    source: &SourceText,
-    table: &str,
-    level: Level,
-    kind: &str,
-    prepared: PreparedTable,
-    statement: Option<String>,
-) -> Result<ImportSummary, IngestError> {
-    let mut txn = store.begin()?;
-    let replaced = txn
-        .base()
-        .find_table(&table.to_ascii_lowercase())?
-        .is_some();
-    let staged = write(&mut txn, source, table, level, kind, &prepared)?;
-    let new_subjects = txn.new_subject_count();
-    let name = staged.meta().name.clone();
-    txn.stage(staged);
-    let action = Action::Import {
-        importer: kind.to_string(),
-        tables: vec![name.clone()],
-        source: Some(source.provenance.clone()),
-    };
-    let record = txn.commit(action, statement)?;
-    Ok(ImportSummary {
-        table: name,
-        kind: kind.to_string(),
-        version: record.version,
-        rows: prepared.subjects.len() as u64,
-        new_subjects,
-        replaced,
-        source: source.provenance.clone(),
-        columns: prepared.columns.iter().map(ColumnSummary::of).collect(),
-        genes: 0,
-        notes: Vec::new(),
-    })
+/// Where a prepared table goes: its source, name, level and importer.
+pub struct Prepared<'a> {
+    pub source: &'a SourceText,
+    pub table: &'a str,
+    pub level: Level,
+    pub kind: &'static str,
+}
+
+impl Prepared<'_> {
+    /// Writes a prepared table in `txn`, for the pipeline to commit, with its summary.
+    pub fn written(
+        &self,
+        txn: &mut WriteTxn<'_>,
+        prepared: PreparedTable,
+        notes: Vec<String>,
+    ) -> Result<Written, IngestError> {
+        let replaced = txn
+            .base()
+            .find_table(&self.table.to_ascii_lowercase())?
+            .is_some();
+        let staged = write(
+            txn,
+            self.source,
+            self.table,
+            self.level,
+            self.kind,
+            &prepared,
+        )?;
+        Ok(Written {
+            importer: self.kind.to_string(),
+            summary: ImportSummary {
+                table: staged.meta().name.clone(),
+                kind: self.kind.to_string(),
+                version: 0,
+                rows: prepared.subjects.len() as u64,
+                new_subjects: 0,
+                replaced,
+                source: self.source.provenance.clone(),
+                columns: prepared.columns.iter().map(ColumnSummary::of).collect(),
+                genes: 0,
+                notes,
+            },
+            tables: vec![staged],
+        })
+    }
 }
 
 /// Registers the subjects and writes every column into a new table generation.

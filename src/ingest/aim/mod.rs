@@ -28,11 +28,12 @@ pub use tree::{Node, parse_json, parse_xml};
 use super::IngestError;
 use super::infer::{parse_date, text_list};
 use super::names::{UniqueNames, snake_case};
+use super::pipeline::{self, Format, Written};
 use super::source::{combined_source, decode_utf8, sha256_hex};
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use super::walk::files_under;
-use crate::storage::{Action, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
+use crate::storage::{ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store, WriteTxn};
 
 /// Files larger than this are refused before they are parsed (AIM files are a few kB).
 pub const MAX_AIM_FILE_BYTES: u64 = 64 << 20;
@@ -126,133 +127,149 @@ pub fn import_aim(
     options: &AimImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let shown = path.display().to_string();
-    let pattern = subject_regex(options)?;
-    let template = match &options.template {
-        Some(t) => Some(read_template(t)?),
-        None => None,
-    };
-    let scan = aim_files(path, options.template.as_deref())?;
-    let files = &scan.files;
-    // Documents of another kind met in a directory are skipped; a file named alone must be AIM.
-    let in_directory = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
-    let mut read = Vec::new();
-    let mut not_aim = scan.not_aim;
-    let mut bad: Vec<(String, IngestError)> = Vec::new();
-    for file in files {
-        match read_file(file, options, pattern.as_ref()) {
-            Ok(r) => read.push(r),
-            Err(e) => match not_aim_reason(&e).filter(|_| in_directory) {
-                Some(reason) => not_aim.push(format!(
-                    "skipped {}: not an AIM document ({reason})",
-                    file.display()
-                )),
-                None => bad.push((file.display().to_string(), e)),
-            },
-        }
-    }
-    if !bad.is_empty() && !options.skip_bad {
-        if bad.len() == 1 {
-            return Err(bad.remove(0).1);
-        }
-        return Err(IngestError::BadAimFiles {
-            path: shown,
-            bad: bad.len(),
-            total: files.len(),
-            first: bad[0].1.to_string(),
-        });
-    }
-    let rows: Vec<(String, Annotation)> = read
-        .iter_mut()
-        .flat_map(|r| std::mem::take(&mut r.annotations))
-        .collect();
-    if rows.is_empty() {
-        return Err(IngestError::NoAnnotations {
-            path: shown,
-            not_aim: not_aim.len(),
-        });
-    }
-    let mut notes: Vec<String> = scan.skipped;
-    notes.extend(not_aim);
-    notes.extend(bad.iter().map(|(file, e)| format!("skipped {file}: {e}")));
-    let columns = build_columns(&rows, template.as_ref(), &mut notes);
+    pipeline::run(store, &AimFormat { path, options }, statement)
+}
 
-    let source = combined_source(
-        &shown,
-        read.iter()
-            .map(|r| (r.bytes.len() as u64, sha256_hex(&r.bytes))),
-    );
+/// `IMPORT AIM`: AIM documents (XML or ePAD JSON), one lesion-level row per annotation.
+struct AimFormat<'a> {
+    path: &'a Path,
+    options: &'a AimImport,
+}
 
-    let mut txn = store.begin()?;
-    let replaced = txn
-        .base()
-        .find_table(&options.table.to_ascii_lowercase())?
-        .is_some();
-    let mut ids = Vec::with_capacity(rows.len());
-    for (subject, _) in &rows {
-        let id = match txn.resolve_subject(subject)? {
-            Some(id) => id,
-            None => txn.register_subject(subject),
+/// What `AimFormat::check` read and built.
+struct Checked {
+    /// Each annotation with its subject.
+    rows: Vec<(String, Annotation)>,
+    columns: Vec<Built>,
+    source: SourceFile,
+    files: usize,
+    template: Option<String>,
+    notes: Vec<String>,
+}
+
+impl Format for AimFormat<'_> {
+    type Checked = Checked;
+
+    fn check(&self, _store: &Store) -> Result<Checked, IngestError> {
+        let (path, options) = (self.path, self.options);
+        let shown = path.display().to_string();
+        let pattern = subject_regex(options)?;
+        let template = match &options.template {
+            Some(t) => Some(read_template(t)?),
+            None => None,
         };
-        ids.push(id);
-    }
-    let mut writer = txn.table(&options.table, Level::Multi, "aim")?;
-    writer.set_source(source.clone());
-    writer.set_property("files", &read.len().to_string());
-    if let Some(t) = &template {
-        writer.set_property("template", &t.name);
-    }
-    writer.subjects(ids, options.subject_field.name())?;
-    for c in &columns {
-        writer.column(c.column.clone(), c.ty, &c.array)?;
-    }
-    let staged = writer.finish()?;
-    let name = staged.meta().name.clone();
-    let new_subjects = txn.new_subject_count();
-    txn.stage(staged);
-    let record = txn.commit(
-        Action::Import {
-            importer: "aim".into(),
-            tables: vec![name.clone()],
-            source: Some(source.clone()),
-        },
-        statement,
-    )?;
-    notes.insert(
-        0,
-        format!(
-            "{} annotations from {} files{}",
-            rows.len(),
-            read.len(),
-            if bad.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} skipped)", bad.len())
+        let scan = aim_files(path, options.template.as_deref())?;
+        let files = &scan.files;
+        // Documents of another kind met in a directory are skipped; a file named alone must be
+        // AIM.
+        let in_directory = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+        let mut read = Vec::new();
+        let mut not_aim = scan.not_aim;
+        let mut bad: Vec<(String, IngestError)> = Vec::new();
+        for file in files {
+            match read_file(file, options, pattern.as_ref()) {
+                Ok(r) => read.push(r),
+                Err(e) => match not_aim_reason(&e).filter(|_| in_directory) {
+                    Some(reason) => not_aim.push(format!(
+                        "skipped {}: not an AIM document ({reason})",
+                        file.display()
+                    )),
+                    None => bad.push((file.display().to_string(), e)),
+                },
             }
-        ),
-    );
-    Ok(ImportSummary {
-        table: name,
-        kind: "aim".into(),
-        version: record.version,
-        rows: rows.len() as u64,
-        new_subjects,
-        replaced,
-        source,
-        columns: columns
-            .iter()
-            .map(|c| ColumnSummary {
-                name: c.column.name.clone(),
-                label: c.column.label.clone(),
-                ty: c.ty,
-                non_null: c.array.len() - c.array.null_count(),
-                derived: false,
-                null_tokens: BTreeMap::new(),
-            })
-            .collect(),
-        genes: 0,
-        notes,
-    })
+        }
+        if !bad.is_empty() && !options.skip_bad {
+            if bad.len() == 1 {
+                return Err(bad.remove(0).1);
+            }
+            return Err(IngestError::BadAimFiles {
+                path: shown,
+                bad: bad.len(),
+                total: files.len(),
+                first: bad[0].1.to_string(),
+            });
+        }
+        let rows: Vec<(String, Annotation)> = read
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.annotations))
+            .collect();
+        if rows.is_empty() {
+            return Err(IngestError::NoAnnotations {
+                path: shown,
+                not_aim: not_aim.len(),
+            });
+        }
+        let skipped = if bad.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} skipped)", bad.len())
+        };
+        let mut notes = vec![format!(
+            "{} annotations from {} files{skipped}",
+            rows.len(),
+            read.len()
+        )];
+        notes.extend(scan.skipped);
+        notes.extend(not_aim);
+        notes.extend(bad.iter().map(|(file, e)| format!("skipped {file}: {e}")));
+        let columns = build_columns(&rows, template.as_ref(), &mut notes);
+        let source = combined_source(
+            &shown,
+            read.iter()
+                .map(|r| (r.bytes.len() as u64, sha256_hex(&r.bytes))),
+        );
+        Ok(Checked {
+            rows,
+            columns,
+            source,
+            files: read.len(),
+            template: template.map(|t| t.name),
+            notes,
+        })
+    }
+
+    fn write(&self, checked: Checked, txn: &mut WriteTxn<'_>) -> Result<Written, IngestError> {
+        let options = self.options;
+        let replaced = txn
+            .base()
+            .find_table(&options.table.to_ascii_lowercase())?
+            .is_some();
+        let mut ids = Vec::with_capacity(checked.rows.len());
+        for (subject, _) in &checked.rows {
+            let id = match txn.resolve_subject(subject)? {
+                Some(id) => id,
+                None => txn.register_subject(subject),
+            };
+            ids.push(id);
+        }
+        let mut writer = txn.table(&options.table, Level::Multi, "aim")?;
+        writer.set_source(checked.source.clone());
+        writer.set_property("files", &checked.files.to_string());
+        if let Some(name) = &checked.template {
+            writer.set_property("template", name);
+        }
+        writer.subjects(ids, options.subject_field.name())?;
+        for c in &checked.columns {
+            writer.column(c.column.clone(), c.ty, &c.array)?;
+        }
+        let staged = writer.finish()?;
+        Ok(Written {
+            importer: "aim".into(),
+            summary: ImportSummary {
+                table: staged.meta().name.clone(),
+                kind: "aim".into(),
+                version: 0,
+                rows: checked.rows.len() as u64,
+                new_subjects: 0,
+                replaced,
+                source: checked.source,
+                columns: checked.columns.iter().map(Built::summary).collect(),
+                genes: 0,
+                notes: checked.notes,
+            },
+            tables: vec![staged],
+        })
+    }
 }
 
 fn subject_regex(options: &AimImport) -> Result<Option<regex::Regex>, IngestError> {
@@ -409,6 +426,20 @@ struct Built {
     column: NewColumn,
     ty: ColumnType,
     array: ArrayRef,
+}
+
+impl Built {
+    /// The column as the summary lists it.
+    fn summary(&self) -> ColumnSummary {
+        ColumnSummary {
+            name: self.column.name.clone(),
+            label: self.column.label.clone(),
+            ty: self.ty,
+            non_null: self.array.len() - self.array.null_count(),
+            derived: false,
+            null_tokens: BTreeMap::new(),
+        }
+    }
 }
 
 fn text_column(name: &str, label: &str, description: &str, values: Vec<Option<String>>) -> Built {

@@ -21,11 +21,12 @@ use self::read_back::{read_instances, read_manifest_rows, read_segments};
 use self::seg::Segment;
 use self::write::{write_files, write_segments, write_series};
 use super::IngestError;
+use super::pipeline::{self, Format, Written};
 use super::source::{SourceText, combined_source};
 use super::subjects::check_subject_id;
 use super::summary::ImportSummary;
 use super::walk::files_under;
-use crate::storage::{Action, Store};
+use crate::storage::{SourceFile, Store, WriteTxn};
 
 /// The tables the DICOM importers write.
 pub const FILES_TABLE: &str = "dicom_files";
@@ -80,66 +81,117 @@ pub fn import_dicom(
     options: &DicomImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let shown = path.display().to_string();
-    // Every file, whatever its name: DICOM files often have no extension.
-    let walk = files_under(path, &[])?;
-    let files = walk.files;
-    let mut instances = Vec::new();
-    let mut segments: Vec<(String, Segment)> = Vec::new();
-    let mut not_dicom = 0usize;
-    let mut bad: Vec<(String, IngestError)> = Vec::new();
-    let mut sources = Vec::new();
-    for file in &files {
-        match read_one(file) {
-            Ok(None) => not_dicom += 1,
-            Ok(Some((instance, segs))) => {
-                let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-                sources.push((size, instance.sop_instance_uid.clone()));
-                let subject = instance.patient_id.clone().unwrap_or_default();
-                segments.extend(segs.into_iter().map(|s| (subject.clone(), s)));
-                instances.push(*instance);
-            }
-            Err(e) => bad.push((file.display().to_string(), e)),
-        }
-    }
-    if !bad.is_empty() && !options.skip_bad {
-        if bad.len() == 1 {
-            return Err(bad.remove(0).1);
-        }
-        return Err(IngestError::BadDicomFiles {
-            path: shown,
-            bad: bad.len(),
-            total: files.len(),
-            first: bad[0].1.to_string(),
-        });
-    }
-    if instances.is_empty() {
-        return Err(IngestError::NoDicom {
-            path: shown,
-            files: files.len(),
-        });
-    }
-    for i in &instances {
-        check_subject_id(i.patient_id.as_deref().unwrap_or(""), || i.path.clone())?;
-    }
-    if let Some(i) = instances.iter().find(|i| i.patient_id.is_none()) {
-        return Err(IngestError::BadDicom {
-            file: i.path.clone(),
-            message: "no PatientID: the subject is unknown".into(),
-        });
-    }
-    // Provenance: the files, named by their SOP instance UIDs (a re-import of the same
-    // instances has the same hash).
-    let source = combined_source(
-        &shown,
-        sources
-            .into_iter()
-            .map(|(size, uid)| (size, super::source::sha256_hex(uid.as_bytes()))),
-    );
-    let read = instances.len();
-    let segment_count = segments.len();
+    pipeline::run(store, &DicomFormat { path, options }, statement)
+}
 
-    let mut txn = store.begin()?;
+/// `IMPORT DICOM`: a folder of DICOM files, indexed (`dicom_files`, `series`,
+/// `segmentations`) and merged with what is indexed already.
+struct DicomFormat<'a> {
+    path: &'a Path,
+    options: &'a DicomImport,
+}
+
+/// What `DicomFormat::check` read: the instances and segments, the provenance of the files,
+/// how many files were read and were not DICOM, and the notes on what was skipped.
+struct Checked {
+    instances: Vec<Instance>,
+    segments: Vec<(String, Segment)>,
+    source: SourceFile,
+    read: usize,
+    not_dicom: usize,
+    skipped: Vec<String>,
+}
+
+impl Format for DicomFormat<'_> {
+    type Checked = Checked;
+
+    fn check(&self, _store: &Store) -> Result<Checked, IngestError> {
+        let (path, options) = (self.path, self.options);
+        let shown = path.display().to_string();
+        // Every file, whatever its name: DICOM files often have no extension.
+        let walk = files_under(path, &[])?;
+        let files = walk.files;
+        let mut instances = Vec::new();
+        let mut segments: Vec<(String, Segment)> = Vec::new();
+        let mut not_dicom = 0usize;
+        let mut bad: Vec<(String, IngestError)> = Vec::new();
+        let mut sources = Vec::new();
+        for file in &files {
+            match read_one(file) {
+                Ok(None) => not_dicom += 1,
+                Ok(Some((instance, segs))) => {
+                    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+                    sources.push((size, instance.sop_instance_uid.clone()));
+                    let subject = instance.patient_id.clone().unwrap_or_default();
+                    segments.extend(segs.into_iter().map(|s| (subject.clone(), s)));
+                    instances.push(*instance);
+                }
+                Err(e) => bad.push((file.display().to_string(), e)),
+            }
+        }
+        if !bad.is_empty() && !options.skip_bad {
+            if bad.len() == 1 {
+                return Err(bad.remove(0).1);
+            }
+            return Err(IngestError::BadDicomFiles {
+                path: shown,
+                bad: bad.len(),
+                total: files.len(),
+                first: bad[0].1.to_string(),
+            });
+        }
+        if instances.is_empty() {
+            return Err(IngestError::NoDicom {
+                path: shown,
+                files: files.len(),
+            });
+        }
+        for i in &instances {
+            check_subject_id(i.patient_id.as_deref().unwrap_or(""), || i.path.clone())?;
+        }
+        if let Some(i) = instances.iter().find(|i| i.patient_id.is_none()) {
+            return Err(IngestError::BadDicom {
+                file: i.path.clone(),
+                message: "no PatientID: the subject is unknown".into(),
+            });
+        }
+        // Provenance: the files, named by their SOP instance UIDs (a re-import of the same
+        // instances has the same hash).
+        let source = combined_source(
+            &shown,
+            sources
+                .into_iter()
+                .map(|(size, uid)| (size, super::source::sha256_hex(uid.as_bytes()))),
+        );
+        let mut skipped = walk.skipped;
+        skipped.extend(bad.iter().map(|(f, e)| format!("skipped {f}: {e}")));
+        Ok(Checked {
+            read: instances.len(),
+            instances,
+            segments,
+            source,
+            not_dicom,
+            skipped,
+        })
+    }
+
+    fn write(&self, checked: Checked, txn: &mut WriteTxn<'_>) -> Result<Written, IngestError> {
+        write_index(checked, txn)
+    }
+}
+
+/// Merges the checked instances and segments with what is indexed, and writes the three
+/// tables.
+fn write_index(checked: Checked, txn: &mut WriteTxn<'_>) -> Result<Written, IngestError> {
+    let Checked {
+        instances,
+        segments,
+        source,
+        read,
+        not_dicom,
+        skipped,
+    } = checked;
+    let segment_count = segments.len();
     let base = txn.base().clone();
     // Merge with what is indexed already.
     let mut by_uid: BTreeMap<String, Instance> = BTreeMap::new();
@@ -174,42 +226,32 @@ pub fn import_dicom(
     };
     let series = build_series(&all, manifest);
 
-    let mut staged = vec![write_files(&mut txn, &source, &all)?];
-    let (series_table, columns) = write_series(&mut txn, &source, &series)?;
+    let mut staged = vec![write_files(txn, &source, &all)?];
+    let (series_table, columns) = write_series(txn, &source, &series)?;
     staged.push(series_table);
     if !all_segments.is_empty() {
-        staged.push(write_segments(&mut txn, &source, &all_segments)?);
+        staged.push(write_segments(txn, &source, &all_segments)?);
     }
-    let names: Vec<String> = staged.iter().map(|s| s.meta().name.clone()).collect();
-    let new_subjects = txn.new_subject_count();
-    for s in staged {
-        txn.stage(s);
-    }
-    let record = txn.commit(
-        Action::Import {
-            importer: "dicom".into(),
-            tables: names,
-            source: Some(source.clone()),
-        },
-        statement,
-    )?;
     let mut notes = vec![format!(
         "{read} DICOM files read ({added} new instances), {} series, {segment_count} segments; {not_dicom} files were not DICOM and were skipped",
         series.len()
     )];
-    notes.extend(walk.skipped);
-    notes.extend(bad.iter().map(|(f, e)| format!("skipped {f}: {e}")));
-    Ok(ImportSummary {
-        table: SERIES_TABLE.into(),
-        kind: "dicom".into(),
-        version: record.version,
-        rows: series.len() as u64,
-        new_subjects,
-        replaced: before > 0,
-        source,
-        columns,
-        genes: 0,
-        notes,
+    notes.extend(skipped);
+    Ok(Written {
+        importer: "dicom".into(),
+        tables: staged,
+        summary: ImportSummary {
+            table: SERIES_TABLE.into(),
+            kind: "dicom".into(),
+            version: 0,
+            rows: series.len() as u64,
+            new_subjects: 0,
+            replaced: before > 0,
+            source,
+            columns,
+            genes: 0,
+            notes,
+        },
     })
 }
 
@@ -343,83 +385,99 @@ pub fn import_series_manifest(
     path: &Path,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let source = SourceText::read(path, store.config().max_line_bytes)?;
-    let sheet = super::delimited::Sheet::parse(&source, None)?;
-    let find = |name: &str| {
-        sheet
-            .header
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-    };
-    let [patient, study, series_at] = required_columns(&source.file, &sheet.header)?;
-    let (doi, version, collection) = (
-        find("source_DOI"),
-        find("idc_version"),
-        find("collection_id"),
-    );
-    let cell = |row: &super::delimited::Row, i: Option<usize>| {
-        i.map(|i| row.cells[i].trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
-    let mut manifest = Vec::new();
-    for row in &sheet.rows {
-        let subject = row.cells[patient].trim().to_string();
-        if subject.is_empty() {
-            return Err(IngestError::EmptySubject {
-                file: source.file.clone(),
-                line: row.line,
-                column: sheet.header[patient].clone(),
+    pipeline::run(store, &ManifestFormat { path }, statement)
+}
+
+/// `IMPORT SERIES`: an IDC manifest (a CSV of series), merged into `series` with what the
+/// DICOM headers say.
+struct ManifestFormat<'a> {
+    path: &'a Path,
+}
+
+impl Format for ManifestFormat<'_> {
+    /// The file, its manifest rows, and how many rows it has.
+    type Checked = (SourceText, Vec<SeriesRow>, usize);
+
+    fn check(&self, store: &Store) -> Result<Self::Checked, IngestError> {
+        let path = self.path;
+        let source = SourceText::read(path, store.config().max_line_bytes)?;
+        let sheet = super::delimited::Sheet::parse(&source, None)?;
+        let find = |name: &str| {
+            sheet
+                .header
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(name))
+        };
+        let [patient, study, series_at] = required_columns(&source.file, &sheet.header)?;
+        let (doi, version, collection) = (
+            find("source_DOI"),
+            find("idc_version"),
+            find("collection_id"),
+        );
+        let cell = |row: &super::delimited::Row, i: Option<usize>| {
+            i.map(|i| row.cells[i].trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let mut manifest = Vec::new();
+        for row in &sheet.rows {
+            let subject = row.cells[patient].trim().to_string();
+            if subject.is_empty() {
+                return Err(IngestError::EmptySubject {
+                    file: source.file.clone(),
+                    line: row.line,
+                    column: sheet.header[patient].clone(),
+                });
+            }
+            check_subject_id(&subject, || format!("{}:{}", source.file, row.line))?;
+            manifest.push(SeriesRow {
+                subject,
+                study_uid: cell(row, Some(study)),
+                series_uid: cell(row, Some(series_at)).unwrap_or_default(),
+                source_doi: cell(row, doi),
+                collection_id: cell(row, collection),
+                idc_version: cell(row, version).and_then(|v| v.parse().ok()),
+                source: "idc manifest".into(),
+                ..SeriesRow::default()
             });
         }
-        check_subject_id(&subject, || format!("{}:{}", source.file, row.line))?;
-        manifest.push(SeriesRow {
-            subject,
-            study_uid: cell(row, Some(study)),
-            series_uid: cell(row, Some(series_at)).unwrap_or_default(),
-            source_doi: cell(row, doi),
-            collection_id: cell(row, collection),
-            idc_version: cell(row, version).and_then(|v| v.parse().ok()),
-            source: "idc manifest".into(),
-            ..SeriesRow::default()
-        });
+        Ok((source, manifest, sheet.rows.len()))
     }
-    let mut txn = store.begin()?;
-    let base = txn.base().clone();
-    let existing = base.find_table(SERIES_TABLE)?;
-    let instances = match base.find_table(FILES_TABLE)? {
-        Some(meta) => read_instances(&base, &meta)?,
-        None => Vec::new(),
-    };
-    let series = build_series(&instances, manifest);
-    let (staged, columns) = write_series(&mut txn, &source.provenance, &series)?;
-    let new_subjects = txn.new_subject_count();
-    txn.stage(staged);
-    let record = txn.commit(
-        Action::Import {
+
+    fn write(
+        &self,
+        (source, manifest, rows): Self::Checked,
+        txn: &mut WriteTxn<'_>,
+    ) -> Result<Written, IngestError> {
+        let base = txn.base().clone();
+        let existing = base.find_table(SERIES_TABLE)?;
+        let instances = match base.find_table(FILES_TABLE)? {
+            Some(meta) => read_instances(&base, &meta)?,
+            None => Vec::new(),
+        };
+        let series = build_series(&instances, manifest);
+        let (staged, columns) = write_series(txn, &source.provenance, &series)?;
+        let from_headers = series
+            .iter()
+            .filter(|s| s.source.starts_with("dicom"))
+            .count();
+        Ok(Written {
             importer: "series".into(),
-            tables: vec![SERIES_TABLE.into()],
-            source: Some(source.provenance.clone()),
-        },
-        statement,
-    )?;
-    Ok(ImportSummary {
-        table: SERIES_TABLE.into(),
-        kind: "series".into(),
-        version: record.version,
-        rows: series.len() as u64,
-        new_subjects,
-        replaced: existing.is_some(),
-        source: source.provenance,
-        columns,
-        genes: 0,
-        notes: vec![format!(
-            "{} manifest rows; {} series in all ({} described by DICOM headers)",
-            sheet.rows.len(),
-            series.len(),
-            series
-                .iter()
-                .filter(|s| s.source.starts_with("dicom"))
-                .count()
-        )],
-    })
+            tables: vec![staged],
+            summary: ImportSummary {
+                table: SERIES_TABLE.into(),
+                kind: "series".into(),
+                version: 0,
+                rows: series.len() as u64,
+                new_subjects: 0,
+                replaced: existing.is_some(),
+                source: source.provenance,
+                columns,
+                genes: 0,
+                notes: vec![format!(
+                    "{rows} manifest rows; {} series in all ({from_headers} described by DICOM headers)",
+                    series.len(),
+                )],
+            },
+        })
+    }
 }

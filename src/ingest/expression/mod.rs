@@ -31,12 +31,13 @@ pub use self::records::{Records, text};
 use super::IngestError;
 use super::infer::{NullTokens, parse_float, parse_plain_decimal};
 use super::names::snake_case;
+use super::pipeline::{self, Format, Written};
 use super::stream::{Stream, sniff};
 use super::subjects::check_subject_id;
 use super::summary::{ColumnSummary, ImportSummary};
 use crate::storage::{
-    Action, ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store,
-    TableWriter, WriteTxn,
+    ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store, TableWriter,
+    WriteTxn,
 };
 
 /// Rows per chunk when subjects are rows: the buffer holds this many rows of every gene.
@@ -155,55 +156,78 @@ pub fn import_expression(
     options: &ExpressionImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let mut stream = Stream::open(path, store.config().max_line_bytes)?;
-    let mut first = Vec::new();
-    let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
-    let mut buffered = std::io::BufReader::new(reader);
-    std::io::BufRead::read_until(&mut buffered, b'\n', &mut first)
-        .map_err(|e| stream.read_error(1, e))?;
-    let delimiter = sniff(&first);
-    let input: Box<dyn std::io::Read + Send> =
-        Box::new(std::io::Read::chain(std::io::Cursor::new(first), buffered));
-    let mut records = Records::new(&stream, input, delimiter, 0);
-    let Some((_, header)) = records.next(&stream)? else {
-        return Err(IngestError::Empty { file: stream.file });
-    };
-    let header = header_cells(&stream.file, &header)?;
-    let mut txn = store.begin()?;
-    let orientation = match options.orientation {
-        Orientation::Auto => detect(&mut txn, &stream, &mut records, &header)?,
-        fixed => fixed,
-    };
-    let mut matrix = Matrix::new(&stream.file, options);
-    let (staged, rows) = match orientation {
-        Orientation::SubjectsByGenes => {
-            matrix.subjects_by_genes(&mut txn, &stream, &mut records, &header)?
-        }
-        _ => {
-            let samples: Vec<(usize, String)> = header
-                .iter()
-                .skip(1)
-                .cloned()
-                .enumerate()
-                .map(|(i, s)| (i + 1, s))
-                .collect();
-            let subjects = matrix.subjects_in_header(&mut txn, 1, &samples, false)?;
-            matrix.genes_by_subjects(&mut txn, &stream, &mut records, subjects)?
-        }
-    };
-    records.drain(&stream)?;
-    finish(txn, stream.provenance(), matrix, staged, rows, statement)
+    pipeline::run(store, &ExpressionFormat { path, options }, statement)
 }
 
-/// Commits a finished matrix import and reports it.
-pub fn finish(
-    mut txn: WriteTxn<'_>,
+/// `IMPORT EXPRESSION`: a matrix of genes by subjects or subjects by genes, streamed (its
+/// header is checked before the transaction opens, its rows as they are written).
+struct ExpressionFormat<'a> {
+    path: &'a Path,
+    options: &'a ExpressionImport,
+}
+
+impl Format for ExpressionFormat<'_> {
+    /// The open file, its records after the header, and the header's cells.
+    type Checked = (Stream, Records, Vec<String>);
+
+    fn check(&self, store: &Store) -> Result<Self::Checked, IngestError> {
+        let mut stream = Stream::open(self.path, store.config().max_line_bytes)?;
+        let mut first = Vec::new();
+        let reader = std::mem::replace(&mut stream.reader, Box::new(std::io::empty()));
+        let mut buffered = std::io::BufReader::new(reader);
+        std::io::BufRead::read_until(&mut buffered, b'\n', &mut first)
+            .map_err(|e| stream.read_error(1, e))?;
+        let delimiter = sniff(&first);
+        let input: Box<dyn std::io::Read + Send> =
+            Box::new(std::io::Read::chain(std::io::Cursor::new(first), buffered));
+        let mut records = Records::new(&stream, input, delimiter, 0);
+        let Some((_, header)) = records.next(&stream)? else {
+            return Err(IngestError::Empty { file: stream.file });
+        };
+        let header = header_cells(&stream.file, &header)?;
+        Ok((stream, records, header))
+    }
+
+    fn write(
+        &self,
+        (stream, mut records, header): Self::Checked,
+        txn: &mut WriteTxn<'_>,
+    ) -> Result<Written, IngestError> {
+        let options = self.options;
+        let orientation = match options.orientation {
+            Orientation::Auto => detect(txn, &stream, &mut records, &header)?,
+            fixed => fixed,
+        };
+        let mut matrix = Matrix::new(&stream.file, options);
+        let (staged, rows) = match orientation {
+            Orientation::SubjectsByGenes => {
+                matrix.subjects_by_genes(txn, &stream, &mut records, &header)?
+            }
+            _ => {
+                let samples: Vec<(usize, String)> = header
+                    .iter()
+                    .skip(1)
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, s)| (i + 1, s))
+                    .collect();
+                let subjects = matrix.subjects_in_header(txn, 1, &samples, false)?;
+                matrix.genes_by_subjects(txn, &stream, &mut records, subjects)?
+            }
+        };
+        records.drain(&stream)?;
+        written(txn, stream.provenance(), matrix, staged, rows)
+    }
+}
+
+/// A finished matrix's tables and summary, for the pipeline to commit.
+pub fn written(
+    txn: &WriteTxn<'_>,
     source: SourceFile,
     matrix: Matrix,
     mut writer: TableWriter,
     rows: u64,
-    statement: Option<String>,
-) -> Result<ImportSummary, IngestError> {
+) -> Result<Written, IngestError> {
     let replaced = txn
         .base()
         .find_table(&matrix.options.table.to_ascii_lowercase())?
@@ -229,31 +253,23 @@ pub fn finish(
             null_tokens: Default::default(),
         })
         .collect();
-    let genes = matrix.genes;
-    let new_subjects = txn.new_subject_count();
-    txn.stage(staged);
-    for extra in matrix.extra_tables {
-        txn.stage(extra);
-    }
-    let record = txn.commit(
-        Action::Import {
-            importer: "expression".into(),
-            tables: vec![name.clone()],
-            source: Some(source.clone()),
+    let mut tables = vec![staged];
+    tables.extend(matrix.extra_tables);
+    Ok(Written {
+        importer: "expression".into(),
+        tables,
+        summary: ImportSummary {
+            table: name,
+            kind: "expression".into(),
+            version: 0,
+            rows,
+            new_subjects: 0,
+            replaced,
+            source,
+            columns: metadata,
+            genes: matrix.genes,
+            notes: matrix.notes,
         },
-        statement,
-    )?;
-    Ok(ImportSummary {
-        table: name,
-        kind: "expression".into(),
-        version: record.version,
-        rows,
-        new_subjects,
-        replaced,
-        source,
-        columns: metadata,
-        genes,
-        notes: matrix.notes,
     })
 }
 

@@ -31,11 +31,14 @@ use serde_json::{Map, Value};
 use crate::ingest::IngestError;
 use crate::ingest::infer::{NullTokens, infer};
 use crate::ingest::names::{UniqueNames, identifier, snake_case};
+use crate::ingest::pipeline::{self, Format, Written};
 use crate::ingest::source::{SourceText, combined_source};
 use crate::ingest::subjects::check_subject_id;
 use crate::ingest::summary::{ColumnSummary, ImportSummary};
 use crate::ingest::walk::files_under;
-use crate::storage::{Action, ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, Store};
+use crate::storage::{
+    ColumnRole, ColumnType, Level, NewColumn, SUBJECT_COLUMN, StagedTable, Store, WriteTxn,
+};
 
 /// The default subject pattern: letters and digits, a dash, digits (`R01-012`, `AMC-049`,
 /// `LUNG1-001`).
@@ -93,33 +96,70 @@ pub fn import_radiomics(
     options: &RadiomicsImport,
     statement: Option<String>,
 ) -> Result<ImportSummary, IngestError> {
-    let mut read = read_all(store, path, options)?;
-    let variants = parse_variants(&read)?;
-    let built = build_columns(&mut read)?;
-    let record = provenance_record(&read, &variants, &built);
-    let (level, repeated) = level_of(&read.rows.subjects);
-    let notes = notes(&read, &variants, &built, &record, repeated);
-    let written = write(
-        store,
-        options,
-        &read,
-        built.columns,
-        record,
-        level,
-        statement,
-    )?;
-    Ok(ImportSummary {
-        table: written.name,
-        kind: "radiomic".into(),
-        version: written.version,
-        rows: read.rows.subjects.len() as u64,
-        new_subjects: written.new_subjects,
-        replaced: written.replaced,
-        source: read.source,
-        columns: built.summaries,
-        genes: read.layout.features.len(),
-        notes,
-    })
+    pipeline::run(store, &RadiomicsFormat { path, options }, statement)
+}
+
+/// `IMPORT RADIOMICS`: PyRadiomics' batch CSV (or a folder of them).
+struct RadiomicsFormat<'a> {
+    path: &'a Path,
+    options: &'a RadiomicsImport,
+}
+
+/// What `RadiomicsFormat::check` read and built: the rows, their columns, the provenance
+/// record, the table's level and the notes for the summary.
+struct Checked {
+    read: Read,
+    built: Built,
+    record: Map<String, Value>,
+    level: Level,
+    notes: Vec<String>,
+}
+
+impl Format for RadiomicsFormat<'_> {
+    type Checked = Checked;
+
+    fn check(&self, store: &Store) -> Result<Checked, IngestError> {
+        let mut read = read_all(store, self.path, self.options)?;
+        let variants = parse_variants(&read)?;
+        let built = build_columns(&mut read)?;
+        let record = provenance_record(&read, &variants, &built);
+        let (level, repeated) = level_of(&read.rows.subjects);
+        let notes = notes(&read, &variants, &built, &record, repeated);
+        Ok(Checked {
+            read,
+            built,
+            record,
+            level,
+            notes,
+        })
+    }
+
+    fn write(&self, checked: Checked, txn: &mut WriteTxn<'_>) -> Result<Written, IngestError> {
+        let Checked {
+            read,
+            built,
+            record,
+            level,
+            notes,
+        } = checked;
+        let (staged, replaced) = write(txn, self.options, &read, built.columns, record, level)?;
+        Ok(Written {
+            importer: "radiomic".into(),
+            summary: ImportSummary {
+                table: staged.meta().name.clone(),
+                kind: "radiomic".into(),
+                version: 0,
+                rows: read.rows.subjects.len() as u64,
+                new_subjects: 0,
+                replaced,
+                source: read.source,
+                columns: built.summaries,
+                genes: read.layout.features.len(),
+                notes,
+            },
+            tables: vec![staged],
+        })
+    }
 }
 
 /// Everything read from the files of one import.
@@ -387,25 +427,15 @@ fn notes(
     notes
 }
 
-/// What the write made.
-struct Written {
-    name: String,
-    version: u64,
-    new_subjects: usize,
-    replaced: bool,
-}
-
-/// Registers the subjects and writes the table in one transaction, as one new version.
+/// Registers the subjects and writes the table in `txn`; whether it replaces one.
 fn write(
-    store: &Store,
+    txn: &mut WriteTxn<'_>,
     options: &RadiomicsImport,
     read: &Read,
     columns: Vec<(NewColumn, ColumnType, ArrayRef)>,
     record: Map<String, Value>,
     level: Level,
-    statement: Option<String>,
-) -> Result<Written, IngestError> {
-    let mut txn = store.begin()?;
+) -> Result<(StagedTable, bool), IngestError> {
     let replaced = txn
         .base()
         .find_table(&options.table.to_ascii_lowercase())?
@@ -441,24 +471,5 @@ fn write(
         Role::Diagnostic | Role::Setting => ColumnRole::Metadata,
         Role::Index | Role::Subject | Role::Other => ColumnRole::Attribute,
     });
-    let staged = writer.finish()?;
-    let name = staged.meta().name.clone();
-    let new_subjects = txn.new_subject_count();
-    txn.stage(staged);
-    let version = txn
-        .commit(
-            Action::Import {
-                importer: "radiomic".into(),
-                tables: vec![name.clone()],
-                source: Some(read.source.clone()),
-            },
-            statement,
-        )?
-        .version;
-    Ok(Written {
-        name,
-        version,
-        new_subjects,
-        replaced,
-    })
+    Ok((writer.finish()?, replaced))
 }
