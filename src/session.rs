@@ -1,8 +1,9 @@
 //! session: the one place that chains the stages for a statement. It finds the version the
 //! statement reads (the head, or its `AS OF`), binds it (`resolve`, with the session's
-//! registered frames), binds again the saved definition of a cohort that `REFRESH COHORT` or
-//! `SHOW COHORT` names, and hands the bound statement to `exec`. `Database::{query,
-//! query_stream, execute}` come through here; `exec` never parses or resolves.
+//! registered frames), plans what it reads (`plan::plan`), binds and plans again the saved
+//! definition of a cohort that `REFRESH COHORT` or `SHOW COHORT` names, and hands the bound
+//! statement and its plans to `exec`. `Database::{query, query_stream, execute, explain}`
+//! come through here; `exec` never parses, resolves or plans.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::Error;
 use crate::exec::{self, QueryResult, cohorts::Definition};
+use crate::plan::Reads;
 use crate::resolve::{Bound, Frames};
 use crate::storage::{CohortMeta, Snapshot, Store};
 use crate::syntax::Statement;
@@ -31,8 +33,30 @@ pub async fn run(
         Bound::ShowCohort(cohort) => Some(definition(store, cohort).map_err(|e| e.message())),
         _ => None,
     };
+    let reads = plan(store, &bound, &snapshot)?;
     let running = exec::Running { statement, params };
-    Ok(exec::run(store, ctx, snapshot, bound, running, definition).await?)
+    Ok(exec::run(store, ctx, snapshot, bound, reads, running, definition).await?)
+}
+
+/// Plans what a bound statement reads (`plan::plan`), with the history when it lists it.
+fn plan(store: &Store, bound: &Bound, snapshot: &Snapshot) -> Result<Reads, Error> {
+    fn lists_history(bound: &Bound) -> bool {
+        match bound {
+            Bound::ShowHistory => true,
+            Bound::Explain(inner) => lists_history(inner),
+            _ => false,
+        }
+    }
+    if lists_history(bound) {
+        let history = store.versions()?;
+        let oldest = store.oldest_version()?;
+        return Ok(crate::plan::plan(
+            bound,
+            snapshot,
+            Some((&history, oldest)),
+        )?);
+    }
+    Ok(crate::plan::plan(bound, snapshot, None)?)
 }
 
 /// The snapshot a statement reads: the current version, or the one its `AS OF` names.
@@ -62,7 +86,8 @@ fn definition(store: &Store, cohort: &CohortMeta) -> Result<Definition, Error> {
     };
     let snapshot = snapshot_for(store, &statement)?;
     let query = crate::resolve::query(&snapshot, select)?;
-    Ok(Definition { snapshot, query })
+    let plan = crate::plan::query_to_plan(&query, &snapshot)?;
+    Ok(Definition { snapshot, plan })
 }
 
 /// One reading statement as a stream of record batches: a query through `exec::query_stream`
@@ -75,11 +100,6 @@ pub async fn stream(
 ) -> Result<datafusion::physical_plan::SendableRecordBatchStream, Error> {
     let snapshot = snapshot_for(store, statement)?;
     let bound = crate::resolve::resolve_in(statement, &snapshot, frames)?;
-    if let Bound::Query(query) = &bound {
-        return Ok(exec::query_stream(ctx, &snapshot, query, None).await?);
-    }
-    let history = store.versions()?;
-    let plan = crate::plan::to_logical_plan(&bound, &snapshot, &history, store.oldest_version()?)?
-        .ok_or(exec::ExecError::NotAQuery)?;
-    Ok(exec::stream(ctx, exec::bind_params(plan, None)?).await?)
+    let reads = plan(store, &bound, &snapshot)?;
+    Ok(exec::query_stream(ctx, &snapshot, &bound, reads).await?)
 }

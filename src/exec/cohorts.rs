@@ -4,13 +4,11 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
-use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
 use super::{QueryResult, bind_params, collect};
 use crate::exec::ExecError as Error;
-use crate::plan::query_to_plan;
-use crate::resolve::BoundQuery;
 use crate::storage::{Action, CohortMeta, Snapshot, Store};
 use crate::syntax::Statement;
 
@@ -18,10 +16,8 @@ use crate::syntax::Statement;
 pub async fn members(
     ctx: &SessionContext,
     snapshot: &Snapshot,
-    query: &BoundQuery,
-    params: Option<&ParamValues>,
+    plan: LogicalPlan,
 ) -> Result<Vec<u32>, Error> {
-    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
     let rows = collect(ctx, plan).await?;
     let mut ids: Vec<u32> = Vec::new();
     for batch in &rows.batches {
@@ -39,11 +35,12 @@ pub async fn members(
     Ok(ids)
 }
 
-/// A cohort's saved definition, bound again by the session (`crate::session`) on the data it
-/// reads now: the current version, or the one its own `AS OF` names.
+/// A cohort's saved definition, bound and planned again by the session (`crate::session`) on
+/// the data it reads now: the current version, or the one its own `AS OF` names.
 pub struct Definition {
     pub snapshot: Snapshot,
-    pub query: BoundQuery,
+    /// The plan of its members query.
+    pub plan: LogicalPlan,
 }
 
 /// A cohort's definition evaluated now: the version it read and the members.
@@ -54,10 +51,10 @@ struct Evaluation {
 
 /// Evaluates a saved definition, bound again.
 async fn evaluate(ctx: &SessionContext, definition: Definition) -> Result<Evaluation, Error> {
-    let Definition { snapshot, query } = definition;
+    let Definition { snapshot, plan } = definition;
     Ok(Evaluation {
         version: snapshot.version(),
-        members: members(ctx, &snapshot, &query, None).await?,
+        members: members(ctx, &snapshot, bind_params(plan, None)?).await?,
     })
 }
 

@@ -27,7 +27,7 @@ pub use export::Provenance;
 pub use result::QueryResult;
 
 use crate::exec::ExecError as Error;
-use crate::plan::{query_to_plan, to_logical_plan};
+use crate::plan::Reads;
 use crate::resolve::{Bound, BoundQuery};
 use crate::storage::{Action, Snapshot, Store};
 use crate::syntax::Statement;
@@ -41,53 +41,34 @@ pub struct Running<'a> {
     pub params: Option<&'a ParamValues>,
 }
 
-/// Carries out one bound statement (resolved on `snapshot` by `crate::session`, which chains
-/// the stages). `definition` is the saved definition of the cohort a `REFRESH COHORT` or
-/// `SHOW COHORT` names, bound again by the session; `None` for every other statement.
+/// Carries out one bound statement, resolved on `snapshot` and planned (`reads`) by
+/// `crate::session`, which chains the stages. `definition` is the saved definition of the
+/// cohort a `REFRESH COHORT` or `SHOW COHORT` names, bound and planned again by the session;
+/// `None` for every other statement.
 pub async fn run(
     store: &Store,
     ctx: &SessionContext,
     snapshot: Snapshot,
     bound: Bound,
-    running: Running<'_>,
-    definition: Option<Result<cohorts::Definition, String>>,
-) -> Result<QueryResult, Error> {
-    run_bound(store, ctx, &snapshot, &bound, running, definition).await
-}
-
-/// The definition the session bound for a cohort statement, or the internal error that it
-/// did not (the session binds one for every `REFRESH COHORT` and `SHOW COHORT`).
-fn undefined(
-    definition: Option<Result<cohorts::Definition, String>>,
-) -> Result<cohorts::Definition, String> {
-    definition
-        .unwrap_or_else(|| Err("a cohort statement reached exec without its definition".into()))
-}
-
-async fn run_bound(
-    store: &Store,
-    ctx: &SessionContext,
-    snapshot: &Snapshot,
-    bound: &Bound,
+    reads: Reads,
     running: Running<'_>,
     definition: Option<Result<cohorts::Definition, String>>,
 ) -> Result<QueryResult, Error> {
     let Running { statement, params } = running;
-    let snapshot = snapshot.clone();
-    match bound {
+    match &bound {
         Bound::CreateCohort {
             name,
-            query,
             definition,
             replace,
+            ..
         } => {
             let cohort = NewCohort {
                 name,
-                query,
                 definition,
                 replace: *replace,
             };
-            create_cohort(store, ctx, &snapshot, &cohort, statement, params).await
+            let members = bind_params(the_plan(reads)?, params)?;
+            create_cohort(store, ctx, &snapshot, &cohort, members, statement).await
         }
         Bound::DropCohort { name, exists } => drop_cohort(store, name, *exists, statement),
         Bound::Import(request) => {
@@ -95,62 +76,18 @@ async fn run_bound(
             import_result(&summary)
         }
         Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
-            let plan = crate::plan::analysis_plan(bound, &snapshot)?.ok_or(ExecError::NotAQuery)?;
-            let (mut result, report) = collect_reporting(ctx, bind_params(plan, params)?).await?;
-            if let Some(report) = report {
-                (result.header, result.figure, result.test) =
-                    (report.header, report.figure, report.test);
-            }
-            Ok(result)
+            analysis(ctx, bind_params(the_plan(reads)?, params)?).await
         }
-        Bound::Plot(p) => plot::run(p, &snapshot, ctx, params).await,
+        Bound::Plot(p) => plot::run(p, ctx, bind_params(the_plan(reads)?, params)?).await,
         Bound::Export(export) => {
             let provenance = Provenance::of(export, &snapshot)?;
-            let rows = match wide::Split::of(&export.query, &export.partition_by) {
-                Some(split) => {
-                    let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
-                    let narrow = collect(ctx, plan).await?;
-                    export::Rows::Wide(Box::new(wide::WideRows::new(
-                        &split,
-                        &export.query,
-                        &snapshot,
-                        &narrow.schema,
-                        &narrow.batches,
-                    )?))
-                }
-                None => {
-                    let plan = bind_params(query_to_plan(&export.query, &snapshot)?, params)?;
-                    export::Rows::Stream(stream(ctx, plan).await?)
-                }
+            let rows = match rows(ctx, &snapshot, &export.query, reads, params).await? {
+                Rows::Wide(wide) => export::Rows::Wide(wide),
+                Rows::Plan(plan) => export::Rows::Stream(stream(ctx, plan).await?),
             };
             export::write(export, rows, provenance).await
         }
-        Bound::Query(query) => match wide::Split::of(query, &[]) {
-            Some(split) => {
-                let plan = bind_params(query_to_plan(&split.narrow, &snapshot)?, params)?;
-                let narrow = collect(ctx, plan).await?;
-                let rows =
-                    wide::WideRows::new(&split, query, &snapshot, &narrow.schema, &narrow.batches)?;
-                Ok(QueryResult {
-                    schema: rows.schema.clone(),
-                    batches: rows.collect()?,
-                    note: None,
-                    header: None,
-                    figure: None,
-                    test: None,
-                })
-            }
-            None => {
-                // A query over an analysis (`FROM (SURVIVAL …)`) shows the analysis's header
-                // and carries its test row.
-                let plan = bind_params(query_to_plan(query, &snapshot)?, params)?;
-                let (mut result, report) = collect_reporting(ctx, plan).await?;
-                if let Some(report) = report {
-                    (result.header, result.test) = (report.header, report.test);
-                }
-                Ok(result)
-            }
-        },
+        Bound::Query(query) => select(ctx, &snapshot, query, reads, params).await,
         Bound::ShowCohort(cohort) => {
             cohorts::show(store, ctx, &snapshot, cohort, undefined(definition)).await
         }
@@ -164,10 +101,7 @@ async fn run_bound(
         Bound::DropTable { name, exists } => drop_table(store, name, *exists, statement),
         Bound::Check => check(store),
         other => {
-            let history = store.versions()?;
-            let plan = to_logical_plan(other, &snapshot, &history, store.oldest_version()?)?
-                .ok_or(ExecError::NotAQuery)?;
-            let mut result = collect(ctx, bind_params(plan, params)?).await?;
+            let mut result = collect(ctx, bind_params(the_plan(reads)?, params)?).await?;
             if let Bound::DescribeTable(table) = other {
                 result.header = Some(table.facts());
             }
@@ -176,35 +110,108 @@ async fn run_bound(
     }
 }
 
-/// The rows of a `SELECT` as a stream: through DataFusion, or, for a selection of many stored
-/// columns, a narrow plan for the rows and the columns read from the store (`wide.rs`).
-pub async fn query_stream(
-    ctx: &SessionContext,
-    snapshot: &Snapshot,
-    query: &BoundQuery,
-    params: Option<&ParamValues>,
-) -> Result<SendableRecordBatchStream, Error> {
-    match wide::Split::of(query, &[]) {
-        Some(split) => {
-            let plan = bind_params(query_to_plan(&split.narrow, snapshot)?, params)?;
-            let narrow = collect(ctx, plan).await?;
-            let rows =
-                wide::WideRows::new(&split, query, snapshot, &narrow.schema, &narrow.batches)?;
-            Ok(rows.into_stream())
-        }
-        None => stream(ctx, bind_params(query_to_plan(query, snapshot)?, params)?).await,
+/// The one plan a statement reads through, or the internal error that the session planned
+/// none (it plans one for every statement that reads).
+fn the_plan(reads: Reads) -> Result<LogicalPlan, Error> {
+    match reads {
+        Reads::Plan(plan) => Ok(plan),
+        Reads::Nothing | Reads::Wide { .. } => Err(ExecError::NotAQuery),
     }
 }
 
-/// The rows a statistics statement works on (`PLOT SURVIVAL` fits them itself).
-async fn analysis_rows(
-    query: &BoundQuery,
-    snapshot: &Snapshot,
+/// The definition the session bound for a cohort statement, or the internal error that it
+/// did not (the session binds one for every `REFRESH COHORT` and `SHOW COHORT`).
+fn undefined(
+    definition: Option<Result<cohorts::Definition, String>>,
+) -> Result<cohorts::Definition, String> {
+    definition
+        .unwrap_or_else(|| Err("a cohort statement reached exec without its definition".into()))
+}
+
+/// `SURVIVAL`, `COX` or `CORRELATE`: its rows, with the header, figure and test row its
+/// operator reports.
+async fn analysis(ctx: &SessionContext, plan: LogicalPlan) -> Result<QueryResult, Error> {
+    let (mut result, report) = collect_reporting(ctx, plan).await?;
+    if let Some(report) = report {
+        (result.header, result.figure, result.test) = (report.header, report.figure, report.test);
+    }
+    Ok(result)
+}
+
+/// A `SELECT`'s result. A query over an analysis (`FROM (SURVIVAL …)`) shows the analysis's
+/// header and carries its test row.
+async fn select(
     ctx: &SessionContext,
+    snapshot: &Snapshot,
+    query: &BoundQuery,
+    reads: Reads,
     params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
-    let plan = bind_params(query_to_plan(query, snapshot)?, params)?;
-    collect(ctx, plan).await
+    match rows(ctx, snapshot, query, reads, params).await? {
+        Rows::Wide(rows) => Ok(QueryResult {
+            schema: rows.schema.clone(),
+            batches: rows.collect()?,
+            note: None,
+            header: None,
+            figure: None,
+            test: None,
+        }),
+        Rows::Plan(plan) => {
+            let (mut result, report) = collect_reporting(ctx, plan).await?;
+            if let Some(report) = report {
+                (result.header, result.test) = (report.header, report.test);
+            }
+            Ok(result)
+        }
+    }
+}
+
+/// Where a query's rows come from: its plan (parameters bound), or, for a selection of many
+/// stored columns, the narrow plan run and the columns read from the store (`wide.rs`).
+enum Rows {
+    Plan(LogicalPlan),
+    Wide(Box<wide::WideRows>),
+}
+
+async fn rows(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    query: &BoundQuery,
+    reads: Reads,
+    params: Option<&ParamValues>,
+) -> Result<Rows, Error> {
+    match reads {
+        Reads::Wide { split, narrow } => {
+            let narrow = collect(ctx, bind_params(narrow, params)?).await?;
+            let rows =
+                wide::WideRows::new(&split, query, snapshot, &narrow.schema, &narrow.batches)?;
+            Ok(Rows::Wide(Box::new(rows)))
+        }
+        Reads::Plan(plan) => Ok(Rows::Plan(bind_params(plan, params)?)),
+        Reads::Nothing => Err(ExecError::NotAQuery),
+    }
+}
+
+/// The rows of a reading statement as a stream: a `SELECT` through DataFusion or the wide
+/// path (`wide.rs`), anything else through its plan.
+pub async fn query_stream(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    bound: &Bound,
+    reads: Reads,
+) -> Result<SendableRecordBatchStream, Error> {
+    let query = match bound {
+        Bound::Query(query) => query,
+        // They change the database (or write a file): no rows to stream.
+        Bound::CreateCohort { .. } | Bound::Export(_) | Bound::Plot(_) => {
+            return Err(ExecError::NotAQuery);
+        }
+        _ => return stream(ctx, bind_params(the_plan(reads)?, None)?).await,
+    };
+    match rows(ctx, snapshot, query, reads, None).await? {
+        Rows::Wide(rows) => Ok(rows.into_stream()),
+        Rows::Plan(plan) => stream(ctx, plan).await,
+    }
 }
 
 /// Substitutes parameter values, or reports the first parameter without one.
@@ -268,11 +275,9 @@ pub async fn stream(
     Ok(frame.execute_stream().await?)
 }
 
-#[allow(clippy::too_many_arguments)]
 /// What `CREATE [OR REPLACE] COHORT` saves.
 struct NewCohort<'a> {
     name: &'a str,
-    query: &'a BoundQuery,
     definition: &'a str,
     /// The cohort exists and is redefined (`OR REPLACE`).
     replace: bool,
@@ -283,11 +288,11 @@ async fn create_cohort(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     cohort: &NewCohort<'_>,
+    members: LogicalPlan,
     statement: &Statement,
-    params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
     let name = cohort.name;
-    let ids = cohorts::members(ctx, snapshot, cohort.query, params).await?;
+    let ids = cohorts::members(ctx, snapshot, members).await?;
     let mut txn = store.begin()?;
     if cohort.replace {
         txn.replace_cohort(name, cohort.definition, snapshot.version(), ids.clone())?;

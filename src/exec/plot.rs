@@ -11,14 +11,13 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
-use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
-use super::{ExecError, QueryResult, analysis_rows, bind_params, collect_reporting, survival};
+use super::{ExecError, QueryResult, collect, collect_reporting, survival};
 use crate::exec::ExecError as Error;
 use crate::plot::{Format, Heatmap, KmGroup, heatmap_plot, km_plot};
 use crate::resolve::{Bound, BoundPlot};
-use crate::storage::Snapshot;
 
 /// How many features (rows) and genes (columns) a correlation heatmap shows at most.
 pub const HEATMAP_ROWS: usize = 20;
@@ -26,9 +25,8 @@ pub const HEATMAP_COLUMNS: usize = 40;
 
 pub async fn run(
     p: &BoundPlot,
-    snapshot: &Snapshot,
     ctx: &SessionContext,
-    params: Option<&ParamValues>,
+    plan: LogicalPlan,
 ) -> Result<QueryResult, Error> {
     let target = super::target::output_target(&p.path, p.overwrite)?;
     let path = target.as_path();
@@ -40,7 +38,7 @@ pub async fn run(
     };
     let header = match &p.analysis {
         Bound::Survival(s) => {
-            let rows = analysis_rows(&s.query, snapshot, ctx, params).await?;
+            let rows = collect(ctx, plan).await?;
             let fitted = survival::fit(s, &rows.batches)?;
             let groups: Vec<KmGroup<'_>> = fitted
                 .fits
@@ -57,9 +55,7 @@ pub async fn run(
             fitted.header
         }
         Bound::Correlate(c) => {
-            let plan =
-                crate::plan::analysis_plan(&p.analysis, snapshot)?.ok_or(ExecError::NotAQuery)?;
-            let (result, report) = collect_reporting(ctx, bind_params(plan, params)?).await?;
+            let (result, report) = collect_reporting(ctx, plan).await?;
             let mut map = heatmap(&result.batches);
             map.title = format!("{} (• q < 0.05)", c.statement);
             heatmap_plot(path, &map).map_err(failed)?;

@@ -1,13 +1,11 @@
 //! Wide results without a wide plan: the stored columns of a selection (`rnaseq.*`,
 //! `radiomic.*`) read straight from the store, a column at a time, by subject.
 //!
-//! A 20,000-column `LogicalPlan` costs DataFusion minutes (its schemas find columns by linear
-//! search, in every optimizer pass) and gigabytes (joins copy whole batches). A query that
-//! names many plain columns of one-row-per-subject tables is therefore split:
-//! - the **narrow query**: the same rows (filter, order, limit), selecting the subject and
-//!   every item that is not such a column; planned and run by DataFusion as usual;
-//! - the **wide columns**: for each, the stored chunks are decoded once and the values taken
-//!   in the narrow query's subject order.
+//! `plan::Split` (`plan/wide.rs`) decides which queries take this path and splits them: the
+//! **narrow query** (the same rows, the subject and the items that are not stored columns),
+//! planned by `plan` and run by DataFusion as usual, and the **wide columns**: here, for each,
+//! the stored chunks are decoded once and the values taken in the narrow query's subject
+//! order.
 //!
 //! The export writers then pull one column (Parquet) or one slab of rows (the row formats) at a
 //! time, and a `SELECT` (`exec::query_stream`) gets its batches a slab at a time, so memory
@@ -25,163 +23,18 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::exec::ExecError as Error;
-use crate::resolve::{BExpr, Base, BoundQuery, Item, OrderKey, Type};
-use crate::storage::{ColumnMeta, Level, SUBJECT_COLUMN, Snapshot, TableMeta};
-
-/// From this many stored columns on, a selection takes the wide path.
-pub const WIDE_COLUMNS: usize = 256;
+use crate::plan::{Split, WideSource};
+use crate::resolve::BoundQuery;
+use crate::storage::{Snapshot, TableMeta};
 
 /// About this many bytes of values per batch of a wide result.
 const SLAB_BYTES: usize = 64 << 20;
-
-/// Name of the narrow query's first column: the subject of each output row.
-const SUBJECT_ITEM: &str = "__rgdb_subject";
-
-/// Where an output column's values come from.
-#[derive(Debug, Clone)]
-enum Source {
-    /// Column `k` of the narrow query's result.
-    Narrow(usize),
-    /// A stored column, read by subject.
-    Stored {
-        table: Box<TableMeta>,
-        column: ColumnMeta,
-    },
-}
-
-/// A query split into its narrow part and its stored columns.
-#[derive(Debug, Clone)]
-pub struct Split {
-    /// Subject first, then every item that is not a stored column.
-    pub narrow: BoundQuery,
-    sources: Vec<Source>,
-}
-
-impl Split {
-    /// Splits `query` when it selects at least [`WIDE_COLUMNS`] plain columns of
-    /// one-row-per-subject tables and its rows are one per subject (no grouping, no
-    /// DISTINCT). `keep` are items that must stay narrow (the partition columns).
-    pub fn of(query: &BoundQuery, keep: &[usize]) -> Option<Split> {
-        if query.aggregate || query.distinct || !query.group_by.is_empty() || query.having.is_some()
-        {
-            return None;
-        }
-        let base_table = match &query.base {
-            Base::Subjects | Base::Cohort(_) => None,
-            Base::Table { table, .. } if table.level == Level::Subject => Some(table),
-            _ => return None,
-        };
-        let ordered: Vec<usize> = query
-            .order_by
-            .iter()
-            .filter_map(|o| match o.key {
-                OrderKey::Output(i) => Some(i),
-                OrderKey::Expr(_) => None,
-            })
-            .collect();
-        let stored = |i: usize, item: &Item| -> Option<(TableMeta, ColumnMeta)> {
-            let BExpr::Column {
-                relation, column, ..
-            } = &item.expr
-            else {
-                return None;
-            };
-            if column == SUBJECT_COLUMN || ordered.contains(&i) || keep.contains(&i) {
-                return None;
-            }
-            let meta = item.source.clone()?;
-            let table = query
-                .relations
-                .iter()
-                .map(|r| &r.table)
-                .chain(base_table)
-                .find(|t| &t.name == relation)?;
-            Some((table.clone(), meta))
-        };
-        let found: Vec<Option<(TableMeta, ColumnMeta)>> = query
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| stored(i, item))
-            .collect();
-        if found.iter().flatten().count() < WIDE_COLUMNS {
-            return None;
-        }
-        let mut narrow = query.clone();
-        narrow.items = vec![Item {
-            expr: BExpr::Column {
-                relation: query.base.alias().to_string(),
-                column: SUBJECT_COLUMN.into(),
-                ty: Type::Text,
-            },
-            name: SUBJECT_ITEM.into(),
-            ty: Type::Text,
-            source: None,
-        }];
-        let mut sources = Vec::with_capacity(query.items.len());
-        let mut moved: HashMap<usize, usize> = HashMap::new();
-        for (i, (item, stored)) in query.items.iter().zip(found).enumerate() {
-            match stored {
-                Some((table, column)) => sources.push(Source::Stored {
-                    table: Box::new(table),
-                    column,
-                }),
-                None => {
-                    moved.insert(i, narrow.items.len());
-                    sources.push(Source::Narrow(narrow.items.len()));
-                    narrow.items.push(item.clone());
-                }
-            }
-        }
-        for order in &mut narrow.order_by {
-            if let OrderKey::Output(i) = &mut order.key {
-                *i = moved[i];
-            }
-        }
-        // The narrow plan scans only the columns it still uses.
-        let mut used: Vec<(String, String)> = Vec::new();
-        let mut visit = |e: &BExpr| collect_columns(e, &mut used);
-        narrow.items.iter().for_each(|i| visit(&i.expr));
-        if let Some(f) = &narrow.filter {
-            visit(f);
-        }
-        for o in &narrow.order_by {
-            if let OrderKey::Expr(e) = &o.key {
-                visit(e);
-            }
-        }
-        let keeps = |relation: &str, c: &ColumnMeta| {
-            c.name == SUBJECT_COLUMN || used.iter().any(|(r, n)| r == relation && n == &c.name)
-        };
-        for r in &mut narrow.relations {
-            let name = r.table.name.clone();
-            r.columns.retain(|c| keeps(&name, c));
-        }
-        if let Base::Table { table, columns } = &mut narrow.base {
-            let name = table.name.clone();
-            columns.retain(|c| keeps(&name, c));
-        }
-        Some(Split { narrow, sources })
-    }
-}
-
-fn collect_columns(e: &BExpr, out: &mut Vec<(String, String)>) {
-    if let BExpr::Column {
-        relation, column, ..
-    } = e
-    {
-        out.push((relation.clone(), column.clone()));
-    }
-    for child in e.children() {
-        collect_columns(child, out);
-    }
-}
 
 /// The rows of a split query: the narrow result and, for each table of stored columns, the
 /// table row of each output row.
 pub struct WideRows {
     snapshot: Snapshot,
-    sources: Vec<Source>,
+    sources: Vec<WideSource>,
     narrow: RecordBatch,
     /// Subject ID of each output row.
     subjects: ArrayRef,
@@ -209,7 +62,7 @@ impl WideRows {
             .collect();
         let mut table_rows = HashMap::new();
         for source in &split.sources {
-            if let Source::Stored { table, .. } = source
+            if let WideSource::Stored { table, .. } = source
                 && !table_rows.contains_key(&table.data_id)
             {
                 table_rows.insert(table.data_id, rows_of(snapshot, table, &ids)?);
@@ -220,8 +73,8 @@ impl WideRows {
             .iter()
             .zip(&split.sources)
             .map(|(item, source)| match source {
-                Source::Narrow(k) => narrow_schema.field(*k).clone().with_name(&item.name),
-                Source::Stored { column, .. } => {
+                WideSource::Narrow(k) => narrow_schema.field(*k).clone().with_name(&item.name),
+                WideSource::Stored { column, .. } => {
                     Field::new(&item.name, column.ty.arrow_type(), true)
                 }
             })
@@ -250,14 +103,14 @@ impl WideRows {
     /// decoded whole, once per call.
     pub fn column(&self, i: usize, rows: Option<&UInt32Array>) -> Result<ArrayRef, Error> {
         match &self.sources[i] {
-            Source::Narrow(k) => {
+            WideSource::Narrow(k) => {
                 let all = self.narrow.column(*k);
                 match rows {
                     Some(rows) => take(all.as_ref(), rows, None).map_err(df),
                     None => Ok(all.clone()),
                 }
             }
-            Source::Stored { table, column } => {
+            WideSource::Stored { table, column } => {
                 let mut parts = Vec::new();
                 for chunk in 0..Snapshot::chunk_count(table) {
                     parts.push(self.snapshot.read_chunk(table, column, chunk)?);

@@ -625,8 +625,8 @@ fn wide_selections_are_read_column_by_column_with_the_same_result() {
         rgdb::resolve::Bound::Query(q) => q,
         _ => unreachable!(),
     };
-    assert!(rgdb::exec::wide::Split::of(&bound(&wide), &[]).is_some());
-    assert!(rgdb::exec::wide::Split::of(&bound(&planned), &[]).is_none());
+    assert!(rgdb::plan::Split::of(&bound(&wide), &[]).is_some());
+    assert!(rgdb::plan::Split::of(&bound(&planned), &[]).is_none());
 
     let export = |query: &str, name: &str, options: &str| {
         let path = dir.path().join(name);
