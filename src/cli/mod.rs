@@ -4,6 +4,8 @@
 //! 2 a usage error.
 
 mod args;
+mod commands;
+mod import;
 mod render;
 
 use std::ffi::OsString;
@@ -14,14 +16,9 @@ use clap::Parser;
 pub use args::{Args, Command, DuplicatesArg, Format, Import, LevelArg, OrientationArg, PersonArg};
 
 use crate::error::Error;
-use crate::ingest::{
-    AimImport, ClinicalImport, DicomImport, DuplicatePolicy, ExpressionImport, GeoImport,
-    ImportRequest, NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
-};
-use crate::progress::while_running;
 use crate::repl::{Mode, Repl, Settings};
-use crate::storage::Level;
 use crate::{Config, Database, demo};
+use commands::{Target, command_line};
 
 /// Runs the command line with `args` (the first is the program name). Returns the exit code.
 pub fn run(
@@ -140,6 +137,8 @@ fn config(args: &Args) -> Config {
     }
 }
 
+/// Runs what the arguments ask for: a subcommand, a script (`-c`, `-f`, stdin) or the REPL.
+/// Returns the exit code.
 fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     if let (Some(_), Some(word)) = (&args.db, &args.path) {
         // `rgdb --db x frobnicate`: a mistyped command, or the database given twice.
@@ -159,17 +158,31 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         let _ = writeln!(err, "error: give either -c/-f or a command, not both");
         return Ok(2);
     }
-    if let Some(command) = args.command {
-        return command_line(
-            command,
-            db_path.as_deref(),
-            &config,
-            args.readonly,
-            out,
-            err,
-        );
+    if let Some(command) = args.command.take() {
+        let target = Target {
+            path: db_path.as_deref(),
+            config: &config,
+            readonly: args.readonly,
+        };
+        return command_line(command, &target, out, err);
     }
-    let script = if let Some(text) = &args.statements {
+    let script = read_script(&args)?;
+    let how = match &script {
+        _ if args.readonly => Open::Read,
+        Some(text) if !script_writes(text) && !args.create => Open::Read,
+        Some(_) => Open::Write,
+        None => Open::WriteOrRead,
+    };
+    let mut db = open(db_path.as_deref(), args.create, &config, how, err)?;
+    db.set_memory_limit(args.memory_limit);
+    db.set_statement_timeout(args.timeout);
+    Ok(run_session(db, &args, script, out, err))
+}
+
+/// The script to run: `-c` statements, the `-f` file, or standard input when it is not a
+/// terminal; `None` for the interactive REPL.
+fn read_script(args: &Args) -> Result<Option<String>, Error> {
+    Ok(if let Some(text) = &args.statements {
         Some(text.clone())
     } else if let Some(file) = &args.file {
         Some(
@@ -189,17 +202,12 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Some(text)
     } else {
         None
-    };
-    let how = match &script {
-        _ if args.readonly => Open::Read,
-        Some(text) if !script_writes(text) && !args.create => Open::Read,
-        Some(_) => Open::Write,
-        None => Open::WriteOrRead,
-    };
-    let mut db = open(db_path.as_deref(), args.create, &config, how, err)?;
-    db.set_memory_limit(args.memory_limit);
-    db.set_statement_timeout(args.timeout);
-    let mut settings = Settings {
+    })
+}
+
+/// The REPL's settings from the arguments and the terminal.
+fn settings(args: &Args) -> Settings {
+    Settings {
         mode: mode(args.format),
         max_rows: args.max_rows.unwrap_or(0),
         tests: args.tests,
@@ -208,7 +216,18 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         // Errors go to stderr: colour them when it is a terminal, never under NO_COLOR.
         color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         ..Settings::default()
-    };
+    }
+}
+
+/// Runs the script on `db`, or the interactive REPL without one. Returns the exit code.
+fn run_session(
+    db: Database,
+    args: &Args,
+    script: Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let mut settings = settings(args);
     match script {
         Some(text) => {
             let mut repl = Repl::new(db, out, err, settings);
@@ -216,17 +235,18 @@ fn dispatch(mut args: Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 Some(file) => repl.run_script_file(&file.display().to_string(), &text),
                 None => repl.run_script(&text),
             };
-            Ok(if ok { 0 } else { 1 })
+            if ok { 0 } else { 1 }
         }
         None => {
             settings.max_rows = args.max_rows.unwrap_or(40);
             let banner = demo::banner(&db);
             let repl = Repl::new(db, out, err, settings);
-            Ok(crate::repl::interactive::run(repl, &banner))
+            crate::repl::interactive::run(repl, &banner)
         }
     }
 }
 
+/// The REPL's output mode for `--format`.
 fn mode(format: Format) -> Mode {
     match format {
         Format::Table => Mode::Table,
@@ -235,260 +255,5 @@ fn mode(format: Format) -> Mode {
         Format::Json => Mode::Json,
         Format::Markdown => Mode::Markdown,
         Format::Line => Mode::Line,
-    }
-}
-
-fn command_line(
-    command: Command,
-    db_path: Option<&std::path::Path>,
-    config: &Config,
-    readonly: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<i32, Error> {
-    match command {
-        Command::Upgrade { path } => {
-            let Some(path) = path.as_deref().or(db_path) else {
-                let _ = writeln!(err, "error: `upgrade` needs a PATH (or --db PATH)");
-                return Ok(2);
-            };
-            match while_running(true, "converting the database", || Database::upgrade(path))? {
-                Some(r) => {
-                    let _ = writeln!(
-                        out,
-                        "converted {} from {} to {}: {} catalog entries and {} chunks copied in {:.1} s; {:.1} MB -> {:.1} MB",
-                        path.display(),
-                        r.from,
-                        r.to,
-                        r.catalog_entries,
-                        r.chunks,
-                        r.seconds,
-                        r.bytes_before as f64 / 1e6,
-                        r.bytes_after as f64 / 1e6
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "{} is already current; nothing to do", path.display());
-                }
-            }
-            Ok(0)
-        }
-        Command::Demo { path } => {
-            if demo::is_built(&path) {
-                let db = Database::open_read_only(&path)?;
-                let _ = writeln!(
-                    out,
-                    "the demo cohort is already built at {}",
-                    path.display()
-                );
-                let _ = write!(out, "{}", demo::banner(&db));
-                return Ok(0);
-            }
-            let db = demo::build(&path)?;
-            let _ = write!(out, "{}", demo::banner(&db));
-            Ok(0)
-        }
-        Command::Synth(synth) => {
-            let started = std::time::Instant::now();
-            let summary = crate::synth::generate(&synth.spec(), &synth.out)?;
-            let _ = writeln!(out, "wrote {}", summary.out.display());
-            for (name, what, bytes) in &summary.files {
-                let _ = writeln!(
-                    out,
-                    "  {name:<18} {what:<40} {:>10.1} MB",
-                    *bytes as f64 / 1e6
-                );
-            }
-            let _ = writeln!(
-                out,
-                "{:.1} MB in {:.1} s; build a database with\n  rgdb --db cohort.rgdb --create -f {}",
-                summary.bytes() as f64 / 1e6,
-                started.elapsed().as_secs_f64(),
-                summary.out.join("import.rgdb").display()
-            );
-            Ok(0)
-        }
-        Command::Import(import) => {
-            let Some(path) = db_path else {
-                let _ = writeln!(
-                    err,
-                    "error: `import` needs --db PATH, the database to import into"
-                );
-                return Ok(2);
-            };
-            let request = import_request(import);
-            // A missing source file must not leave a new, empty database behind.
-            std::fs::metadata(request.path()).map_err(|e| crate::ingest::IngestError::Io {
-                file: request.path().display().to_string(),
-                message: e.to_string(),
-            })?;
-            if readonly {
-                return Err(crate::storage::StorageError::ReadOnly {
-                    path: path.display().to_string(),
-                }
-                .into());
-            }
-            let db = Database::open_or_create_with(path, config.clone())?;
-            let shown = request.describe();
-            let summary = while_running(true, &shown, || db.import(&request))?;
-            let _ = write!(out, "{summary}");
-            Ok(0)
-        }
-        Command::Tables => {
-            let db = open(db_path, false, config, Open::Read, err)?;
-            let _ = write!(out, "{}", render::tables(&db.tables()?));
-            Ok(0)
-        }
-        Command::Describe { table } => {
-            let db = open(db_path, false, config, Open::Read, err)?;
-            let meta = db.table(&table)?;
-            let columns = db.columns(&table)?;
-            let _ = write!(out, "{}", render::describe(&meta, &columns));
-            Ok(0)
-        }
-        Command::History => {
-            let db = open(db_path, false, config, Open::Read, err)?;
-            let _ = write!(out, "{}", render::history(&db.history()?));
-            Ok(0)
-        }
-        Command::Check => {
-            let db = open(db_path, false, config, Open::Read, err)?;
-            let problems = db.check()?;
-            for p in &problems {
-                let _ = writeln!(out, "problem[{}]: {p}", p.code());
-            }
-            if problems.is_empty() {
-                let _ = writeln!(out, "ok: version {}, every chunk verified", db.version());
-                Ok(0)
-            } else {
-                Ok(1)
-            }
-        }
-    }
-}
-
-/// The subcommand's import, as the one request type every import path shares.
-fn import_request(import: Import) -> ImportRequest {
-    match import {
-        Import::Clinical { file, table, nulls } => ImportRequest::Clinical {
-            path: file,
-            options: ClinicalImport::default()
-                .with_table(&table)
-                .with_null_tokens(null_tokens(&nulls.null_tokens)),
-        },
-        Import::Table {
-            name,
-            file,
-            subject_column,
-            level,
-            delimiter,
-            nulls,
-        } => {
-            let mut options = TableImport::new(&name, &subject_column)
-                .with_null_tokens(null_tokens(&nulls.null_tokens))
-                .with_level(match level {
-                    LevelArg::Subject => Level::Subject,
-                    LevelArg::Multi => Level::Multi,
-                });
-            if let Some(d) = delimiter {
-                options = options.with_delimiter(d as u8);
-            }
-            ImportRequest::Table {
-                path: file,
-                options,
-            }
-        }
-        Import::Expression {
-            file,
-            table,
-            orientation,
-            platform,
-            unit,
-            duplicates,
-        } => {
-            let mut options = ExpressionImport::new(&table)
-                .with_orientation(match orientation {
-                    OrientationArg::Auto => Orientation::Auto,
-                    OrientationArg::GenesBySubjects => Orientation::GenesBySubjects,
-                    OrientationArg::SubjectsByGenes => Orientation::SubjectsByGenes,
-                })
-                .with_duplicates(match duplicates {
-                    DuplicatesArg::Error => DuplicatePolicy::Error,
-                    DuplicatesArg::First => DuplicatePolicy::First,
-                    DuplicatesArg::Suffix => DuplicatePolicy::Suffix,
-                });
-            options.platform = platform;
-            options.unit = unit;
-            ImportRequest::Expression {
-                path: file,
-                options,
-            }
-        }
-        Import::Geo {
-            file,
-            table,
-            subject_field,
-            annotation,
-            symbol_column,
-            unit,
-        } => {
-            let mut options = GeoImport::new(&table);
-            options.subject_field = subject_field;
-            options.annotation = annotation;
-            options.symbol_column = symbol_column;
-            options.unit = unit;
-            ImportRequest::Geo {
-                path: file,
-                options,
-            }
-        }
-        Import::Aliases { file } => ImportRequest::Aliases { path: file },
-        Import::Radiomics {
-            file,
-            table,
-            subject_pattern,
-            subject_column,
-            allow_mixed_settings,
-        } => {
-            let mut options = RadiomicsImport::new(&table);
-            options.subject_pattern = subject_pattern;
-            options.subject_column = subject_column;
-            options.allow_mixed_settings = allow_mixed_settings;
-            ImportRequest::Radiomics {
-                path: file,
-                options,
-            }
-        }
-        Import::Aim {
-            path,
-            table,
-            template,
-            skip_bad,
-            subject_field,
-            subject_pattern,
-        } => {
-            let mut options = AimImport::new(&table);
-            options.template = template;
-            options.skip_bad = skip_bad;
-            options.subject_field = match subject_field {
-                PersonArg::Id => PersonField::Id,
-                PersonArg::Name => PersonField::Name,
-            };
-            options.subject_pattern = subject_pattern;
-            ImportRequest::Aim { path, options }
-        }
-        Import::Dicom { dir, skip_bad } => ImportRequest::Dicom {
-            path: dir,
-            options: DicomImport { skip_bad },
-        },
-        Import::Series { file } => ImportRequest::Series { path: file },
-    }
-}
-
-fn null_tokens(given: &[String]) -> NullTokens {
-    if given.is_empty() {
-        NullTokens::default()
-    } else {
-        NullTokens::new(given.iter().map(String::as_str))
     }
 }

@@ -117,40 +117,7 @@ pub fn run(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<QueryResult, Er
 
 /// Fits a Kaplan–Meier curve per group of the statement's rows (`grp, time, event`).
 pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> {
-    let mut rows: Vec<Row> = Vec::new();
-    for b in batches {
-        let group = b.column(0);
-        let numeric_group = if group.data_type().is_numeric() {
-            Some(cast(group, &DataType::Float64).map_err(|e| fail(e.to_string()))?)
-        } else {
-            None
-        };
-        if s.split.is_some() && numeric_group.is_none() {
-            return Err(fail(format!(
-                "SPLIT and QUANTILES cut a number, but `{}` is {}",
-                s.by.as_deref().unwrap_or("the group"),
-                group.data_type()
-            )));
-        }
-        let text = cast(group, &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
-        let (time, event) = time_and_event(b.column(1), b.column(2), &s.time, &s.event)?;
-        let (text, time, event) = (
-            text.as_string::<i32>(),
-            time.as_primitive::<Float64Type>(),
-            event.as_boolean(),
-        );
-        for i in 0..b.num_rows() {
-            rows.push((
-                (!text.is_null(i)).then(|| text.value(i).to_string()),
-                numeric_group.as_ref().and_then(|g| {
-                    let g = g.as_primitive::<Float64Type>();
-                    (!g.is_null(i)).then(|| g.value(i))
-                }),
-                (!time.is_null(i)).then(|| time.value(i)),
-                (!event.is_null(i)).then(|| event.value(i)),
-            ));
-        }
-    }
+    let rows = rows(s, batches)?;
     let total = rows.len();
     let kept: Vec<_> = rows
         .into_iter()
@@ -158,32 +125,7 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
         .collect();
     let dropped = total - kept.len();
     refuse_negative_times(kept.iter().filter_map(|r| r.2), &s.time)?;
-    // Groups: the value itself, or its side of the cut points.
-    let cuts: Vec<f64> = match s.split {
-        None => Vec::new(),
-        Some(SurvivalSplit::At(x)) => vec![x],
-        Some(SurvivalSplit::Median) => vec![quantile(&kept, 1, 2)],
-        Some(SurvivalSplit::Quantiles(k)) => (1..k).map(|q| quantile(&kept, q, k)).collect(),
-    };
-    let label = |value: f64| -> String {
-        let by = s.by.as_deref().unwrap_or("group");
-        match cuts.iter().position(|c| value <= *c) {
-            Some(0) => format!("{by} <= {}", cuts[0]),
-            Some(i) => format!("{} < {by} <= {}", cuts[i - 1], cuts[i]),
-            None => format!("{by} > {}", cuts[cuts.len() - 1]),
-        }
-    };
-    let mut groups: BTreeMap<String, Vec<Observation>> = BTreeMap::new();
-    for (text, number, time, event) in &kept {
-        let key = match (s.split, number) {
-            (Some(_), Some(v)) => label(*v),
-            _ => text.clone().unwrap_or_default(),
-        };
-        groups.entry(key).or_default().push(Observation {
-            time: time.unwrap_or(0.0),
-            event: event.unwrap_or(false),
-        });
-    }
+    let (groups, cuts) = groups(s, &kept);
     if groups.is_empty() {
         return Err(fail(format!(
             "no rows with a time, an event and a group ({dropped} dropped for missing values)"
@@ -225,6 +167,76 @@ pub fn fit(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Fitted, Error> 
         header,
         test_row,
     })
+}
+
+/// The statement's rows, each as its group (text, and number when numeric), time and event.
+fn rows(s: &BoundSurvival, batches: &[RecordBatch]) -> Result<Vec<Row>, Error> {
+    let mut rows: Vec<Row> = Vec::new();
+    for b in batches {
+        let group = b.column(0);
+        let numeric_group = if group.data_type().is_numeric() {
+            Some(cast(group, &DataType::Float64).map_err(|e| fail(e.to_string()))?)
+        } else {
+            None
+        };
+        if s.split.is_some() && numeric_group.is_none() {
+            return Err(fail(format!(
+                "SPLIT and QUANTILES cut a number, but `{}` is {}",
+                s.by.as_deref().unwrap_or("the group"),
+                group.data_type()
+            )));
+        }
+        let text = cast(group, &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
+        let (time, event) = time_and_event(b.column(1), b.column(2), &s.time, &s.event)?;
+        let (text, time, event) = (
+            text.as_string::<i32>(),
+            time.as_primitive::<Float64Type>(),
+            event.as_boolean(),
+        );
+        for i in 0..b.num_rows() {
+            rows.push((
+                (!text.is_null(i)).then(|| text.value(i).to_string()),
+                numeric_group.as_ref().and_then(|g| {
+                    let g = g.as_primitive::<Float64Type>();
+                    (!g.is_null(i)).then(|| g.value(i))
+                }),
+                (!time.is_null(i)).then(|| time.value(i)),
+                (!event.is_null(i)).then(|| event.value(i)),
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+/// The observations of each group, and the cut points of `SPLIT`/`QUANTILES` (none
+/// without). A group is the value itself, or its side of the cut points.
+fn groups(s: &BoundSurvival, kept: &[Row]) -> (BTreeMap<String, Vec<Observation>>, Vec<f64>) {
+    let cuts: Vec<f64> = match s.split {
+        None => Vec::new(),
+        Some(SurvivalSplit::At(x)) => vec![x],
+        Some(SurvivalSplit::Median) => vec![quantile(kept, 1, 2)],
+        Some(SurvivalSplit::Quantiles(k)) => (1..k).map(|q| quantile(kept, q, k)).collect(),
+    };
+    let label = |value: f64| -> String {
+        let by = s.by.as_deref().unwrap_or("group");
+        match cuts.iter().position(|c| value <= *c) {
+            Some(0) => format!("{by} <= {}", cuts[0]),
+            Some(i) => format!("{} < {by} <= {}", cuts[i - 1], cuts[i]),
+            None => format!("{by} > {}", cuts[cuts.len() - 1]),
+        }
+    };
+    let mut groups: BTreeMap<String, Vec<Observation>> = BTreeMap::new();
+    for (text, number, time, event) in kept {
+        let key = match (s.split, number) {
+            (Some(_), Some(v)) => label(*v),
+            _ => text.clone().unwrap_or_default(),
+        };
+        groups.entry(key).or_default().push(Observation {
+            time: time.unwrap_or(0.0),
+            event: event.unwrap_or(false),
+        });
+    }
+    (groups, cuts)
 }
 
 /// The log-rank test as `SURVIVAL TEST`'s row. Where there is no test, its numbers are NULL and

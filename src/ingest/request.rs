@@ -2,7 +2,7 @@
 //! the library, and the one function that carries it out.
 
 use crate::ingest::IngestError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::aim::{AimImport, PersonField, import_aim};
 use super::aliases::import_aliases;
@@ -84,61 +84,11 @@ impl ImportRequest {
                     ""
                 }
             ),
-            ImportRequest::Expression { path, options } => {
-                let mut text = format!("IMPORT EXPRESSION FROM '{}'", path.display());
-                match options.orientation {
-                    Orientation::Auto => {}
-                    Orientation::GenesBySubjects => text += " ORIENTATION 'genes-by-subjects'",
-                    Orientation::SubjectsByGenes => text += " ORIENTATION 'subjects-by-genes'",
-                }
-                if let Some(p) = &options.platform {
-                    text += &format!(" PLATFORM '{p}'");
-                }
-                if let Some(u) = &options.unit {
-                    text += &format!(" UNIT '{u}'");
-                }
-                text + &format!(" AS {}", options.table)
-            }
-            ImportRequest::Geo { path, options } => {
-                let mut text = format!("IMPORT GEO FROM '{}'", path.display());
-                if let Some(f) = &options.subject_field {
-                    text += &format!(" SUBJECT FIELD '{f}'");
-                }
-                if let Some(a) = &options.annotation {
-                    text += &format!(" ANNOTATION '{}'", a.display());
-                }
-                text + &format!(" AS {}", options.table)
-            }
+            ImportRequest::Expression { path, options } => describe_expression(path, options),
+            ImportRequest::Geo { path, options } => describe_geo(path, options),
             ImportRequest::Aliases { path } => format!("IMPORT ALIASES FROM '{}'", path.display()),
-            ImportRequest::Radiomics { path, options } => {
-                let mut text = format!("IMPORT RADIOMICS FROM '{}'", path.display());
-                if let Some(c) = &options.subject_column {
-                    text += &format!(" SUBJECT COLUMN '{c}'");
-                }
-                if let Some(p) = &options.subject_pattern {
-                    text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
-                }
-                if options.allow_mixed_settings {
-                    text += " ALLOW MIXED SETTINGS";
-                }
-                text + &format!(" AS {}", options.table)
-            }
-            ImportRequest::Aim { path, options } => {
-                let mut text = format!("IMPORT AIM FROM '{}'", path.display());
-                if options.subject_field == PersonField::Name {
-                    text += " SUBJECT FIELD 'name'";
-                }
-                if let Some(p) = &options.subject_pattern {
-                    text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
-                }
-                if let Some(t) = &options.template {
-                    text += &format!(" TEMPLATE '{}'", t.display());
-                }
-                if options.skip_bad {
-                    text += " SKIP BAD";
-                }
-                text + &format!(" AS {}", options.table)
-            }
+            ImportRequest::Radiomics { path, options } => describe_radiomics(path, options),
+            ImportRequest::Aim { path, options } => describe_aim(path, options),
             ImportRequest::Dicom { path, options } => format!(
                 "IMPORT DICOM FROM '{}'{}",
                 path.display(),
@@ -147,6 +97,68 @@ impl ImportRequest {
             ImportRequest::Series { path } => format!("IMPORT SERIES FROM '{}'", path.display()),
         }
     }
+}
+
+/// The `IMPORT EXPRESSION` statement of an expression import.
+fn describe_expression(path: &Path, options: &ExpressionImport) -> String {
+    let mut text = format!("IMPORT EXPRESSION FROM '{}'", path.display());
+    match options.orientation {
+        Orientation::Auto => {}
+        Orientation::GenesBySubjects => text += " ORIENTATION 'genes-by-subjects'",
+        Orientation::SubjectsByGenes => text += " ORIENTATION 'subjects-by-genes'",
+    }
+    if let Some(p) = &options.platform {
+        text += &format!(" PLATFORM '{p}'");
+    }
+    if let Some(u) = &options.unit {
+        text += &format!(" UNIT '{u}'");
+    }
+    text + &format!(" AS {}", options.table)
+}
+
+/// The `IMPORT GEO` statement of a GEO import.
+fn describe_geo(path: &Path, options: &GeoImport) -> String {
+    let mut text = format!("IMPORT GEO FROM '{}'", path.display());
+    if let Some(f) = &options.subject_field {
+        text += &format!(" SUBJECT FIELD '{f}'");
+    }
+    if let Some(a) = &options.annotation {
+        text += &format!(" ANNOTATION '{}'", a.display());
+    }
+    text + &format!(" AS {}", options.table)
+}
+
+/// The `IMPORT RADIOMICS` statement of a PyRadiomics import.
+fn describe_radiomics(path: &Path, options: &RadiomicsImport) -> String {
+    let mut text = format!("IMPORT RADIOMICS FROM '{}'", path.display());
+    if let Some(c) = &options.subject_column {
+        text += &format!(" SUBJECT COLUMN '{c}'");
+    }
+    if let Some(p) = &options.subject_pattern {
+        text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
+    }
+    if options.allow_mixed_settings {
+        text += " ALLOW MIXED SETTINGS";
+    }
+    text + &format!(" AS {}", options.table)
+}
+
+/// The `IMPORT AIM` statement of an AIM import.
+fn describe_aim(path: &Path, options: &AimImport) -> String {
+    let mut text = format!("IMPORT AIM FROM '{}'", path.display());
+    if options.subject_field == PersonField::Name {
+        text += " SUBJECT FIELD 'name'";
+    }
+    if let Some(p) = &options.subject_pattern {
+        text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
+    }
+    if let Some(t) = &options.template {
+        text += &format!(" TEMPLATE '{}'", t.display());
+    }
+    if options.skip_bad {
+        text += " SKIP BAD";
+    }
+    text + &format!(" AS {}", options.table)
 }
 
 /// Carries out an import as one new version. `statement` is recorded in the history.

@@ -17,7 +17,7 @@ use datafusion::logical_expr::{
 };
 
 use super::PlanError;
-use super::query::query_to_plan;
+use super::select::query_to_plan;
 use crate::resolve::{Bound, analysis_schema};
 use crate::storage::Snapshot;
 

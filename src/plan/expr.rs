@@ -106,64 +106,11 @@ pub fn to_df(e: &BExpr, snapshot: &Snapshot) -> Result<Expr, PlanError> {
                 binary_expr(l, operator(*op), r)
             }
         }
-        BExpr::DateDiff { left, right } => cast(
-            binary_expr(days(df(left)?), Operator::Minus, days(df(right)?)),
-            DataType::Int64,
-        ),
-        BExpr::DateShift {
-            date,
-            days: n,
-            subtract,
-        } => {
-            let op = if *subtract {
-                Operator::Minus
-            } else {
-                Operator::Plus
-            };
-            cast(
-                binary_expr(days(df(date)?), op, days(df(n)?)),
-                DataType::Date32,
-            )
-        }
-        BExpr::IsNull { expr, negated } => {
-            let e = df(expr)?;
-            if *negated {
-                e.is_not_null()
-            } else {
-                e.is_null()
-            }
-        }
-        BExpr::InList {
-            expr,
-            list,
-            negated,
-        } => df(expr)?.in_list(
-            list.iter().map(df).collect::<Result<Vec<_>, _>>()?,
-            *negated,
-        ),
-        BExpr::Between {
-            expr,
-            low,
-            high,
-            negated,
-        } => Expr::Between(Between::new(
-            Box::new(df(expr)?),
-            *negated,
-            Box::new(df(low)?),
-            Box::new(df(high)?),
-        )),
-        BExpr::Like {
-            expr,
-            pattern,
-            negated,
-            case_insensitive,
-        } => Expr::Like(Like::new(
-            *negated,
-            Box::new(df(expr)?),
-            Box::new(df(pattern)?),
-            None,
-            *case_insensitive,
-        )),
+        BExpr::DateDiff { .. } | BExpr::DateShift { .. } => date(e, snapshot)?,
+        BExpr::IsNull { .. }
+        | BExpr::InList { .. }
+        | BExpr::Between { .. }
+        | BExpr::Like { .. } => test(e, snapshot)?,
         BExpr::Case {
             operand,
             whens,
@@ -207,6 +154,80 @@ pub fn to_df(e: &BExpr, snapshot: &Snapshot) -> Result<Expr, PlanError> {
     })
 }
 
+/// Date arithmetic: the days between two dates, or a date moved by a number of days.
+fn date(e: &BExpr, snapshot: &Snapshot) -> Result<Expr, PlanError> {
+    let df = |e: &BExpr| to_df(e, snapshot);
+    Ok(match e {
+        BExpr::DateDiff { left, right } => cast(
+            binary_expr(days(df(left)?), Operator::Minus, days(df(right)?)),
+            DataType::Int64,
+        ),
+        BExpr::DateShift {
+            date,
+            days: n,
+            subtract,
+        } => {
+            let op = if *subtract {
+                Operator::Minus
+            } else {
+                Operator::Plus
+            };
+            cast(
+                binary_expr(days(df(date)?), op, days(df(n)?)),
+                DataType::Date32,
+            )
+        }
+        other => to_df(other, snapshot)?,
+    })
+}
+
+/// The tests of a value: `IS [NOT] NULL`, `[NOT] IN (list)`, `[NOT] BETWEEN`, `[NOT] LIKE`.
+fn test(e: &BExpr, snapshot: &Snapshot) -> Result<Expr, PlanError> {
+    let df = |e: &BExpr| to_df(e, snapshot);
+    Ok(match e {
+        BExpr::IsNull { expr, negated } => {
+            let e = df(expr)?;
+            if *negated {
+                e.is_not_null()
+            } else {
+                e.is_null()
+            }
+        }
+        BExpr::InList {
+            expr,
+            list,
+            negated,
+        } => df(expr)?.in_list(
+            list.iter().map(df).collect::<Result<Vec<_>, _>>()?,
+            *negated,
+        ),
+        BExpr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => Expr::Between(Between::new(
+            Box::new(df(expr)?),
+            *negated,
+            Box::new(df(low)?),
+            Box::new(df(high)?),
+        )),
+        BExpr::Like {
+            expr,
+            pattern,
+            negated,
+            case_insensitive,
+        } => Expr::Like(Like::new(
+            *negated,
+            Box::new(df(expr)?),
+            Box::new(df(pattern)?),
+            None,
+            *case_insensitive,
+        )),
+        other => to_df(other, snapshot)?,
+    })
+}
+
 /// A query inside an expression, planned over the same snapshot (uncorrelated: it reads no
 /// column of the query around it).
 fn subquery(
@@ -214,7 +235,7 @@ fn subquery(
     snapshot: &Snapshot,
 ) -> Result<Subquery, PlanError> {
     Ok(Subquery {
-        subquery: std::sync::Arc::new(super::query::query_to_plan(query, snapshot)?),
+        subquery: std::sync::Arc::new(super::select::query_to_plan(query, snapshot)?),
         outer_ref_columns: Vec::new(),
         spans: Default::default(),
     })

@@ -1,21 +1,27 @@
 //! plan: bound statement -> datafusion LogicalPlan (LogicalPlanBuilder, never SQL text).
 //!
-//! Queries become scans of the store's `TableProvider` (only the columns they name), left
-//! joins on `subject_id`, and DataFusion's filter, aggregate, projection, sort and limit.
-//! Catalog statements become scans of small in-memory listings.
+//! One file per area, as in `syntax/statement/` and `resolve/`:
+//! - `select.rs`: queries become scans of the store's `TableProvider` (only the columns they
+//!   name), left joins on `subject_id`, and DataFusion's filter, aggregate, projection, sort
+//!   and limit. `EXPORT` and `CREATE COHORT` are planned as their query (`plan` below); an
+//!   `IMPORT` reads no data and has no plan.
+//! - `wide.rs`: the queries of many stored columns, split for `exec/wide.rs`.
+//! - `analysis.rs`: `SURVIVAL`, `COX` and `CORRELATE` as a DataFusion node over their rows.
+//! - `show.rs`: `SHOW` and `DESCRIBE` as scans of small in-memory listings.
+//! - `expr.rs`: expressions.
 
 mod analysis;
-mod catalog;
 mod error;
 mod expr;
-mod query;
+mod select;
+mod show;
 mod wide;
 
 pub use analysis::{Analysis, AnalysisNode, analysis_plan};
-pub use catalog::{action, describe_cohort, show_cohorts, show_columns, show_history, show_tables};
 pub use error::PlanError;
 pub use expr::{data_type, to_df};
-pub use query::query_to_plan;
+pub use select::query_to_plan;
+pub use show::{action, describe_cohort, show_cohorts, show_columns, show_history, show_tables};
 pub use wide::{SUBJECT_ITEM, Split, WIDE_COLUMNS, WideSource};
 
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};

@@ -54,6 +54,15 @@ pub fn heatmap_plot(path: &Path, map: &Heatmap) -> Result<(), String> {
     render(path, (w.max(360), h.max(240)), map)
 }
 
+/// Where the grid sits: its top-left corner, the side of a cell, and its rows and columns.
+struct Grid {
+    x0: i32,
+    y0: i32,
+    cell: i32,
+    nr: i32,
+    nc: i32,
+}
+
 impl DrawOn for Heatmap {
     fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(de)?;
@@ -65,6 +74,33 @@ impl DrawOn for Heatmap {
         let cell = cell_size(self) as i32;
         let x0 = self.rows.iter().map(|r| width(r)).max().unwrap_or(0) as i32 + 14;
         let y0 = 6;
+        let grid = Grid {
+            x0,
+            y0,
+            cell,
+            nr,
+            nc,
+        };
+        self.draw_cells(&area, &grid)?;
+        self.draw_labels(&area, &grid)?;
+        colour_bar(&area, &grid)
+    }
+}
+
+impl Heatmap {
+    /// The cells, a dot on those whose q is below 0.05, and the grid's frame.
+    fn draw_cells<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        grid: &Grid,
+    ) -> Result<(), String> {
+        let Grid {
+            x0,
+            y0,
+            cell,
+            nr,
+            nc,
+        } = *grid;
         for (i, row) in self.cells.iter().enumerate() {
             for (j, value) in row.iter().enumerate() {
                 let (cx, cy) = (x0 + j as i32 * cell, y0 + i as i32 * cell);
@@ -95,6 +131,18 @@ impl DrawOn for Heatmap {
             BLACK.stroke_width(1),
         ))
         .map_err(de)?;
+        Ok(())
+    }
+
+    /// The row labels left of the grid, and the column labels below it, rotated.
+    fn draw_labels<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        grid: &Grid,
+    ) -> Result<(), String> {
+        let Grid {
+            x0, y0, cell, nr, ..
+        } = *grid;
         let font = ("sans-serif", LABEL).into_font();
         let row_style = TextStyle::from(font.clone()).pos(Pos::new(HPos::Right, VPos::Center));
         for (i, r) in self.rows.iter().enumerate() {
@@ -112,35 +160,49 @@ impl DrawOn for Heatmap {
             )
             .map_err(de)?;
         }
-        // The colour bar: +1 at the top, −1 at the bottom.
-        let (bx0, by0) = (x0 + nc * cell + 24, y0);
-        let (bx1, by1) = (bx0 + 16, y0 + (nr * cell).max(120));
-        let steps = (by1 - by0).max(1);
-        for k in 0..steps {
-            let r = 1.0 - 2.0 * (k as f64 + 0.5) / steps as f64;
-            area.draw(&Rectangle::new(
-                [(bx0, by0 + k), (bx1, by0 + k + 1)],
-                diverging(r).filled(),
-            ))
-            .map_err(de)?;
-        }
+        Ok(())
+    }
+}
+
+/// The colour bar right of the grid: +1 at the top, −1 at the bottom, with ticks.
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    grid: &Grid,
+) -> Result<(), String> {
+    let Grid {
+        x0,
+        y0,
+        cell,
+        nr,
+        nc,
+    } = *grid;
+    let (bx0, by0) = (x0 + nc * cell + 24, y0);
+    let (bx1, by1) = (bx0 + 16, y0 + (nr * cell).max(120));
+    let steps = (by1 - by0).max(1);
+    for k in 0..steps {
+        let r = 1.0 - 2.0 * (k as f64 + 0.5) / steps as f64;
         area.draw(&Rectangle::new(
-            [(bx0, by0), (bx1, by1)],
+            [(bx0, by0 + k), (bx1, by0 + k + 1)],
+            diverging(r).filled(),
+        ))
+        .map_err(de)?;
+    }
+    area.draw(&Rectangle::new(
+        [(bx0, by0), (bx1, by1)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(de)?;
+    let tick =
+        TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for v in [1.0, 0.5, 0.0, -0.5, -1.0] {
+        let y = by0 + ((1.0 - v) / 2.0 * (by1 - by0) as f64).round() as i32;
+        area.draw(&PathElement::new(
+            vec![(bx1, y), (bx1 + 4, y)],
             BLACK.stroke_width(1),
         ))
         .map_err(de)?;
-        let tick =
-            TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        for v in [1.0, 0.5, 0.0, -0.5, -1.0] {
-            let y = by0 + ((1.0 - v) / 2.0 * (by1 - by0) as f64).round() as i32;
-            area.draw(&PathElement::new(
-                vec![(bx1, y), (bx1 + 4, y)],
-                BLACK.stroke_width(1),
-            ))
+        area.draw_text(&format!("{v:+.1}"), &tick, (bx1 + 7, y))
             .map_err(de)?;
-            area.draw_text(&format!("{v:+.1}"), &tick, (bx1 + 7, y))
-                .map_err(de)?;
-        }
-        Ok(())
     }
+    Ok(())
 }

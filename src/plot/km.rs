@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -91,6 +92,9 @@ pub fn km_plot(
     )
 }
 
+/// The chart of the curves: time across, survival up.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 impl DrawOn for Km<'_> {
     fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(de)?;
@@ -103,14 +107,9 @@ impl DrawOn for Km<'_> {
             .filter_map(|g| g.fit.curve.last().map(|r| r.time))
             .fold(0.0_f64, f64::max)
             .max(1.0);
-        let title = match self.p {
-            Some(p) if p < 1e-4 => "Kaplan–Meier (log-rank p < 0.0001)".to_string(),
-            Some(p) => format!("Kaplan–Meier (log-rank p = {p:.4})"),
-            None => "Kaplan–Meier".to_string(),
-        };
         let label_area = 150;
         let mut chart = ChartBuilder::on(&upper)
-            .caption(title, ("sans-serif", 20))
+            .caption(self.title(), ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(label_area)
@@ -127,6 +126,26 @@ impl DrawOn for Km<'_> {
             .light_line_style(WHITE)
             .draw()
             .map_err(de)?;
+        self.draw_curves(&mut chart)?;
+        self.draw_at_risk(&lower, &chart, end)
+    }
+}
+
+impl Km<'_> {
+    /// The title, with the log-rank p when there is one.
+    fn title(&self) -> String {
+        match self.p {
+            Some(p) if p < 1e-4 => "Kaplan–Meier (log-rank p < 0.0001)".to_string(),
+            Some(p) => format!("Kaplan–Meier (log-rank p = {p:.4})"),
+            None => "Kaplan–Meier".to_string(),
+        }
+    }
+
+    /// Each group's step curve with `+` at its censored times, and the legend.
+    fn draw_curves<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut Chart<'a, DB>,
+    ) -> Result<(), String> {
         for (k, g) in self.groups.iter().enumerate() {
             let colour = COLOURS[k % COLOURS.len()];
             chart
@@ -151,7 +170,17 @@ impl DrawOn for Km<'_> {
             .label_font(("sans-serif", 14))
             .draw()
             .map_err(de)?;
-        // The number at risk, in columns under the axis ticks.
+        Ok(())
+    }
+
+    /// The number at risk in `lower`, a row per group, in columns under the axis ticks of a
+    /// time axis that ends at `end`.
+    fn draw_at_risk<DB: DrawingBackend>(
+        &self,
+        lower: &DrawingArea<DB, Shift>,
+        chart: &Chart<'_, DB>,
+        end: f64,
+    ) -> Result<(), String> {
         let left = chart.plotting_area().get_pixel_range().0.start;
         let header =
             TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Left, VPos::Top));

@@ -176,30 +176,8 @@ pub(super) fn bind_correlate(
             span: source.span,
         });
     }
-    let method = match c.method.as_ref().map(|m| m.name.to_ascii_lowercase()) {
-        None => Method::Spearman,
-        Some(m) if m == "spearman" => Method::Spearman,
-        Some(m) if m == "pearson" => Method::Pearson,
-        Some(_) => {
-            return Err(choice("METHOD", "spearman, pearson", c.method.as_ref()));
-        }
-    };
-    let adjust = match c.adjust.as_ref().map(|m| m.name.to_ascii_lowercase()) {
-        None => Adjust::Bh,
-        Some(a) => match a.as_str() {
-            "bh" | "fdr" => Adjust::Bh,
-            "by" => Adjust::By,
-            "bonferroni" => Adjust::Bonferroni,
-            "none" => Adjust::None,
-            _ => {
-                return Err(choice(
-                    "ADJUST",
-                    "bh, by, bonferroni, none",
-                    c.adjust.as_ref(),
-                ));
-            }
-        },
-    };
+    let method = correlate_method(c)?;
+    let adjust = correlate_adjust(c)?;
     let mut computed = vec![SelectItem::Expr {
         expr: Expr::Column {
             table: None,
@@ -230,6 +208,42 @@ pub(super) fn bind_correlate(
         skipped,
         statement: c.to_string(),
     })
+}
+
+/// `METHOD spearman | pearson` (Spearman without it).
+fn correlate_method(c: &Correlate) -> Result<Method, ResolveError> {
+    Ok(
+        match c.method.as_ref().map(|m| m.name.to_ascii_lowercase()) {
+            None => Method::Spearman,
+            Some(m) if m == "spearman" => Method::Spearman,
+            Some(m) if m == "pearson" => Method::Pearson,
+            Some(_) => {
+                return Err(choice("METHOD", "spearman, pearson", c.method.as_ref()));
+            }
+        },
+    )
+}
+
+/// `ADJUST bh | fdr | by | bonferroni | none` (Benjamini–Hochberg without it).
+fn correlate_adjust(c: &Correlate) -> Result<Adjust, ResolveError> {
+    Ok(
+        match c.adjust.as_ref().map(|m| m.name.to_ascii_lowercase()) {
+            None => Adjust::Bh,
+            Some(a) => match a.as_str() {
+                "bh" | "fdr" => Adjust::Bh,
+                "by" => Adjust::By,
+                "bonferroni" => Adjust::Bonferroni,
+                "none" => Adjust::None,
+                _ => {
+                    return Err(choice(
+                        "ADJUST",
+                        "bh, by, bonferroni, none",
+                        c.adjust.as_ref(),
+                    ));
+                }
+            },
+        },
+    )
 }
 
 fn choice(keyword: &str, choices: &str, given: Option<&Ident>) -> ResolveError {
@@ -267,77 +281,95 @@ fn variables(
                 for (table, column) in
                     super::select::expand(scope, table.as_ref(), pattern, except, *span)?
                 {
-                    let name = format!("{}.{}", table.name, column.name);
-                    if !is_numeric(column.ty) {
-                        skipped.push(name);
-                        continue;
-                    }
-                    if table.level != Level::Subject {
-                        return Err(ResolveError::FanOut {
-                            table: table.name,
-                            column: column.name,
-                            span: *span,
-                        });
-                    }
-                    out.push(Variable {
-                        name,
-                        from: VariableSource::Stored {
-                            table: Box::new(table),
-                            column,
-                        },
-                    });
+                    out.extend(pattern_variable(table, column, *span, skipped)?);
                 }
             }
             SelectItem::Expr { expr, alias } => {
-                let (bound, ty) = bind(scope, expr, Clause::Select)?;
-                if !(ty.is_numeric() || matches!(ty, Type::Boolean | Type::Null | Type::Unknown)) {
-                    return Err(ResolveError::TypeMismatch {
-                        message: format!("CORRELATE needs numbers, and this is {}", ty.name()),
-                        span: expr.span(),
-                    });
-                }
-                let stored = match (expr, &bound) {
-                    (
-                        Expr::Column { .. },
-                        BExpr::Column {
-                            relation, column, ..
-                        },
-                    ) => stored_column(scope, relation, column)?,
-                    _ => None,
-                };
-                if let Some((table, column)) = stored {
-                    let name = alias.as_ref().map_or_else(
-                        || format!("{}.{}", table.name, column.name),
-                        |a| a.name.clone(),
-                    );
-                    out.push(Variable {
-                        name,
-                        from: VariableSource::Stored {
-                            table: Box::new(table),
-                            column,
-                        },
-                    });
-                    continue;
-                }
-                let k = computed.len();
-                computed.push(SelectItem::Expr {
-                    expr: expr.clone(),
-                    alias: Some(Ident {
-                        name: format!("v{k}"),
-                        quoted: false,
-                        span: expr.span(),
-                    }),
-                });
-                out.push(Variable {
-                    name: alias
-                        .as_ref()
-                        .map_or_else(|| expr.to_string(), |a| a.name.clone()),
-                    from: VariableSource::Computed(k),
-                });
+                out.push(expr_variable(scope, expr, alias.as_ref(), computed)?);
             }
         }
     }
     Ok(out)
+}
+
+/// A column a pattern matched: a variable when it is numeric (else listed in `skipped`); a
+/// column of a several-rows table is refused.
+fn pattern_variable(
+    table: TableMeta,
+    column: ColumnMeta,
+    span: crate::syntax::Span,
+    skipped: &mut Vec<String>,
+) -> Result<Option<Variable>, ResolveError> {
+    let name = format!("{}.{}", table.name, column.name);
+    if !is_numeric(column.ty) {
+        skipped.push(name);
+        return Ok(None);
+    }
+    if table.level != Level::Subject {
+        return Err(ResolveError::FanOut {
+            table: table.name,
+            column: column.name,
+            span,
+        });
+    }
+    Ok(Some(stored_variable(name, table, column)))
+}
+
+/// A variable read from the store by subject.
+fn stored_variable(name: String, table: TableMeta, column: ColumnMeta) -> Variable {
+    Variable {
+        name,
+        from: VariableSource::Stored {
+            table: Box::new(table),
+            column,
+        },
+    }
+}
+
+/// An expression of one side: a stored column when it names one of a one-row-per-subject
+/// table, else a computed column `v<k>` added to the rows query.
+fn expr_variable(
+    scope: &mut Scope<'_>,
+    expr: &Expr,
+    alias: Option<&Ident>,
+    computed: &mut Vec<SelectItem>,
+) -> Result<Variable, ResolveError> {
+    let (bound, ty) = bind(scope, expr, Clause::Select)?;
+    if !(ty.is_numeric() || matches!(ty, Type::Boolean | Type::Null | Type::Unknown)) {
+        return Err(ResolveError::TypeMismatch {
+            message: format!("CORRELATE needs numbers, and this is {}", ty.name()),
+            span: expr.span(),
+        });
+    }
+    let stored = match (expr, &bound) {
+        (
+            Expr::Column { .. },
+            BExpr::Column {
+                relation, column, ..
+            },
+        ) => stored_column(scope, relation, column)?,
+        _ => None,
+    };
+    if let Some((table, column)) = stored {
+        let name = alias.map_or_else(
+            || format!("{}.{}", table.name, column.name),
+            |a| a.name.clone(),
+        );
+        return Ok(stored_variable(name, table, column));
+    }
+    let k = computed.len();
+    computed.push(SelectItem::Expr {
+        expr: expr.clone(),
+        alias: Some(Ident {
+            name: format!("v{k}"),
+            quoted: false,
+            span: expr.span(),
+        }),
+    });
+    Ok(Variable {
+        name: alias.map_or_else(|| expr.to_string(), |a| a.name.clone()),
+        from: VariableSource::Computed(k),
+    })
 }
 
 /// The stored column a bound column reference reads, when it is a column of a

@@ -5,15 +5,40 @@ use super::cohort::members_of;
 use super::error::ResolveError;
 use super::query;
 use super::scope::Scope;
-use crate::storage::{SUBJECT_COLUMN, Snapshot};
+use crate::storage::{CohortMeta, SUBJECT_COLUMN, Snapshot};
 use crate::syntax::{Export, ExportSource};
 
+/// Binds an `EXPORT`: its source query, the format (named or from the extension), `LONG`,
+/// `PARTITION BY` and Parquet's compression.
 pub(super) fn bind_export(
     snapshot: &Snapshot,
     export: &Export,
 ) -> Result<BoundExport, ResolveError> {
+    let (query, cohort) = source(snapshot, export)?;
+    let format = format(export)?;
+    let long = long_column(export, &query)?;
+    let partition_by = partition_columns(export, &query, long)?;
+    let compression = export_compression(export, format)?;
+    Ok(BoundExport {
+        query,
+        path: export.path.value.clone(),
+        format,
+        overwrite: export.overwrite,
+        long,
+        partition_by,
+        compression,
+        cohort,
+        statement: export.to_string(),
+    })
+}
+
+/// The exported query: the `SELECT`, or a cohort's members (with the cohort).
+fn source(
+    snapshot: &Snapshot,
+    export: &Export,
+) -> Result<(BoundQuery, Option<CohortMeta>), ResolveError> {
     let scope = Scope::new(snapshot)?;
-    let (query, cohort) = match &export.source {
+    Ok(match &export.source {
         ExportSource::Query(select) => (query(snapshot, select)?, None),
         ExportSource::Cohort(name) => {
             let cohort = scope
@@ -23,7 +48,12 @@ pub(super) fn bind_export(
             let select = members_of(name);
             (query(snapshot, &select)?, Some(cohort))
         }
-    };
+    })
+}
+
+/// The file format: `FORMAT name`, else the path's extension (Parquet for a partitioned export
+/// without one).
+fn format(export: &Export) -> Result<ExportFormat, ResolveError> {
     let format = match &export.format {
         Some(f) => (f.name.to_ascii_lowercase(), f.span),
         None => (
@@ -34,7 +64,7 @@ pub(super) fn bind_export(
             export.path.span,
         ),
     };
-    let format = match format.0.as_str() {
+    Ok(match format.0.as_str() {
         // A partitioned export is a directory, usually named without an extension.
         "" if !export.partition_by.is_empty() => ExportFormat::Parquet,
         "parquet" | "pq" => ExportFormat::Parquet,
@@ -48,37 +78,54 @@ pub(super) fn bind_export(
                 span: format.1,
             });
         }
-    };
-    let position = |name: &str| {
-        query
-            .items
-            .iter()
-            .position(|item| item.name.eq_ignore_ascii_case(name))
-    };
-    let long = match export.long {
+    })
+}
+
+/// The position of the exported column `name` (case-insensitive), if there is one.
+fn item_position(query: &BoundQuery, name: &str) -> Option<usize> {
+    query
+        .items
+        .iter()
+        .position(|item| item.name.eq_ignore_ascii_case(name))
+}
+
+/// `LONG`: the position of `subject_id`, which a long export must select.
+fn long_column(export: &Export, query: &BoundQuery) -> Result<Option<usize>, ResolveError> {
+    Ok(match export.long {
         Some(span) => Some(
-            position(SUBJECT_COLUMN).ok_or(ResolveError::InvalidArgument {
+            item_position(query, SUBJECT_COLUMN).ok_or(ResolveError::InvalidArgument {
                 message: "LONG writes (subject_id, variable, value) rows: select `subject_id` too"
                     .into(),
                 span,
             })?,
         ),
         None => None,
-    };
+    })
+}
+
+/// `PARTITION BY`: the positions of the named exported columns, neither the long export's
+/// `subject_id` nor every column.
+fn partition_columns(
+    export: &Export,
+    query: &BoundQuery,
+    long: Option<usize>,
+) -> Result<Vec<usize>, ResolveError> {
     let mut partition_by = Vec::new();
     for column in &export.partition_by {
-        let i = position(&column.name).ok_or_else(|| ResolveError::InvalidArgument {
-            message: format!(
-                "PARTITION BY names an exported column, and `{}` is not one (the columns are {})",
-                column.name,
-                query
-                    .items
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            span: column.span,
+        let i = item_position(query, &column.name).ok_or_else(|| {
+            ResolveError::InvalidArgument {
+                message: format!(
+                    "PARTITION BY names an exported column, and `{}` is not one (the columns are {})",
+                    column.name,
+                    query
+                        .items
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                span: column.span,
+            }
         })?;
         if Some(i) == long {
             return Err(ResolveError::InvalidArgument {
@@ -94,7 +141,15 @@ pub(super) fn bind_export(
             span: export.partition_by[0].span,
         });
     }
-    let compression = match &export.compression {
+    Ok(partition_by)
+}
+
+/// Parquet's codec: zstd level 3 unless `COMPRESSION` says otherwise, which only Parquet takes.
+fn export_compression(
+    export: &Export,
+    format: ExportFormat,
+) -> Result<ParquetCompression, ResolveError> {
+    Ok(match &export.compression {
         None => ParquetCompression::Zstd(3),
         Some(c) if format != ExportFormat::Parquet => {
             return Err(ResolveError::InvalidArgument {
@@ -106,17 +161,6 @@ pub(super) fn bind_export(
             });
         }
         Some(c) => compression(c)?,
-    };
-    Ok(BoundExport {
-        query,
-        path: export.path.value.clone(),
-        format,
-        overwrite: export.overwrite,
-        long,
-        partition_by,
-        compression,
-        cohort,
-        statement: export.to_string(),
     })
 }
 

@@ -3,17 +3,32 @@
 use std::path::PathBuf;
 
 use super::error::ResolveError;
-use crate::ingest::{ClinicalImport, ImportRequest, NullTokens, TableImport};
+use crate::ingest::{
+    AimImport, ClinicalImport, DicomImport, DuplicatePolicy, ExpressionImport, GeoImport,
+    ImportRequest, NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
+};
 use crate::storage::Level;
-use crate::syntax::{Import, ImportFlag, ImportKey, ImportKind, ImportOption, StringLit};
+use crate::syntax::{Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption, StringLit};
 
+/// Binds an `IMPORT`: checks its options against its kind, then builds the request of that kind.
 pub(super) fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError> {
-    use crate::ingest::{
-        AimImport, DuplicatePolicy, ExpressionImport, GeoImport, Orientation, PersonField,
-        RadiomicsImport,
-    };
+    check_options(import)?;
     let path = PathBuf::from(&import.path.value);
-    let allowed: &[ImportKey] = match import.kind {
+    Ok(match import.kind {
+        ImportKind::Clinical => clinical(import, path),
+        ImportKind::Table => table(import, path)?,
+        ImportKind::Expression => expression(import, path)?,
+        ImportKind::Geo => geo(import, path)?,
+        ImportKind::Aliases => ImportRequest::Aliases { path },
+        ImportKind::Radiomics => radiomics(import, path),
+        ImportKind::Dicom | ImportKind::Series => imaging(import, path)?,
+        ImportKind::Aim => aim(import, path)?,
+    })
+}
+
+/// The valued options an import of `kind` takes.
+fn allowed_keys(kind: ImportKind) -> &'static [ImportKey] {
+    match kind {
         ImportKind::Clinical | ImportKind::Aliases | ImportKind::Dicom | ImportKind::Series => &[],
         ImportKind::Table => &[ImportKey::SubjectColumn],
         ImportKind::Expression => &[
@@ -34,17 +49,28 @@ pub(super) fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError
             ImportKey::SubjectPattern,
             ImportKey::Template,
         ],
-    };
-    let flag_allowed = |flag: ImportFlag| match flag {
-        ImportFlag::LevelMulti => import.kind == ImportKind::Table,
-        ImportFlag::SkipBad => matches!(import.kind, ImportKind::Aim | ImportKind::Dicom),
-        ImportFlag::AllowMixedSettings => import.kind == ImportKind::Radiomics,
-    };
+    }
+}
+
+/// Whether an import of `kind` takes `flag`.
+fn flag_allowed(kind: ImportKind, flag: ImportFlag) -> bool {
+    match flag {
+        ImportFlag::LevelMulti => kind == ImportKind::Table,
+        ImportFlag::SkipBad => matches!(kind, ImportKind::Aim | ImportKind::Dicom),
+        ImportFlag::AllowMixedSettings => kind == ImportKind::Radiomics,
+    }
+}
+
+/// Refuses the first option, in the order written, that the import's kind does not take.
+fn check_options(import: &Import) -> Result<(), ResolveError> {
+    let allowed = allowed_keys(import.kind);
     for option in &import.options {
         let (ok, span, what) = match option {
-            ImportOption::Flag(flag, span) => {
-                (flag_allowed(*flag), *span, flag.keywords().join(" "))
-            }
+            ImportOption::Flag(flag, span) => (
+                flag_allowed(import.kind, *flag),
+                *span,
+                flag.keywords().join(" "),
+            ),
             ImportOption::Value(key, value) => {
                 (allowed.contains(key), value.span, key.keywords().join(" "))
             }
@@ -56,116 +82,148 @@ pub(super) fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError
             });
         }
     }
-    let value = |key| import.option(key).map(|v: &StringLit| v.value.clone());
-    let invalid = |key: ImportKey, message: String| ResolveError::InvalidArgument {
+    Ok(())
+}
+
+/// The text of option `key`, if given.
+fn value(import: &Import, key: ImportKey) -> Option<String> {
+    import.option(key).map(|v: &StringLit| v.value.clone())
+}
+
+/// An invalid value of option `key`, pointing at the value (or at the statement without one).
+fn invalid(import: &Import, key: ImportKey, message: String) -> ResolveError {
+    ResolveError::InvalidArgument {
         message,
         span: import.option(key).map_or(import.span, |v| v.span),
+    }
+}
+
+/// The table an `IMPORT what … AS name` creates, which that kind requires.
+fn required_table<'a>(import: &'a Import, what: &str) -> Result<&'a Ident, ResolveError> {
+    import
+        .table
+        .as_ref()
+        .ok_or_else(|| ResolveError::InvalidArgument {
+            message: format!("IMPORT {what} needs the table to create: … AS name"),
+            span: import.span,
+        })
+}
+
+/// `IMPORT CLINICAL FROM '…' [AS t]`.
+fn clinical(import: &Import, path: PathBuf) -> ImportRequest {
+    let mut options = ClinicalImport::default();
+    if let Some(t) = &import.table {
+        options = options.with_table(&t.name);
+    }
+    ImportRequest::Clinical { path, options }
+}
+
+/// `IMPORT TABLE t FROM '…' SUBJECT COLUMN '…' [LEVEL MULTI]`.
+fn table(import: &Import, path: PathBuf) -> Result<ImportRequest, ResolveError> {
+    let (Some(table), Some(column)) = (&import.table, value(import, ImportKey::SubjectColumn))
+    else {
+        return Err(ResolveError::InvalidArgument {
+            message: "IMPORT TABLE needs the subject column: \
+                      IMPORT TABLE name FROM 'file.csv' SUBJECT COLUMN 'Patient ID'"
+                .into(),
+            span: import.span,
+        });
     };
-    let needs_table = |what: &str| ResolveError::InvalidArgument {
-        message: format!("IMPORT {what} needs the table to create: … AS name"),
-        span: import.span,
+    let level = if import.multi() {
+        Level::Multi
+    } else {
+        Level::Subject
     };
-    Ok(match import.kind {
-        ImportKind::Clinical => {
-            let mut options = ClinicalImport::default();
-            if let Some(t) = &import.table {
-                options = options.with_table(&t.name);
-            }
-            ImportRequest::Clinical { path, options }
-        }
-        ImportKind::Table => {
-            let (Some(table), Some(column)) = (&import.table, value(ImportKey::SubjectColumn))
-            else {
-                return Err(ResolveError::InvalidArgument {
-                    message: "IMPORT TABLE needs the subject column: \
-                              IMPORT TABLE name FROM 'file.csv' SUBJECT COLUMN 'Patient ID'"
-                        .into(),
-                    span: import.span,
-                });
-            };
-            let level = if import.multi() {
-                Level::Multi
-            } else {
-                Level::Subject
-            };
-            let options = TableImport::new(&table.name, &column)
-                .with_level(level)
-                .with_null_tokens(NullTokens::default());
-            ImportRequest::Table { path, options }
-        }
-        ImportKind::Expression => {
-            let table = import
-                .table
-                .as_ref()
-                .ok_or_else(|| needs_table("EXPRESSION"))?;
-            let mut options = ExpressionImport::new(&table.name);
-            if let Some(o) = value(ImportKey::Orientation) {
-                let parsed: Orientation =
-                    o.parse().map_err(|m| invalid(ImportKey::Orientation, m))?;
-                options = options.with_orientation(parsed);
-            }
-            if let Some(d) = value(ImportKey::Duplicates) {
-                let parsed: DuplicatePolicy =
-                    d.parse().map_err(|m| invalid(ImportKey::Duplicates, m))?;
-                options = options.with_duplicates(parsed);
-            }
-            options.platform = value(ImportKey::Platform);
-            options.unit = value(ImportKey::Unit);
-            ImportRequest::Expression { path, options }
-        }
-        ImportKind::Geo => {
-            let table = import.table.as_ref().ok_or_else(|| needs_table("GEO"))?;
-            let mut options = GeoImport::new(&table.name);
-            options.subject_field = value(ImportKey::SubjectField);
-            options.annotation = value(ImportKey::Annotation).map(PathBuf::from);
-            options.symbol_column = value(ImportKey::SymbolColumn);
-            options.unit = value(ImportKey::Unit);
-            ImportRequest::Geo { path, options }
-        }
-        ImportKind::Aliases => ImportRequest::Aliases { path },
-        ImportKind::Radiomics => {
-            let mut options = RadiomicsImport::default();
-            if let Some(t) = &import.table {
-                options.table = t.name.clone();
-            }
-            options.subject_column = value(ImportKey::SubjectColumn);
-            options.subject_pattern = value(ImportKey::SubjectPattern);
-            options.allow_mixed_settings = import.flag(ImportFlag::AllowMixedSettings);
-            ImportRequest::Radiomics { path, options }
-        }
-        ImportKind::Dicom | ImportKind::Series if import.table.is_some() => {
-            return Err(ResolveError::InvalidArgument {
-                message: format!(
-                    "IMPORT {} writes the tables dicom_files, series and segmentations; it takes no AS",
-                    import.kind.keyword()
-                ),
-                span: import.span,
-            });
-        }
-        ImportKind::Dicom => ImportRequest::Dicom {
+    let options = TableImport::new(&table.name, &column)
+        .with_level(level)
+        .with_null_tokens(NullTokens::default());
+    Ok(ImportRequest::Table { path, options })
+}
+
+/// `IMPORT EXPRESSION FROM '…' [ORIENTATION …] [DUPLICATES …] [PLATFORM …] [UNIT …] AS t`.
+fn expression(import: &Import, path: PathBuf) -> Result<ImportRequest, ResolveError> {
+    let table = required_table(import, "EXPRESSION")?;
+    let mut options = ExpressionImport::new(&table.name);
+    if let Some(o) = value(import, ImportKey::Orientation) {
+        let parsed: Orientation = o
+            .parse()
+            .map_err(|m| invalid(import, ImportKey::Orientation, m))?;
+        options = options.with_orientation(parsed);
+    }
+    if let Some(d) = value(import, ImportKey::Duplicates) {
+        let parsed: DuplicatePolicy = d
+            .parse()
+            .map_err(|m| invalid(import, ImportKey::Duplicates, m))?;
+        options = options.with_duplicates(parsed);
+    }
+    options.platform = value(import, ImportKey::Platform);
+    options.unit = value(import, ImportKey::Unit);
+    Ok(ImportRequest::Expression { path, options })
+}
+
+/// `IMPORT GEO FROM '…' [SUBJECT FIELD …] [ANNOTATION …] [SYMBOL COLUMN …] [UNIT …] AS t`.
+fn geo(import: &Import, path: PathBuf) -> Result<ImportRequest, ResolveError> {
+    let table = required_table(import, "GEO")?;
+    let mut options = GeoImport::new(&table.name);
+    options.subject_field = value(import, ImportKey::SubjectField);
+    options.annotation = value(import, ImportKey::Annotation).map(PathBuf::from);
+    options.symbol_column = value(import, ImportKey::SymbolColumn);
+    options.unit = value(import, ImportKey::Unit);
+    Ok(ImportRequest::Geo { path, options })
+}
+
+/// `IMPORT RADIOMICS FROM '…' [SUBJECT COLUMN …] [SUBJECT PATTERN …] [ALLOW MIXED SETTINGS] [AS t]`.
+fn radiomics(import: &Import, path: PathBuf) -> ImportRequest {
+    let mut options = RadiomicsImport::default();
+    if let Some(t) = &import.table {
+        options.table = t.name.clone();
+    }
+    options.subject_column = value(import, ImportKey::SubjectColumn);
+    options.subject_pattern = value(import, ImportKey::SubjectPattern);
+    options.allow_mixed_settings = import.flag(ImportFlag::AllowMixedSettings);
+    ImportRequest::Radiomics { path, options }
+}
+
+/// `IMPORT DICOM FROM '…' [SKIP BAD]` and `IMPORT SERIES FROM '…'`: fixed tables, so no `AS`.
+fn imaging(import: &Import, path: PathBuf) -> Result<ImportRequest, ResolveError> {
+    if import.table.is_some() {
+        return Err(ResolveError::InvalidArgument {
+            message: format!(
+                "IMPORT {} writes the tables dicom_files, series and segmentations; it takes no AS",
+                import.kind.keyword()
+            ),
+            span: import.span,
+        });
+    }
+    Ok(if import.kind == ImportKind::Dicom {
+        ImportRequest::Dicom {
             path,
-            options: crate::ingest::DicomImport {
+            options: DicomImport {
                 skip_bad: import.flag(ImportFlag::SkipBad),
             },
-        },
-        ImportKind::Series => ImportRequest::Series { path },
-        ImportKind::Aim => {
-            let mut options = AimImport::default();
-            if let Some(t) = &import.table {
-                options.table = t.name.clone();
-            }
-            if let Some(field) = value(ImportKey::SubjectField) {
-                options.subject_field = PersonField::parse(&field).ok_or_else(|| {
-                    invalid(
-                        ImportKey::SubjectField,
-                        format!("SUBJECT FIELD for AIM is 'id' or 'name', not '{field}'"),
-                    )
-                })?;
-            }
-            options.subject_pattern = value(ImportKey::SubjectPattern);
-            options.template = value(ImportKey::Template).map(PathBuf::from);
-            options.skip_bad = import.flag(ImportFlag::SkipBad);
-            ImportRequest::Aim { path, options }
         }
+    } else {
+        ImportRequest::Series { path }
     })
+}
+
+/// `IMPORT AIM FROM '…' [SUBJECT FIELD …] [SUBJECT PATTERN …] [TEMPLATE …] [SKIP BAD] [AS t]`.
+fn aim(import: &Import, path: PathBuf) -> Result<ImportRequest, ResolveError> {
+    let mut options = AimImport::default();
+    if let Some(t) = &import.table {
+        options.table = t.name.clone();
+    }
+    if let Some(field) = value(import, ImportKey::SubjectField) {
+        options.subject_field = PersonField::parse(&field).ok_or_else(|| {
+            invalid(
+                import,
+                ImportKey::SubjectField,
+                format!("SUBJECT FIELD for AIM is 'id' or 'name', not '{field}'"),
+            )
+        })?;
+    }
+    options.subject_pattern = value(import, ImportKey::SubjectPattern);
+    options.template = value(import, ImportKey::Template).map(PathBuf::from);
+    options.skip_bad = import.flag(ImportFlag::SkipBad);
+    Ok(ImportRequest::Aim { path, options })
 }

@@ -9,6 +9,7 @@ mod analysis;
 mod as_of;
 pub mod bound;
 mod cohort;
+mod derived;
 mod error;
 mod export;
 mod expr;

@@ -4,14 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::bound::{
-    AnalysisBase, BExpr, Base, DerivedBase, DerivedSource, FileFormat, PerSubject, Relation, Type,
+    AnalysisBase, BExpr, Base, DerivedBase, DerivedSource, PerSubject, Relation, Type,
     per_subject_alias,
 };
+use super::derived::{analysis_column, derived_column, file_base, frame_base};
 use super::error::ResolveError;
 use crate::storage::{
     CohortMeta, ColumnMeta, ColumnType, Level, SUBJECT_COLUMN, Snapshot, TableMeta, closest,
 };
-use crate::syntax::{Cte, Ident, Select, Source, Span, StringLit};
+use crate::syntax::{Cte, Ident, Select, Source, Span};
 
 /// What the arguments of the aggregate being resolved have touched.
 #[derive(Debug, Default)]
@@ -256,11 +257,6 @@ impl<'a> Scope<'a> {
 
     /// Binds a column reference `[table.]column`.
     pub fn column(&mut self, table: Option<&Ident>, name: &Ident) -> Result<BExpr, ResolveError> {
-        let is_subject_id = if name.quoted {
-            name.name == SUBJECT_COLUMN
-        } else {
-            name.name.eq_ignore_ascii_case(SUBJECT_COLUMN)
-        };
         if matches!(self.base, Base::Row) {
             let (name, span) = match table {
                 Some(t) => (format!("{}.{}", t.name, name.name), t.span.to(name.span)),
@@ -268,53 +264,40 @@ impl<'a> Scope<'a> {
             };
             return Err(ResolveError::NeedsFrom { name, span });
         }
-        let base_alias = self.base.alias().to_string();
         if let Base::Analysis(analysis) = &self.base {
             return analysis_column(analysis, table, name);
         }
-        if let Base::Derived(derived) = &self.base {
-            let mine = table.is_none_or(|t| t.name.eq_ignore_ascii_case(&derived.name));
-            let found = derived.columns.iter().find(|(n, _)| {
-                if name.quoted {
-                    *n == name.name
-                } else {
-                    n.eq_ignore_ascii_case(&name.name)
-                }
-            });
-            if mine && let Some((column, ty)) = found {
-                let bound = BExpr::Column {
-                    relation: derived.name.clone(),
-                    column: column.clone(),
-                    ty: *ty,
-                };
-                self.touch_other();
-                return Ok(bound);
-            }
-            // Otherwise a stored table's column, joined on the relation's subject_id; a
-            // relation without one has only its own columns.
-            if (mine && table.is_some()) || !derived.has_subjects() {
-                let names: Vec<&str> = derived.columns.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(ResolveError::UnknownColumn {
-                    name: name.name.clone(),
-                    table: Some(derived.name.clone()),
-                    candidates: closest(&name.name.to_ascii_lowercase(), names.into_iter()),
-                    span: name.span,
-                });
-            }
+        if let Base::Derived(derived) = &self.base
+            && let Some(bound) = derived_column(derived, table, name)?
+        {
+            self.touch_other();
+            return Ok(bound);
         }
-        let Some(qualifier) = table else {
-            if is_subject_id {
-                self.touch_other();
-                return Ok(subject_id(&base_alias));
-            }
-            let (table, column) = self.find_unqualified(name)?;
-            return self.use_column(table, column, name.span);
-        };
+        match table {
+            None => self.unqualified_column(name),
+            Some(qualifier) => self.qualified_column(qualifier, name),
+        }
+    }
+
+    /// Binds a bare column name: the base's `subject_id`, or the one table's column it names.
+    fn unqualified_column(&mut self, name: &Ident) -> Result<BExpr, ResolveError> {
+        if is_subject_id(name) {
+            self.touch_other();
+            return Ok(subject_id(self.base.alias()));
+        }
+        let (table, column) = self.find_unqualified(name)?;
+        self.use_column(table, column, name.span)
+    }
+
+    /// Binds `qualifier.name`: the base's `subject_id` when the qualifier names a base that is
+    /// not a table, else the column of the table it names.
+    fn qualified_column(&mut self, qualifier: &Ident, name: &Ident) -> Result<BExpr, ResolveError> {
+        let base_alias = self.base.alias().to_string();
         let qualifies_base = qualifier.name.eq_ignore_ascii_case(&base_alias)
             || (qualifier.name.eq_ignore_ascii_case("subjects")
                 && matches!(self.base, Base::Subjects));
         if qualifies_base && self.base_table().is_none() {
-            if is_subject_id {
+            if is_subject_id(name) {
                 self.touch_other();
                 return Ok(subject_id(&base_alias));
             }
@@ -523,6 +506,15 @@ fn add_column(columns: &mut Vec<ColumnMeta>, column: &ColumnMeta) {
     }
 }
 
+/// Whether a column name is `subject_id` (exactly, when quoted).
+fn is_subject_id(name: &Ident) -> bool {
+    if name.quoted {
+        name.name == SUBJECT_COLUMN
+    } else {
+        name.name.eq_ignore_ascii_case(SUBJECT_COLUMN)
+    }
+}
+
 /// `relation.subject_id`.
 pub fn subject_id(relation: &str) -> BExpr {
     BExpr::Column {
@@ -530,149 +522,4 @@ pub fn subject_id(relation: &str) -> BExpr {
         column: SUBJECT_COLUMN.to_string(),
         ty: Type::Text,
     }
-}
-
-/// A column of an analysis result (`FROM (CORRELATE …)`): only its own columns exist.
-fn analysis_column(
-    analysis: &AnalysisBase,
-    table: Option<&Ident>,
-    name: &Ident,
-) -> Result<BExpr, ResolveError> {
-    let names = || {
-        analysis
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect::<Vec<_>>()
-    };
-    if let Some(t) = table
-        && !t.name.eq_ignore_ascii_case(analysis.name)
-    {
-        return Err(ResolveError::UnknownColumn {
-            name: format!("{}.{}", t.name, name.name),
-            table: Some(analysis.name.to_string()),
-            candidates: names(),
-            span: t.span.to(name.span),
-        });
-    }
-    let field = analysis.schema.fields().iter().find(|f| {
-        if name.quoted {
-            f.name() == &name.name
-        } else {
-            f.name().eq_ignore_ascii_case(&name.name)
-        }
-    });
-    match field {
-        Some(f) => Ok(BExpr::Column {
-            relation: analysis.name.to_string(),
-            column: f.name().clone(),
-            ty: arrow_type(f.data_type()),
-        }),
-        None => Err(ResolveError::UnknownColumn {
-            name: name.name.clone(),
-            table: Some(analysis.name.to_string()),
-            candidates: closest(
-                &name.name.to_ascii_lowercase(),
-                names().iter().map(String::as_str),
-            ),
-            span: name.span,
-        }),
-    }
-}
-
-/// The language type of an Arrow column (an analysis's result, a file's column).
-pub fn arrow_type(ty: &datafusion::arrow::datatypes::DataType) -> Type {
-    use datafusion::arrow::datatypes::DataType;
-    match ty {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::Text,
-        DataType::Boolean => Type::Boolean,
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => Type::Float,
-        DataType::Date32 => Type::Date,
-        DataType::Timestamp(..) => Type::Timestamp,
-        t if t.is_integer() => Type::Integer,
-        _ => Type::Unknown,
-    }
-}
-
-/// `FROM name` of a registered frame: its columns, typed as Arrow types map to the language's.
-fn frame_base(name: &str, batches: &[datafusion::arrow::record_batch::RecordBatch]) -> DerivedBase {
-    let columns = batches.first().map_or_else(Vec::new, |b| {
-        b.schema()
-            .fields()
-            .iter()
-            .map(|f| (f.name().clone(), arrow_type(f.data_type())))
-            .collect()
-    });
-    DerivedBase {
-        name: name.to_ascii_lowercase(),
-        columns,
-        source: DerivedSource::Frame(batches.to_vec()),
-    }
-}
-
-/// `FROM 'file'`: a Parquet file, or a CSV or TSV file with a header row, read in place; its
-/// columns come from the file (Parquet's schema; for text, the types arrow infers from the
-/// first 1,000 rows). The relation is named by the alias or the file's name.
-fn file_base(path: &StringLit, alias: Option<&Ident>) -> Result<DerivedBase, ResolveError> {
-    let unreadable = |message: String| ResolveError::UnreadableFile {
-        path: path.value.clone(),
-        message,
-        span: path.span,
-    };
-    let file = std::path::Path::new(&path.value);
-    let extension = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let format = match extension.as_str() {
-        "parquet" | "pq" => FileFormat::Parquet,
-        "csv" => FileFormat::Csv { delimiter: b',' },
-        "tsv" | "tab" => FileFormat::Csv { delimiter: b'\t' },
-        _ => {
-            return Err(unreadable(
-                "FROM reads .parquet, .csv and .tsv files (IMPORT reads the other formats)".into(),
-            ));
-        }
-    };
-    let opened = std::fs::File::open(file).map_err(|e| unreadable(e.to_string()))?;
-    let schema = match format {
-        FileFormat::Parquet => {
-            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-                opened,
-            )
-            .map(|b| b.schema().clone())
-            .map_err(|e| unreadable(e.to_string()))?
-        }
-        FileFormat::Csv { delimiter } => {
-            let (schema, _) = datafusion::arrow::csv::reader::Format::default()
-                .with_header(true)
-                .with_delimiter(delimiter)
-                .infer_schema(std::io::BufReader::new(opened), Some(1_000))
-                .map_err(|e| unreadable(e.to_string()))?;
-            std::sync::Arc::new(schema)
-        }
-    };
-    let name = match alias {
-        Some(a) => a.name.to_ascii_lowercase(),
-        None => file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("file")
-            .to_ascii_lowercase(),
-    };
-    Ok(DerivedBase {
-        name,
-        columns: schema
-            .fields()
-            .iter()
-            .map(|f| (f.name().clone(), arrow_type(f.data_type())))
-            .collect(),
-        source: DerivedSource::File {
-            path: path.value.clone(),
-            format,
-            schema,
-        },
-    })
 }

@@ -67,24 +67,22 @@ fn bind_condition(scope: &mut Scope<'_>, e: &Expr, clause: Clause) -> Result<BEx
 /// An item and the span of the select item it came from.
 type Spanned = (Item, Span);
 
+/// Binds the select list: each expression, and each column pattern expanded to its columns,
+/// every output name made unique.
 fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned>, ResolveError> {
-    let mut out: Vec<Spanned> = Vec::new();
-    let mut names = HashSet::new();
+    let mut list = ItemList::default();
     for item in items {
         match item {
             SelectItem::Expr { expr, alias } => {
                 let (bound, ty) = bind(scope, expr, Clause::Select)?;
                 let (name, source) = item_name(scope, expr, alias.as_ref(), &bound)?;
-                let name = unique(&mut names, name, &bound);
-                out.push((
-                    Item {
-                        expr: bound,
-                        name,
-                        ty,
-                        source,
-                    },
-                    expr.span(),
-                ));
+                let item = Item {
+                    expr: bound,
+                    name,
+                    ty,
+                    source,
+                };
+                list.push(item, expr.span());
             }
             SelectItem::Pattern {
                 table,
@@ -92,79 +90,128 @@ fn bind_items(scope: &mut Scope<'_>, items: &[SelectItem]) -> Result<Vec<Spanned
                 except,
                 span,
             } => {
-                if matches!(scope.base, Base::Row) {
-                    let name = match table {
-                        Some(t) => format!("{}.{pattern}", t.name),
-                        None => pattern.clone(),
-                    };
-                    return Err(ResolveError::NeedsFrom { name, span: *span });
-                }
-                if let Some(columns) = scope.own_columns(table.as_ref()) {
-                    for column in columns {
-                        let skip = except.iter().any(|e| e.name.eq_ignore_ascii_case(&column));
-                        if skip || !glob_match(&pattern.to_ascii_lowercase(), &column) {
-                            continue;
-                        }
-                        let ident = Ident {
-                            name: column.clone(),
-                            quoted: true,
-                            span: *span,
-                        };
-                        let bound = scope.column(table.as_ref(), &ident)?;
-                        let name = unique(&mut names, column, &bound);
-                        out.push((
-                            Item {
-                                ty: bound.column_type(),
-                                expr: bound,
-                                name,
-                                source: None,
-                            },
-                            *span,
-                        ));
-                    }
-                    continue;
-                }
-                let with_subject = pattern == "*" && !names.contains(SUBJECT_COLUMN);
-                if with_subject {
-                    let base = scope.base.alias().to_string();
-                    names.insert(SUBJECT_COLUMN.to_string());
-                    out.push((
-                        Item {
-                            expr: subject_id(&base),
-                            name: SUBJECT_COLUMN.into(),
-                            ty: Type::Text,
-                            source: None,
-                        },
-                        *span,
-                    ));
-                }
-                for (table, column) in expand(scope, table.as_ref(), pattern, except, *span)? {
-                    let ident = Ident {
-                        name: column.name.clone(),
-                        quoted: true,
-                        span: *span,
-                    };
-                    let table_ident = Ident {
-                        name: table.name.clone(),
-                        quoted: false,
-                        span: *span,
-                    };
-                    let bound = scope.column(Some(&table_ident), &ident)?;
-                    let name = unique(&mut names, column.name.clone(), &bound);
-                    out.push((
-                        Item {
-                            ty: bound.column_type(),
-                            expr: bound,
-                            name,
-                            source: Some(column),
-                        },
-                        *span,
-                    ));
-                }
+                let pattern = PatternItem {
+                    table: table.as_ref(),
+                    pattern,
+                    except,
+                    span: *span,
+                };
+                bind_pattern(scope, &mut list, &pattern)?;
             }
         }
     }
-    Ok(out)
+    Ok(list.items)
+}
+
+/// The select list as it is bound, and the output names it has taken.
+#[derive(Default)]
+struct ItemList {
+    items: Vec<Spanned>,
+    names: HashSet<String>,
+}
+
+impl ItemList {
+    /// Adds `item`, its name made unique.
+    fn push(&mut self, mut item: Item, span: Span) {
+        let wanted = std::mem::take(&mut item.name);
+        item.name = unique(&mut self.names, wanted, &item.expr);
+        self.items.push((item, span));
+    }
+}
+
+/// A column pattern of the select list: `*`, `x*`, `t.*`, with its `EXCEPT` list.
+struct PatternItem<'a> {
+    table: Option<&'a Ident>,
+    pattern: &'a str,
+    except: &'a [Ident],
+    span: Span,
+}
+
+/// Expands a column pattern into items: the base's own columns when it has them, else the
+/// stored columns it matches (after `subject_id`, for a bare `*`).
+fn bind_pattern(
+    scope: &mut Scope<'_>,
+    list: &mut ItemList,
+    p: &PatternItem<'_>,
+) -> Result<(), ResolveError> {
+    if matches!(scope.base, Base::Row) {
+        let name = match p.table {
+            Some(t) => format!("{}.{}", t.name, p.pattern),
+            None => p.pattern.to_string(),
+        };
+        return Err(ResolveError::NeedsFrom { name, span: p.span });
+    }
+    if let Some(columns) = scope.own_columns(p.table) {
+        return bind_own_columns(scope, list, p, columns);
+    }
+    let with_subject = p.pattern == "*" && !list.names.contains(SUBJECT_COLUMN);
+    if with_subject {
+        let base = scope.base.alias().to_string();
+        list.names.insert(SUBJECT_COLUMN.to_string());
+        list.items.push((
+            Item {
+                expr: subject_id(&base),
+                name: SUBJECT_COLUMN.into(),
+                ty: Type::Text,
+                source: None,
+            },
+            p.span,
+        ));
+    }
+    for (table, column) in expand(scope, p.table, p.pattern, p.except, p.span)? {
+        let ident = Ident {
+            name: column.name.clone(),
+            quoted: true,
+            span: p.span,
+        };
+        let table_ident = Ident {
+            name: table.name.clone(),
+            quoted: false,
+            span: p.span,
+        };
+        let expr = scope.column(Some(&table_ident), &ident)?;
+        let item = Item {
+            ty: expr.column_type(),
+            expr,
+            name: column.name.clone(),
+            source: Some(column),
+        };
+        list.push(item, p.span);
+    }
+    Ok(())
+}
+
+/// The items of a pattern over a base of its own columns (an analysis's result, a subquery,
+/// a file): the columns that match it and are not excepted.
+fn bind_own_columns(
+    scope: &mut Scope<'_>,
+    list: &mut ItemList,
+    p: &PatternItem<'_>,
+    columns: Vec<String>,
+) -> Result<(), ResolveError> {
+    for column in columns {
+        let skip = p
+            .except
+            .iter()
+            .any(|e| e.name.eq_ignore_ascii_case(&column));
+        if skip || !glob_match(&p.pattern.to_ascii_lowercase(), &column) {
+            continue;
+        }
+        let ident = Ident {
+            name: column.clone(),
+            quoted: true,
+            span: p.span,
+        };
+        let expr = scope.column(p.table, &ident)?;
+        let item = Item {
+            ty: expr.column_type(),
+            expr,
+            name: column,
+            source: None,
+        };
+        list.push(item, p.span);
+    }
+    Ok(())
 }
 
 /// The output name of an item: its alias, the column's name, or the expression as written.

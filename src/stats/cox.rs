@@ -72,6 +72,25 @@ struct Strata {
     order: Vec<usize>,
 }
 
+/// What a fit works on: the rows in time order, the times and events, and the covariates.
+struct Model<'a> {
+    strata: Strata,
+    time: &'a [f64],
+    event: &'a [bool],
+    /// The covariates, centred.
+    x: Vec<Vec<f64>>,
+}
+
+/// The coefficients' rows of a fit: estimates, standard errors, Wald tests and intervals.
+struct Coefficients {
+    coef: Vec<f64>,
+    se: Vec<f64>,
+    z: Vec<f64>,
+    p: Vec<f64>,
+    hr_lower: Vec<f64>,
+    hr_upper: Vec<f64>,
+}
+
 /// Fits `time, event ~ x` (rows of `x` are observations, each `p` values).
 pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxError> {
     let n = time.len();
@@ -80,62 +99,16 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
     if events == 0 {
         return Err(CoxError::NoEvents);
     }
-    // Centre the covariates for numerical stability (β is unchanged).
-    let means: Vec<f64> = (0..p)
-        .map(|k| x.iter().map(|r| r[k]).sum::<f64>() / n as f64)
-        .collect();
-    let xc: Vec<Vec<f64>> = x
-        .iter()
-        .map(|r| r.iter().zip(&means).map(|(v, m)| v - m).collect())
-        .collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
-    let strata = Strata { order };
-    let mut beta = vec![0.0; p];
-    let (null_ll, start_gradient, start_information) = efron(&strata, time, event, &xc, &beta);
+    let model = Model::new(time, event, x, p);
+    let beta = vec![0.0; p];
+    let (null_ll, start_gradient, start_information) = model.efron(&beta);
     let score_chi2 = solve(start_information.clone(), start_gradient.clone())
         .map_or(f64::NAN, |step| quadratic(&start_gradient, &step));
-    let mut ll = null_ll;
-    let mut iterations = 0;
-    loop {
-        iterations += 1;
-        if iterations > 50 {
-            return Err(CoxError::NotConverged(50));
-        }
-        let (_, gradient, information) = efron(&strata, time, event, &xc, &beta);
-        let step = match solve(information, gradient) {
-            Some(step) => step,
-            // Singular at β = 0: a constant or collinear term.
-            None if iterations == 1 => return Err(CoxError::Singular),
-            // Singular later: the information collapsed as coefficients ran off.
-            None => break,
-        };
-        let mut scale = 1.0;
-        let (new_beta, new_ll) = loop {
-            let candidate: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + scale * s).collect();
-            let (candidate_ll, _, _) = efron(&strata, time, event, &xc, &candidate);
-            if candidate_ll.is_finite() && candidate_ll >= ll - 1e-12 || scale < 1e-6 {
-                break (candidate, candidate_ll);
-            }
-            scale /= 2.0;
-        };
-        let change = (new_ll - ll).abs();
-        beta = new_beta;
-        ll = new_ll;
-        if change <= 1e-10 * ll.abs().max(1.0) {
-            break;
-        }
-    }
-    let (ll, gradient, information) = efron(&strata, time, event, &xc, &beta);
+    let (beta, iterations) = model.newton(beta, null_ll)?;
+    let (ll, gradient, information) = model.efron(&beta);
     let inverse = invert(&information);
     let wald_chi2 = match &inverse {
-        Some(_) => {
-            let ib: Vec<f64> = information
-                .iter()
-                .map(|row| row.iter().zip(&beta).map(|(v, b)| v * b).sum())
-                .collect();
-            quadratic(&beta, &ib)
-        }
+        Some(_) => wald(&information, &beta),
         None => f64::INFINITY,
     };
     let diverged = match &inverse {
@@ -144,31 +117,19 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
     };
     // Where the information is singular at the end, the errors are infinite.
     let inverse = inverse.unwrap_or_else(|| vec![vec![f64::INFINITY; p]; p]);
-    let z95 = normal_quantile(0.975);
-    let se: Vec<f64> = (0..p).map(|k| inverse[k][k].sqrt()).collect();
-    let z: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
     let lr_chi2 = 2.0 * (ll - null_ll);
     let linear: Vec<f64> = x
         .iter()
         .map(|r| r.iter().zip(&beta).map(|(v, b)| v * b).sum())
         .collect();
+    let c = Coefficients::of(beta, &inverse);
     Ok(CoxFit {
-        p: z.iter()
-            .map(|z| erfc(z.abs() / std::f64::consts::SQRT_2))
-            .collect(),
-        hr_lower: beta
-            .iter()
-            .zip(&se)
-            .map(|(b, s)| (b - z95 * s).exp())
-            .collect(),
-        hr_upper: beta
-            .iter()
-            .zip(&se)
-            .map(|(b, s)| (b + z95 * s).exp())
-            .collect(),
-        z,
-        se,
-        coef: beta,
+        coef: c.coef,
+        se: c.se,
+        z: c.z,
+        p: c.p,
+        hr_lower: c.hr_lower,
+        hr_upper: c.hr_upper,
         log_likelihood: ll,
         null_log_likelihood: null_ll,
         lr_chi2,
@@ -183,6 +144,115 @@ pub fn fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Result<CoxFit, CoxEr
         events,
         diverged,
     })
+}
+
+impl<'a> Model<'a> {
+    /// The model of `time, event ~ x`, each row of `x` holding `p` values.
+    fn new(time: &'a [f64], event: &'a [bool], x: &[Vec<f64>], p: usize) -> Model<'a> {
+        let n = time.len();
+        // Centre the covariates for numerical stability (β is unchanged).
+        let means: Vec<f64> = (0..p)
+            .map(|k| x.iter().map(|r| r[k]).sum::<f64>() / n as f64)
+            .collect();
+        let xc: Vec<Vec<f64>> = x
+            .iter()
+            .map(|r| r.iter().zip(&means).map(|(v, m)| v - m).collect())
+            .collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+        Model {
+            strata: Strata { order },
+            time,
+            event,
+            x: xc,
+        }
+    }
+
+    /// [`efron`] at `beta`.
+    fn efron(&self, beta: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        efron(&self.strata, self.time, self.event, &self.x, beta)
+    }
+
+    /// Newton–Raphson from `beta` (log-likelihood `ll`) until the log-likelihood stops
+    /// changing, or the information turns singular after the first step. Returns the
+    /// estimate and the iterations taken.
+    fn newton(&self, mut beta: Vec<f64>, mut ll: f64) -> Result<(Vec<f64>, usize), CoxError> {
+        let mut iterations = 0;
+        loop {
+            iterations += 1;
+            if iterations > 50 {
+                return Err(CoxError::NotConverged(50));
+            }
+            let (_, gradient, information) = self.efron(&beta);
+            let step = match solve(information, gradient) {
+                Some(step) => step,
+                // Singular at β = 0: a constant or collinear term.
+                None if iterations == 1 => return Err(CoxError::Singular),
+                // Singular later: the information collapsed as coefficients ran off.
+                None => break,
+            };
+            let (new_beta, new_ll) = self.halving(&beta, &step, ll);
+            let change = (new_ll - ll).abs();
+            beta = new_beta;
+            ll = new_ll;
+            if change <= 1e-10 * ll.abs().max(1.0) {
+                break;
+            }
+        }
+        Ok((beta, iterations))
+    }
+
+    /// The Newton `step` from `beta`, halved until the log-likelihood is finite and does not
+    /// fall below `ll` (or the step is under 1e-6 of itself). Returns the new β and its
+    /// log-likelihood.
+    fn halving(&self, beta: &[f64], step: &[f64], ll: f64) -> (Vec<f64>, f64) {
+        let mut scale = 1.0;
+        loop {
+            let candidate: Vec<f64> = beta.iter().zip(step).map(|(b, s)| b + scale * s).collect();
+            let (candidate_ll, _, _) = self.efron(&candidate);
+            if candidate_ll.is_finite() && candidate_ll >= ll - 1e-12 || scale < 1e-6 {
+                return (candidate, candidate_ll);
+            }
+            scale /= 2.0;
+        }
+    }
+}
+
+/// The Wald statistic `β' I(β) β`.
+fn wald(information: &[Vec<f64>], beta: &[f64]) -> f64 {
+    let ib: Vec<f64> = information
+        .iter()
+        .map(|row| row.iter().zip(beta).map(|(v, b)| v * b).sum())
+        .collect();
+    quadratic(beta, &ib)
+}
+
+impl Coefficients {
+    /// The rows of the estimate `beta`, whose covariance is `inverse`.
+    fn of(beta: Vec<f64>, inverse: &[Vec<f64>]) -> Coefficients {
+        let p = beta.len();
+        let z95 = normal_quantile(0.975);
+        let se: Vec<f64> = (0..p).map(|k| inverse[k][k].sqrt()).collect();
+        let z: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
+        Coefficients {
+            p: z.iter()
+                .map(|z| erfc(z.abs() / std::f64::consts::SQRT_2))
+                .collect(),
+            hr_lower: beta
+                .iter()
+                .zip(&se)
+                .map(|(b, s)| (b - z95 * s).exp())
+                .collect(),
+            hr_upper: beta
+                .iter()
+                .zip(&se)
+                .map(|(b, s)| (b + z95 * s).exp())
+                .collect(),
+            z,
+            se,
+            coef: beta,
+        }
+    }
 }
 
 /// `a · b`, the quadratic form's last step.

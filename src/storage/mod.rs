@@ -16,6 +16,7 @@ mod provider;
 mod schema;
 mod snapshot;
 mod store;
+mod table_writer;
 mod upgrade;
 mod vacuum;
 mod writer;
@@ -34,6 +35,7 @@ pub use provider::{META_DESCRIPTION, META_LABEL, META_UNIT, StoreTable, SubjectS
 pub use schema::{SUBJECTS_TABLE, SnapshotSchema, subjects_table};
 pub use snapshot::{Snapshot, closest, fold, glob_match};
 pub use store::{DEFAULT_MAX_LINE_BYTES, Store, StoreConfig, SubjectRegistry, now as now_rfc3339};
+pub use table_writer::{NewColumn, StagedTable, TableWriter};
 pub use upgrade::{UpgradeReport, tidy as tidy_upgrade, upgrade};
 pub use vacuum::VacuumReport;
-pub use writer::{NewColumn, RESERVED_TABLE_NAMES, StagedTable, TableWriter, WriteTxn, hex};
+pub use writer::{RESERVED_TABLE_NAMES, WriteTxn, hex};

@@ -76,80 +76,118 @@ impl Store {
         let oldest = (head + 1).saturating_sub(keep).max(before);
         let kv = self.kv().clone();
 
-        let mut ops: Vec<BatchOp> = Vec::new();
-        let mut removed: Vec<u64> = Vec::new();
-        let mut live: BTreeSet<u64> = BTreeSet::new();
-        let tables = grouped(
-            kv.as_ref(),
-            &key::tables_prefix(),
-            |k| key::parse_table(k).map(|(n, v)| (n.to_string(), v)),
-            |bytes, what| {
-                Ok(match from_json::<TableEntry>(bytes, what)? {
-                    TableEntry::Live(m) => Some(m.data_id),
-                    TableEntry::Dropped { .. } => None,
-                })
-            },
-        )?;
-        let cohorts = grouped(
-            kv.as_ref(),
-            &key::cohorts_prefix(),
-            |k| key::parse_cohort(k).map(|(n, v)| (n.to_string(), v)),
-            |bytes, what| {
-                Ok(match from_json::<CohortEntry>(bytes, what)? {
-                    CohortEntry::Live(m) => Some(m.data_id),
-                    CohortEntry::Dropped { .. } => None,
-                })
-            },
-        )?;
-        for entries in tables.values().chain(cohorts.values()) {
-            // The entry in effect at `oldest` and everything after it stay; what came before
-            // it is seen by no kept version. A tombstone in effect at `oldest` goes too, once
-            // nothing older is left for it to hide.
-            let effective = entries.iter().rposition(|e| e.version <= oldest);
-            for (i, entry) in entries.iter().enumerate() {
-                let unreachable = match effective {
-                    Some(e) => i < e || (i == e && entry.data_id.is_none()),
-                    None => false,
-                };
-                if unreachable {
-                    ops.push((entry.key.clone(), None));
-                    if let Some(id) = entry.data_id {
-                        removed.push(id);
-                    }
-                } else if let Some(id) = entry.data_id {
-                    live.insert(id);
-                }
-            }
-        }
-        for &id in &removed {
-            for prefix in [key::columns_prefix(id), key::column_names_prefix(id)] {
-                for (k, _) in kv.scan_prefix(Space::Meta, &prefix)? {
-                    ops.push((k, None));
-                }
-            }
-        }
+        let mut compaction = compaction(kv.as_ref(), oldest)?;
         let record = VacuumRecord {
             oldest,
             at_version: head,
             time: now(),
             statement,
         };
-        ops.push((key::VACUUM.to_vec(), Some(to_json(&record)?)));
-        kv.apply_batch(Space::Meta, ops)?;
+        compaction
+            .ops
+            .push((key::VACUUM.to_vec(), Some(to_json(&record)?)));
+        kv.apply_batch(Space::Meta, compaction.ops)?;
         kv.flush()?;
 
         let next_data_id = txn.base().record().next_data_id;
-        let chunks_removed = sweep(kv.as_ref(), &live, next_data_id)?;
+        let chunks_removed = sweep(kv.as_ref(), &compaction.live, next_data_id)?;
         kv.flush()?;
         drop(txn);
         Ok(VacuumReport {
             oldest,
             versions_compacted: oldest - before,
-            generations_removed: removed.len() as u64,
+            generations_removed: compaction.removed.len() as u64,
             chunks_removed,
             size_on_disk: kv.size_on_disk(),
         })
     }
+}
+
+/// What a `VACUUM` removes from `meta`, and the generations it keeps.
+struct Compaction {
+    /// The deletions: unreachable catalog entries, then their column records and name indexes.
+    ops: Vec<BatchOp>,
+    /// The data ids of the generations removed.
+    removed: Vec<u64>,
+    /// The data ids of the generations a kept version can still see.
+    live: BTreeSet<u64>,
+}
+
+/// Sorts every table and cohort generation into kept and removed for a horizon at `oldest`,
+/// and lists the deletions from `meta` that removing them takes.
+fn compaction(kv: &dyn KvStore, oldest: u64) -> Result<Compaction, StorageError> {
+    let tables = table_entries(kv)?;
+    let cohorts = cohort_entries(kv)?;
+    let mut compaction = Compaction {
+        ops: Vec::new(),
+        removed: Vec::new(),
+        live: BTreeSet::new(),
+    };
+    for entries in tables.values().chain(cohorts.values()) {
+        compaction.sort_out(entries, oldest);
+    }
+    for &id in &compaction.removed {
+        for prefix in [key::columns_prefix(id), key::column_names_prefix(id)] {
+            for (k, _) in kv.scan_prefix(Space::Meta, &prefix)? {
+                compaction.ops.push((k, None));
+            }
+        }
+    }
+    Ok(compaction)
+}
+
+impl Compaction {
+    /// Sorts the entries of one name (oldest first) into kept and removed.
+    fn sort_out(&mut self, entries: &[Entry], oldest: u64) {
+        // The entry in effect at `oldest` and everything after it stay; what came before
+        // it is seen by no kept version. A tombstone in effect at `oldest` goes too, once
+        // nothing older is left for it to hide.
+        let effective = entries.iter().rposition(|e| e.version <= oldest);
+        for (i, entry) in entries.iter().enumerate() {
+            let unreachable = match effective {
+                Some(e) => i < e || (i == e && entry.data_id.is_none()),
+                None => false,
+            };
+            if unreachable {
+                self.ops.push((entry.key.clone(), None));
+                if let Some(id) = entry.data_id {
+                    self.removed.push(id);
+                }
+            } else if let Some(id) = entry.data_id {
+                self.live.insert(id);
+            }
+        }
+    }
+}
+
+/// Every table catalog entry, grouped by table name, oldest first.
+fn table_entries(kv: &dyn KvStore) -> Result<BTreeMap<String, Vec<Entry>>, StorageError> {
+    grouped(
+        kv,
+        &key::tables_prefix(),
+        |k| key::parse_table(k).map(|(n, v)| (n.to_string(), v)),
+        |bytes, what| {
+            Ok(match from_json::<TableEntry>(bytes, what)? {
+                TableEntry::Live(m) => Some(m.data_id),
+                TableEntry::Dropped { .. } => None,
+            })
+        },
+    )
+}
+
+/// Every cohort catalog entry, grouped by cohort name, oldest first.
+fn cohort_entries(kv: &dyn KvStore) -> Result<BTreeMap<String, Vec<Entry>>, StorageError> {
+    grouped(
+        kv,
+        &key::cohorts_prefix(),
+        |k| key::parse_cohort(k).map(|(n, v)| (n.to_string(), v)),
+        |bytes, what| {
+            Ok(match from_json::<CohortEntry>(bytes, what)? {
+                CohortEntry::Live(m) => Some(m.data_id),
+                CohortEntry::Dropped { .. } => None,
+            })
+        },
+    )
 }
 
 /// Every entry under `prefix`, grouped by name, oldest first.

@@ -95,40 +95,10 @@ impl Display for Expr {
             },
             Expr::Literal(l, _) => write!(f, "{l}"),
             Expr::Param(name, _) => write!(f, "${name}"),
-            Expr::Unary { op, expr, .. } => match op {
-                UnaryOp::Not => {
-                    f.write_str("NOT ")?;
-                    operand(f, expr, 3)
-                }
-                UnaryOp::Minus => {
-                    f.write_char('-')?;
-                    let nested_minus = matches!(
-                        **expr,
-                        Expr::Unary {
-                            op: UnaryOp::Minus,
-                            ..
-                        }
-                    );
-                    if nested_minus {
-                        write!(f, "({expr})")
-                    } else {
-                        operand(f, expr, 7)
-                    }
-                }
-            },
+            Expr::Unary { op, expr, .. } => unary(f, *op, expr),
             Expr::Binary {
                 left, op, right, ..
-            } => {
-                let p = op.precedence();
-                let (left_min, right_min) = match op {
-                    BinaryOp::Or | BinaryOp::And => (p, p + 1),
-                    op if op.precedence() == 4 => (ADDITIVE, ADDITIVE),
-                    _ => (p, p + 1),
-                };
-                operand(f, left, left_min)?;
-                write!(f, " {} ", op.symbol())?;
-                operand(f, right, right_min)
-            }
+            } => binary(f, left, *op, right),
             Expr::IsNull { expr, negated, .. } => {
                 operand(f, expr, ADDITIVE)?;
                 f.write_str(if *negated { " IS NOT NULL" } else { " IS NULL" })
@@ -138,59 +108,27 @@ impl Display for Expr {
                 list,
                 negated,
                 ..
-            } => {
-                operand(f, expr, ADDITIVE)?;
-                let not = if *negated { " NOT" } else { "" };
-                write!(f, "{not} IN ({})", join(list))
-            }
+            } => membership(f, expr, *negated, join(list)),
             Expr::Between {
                 expr,
                 low,
                 high,
                 negated,
                 ..
-            } => {
-                operand(f, expr, ADDITIVE)?;
-                f.write_str(if *negated {
-                    " NOT BETWEEN "
-                } else {
-                    " BETWEEN "
-                })?;
-                operand(f, low, ADDITIVE)?;
-                f.write_str(" AND ")?;
-                operand(f, high, ADDITIVE)
-            }
+            } => between(f, expr, low, high, *negated),
             Expr::Like {
                 expr,
                 pattern,
                 negated,
                 case_insensitive,
                 ..
-            } => {
-                operand(f, expr, ADDITIVE)?;
-                let not = if *negated { " NOT" } else { "" };
-                let op = if *case_insensitive { "ILIKE" } else { "LIKE" };
-                write!(f, "{not} {op} ")?;
-                operand(f, pattern, ADDITIVE)
-            }
+            } => like(f, expr, pattern, *negated, *case_insensitive),
             Expr::Case {
                 operand: subject,
                 whens,
                 otherwise,
                 ..
-            } => {
-                f.write_str("CASE")?;
-                if let Some(s) = subject {
-                    write!(f, " {s}")?;
-                }
-                for (when, then) in whens {
-                    write!(f, " WHEN {when} THEN {then}")?;
-                }
-                if let Some(e) = otherwise {
-                    write!(f, " ELSE {e}")?;
-                }
-                f.write_str(" END")
-            }
+            } => case(f, subject.as_deref(), whens, otherwise.as_deref()),
             Expr::Cast { expr, ty, .. } => write!(f, "CAST({expr} AS {})", ty.keyword()),
             Expr::Function {
                 name,
@@ -198,44 +136,156 @@ impl Display for Expr {
                 distinct,
                 star,
                 ..
-            } => {
-                if *star {
-                    write!(f, "{name}(*)")
-                } else if *distinct {
-                    write!(f, "{name}(DISTINCT {})", join(args))
-                } else {
-                    write!(f, "{name}({})", join(args))
-                }
-            }
+            } => function(f, name, args, *distinct, *star),
             Expr::Window {
                 function,
                 partition_by,
                 order_by,
                 ..
-            } => {
-                write!(f, "{function} OVER (")?;
-                if !partition_by.is_empty() {
-                    write!(f, "PARTITION BY {}", join(partition_by))?;
-                }
-                if !order_by.is_empty() {
-                    let gap = if partition_by.is_empty() { "" } else { " " };
-                    write!(f, "{gap}ORDER BY {}", join(order_by))?;
-                }
-                f.write_char(')')
-            }
+            } => window(f, function, partition_by, order_by),
             Expr::InSubquery {
                 expr,
                 query,
                 negated,
                 ..
-            } => {
-                operand(f, expr, ADDITIVE)?;
-                let not = if *negated { " NOT" } else { "" };
-                write!(f, "{not} IN ({query})")
-            }
+            } => membership(f, expr, *negated, query),
             Expr::Subquery { query, .. } => write!(f, "({query})"),
         }
     }
+}
+
+/// Writes `NOT e` or `-e`; a minus of a minus keeps its parentheses (`--` starts a comment).
+fn unary(f: &mut Formatter<'_>, op: UnaryOp, expr: &Expr) -> fmt::Result {
+    match op {
+        UnaryOp::Not => {
+            f.write_str("NOT ")?;
+            operand(f, expr, 3)
+        }
+        UnaryOp::Minus => {
+            f.write_char('-')?;
+            let nested_minus = matches!(
+                *expr,
+                Expr::Unary {
+                    op: UnaryOp::Minus,
+                    ..
+                }
+            );
+            if nested_minus {
+                write!(f, "({expr})")
+            } else {
+                operand(f, expr, 7)
+            }
+        }
+    }
+}
+
+/// Writes `left op right`: left-associative, except that comparisons do not chain.
+fn binary(f: &mut Formatter<'_>, left: &Expr, op: BinaryOp, right: &Expr) -> fmt::Result {
+    let p = op.precedence();
+    let (left_min, right_min) = match op {
+        BinaryOp::Or | BinaryOp::And => (p, p + 1),
+        op if op.precedence() == 4 => (ADDITIVE, ADDITIVE),
+        _ => (p, p + 1),
+    };
+    operand(f, left, left_min)?;
+    write!(f, " {} ", op.symbol())?;
+    operand(f, right, right_min)
+}
+
+/// Writes `expr [NOT] IN (…)`, the parentheses holding a list or a subquery.
+fn membership(f: &mut Formatter<'_>, expr: &Expr, negated: bool, set: impl Display) -> fmt::Result {
+    operand(f, expr, ADDITIVE)?;
+    let not = if negated { " NOT" } else { "" };
+    write!(f, "{not} IN ({set})")
+}
+
+/// Writes `expr [NOT] BETWEEN low AND high`.
+fn between(
+    f: &mut Formatter<'_>,
+    expr: &Expr,
+    low: &Expr,
+    high: &Expr,
+    negated: bool,
+) -> fmt::Result {
+    operand(f, expr, ADDITIVE)?;
+    f.write_str(if negated {
+        " NOT BETWEEN "
+    } else {
+        " BETWEEN "
+    })?;
+    operand(f, low, ADDITIVE)?;
+    f.write_str(" AND ")?;
+    operand(f, high, ADDITIVE)
+}
+
+/// Writes `expr [NOT] LIKE|ILIKE pattern`.
+fn like(
+    f: &mut Formatter<'_>,
+    expr: &Expr,
+    pattern: &Expr,
+    negated: bool,
+    case_insensitive: bool,
+) -> fmt::Result {
+    operand(f, expr, ADDITIVE)?;
+    let not = if negated { " NOT" } else { "" };
+    let op = if case_insensitive { "ILIKE" } else { "LIKE" };
+    write!(f, "{not} {op} ")?;
+    operand(f, pattern, ADDITIVE)
+}
+
+/// Writes `CASE [subject] WHEN … THEN … [ELSE …] END`.
+fn case(
+    f: &mut Formatter<'_>,
+    subject: Option<&Expr>,
+    whens: &[(Expr, Expr)],
+    otherwise: Option<&Expr>,
+) -> fmt::Result {
+    f.write_str("CASE")?;
+    if let Some(s) = subject {
+        write!(f, " {s}")?;
+    }
+    for (when, then) in whens {
+        write!(f, " WHEN {when} THEN {then}")?;
+    }
+    if let Some(e) = otherwise {
+        write!(f, " ELSE {e}")?;
+    }
+    f.write_str(" END")
+}
+
+/// Writes `name(args)`, `name(*)` or `name(DISTINCT args)`.
+fn function(
+    f: &mut Formatter<'_>,
+    name: &Ident,
+    args: &[Expr],
+    distinct: bool,
+    star: bool,
+) -> fmt::Result {
+    if star {
+        write!(f, "{name}(*)")
+    } else if distinct {
+        write!(f, "{name}(DISTINCT {})", join(args))
+    } else {
+        write!(f, "{name}({})", join(args))
+    }
+}
+
+/// Writes `function OVER ([PARTITION BY …] [ORDER BY …])`.
+fn window(
+    f: &mut Formatter<'_>,
+    function: &Expr,
+    partition_by: &[Expr],
+    order_by: &[OrderItem],
+) -> fmt::Result {
+    write!(f, "{function} OVER (")?;
+    if !partition_by.is_empty() {
+        write!(f, "PARTITION BY {}", join(partition_by))?;
+    }
+    if !order_by.is_empty() {
+        let gap = if partition_by.is_empty() { "" } else { " " };
+        write!(f, "{gap}ORDER BY {}", join(order_by))?;
+    }
+    f.write_char(')')
 }
 
 impl Display for SelectItem {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::error::{Result, SynthError};
-use super::{Cohort, Modality, Stream, bits, io, uniform, write_file};
+use super::{Cohort, Modality, Stream, Subject, bits, io, uniform, write_file};
 use crate::ingest::aim::{Template, Term, parse_xml};
 
 /// The ePAD Lung Nodule template, as shipped.
@@ -38,58 +38,13 @@ pub struct Lesion {
 /// questions (coded with the template's terms; an answer the template does not allow gets the
 /// local code `X999`), and the length as a calculation.
 pub fn lesion_xml(template: &Template, lesion: &Lesion) -> String {
-    let term = |question: &str, meaning: &str| {
-        template
-            .question(question)
-            .and_then(|q| q.allowed.iter().find(|t| t.meaning == meaning).cloned())
-            .unwrap_or(Term {
-                code: "X999".into(),
-                meaning: meaning.into(),
-                scheme: "Local".into(),
-            })
-    };
-    let code = |t: &Term| {
-        format!(
-            "<typeCode code=\"{}\" codeSystemName=\"{}\"><iso:displayName xmlns:iso=\"uri:iso.org:21090\" value=\"{}\"/></typeCode>",
-            xml_escape(&t.code),
-            xml_escape(&t.scheme),
-            xml_escape(&t.meaning)
-        )
-    };
-    let mut characteristics = String::new();
-    // The first two questions are the location and the observation itself.
-    for q in template.questions.iter().skip(2) {
-        let chosen: Vec<String> = match lesion.answers.iter().find(|(label, _)| *label == q.label) {
-            Some((_, answers)) => answers.clone(),
-            None => q
-                .allowed
-                .iter()
-                .take(1)
-                .map(|t| t.meaning.clone())
-                .collect(),
-        };
-        for answer in chosen {
-            let t = term(&q.label, &answer);
-            let _ = writeln!(
-                characteristics,
-                "<ImagingObservationCharacteristic>{}<annotatorConfidence value=\"0.0\"/><label value=\"{}\"/></ImagingObservationCharacteristic>",
-                code(&t),
-                xml_escape(&q.label)
-            );
-        }
-    }
-    let location = lesion
-        .answers
-        .iter()
-        .find(|(label, _)| label == "Anatomic Location")
-        .and_then(|(_, a)| a.first().cloned())
-        .unwrap_or_else(|| "upper lobe of right lung".to_string());
-    let location = term("Anatomic Location", &location);
     let mass = Term {
         code: "RID39056".into(),
         meaning: "lung mass".into(),
         scheme: "RadLex3.8".into(),
     };
+    let characteristics = characteristics(template, lesion);
+    let location = location(template, lesion);
     let n = lesion.number;
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -128,9 +83,72 @@ pub fn lesion_xml(template: &Template, lesion: &Lesion) -> String {
         datetime = xml_escape(&lesion.datetime),
         subject = xml_escape(&lesion.subject),
         length = lesion.length,
-        location = code(&location),
-        mass = code(&mass),
+        location = type_code(&location),
+        mass = type_code(&mass),
     )
+}
+
+/// The template's term for `meaning` as an answer to `question`, or the local code `X999`
+/// when the template does not allow it.
+fn term(template: &Template, question: &str, meaning: &str) -> Term {
+    template
+        .question(question)
+        .and_then(|q| q.allowed.iter().find(|t| t.meaning == meaning).cloned())
+        .unwrap_or(Term {
+            code: "X999".into(),
+            meaning: meaning.into(),
+            scheme: "Local".into(),
+        })
+}
+
+/// A term as an AIM `typeCode` element.
+fn type_code(t: &Term) -> String {
+    format!(
+        "<typeCode code=\"{}\" codeSystemName=\"{}\"><iso:displayName xmlns:iso=\"uri:iso.org:21090\" value=\"{}\"/></typeCode>",
+        xml_escape(&t.code),
+        xml_escape(&t.scheme),
+        xml_escape(&t.meaning)
+    )
+}
+
+/// One `ImagingObservationCharacteristic` line per answer to the template's questions after
+/// the first two (a question the lesion does not answer gets its first allowed answer).
+fn characteristics(template: &Template, lesion: &Lesion) -> String {
+    let mut characteristics = String::new();
+    // The first two questions are the location and the observation itself.
+    for q in template.questions.iter().skip(2) {
+        let chosen: Vec<String> = match lesion.answers.iter().find(|(label, _)| *label == q.label) {
+            Some((_, answers)) => answers.clone(),
+            None => q
+                .allowed
+                .iter()
+                .take(1)
+                .map(|t| t.meaning.clone())
+                .collect(),
+        };
+        for answer in chosen {
+            let t = term(template, &q.label, &answer);
+            let _ = writeln!(
+                characteristics,
+                "<ImagingObservationCharacteristic>{}<annotatorConfidence value=\"0.0\"/><label value=\"{}\"/></ImagingObservationCharacteristic>",
+                type_code(&t),
+                xml_escape(&q.label)
+            );
+        }
+    }
+    characteristics
+}
+
+/// The term of the lesion's anatomic location (the upper lobe of the right lung when it has
+/// none).
+fn location(template: &Template, lesion: &Lesion) -> Term {
+    let location = lesion
+        .answers
+        .iter()
+        .find(|(label, _)| label == "Anatomic Location")
+        .and_then(|(_, a)| a.first().cloned())
+        .unwrap_or_else(|| "upper lobe of right lung".to_string());
+    term(template, "Anatomic Location", &location)
 }
 
 fn xml_escape(text: &str) -> String {
@@ -165,44 +183,49 @@ pub(super) fn write(cohort: &Cohort, dir: &Path) -> Result<usize> {
             1
         };
         for k in 0..count {
-            let pick =
-                |salt: u64, n: usize| (bits(seed, Stream::Aim, i, salt) % n.max(1) as u64) as usize;
-            let mut answers = Vec::new();
-            for (q_index, q) in template.questions.iter().enumerate() {
-                if q.allowed.is_empty() {
-                    continue;
-                }
-                let salt = 100 * (k as u64 + 1) + q_index as u64;
-                let mut choice = pick(salt, q.allowed.len());
-                // Ground glass is commoner in EGFR-mutant tumours.
-                if q.label == "Nodule Attenuation"
-                    && s.egfr_mutant
-                    && uniform(seed, Stream::Aim, i, salt) < 0.5
-                    && let Some(gg) = q.allowed.iter().position(|t| t.meaning == "ground glass")
-                {
-                    choice = gg;
-                }
-                answers.push((q.label.clone(), vec![q.allowed[choice].meaning.clone()]));
-            }
-            let length = if k == 0 {
-                s.lesion_length(seed)
-            } else {
-                (s.lesion_length(seed) * (0.2 + 0.5 * uniform(seed, Stream::Aim, i, 1)) * 100.0)
-                    .round()
-                    / 100.0
-            };
-            let day = 1 + pick(2, 28);
-            let lesion = Lesion {
-                subject: s.id.clone(),
-                number: lesions + 1,
-                length,
-                datetime: format!("2018{:02}{day:02}1010{:02}", 1 + pick(3, 12), k),
-                answers,
-            };
+            let lesion = lesion(seed, &template, s, k, lesions + 1);
             let path = dir.join(format!("{}_{}.xml", s.id, k + 1));
             write_file(&path, lesion_xml(&template, &lesion).as_bytes())?;
             lesions += 1;
         }
     }
     Ok(lesions)
+}
+
+/// The subject's `k`-th lesion (`number` among all lesions): an answer drawn for every question
+/// the template allows answers to, its length and its date.
+fn lesion(seed: u64, template: &Template, s: &Subject, k: usize, number: usize) -> Lesion {
+    let i = s.index as u64;
+    let pick = |salt: u64, n: usize| (bits(seed, Stream::Aim, i, salt) % n.max(1) as u64) as usize;
+    let mut answers = Vec::new();
+    for (q_index, q) in template.questions.iter().enumerate() {
+        if q.allowed.is_empty() {
+            continue;
+        }
+        let salt = 100 * (k as u64 + 1) + q_index as u64;
+        let mut choice = pick(salt, q.allowed.len());
+        // Ground glass is commoner in EGFR-mutant tumours.
+        if q.label == "Nodule Attenuation"
+            && s.egfr_mutant
+            && uniform(seed, Stream::Aim, i, salt) < 0.5
+            && let Some(gg) = q.allowed.iter().position(|t| t.meaning == "ground glass")
+        {
+            choice = gg;
+        }
+        answers.push((q.label.clone(), vec![q.allowed[choice].meaning.clone()]));
+    }
+    let length = if k == 0 {
+        s.lesion_length(seed)
+    } else {
+        (s.lesion_length(seed) * (0.2 + 0.5 * uniform(seed, Stream::Aim, i, 1)) * 100.0).round()
+            / 100.0
+    };
+    let day = 1 + pick(2, 28);
+    Lesion {
+        subject: s.id.clone(),
+        number,
+        length,
+        datetime: format!("2018{:02}{day:02}1010{:02}", 1 + pick(3, 12), k),
+        answers,
+    }
 }

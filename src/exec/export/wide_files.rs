@@ -72,15 +72,60 @@ fn write_wide_file(
     rows: &[u32],
     metadata: &BTreeMap<String, String>,
 ) -> Result<u64, Error> {
-    let fail = |e: String| failed(&export.path, e);
+    let file = WideFile {
+        path,
+        export,
+        shape,
+        wide,
+        rows,
+        metadata,
+    };
     if let Some((_, values)) = &shape.long {
-        let mut sink = open_sink(path, export, &shape.schema, metadata).map_err(fail)?;
+        return file.long(values);
+    }
+    if export.format == ExportFormat::Parquet {
+        return file.parquet();
+    }
+    let fail = |e: String| failed(&export.path, e);
+    let mut sink = open_sink(path, export, &shape.schema, metadata).map_err(fail)?;
+    let slab = rows_per_group(&wide.schema).min(65_536);
+    for part in rows.chunks(slab) {
+        let batch = wide.batch(&UInt32Array::from(part.to_vec()))?;
+        let batch = with_schema(&shape.input, batch).map_err(arrow)?;
+        sink.write(&shape.apply(&batch).map_err(arrow)?)
+            .map_err(fail)?;
+    }
+    sink.finish().map_err(fail)?;
+    Ok(rows.len() as u64)
+}
+
+/// What one file of a wide selection is written from.
+struct WideFile<'a> {
+    path: &'a Path,
+    export: &'a BoundExport,
+    shape: &'a Shape,
+    wide: &'a WideRows,
+    rows: &'a [u32],
+    metadata: &'a BTreeMap<String, String>,
+}
+
+impl WideFile<'_> {
+    fn fail(&self, e: String) -> Error {
+        failed(&self.export.path, e)
+    }
+
+    /// `LONG`: the rows of one variable (column `v` of the selection) after another.
+    fn long(&self, values: &[usize]) -> Result<u64, Error> {
+        let (shape, rows) = (self.shape, self.rows);
+        let mut sink = open_sink(self.path, self.export, &shape.schema, self.metadata)
+            .map_err(|e| self.fail(e))?;
         let indices = UInt32Array::from(rows.to_vec());
-        let subjects = take(wide.subjects().as_ref(), &indices, None).map_err(arrow)?;
+        let subjects = take(self.wide.subjects().as_ref(), &indices, None).map_err(arrow)?;
         let value_type = shape.schema.field(2).data_type();
         let mut written = 0u64;
         for &v in values {
-            let value = as_value(&wide.column(v, Some(&indices))?, value_type).map_err(arrow)?;
+            let value =
+                as_value(&self.wide.column(v, Some(&indices))?, value_type).map_err(arrow)?;
             let names = StringArray::from_iter_values(std::iter::repeat_n(
                 shape.input.field(v).name().as_str(),
                 rows.len(),
@@ -91,17 +136,24 @@ fn write_wide_file(
             )
             .map_err(arrow)?;
             written += batch.num_rows() as u64;
-            sink.write(&batch).map_err(fail)?;
+            sink.write(&batch).map_err(|e| self.fail(e))?;
         }
-        sink.finish().map_err(fail)?;
-        return Ok(written);
+        sink.finish().map_err(|e| self.fail(e))?;
+        Ok(written)
     }
-    if export.format == ExportFormat::Parquet {
+
+    /// Parquet: a row group at a time, each column read and encoded on every core.
+    fn parquet(&self) -> Result<u64, Error> {
+        let (path, export, shape) = (self.path, self.export, self.shape);
+        let fail = |e: String| self.fail(e);
         let file = File::create(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        let props = parquet_properties(export, &shape.schema, metadata, true);
-        let writer =
-            ArrowWriter::try_new(file, with_provenance(&shape.schema, metadata), Some(props))
-                .map_err(|e| fail(e.to_string()))?;
+        let props = parquet_properties(export, &shape.schema, self.metadata, true);
+        let writer = ArrowWriter::try_new(
+            file,
+            with_provenance(&shape.schema, self.metadata),
+            Some(props),
+        )
+        .map_err(|e| fail(e.to_string()))?;
         let (mut writer, factory) = writer
             .into_serialized_writer()
             .map_err(|e| fail(e.to_string()))?;
@@ -115,14 +167,14 @@ fn write_wide_file(
             .zip(shape.kept.iter().copied())
             .collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for group in rows.chunks(ROW_GROUP_ROWS.1) {
+        for group in self.rows.chunks(ROW_GROUP_ROWS.1) {
             let indices = UInt32Array::from(group.to_vec());
             let mut row_group = writer.next_row_group().map_err(|e| fail(e.to_string()))?;
             // Columns are read and encoded on every core, a window at a time, and appended in
             // order; only one window's encoded chunks are held.
             for window in fields.chunks(16 * threads) {
                 let chunks = crate::parallel::try_map(window, |(field, i)| {
-                    let array = wide.column(*i, Some(&indices))?;
+                    let array = self.wide.column(*i, Some(&indices))?;
                     encode_column(field, &array, &props).map_err(|e| failed(&export.path, e))
                 })?;
                 for chunk in chunks {
@@ -135,16 +187,6 @@ fn write_wide_file(
         }
         let file = writer.into_inner().map_err(|e| fail(e.to_string()))?;
         file.sync_all().map_err(|e| fail(e.to_string()))?;
-        return Ok(rows.len() as u64);
+        Ok(self.rows.len() as u64)
     }
-    let mut sink = open_sink(path, export, &shape.schema, metadata).map_err(fail)?;
-    let slab = rows_per_group(&wide.schema).min(65_536);
-    for part in rows.chunks(slab) {
-        let batch = wide.batch(&UInt32Array::from(part.to_vec()))?;
-        let batch = with_schema(&shape.input, batch).map_err(arrow)?;
-        sink.write(&shape.apply(&batch).map_err(arrow)?)
-            .map_err(fail)?;
-    }
-    sink.finish().map_err(fail)?;
-    Ok(rows.len() as u64)
 }

@@ -11,29 +11,26 @@
 //! unit. With a template, every question it asks gets its columns, its allowed answers are
 //! written into the column description, and answers it does not allow are reported.
 
+mod columns;
 mod model;
 mod template;
 mod tree;
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, Float64Array, StringArray};
+use columns::{Built, build_columns};
 
 pub use model::{Annotation, Answer, Calculation, annotations};
 pub use template::{Question, Template, Term};
 pub use tree::{Node, parse_json, parse_xml};
 
 use super::IngestError;
-use super::infer::{parse_date, text_list};
-use super::names::{UniqueNames, snake_case};
 use super::pipeline::{self, Format, Written};
 use super::source::{combined_source, decode_utf8, sha256_hex};
 use super::subjects::check_subject_id;
-use super::summary::{ColumnSummary, ImportSummary};
+use super::summary::ImportSummary;
 use super::walk::files_under;
-use crate::storage::{ColumnType, Level, NewColumn, SUBJECT_COLUMN, SourceFile, Store, WriteTxn};
+use crate::storage::{Level, SourceFile, Store, WriteTxn};
 
 /// Files larger than this are refused before they are parsed (AIM files are a few kB).
 pub const MAX_AIM_FILE_BYTES: u64 = 64 << 20;
@@ -120,6 +117,84 @@ struct ReadFile {
     bytes: Vec<u8>,
 }
 
+/// The files of an import, read: the good ones, notes on the documents that are not AIM, and
+/// the bad ones with their errors.
+struct Reading {
+    read: Vec<ReadFile>,
+    not_aim: Vec<String>,
+    bad: Vec<(String, IngestError)>,
+}
+
+impl Reading {
+    /// Reads every file the scan found. Documents of another kind met in a directory (`path`)
+    /// are skipped; a file named alone must be AIM.
+    fn files(
+        scan: &Scan,
+        path: &Path,
+        options: &AimImport,
+        pattern: Option<&regex::Regex>,
+    ) -> Reading {
+        let in_directory = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+        let mut reading = Reading {
+            read: Vec::new(),
+            not_aim: scan.not_aim.clone(),
+            bad: Vec::new(),
+        };
+        for file in &scan.files {
+            match read_file(file, options, pattern) {
+                Ok(r) => reading.read.push(r),
+                Err(e) => match not_aim_reason(&e).filter(|_| in_directory) {
+                    Some(reason) => reading.not_aim.push(format!(
+                        "skipped {}: not an AIM document ({reason})",
+                        file.display()
+                    )),
+                    None => reading.bad.push((file.display().to_string(), e)),
+                },
+            }
+        }
+        reading
+    }
+
+    /// Fails on bad files unless they are skipped: with the error itself for one, else with
+    /// how many of the `total` files were bad and the first error.
+    fn refuse_bad(&mut self, shown: &str, total: usize, skip_bad: bool) -> Result<(), IngestError> {
+        if self.bad.is_empty() || skip_bad {
+            return Ok(());
+        }
+        if self.bad.len() == 1 {
+            return Err(self.bad.remove(0).1);
+        }
+        Err(IngestError::BadAimFiles {
+            path: shown.to_string(),
+            bad: self.bad.len(),
+            total,
+            first: self.bad[0].1.to_string(),
+        })
+    }
+
+    /// The import's notes: how many annotations from how many files, then what the directory
+    /// walk did not follow, the documents that are not AIM and the bad files skipped.
+    fn notes(&self, annotations: usize, walk_skipped: Vec<String>) -> Vec<String> {
+        let skipped = if self.bad.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} skipped)", self.bad.len())
+        };
+        let mut notes = vec![format!(
+            "{annotations} annotations from {} files{skipped}",
+            self.read.len()
+        )];
+        notes.extend(walk_skipped);
+        notes.extend(self.not_aim.iter().cloned());
+        notes.extend(
+            self.bad
+                .iter()
+                .map(|(file, e)| format!("skipped {file}: {e}")),
+        );
+        notes
+    }
+}
+
 /// Imports an AIM file or directory as one new version.
 pub fn import_aim(
     store: &Store,
@@ -159,70 +234,33 @@ impl Format for AimFormat<'_> {
             None => None,
         };
         let scan = aim_files(path, options.template.as_deref())?;
-        let files = &scan.files;
-        // Documents of another kind met in a directory are skipped; a file named alone must be
-        // AIM.
-        let in_directory = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
-        let mut read = Vec::new();
-        let mut not_aim = scan.not_aim;
-        let mut bad: Vec<(String, IngestError)> = Vec::new();
-        for file in files {
-            match read_file(file, options, pattern.as_ref()) {
-                Ok(r) => read.push(r),
-                Err(e) => match not_aim_reason(&e).filter(|_| in_directory) {
-                    Some(reason) => not_aim.push(format!(
-                        "skipped {}: not an AIM document ({reason})",
-                        file.display()
-                    )),
-                    None => bad.push((file.display().to_string(), e)),
-                },
-            }
-        }
-        if !bad.is_empty() && !options.skip_bad {
-            if bad.len() == 1 {
-                return Err(bad.remove(0).1);
-            }
-            return Err(IngestError::BadAimFiles {
-                path: shown,
-                bad: bad.len(),
-                total: files.len(),
-                first: bad[0].1.to_string(),
-            });
-        }
-        let rows: Vec<(String, Annotation)> = read
+        let mut reading = Reading::files(&scan, path, options, pattern.as_ref());
+        reading.refuse_bad(&shown, scan.files.len(), options.skip_bad)?;
+        let rows: Vec<(String, Annotation)> = reading
+            .read
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.annotations))
             .collect();
         if rows.is_empty() {
             return Err(IngestError::NoAnnotations {
                 path: shown,
-                not_aim: not_aim.len(),
+                not_aim: reading.not_aim.len(),
             });
         }
-        let skipped = if bad.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} skipped)", bad.len())
-        };
-        let mut notes = vec![format!(
-            "{} annotations from {} files{skipped}",
-            rows.len(),
-            read.len()
-        )];
-        notes.extend(scan.skipped);
-        notes.extend(not_aim);
-        notes.extend(bad.iter().map(|(file, e)| format!("skipped {file}: {e}")));
+        let mut notes = reading.notes(rows.len(), scan.skipped);
         let columns = build_columns(&rows, template.as_ref(), &mut notes);
         let source = combined_source(
             &shown,
-            read.iter()
+            reading
+                .read
+                .iter()
                 .map(|r| (r.bytes.len() as u64, sha256_hex(&r.bytes))),
         );
         Ok(Checked {
             rows,
             columns,
             source,
-            files: read.len(),
+            files: reading.read.len(),
             template: template.map(|t| t.name),
             notes,
         })
@@ -419,354 +457,4 @@ fn read_file(
         }
     }
     Ok(ReadFile { annotations, bytes })
-}
-
-/// A column ready to write.
-struct Built {
-    column: NewColumn,
-    ty: ColumnType,
-    array: ArrayRef,
-}
-
-impl Built {
-    /// The column as the summary lists it.
-    fn summary(&self) -> ColumnSummary {
-        ColumnSummary {
-            name: self.column.name.clone(),
-            label: self.column.label.clone(),
-            ty: self.ty,
-            non_null: self.array.len() - self.array.null_count(),
-            derived: false,
-            null_tokens: BTreeMap::new(),
-        }
-    }
-}
-
-fn text_column(name: &str, label: &str, description: &str, values: Vec<Option<String>>) -> Built {
-    Built {
-        column: NewColumn {
-            name: name.into(),
-            label: label.into(),
-            unit: None,
-            description: Some(description.into()),
-        },
-        ty: ColumnType::Utf8,
-        array: Arc::new(StringArray::from(values)),
-    }
-}
-
-fn list_column(name: &str, label: &str, description: &str, values: Vec<Vec<String>>) -> Built {
-    let rows = values
-        .into_iter()
-        .map(|v| if v.is_empty() { None } else { Some(v) });
-    Built {
-        column: NewColumn {
-            name: name.into(),
-            label: label.into(),
-            unit: None,
-            description: Some(description.into()),
-        },
-        ty: ColumnType::TextList,
-        array: Arc::new(text_list(rows)),
-    }
-}
-
-/// A fixed text column: name, source label, description, and how to read it.
-type TextField = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&Annotation) -> Option<String>,
-);
-/// A fixed text-list column.
-type ListField = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&Annotation) -> &[String],
-);
-
-/// The annotation's own text columns, in table order (`annotation_date` follows the fifth,
-/// the UID lists the tenth).
-const ANNOTATION_TEXT: [TextField; 13] = [
-    (
-        "annotation_uid",
-        "ImageAnnotation/uniqueIdentifier",
-        "the annotation's UID",
-        |a| a.uid.clone(),
-    ),
-    (
-        "annotation_name",
-        "ImageAnnotation/name",
-        "the annotation's name",
-        |a| a.name.clone(),
-    ),
-    (
-        "annotation_type",
-        "ImageAnnotation/typeCode",
-        "what kind of annotation (display name of its type code)",
-        |a| a.type_name.clone(),
-    ),
-    (
-        "annotation_type_code",
-        "ImageAnnotation/typeCode@code",
-        "the code of its type",
-        |a| a.type_code.clone(),
-    ),
-    (
-        "annotation_datetime",
-        "ImageAnnotation/dateTime",
-        "when it was made (ISO 8601)",
-        |a| a.datetime.clone(),
-    ),
-    ("annotator", "user/loginName", "who made it", |a| {
-        a.annotator.clone()
-    }),
-    (
-        "person_id",
-        "person/id",
-        "the patient ID written in the file",
-        |a| a.person_id.clone(),
-    ),
-    (
-        "person_name",
-        "person/name",
-        "the patient name written in the file",
-        |a| a.person_name.clone(),
-    ),
-    (
-        "study_uid",
-        "imageStudy/instanceUid",
-        "the annotated study",
-        |a| a.study_uid.clone(),
-    ),
-    (
-        "series_uid",
-        "imageSeries/instanceUid",
-        "the annotated series",
-        |a| a.series_uid.clone(),
-    ),
-    (
-        "comment",
-        "ImageAnnotation/comment",
-        "the annotation's comment",
-        |a| a.comment.clone(),
-    ),
-    ("aim_format", "root element", "aim4 or aim3", |a| {
-        Some(a.format.to_string())
-    }),
-    ("source_file", "file", "the file it was read from", |a| {
-        Some(a.file.clone())
-    }),
-];
-
-const ANNOTATION_LISTS: [ListField; 2] = [
-    (
-        "image_uids",
-        "Image/sopInstanceUid",
-        "the annotated images (SOP instance UIDs)",
-        |a| &a.image_uids,
-    ),
-    (
-        "segmentation_uids",
-        "SegmentationEntity/sopInstanceUid",
-        "the DICOM SEG objects it references",
-        |a| &a.segmentation_uids,
-    ),
-];
-
-/// The fixed columns, then two per question (answer, code), then one per calculation.
-fn build_columns(
-    rows: &[(String, Annotation)],
-    template: Option<&Template>,
-    notes: &mut Vec<String>,
-) -> Vec<Built> {
-    let text = |(name, label, description, get): &TextField| {
-        let values = rows.iter().map(|(_, a)| get(a)).collect();
-        text_column(name, label, description, values)
-    };
-    let list = |(name, label, description, get): &ListField| {
-        let values = rows.iter().map(|(_, a)| get(a).to_vec()).collect();
-        list_column(name, label, description, values)
-    };
-    let mut columns: Vec<Built> = ANNOTATION_TEXT[..5].iter().map(text).collect();
-    let dates: Date32Array = rows
-        .iter()
-        .map(|(_, a)| a.datetime.as_deref().and_then(|d| parse_date(d.get(..10)?)))
-        .collect();
-    columns.push(Built {
-        column: NewColumn {
-            name: "annotation_date".into(),
-            label: "ImageAnnotation/dateTime".into(),
-            unit: None,
-            description: Some("the day it was made".into()),
-        },
-        ty: ColumnType::Date32,
-        array: Arc::new(dates),
-    });
-    columns.extend(ANNOTATION_TEXT[5..10].iter().map(text));
-    columns.extend(ANNOTATION_LISTS.iter().map(list));
-    columns.extend(ANNOTATION_TEXT[10..].iter().map(text));
-    let mut names = UniqueNames::reserving(
-        std::iter::once(SUBJECT_COLUMN).chain(columns.iter().map(|c| c.column.name.as_str())),
-    );
-    // Questions: the template's first, in its order, then the others as first met.
-    let mut questions: Vec<String> = template
-        .map(|t| t.questions.iter().map(|q| q.label.clone()).collect())
-        .unwrap_or_default();
-    let key = |s: &str| s.trim().to_lowercase();
-    let mut known: HashMap<String, usize> = questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| (key(q), i))
-        .collect();
-    let mut outside = Vec::new();
-    for (_, a) in rows {
-        for answer in &a.answers {
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                known.entry(key(&answer.question))
-            {
-                slot.insert(questions.len());
-                questions.push(answer.question.clone());
-                if template.is_some() {
-                    outside.push(answer.question.clone());
-                }
-            }
-        }
-    }
-    if !outside.is_empty() {
-        notes.push(format!(
-            "{} questions are not in the template (imported anyway): {}",
-            outside.len(),
-            outside.join(", ")
-        ));
-    }
-    let mut refused = Vec::new();
-    for question in &questions {
-        let spec = template.and_then(|t| t.question(question));
-        let per_row: Vec<Vec<&Answer>> = rows
-            .iter()
-            .map(|(_, a)| {
-                a.answers
-                    .iter()
-                    .filter(|x| key(&x.question) == key(question))
-                    .collect()
-            })
-            .collect();
-        if let Some(spec) = spec {
-            for ((_, a), answers) in rows.iter().zip(&per_row) {
-                for x in answers {
-                    if !spec.allows(&x.code, &x.meaning) {
-                        refused.push(format!(
-                            "{}: `{}` answered `{}` ({})",
-                            a.place(),
-                            question,
-                            x.meaning,
-                            x.code
-                        ));
-                    }
-                }
-            }
-        }
-        let several = spec.is_some_and(|q| q.max > 1) || per_row.iter().any(|v| v.len() > 1);
-        let name = names.claim(snake_case(question));
-        let code_name = names.claim(format!("{name}_code"));
-        let description = match spec {
-            Some(q) => {
-                let allowed: Vec<&str> = q.allowed.iter().map(|t| t.meaning.as_str()).collect();
-                let count = if q.max > 1 {
-                    format!("up to {} answers", q.max)
-                } else {
-                    "one answer".into()
-                };
-                format!(
-                    "AIM question `{question}`: {count} of {}",
-                    allowed.join(" | ")
-                )
-            }
-            None => format!("AIM question `{question}`"),
-        };
-        let code_description =
-            format!("the code of the answer to `{question}` (RadLex RID…, or its scheme's code)");
-        if several {
-            columns.push(list_column(
-                &name,
-                question,
-                &description,
-                per_row
-                    .iter()
-                    .map(|v| v.iter().map(|x| x.meaning.clone()).collect())
-                    .collect(),
-            ));
-            columns.push(list_column(
-                &code_name,
-                question,
-                &code_description,
-                per_row
-                    .iter()
-                    .map(|v| v.iter().map(|x| x.code.clone()).collect())
-                    .collect(),
-            ));
-        } else {
-            columns.push(text_column(
-                &name,
-                question,
-                &description,
-                per_row
-                    .iter()
-                    .map(|v| v.first().map(|x| x.meaning.clone()))
-                    .collect(),
-            ));
-            columns.push(text_column(
-                &code_name,
-                question,
-                &code_description,
-                per_row
-                    .iter()
-                    .map(|v| v.first().map(|x| x.code.clone()))
-                    .collect(),
-            ));
-        }
-    }
-    if !refused.is_empty() {
-        let shown: Vec<&str> = refused.iter().take(10).map(String::as_str).collect();
-        notes.push(format!(
-            "{} answers are not allowed by the template (imported anyway): {}{}",
-            refused.len(),
-            shown.join("; "),
-            if refused.len() > 10 { "; …" } else { "" }
-        ));
-    }
-    // Calculations: the k-th calculation of one name within an annotation goes to `name_k`.
-    let mut calc_columns: Vec<(String, String, Option<String>)> = Vec::new();
-    let mut calc_index: HashMap<(String, usize), usize> = HashMap::new();
-    let mut cells: Vec<HashMap<usize, f64>> = vec![HashMap::new(); rows.len()];
-    for (r, (_, a)) in rows.iter().enumerate() {
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for c in &a.calculations {
-            let k = seen.entry(key(&c.name)).or_insert(0);
-            *k += 1;
-            let slot = *calc_index.entry((key(&c.name), *k)).or_insert_with(|| {
-                let base = snake_case(&c.name);
-                let wanted = if *k == 1 { base } else { format!("{base}_{k}") };
-                calc_columns.push((names.claim(wanted), c.name.clone(), c.unit.clone()));
-                calc_columns.len() - 1
-            });
-            cells[r].insert(slot, c.value);
-        }
-    }
-    for (slot, (name, label, unit)) in calc_columns.into_iter().enumerate() {
-        let values: Float64Array = cells.iter().map(|row| row.get(&slot).copied()).collect();
-        columns.push(Built {
-            column: NewColumn {
-                name,
-                label: label.clone(),
-                unit,
-                description: Some(format!("AIM calculation `{label}`")),
-            },
-            ty: ColumnType::Float64,
-            array: Arc::new(values),
-        });
-    }
-    columns
 }

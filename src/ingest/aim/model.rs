@@ -77,103 +77,127 @@ pub fn annotations(file: &str, root: &Node) -> Result<Vec<Annotation>, IngestErr
     }
 }
 
+/// The annotations of an AIM v4 `ImageAnnotationCollection`, one per `ImageAnnotation`.
 fn v4(file: &str, root: &Node) -> Vec<Annotation> {
-    let person = root.child("person");
-    let user = root.child("user");
     root.at(&["imageAnnotations", "ImageAnnotation"])
         .into_iter()
         .map(|ia| {
-            let type_code = ia.child("typeCode");
-            let mut a = Annotation {
-                file: file.to_string(),
-                line: ia.line,
-                person_id: person.and_then(|p| p.value_of("id")).map(str::to_string),
-                person_name: person.and_then(|p| p.value_of("name")).map(str::to_string),
-                uid: ia.root_of("uniqueIdentifier").map(str::to_string),
-                name: ia.value_of("name").map(str::to_string),
-                type_name: type_code.and_then(display_name),
-                type_code: type_code.and_then(|t| t.attr("code")).map(str::to_string),
-                datetime: ia
-                    .value_of("dateTime")
-                    .or_else(|| root.value_of("dateTime"))
-                    .map(iso_datetime),
-                annotator: user
-                    .and_then(|u| u.value_of("loginName").or_else(|| u.value_of("name")))
-                    .map(str::to_string),
-                comment: ia.value_of("comment").map(str::to_string),
-                study_uid: root.root_of("studyInstanceUid").map(str::to_string),
-                format: "aim4",
-                ..Annotation::default()
-            };
-            for entity in ia.at(&["imagingPhysicalEntityCollection", "ImagingPhysicalEntity"]) {
-                push_answer(&mut a, entity);
-                for c in entity.at(&[
-                    "imagingPhysicalEntityCharacteristicCollection",
-                    "ImagingPhysicalEntityCharacteristic",
-                ]) {
-                    push_answer(&mut a, c);
-                }
-            }
-            for entity in ia.at(&[
-                "imagingObservationEntityCollection",
-                "ImagingObservationEntity",
-            ]) {
-                push_answer(&mut a, entity);
-                for c in entity.at(&[
-                    "imagingObservationCharacteristicCollection",
-                    "ImagingObservationCharacteristic",
-                ]) {
-                    push_answer(&mut a, c);
-                }
-            }
-            for calc in ia.at(&["calculationEntityCollection", "CalculationEntity"]) {
-                let name = calc
-                    .value_of("description")
-                    .map(str::to_string)
-                    .or_else(|| {
-                        calc.children_named("typeCode")
-                            .last()
-                            .and_then(display_name)
-                    });
-                let Some(name) = name else { continue };
-                push_calculations(
-                    &mut a,
-                    &name,
-                    calc,
-                    |result| result.value_of("unitOfMeasure").map(str::to_string),
-                    |data| data.value_of("value"),
-                );
-            }
-            for study in ia.at(&[
-                "imageReferenceEntityCollection",
-                "ImageReferenceEntity",
-                "imageStudy",
-            ]) {
-                if let Some(uid) = study.root_of("instanceUid") {
-                    a.study_uid = Some(uid.to_string());
-                }
-                for series in study.children_named("imageSeries") {
-                    if a.series_uid.is_none() {
-                        a.series_uid = series.root_of("instanceUid").map(str::to_string);
-                    }
-                    for image in series.at(&["imageCollection", "Image"]) {
-                        push_unique(&mut a.image_uids, image.root_of("sopInstanceUid"));
-                    }
-                }
-            }
-            for markup in ia.at(&["markupEntityCollection", "MarkupEntity"]) {
-                push_unique(&mut a.image_uids, markup.root_of("imageReferenceUid"));
-            }
-            for seg in ia.at(&["segmentationEntityCollection", "SegmentationEntity"]) {
-                push_unique(&mut a.segmentation_uids, seg.root_of("sopInstanceUid"));
-                push_unique(&mut a.image_uids, seg.root_of("referencedSopInstanceUid"));
-                if a.series_uid.is_none() {
-                    a.series_uid = seg.root_of("seriesInstanceUid").map(str::to_string);
-                }
-            }
+            let mut a = v4_fields(file, root, ia);
+            v4_answers(&mut a, ia);
+            v4_calculations(&mut a, ia);
+            v4_references(&mut a, ia);
             a
         })
         .collect()
+}
+
+/// One v4 `ImageAnnotation`'s own fields, with the person, user, date and study of the
+/// collection (`root`) around it.
+fn v4_fields(file: &str, root: &Node, ia: &Node) -> Annotation {
+    let person = root.child("person");
+    let user = root.child("user");
+    let type_code = ia.child("typeCode");
+    Annotation {
+        file: file.to_string(),
+        line: ia.line,
+        person_id: person.and_then(|p| p.value_of("id")).map(str::to_string),
+        person_name: person.and_then(|p| p.value_of("name")).map(str::to_string),
+        uid: ia.root_of("uniqueIdentifier").map(str::to_string),
+        name: ia.value_of("name").map(str::to_string),
+        type_name: type_code.and_then(display_name),
+        type_code: type_code.and_then(|t| t.attr("code")).map(str::to_string),
+        datetime: ia
+            .value_of("dateTime")
+            .or_else(|| root.value_of("dateTime"))
+            .map(iso_datetime),
+        annotator: user
+            .and_then(|u| u.value_of("loginName").or_else(|| u.value_of("name")))
+            .map(str::to_string),
+        comment: ia.value_of("comment").map(str::to_string),
+        study_uid: root.root_of("studyInstanceUid").map(str::to_string),
+        format: "aim4",
+        ..Annotation::default()
+    }
+}
+
+/// The answers of a v4 annotation: each physical entity and its characteristics, then each
+/// observation entity and its characteristics.
+fn v4_answers(a: &mut Annotation, ia: &Node) {
+    for entity in ia.at(&["imagingPhysicalEntityCollection", "ImagingPhysicalEntity"]) {
+        push_answer(a, entity);
+        for c in entity.at(&[
+            "imagingPhysicalEntityCharacteristicCollection",
+            "ImagingPhysicalEntityCharacteristic",
+        ]) {
+            push_answer(a, c);
+        }
+    }
+    for entity in ia.at(&[
+        "imagingObservationEntityCollection",
+        "ImagingObservationEntity",
+    ]) {
+        push_answer(a, entity);
+        for c in entity.at(&[
+            "imagingObservationCharacteristicCollection",
+            "ImagingObservationCharacteristic",
+        ]) {
+            push_answer(a, c);
+        }
+    }
+}
+
+/// The calculations of a v4 annotation, named by their description (else their last type
+/// code's display name); one without a name is left out.
+fn v4_calculations(a: &mut Annotation, ia: &Node) {
+    for calc in ia.at(&["calculationEntityCollection", "CalculationEntity"]) {
+        let name = calc
+            .value_of("description")
+            .map(str::to_string)
+            .or_else(|| {
+                calc.children_named("typeCode")
+                    .last()
+                    .and_then(display_name)
+            });
+        let Some(name) = name else { continue };
+        push_calculations(
+            a,
+            &name,
+            calc,
+            |result| result.value_of("unitOfMeasure").map(str::to_string),
+            |data| data.value_of("value"),
+        );
+    }
+}
+
+/// The study, series, images and segmentations a v4 annotation refers to.
+fn v4_references(a: &mut Annotation, ia: &Node) {
+    for study in ia.at(&[
+        "imageReferenceEntityCollection",
+        "ImageReferenceEntity",
+        "imageStudy",
+    ]) {
+        if let Some(uid) = study.root_of("instanceUid") {
+            a.study_uid = Some(uid.to_string());
+        }
+        for series in study.children_named("imageSeries") {
+            if a.series_uid.is_none() {
+                a.series_uid = series.root_of("instanceUid").map(str::to_string);
+            }
+            for image in series.at(&["imageCollection", "Image"]) {
+                push_unique(&mut a.image_uids, image.root_of("sopInstanceUid"));
+            }
+        }
+    }
+    for markup in ia.at(&["markupEntityCollection", "MarkupEntity"]) {
+        push_unique(&mut a.image_uids, markup.root_of("imageReferenceUid"));
+    }
+    for seg in ia.at(&["segmentationEntityCollection", "SegmentationEntity"]) {
+        push_unique(&mut a.segmentation_uids, seg.root_of("sopInstanceUid"));
+        push_unique(&mut a.image_uids, seg.root_of("referencedSopInstanceUid"));
+        if a.series_uid.is_none() {
+            a.series_uid = seg.root_of("seriesInstanceUid").map(str::to_string);
+        }
+    }
 }
 
 fn push_answer(a: &mut Annotation, node: &Node) {
@@ -243,13 +267,8 @@ fn iso_datetime(raw: &str) -> String {
     }
 }
 
+/// An AIM v3 `ImageAnnotation`: its own fields, answers, calculations and references.
 fn v3(file: &str, ia: &Node) -> Annotation {
-    let attr = |n: &Node, k: &str| {
-        n.attr(k)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
     let person = ia.at(&["person", "Person"]).into_iter().next();
     let user = ia.at(&["user", "User"]).into_iter().next();
     let mut a = Annotation {
@@ -267,12 +286,45 @@ fn v3(file: &str, ia: &Node) -> Annotation {
         format: "aim3",
         ..Annotation::default()
     };
-    let coded = |n: &Node, question: String| Answer {
+    v3_answers(&mut a, ia);
+    for calc in ia.at(&["calculationCollection", "Calculation"]) {
+        let Some(name) = attr(calc, "codeMeaning").or_else(|| attr(calc, "description")) else {
+            continue;
+        };
+        push_calculations(
+            &mut a,
+            &name,
+            calc,
+            |result| attr(result, "unitOfMeasure"),
+            |data| data.attr("value"),
+        );
+    }
+    v3_references(&mut a, ia);
+    a
+}
+
+/// A v3 attribute, trimmed; none when it is missing or empty.
+fn attr(n: &Node, k: &str) -> Option<String> {
+    n.attr(k)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// A v3 element's coded answer to `question`.
+fn coded(n: &Node, question: String) -> Answer {
+    Answer {
         question,
         meaning: attr(n, "codeMeaning").unwrap_or_default(),
         code: attr(n, "codeValue").unwrap_or_default(),
         scheme: attr(n, "codingSchemeDesignator").unwrap_or_default(),
-    };
+    }
+}
+
+/// The answers of a v3 annotation: each anatomic entity answers `Anatomic Entity`; each
+/// observation's characteristics answer the observation (its label, else its meaning), or the
+/// observation itself answers `Imaging Observation` when it has none.
+fn v3_answers(a: &mut Annotation, ia: &Node) {
     for entity in ia.at(&["anatomicEntityCollection", "AnatomicEntity"]) {
         a.answers.push(coded(entity, "Anatomic Entity".into()));
     }
@@ -291,18 +343,10 @@ fn v3(file: &str, ia: &Node) -> Annotation {
             a.answers.push(coded(c, question.clone()));
         }
     }
-    for calc in ia.at(&["calculationCollection", "Calculation"]) {
-        let Some(name) = attr(calc, "codeMeaning").or_else(|| attr(calc, "description")) else {
-            continue;
-        };
-        push_calculations(
-            &mut a,
-            &name,
-            calc,
-            |result| attr(result, "unitOfMeasure"),
-            |data| data.attr("value"),
-        );
-    }
+}
+
+/// The study, series and images a v3 annotation refers to (the last study and series win).
+fn v3_references(a: &mut Annotation, ia: &Node) {
     for study in ia.at(&[
         "imageReferenceCollection",
         "ImageReference",
@@ -317,5 +361,4 @@ fn v3(file: &str, ia: &Node) -> Annotation {
             }
         }
     }
-    a
 }

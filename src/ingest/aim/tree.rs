@@ -63,88 +63,122 @@ impl Node {
 
 /// Parses an XML document into its root element.
 pub fn parse_xml(file: &str, text: &str) -> Result<Node, IngestError> {
-    let lines = LineIndex::new(text);
+    let mut tree = XmlTree {
+        file,
+        lines: LineIndex::new(text),
+        stack: Vec::new(),
+        root: None,
+    };
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Node> = Vec::new();
-    let mut root: Option<Node> = None;
-    let fail = |at: u64, message: String| {
-        let (line, column) = lines.position(at as usize);
-        IngestError::Xml {
-            file: file.to_string(),
-            line,
-            column,
-            message,
-        }
-    };
     loop {
         let start = reader.buffer_position();
         let event = reader
             .read_event()
-            .map_err(|e| fail(reader.error_position(), e.to_string()))?;
+            .map_err(|e| tree.fail(reader.error_position(), e.to_string()))?;
+        if let Event::Eof = event {
+            break;
+        }
+        tree.add(event, start)?;
+    }
+    tree.finish()
+}
+
+/// The tree an XML document's events build: the elements still open and, once closed, the
+/// root.
+struct XmlTree<'a> {
+    file: &'a str,
+    lines: LineIndex,
+    stack: Vec<Node>,
+    root: Option<Node>,
+}
+
+impl XmlTree<'_> {
+    /// The error at byte `at` of the document.
+    fn fail(&self, at: u64, message: String) -> IngestError {
+        let (line, column) = self.lines.position(at as usize);
+        IngestError::Xml {
+            file: self.file.to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// Adds the event that starts at byte `start`: an element opens, closes or is empty.
+    fn add(&mut self, event: Event<'_>, start: u64) -> Result<(), IngestError> {
         match event {
-            Event::Start(e) | Event::Empty(e) if root.is_some() && stack.is_empty() => {
-                let _ = e;
-                return Err(fail(start, "a second root element".into()));
+            Event::Start(_) | Event::Empty(_) if self.root.is_some() && self.stack.is_empty() => {
+                return Err(self.fail(start, "a second root element".into()));
             }
             Event::Start(e) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(fail(
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(self.fail(
                         start,
                         format!("elements nest more than {MAX_DEPTH} levels deep"),
                     ));
                 }
-                stack.push(
-                    element(&e, lines.position(start as usize).0).map_err(|m| fail(start, m))?,
-                );
+                let node = self.element(&e, start)?;
+                self.stack.push(node);
             }
             Event::Empty(e) => {
-                let node =
-                    element(&e, lines.position(start as usize).0).map_err(|m| fail(start, m))?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => root = Some(node),
-                }
+                let node = self.element(&e, start)?;
+                self.attach(node);
             }
             Event::End(_) => {
-                let node = stack
-                    .pop()
-                    .ok_or_else(|| fail(start, "a closing tag without an opening one".into()))?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => root = Some(node),
-                }
+                let node = self.stack.pop().ok_or_else(|| {
+                    self.fail(start, "a closing tag without an opening one".into())
+                })?;
+                self.attach(node);
             }
             Event::DocType(_) => {
-                return Err(fail(
+                return Err(self.fail(
                     start,
                     "DOCTYPE declarations are refused (AIM files have none, and entities are never expanded)".into(),
                 ));
             }
-            Event::Eof => break,
             // Text, comments, processing instructions, CDATA and character references carry
             // nothing AIM stores.
             _ => {}
         }
+        Ok(())
     }
-    if let Some(open) = stack.last() {
-        return Err(IngestError::Xml {
-            file: file.to_string(),
-            line: lines.count(),
+
+    /// The element of the tag at byte `start`.
+    fn element(&self, e: &BytesStart<'_>, start: u64) -> Result<Node, IngestError> {
+        element(e, self.lines.position(start as usize).0).map_err(|m| self.fail(start, m))
+    }
+
+    /// A closed element: its parent's last child, or the root.
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(node),
+            None => self.root = Some(node),
+        }
+    }
+
+    /// The root, once the document has ended; refused when an element is still open or there
+    /// is none.
+    fn finish(self) -> Result<Node, IngestError> {
+        if let Some(open) = self.stack.last() {
+            return Err(IngestError::Xml {
+                file: self.file.to_string(),
+                line: self.lines.count(),
+                column: 1,
+                message: format!(
+                    "the file ends inside <{}> (opened on line {})",
+                    open.name,
+                    open.line.unwrap_or(0)
+                ),
+            });
+        }
+        self.root.ok_or_else(|| IngestError::Xml {
+            file: self.file.to_string(),
+            line: 1,
             column: 1,
-            message: format!(
-                "the file ends inside <{}> (opened on line {})",
-                open.name,
-                open.line.unwrap_or(0)
-            ),
-        });
+            message: "no root element".into(),
+        })
     }
-    root.ok_or_else(|| IngestError::Xml {
-        file: file.to_string(),
-        line: 1,
-        column: 1,
-        message: "no root element".into(),
-    })
 }
 
 fn element(e: &BytesStart<'_>, line: u64) -> Result<Node, String> {

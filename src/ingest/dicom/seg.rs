@@ -53,133 +53,184 @@ pub fn segments(path: &Path) -> Result<Vec<Segment>, IngestError> {
         .open_file(path)
         .map_err(|e| bad(path, &e))?;
     let file = path.display().to_string();
-    let fail = |message: String| IngestError::BadDicom {
-        file: file.clone(),
-        message,
-    };
-    let sop = text(&obj, tags::SOP_INSTANCE_UID).unwrap_or_default();
     let kind = text(&obj, tags::SEGMENTATION_TYPE).unwrap_or_else(|| "BINARY".into());
-    let rows = int(&obj, tags::ROWS).ok_or_else(|| fail("no Rows".into()))?;
-    let cols = int(&obj, tags::COLUMNS).ok_or_else(|| fail("no Columns".into()))?;
-    let pixels = obj
-        .get(tags::PIXEL_DATA)
-        .ok_or_else(|| fail("no PixelData".into()))?;
-    let data = pixels.value().to_bytes().map_err(|_| {
-        fail("compressed (encapsulated) SEG pixel data is not supported; decompress it first (e.g. dcmconv +te)".into())
-    })?;
+    let frames = Frames::read(&obj, &file, &kind)?;
     let per_frame = items(&obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
-    let frame_size = (rows * cols) as usize;
-    let fractional = kind.eq_ignore_ascii_case("FRACTIONAL");
-    let bits_per_voxel = if fractional { 8 } else { 1 };
-    // Without NumberOfFrames, as many whole frames as the pixel data holds (the per-frame
-    // functional groups of such files may describe frames that are not there).
-    let frames = int(&obj, tags::NUMBER_OF_FRAMES)
-        .unwrap_or_else(|| (data.len() * 8 / (frame_size * bits_per_voxel).max(1)) as i64)
-        as usize;
-    let needed_bits = frames * frame_size * bits_per_voxel;
-    if data.len() * 8 < needed_bits {
-        return Err(fail(format!(
-            "the pixel data holds {} bytes, fewer than rows × columns × frames needs ({rows} × {cols} × {frames} at {bits_per_voxel} bit{} = {} bytes)",
-            data.len(),
-            if bits_per_voxel == 1 { "" } else { "s" },
-            needed_bits.div_ceil(8)
-        )));
+    let common = Segment {
+        sop_instance_uid: text(&obj, tags::SOP_INSTANCE_UID).unwrap_or_default(),
+        segmentation_type: kind.to_uppercase(),
+        referenced_series_uid: items(&obj, tags::REFERENCED_SERIES_SEQUENCE)
+            .first()
+            .and_then(|s| text(s, tags::SERIES_INSTANCE_UID)),
+        voxel_volume_mm3: voxel_volume(&obj, per_frame).0,
+        ..Segment::default()
+    };
+    let frame_segments = frame_segments(&obj, frames.count);
+    let mut out = Vec::new();
+    for item in items(&obj, tags::SEGMENT_SEQUENCE) {
+        let mut segment = described(item, &common);
+        frames.measure(&mut segment, &frame_segments);
+        segment.volume_mm3 = segment.voxel_volume_mm3.map(|v| v * segment.voxels as f64);
+        out.push(segment);
     }
-    let max_fraction = float(&obj, tags::MAXIMUM_FRACTIONAL_VALUE).unwrap_or(255.0);
-    let threshold = (FRACTIONAL_THRESHOLD * max_fraction).ceil() as u8;
-    let referenced_series = items(&obj, tags::REFERENCED_SERIES_SEQUENCE)
-        .first()
-        .and_then(|s| text(s, tags::SERIES_INSTANCE_UID));
-    let (voxel_volume, _) = voxel_volume(&obj, per_frame);
-    // Which segment each frame shows: its own functional group, else the shared one (ePAD
-    // writes it there), else segment 1.
+    Ok(out)
+}
+
+/// The error for a SEG that cannot be read.
+fn bad_seg(file: &str, message: String) -> IngestError {
+    IngestError::BadDicom {
+        file: file.to_string(),
+        message,
+    }
+}
+
+/// A segment of the SegmentSequence `item`: its number, label, algorithm and codes, with the
+/// fields every segment of the object shares from `common`.
+fn described(item: &InMemDicomObject, common: &Segment) -> Segment {
+    let code = |seq, field| items(item, seq).first().and_then(|c| text(c, field));
+    Segment {
+        number: int(item, tags::SEGMENT_NUMBER).unwrap_or(1),
+        label: text(item, tags::SEGMENT_LABEL),
+        algorithm_type: text(item, tags::SEGMENT_ALGORITHM_TYPE),
+        algorithm_name: text(item, tags::SEGMENT_ALGORITHM_NAME),
+        category_code: code(
+            tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE,
+            tags::CODE_VALUE,
+        ),
+        category: code(
+            tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE,
+            tags::CODE_MEANING,
+        ),
+        type_code: code(
+            tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE,
+            tags::CODE_VALUE,
+        ),
+        type_meaning: code(
+            tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE,
+            tags::CODE_MEANING,
+        ),
+        ..common.clone()
+    }
+}
+
+/// Which segment each of the `count` frames shows: its own functional group's, else the shared
+/// one's (ePAD writes it there), else segment 1.
+fn frame_segments(obj: &InMemDicomObject, count: usize) -> Vec<i64> {
     let segment_of = |group: Option<&InMemDicomObject>| {
         group
             .and_then(|g| items(g, tags::SEGMENT_IDENTIFICATION_SEQUENCE).first())
             .and_then(|s| int(s, tags::REFERENCED_SEGMENT_NUMBER))
     };
-    let shared_segment = segment_of(items(&obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first());
-    let frame_segment =
-        |f: usize| -> Option<i64> { segment_of(per_frame.get(f)).or(shared_segment) };
-    let mut out = Vec::new();
-    for item in items(&obj, tags::SEGMENT_SEQUENCE) {
-        let number = int(item, tags::SEGMENT_NUMBER).unwrap_or(1);
-        let code = |seq, field| items(item, seq).first().and_then(|c| text(c, field));
-        let mut segment = Segment {
-            sop_instance_uid: sop.clone(),
-            segmentation_type: kind.to_uppercase(),
-            number,
-            label: text(item, tags::SEGMENT_LABEL),
-            algorithm_type: text(item, tags::SEGMENT_ALGORITHM_TYPE),
-            algorithm_name: text(item, tags::SEGMENT_ALGORITHM_NAME),
-            category_code: code(
-                tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE,
-                tags::CODE_VALUE,
-            ),
-            category: code(
-                tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE,
-                tags::CODE_MEANING,
-            ),
-            type_code: code(
-                tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE,
-                tags::CODE_VALUE,
-            ),
-            type_meaning: code(
-                tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE,
-                tags::CODE_MEANING,
-            ),
-            referenced_series_uid: referenced_series.clone(),
-            voxel_volume_mm3: voxel_volume,
-            ..Segment::default()
-        };
+    let shared = segment_of(items(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first());
+    let per_frame = items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+    (0..count)
+        .map(|f| segment_of(per_frame.get(f)).or(shared).unwrap_or(1))
+        .collect()
+}
+
+/// A SEG's frames: the pixel data and how to read a voxel of it.
+struct Frames<'a> {
+    data: std::borrow::Cow<'a, [u8]>,
+    cols: usize,
+    /// How many frames there are.
+    count: usize,
+    /// Voxels per frame (rows × columns).
+    frame_size: usize,
+    fractional: bool,
+    /// The least FRACTIONAL value that is in the segment.
+    threshold: u8,
+}
+
+impl<'a> Frames<'a> {
+    /// The frames of `obj`, a SEG of type `kind`; refused without Rows, Columns or
+    /// uncompressed PixelData, or when the pixel data is shorter than the frames need.
+    fn read(obj: &'a InMemDicomObject, file: &str, kind: &str) -> Result<Frames<'a>, IngestError> {
+        let fail = |message: String| bad_seg(file, message);
+        let rows = int(obj, tags::ROWS).ok_or_else(|| fail("no Rows".into()))?;
+        let cols = int(obj, tags::COLUMNS).ok_or_else(|| fail("no Columns".into()))?;
+        let pixels = obj
+            .get(tags::PIXEL_DATA)
+            .ok_or_else(|| fail("no PixelData".into()))?;
+        let data = pixels.value().to_bytes().map_err(|_| {
+            fail("compressed (encapsulated) SEG pixel data is not supported; decompress it first (e.g. dcmconv +te)".into())
+        })?;
+        let frame_size = (rows * cols) as usize;
+        let fractional = kind.eq_ignore_ascii_case("FRACTIONAL");
+        let bits_per_voxel = if fractional { 8 } else { 1 };
+        // Without NumberOfFrames, as many whole frames as the pixel data holds (the per-frame
+        // functional groups of such files may describe frames that are not there).
+        let count = int(obj, tags::NUMBER_OF_FRAMES)
+            .unwrap_or_else(|| (data.len() * 8 / (frame_size * bits_per_voxel).max(1)) as i64)
+            as usize;
+        let needed_bits = count * frame_size * bits_per_voxel;
+        if data.len() * 8 < needed_bits {
+            return Err(fail(format!(
+                "the pixel data holds {} bytes, fewer than rows × columns × frames needs ({rows} × {cols} × {count} at {bits_per_voxel} bit{} = {} bytes)",
+                data.len(),
+                if bits_per_voxel == 1 { "" } else { "s" },
+                needed_bits.div_ceil(8)
+            )));
+        }
+        let max_fraction = float(obj, tags::MAXIMUM_FRACTIONAL_VALUE).unwrap_or(255.0);
+        Ok(Frames {
+            data,
+            cols: cols as usize,
+            count,
+            frame_size,
+            fractional,
+            threshold: (FRACTIONAL_THRESHOLD * max_fraction).ceil() as u8,
+        })
+    }
+
+    /// Counts the frames that show `segment` (by `frame_segments`, the segment number of each
+    /// of the frames), its voxels in them and their bounding box.
+    fn measure(&self, segment: &mut Segment, frame_segments: &[i64]) {
         let mut bbox: Option<[(i64, i64); 3]> = None;
-        for f in 0..frames {
-            if frame_segment(f).unwrap_or(1) != number {
+        for (f, shown) in frame_segments.iter().enumerate() {
+            if *shown != segment.number {
                 continue;
             }
             segment.frames += 1;
-            let mut mark = |p: usize| {
+            self.each_voxel(f, |p| {
                 segment.voxels += 1;
-                let (r, c, f) = (
-                    (p / cols as usize) as i64,
-                    (p % cols as usize) as i64,
-                    f as i64,
-                );
+                let (r, c, f) = ((p / self.cols) as i64, (p % self.cols) as i64, f as i64);
                 let b = bbox.get_or_insert([(r, r), (c, c), (f, f)]);
                 for (axis, v) in b.iter_mut().zip([r, c, f]) {
                     axis.0 = axis.0.min(v);
                     axis.1 = axis.1.max(v);
                 }
-            };
-            if fractional {
-                let frame = &data[f * frame_size..(f + 1) * frame_size];
-                for (p, v) in frame.iter().enumerate() {
-                    if *v >= threshold.max(1) {
-                        mark(p);
-                    }
-                }
-            } else {
-                let start = f * frame_size;
-                let mut bit = start;
-                let end = start + frame_size;
-                while bit < end {
-                    let byte = data[bit / 8];
-                    if bit.is_multiple_of(8) && byte == 0 && bit + 8 <= end {
-                        bit += 8;
-                        continue;
-                    }
-                    if byte >> (bit % 8) & 1 == 1 {
-                        mark(bit - start);
-                    }
-                    bit += 1;
-                }
-            }
+            });
         }
         segment.bbox = bbox;
-        segment.volume_mm3 = voxel_volume.map(|v| v * segment.voxels as f64);
-        out.push(segment);
     }
-    Ok(out)
+
+    /// Calls `mark` with the index within frame `f` of each of its voxels that is set.
+    fn each_voxel(&self, f: usize, mut mark: impl FnMut(usize)) {
+        let data = &self.data;
+        if self.fractional {
+            let frame = &data[f * self.frame_size..(f + 1) * self.frame_size];
+            for (p, v) in frame.iter().enumerate() {
+                if *v >= self.threshold.max(1) {
+                    mark(p);
+                }
+            }
+            return;
+        }
+        let start = f * self.frame_size;
+        let mut bit = start;
+        let end = start + self.frame_size;
+        while bit < end {
+            let byte = data[bit / 8];
+            if bit.is_multiple_of(8) && byte == 0 && bit + 8 <= end {
+                bit += 8;
+                continue;
+            }
+            if byte >> (bit % 8) & 1 == 1 {
+                mark(bit - start);
+            }
+            bit += 1;
+        }
+    }
 }
 
 /// PixelSpacing × slice thickness (else spacing between slices), from the shared functional

@@ -122,6 +122,77 @@ fn dicom_date(d: &str) -> Option<i32> {
     }
 }
 
+/// Adds the image geometry and scanner columns (`slice_thickness` to `convolution_kernel`),
+/// which `dicom_files` and `series` share: their rows have these fields under the same names.
+macro_rules! image_columns {
+    ($c:expr, $rows:expr) => {
+        $c.float(
+            "slice_thickness",
+            "SliceThickness",
+            Some("mm"),
+            $rows,
+            |r| r.slice_thickness,
+        );
+        $c.float(
+            "spacing_between_slices",
+            "SpacingBetweenSlices",
+            Some("mm"),
+            $rows,
+            |r| r.spacing_between_slices,
+        );
+        $c.float(
+            "pixel_spacing_row",
+            "PixelSpacing[0]",
+            Some("mm"),
+            $rows,
+            |r| r.pixel_spacing_row,
+        );
+        $c.float(
+            "pixel_spacing_col",
+            "PixelSpacing[1]",
+            Some("mm"),
+            $rows,
+            |r| r.pixel_spacing_col,
+        );
+        $c.int("rows", "Rows", $rows, |r| r.rows);
+        $c.int("columns", "Columns", $rows, |r| r.columns);
+        $c.float("kvp", "KVP", Some("kV"), $rows, |r| r.kvp);
+        $c.float("tube_current", "XRayTubeCurrent", Some("mA"), $rows, |r| {
+            r.tube_current
+        });
+        $c.text("convolution_kernel", "ConvolutionKernel", $rows, |r| {
+            r.convolution_kernel.clone()
+        });
+    };
+}
+
+/// Adds the PET columns (`radiopharmaceutical` to `acquisition_time`), which `dicom_files` and
+/// `series` share as `image_columns!` does.
+macro_rules! pet_columns {
+    ($c:expr, $rows:expr) => {
+        $c.text("radiopharmaceutical", "Radiopharmaceutical", $rows, |r| {
+            r.radiopharmaceutical.clone()
+        });
+        $c.float(
+            "injected_dose_mbq",
+            "RadionuclideTotalDose",
+            Some("MBq"),
+            $rows,
+            |r| r.injected_dose_mbq,
+        );
+        $c.text(
+            "injection_time",
+            "RadiopharmaceuticalStartTime",
+            $rows,
+            |r| r.injection_time.clone(),
+        );
+        $c.text("acquisition_time", "AcquisitionTime", $rows, |r| {
+            r.acquisition_time.clone()
+        });
+    };
+}
+
+/// Writes `dicom_files`, one row per instance.
 pub(super) fn write_files(
     txn: &mut WriteTxn<'_>,
     source: &SourceFile,
@@ -153,55 +224,8 @@ pub(super) fn write_files(
         i.manufacturer.clone()
     });
     c.text("model", "ManufacturerModelName", all, |i| i.model.clone());
-    c.float("slice_thickness", "SliceThickness", Some("mm"), all, |i| {
-        i.slice_thickness
-    });
-    c.float(
-        "spacing_between_slices",
-        "SpacingBetweenSlices",
-        Some("mm"),
-        all,
-        |i| i.spacing_between_slices,
-    );
-    c.float(
-        "pixel_spacing_row",
-        "PixelSpacing[0]",
-        Some("mm"),
-        all,
-        |i| i.pixel_spacing_row,
-    );
-    c.float(
-        "pixel_spacing_col",
-        "PixelSpacing[1]",
-        Some("mm"),
-        all,
-        |i| i.pixel_spacing_col,
-    );
-    c.int("rows", "Rows", all, |i| i.rows);
-    c.int("columns", "Columns", all, |i| i.columns);
-    c.float("kvp", "KVP", Some("kV"), all, |i| i.kvp);
-    c.float("tube_current", "XRayTubeCurrent", Some("mA"), all, |i| {
-        i.tube_current
-    });
-    c.text("convolution_kernel", "ConvolutionKernel", all, |i| {
-        i.convolution_kernel.clone()
-    });
-    c.text("radiopharmaceutical", "Radiopharmaceutical", all, |i| {
-        i.radiopharmaceutical.clone()
-    });
-    c.float(
-        "injected_dose_mbq",
-        "RadionuclideTotalDose",
-        Some("MBq"),
-        all,
-        |i| i.injected_dose_mbq,
-    );
-    c.text("injection_time", "RadiopharmaceuticalStartTime", all, |i| {
-        i.injection_time.clone()
-    });
-    c.text("acquisition_time", "AcquisitionTime", all, |i| {
-        i.acquisition_time.clone()
-    });
+    image_columns!(c, all);
+    pet_columns!(c, all);
     let subjects = all
         .iter()
         .map(|i| i.patient_id.clone().unwrap_or_default())
@@ -231,59 +255,9 @@ pub(super) fn write_series(
         r.manufacturer.clone()
     });
     c.text("model", "ManufacturerModelName", rows, |r| r.model.clone());
-    c.float("slice_thickness", "SliceThickness", Some("mm"), rows, |r| {
-        r.slice_thickness
-    });
-    c.float(
-        "spacing_between_slices",
-        "SpacingBetweenSlices",
-        Some("mm"),
-        rows,
-        |r| r.spacing_between_slices,
-    );
-    c.float(
-        "pixel_spacing_row",
-        "PixelSpacing[0]",
-        Some("mm"),
-        rows,
-        |r| r.pixel_spacing_row,
-    );
-    c.float(
-        "pixel_spacing_col",
-        "PixelSpacing[1]",
-        Some("mm"),
-        rows,
-        |r| r.pixel_spacing_col,
-    );
-    c.int("rows", "Rows", rows, |r| r.rows);
-    c.int("columns", "Columns", rows, |r| r.columns);
-    c.float("kvp", "KVP", Some("kV"), rows, |r| r.kvp);
-    c.float("tube_current", "XRayTubeCurrent", Some("mA"), rows, |r| {
-        r.tube_current
-    });
-    c.text("convolution_kernel", "ConvolutionKernel", rows, |r| {
-        r.convolution_kernel.clone()
-    });
+    image_columns!(c, rows);
     c.int("instances", "number of instances", rows, |r| r.instances);
-    c.text("radiopharmaceutical", "Radiopharmaceutical", rows, |r| {
-        r.radiopharmaceutical.clone()
-    });
-    c.float(
-        "injected_dose_mbq",
-        "RadionuclideTotalDose",
-        Some("MBq"),
-        rows,
-        |r| r.injected_dose_mbq,
-    );
-    c.text(
-        "injection_time",
-        "RadiopharmaceuticalStartTime",
-        rows,
-        |r| r.injection_time.clone(),
-    );
-    c.text("acquisition_time", "AcquisitionTime", rows, |r| {
-        r.acquisition_time.clone()
-    });
+    pet_columns!(c, rows);
     c.float(
         "uptake_minutes",
         "acquisition − injection time",
@@ -307,12 +281,29 @@ pub(super) fn write_series(
     ))
 }
 
+/// Writes `segmentations`, one row per segment (with its subject).
 pub(super) fn write_segments(
     txn: &mut WriteTxn<'_>,
     source: &SourceFile,
     rows: &[(String, Segment)],
 ) -> Result<StagedTable, IngestError> {
     let mut c = Columns::new();
+    segment_descriptions(&mut c, rows);
+    segment_measures(&mut c, rows);
+    let subjects = rows.iter().map(|(s, _)| s.clone()).collect();
+    c.write(
+        txn,
+        source,
+        SEGMENTS_TABLE,
+        "segmentation",
+        subjects,
+        "PatientID",
+    )
+}
+
+/// Adds what each segment is: its SEG, number, label, algorithm, property codes and the
+/// series it segments.
+fn segment_descriptions(c: &mut Columns, rows: &[(String, Segment)]) {
     c.text(
         "sop_instance_uid",
         "SOPInstanceUID of the SEG",
@@ -355,6 +346,10 @@ pub(super) fn write_segments(
         rows,
         |(_, s)| s.referenced_series_uid.clone(),
     );
+}
+
+/// Adds what each segment's frames hold: frames, voxels, volumes and the bounding box.
+fn segment_measures(c: &mut Columns, rows: &[(String, Segment)]) {
     c.int("frames", "frames of this segment", rows, |(_, s)| {
         Some(s.frames)
     });
@@ -384,13 +379,4 @@ pub(super) fn write_segments(
     c.int("bbox_col_max", "bounding box", rows, bbox(1, true));
     c.int("bbox_frame_min", "bounding box", rows, bbox(2, false));
     c.int("bbox_frame_max", "bounding box", rows, bbox(2, true));
-    let subjects = rows.iter().map(|(s, _)| s.clone()).collect();
-    c.write(
-        txn,
-        source,
-        SEGMENTS_TABLE,
-        "segmentation",
-        subjects,
-        "PatientID",
-    )
 }

@@ -15,6 +15,7 @@
 //! values are `NA` or empty.
 
 mod chunks;
+mod orientation;
 mod records;
 mod subject_major;
 
@@ -27,10 +28,11 @@ use arrow::array::{Float64Array, Float64Builder};
 use csv::ByteRecord;
 
 use self::chunks::{Job, write_jobs};
+pub use self::orientation::Orientation;
+use self::orientation::detect;
 pub use self::records::{Records, text};
 use super::IngestError;
 use super::infer::{NullTokens, parse_float, parse_plain_decimal};
-use super::names::snake_case;
 use super::pipeline::{self, Format, Written};
 use super::stream::{Stream, sniff};
 use super::subjects::check_subject_id;
@@ -42,32 +44,6 @@ use crate::storage::{
 
 /// Rows per chunk when subjects are rows: the buffer holds this many rows of every gene.
 pub const SUBJECT_MAJOR_CHUNK: usize = 2_048;
-
-/// Which way a matrix lies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Orientation {
-    /// Decide from the file (see [`ExpressionImport`]).
-    Auto,
-    /// A gene per line, a subject per column (GEO's layout).
-    GenesBySubjects,
-    /// A subject per line, a gene per column.
-    SubjectsByGenes,
-}
-
-impl std::str::FromStr for Orientation {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Ok(Orientation::Auto),
-            "genes-by-subjects" | "genes_by_subjects" => Ok(Orientation::GenesBySubjects),
-            "subjects-by-genes" | "subjects_by_genes" => Ok(Orientation::SubjectsByGenes),
-            other => Err(format!(
-                "unknown orientation `{other}`: use auto, genes-by-subjects or subjects-by-genes"
-            )),
-        }
-    }
-}
 
 /// What to do when a gene symbol appears again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,79 +255,6 @@ fn header_cells(file: &str, header: &ByteRecord) -> Result<Vec<String>, IngestEr
         .enumerate()
         .map(|(i, c)| text(file, 1, i, c).map(|s| s.trim_matches('"').to_string()))
         .collect()
-}
-
-const GENE_WORDS: &[&str] = &[
-    "",
-    "id_ref",
-    "gene",
-    "genes",
-    "gene_id",
-    "gene_symbol",
-    "symbol",
-    "probe",
-    "probe_id",
-    "id",
-    "ensembl",
-    "ensembl_id",
-    "hugo",
-];
-const SUBJECT_WORDS: &[&str] = &[
-    "pid",
-    "subject",
-    "subject_id",
-    "sample",
-    "sample_id",
-    "patient",
-    "patient_id",
-    "case_id",
-    "patientid",
-];
-
-/// Decides the orientation of a matrix (see [`ExpressionImport`]).
-fn detect(
-    txn: &mut WriteTxn<'_>,
-    stream: &Stream,
-    records: &mut Records,
-    header: &[String],
-) -> Result<Orientation, IngestError> {
-    let known = |txn: &WriteTxn<'_>, names: &mut dyn Iterator<Item = &str>| -> (usize, usize) {
-        names.fold((0, 0), |(k, n), s| {
-            let hit = matches!(txn.resolve_subject(s), Ok(Some(_)));
-            (k + hit as usize, n + 1)
-        })
-    };
-    let (k, n) = known(txn, &mut header.iter().skip(1).map(String::as_str));
-    if n > 0 && k * 2 > n {
-        return Ok(Orientation::GenesBySubjects);
-    }
-    let sample = records.peek(stream, 100)?;
-    let firsts: Vec<String> = sample
-        .iter()
-        .filter_map(|r| {
-            r.get(0)
-                .map(|c| String::from_utf8_lossy(c).trim().to_string())
-        })
-        .collect();
-    let (k, n) = known(txn, &mut firsts.iter().map(String::as_str));
-    if n > 0 && k * 2 > n {
-        return Ok(Orientation::SubjectsByGenes);
-    }
-    let word = snake_case(&header[0]);
-    let word = if header[0].trim().is_empty() {
-        String::new()
-    } else {
-        word
-    };
-    if GENE_WORDS.contains(&word.as_str()) {
-        Ok(Orientation::GenesBySubjects)
-    } else if SUBJECT_WORDS.contains(&word.as_str()) {
-        Ok(Orientation::SubjectsByGenes)
-    } else {
-        Err(IngestError::UnknownOrientation {
-            file: stream.file.clone(),
-        })
-    }
 }
 
 /// One matrix import in progress: names handed out, metadata columns, notes.

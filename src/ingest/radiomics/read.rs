@@ -10,6 +10,7 @@ use crate::ingest::pylit;
 use crate::ingest::source::SourceText;
 use crate::storage::ColumnType;
 use arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Array, StringArray};
+use csv::StringRecord;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -83,202 +84,361 @@ pub(super) fn read_file(
     layout: &mut Option<Layout>,
     rows: &mut Option<Rows>,
 ) -> Result<(), IngestError> {
-    let file = source.file.clone();
+    let file = source.file.as_str();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(Guard::new(
             source.text.as_bytes(),
-            &file,
+            file,
             source.max_line_bytes,
             Mode::Delimited(b','),
             1,
         ));
     let mut records = reader.records();
-    let header: Vec<String> = match records.next() {
+    let labels: Vec<String> = match records.next() {
         Some(Ok(h)) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Some(Err(e)) => return Err(csv_error(&file, &e)),
-        None => return Err(IngestError::Empty { file }),
+        Some(Err(e)) => return Err(csv_error(file, &e)),
+        None => return Err(IngestError::Empty { file: file.into() }),
     };
-    let mut roles: Vec<Role> = header.iter().enumerate().map(|(i, h)| role(i, h)).collect();
-    let subject_at = match &options.subject_column {
-        Some(wanted) => {
-            let at = header
-                .iter()
-                .position(|h| h == wanted)
-                .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(wanted)))
-                .ok_or_else(|| IngestError::MissingSubjectColumn {
-                    file: file.clone(),
-                    wanted: vec![wanted.clone()],
-                    header: header.clone(),
-                    candidates: crate::storage::closest(
-                        &wanted.to_lowercase(),
-                        header.iter().map(String::as_str),
-                    ),
-                })?;
-            roles[at] = Role::Subject;
-            Some(at)
-        }
-        None => None,
+    let header = Header::read(file, labels, options)?;
+    let layout = layout.get_or_insert_with(|| header.layout(file));
+    header.check_columns(file, layout)?;
+    let at = header.positions(layout);
+    let rows = rows.get_or_insert_with(|| Rows::for_columns(&at));
+    let reader = RowReader {
+        file,
+        index,
+        options,
+        pattern,
+        pattern_text,
+        header: &header,
+        at: &at,
+        first_file: &layout.file,
+        nulls: NullTokens::default(),
     };
-    let path_columns: Vec<usize> = ["Image", "Mask"]
-        .iter()
-        .filter_map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n)))
-        .collect();
-    if subject_at.is_none() && path_columns.is_empty() {
-        return Err(IngestError::MissingSubjectColumn {
-            file: file.clone(),
-            wanted: vec!["Image".into(), "Mask".into()],
-            header: header.clone(),
-            candidates: Vec::new(),
-        });
+    let mut lines = LineOf::new(&source.text);
+    for record in records {
+        let record = record.map_err(|e| csv_error(file, &e))?;
+        let line = lines.record(&record);
+        reader.read_row(rows, &record, line)?;
     }
-    let layout = layout.get_or_insert_with(|| {
+    Ok(())
+}
+
+/// One file's header: its labels, the role of each, and where the subject comes from.
+struct Header {
+    labels: Vec<String>,
+    roles: Vec<Role>,
+    /// The subject column, when the import names one.
+    subject_at: Option<usize>,
+    /// The `Image` and `Mask` columns, whose paths hold the subject otherwise.
+    path_columns: Vec<usize>,
+}
+
+/// Where the layout's feature, text and settings columns are in one file.
+struct Positions {
+    features: Vec<usize>,
+    text_columns: Vec<usize>,
+    settings: Vec<usize>,
+}
+
+impl Header {
+    /// The roles of `labels` and the subject's column; refused when neither the named subject
+    /// column nor an `Image` or `Mask` column is there.
+    fn read(
+        file: &str,
+        labels: Vec<String>,
+        options: &RadiomicsImport,
+    ) -> Result<Header, IngestError> {
+        let mut roles: Vec<Role> = labels.iter().enumerate().map(|(i, h)| role(i, h)).collect();
+        let subject_at = match &options.subject_column {
+            Some(wanted) => {
+                let at = subject_column(file, &labels, wanted)?;
+                roles[at] = Role::Subject;
+                Some(at)
+            }
+            None => None,
+        };
+        let path_columns: Vec<usize> = ["Image", "Mask"]
+            .iter()
+            .filter_map(|n| labels.iter().position(|h| h.eq_ignore_ascii_case(n)))
+            .collect();
+        if subject_at.is_none() && path_columns.is_empty() {
+            return Err(IngestError::MissingSubjectColumn {
+                file: file.to_string(),
+                wanted: vec!["Image".into(), "Mask".into()],
+                header: labels.clone(),
+                candidates: Vec::new(),
+            });
+        }
+        Ok(Header {
+            labels,
+            roles,
+            subject_at,
+            path_columns,
+        })
+    }
+
+    /// The layout this header fixes, when it is the first file's.
+    fn layout(&self, file: &str) -> Layout {
         let of = |r: &dyn Fn(Role) -> bool| -> Vec<usize> {
-            (0..header.len()).filter(|i| r(roles[*i])).collect()
+            (0..self.labels.len())
+                .filter(|i| r(self.roles[*i]))
+                .collect()
         };
         Layout {
-            file: file.clone(),
-            header: header.clone(),
-            roles: roles.clone(),
-            subject_at,
+            file: file.to_string(),
+            header: self.labels.clone(),
+            roles: self.roles.clone(),
+            subject_at: self.subject_at,
             features: of(&|r| r == Role::Feature),
             text_columns: of(&|r| matches!(r, Role::Diagnostic | Role::Other)),
             settings: of(&|r| r == Role::Setting),
         }
-    });
-    // Where each of the layout's columns is in this file.
-    let kept = |labels: &[String], roles: &[Role]| -> Vec<String> {
-        labels
-            .iter()
-            .zip(roles)
-            .filter(|(_, r)| !matches!(r, Role::Index | Role::Subject))
-            .map(|(l, _)| l.clone())
-            .collect()
-    };
-    let ours = kept(&header, &roles);
-    let theirs = kept(&layout.header, &layout.roles);
-    let missing: Vec<String> = theirs
-        .iter()
-        .filter(|l| !ours.contains(l))
-        .cloned()
-        .collect();
-    let extra: Vec<String> = ours
-        .iter()
-        .filter(|l| !theirs.contains(l))
-        .cloned()
-        .collect();
-    if !missing.is_empty() || !extra.is_empty() {
-        return Err(IngestError::ColumnsDiffer {
-            file,
-            first_file: layout.file.clone(),
-            missing,
-            extra,
-        });
     }
-    let position = |i: usize| {
-        header
+
+    /// Refuses a file whose columns (other than the index and the subject) differ from the
+    /// layout's.
+    fn check_columns(&self, file: &str, layout: &Layout) -> Result<(), IngestError> {
+        let kept = |labels: &[String], roles: &[Role]| -> Vec<String> {
+            labels
+                .iter()
+                .zip(roles)
+                .filter(|(_, r)| !matches!(r, Role::Index | Role::Subject))
+                .map(|(l, _)| l.clone())
+                .collect()
+        };
+        let ours = kept(&self.labels, &self.roles);
+        let theirs = kept(&layout.header, &layout.roles);
+        let missing: Vec<String> = theirs
             .iter()
-            .position(|h| *h == layout.header[i])
-            .unwrap_or(i)
-    };
-    let features: Vec<usize> = layout.features.iter().map(|i| position(*i)).collect();
-    let text_columns: Vec<usize> = layout.text_columns.iter().map(|i| position(*i)).collect();
-    let settings: Vec<usize> = layout.settings.iter().map(|i| position(*i)).collect();
-    let rows = rows.get_or_insert_with(|| Rows {
-        builders: features.iter().map(|_| Float64Builder::new()).collect(),
-        texts: text_columns.iter().map(|_| Vec::new()).collect(),
-        subjects: Vec::new(),
-        places: Vec::new(),
-        variants: Vec::new(),
-    });
-    let nulls = NullTokens::default();
-    let mut lines = LineOf::new(&source.text);
-    for record in records {
-        let record = record.map_err(|e| csv_error(&file, &e))?;
-        let line = lines.record(&record);
-        if record.len() != header.len() {
+            .filter(|l| !ours.contains(l))
+            .cloned()
+            .collect();
+        let extra: Vec<String> = ours
+            .iter()
+            .filter(|l| !theirs.contains(l))
+            .cloned()
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            return Err(IngestError::ColumnsDiffer {
+                file: file.to_string(),
+                first_file: layout.file.clone(),
+                missing,
+                extra,
+            });
+        }
+        Ok(())
+    }
+
+    /// Where each of the layout's columns is in this file.
+    fn positions(&self, layout: &Layout) -> Positions {
+        let position = |i: usize| {
+            self.labels
+                .iter()
+                .position(|h| *h == layout.header[i])
+                .unwrap_or(i)
+        };
+        let all = |columns: &[usize]| columns.iter().map(|i| position(*i)).collect();
+        Positions {
+            features: all(&layout.features),
+            text_columns: all(&layout.text_columns),
+            settings: all(&layout.settings),
+        }
+    }
+}
+
+/// The named subject column (exactly, else ignoring case), or the error that lists the header.
+fn subject_column(file: &str, labels: &[String], wanted: &str) -> Result<usize, IngestError> {
+    labels
+        .iter()
+        .position(|h| h == wanted)
+        .or_else(|| labels.iter().position(|h| h.eq_ignore_ascii_case(wanted)))
+        .ok_or_else(|| IngestError::MissingSubjectColumn {
+            file: file.to_string(),
+            wanted: vec![wanted.to_string()],
+            header: labels.to_vec(),
+            candidates: crate::storage::closest(
+                &wanted.to_lowercase(),
+                labels.iter().map(String::as_str),
+            ),
+        })
+}
+
+impl Rows {
+    /// No rows yet, with a builder for each feature and a list for each text column.
+    fn for_columns(at: &Positions) -> Rows {
+        Rows {
+            builders: at.features.iter().map(|_| Float64Builder::new()).collect(),
+            texts: at.text_columns.iter().map(|_| Vec::new()).collect(),
+            subjects: Vec::new(),
+            places: Vec::new(),
+            variants: Vec::new(),
+        }
+    }
+}
+
+/// What reading the rows of one file needs.
+struct RowReader<'a> {
+    file: &'a str,
+    /// The file's place among the files read.
+    index: usize,
+    options: &'a RadiomicsImport,
+    pattern: &'a regex::Regex,
+    pattern_text: &'a str,
+    header: &'a Header,
+    at: &'a Positions,
+    /// The first file read, which fixed the layout.
+    first_file: &'a str,
+    nulls: NullTokens,
+}
+
+impl RowReader<'_> {
+    /// Reads one record (on `line`) into `rows`: its subject, features, text cells and
+    /// settings.
+    fn read_row(
+        &self,
+        rows: &mut Rows,
+        record: &StringRecord,
+        line: u64,
+    ) -> Result<(), IngestError> {
+        let width = self.header.labels.len();
+        if record.len() != width {
             return Err(IngestError::RaggedRow {
-                file: file.clone(),
+                file: self.file.to_string(),
                 line,
-                expected: header.len(),
+                expected: width,
                 found: record.len(),
             });
         }
-        let subject = match subject_at {
-            Some(at) => record[at].trim().to_string(),
-            None => subject_from_paths(pattern, path_columns.iter().map(|i| &record[*i]))
-                .ok_or_else(|| IngestError::NoSubjectInPath {
-                    file: file.clone(),
-                    line,
-                    pattern: pattern_text.to_string(),
-                    path: record[path_columns[0]].to_string(),
-                })?,
-        };
-        if subject.is_empty() {
-            return Err(IngestError::EmptySubject {
-                file: file.clone(),
-                line,
-                column: subject_at.map_or("Image".into(), |at| header[at].clone()),
-            });
-        }
+        let subject = self.subject(record, line)?;
         rows.subjects.push(subject);
-        rows.places.push((index, line));
-        for (builder, i) in rows.builders.iter_mut().zip(&features) {
-            let cell = record[*i].trim();
-            let value = if let Some(v) = parse_plain_decimal(cell.as_bytes()) {
-                Some(v)
-            } else if cell.is_empty() || nulls.is_null(cell) {
-                None
-            } else {
-                Some(parse_float(cell).ok_or_else(|| IngestError::BadFeature {
-                    file: file.clone(),
-                    line,
-                    column: i + 1,
-                    label: header[*i].clone(),
-                    value: cell.chars().take(40).collect(),
-                })?)
-            };
-            builder.append_option(value);
+        rows.places.push((self.index, line));
+        for (builder, i) in rows.builders.iter_mut().zip(&self.at.features) {
+            builder.append_option(self.feature(record, *i, line)?);
         }
-        for (cells, i) in rows.texts.iter_mut().zip(&text_columns) {
+        for (cells, i) in rows.texts.iter_mut().zip(&self.at.text_columns) {
             cells.push(record[*i].trim().to_string());
         }
-        let row_settings: Vec<String> = settings
+        let row_settings: Vec<String> = self
+            .at
+            .settings
             .iter()
             .map(|i| record[*i].trim().to_string())
             .collect();
-        match rows.variants.first() {
-            None => rows.variants.push((index, line, row_settings)),
+        self.add_settings(&mut rows.variants, row_settings, line)
+    }
+
+    /// The record's subject: its subject column, else found in its `Image` or `Mask` path.
+    fn subject(&self, record: &StringRecord, line: u64) -> Result<String, IngestError> {
+        let header = self.header;
+        let subject = match header.subject_at {
+            Some(at) => record[at].trim().to_string(),
+            None => subject_from_paths(
+                self.pattern,
+                header.path_columns.iter().map(|i| &record[*i]),
+            )
+            .ok_or_else(|| IngestError::NoSubjectInPath {
+                file: self.file.to_string(),
+                line,
+                pattern: self.pattern_text.to_string(),
+                path: record[header.path_columns[0]].to_string(),
+            })?,
+        };
+        if subject.is_empty() {
+            return Err(IngestError::EmptySubject {
+                file: self.file.to_string(),
+                line,
+                column: header
+                    .subject_at
+                    .map_or("Image".into(), |at| header.labels[at].clone()),
+            });
+        }
+        Ok(subject)
+    }
+
+    /// The feature in column `i`: a number, or none for an empty or missing-value cell.
+    fn feature(
+        &self,
+        record: &StringRecord,
+        i: usize,
+        line: u64,
+    ) -> Result<Option<f64>, IngestError> {
+        let cell = record[i].trim();
+        if let Some(v) = parse_plain_decimal(cell.as_bytes()) {
+            return Ok(Some(v));
+        }
+        if cell.is_empty() || self.nulls.is_null(cell) {
+            return Ok(None);
+        }
+        let value = parse_float(cell).ok_or_else(|| IngestError::BadFeature {
+            file: self.file.to_string(),
+            line,
+            column: i + 1,
+            label: self.header.labels[i].clone(),
+            value: cell.chars().take(40).collect(),
+        })?;
+        Ok(Some(value))
+    }
+
+    /// Records the row's settings: a new variant is kept when mixing is allowed, else refused.
+    fn add_settings(
+        &self,
+        variants: &mut Vec<(usize, u64, Vec<String>)>,
+        row_settings: Vec<String>,
+        line: u64,
+    ) -> Result<(), IngestError> {
+        match variants.first() {
+            None => variants.push((self.index, line, row_settings)),
             Some((_, _, first)) if *first == row_settings => {}
             Some((first_file, first_line, first)) => {
-                if !options.allow_mixed_settings {
-                    let k = first
-                        .iter()
-                        .zip(&row_settings)
-                        .position(|(a, b)| a != b)
-                        .unwrap_or(0);
-                    let short = |s: &str| s.chars().take(60).collect::<String>();
-                    let first_place = if *first_file == index {
-                        format!("line {first_line}")
-                    } else {
-                        format!("{}:{first_line}", layout.file)
-                    };
-                    return Err(IngestError::MixedSettings {
-                        file: file.clone(),
+                if !self.options.allow_mixed_settings {
+                    return Err(self.mixed_settings(
+                        *first_file,
+                        *first_line,
+                        first,
+                        &row_settings,
                         line,
-                        first: first_place,
-                        label: header[settings[k]].clone(),
-                        values: format!("{} vs {}", short(&row_settings[k]), short(&first[k])),
-                    });
+                    ));
                 }
-                if !rows.variants.iter().any(|(_, _, v)| *v == row_settings) {
-                    rows.variants.push((index, line, row_settings));
+                if !variants.iter().any(|(_, _, v)| *v == row_settings) {
+                    variants.push((self.index, line, row_settings));
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// The error for a row whose settings differ from the first row's (read in file
+    /// `first_file`, on `first_line`), naming the first setting that differs.
+    fn mixed_settings(
+        &self,
+        first_file: usize,
+        first_line: u64,
+        first: &[String],
+        row_settings: &[String],
+        line: u64,
+    ) -> IngestError {
+        let k = first
+            .iter()
+            .zip(row_settings)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let short = |s: &str| s.chars().take(60).collect::<String>();
+        let first_place = if first_file == self.index {
+            format!("line {first_line}")
+        } else {
+            format!("{}:{first_line}", self.first_file)
+        };
+        IngestError::MixedSettings {
+            file: self.file.to_string(),
+            line,
+            first: first_place,
+            label: self.header.labels[self.at.settings[k]].clone(),
+            values: format!("{} vs {}", short(&row_settings[k]), short(&first[k])),
+        }
+    }
 }
 
 /// The subject ID in the first path that holds one: searched in the file name, then in the

@@ -223,7 +223,12 @@ pub fn map_until(
     method: Method,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Option<Map> {
-    let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
+    let job = Job {
+        xs,
+        ys,
+        method,
+        stop,
+    };
     let rows = xs.first().or(ys.first()).map_or(0, Vec::len);
     debug_assert!(xs.iter().chain(ys).all(|c| c.len() == rows));
     let (nx, ny) = (xs.len(), ys.len());
@@ -239,9 +244,7 @@ pub fn map_until(
                     continue;
                 }
             }
-            let common: Vec<usize> = (0..rows)
-                .filter(|&r| ((mx[r / 64] & my[r / 64]) >> (r % 64)) & 1 == 1)
-                .collect();
+            let common = common_rows(mx, my, rows);
             let n = common.len();
             if n < 3 {
                 for &j in yj {
@@ -252,54 +255,14 @@ pub fn map_until(
                 crate::progress::advance((xi.len() * yj.len()) as u64);
                 continue;
             }
-            let px: Vec<Option<Vec<f64>>> =
-                crate::parallel::map(xi, |&i| unit(&xs[i], &common, method));
-            // Four y columns at a time: each x column is read once for the four dot products
-            // (it comes from further out in the cache).
-            let fours: Vec<&[usize]> = yj.chunks(4).collect();
-            let done = crate::parallel::map(&fours, |four| {
-                if stopped() {
-                    return Vec::new();
-                }
-                let bs: Vec<Option<Vec<f64>>> = four
-                    .iter()
-                    .map(|&j| unit(&ys[j], &common, method))
-                    .collect();
-                let mut rows: Vec<Vec<Pair>> = vec![Vec::with_capacity(px.len()); four.len()];
-                let present: Vec<&[f64]> = bs.iter().flatten().map(Vec::as_slice).collect();
-                for a in &px {
-                    let rs = match a {
-                        Some(a) if present.len() == 4 => {
-                            dot4(a, [present[0], present[1], present[2], present[3]]).to_vec()
-                        }
-                        Some(a) => present.iter().map(|b| dot(a, b)).collect(),
-                        None => Vec::new(),
-                    };
-                    let mut next = rs.into_iter();
-                    for (k, b) in bs.iter().enumerate() {
-                        let pair = match (a, b) {
-                            (Some(_), Some(_)) => {
-                                Pair::of(n, Some(next.next().unwrap_or(0.0).clamp(-1.0, 1.0)))
-                            }
-                            _ => Pair::none(n),
-                        };
-                        rows[k].push(pair);
-                    }
-                }
-                crate::progress::advance((four.len() * px.len()) as u64);
-                four.iter().copied().zip(rows).collect::<Vec<_>>()
-            });
-            if stopped() {
-                return None;
-            }
-            for (j, row) in done.into_iter().flatten() {
+            for (j, row) in job.block(xi, yj, &common)?.into_iter().flatten() {
                 for (&i, pair) in xi.iter().zip(row) {
                     pairs[j * nx + i] = pair;
                 }
             }
         }
     }
-    if !near.is_empty() && !stopped() {
+    if !near.is_empty() && !job.stopped() {
         // Near pairs run in one pass at the end; they count as done when it is.
         for (j, row) in near_pairs(xs, ys, &gx, &gy, &near) {
             crate::progress::advance(row.len() as u64);
@@ -308,10 +271,89 @@ pub fn map_until(
             }
         }
     }
-    if stopped() {
+    if job.stopped() {
         return None;
     }
     Some(Map { nx, ny, pairs })
+}
+
+/// The rows, of the first `rows`, that both masks have.
+fn common_rows(mx: &Mask, my: &Mask, rows: usize) -> Vec<usize> {
+    (0..rows)
+        .filter(|&r| ((mx[r / 64] & my[r / 64]) >> (r % 64)) & 1 == 1)
+        .collect()
+}
+
+/// What every block of a map reads: both column sets, the method, and when to stop.
+struct Job<'a> {
+    xs: &'a [Vec<f64>],
+    ys: &'a [Vec<f64>],
+    method: Method,
+    stop: &'a std::sync::atomic::AtomicBool,
+}
+
+/// The pairs of one y column with a block's x columns: its index, then a pair per x column.
+type Row = (usize, Vec<Pair>);
+
+impl Job<'_> {
+    /// Whether the statement was cancelled or timed out.
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Every pair of the x columns `xi` and the y columns `yj` on the rows `common` (at least 3)
+    /// that both groups have, in rows per y column (in the order of `xi`), four y columns to a
+    /// part; `None` once stopped.
+    fn block(&self, xi: &[usize], yj: &[usize], common: &[usize]) -> Option<Vec<Vec<Row>>> {
+        let px: Vec<Option<Vec<f64>>> =
+            crate::parallel::map(xi, |&i| unit(&self.xs[i], common, self.method));
+        // Four y columns at a time: each x column is read once for the four dot products
+        // (it comes from further out in the cache).
+        let fours: Vec<&[usize]> = yj.chunks(4).collect();
+        let done = crate::parallel::map(&fours, |four| {
+            if self.stopped() {
+                return Vec::new();
+            }
+            self.four(four, &px, common)
+        });
+        if self.stopped() {
+            return None;
+        }
+        Some(done)
+    }
+
+    /// The pairs of up to four y columns (`four`) with the x columns `px`, each already ranked
+    /// and standardised on the rows `common` (`None`: constant there).
+    fn four(&self, four: &[usize], px: &[Option<Vec<f64>>], common: &[usize]) -> Vec<Row> {
+        let n = common.len();
+        let bs: Vec<Option<Vec<f64>>> = four
+            .iter()
+            .map(|&j| unit(&self.ys[j], common, self.method))
+            .collect();
+        let mut rows: Vec<Vec<Pair>> = vec![Vec::with_capacity(px.len()); four.len()];
+        let present: Vec<&[f64]> = bs.iter().flatten().map(Vec::as_slice).collect();
+        for a in px {
+            let rs = match a {
+                Some(a) if present.len() == 4 => {
+                    dot4(a, [present[0], present[1], present[2], present[3]]).to_vec()
+                }
+                Some(a) => present.iter().map(|b| dot(a, b)).collect(),
+                None => Vec::new(),
+            };
+            let mut next = rs.into_iter();
+            for (k, b) in bs.iter().enumerate() {
+                let pair = match (a, b) {
+                    (Some(_), Some(_)) => {
+                        Pair::of(n, Some(next.next().unwrap_or(0.0).clamp(-1.0, 1.0)))
+                    }
+                    _ => Pair::none(n),
+                };
+                rows[k].push(pair);
+            }
+        }
+        crate::progress::advance((four.len() * px.len()) as u64);
+        four.iter().copied().zip(rows).collect::<Vec<_>>()
+    }
 }
 
 fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {

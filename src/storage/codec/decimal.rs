@@ -32,17 +32,50 @@ fn decimals(v: f64) -> Option<usize> {
     (0..POW10.len()).find(|&e| as_decimal(v, e).is_some())
 }
 
+/// A chunk's values as integers at one exponent.
+struct Scaled {
+    /// The exponent: each integer is its value times 10^e.
+    e: usize,
+    /// One per row; None for a null slot or an exception.
+    ints: Vec<Option<i64>>,
+    /// The rows whose values are no short decimal, with their bits.
+    exceptions: Vec<(u32, u64)>,
+    /// The smallest integer (0 when there is none).
+    base: i64,
+}
+
 /// Codec 2, or None when the values are not short decimals (then codec 1 is used).
 pub(super) fn encode_decimal(array: &Float64Array, level: i32) -> Result<Option<Vec<u8>>, String> {
     let n = array.len();
     let count = u32::try_from(n).map_err(|_| format!("a chunk of {n} values is too long"))?;
+    let Some(e) = sample_exponent(array) else {
+        return Ok(None);
+    };
+    let Some(scaled) = scale(array, e) else {
+        return Ok(None);
+    };
+    let (plain, width) = pack(array, &scaled);
+    let mut out = Vec::with_capacity(DECIMAL_HEADER + plain.len() / 2);
+    out.extend_from_slice(&[DECIMAL_CODEC, 0, 0, 0, 0]);
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&(array.null_count() as u32).to_le_bytes());
+    out.push(scaled.e as u8);
+    out.push(width as u8);
+    out.extend_from_slice(&scaled.base.to_le_bytes());
+    out.extend_from_slice(&(scaled.exceptions.len() as u32).to_le_bytes());
+    compress_into(&plain, level, &mut out)?;
+    seal(out).map(Some)
+}
+
+/// The exponent: the most decimals any of a sample of values needs; None when more than one
+/// sampled value in 16 is no short decimal. Values that are no short decimal (NaN, infinities,
+/// -0.0, full precision) are left to the exceptions.
+fn sample_exponent(array: &Float64Array) -> Option<usize> {
+    let n = array.len();
     let values = array.values();
-    let valid = |i: usize| array.is_valid(i);
-    // The exponent: the most decimals any of a sample of values needs. Values that are no
-    // short decimal (NaN, infinities, -0.0, full precision) are left to the exceptions.
     let step = (n / SAMPLE).max(1);
     let (mut e, mut sampled, mut misses) = (0, 0, 0);
-    for i in (0..n).step_by(step).filter(|&i| valid(i)) {
+    for i in (0..n).step_by(step).filter(|&i| array.is_valid(i)) {
         sampled += 1;
         match decimals(values[i]) {
             Some(d) => e = e.max(d),
@@ -50,17 +83,24 @@ pub(super) fn encode_decimal(array: &Float64Array, level: i32) -> Result<Option<
         }
     }
     if misses * 16 > sampled {
-        return Ok(None);
+        return None;
     }
-    // Every value as an integer at that exponent. A value that needs more decimals than the
-    // sample did raises the exponent and starts the pass again (at most 15 times); values that
-    // are no short decimal at all go as exceptions.
+    Some(e)
+}
+
+/// Every value as an integer at exponent `e`, or None when more than one value in 16 is no
+/// short decimal. A value that needs more decimals than the sample did raises the exponent and
+/// starts the pass again (at most 15 times); values that are no short decimal at all go as
+/// exceptions.
+fn scale(array: &Float64Array, mut e: usize) -> Option<Scaled> {
+    let n = array.len();
+    let values = array.values();
     let (ints, exceptions, mut base) = 'pass: loop {
         let mut ints: Vec<Option<i64>> = Vec::with_capacity(n);
         let mut exceptions: Vec<(u32, u64)> = Vec::new();
         let mut base = i64::MAX;
         for (i, &v) in values.iter().enumerate() {
-            if !valid(i) {
+            if !array.is_valid(i) {
                 ints.push(None);
                 continue;
             }
@@ -78,7 +118,7 @@ pub(super) fn encode_decimal(array: &Float64Array, level: i32) -> Result<Option<
                     exceptions.push((i as u32, v.to_bits()));
                     ints.push(None);
                 }
-                _ => return Ok(None),
+                _ => return None,
             }
         }
         break (ints, exceptions, base);
@@ -86,10 +126,29 @@ pub(super) fn encode_decimal(array: &Float64Array, level: i32) -> Result<Option<
     if base == i64::MAX {
         base = 0;
     }
+    Some(Scaled {
+        e,
+        ints,
+        exceptions,
+        base,
+    })
+}
+
+/// The body before compression: the null bitmap (if any value is null), every offset from the
+/// base in the fewest bytes that hold the largest, then the exceptions. Returns it with that
+/// width.
+fn pack(array: &Float64Array, scaled: &Scaled) -> (Vec<u8>, usize) {
+    let n = array.len();
+    let Scaled {
+        ints,
+        exceptions,
+        base,
+        ..
+    } = scaled;
     // Offsets from the smallest integer; null slots and exceptions take 0, costing no width.
     let offsets: Vec<u64> = ints
         .iter()
-        .map(|int| int.map_or(0, |v| v.wrapping_sub(base) as u64))
+        .map(|int| int.map_or(0, |v| v.wrapping_sub(*base) as u64))
         .collect();
     let largest = offsets.iter().copied().max().unwrap_or(0);
     let width = (8 - largest.leading_zeros() as usize / 8).min(8);
@@ -113,20 +172,11 @@ pub(super) fn encode_decimal(array: &Float64Array, level: i32) -> Result<Option<
             .iter()
             .for_each(|&o| plain.extend_from_slice(&o.to_le_bytes()[..width])),
     }
-    for (row, bits) in &exceptions {
+    for (row, bits) in exceptions {
         plain.extend_from_slice(&row.to_le_bytes());
         plain.extend_from_slice(&bits.to_le_bytes());
     }
-    let mut out = Vec::with_capacity(DECIMAL_HEADER + plain.len() / 2);
-    out.extend_from_slice(&[DECIMAL_CODEC, 0, 0, 0, 0]);
-    out.extend_from_slice(&count.to_le_bytes());
-    out.extend_from_slice(&(array.null_count() as u32).to_le_bytes());
-    out.push(e as u8);
-    out.push(width as u8);
-    out.extend_from_slice(&base.to_le_bytes());
-    out.extend_from_slice(&(exceptions.len() as u32).to_le_bytes());
-    compress_into(&plain, level, &mut out)?;
-    seal(out).map(Some)
+    (plain, width)
 }
 
 pub(super) fn decode_decimal(body: &[u8]) -> Result<ArrayRef, String> {

@@ -23,25 +23,24 @@
 
 mod guard;
 mod open;
+mod reclaim;
 mod segments;
 mod view;
+mod write;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
-use redb::{
-    Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition, WriteTransaction,
-};
+use redb::{Database, ReadOnlyDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{Access, BatchOp, Entry, KvStore, Space};
 use crate::storage::error::{StorageError, io};
 use guard::guarded;
 use open::{begin_read, builder, open_error, open_reader, open_writer, sync_dir, write_holder};
-use segments::{Location, OpenSegment, SegmentFiles, decode_segment, encode_segment, release};
+use segments::{OpenSegment, SegmentFiles};
 use view::{Reads, RedbView, Resolved, table_of};
 
 /// The redb file inside a database directory; its presence marks a database of this backend.
@@ -234,174 +233,6 @@ impl RedbKv {
             }),
         }
     }
-
-    fn pending(&self) -> Result<MutexGuard<'_, Option<Pending>>, StorageError> {
-        let db = self.writer()?;
-        let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(Pending {
-                txn: db.begin_write().map_err(backend)?,
-                segment: None,
-            });
-        }
-        Ok(guard)
-    }
-
-    /// At a writing open: cuts each segment back to its committed length, deletes segment
-    /// files that no commit recorded (an interrupted import's), and deletes dead segments if no
-    /// reader is left.
-    fn tidy_segments(&self) -> Result<(), StorageError> {
-        let db = self.writer()?;
-        let txn = db.begin_read().map_err(backend)?;
-        let segments = txn.open_table(SEGMENTS).map_err(backend)?;
-        let dead = txn.open_table(DEAD).map_err(backend)?;
-        let mut known = HashMap::new();
-        for entry in segments.range(..).map_err(backend)? {
-            let (id, value) = entry.map_err(backend)?;
-            known.insert(id.value(), decode_segment(value.value())?.0);
-        }
-        let mut highest = 0;
-        for entry in dead.range(..).map_err(backend)? {
-            let (id, _) = entry.map_err(backend)?;
-            highest = highest.max(id.value());
-            known.insert(id.value(), u64::MAX);
-        }
-        drop((segments, dead, txn));
-        let folder = self.dir.join(SEGMENT_DIR);
-        for entry in std::fs::read_dir(&folder).map_err(|e| io(&folder, e))? {
-            let entry = entry.map_err(|e| io(&folder, e))?;
-            let name = entry.file_name();
-            let Some(id) = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".seg"))
-                .and_then(|n| n.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            highest = highest.max(id);
-            let path = entry.path();
-            match known.get(&id) {
-                None => std::fs::remove_file(&path).map_err(|e| io(&path, e))?,
-                Some(&committed) if committed != u64::MAX => {
-                    let len = entry.metadata().map_err(|e| io(&path, e))?.len();
-                    if len > committed {
-                        let file = OpenOptions::new()
-                            .write(true)
-                            .open(&path)
-                            .map_err(|e| io(&path, e))?;
-                        file.set_len(committed).map_err(|e| io(&path, e))?;
-                        file.sync_all().map_err(|e| io(&path, e))?;
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-        highest = highest.max(known.keys().copied().max().unwrap_or(0));
-        *self.next_segment.lock().unwrap_or_else(|p| p.into_inner()) = highest + 1;
-        self.reclaim()
-    }
-
-    /// Deletes dead segments if no reading process has the database open.
-    fn reclaim(&self) -> Result<(), StorageError> {
-        let db = self.writer()?;
-        let dead: Vec<u64> = {
-            let txn = db.begin_read().map_err(backend)?;
-            let table = txn.open_table(DEAD).map_err(backend)?;
-            if table.is_empty().map_err(backend)? {
-                return Ok(());
-            }
-            table
-                .range(..)
-                .map_err(backend)?
-                .map(|e| e.map(|(k, _)| k.value()).map_err(backend))
-                .collect::<Result<_, _>>()?
-        };
-        let readers = &self.readers;
-        if readers.try_lock().is_err() {
-            return Ok(());
-        }
-        let result = (|| {
-            // Every view (snapshot) of this process holds the segment files; the store holds
-            // them once.
-            let views_alive = Arc::strong_count(&self.files) > 1;
-            for &id in &dead {
-                if views_alive {
-                    // This process's snapshots may still read it: open it first; the open
-                    // file outlives the name, until `pin` finds no snapshot left.
-                    let _ = self.files.file(id);
-                    self.files
-                        .doomed
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(id);
-                } else {
-                    self.files
-                        .open
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&id);
-                }
-                let path = self.files.path(id);
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io(&path, e)),
-                }
-            }
-            let txn = db.begin_write().map_err(backend)?;
-            {
-                let mut table = txn.open_table(DEAD).map_err(backend)?;
-                for &id in &dead {
-                    table.remove(id).map_err(backend)?;
-                }
-            }
-            txn.commit().map_err(backend)
-        })();
-        let _ = readers.unlock();
-        result
-    }
-
-    /// Ends the pending transaction: the open segment is made durable and its committed length
-    /// recorded, then the transaction commits. With `close_segment`, the next chunk starts a new
-    /// segment.
-    fn commit(&self, close_segment: bool) -> Result<(), StorageError> {
-        let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(mut pending) = guard.take() else {
-            return Ok(());
-        };
-        if let Some(segment) = &mut pending.segment {
-            segment
-                .out
-                .flush()
-                .map_err(|e| io(&self.files.path(segment.id), e))?;
-            segment
-                .out
-                .get_ref()
-                .sync_data()
-                .map_err(|e| io(&self.files.path(segment.id), e))?;
-            let mut table = pending.txn.open_table(SEGMENTS).map_err(backend)?;
-            let live = match table.get(segment.id).map_err(backend)? {
-                Some(v) => decode_segment(v.value())?.1,
-                None => 0,
-            } + (segment.len - segment.committed);
-            table
-                .insert(segment.id, &encode_segment(segment.len, live)[..])
-                .map_err(backend)?;
-            segment.committed = segment.len;
-        }
-        pending.txn.commit().map_err(backend)?;
-        self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(segment) = pending.segment.take().filter(|_| !close_segment) {
-            // The segment stays open for the rest of this write session's chunks.
-            *guard = Some(Pending {
-                txn: self.writer()?.begin_write().map_err(backend)?,
-                segment: Some(segment),
-            });
-            return Ok(());
-        }
-        drop(guard);
-        self.reclaim()
-    }
 }
 
 impl RedbKv {
@@ -436,118 +267,13 @@ impl RedbKv {
             space,
         }
     }
-
-    /// Writes one value in the pending transaction: a chunk goes to the open segment (opened
-    /// here if there is none) and its location to the tree.
-    fn put_in(
-        &self,
-        pending: &mut Pending,
-        space: Space,
-        key: &[u8],
-        value: &[u8],
-    ) -> Result<(), StorageError> {
-        let stored: Vec<u8> = match (space, self.placement) {
-            (Space::Data, ChunkPlacement::Segments) => {
-                if pending.segment.is_none() {
-                    let mut next = self.next_segment.lock().unwrap_or_else(|p| p.into_inner());
-                    let id = *next;
-                    *next += 1;
-                    let path = self.files.path(id);
-                    let file = OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&path)
-                        .map_err(|e| io(&path, e))?;
-                    sync_dir(&self.dir.join(SEGMENT_DIR))?;
-                    pending.segment = Some(OpenSegment {
-                        id,
-                        out: BufWriter::with_capacity(SEGMENT_BUFFER, file),
-                        len: 0,
-                        committed: 0,
-                    });
-                }
-                let segment = pending.segment.as_mut().expect("opened above");
-                let len = u32::try_from(value.len()).map_err(|_| {
-                    StorageError::Internal(format!("a chunk of {} bytes", value.len()))
-                })?;
-                segment
-                    .out
-                    .write_all(value)
-                    .map_err(|e| io(&self.files.path(segment.id), e))?;
-                let at = Location {
-                    segment: segment.id,
-                    offset: segment.len,
-                    len,
-                };
-                segment.len += value.len() as u64;
-                at.encode().to_vec()
-            }
-            _ => value.to_vec(),
-        };
-        let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
-        let replaced = table
-            .insert(key, stored.as_slice())
-            .map_err(backend)?
-            .map(|old| old.value().to_vec());
-        drop(table);
-        if let (Some(old), Space::Data, ChunkPlacement::Segments) =
-            (replaced, space, self.placement)
-        {
-            release(&pending.txn, &[Location::decode(&old)?])?;
-        }
-        Ok(())
-    }
 }
 
-/// The backend operations, each run by the [`KvStore`] impl under [`guarded`].
+/// The reading operations (the writing ones are in `write.rs`), each run by the [`KvStore`]
+/// impl under [`guarded`].
 impl RedbKv {
     fn get_unguarded(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.with_table(space, |t| self.resolved(space).get(t, key))
-    }
-
-    fn put_unguarded(&self, space: Space, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
-        let mut guard = self.pending()?;
-        let pending = guard.as_mut().expect("pending was just begun");
-        self.put_in(pending, space, key, value)
-    }
-
-    fn apply_batch_unguarded(&self, space: Space, ops: Vec<BatchOp>) -> Result<(), StorageError> {
-        {
-            let mut guard = self.pending()?;
-            let pending = guard.as_mut().expect("pending was just begun");
-            if space == Space::Data && self.placement == ChunkPlacement::Segments {
-                // Chunks go through their segment, one at a time; the space of removed ones
-                // is released once, for all of them.
-                let mut removed = Vec::new();
-                for (key, value) in ops {
-                    match value {
-                        Some(v) => self.put_in(pending, space, &key, &v)?,
-                        None => {
-                            let mut table = pending.txn.open_table(DATA).map_err(backend)?;
-                            if let Some(old) = table.remove(key.as_slice()).map_err(backend)? {
-                                removed.push(Location::decode(old.value())?);
-                            }
-                        }
-                    }
-                }
-                release(&pending.txn, &removed)?;
-            } else {
-                let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
-                for (key, value) in ops {
-                    match value {
-                        Some(v) => {
-                            table
-                                .insert(key.as_slice(), v.as_slice())
-                                .map_err(backend)?;
-                        }
-                        None => {
-                            table.remove(key.as_slice()).map_err(backend)?;
-                        }
-                    }
-                }
-            }
-        }
-        self.commit(false)
     }
 
     fn scan_prefix_unguarded(
@@ -565,50 +291,6 @@ impl RedbKv {
         upper: &[u8],
     ) -> Result<Option<Entry>, StorageError> {
         self.with_table(space, |t| self.resolved(space).last(t, lower, upper))
-    }
-
-    fn remove_range_unguarded(
-        &self,
-        space: Space,
-        lower: &[u8],
-        upper: &[u8],
-    ) -> Result<usize, StorageError> {
-        if self.is_read_only() {
-            return Err(StorageError::ReadOnly {
-                path: self.dir.display().to_string(),
-            });
-        }
-        // Most calls find nothing (the sweep at every open): look before starting a write.
-        if !self.with_table(space, |t| t.any_raw(lower, upper))? {
-            return Ok(0);
-        }
-        let mut guard = self.pending()?;
-        let pending = guard.as_mut().expect("pending was just begun");
-        let mut table = pending.txn.open_table(table_of(space)).map_err(backend)?;
-        let mut removed = Vec::new();
-        for entry in table
-            .extract_if(lower..upper, |_, _| true)
-            .map_err(backend)?
-        {
-            let (_, v) = entry.map_err(backend)?;
-            removed.push(v.value().to_vec());
-        }
-        drop(table);
-        if space == Space::Data && self.placement == ChunkPlacement::Segments {
-            let locations = removed
-                .iter()
-                .map(|v| Location::decode(v))
-                .collect::<Result<Vec<_>, _>>()?;
-            release(&pending.txn, &locations)?;
-        }
-        Ok(removed.len())
-    }
-
-    fn flush_unguarded(&self) -> Result<(), StorageError> {
-        if self.is_read_only() {
-            return Ok(());
-        }
-        self.commit(true)
     }
 
     fn pin_unguarded(&self) -> Result<Option<Arc<dyn KvStore>>, StorageError> {

@@ -8,19 +8,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::record_batch::RecordBatch;
-use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
 use datafusion::common::ParamValues;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::exec::{self, ExecError, QueryResult};
+use crate::exec::{ExecError, QueryResult};
 use crate::ingest::{self, ClinicalImport, ImportRequest, ImportSummary, TableImport};
 use crate::storage::{
     Access, Backend, ChunkPlacement, ColumnMeta, KvStore, MemoryKv, RedbKv, SledKv, Snapshot,
-    SnapshotSchema, StorageError, Store, StoreTable, TableMeta, UpgradeReport, VersionRecord,
+    StorageError, Store, StoreTable, TableMeta, UpgradeReport, VersionRecord,
 };
 use crate::syntax::{Statement, parse_statements};
+
+mod context;
+mod frames;
 
 /// Stack of the runtime's workers, where statements are resolved, planned, optimised and run:
 /// deep expressions recurse in every stage, and debug builds use large frames.
@@ -300,86 +302,6 @@ impl Database {
         })
     }
 
-    /// Makes `batches` (a caller's frame: a pandas, polars or Arrow table) queryable by
-    /// `name` for this session, as a source like a file read in place: `FROM name`, and with
-    /// a `subject_id` column its rows join the stored tables. Nothing is written; the frame is
-    /// held in memory until [`Database::unregister`] or the database is dropped. A name that
-    /// is a table, a cohort or `subjects` is refused (E0214); registering a name again
-    /// replaces its frame.
-    pub fn register(
-        &self,
-        name: &str,
-        schema: datafusion::arrow::datatypes::SchemaRef,
-        batches: Vec<RecordBatch>,
-    ) -> Result<()> {
-        let folded = name.to_ascii_lowercase();
-        let taken = |kind: &str| -> crate::Error {
-            crate::resolve::ResolveError::NameTaken {
-                name: folded.clone(),
-                kind: kind.into(),
-                hint: "register the frame under another name".into(),
-                span: crate::syntax::Span::new(0, 0),
-            }
-            .into()
-        };
-        let snapshot = self.snapshot();
-        if folded == "subjects" || crate::storage::RESERVED_TABLE_NAMES.contains(&folded.as_str()) {
-            return Err(taken("built-in"));
-        }
-        if snapshot.find_table(&folded)?.is_some() {
-            return Err(taken("table"));
-        }
-        if snapshot.find_cohort(&folded)?.is_some() {
-            return Err(taken("cohort"));
-        }
-        if folded.is_empty()
-            || !folded
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(crate::resolve::ResolveError::InvalidArgument {
-                message: format!(
-                    "`{name}` cannot name a frame: use letters, digits and _ (it is written bare in FROM)"
-                ),
-                span: crate::syntax::Span::new(0, 0),
-            }
-            .into());
-        }
-        // An empty frame keeps its columns in one empty batch.
-        let batches = if batches.is_empty() {
-            vec![RecordBatch::new_empty(schema)]
-        } else {
-            batches
-        };
-        let mut frames = self.frames.write().unwrap_or_else(|p| p.into_inner());
-        let mut next = (**frames).clone();
-        next.insert(folded, batches);
-        *frames = Arc::new(next);
-        Ok(())
-    }
-
-    /// Forgets a frame registered with [`Database::register`]; whether there was one.
-    pub fn unregister(&self, name: &str) -> bool {
-        let mut frames = self.frames.write().unwrap_or_else(|p| p.into_inner());
-        let mut next = (**frames).clone();
-        let had = next.remove(&name.to_ascii_lowercase()).is_some();
-        *frames = Arc::new(next);
-        had
-    }
-
-    /// The names of the registered frames.
-    pub fn registered(&self) -> Vec<String> {
-        let frames = self.frames.read().unwrap_or_else(|p| p.into_inner());
-        frames.keys().cloned().collect()
-    }
-
-    fn frames(&self) -> Arc<crate::resolve::Frames> {
-        self.frames
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     /// Runs one reading statement and returns its rows as they are produced, one record batch
     /// at a time, so a large result never has to fit in memory.
     pub fn query_stream(&self, text: &str) -> Result<BatchIter<'_>> {
@@ -555,78 +477,6 @@ impl Database {
             let frame = ctx.read_table(provider)?;
             Ok(frame.collect().await?)
         })
-    }
-
-    /// A DataFusion session in which every table of the current version is registered
-    /// (as `rgdb.main.<table>`, the default schema), plus `subjects`.
-    pub fn session(&self) -> SessionContext {
-        self.session_for(self.snapshot())
-    }
-
-    /// A session over an earlier version.
-    pub fn session_at(&self, version: u64) -> Result<SessionContext> {
-        Ok(self.session_for(self.snapshot_at(version)?))
-    }
-
-    fn session_for(&self, snapshot: Snapshot) -> SessionContext {
-        let ctx = self.full_context();
-        let catalog = MemoryCatalogProvider::new();
-        // Registering a schema on a fresh in-memory catalog cannot fail.
-        let _ = catalog.register_schema(SCHEMA, Arc::new(SnapshotSchema::new(snapshot)));
-        ctx.register_catalog(CATALOG, Arc::new(catalog));
-        ctx
-    }
-
-    /// The DataFusion context a statement runs in. rgdb's planner builds every function call
-    /// itself (`plan/expr.rs`), so the context registers none of DataFusion's ~300 functions,
-    /// table factories or SQL planners. Registering them faulted in their code: the peak RSS of
-    /// `rgdb --db S -c "SELECT count(*) FROM subjects"` (`/usr/bin/time`, 3 runs each) went
-    /// from 64 to 52 MB without them (issue 22).
-    fn new_context(&self) -> SessionContext {
-        let (config, runtime) = self.context_parts();
-        let state = datafusion::execution::SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(runtime)
-            .with_query_planner(Arc::new(exec::Planner))
-            .build();
-        SessionContext::new_with_state(state)
-    }
-
-    /// A context with all of DataFusion's functions and SQL, for [`Database::session`], where
-    /// callers write SQL of their own.
-    fn full_context(&self) -> SessionContext {
-        let (config, runtime) = self.context_parts();
-        SessionContext::new_with_config_rt(config, runtime)
-    }
-
-    fn context_parts(
-        &self,
-    ) -> (
-        SessionConfig,
-        Arc<datafusion::execution::runtime_env::RuntimeEnv>,
-    ) {
-        let mut config = SessionConfig::new()
-            .with_target_partitions(self.config.target_partitions)
-            .with_default_catalog_and_schema(CATALOG, SCHEMA)
-            .with_create_default_catalog_and_schema(false)
-            .with_information_schema(true);
-        if let Some(bytes) = self.config.memory_limit {
-            // A sort sets memory aside for merging its spills (10 MB by default): keep that a
-            // fraction of the limit, so that a small limit spills rather than fails.
-            let execution = &mut config.options_mut().execution;
-            execution.sort_spill_reservation_bytes =
-                execution.sort_spill_reservation_bytes.min(bytes / 8);
-            execution.sort_in_place_threshold_bytes =
-                execution.sort_in_place_threshold_bytes.min(bytes / 8);
-        }
-        let runtime = match self.config.memory_limit {
-            Some(bytes) => datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-                .with_memory_limit(bytes, 1.0)
-                .build_arc(),
-            None => datafusion::execution::runtime_env::RuntimeEnvBuilder::new().build_arc(),
-        };
-        let runtime = runtime.unwrap_or_else(|_| Arc::new(Default::default()));
-        (config, runtime)
     }
 
     /// Runs a future on the database's runtime, for blocking callers.
