@@ -4,10 +4,12 @@
 //! - `SURVIVAL` and `COX` become an [`AnalysisExec`]: it gathers its input (the statement's
 //!   rows, in one partition) and fits them (`survival.rs`, `cox.rs`).
 //! - `CORRELATE` becomes a `CorrelateExec` over a `CorrelateMapExec`, whose partitions are
-//!   blocks of the right-hand columns (`correlate.rs`).
+//!   blocks of the right-hand columns (`correlate/`).
 //!
-//! Each operator reserves what it holds from the memory pool, and stops when its stream is
-//! dropped (a Ctrl-C or a time limit drops the statement's task). What a result says beside its
+//! Each operator reserves what it holds from the memory pool, and does its work on a thread
+//! for blocking work that the statement's task awaits: a Ctrl-C or a time limit aborts the
+//! task and so ends the statement at once, and the correlation map, the one long piece,
+//! stops too (its stream's [`StopOnDrop`] flag). What a result says beside its
 //! rows (the header, the test row, the text figure) is left in the operator's [`Report`] and
 //! picked up by `exec` after the plan has run ([`report_of`]). An error of the statistics
 //! crosses DataFusion as a [`Carried`] and comes out as the `ExecError` it was.
@@ -132,6 +134,19 @@ pub(super) fn carried(e: ExecError) -> DataFusionError {
     DataFusionError::External(Box::new(Carried(e)))
 }
 
+/// Runs `work` on a thread for blocking work, its error carried through DataFusion. The
+/// statement's task awaits it, so a Ctrl-C or a time limit (which abort the task) ends the
+/// statement at once; work that can be long (the correlation map) also watches a
+/// [`StopOnDrop`] flag and stops.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::result::Result<T, ExecError> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?
+        .map_err(carried)
+}
+
 /// Set when the stream that owns it is dropped: the work it started on other threads (the
 /// correlation map) sees it and stops.
 #[derive(Default)]
@@ -250,7 +265,7 @@ impl ExecutionPlan for AnalysisExec {
         let fitted = async move {
             let batches: Vec<RecordBatch> = input.try_collect().await?;
             reservation.try_grow(batches.iter().map(|b| b.get_array_memory_size()).sum())?;
-            let result = fit(&analysis.statement, &batches).map_err(carried)?;
+            let result = blocking(move || fit(&analysis.statement, &batches)).await?;
             let rows = datafusion::arrow::compute::concat_batches(&result.schema, &result.batches)?;
             leave(
                 &slot,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, StringArray, UInt64Array};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray, UInt64Array};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
@@ -19,8 +19,14 @@ pub async fn members(
     plan: LogicalPlan,
 ) -> Result<Vec<u32>, Error> {
     let rows = collect(ctx, plan).await?;
+    Ok(ids_of(snapshot, &rows.batches))
+}
+
+/// The dense ids of the subjects in the first column of a cohort query's rows, sorted and
+/// without repeats.
+pub fn ids_of(snapshot: &Snapshot, batches: &[RecordBatch]) -> Vec<u32> {
     let mut ids: Vec<u32> = Vec::new();
-    for batch in &rows.batches {
+    for batch in batches {
         let column = batch.column(0).as_string::<i32>();
         for i in 0..column.len() {
             if column.is_valid(i)
@@ -32,7 +38,7 @@ pub async fn members(
     }
     ids.sort_unstable();
     ids.dedup();
-    Ok(ids)
+    ids
 }
 
 /// A cohort's saved definition, bound and planned again by the session (`crate::session`) on

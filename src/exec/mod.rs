@@ -19,6 +19,7 @@ use datafusion::arrow::array::{Array, StringArray, UInt64Array};
 use datafusion::common::ParamValues;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
 pub use analysis::{Carried, Planner, Report, report_of};
@@ -78,14 +79,22 @@ pub async fn run(
         Bound::Survival(_) | Bound::Cox(_) | Bound::Correlate(_) => {
             analysis(ctx, bind_params(the_plan(reads)?, params)?).await
         }
-        Bound::Plot(p) => plot::run(p, ctx, bind_params(the_plan(reads)?, params)?).await,
+        Bound::Plot(p) => plot::run(p, ctx, the_plan(reads)?, params).await,
         Bound::Export(export) => {
             let provenance = Provenance::of(export, &snapshot)?;
-            let rows = match rows(ctx, &snapshot, &export.query, reads, params).await? {
-                Rows::Wide(wide) => export::Rows::Wide(wide),
-                Rows::Plan(plan) => export::Rows::Stream(stream(ctx, plan).await?),
+            let (rows, physical) = match rows(ctx, &snapshot, &export.query, reads, params).await? {
+                Rows::Wide(wide) => (export::Rows::Wide(wide), None),
+                Rows::Plan(plan) => {
+                    let (rows, physical) = stream_reporting(ctx, plan).await?;
+                    (export::Rows::Stream(rows), Some(physical))
+                }
             };
-            export::write(export, rows, provenance).await
+            let mut result = export::write(export, rows, provenance).await?;
+            // An export of an analysis's rows shows the analysis's header.
+            if result.header.is_none() {
+                result.header = physical.as_ref().and_then(report_of).and_then(|r| r.header);
+            }
+            Ok(result)
         }
         Bound::Query(query) => select(ctx, &snapshot, query, reads, params).await,
         Bound::ShowCohort(cohort) => {
@@ -271,8 +280,18 @@ pub async fn stream(
     ctx: &SessionContext,
     plan: LogicalPlan,
 ) -> Result<SendableRecordBatchStream, Error> {
-    let frame = ctx.execute_logical_plan(plan).await?;
-    Ok(frame.execute_stream().await?)
+    Ok(stream_reporting(ctx, plan).await?.0)
+}
+
+/// Runs a plan as a stream of batches, with its physical plan: once the stream has run, a
+/// statistics operator in it has left its report there ([`report_of`]).
+async fn stream_reporting(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+) -> Result<(SendableRecordBatchStream, Arc<dyn ExecutionPlan>), Error> {
+    let physical = ctx.state().create_physical_plan(&plan).await?;
+    let rows = datafusion::physical_plan::execute_stream(physical.clone(), ctx.task_ctx())?;
+    Ok((rows, physical))
 }
 
 /// What `CREATE [OR REPLACE] COHORT` saves.
@@ -292,7 +311,8 @@ async fn create_cohort(
     statement: &Statement,
 ) -> Result<QueryResult, Error> {
     let name = cohort.name;
-    let ids = cohorts::members(ctx, snapshot, members).await?;
+    let (rows, report) = collect_reporting(ctx, members).await?;
+    let ids = cohorts::ids_of(snapshot, &rows.batches);
     let mut txn = store.begin()?;
     if cohort.replace {
         txn.replace_cohort(name, cohort.definition, snapshot.version(), ids.clone())?;
@@ -305,7 +325,10 @@ async fn create_cohort(
         },
         Some(statement.to_string()),
     )?;
-    summary(name, Some(ids.len() as u64), record.version)
+    // A cohort of an analysis's rows shows the analysis's header.
+    let mut result = summary(name, Some(ids.len() as u64), record.version)?;
+    result.header = report.and_then(|r| r.header);
+    Ok(result)
 }
 
 /// `CHECK DATABASE`: one row per problem (`code, problem`), and a header that says whether

@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::common::ParamValues;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
-use super::{ExecError, QueryResult, collect, collect_reporting, survival};
+use super::{ExecError, QueryResult, bind_params, collect, collect_reporting, survival};
 use crate::exec::ExecError as Error;
 use crate::plot::{Format, Heatmap, KmGroup, heatmap_plot, km_plot};
 use crate::resolve::{Bound, BoundPlot};
@@ -27,8 +28,10 @@ pub async fn run(
     p: &BoundPlot,
     ctx: &SessionContext,
     plan: LogicalPlan,
+    params: Option<&ParamValues>,
 ) -> Result<QueryResult, Error> {
     let target = super::target::output_target(&p.path, p.overwrite)?;
+    let plan = bind_params(plan, params)?;
     let path = target.as_path();
     let failed = |message: String| -> Error {
         ExecError::ExportFailed {

@@ -740,6 +740,45 @@ fn analysis_results_can_be_queried() {
 }
 
 #[test]
+fn a_column_named_twice_in_correlate_is_correlated_twice() {
+    let (_dir, db) = crate::common::demo_db();
+    // Once alone and once through a pattern on the left; twice on the right.
+    let rows = crate::common::rows(
+        &db,
+        "SELECT x, y, n, r FROM (CORRELATE radiomic.original_shape_MeshVolume, \
+         radiomic.original_shape_Mesh* WITH rnaseq.MIB1, rnaseq.MIB1) ORDER BY x, y",
+    );
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r[0] == "radiomic.original_shape_MeshVolume" && r[1] == "rnaseq.MIB1"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r[2] == rows[0][2] && r[3] == rows[0][3]),
+        "{rows:?}"
+    );
+    // A statistics statement exported, or made a cohort, still says what it computed.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("groups.csv");
+    let exported = db
+        .query(&format!(
+            "EXPORT (SELECT * FROM (SURVIVAL OF subjects BY gender)) TO '{}'",
+            path.display()
+        ))
+        .unwrap();
+    assert!(
+        exported
+            .header
+            .as_deref()
+            .is_some_and(|h| h.starts_with("Kaplan–Meier of `os_days`")),
+        "{:?}",
+        exported.header
+    );
+}
+
+#[test]
 fn correlate_errors_say_what_is_wrong() {
     let (_dir, db) = crate::common::demo_db();
     let cases = [

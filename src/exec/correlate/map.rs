@@ -25,7 +25,7 @@ use datafusion::physical_plan::{
 };
 use futures::TryStreamExt;
 
-use super::super::analysis::{StopOnDrop, carried, properties};
+use super::super::analysis::{StopOnDrop, blocking, carried, properties};
 use super::{BLOCK, fail, floats, map_schema, statement};
 use crate::exec::ExecError as Error;
 use crate::plan::Analysis;
@@ -54,7 +54,18 @@ impl Sides {
         stop: &AtomicBool,
     ) -> Result<Sides, Error> {
         let mut ids: Vec<Option<u32>> = Vec::new();
-        let computed_count = batches.first().map_or(0, |b| b.num_columns());
+        // The rows query's columns: the subject, then the computed variables (counted from
+        // the statement too, so that a query without rows gives empty columns).
+        let computed_count =
+            c.x.iter()
+                .chain(&c.y)
+                .filter_map(|v| match v.from {
+                    VariableSource::Computed(k) => Some(k + 1),
+                    VariableSource::Stored { .. } => None,
+                })
+                .max()
+                .unwrap_or(0)
+                .max(batches.first().map_or(0, |b| b.num_columns()));
         let mut computed: Vec<Vec<f64>> = vec![Vec::new(); computed_count];
         for b in batches {
             let subjects = cast(b.column(0), &DataType::Utf8).map_err(|e| fail(e.to_string()))?;
@@ -86,13 +97,27 @@ impl Sides {
         stop: &AtomicBool,
     ) -> Result<Vec<Vec<f64>>, Error> {
         let mut stored = read_stored(vars, snapshot, &self.ids, stop)?;
-        Ok(vars
-            .iter()
+        // A column named twice (`CORRELATE rnaseq.TP53, rnaseq.* WITH …`) is read once, copied
+        // for all but its last use and moved out on that one.
+        let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+        for v in vars {
+            *uses.entry(v.name.as_str()).or_default() += 1;
+        }
+        vars.iter()
             .map(|v| match &v.from {
-                VariableSource::Computed(k) => self.computed[*k].clone(),
-                VariableSource::Stored { .. } => stored.remove(&v.name).unwrap_or_default(),
+                VariableSource::Computed(k) => Ok(self.computed[*k].clone()),
+                VariableSource::Stored { .. } => {
+                    let left = uses.entry(v.name.as_str()).or_default();
+                    *left -= 1;
+                    let values = if *left == 0 {
+                        stored.remove(&v.name)
+                    } else {
+                        stored.get(&v.name).cloned()
+                    };
+                    values.ok_or_else(|| fail(format!("the column `{}` was not read", v.name)))
+                }
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -146,16 +171,6 @@ async fn sides(
     let sides = Arc::new(sides);
     *made = Some(sides.clone());
     Ok(sides)
-}
-
-/// Runs `work` on a thread for blocking work, its error carried through DataFusion.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> datafusion::error::Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| DataFusionError::External(Box::new(e)))?
-        .map_err(carried)
 }
 
 /// One block's pairs as a batch of [`map_schema`].

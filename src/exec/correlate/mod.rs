@@ -23,7 +23,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaR
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::TaskContext;
-use datafusion::execution::memory_pool::MemoryConsumer;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PhysicalExpr, PlanProperties,
@@ -36,7 +36,7 @@ mod map;
 use map::{CorrelateMapExec, Shared};
 
 use super::ExecError;
-use super::analysis::{Report, ReportSlot, carried, leave, properties};
+use super::analysis::{Report, ReportSlot, blocking, carried, leave, properties};
 use crate::exec::ExecError as Error;
 use crate::plan::Analysis;
 use crate::resolve::{Bound, BoundCorrelate};
@@ -135,10 +135,12 @@ pub(super) fn report_slot(plan: &dyn ExecutionPlan) -> Option<&ReportSlot> {
     plan.downcast_ref::<CorrelateExec>().map(|c| &c.report)
 }
 
-/// The map's partitions, one after another (so one block's columns are held at a time).
+/// The map's partitions, one after another (so one block's columns are held at a time),
+/// each batch reserved from the memory pool as it arrives.
 async fn gather(
     input: Arc<dyn ExecutionPlan>,
     context: Arc<TaskContext>,
+    reservation: &MemoryReservation,
 ) -> DfResult<Vec<RecordBatch>> {
     let mut batches = Vec::new();
     for partition in 0..input.properties().partitioning.partition_count() {
@@ -146,9 +148,22 @@ async fn gather(
             .execute(partition, context.clone())?
             .try_collect()
             .await?;
+        reservation.try_grow(block.iter().map(|b| b.get_array_memory_size()).sum())?;
         batches.extend(block);
     }
     Ok(batches)
+}
+
+/// The map operator under a `CorrelateExec` (through any operator DataFusion put between).
+fn map_of(plan: &dyn ExecutionPlan) -> Option<&CorrelateMapExec> {
+    if let Some(map) = plan.downcast_ref::<CorrelateMapExec>() {
+        return Some(map);
+    }
+    let children = plan.children();
+    match children[..] {
+        [only] => map_of(only.as_ref()),
+        _ => None,
+    }
 }
 
 /// The rows of `CORRELATE` from the map's pairs: q from the p of the whole map, ordered by
@@ -164,9 +179,15 @@ fn finish(
         column(1).as_primitive::<UInt32Type>(),
     );
     let log10_p: Vec<Option<f64>> = column(4).as_primitive::<Float64Type>().iter().collect();
+    let pairs = u32::try_from(log10_p.len()).map_err(|_| {
+        fail(format!(
+            "{} pairs are more than CORRELATE orders",
+            log10_p.len()
+        ))
+    })?;
     // q from its logarithm, as p is from its own (both at least `SMALLEST_P`).
     let log10_q = adjust_log10(&log10_p, c.adjust);
-    let mut order: Vec<u32> = (0..log10_p.len() as u32).collect();
+    let mut order: Vec<u32> = (0..pairs).collect();
     order.sort_by(|&a, &b| {
         let key = |k: u32| log10_p[k as usize].unwrap_or(f64::INFINITY);
         key(a).total_cmp(&key(b)).then(a.cmp(&b))
@@ -259,21 +280,24 @@ impl ExecutionPlan for CorrelateExec {
             self.report.clone(),
         );
         let reservation = MemoryConsumer::new("CorrelateExec").register(context.memory_pool());
-        let shared = self
-            .input
-            .downcast_ref::<CorrelateMapExec>()
-            .map(|m| m.shared.clone());
+        let shared = map_of(self.input.as_ref()).map(|m| m.shared.clone());
         let rows = async move {
-            let c = statement(&analysis).map_err(carried)?;
-            let map = gather(input, context).await?;
+            let map = gather(input, context, &reservation).await?;
             let subjects = match &shared {
                 Some(shared) => shared.lock().await.as_ref().map_or(0, |s| s.ids.len()),
                 None => 0,
             };
-            let map = datafusion::arrow::compute::concat_batches(&map_schema(), &map)?;
-            // The rows hold the pairs again, with names, p and q.
-            reservation.try_grow(map.get_array_memory_size() * 3)?;
-            let (batch, tested) = finish(c, schema, &map).map_err(carried)?;
+            let statement_of = analysis.clone();
+            let (batch, tested) = blocking(move || {
+                let c = statement(&statement_of)?;
+                let map = datafusion::arrow::compute::concat_batches(&map_schema(), &map)
+                    .map_err(|e| fail(e.to_string()))?;
+                // The rows hold the pairs again, with names, p and q.
+                reservation.try_grow(map.get_array_memory_size() * 3)?;
+                finish(c, schema, &map)
+            })
+            .await?;
+            let c = statement(&analysis).map_err(carried)?;
             leave(
                 &slot,
                 Report {

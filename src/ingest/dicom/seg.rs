@@ -65,7 +65,7 @@ pub fn segments(path: &Path) -> Result<Vec<Segment>, IngestError> {
         voxel_volume_mm3: voxel_volume(&obj, per_frame).0,
         ..Segment::default()
     };
-    let frame_segments = frame_segments(&obj, frames.count);
+    let frame_segments = FrameSegments::of(&obj);
     let mut out = Vec::new();
     for item in items(&obj, tags::SEGMENT_SEQUENCE) {
         let mut segment = described(item, &common);
@@ -113,19 +113,37 @@ fn described(item: &InMemDicomObject, common: &Segment) -> Segment {
     }
 }
 
-/// Which segment each of the `count` frames shows: its own functional group's, else the shared
-/// one's (ePAD writes it there), else segment 1.
-fn frame_segments(obj: &InMemDicomObject, count: usize) -> Vec<i64> {
-    let segment_of = |group: Option<&InMemDicomObject>| {
-        group
-            .and_then(|g| items(g, tags::SEGMENT_IDENTIFICATION_SEQUENCE).first())
-            .and_then(|s| int(s, tags::REFERENCED_SEGMENT_NUMBER))
-    };
-    let shared = segment_of(items(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first());
-    let per_frame = items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
-    (0..count)
-        .map(|f| segment_of(per_frame.get(f)).or(shared).unwrap_or(1))
-        .collect()
+/// Which segment each frame shows: its own functional group's, else the shared one's (ePAD
+/// writes it there), else segment 1. Only the frames with a functional group of their own are
+/// listed (NumberOfFrames is the file's word, not a size to allocate).
+struct FrameSegments {
+    listed: Vec<i64>,
+    /// The segment of every frame past the listed ones.
+    rest: i64,
+}
+
+impl FrameSegments {
+    fn of(obj: &InMemDicomObject) -> FrameSegments {
+        let segment_of = |group: Option<&InMemDicomObject>| {
+            group
+                .and_then(|g| items(g, tags::SEGMENT_IDENTIFICATION_SEQUENCE).first())
+                .and_then(|s| int(s, tags::REFERENCED_SEGMENT_NUMBER))
+        };
+        let shared = segment_of(items(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first());
+        let per_frame = items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+        FrameSegments {
+            listed: per_frame
+                .iter()
+                .map(|g| segment_of(Some(g)).or(shared).unwrap_or(1))
+                .collect(),
+            rest: shared.unwrap_or(1),
+        }
+    }
+
+    /// The segment frame `f` shows.
+    fn get(&self, f: usize) -> i64 {
+        self.listed.get(f).copied().unwrap_or(self.rest)
+    }
 }
 
 /// A SEG's frames: the pixel data and how to read a voxel of it.
@@ -184,10 +202,10 @@ impl<'a> Frames<'a> {
 
     /// Counts the frames that show `segment` (by `frame_segments`, the segment number of each
     /// of the frames), its voxels in them and their bounding box.
-    fn measure(&self, segment: &mut Segment, frame_segments: &[i64]) {
+    fn measure(&self, segment: &mut Segment, frame_segments: &FrameSegments) {
         let mut bbox: Option<[(i64, i64); 3]> = None;
-        for (f, shown) in frame_segments.iter().enumerate() {
-            if *shown != segment.number {
+        for f in 0..self.count {
+            if frame_segments.get(f) != segment.number {
                 continue;
             }
             segment.frames += 1;

@@ -145,24 +145,31 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// Four dot products of `a` with `b[0..4]`, reading `a` once.
+/// Four dot products of `a` with `b[0..4]`, reading `a` once. Each is summed exactly as
+/// [`dot`] sums it (four accumulators over chunks of four, then the tail), so that a pair's r
+/// is the same bits whether its column was computed in a group of four or alone, which
+/// depends on how the columns fall into groups of rows and into CORRELATE's blocks.
 fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
     let n = a.len();
-    let mut acc = [[0.0f64; 2]; 4];
-    let pairs = n / 2;
-    for i in 0..pairs {
-        let (a0, a1) = (a[2 * i], a[2 * i + 1]);
+    let whole = n - n % 4;
+    let mut acc = [[0.0f64; 4]; 4];
+    for i in (0..whole).step_by(4) {
+        let x = &a[i..i + 4];
         for k in 0..4 {
-            acc[k][0] += a0 * b[k][2 * i];
-            acc[k][1] += a1 * b[k][2 * i + 1];
+            let y = &b[k][i..i + 4];
+            for l in 0..4 {
+                acc[k][l] += x[l] * y[l];
+            }
         }
     }
     let mut out = [0.0; 4];
     for k in 0..4 {
-        out[k] = acc[k][0] + acc[k][1];
-        if n % 2 == 1 {
-            out[k] += a[n - 1] * b[k][n - 1];
-        }
+        let tail: f64 = a[whole..]
+            .iter()
+            .zip(&b[k][whole..])
+            .map(|(x, y)| x * y)
+            .sum();
+        out[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]) + tail;
     }
     out
 }
@@ -481,4 +488,29 @@ fn step_up(
         out[*i] = Some(running);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pair's r must not depend on whether its column was computed in a group of four
+    /// (`dot4`) or alone (`dot`): which happens depends on how the columns fall into
+    /// groups of rows and into CORRELATE's blocks.
+    #[test]
+    fn a_dot_product_is_the_same_bits_alone_or_in_four() {
+        let column = |seed: u64, n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| ((seed * 7919 + i as u64 * 104_729) % 1_000_003) as f64 / 1_000.0 - 500.0)
+                .collect()
+        };
+        for n in [1, 2, 3, 10, 211, 1_001] {
+            let a = column(1, n);
+            let bs: Vec<Vec<f64>> = (2..6).map(|s| column(s, n)).collect();
+            let four = dot4(&a, [&bs[0], &bs[1], &bs[2], &bs[3]]);
+            for (k, b) in bs.iter().enumerate() {
+                assert_eq!(dot(&a, b).to_bits(), four[k].to_bits(), "n = {n}, k = {k}");
+            }
+        }
+    }
 }
