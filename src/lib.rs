@@ -45,6 +45,7 @@ pub mod parallel;
 pub mod plan;
 pub mod plot;
 pub mod progress;
+pub mod radiomics;
 pub mod repl;
 pub mod resolve;
 pub mod session;

@@ -13,7 +13,7 @@ use crate::common::root;
 /// The layers, lowest first. A module imports only modules of lower layers.
 const LAYERS: &[&[&str]] = &[
     &["parallel", "progress", "embedded"],
-    &["syntax", "storage"],
+    &["syntax", "storage", "radiomics"],
     &["diagnostic", "ingest", "stats"],
     &["plot"],
     &["resolve"],

@@ -17,6 +17,7 @@ mod inputs;
 mod integrity;
 mod language;
 mod limits;
+mod native_radiomics;
 mod processes;
 mod properties;
 mod provider;

@@ -1,0 +1,58 @@
+//! Grey-level discretisation as PyRadiomics v3.0.1 does it (`imageoperations.getBinEdges` and
+//! `binImage`): bin edges from the intensities of the region, then numpy's `digitize`.
+//!
+//! - `binWidth` w: edges from the largest multiple of w at or below the minimum, every w, up to
+//!   below `maximum + 2w` (numpy's `arange`); a flat region whose minimum is a multiple of w
+//!   gets the edges `[min − ½, min + ½]`.
+//! - `binCount` k: numpy's `histogram` edges (k + 1 evenly spaced from the minimum to the
+//!   maximum, or ±½ around a flat region), the last one raised by 1 so that the maximum falls in
+//!   bin k.
+//!
+//! A voxel's grey level is the index of its bin, from 1.
+
+/// How intensities are binned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Binning {
+    Width(f64),
+    Count(usize),
+}
+
+/// The bin edges of `values` (at least one value).
+pub fn edges(values: &[f64], binning: &Binning) -> Vec<f64> {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match *binning {
+        Binning::Width(w) => {
+            // Python's `%`: the remainder has the sign of the divisor.
+            let low = min - min.rem_euclid(w);
+            let high = max + 2.0 * w;
+            let count = ((high - low) / w).ceil().max(0.0) as usize;
+            let edges: Vec<f64> = (0..count).map(|i| low + i as f64 * w).collect();
+            if edges.len() == 1 {
+                vec![edges[0] - 0.5, edges[0] + 0.5]
+            } else {
+                edges
+            }
+        }
+        Binning::Count(k) => {
+            let (first, last) = if min == max {
+                (min - 0.5, max + 0.5)
+            } else {
+                (min, max)
+            };
+            let step = (last - first) / k as f64;
+            let mut edges: Vec<f64> = (0..=k).map(|i| i as f64 * step + first).collect();
+            edges[k] = last + 1.0;
+            edges
+        }
+    }
+}
+
+/// The grey level (bin index, from 1) of every value, as `numpy.digitize(values, edges)`.
+pub fn discretise(values: &[f64], binning: &Binning) -> Vec<usize> {
+    let edges = edges(values, binning);
+    values
+        .iter()
+        .map(|v| edges.partition_point(|e| e <= v))
+        .collect()
+}

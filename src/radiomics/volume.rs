@@ -1,0 +1,56 @@
+//! A 3-D image on a grid in patient space: its voxels and the geometry PyRadiomics gets from
+//! SimpleITK (size, origin, spacing, direction).
+//!
+//! Voxels are stored x fastest, then y, then z (the order of NRRD, NIfTI and a DICOM series'
+//! slices), as `f64`: every pixel type of CT images and label maps converts to it exactly.
+
+/// A 3-D image: `size[0] × size[1] × size[2]` voxels, x fastest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    pub size: [usize; 3],
+    /// The physical position (mm) of the first voxel's centre.
+    pub origin: [f64; 3],
+    /// The distance (mm) between voxel centres along each axis.
+    pub spacing: [f64; 3],
+    /// The direction cosines of the axes: `direction[axis]` is the unit vector of that axis.
+    pub direction: [[f64; 3]; 3],
+    pub voxels: Vec<f64>,
+}
+
+impl Volume {
+    /// The voxel count.
+    pub fn len(&self) -> usize {
+        self.size.iter().product()
+    }
+
+    /// Whether the volume has no voxel.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The index into `voxels` of voxel `(x, y, z)`.
+    pub fn index(&self, x: usize, y: usize, z: usize) -> usize {
+        x + self.size[0] * (y + self.size[1] * z)
+    }
+
+    /// The voxel at `(x, y, z)`.
+    pub fn at(&self, x: usize, y: usize, z: usize) -> f64 {
+        self.voxels[self.index(x, y, z)]
+    }
+
+    /// The volume of one voxel (mm³).
+    pub fn voxel_volume(&self) -> f64 {
+        self.spacing.iter().product()
+    }
+
+    /// Whether `other` lies on the same grid, within `tolerance` (PyRadiomics'
+    /// `geometryTolerance`, compared as SimpleITK compares images: sizes equal, and origin,
+    /// spacing and direction each within the tolerance).
+    pub fn same_grid(&self, other: &Volume, tolerance: f64) -> bool {
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= tolerance);
+        self.size == other.size
+            && close(&self.origin, &other.origin)
+            && close(&self.spacing, &other.spacing)
+            && (0..3).all(|k| close(&self.direction[k], &other.direction[k]))
+    }
+}

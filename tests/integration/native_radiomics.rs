@@ -1,0 +1,230 @@
+//! Features computed by rgdb itself (`rgdb::radiomics`, issue 25) against PyRadiomics v3.0.1's
+//! own baselines (`tests/reference/radiomics/`), and the errors of its image reading.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rgdb::radiomics::{Binning, RadiomicsError, Settings, Volume, extract, parse_nrrd, read_nrrd};
+
+fn reference() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/radiomics/pyradiomics")
+}
+
+/// `baseline_<class>.csv`: feature → configuration → value (numbers only).
+fn baseline(class: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
+    let text = std::fs::read_to_string(reference().join(format!("baseline_{class}.csv"))).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let configurations: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(String::from)
+        .collect();
+    let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        for (configuration, cell) in configurations.iter().zip(row.iter().skip(1)) {
+            if let Ok(value) = cell.parse::<f64>() {
+                out.entry(row[0].to_string())
+                    .or_default()
+                    .insert(configuration.clone(), value);
+            }
+        }
+    }
+    out
+}
+
+/// Each configuration's case and settings (`configurations.csv`).
+fn configurations() -> BTreeMap<String, (String, serde_json::Value)> {
+    let text = std::fs::read_to_string(reference().join("configurations.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            let settings = rgdb::ingest::parse_python_literal(&row[2]).unwrap();
+            (row[0].to_string(), (row[1].to_string(), settings))
+        })
+        .collect()
+}
+
+/// rgdb's settings for a PyRadiomics settings dict, or why rgdb does not cover it yet.
+fn settings_of(dict: &serde_json::Value) -> Result<Settings, String> {
+    let get = |key: &str| dict.get(key).filter(|v| !v.is_null());
+    if get("resampledPixelSpacing").is_some() {
+        return Err("resampling (issue 25, part 2)".into());
+    }
+    if get("normalize").and_then(|v| v.as_bool()) == Some(true) {
+        return Err("normalize".into());
+    }
+    if get("resegmentRange").is_some() {
+        return Err("resegmentRange".into());
+    }
+    let mut settings = Settings::default();
+    if let Some(w) = get("binWidth").and_then(|v| v.as_f64()) {
+        settings.binning = Binning::Width(w);
+    }
+    if let Some(k) = get("binCount").and_then(|v| v.as_u64()) {
+        settings.binning = Binning::Count(k as usize);
+    }
+    if let Some(s) = get("voxelArrayShift").and_then(|v| v.as_f64()) {
+        settings.voxel_array_shift = s;
+    }
+    if let Some(l) = get("label").and_then(|v| v.as_i64()) {
+        settings.label = l;
+    }
+    Ok(settings)
+}
+
+fn close(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 1e-6 * want.abs() || (got - want).abs() <= 1e-9
+}
+
+/// Every first-order feature of every baseline configuration rgdb covers equals PyRadiomics'
+/// baseline within 1e-6 relative (1e-9 absolute near zero). brain1, brain2 and breast1 with
+/// their default settings are covered; the configurations that normalise, re-segment or
+/// resample are not yet, and are named here so that covering them shows.
+#[test]
+fn firstorder_features_equal_the_pyradiomics_baselines() {
+    let want = baseline("firstorder");
+    let mut covered = Vec::new();
+    let mut not_yet = Vec::new();
+    for (configuration, (case, dict)) in configurations() {
+        if !want.values().any(|v| v.contains_key(&configuration)) {
+            continue;
+        }
+        let settings = match settings_of(&dict) {
+            Ok(s) => s,
+            Err(why) => {
+                not_yet.push(format!("{configuration} ({why})"));
+                continue;
+            }
+        };
+        let image = read_nrrd(&reference().join(format!("{case}_image.nrrd"))).unwrap();
+        let mask = read_nrrd(&reference().join(format!("{case}_label.nrrd"))).unwrap();
+        let got = extract(&image, &mask, &settings).unwrap();
+        assert_eq!(got.len(), 18);
+        for (name, value) in &got {
+            let expected = want[name][&configuration];
+            assert!(
+                close(*value, expected),
+                "{configuration} {name}: rgdb {value}, PyRadiomics {expected}"
+            );
+        }
+        covered.push(configuration);
+    }
+    assert_eq!(covered, ["brain1", "brain2", "breast1"]);
+    assert_eq!(
+        not_yet.len(),
+        9,
+        "configurations not covered yet: {not_yet:?}"
+    );
+}
+
+/// The geometry SimpleITK gives PyRadiomics for brain1 (LPS; spacing from the space
+/// directions), read from its NRRD header.
+#[test]
+fn a_nrrd_volume_has_the_geometry_simpleitk_reads() {
+    let image = read_nrrd(&reference().join("brain1_image.nrrd")).unwrap();
+    assert_eq!(image.size, [256, 256, 25]);
+    let close3 = |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-12);
+    assert!(
+        close3(image.spacing, [0.78125, 0.78125, 6.5]),
+        "{:?}",
+        image.spacing
+    );
+    assert!(
+        close3(image.direction[1], [0.0, -1.0, 0.0]),
+        "{:?}",
+        image.direction
+    );
+    assert!(
+        (image.origin[0] + 99.609375).abs() < 1e-9,
+        "{:?}",
+        image.origin
+    );
+    assert_eq!(image.voxels.len(), 256 * 256 * 25);
+}
+
+/// Damaged or mismatched inputs are refused with what is wrong, and no panic.
+#[test]
+fn bad_images_and_masks_are_refused_with_what_is_wrong() {
+    let brain = std::fs::read(reference().join("brain1_label.nrrd")).unwrap();
+    // A truncated gzip block.
+    let err = parse_nrrd("cut.nrrd", &brain[..brain.len() - 200]).unwrap_err();
+    assert_eq!(err.code(), "E0442");
+    assert!(
+        err.to_string()
+            .starts_with("cut.nrrd: the gzip data is damaged or truncated after"),
+        "{err}"
+    );
+    // Not a NRRD file; a header without its blank line; a 4-D volume; a size past the bound.
+    let cases: [(&[u8], &str); 4] = [
+        (
+            b"P6\n",
+            "x.nrrd: not a NRRD file (it does not start with NRRD000x)",
+        ),
+        (
+            b"NRRD0004\ntype: short\n",
+            "x.nrrd: the header does not end with a blank line (detached or missing data)",
+        ),
+        (
+            b"NRRD0004\ntype: short\ndimension: 4\nsizes: 1 1 1 1\nencoding: raw\n\n",
+            "x.nrrd: rgdb reads 3-D volumes; this one has dimension 4 (sizes [1, 1, 1, 1])",
+        ),
+        (
+            b"NRRD0004\ntype: short\ndimension: 3\nsizes: 100000 100000 100000\nencoding: raw\n\n",
+            "x.nrrd: sizes [100000, 100000, 100000] exceed 2147483648 voxels",
+        ),
+    ];
+    for (bytes, message) in cases {
+        let err = parse_nrrd("x.nrrd", bytes).unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+    // Raw data shorter than the sizes need.
+    let err = parse_nrrd(
+        "short.nrrd",
+        b"NRRD0004\ntype: short\ndimension: 3\nsizes: 2 2 2\nencoding: raw\n\n\x01\x00",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "short.nrrd: the data is truncated: 2 × 2 × 2 voxels of 2 bytes need 16 bytes, the file holds 2"
+    );
+    // A missing file.
+    let err = read_nrrd(Path::new("no/such.nrrd")).unwrap_err();
+    assert_eq!(err.code(), "E0441");
+    assert!(
+        err.to_string().starts_with("cannot read no/such.nrrd: "),
+        "{err}"
+    );
+    // A mask on another grid, and a label the mask does not hold.
+    let image = read_nrrd(&reference().join("breast1_image.nrrd")).unwrap();
+    let mask = read_nrrd(&reference().join("brain1_label.nrrd")).unwrap();
+    let err = extract(&image, &mask, &Settings::default()).unwrap_err();
+    assert_eq!(err.code(), "E0443");
+    assert!(
+        err.to_string()
+            .starts_with("the mask is not on the image's grid: image ["),
+        "{err}"
+    );
+    let mask = read_nrrd(&reference().join("breast1_label.nrrd")).unwrap();
+    let settings = Settings {
+        label: 7,
+        ..Settings::default()
+    };
+    let err = extract(&image, &mask, &settings).unwrap_err();
+    assert_eq!(
+        err,
+        RadiomicsError::LabelAbsent {
+            label: 7,
+            present: "0, 1".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "label 7 is not in the mask (it holds 0, 1); choose one of them with `label`"
+    );
+    let _: Option<Volume> = None;
+}
