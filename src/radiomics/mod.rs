@@ -46,6 +46,24 @@ pub enum RadiomicsError {
         "label {label} is not in the mask (it holds {present}); choose one of them with `label`"
     )]
     LabelAbsent { label: i64, present: String },
+    /// Re-segmentation left fewer than 2 voxels (PyRadiomics refuses the case too).
+    #[error(
+        "resegmentRange {range:?} ({mode}) kept {kept} of the {before} voxels of label {label}; features need at least 2"
+    )]
+    ResegmentedAway {
+        range: Vec<f64>,
+        mode: String,
+        label: i64,
+        before: usize,
+        kept: usize,
+    },
+    /// A setting has a value PyRadiomics does not accept.
+    #[error("the setting {setting} = {value} is not valid: {why}")]
+    BadSetting {
+        setting: String,
+        value: String,
+        why: String,
+    },
 }
 
 impl RadiomicsError {
@@ -56,6 +74,8 @@ impl RadiomicsError {
             RadiomicsError::BadImage { .. } => "E0442",
             RadiomicsError::Geometry { .. } => "E0443",
             RadiomicsError::LabelAbsent { .. } => "E0444",
+            RadiomicsError::ResegmentedAway { .. } => "E0445",
+            RadiomicsError::BadSetting { .. } => "E0446",
         }
     }
 }
@@ -71,6 +91,38 @@ pub struct Settings {
     pub voxel_array_shift: f64,
     /// How far the mask's grid may be from the image's (`geometryTolerance`).
     pub geometry_tolerance: f64,
+    /// Normalise the whole image first (`normalize`, `normalizeScale`, `removeOutliers`).
+    pub normalize: Option<Normalize>,
+    /// Keep only the region's voxels within a range (`resegmentRange`, `resegmentMode`).
+    pub resegment: Option<Resegment>,
+}
+
+/// `normalize: true`: the image as SimpleITK's `Normalize` makes it (minus the mean, over the
+/// sample standard deviation, of the whole image), values beyond ±`remove_outliers` clipped
+/// to it, then times `scale`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalize {
+    pub scale: f64,
+    pub remove_outliers: Option<f64>,
+}
+
+/// `resegmentRange`: the region's voxels kept are those from the lower to the upper
+/// threshold (or above the only one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resegment {
+    pub range: Vec<f64>,
+    pub mode: ResegmentMode,
+}
+
+/// How `resegmentRange` is read (`resegmentMode`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ResegmentMode {
+    /// Intensities (the default).
+    Absolute,
+    /// Fractions of the region's maximum.
+    Relative,
+    /// Standard deviations (population) from the region's mean.
+    Sigma,
 }
 
 impl Default for Settings {
@@ -81,6 +133,8 @@ impl Default for Settings {
             binning: Binning::Width(25.0),
             voxel_array_shift: 0.0,
             geometry_tolerance: 1e-6,
+            normalize: None,
+            resegment: None,
         }
     }
 }
@@ -127,13 +181,26 @@ pub fn region(
 }
 
 /// The features of the region `settings.label` of `mask` over `image`, named as PyRadiomics
-/// names them for the original image (`original_firstorder_Mean`, …).
+/// names them for the original image (`original_firstorder_Mean`, …). The image is
+/// normalised and the region re-segmented first when the settings ask for it, in
+/// PyRadiomics' order.
 pub fn extract(
     image: &Volume,
     mask: &Volume,
     settings: &Settings,
 ) -> Result<Vec<(String, f64)>, RadiomicsError> {
-    let values = region(image, mask, settings)?;
+    let normalized;
+    let image = match &settings.normalize {
+        Some(n) => {
+            normalized = normalize(image, n);
+            &normalized
+        }
+        None => image,
+    };
+    let mut values = region(image, mask, settings)?;
+    if let Some(r) = &settings.resegment {
+        values = resegment(values, r, settings.label)?;
+    }
     let features = firstorder::firstorder(
         &values,
         image.voxel_volume(),
@@ -144,4 +211,73 @@ pub fn extract(
         .into_iter()
         .map(|(name, value)| (format!("original_firstorder_{name}"), value))
         .collect())
+}
+
+/// The image normalised as `imageoperations.normalizeImage` does (SimpleITK's
+/// `NormalizeImageFilter`: the mean and the sample standard deviation of every voxel).
+pub fn normalize(image: &Volume, n: &Normalize) -> Volume {
+    let count = image.voxels.len() as f64;
+    let (sum, squares) = image
+        .voxels
+        .iter()
+        .fold((0.0, 0.0), |(s, q), v| (s + v, q + v * v));
+    let mean = sum / count;
+    let sigma = ((squares - sum * sum / count) / (count - 1.0)).sqrt();
+    let voxels = image
+        .voxels
+        .iter()
+        .map(|v| {
+            let z = (v - mean) / sigma;
+            let z = match n.remove_outliers {
+                Some(limit) => z.clamp(-limit, limit),
+                None => z,
+            };
+            z * n.scale
+        })
+        .collect();
+    Volume {
+        voxels,
+        ..image.clone()
+    }
+}
+
+/// The region's intensities within the re-segmentation range (`imageoperations.resegmentMask`).
+pub fn resegment(values: Vec<f64>, r: &Resegment, label: i64) -> Result<Vec<f64>, RadiomicsError> {
+    if r.range.is_empty() || r.range.len() > 2 {
+        return Err(RadiomicsError::BadSetting {
+            setting: "resegmentRange".into(),
+            value: format!("{:?}", r.range),
+            why: "it takes one or two numbers".into(),
+        });
+    }
+    let mut range = r.range.clone();
+    range.sort_by(f64::total_cmp);
+    let n = values.len() as f64;
+    let thresholds: Vec<f64> = match r.mode {
+        ResegmentMode::Absolute => range.clone(),
+        ResegmentMode::Relative => {
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            range.iter().map(|t| max * t).collect()
+        }
+        ResegmentMode::Sigma => {
+            let mean = values.iter().sum::<f64>() / n;
+            let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            range.iter().map(|t| mean + sd * t).collect()
+        }
+    };
+    let before = values.len();
+    let kept: Vec<f64> = values
+        .into_iter()
+        .filter(|v| *v >= thresholds[0] && thresholds.get(1).is_none_or(|hi| v <= hi))
+        .collect();
+    if kept.len() <= 1 {
+        return Err(RadiomicsError::ResegmentedAway {
+            range,
+            mode: format!("{:?}", r.mode).to_lowercase(),
+            label,
+            before,
+            kept: kept.len(),
+        });
+    }
+    Ok(kept)
 }
