@@ -1,7 +1,7 @@
 //! radiomics: features computed natively, with PyRadiomics v3.0.1's definitions (issue 25).
 //!
 //! - `volume.rs`: the image type (voxels and geometry).
-//! - `nrrd.rs`: NRRD volumes as SimpleITK reads them.
+//! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
 //! - `firstorder.rs`: the first-order features.
 //!
@@ -13,11 +13,13 @@
 
 mod discretise;
 mod firstorder;
+mod nifti;
 mod nrrd;
 mod volume;
 
 pub use discretise::{Binning, discretise, edges};
 pub use firstorder::{FEATURES as FIRSTORDER_FEATURES, percentile};
+pub use nifti::{parse as parse_nifti, read as read_nifti};
 pub use nrrd::{MAX_VOXELS, parse as parse_nrrd, read as read_nrrd};
 pub use volume::Volume;
 
@@ -77,6 +79,24 @@ impl RadiomicsError {
             RadiomicsError::ResegmentedAway { .. } => "E0445",
             RadiomicsError::BadSetting { .. } => "E0446",
         }
+    }
+}
+
+/// Reads an image or label map by its name: `.nrrd` (NRRD), `.nii` or `.nii.gz` (NIfTI-1).
+pub fn read_image(path: &std::path::Path) -> Result<Volume, RadiomicsError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".nrrd") {
+        read_nrrd(path)
+    } else if name.ends_with(".nii") || name.ends_with(".nii.gz") {
+        read_nifti(path)
+    } else {
+        Err(RadiomicsError::BadImage {
+            file: path.display().to_string(),
+            message: "rgdb reads NRRD (.nrrd) and NIfTI (.nii, .nii.gz) images".into(),
+        })
     }
 }
 

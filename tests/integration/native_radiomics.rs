@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rgdb::radiomics::{
     Binning, Normalize, RadiomicsError, Resegment, ResegmentMode, Settings, Volume, extract,
-    parse_nrrd, read_nrrd,
+    parse_nifti, parse_nrrd, read_image, read_nrrd,
 };
 
 fn reference() -> PathBuf {
@@ -32,6 +32,33 @@ fn baseline(class: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
                 out.entry(row[0].to_string())
                     .or_default()
                     .insert(configuration.clone(), value);
+            }
+        }
+    }
+    out
+}
+
+/// Each case's mask centre of mass, from the first configuration that records it.
+fn centres() -> BTreeMap<String, [f64; 3]> {
+    let text = std::fs::read_to_string(reference().join("baseline_firstorder.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let columns: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(String::from)
+        .collect();
+    let cases = configurations();
+    let mut out = BTreeMap::new();
+    for row in reader.records().map(Result::unwrap) {
+        if &row[0] != "diagnostics_Mask-original_CenterOfMass" {
+            continue;
+        }
+        for (configuration, cell) in columns.iter().zip(row.iter().skip(1)) {
+            if !cell.is_empty() {
+                out.entry(cases[configuration].0.clone())
+                    .or_insert_with(|| triple(cell));
             }
         }
     }
@@ -93,6 +120,46 @@ fn settings_of(dict: &serde_json::Value) -> Result<Settings, String> {
     Ok(settings)
 }
 
+/// The physical centre of the mask's label-1 voxels, as PyRadiomics' diagnostics give it
+/// (`TransformContinuousIndexToPhysicalPoint` of the mean index): it checks origin, spacing
+/// and direction together.
+fn center_of_mass(mask: &Volume) -> [f64; 3] {
+    let mut sum = [0.0; 3];
+    let mut n = 0.0;
+    for z in 0..mask.size[2] {
+        for y in 0..mask.size[1] {
+            for x in 0..mask.size[0] {
+                if mask.at(x, y, z) == 1.0 {
+                    sum[0] += x as f64;
+                    sum[1] += y as f64;
+                    sum[2] += z as f64;
+                    n += 1.0;
+                }
+            }
+        }
+    }
+    std::array::from_fn(|r| {
+        mask.origin[r]
+            + (0..3)
+                .map(|axis| mask.direction[axis][r] * mask.spacing[axis] * sum[axis] / n)
+                .sum::<f64>()
+    })
+}
+
+/// `"(a, b, c)"` as three numbers.
+fn triple(text: &str) -> [f64; 3] {
+    let parts: Vec<f64> = text
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    [parts[0], parts[1], parts[2]]
+}
+
+fn close3(a: [f64; 3], b: [f64; 3]) -> bool {
+    a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-6)
+}
+
 fn close(got: f64, want: f64) -> bool {
     (got - want).abs() <= 1e-6 * want.abs() || (got - want).abs() <= 1e-9
 }
@@ -105,6 +172,8 @@ fn close(got: f64, want: f64) -> bool {
 #[test]
 fn firstorder_features_equal_the_pyradiomics_baselines() {
     let want = baseline("firstorder");
+    let centres = centres();
+    assert_eq!(centres.len(), 3);
     let mut covered = Vec::new();
     let mut not_yet = Vec::new();
     for (configuration, (case, dict)) in configurations() {
@@ -122,6 +191,14 @@ fn firstorder_features_equal_the_pyradiomics_baselines() {
         let mask = read_nrrd(&reference().join(format!("{case}_label.nrrd"))).unwrap();
         let got = extract(&image, &mask, &settings).unwrap();
         assert_eq!(got.len(), 18);
+        // The geometry SimpleITK read, where the baseline records it.
+        if let Some(centre) = centres.get(&case) {
+            assert!(
+                close3(center_of_mass(&mask), *centre),
+                "{case}: {:?} vs {centre:?}",
+                center_of_mass(&mask)
+            );
+        }
         for (name, value) in &got {
             let expected = want[name][&configuration];
             assert!(
@@ -150,6 +227,51 @@ fn firstorder_features_equal_the_pyradiomics_baselines() {
         3,
         "configurations not covered yet: {not_yet:?}"
     );
+}
+
+/// The IBSI-1 digital phantom (NIfTI), with the settings of `ibsi_digital_phantom.yaml`
+/// (bin width 1): every first-order feature equals PyRadiomics v3.0.1's within 1e-6
+/// relative, in both rows of `ibsi_digital_phantom.csv` (3-D and force2D, which first-order
+/// features do not depend on), and its geometry is SimpleITK's.
+#[test]
+fn the_ibsi_digital_phantom_gives_pyradiomics_first_order_features() {
+    let dir = reference().join("../ibsi1/digital_phantom");
+    let image = read_image(&dir.join("image.nii.gz")).unwrap();
+    let mask = read_image(&dir.join("mask.nii.gz")).unwrap();
+    assert_eq!(image.size, [5, 4, 4]);
+    assert_eq!(image.spacing, [2.0, 2.0, 2.0]);
+    let settings = Settings {
+        binning: Binning::Width(1.0),
+        ..Settings::default()
+    };
+    let got = extract(&image, &mask, &settings).unwrap();
+    let text = std::fs::read_to_string(reference().join("../ibsi_digital_phantom.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let cell = |name: &str| -> &str { &row[header.iter().position(|h| h == name).unwrap()] };
+        assert_eq!(
+            cell("diagnostics_Image-original_Spacing"),
+            "(2.0, 2.0, 2.0)"
+        );
+        for (name, value) in &got {
+            let want: f64 = cell(name).parse().unwrap();
+            assert!(
+                close(*value, want),
+                "{} {name}: rgdb {value}, PyRadiomics {want}",
+                cell("ID")
+            );
+        }
+    }
+    // The mean the IBSI reference gives (2.15, "intensity-based statistics", dig_phantom).
+    let mean = got
+        .iter()
+        .find(|(n, _)| n == "original_firstorder_Mean")
+        .unwrap()
+        .1;
+    assert!((mean - 2.15).abs() < 0.005, "{mean}");
 }
 
 /// The geometry SimpleITK gives PyRadiomics for brain1 (LPS; spacing from the space
@@ -221,6 +343,25 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
     assert_eq!(
         err.to_string(),
         "short.nrrd: the data is truncated: 2 × 2 × 2 voxels of 2 bytes need 16 bytes, the file holds 2"
+    );
+    // A truncated .nii.gz, a NIfTI-2 header, a file of another kind.
+    let phantom = std::fs::read(reference().join("../ibsi1/digital_phantom/image.nii.gz")).unwrap();
+    let err = parse_nifti("cut.nii.gz", &phantom[..phantom.len() - 20]).unwrap_err();
+    assert_eq!(err.code(), "E0442");
+    assert!(
+        err.to_string()
+            .starts_with("cut.nii.gz: the gzip data is damaged or truncated after"),
+        "{err}"
+    );
+    let mut nifti2 = vec![0u8; 540];
+    nifti2[..4].copy_from_slice(&540i32.to_le_bytes());
+    assert_eq!(
+        parse_nifti("two.nii", &nifti2).unwrap_err().to_string(),
+        "two.nii: a NIfTI-2 file; rgdb reads NIfTI-1 (save it as NIfTI-1)"
+    );
+    assert_eq!(
+        read_image(Path::new("scan.dcm")).unwrap_err().to_string(),
+        "scan.dcm: rgdb reads NRRD (.nrrd) and NIfTI (.nii, .nii.gz) images"
     );
     // A missing file.
     let err = read_nrrd(Path::new("no/such.nrrd")).unwrap_err();
