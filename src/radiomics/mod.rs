@@ -3,7 +3,8 @@
 //! - `volume.rs`: the image type (voxels and geometry).
 //! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
-//! - `firstorder.rs`: the first-order features.
+//! - `firstorder.rs`: the first-order features; `glcm.rs`: the grey-level co-occurrence matrix
+//!   and its features (`eigen.rs`: the eigenvalues its MCC needs).
 //!
 //! [`extract`] takes an image and its label map and gives PyRadiomics' feature names and
 //! values (`original_firstorder_Mean`, …) for the classes done so far. It is pure
@@ -12,13 +13,16 @@
 //! series and SEG masks, the parameter file).
 
 mod discretise;
+mod eigen;
 mod firstorder;
+mod glcm;
 mod nifti;
 mod nrrd;
 mod volume;
 
 pub use discretise::{Binning, discretise, edges};
 pub use firstorder::{FEATURES as FIRSTORDER_FEATURES, percentile};
+pub use glcm::{FEATURES as GLCM_FEATURES, angles};
 pub use nifti::{parse as parse_nifti, read as read_nifti};
 pub use nrrd::{MAX_VOXELS, parse as parse_nrrd, read as read_nrrd};
 pub use volume::Volume;
@@ -82,6 +86,20 @@ impl RadiomicsError {
     }
 }
 
+/// The discretised grey levels of a region on its image's grid (0 outside the region): what
+/// the texture classes count.
+pub struct Grid {
+    pub size: [usize; 3],
+    pub levels: Vec<u32>,
+}
+
+impl Grid {
+    /// The grey level at `(x, y, z)`.
+    pub fn level(&self, x: usize, y: usize, z: usize) -> u32 {
+        self.levels[x + self.size[0] * (y + self.size[1] * z)]
+    }
+}
+
 /// Reads an image or label map by its name: `.nrrd` (NRRD), `.nii` or `.nii.gz` (NIfTI-1).
 pub fn read_image(path: &std::path::Path) -> Result<Volume, RadiomicsError> {
     let name = path
@@ -115,6 +133,8 @@ pub struct Settings {
     pub normalize: Option<Normalize>,
     /// Keep only the region's voxels within a range (`resegmentRange`, `resegmentMode`).
     pub resegment: Option<Resegment>,
+    /// Count GLCM pairs both ways (`symmetricalGLCM`).
+    pub symmetrical_glcm: bool,
 }
 
 /// `normalize: true`: the image as SimpleITK's `Normalize` makes it (minus the mean, over the
@@ -155,17 +175,24 @@ impl Default for Settings {
             geometry_tolerance: 1e-6,
             normalize: None,
             resegment: None,
+            symmetrical_glcm: true,
         }
     }
 }
 
-/// The intensities of the voxels of `image` whose `mask` value is `settings.label`, in voxel
-/// order.
+/// The voxels of a region: their indices in the image and their intensities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub voxels: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+/// The voxels of `image` whose `mask` value is `settings.label`, in voxel order.
 pub fn region(
     image: &Volume,
     mask: &Volume,
     settings: &Settings,
-) -> Result<Vec<f64>, RadiomicsError> {
+) -> Result<Region, RadiomicsError> {
     if !image.same_grid(mask, settings.geometry_tolerance) {
         let describe = |v: &Volume| {
             format!(
@@ -180,14 +207,10 @@ pub fn region(
         });
     }
     let label = settings.label as f64;
-    let values: Vec<f64> = image
-        .voxels
-        .iter()
-        .zip(&mask.voxels)
-        .filter(|(_, m)| **m == label)
-        .map(|(v, _)| *v)
+    let voxels: Vec<usize> = (0..mask.voxels.len())
+        .filter(|k| mask.voxels[*k] == label)
         .collect();
-    if values.is_empty() {
+    if voxels.is_empty() {
         let mut present: Vec<i64> = mask.voxels.iter().map(|v| *v as i64).collect();
         present.sort_unstable();
         present.dedup();
@@ -197,7 +220,8 @@ pub fn region(
             present: shown.join(", "),
         });
     }
-    Ok(values)
+    let values = voxels.iter().map(|k| image.voxels[*k]).collect();
+    Ok(Region { voxels, values })
 }
 
 /// The features of the region `settings.label` of `mask` over `image`, named as PyRadiomics
@@ -217,20 +241,48 @@ pub fn extract(
         }
         None => image,
     };
-    let mut values = region(image, mask, settings)?;
+    let mut region = region(image, mask, settings)?;
     if let Some(r) = &settings.resegment {
-        values = resegment(values, r, settings.label)?;
+        region = resegment(region, r, settings.label)?;
     }
-    let features = firstorder::firstorder(
-        &values,
-        image.voxel_volume(),
-        &settings.binning,
-        settings.voxel_array_shift,
-    );
-    Ok(features
-        .into_iter()
-        .map(|(name, value)| (format!("original_firstorder_{name}"), value))
-        .collect())
+    let mut features: Vec<(String, f64)> = Vec::new();
+    let named = |class: &str, values: Vec<(&str, f64)>| -> Vec<(String, f64)> {
+        values
+            .into_iter()
+            .map(|(name, value)| (format!("original_{class}_{name}"), value))
+            .collect()
+    };
+    features.extend(named(
+        "firstorder",
+        firstorder::firstorder(
+            &region.values,
+            image.voxel_volume(),
+            &settings.binning,
+            settings.voxel_array_shift,
+        ),
+    ));
+    let grid = grid(image, &region, &settings.binning);
+    features.extend(named(
+        "glcm",
+        glcm::glcm(&grid, settings.symmetrical_glcm, false),
+    ));
+    Ok(features)
+}
+
+/// The region's grey levels on the image's grid.
+fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
+    let mut levels = vec![0u32; image.len()];
+    for (k, level) in region
+        .voxels
+        .iter()
+        .zip(discretise(&region.values, binning))
+    {
+        levels[*k] = level as u32;
+    }
+    Grid {
+        size: image.size,
+        levels,
+    }
 }
 
 /// The image normalised as `imageoperations.normalizeImage` does (SimpleITK's
@@ -262,7 +314,8 @@ pub fn normalize(image: &Volume, n: &Normalize) -> Volume {
 }
 
 /// The region's intensities within the re-segmentation range (`imageoperations.resegmentMask`).
-pub fn resegment(values: Vec<f64>, r: &Resegment, label: i64) -> Result<Vec<f64>, RadiomicsError> {
+pub fn resegment(region: Region, r: &Resegment, label: i64) -> Result<Region, RadiomicsError> {
+    let values = &region.values;
     if r.range.is_empty() || r.range.len() > 2 {
         return Err(RadiomicsError::BadSetting {
             setting: "resegmentRange".into(),
@@ -286,17 +339,22 @@ pub fn resegment(values: Vec<f64>, r: &Resegment, label: i64) -> Result<Vec<f64>
         }
     };
     let before = values.len();
-    let kept: Vec<f64> = values
-        .into_iter()
-        .filter(|v| *v >= thresholds[0] && thresholds.get(1).is_none_or(|hi| v <= hi))
-        .collect();
-    if kept.len() <= 1 {
+    let inside = |v: f64| v >= thresholds[0] && thresholds.get(1).is_none_or(|hi| v <= *hi);
+    let (voxels, values): (Vec<usize>, Vec<f64>) = region
+        .voxels
+        .iter()
+        .zip(&region.values)
+        .filter(|(_, v)| inside(**v))
+        .map(|(k, v)| (*k, *v))
+        .unzip();
+    let kept = Region { voxels, values };
+    if kept.values.len() <= 1 {
         return Err(RadiomicsError::ResegmentedAway {
             range,
             mode: format!("{:?}", r.mode).to_lowercase(),
             label,
             before,
-            kept: kept.len(),
+            kept: kept.values.len(),
         });
     }
     Ok(kept)
