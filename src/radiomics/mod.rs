@@ -4,7 +4,8 @@
 //! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
 //! - `firstorder.rs`: the first-order features; `glcm.rs`: the grey-level co-occurrence matrix
-//!   and its features (`eigen.rs`: the eigenvalues its MCC needs).
+//!   and its features (`eigen.rs`: the eigenvalues its MCC needs); `zones.rs`: GLRLM, GLSZM,
+//!   GLDM and NGTDM (`sizes.rs`: the features their count matrices share).
 //!
 //! [`extract`] takes an image and its label map and gives PyRadiomics' feature names and
 //! values (`original_firstorder_Mean`, …) for the classes done so far. It is pure
@@ -18,7 +19,9 @@ mod firstorder;
 mod glcm;
 mod nifti;
 mod nrrd;
+mod sizes;
 mod volume;
+mod zones;
 
 pub use discretise::{Binning, discretise, edges};
 pub use firstorder::{FEATURES as FIRSTORDER_FEATURES, percentile};
@@ -26,6 +29,7 @@ pub use glcm::{FEATURES as GLCM_FEATURES, angles};
 pub use nifti::{parse as parse_nifti, read as read_nifti};
 pub use nrrd::{MAX_VOXELS, parse as parse_nrrd, read as read_nrrd};
 pub use volume::Volume;
+pub use zones::{GLDM, GLRLM, GLSZM, NGTDM};
 
 use thiserror::Error;
 
@@ -135,6 +139,8 @@ pub struct Settings {
     pub resegment: Option<Resegment>,
     /// Count GLCM pairs both ways (`symmetricalGLCM`).
     pub symmetrical_glcm: bool,
+    /// How many grey levels apart a GLDM neighbour may be and still depend (`gldm_a`).
+    pub gldm_a: u32,
 }
 
 /// `normalize: true`: the image as SimpleITK's `Normalize` makes it (minus the mean, over the
@@ -176,6 +182,7 @@ impl Default for Settings {
             normalize: None,
             resegment: None,
             symmetrical_glcm: true,
+            gldm_a: 0,
         }
     }
 }
@@ -266,23 +273,38 @@ pub fn extract(
         "glcm",
         glcm::glcm(&grid, settings.symmetrical_glcm, false),
     ));
+    features.extend(named("gldm", zones::gldm(&grid, settings.gldm_a)));
+    features.extend(named("glrlm", zones::glrlm(&grid)));
+    features.extend(named("glszm", zones::glszm(&grid)));
+    features.extend(named("ngtdm", zones::ngtdm(&grid)));
     Ok(features)
 }
 
-/// The region's grey levels on the image's grid.
+/// The region's grey levels on the image's grid, cropped to the region's bounding box (as
+/// PyRadiomics crops before it counts; nothing outside the box is in the region).
 fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
-    let mut levels = vec![0u32; image.len()];
+    let [nx, ny, _] = image.size;
+    let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
+    let mut low = [usize::MAX; 3];
+    let mut high = [0usize; 3];
+    for k in &region.voxels {
+        for (axis, v) in at(*k).into_iter().enumerate() {
+            low[axis] = low[axis].min(v);
+            high[axis] = high[axis].max(v);
+        }
+    }
+    let size: [usize; 3] = std::array::from_fn(|a| high[a] + 1 - low[a]);
+    let mut levels = vec![0u32; size.iter().product()];
     for (k, level) in region
         .voxels
         .iter()
         .zip(discretise(&region.values, binning))
     {
-        levels[*k] = level as u32;
+        let [x, y, z] = at(*k);
+        let (x, y, z) = (x - low[0], y - low[1], z - low[2]);
+        levels[x + size[0] * (y + size[1] * z)] = level as u32;
     }
-    Grid {
-        size: image.size,
-        levels,
-    }
+    Grid { size, levels }
 }
 
 /// The image normalised as `imageoperations.normalizeImage` does (SimpleITK's

@@ -1,0 +1,384 @@
+//! GLRLM (runs), GLSZM (zones), GLDM (dependence) and NGTDM (neighbourhood differences), as
+//! PyRadiomics v3.0.1 counts them (`cmatrices.c`) and computes their features (`glrlm.py`,
+//! `glszm.py`, `gldm.py`, `ngtdm.py`).
+//!
+//! - GLRLM: along each of GLCM's 13 angles, runs of consecutive region voxels of one grey
+//!   level; an angle along which no line crosses two region voxels is dropped, as are angles
+//!   without runs; each feature is averaged over the angles (NaN ignored).
+//! - GLSZM: zones of one grey level connected through any of the 26 neighbours.
+//! - GLDM: for each region voxel, the neighbours (of 26, in the region) within `gldm_a` grey
+//!   levels of it; its dependence is that count plus 1.
+//! - NGTDM: for each region voxel, the absolute difference between its grey level and the mean
+//!   of its neighbours' in the region (0 without any), summed by grey level.
+
+use super::Grid;
+use super::glcm::angles;
+use super::sizes::{CountMatrix, Kind};
+
+/// The GLRLM features PyRadiomics enables by default, in its order, with the shared feature
+/// each is.
+pub const GLRLM: [(&str, Kind); 16] = [
+    ("GrayLevelNonUniformity", Kind::LevelNonUniformity),
+    (
+        "GrayLevelNonUniformityNormalized",
+        Kind::LevelNonUniformityNormalized,
+    ),
+    ("GrayLevelVariance", Kind::LevelVariance),
+    ("HighGrayLevelRunEmphasis", Kind::HighLevelEmphasis),
+    ("LongRunEmphasis", Kind::LargeEmphasis),
+    ("LongRunHighGrayLevelEmphasis", Kind::LargeHighEmphasis),
+    ("LongRunLowGrayLevelEmphasis", Kind::LargeLowEmphasis),
+    ("LowGrayLevelRunEmphasis", Kind::LowLevelEmphasis),
+    ("RunEntropy", Kind::Entropy),
+    ("RunLengthNonUniformity", Kind::CountNonUniformity),
+    (
+        "RunLengthNonUniformityNormalized",
+        Kind::CountNonUniformityNormalized,
+    ),
+    ("RunPercentage", Kind::Percentage),
+    ("RunVariance", Kind::CountVariance),
+    ("ShortRunEmphasis", Kind::SmallEmphasis),
+    ("ShortRunHighGrayLevelEmphasis", Kind::SmallHighEmphasis),
+    ("ShortRunLowGrayLevelEmphasis", Kind::SmallLowEmphasis),
+];
+
+/// The GLSZM features, as [`GLRLM`].
+pub const GLSZM: [(&str, Kind); 16] = [
+    ("GrayLevelNonUniformity", Kind::LevelNonUniformity),
+    (
+        "GrayLevelNonUniformityNormalized",
+        Kind::LevelNonUniformityNormalized,
+    ),
+    ("GrayLevelVariance", Kind::LevelVariance),
+    ("HighGrayLevelZoneEmphasis", Kind::HighLevelEmphasis),
+    ("LargeAreaEmphasis", Kind::LargeEmphasis),
+    ("LargeAreaHighGrayLevelEmphasis", Kind::LargeHighEmphasis),
+    ("LargeAreaLowGrayLevelEmphasis", Kind::LargeLowEmphasis),
+    ("LowGrayLevelZoneEmphasis", Kind::LowLevelEmphasis),
+    ("SizeZoneNonUniformity", Kind::CountNonUniformity),
+    (
+        "SizeZoneNonUniformityNormalized",
+        Kind::CountNonUniformityNormalized,
+    ),
+    ("SmallAreaEmphasis", Kind::SmallEmphasis),
+    ("SmallAreaHighGrayLevelEmphasis", Kind::SmallHighEmphasis),
+    ("SmallAreaLowGrayLevelEmphasis", Kind::SmallLowEmphasis),
+    ("ZoneEntropy", Kind::Entropy),
+    ("ZonePercentage", Kind::Percentage),
+    ("ZoneVariance", Kind::CountVariance),
+];
+
+/// The GLDM features, as [`GLRLM`].
+pub const GLDM: [(&str, Kind); 14] = [
+    ("DependenceEntropy", Kind::Entropy),
+    ("DependenceNonUniformity", Kind::CountNonUniformity),
+    (
+        "DependenceNonUniformityNormalized",
+        Kind::CountNonUniformityNormalized,
+    ),
+    ("DependenceVariance", Kind::CountVariance),
+    ("GrayLevelNonUniformity", Kind::LevelNonUniformity),
+    ("GrayLevelVariance", Kind::LevelVariance),
+    ("HighGrayLevelEmphasis", Kind::HighLevelEmphasis),
+    ("LargeDependenceEmphasis", Kind::LargeEmphasis),
+    (
+        "LargeDependenceHighGrayLevelEmphasis",
+        Kind::LargeHighEmphasis,
+    ),
+    (
+        "LargeDependenceLowGrayLevelEmphasis",
+        Kind::LargeLowEmphasis,
+    ),
+    ("LowGrayLevelEmphasis", Kind::LowLevelEmphasis),
+    ("SmallDependenceEmphasis", Kind::SmallEmphasis),
+    (
+        "SmallDependenceHighGrayLevelEmphasis",
+        Kind::SmallHighEmphasis,
+    ),
+    (
+        "SmallDependenceLowGrayLevelEmphasis",
+        Kind::SmallLowEmphasis,
+    ),
+];
+
+/// The NGTDM features PyRadiomics enables by default, in its order.
+pub const NGTDM: [&str; 5] = [
+    "Busyness",
+    "Coarseness",
+    "Complexity",
+    "Contrast",
+    "Strength",
+];
+
+/// The grey levels present in the region, ascending.
+fn present(grid: &Grid) -> Vec<u32> {
+    let mut levels: Vec<u32> = grid.levels.iter().copied().filter(|l| *l > 0).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    levels
+}
+
+/// The 26 neighbour offsets.
+fn neighbours() -> Vec<[i64; 3]> {
+    let one_way = angles(false);
+    one_way
+        .iter()
+        .copied()
+        .chain(one_way.iter().map(|a| a.map(|v| -v)))
+        .collect()
+}
+
+/// The grid index of the neighbour of `(x, y, z)` at `offset`, if it is on the grid.
+fn neighbour(grid: &Grid, [x, y, z]: [usize; 3], offset: [i64; 3]) -> Option<usize> {
+    let at = [
+        x as i64 + offset[0],
+        y as i64 + offset[1],
+        z as i64 + offset[2],
+    ];
+    let inside = at
+        .iter()
+        .zip(grid.size)
+        .all(|(v, s)| *v >= 0 && *v < s as i64);
+    inside.then(|| at[0] as usize + grid.size[0] * (at[1] as usize + grid.size[1] * at[2] as usize))
+}
+
+/// `(x, y, z)` of grid index `k`.
+fn position(grid: &Grid, k: usize) -> [usize; 3] {
+    let [nx, ny, _] = grid.size;
+    [k % nx, (k / nx) % ny, k / (nx * ny)]
+}
+
+/// The matrix of `counts` columns from (grey level, count) pairs.
+fn count_matrix(
+    levels: &[u32],
+    counts: usize,
+    pairs: impl Iterator<Item = (u32, usize)>,
+) -> CountMatrix {
+    let mut p = vec![0.0; levels.len() * counts];
+    for (level, count) in pairs {
+        let g = levels.binary_search(&level).expect("a level of the region");
+        p[g * counts + count - 1] += 1.0;
+    }
+    CountMatrix {
+        p,
+        levels: levels.iter().map(|l| *l as f64).collect(),
+        counts,
+    }
+}
+
+/// The GLRLM features ([`GLRLM`] order).
+pub fn glrlm(grid: &Grid) -> Vec<(&'static str, f64)> {
+    let levels = present(grid);
+    let longest = grid.size.into_iter().max().unwrap_or(1);
+    let mut per_angle = Vec::new();
+    for angle in angles(false) {
+        let (runs, crossed) = runs(grid, angle);
+        if !crossed {
+            continue;
+        }
+        let matrix = count_matrix(&levels, longest, runs.into_iter());
+        if matrix.total() > 0.0 {
+            per_angle.push(matrix);
+        }
+    }
+    GLRLM
+        .iter()
+        .map(|(name, kind)| {
+            let values: Vec<f64> = per_angle
+                .iter()
+                .map(|m| m.feature(*kind, m.total()))
+                .filter(|v| !v.is_nan())
+                .collect();
+            let mean = if values.is_empty() {
+                f64::NAN
+            } else {
+                values.iter().sum::<f64>() / values.len() as f64
+            };
+            (*name, mean)
+        })
+        .collect()
+}
+
+/// The runs (grey level, length) along `angle`, and whether any line crossed two region
+/// voxels (PyRadiomics drops the angle otherwise).
+fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
+    let mut out = Vec::new();
+    let mut crossed = false;
+    for k in 0..grid.levels.len() {
+        let start = position(grid, k);
+        // A line starts where the voxel before it is off the grid.
+        if neighbour(grid, start, angle.map(|v| -v)).is_some() {
+            continue;
+        }
+        let (mut at, mut run, mut elements) = (Some(k), (0u32, 0usize), 0);
+        while let Some(j) = at {
+            let level = grid.levels[j];
+            if level > 0 {
+                elements += 1;
+                if run.0 == level {
+                    run.1 += 1;
+                } else {
+                    if run.0 > 0 {
+                        out.push(run);
+                    }
+                    run = (level, 1);
+                }
+            } else if run.0 > 0 {
+                out.push(run);
+                run = (0, 0);
+            }
+            at = neighbour(grid, position(grid, j), angle);
+        }
+        if run.0 > 0 {
+            out.push(run);
+        }
+        crossed |= elements > 1;
+    }
+    (out, crossed)
+}
+
+/// The GLSZM features ([`GLSZM`] order).
+pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
+    let levels = present(grid);
+    let offsets = neighbours();
+    let region = grid.levels.iter().filter(|l| **l > 0).count();
+    let mut seen = vec![false; grid.levels.len()];
+    let mut zones = Vec::new();
+    for k in 0..grid.levels.len() {
+        let level = grid.levels[k];
+        if level == 0 || seen[k] {
+            continue;
+        }
+        seen[k] = true;
+        let (mut stack, mut size) = (vec![k], 0);
+        while let Some(j) = stack.pop() {
+            size += 1;
+            let at = position(grid, j);
+            for offset in &offsets {
+                if let Some(n) = neighbour(grid, at, *offset)
+                    && !seen[n]
+                    && grid.levels[n] == level
+                {
+                    seen[n] = true;
+                    stack.push(n);
+                }
+            }
+        }
+        zones.push((level, size));
+    }
+    let matrix = count_matrix(&levels, region.max(1), zones.into_iter());
+    let nz = match matrix.total() {
+        0.0 => 1.0,
+        n => n,
+    };
+    GLSZM
+        .iter()
+        .map(|(name, kind)| (*name, matrix.feature(*kind, nz)))
+        .collect()
+}
+
+/// The GLDM features ([`GLDM`] order), neighbours dependent within `alpha` grey levels.
+pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
+    let levels = present(grid);
+    let offsets = neighbours();
+    let dependences = (0..grid.levels.len())
+        .filter(|k| grid.levels[*k] > 0)
+        .map(|k| {
+            let level = grid.levels[k];
+            let at = position(grid, k);
+            let dependent = offsets
+                .iter()
+                .filter_map(|o| neighbour(grid, at, *o))
+                .filter(|n| grid.levels[*n] > 0 && grid.levels[*n].abs_diff(level) <= alpha)
+                .count();
+            (level, dependent + 1)
+        });
+    let matrix = count_matrix(&levels, offsets.len() + 1, dependences);
+    let nz = match matrix.total() {
+        0.0 => 1.0,
+        n => n,
+    };
+    GLDM.iter()
+        .map(|(name, kind)| (*name, matrix.feature(*kind, nz)))
+        .collect()
+}
+
+/// The NGTDM features ([`NGTDM`] order).
+pub fn ngtdm(grid: &Grid) -> Vec<(&'static str, f64)> {
+    let levels = present(grid);
+    let offsets = neighbours();
+    let mut n = vec![0.0; levels.len()];
+    let mut s = vec![0.0; levels.len()];
+    for k in (0..grid.levels.len()).filter(|k| grid.levels[*k] > 0) {
+        let level = grid.levels[k];
+        let at = position(grid, k);
+        let (mut count, mut sum) = (0.0, 0.0);
+        for o in &offsets {
+            if let Some(j) = neighbour(grid, at, *o)
+                && grid.levels[j] > 0
+            {
+                count += 1.0;
+                sum += grid.levels[j] as f64;
+            }
+        }
+        let diff = if count == 0.0 {
+            0.0
+        } else {
+            (level as f64 - sum / count).abs()
+        };
+        let g = levels.binary_search(&level).expect("a level of the region");
+        n[g] += 1.0;
+        s[g] += diff;
+    }
+    let i: Vec<f64> = levels.iter().map(|l| *l as f64).collect();
+    let nvp: f64 = n.iter().sum();
+    let p: Vec<f64> = n.iter().map(|v| v / nvp).collect();
+    NGTDM
+        .iter()
+        .map(|name| (*name, ngtdm_feature(name, &p, &s, &i, nvp)))
+        .collect()
+}
+
+fn ngtdm_feature(name: &str, p: &[f64], s: &[f64], i: &[f64], nvp: f64) -> f64 {
+    let ng = p.len();
+    let ngp = p.iter().filter(|v| **v > 0.0).count() as f64;
+    let sum_s: f64 = s.iter().sum();
+    let ps: f64 = p.iter().zip(s).map(|(p, s)| p * s).sum();
+    let pairs = |f: &dyn Fn(usize, usize) -> f64| -> f64 {
+        (0..ng)
+            .flat_map(|a| (0..ng).map(move |b| (a, b)))
+            .map(|(a, b)| f(a, b))
+            .sum()
+    };
+    match name {
+        "Coarseness" => {
+            if ps != 0.0 {
+                1.0 / ps
+            } else {
+                1e6
+            }
+        }
+        "Contrast" => {
+            let div = ngp * (ngp - 1.0);
+            if div == 0.0 {
+                return 0.0;
+            }
+            pairs(&|a, b| p[a] * p[b] * (i[a] - i[b]).powi(2)) * sum_s / nvp / div
+        }
+        "Busyness" => {
+            let absdiff = pairs(&|a, b| (i[a] * p[a] - i[b] * p[b]).abs());
+            if absdiff == 0.0 { 0.0 } else { ps / absdiff }
+        }
+        "Complexity" => {
+            pairs(&|a, b| {
+                let divisor = p[a] + p[b];
+                let divisor = if divisor == 0.0 { 1.0 } else { divisor };
+                (i[a] - i[b]).abs() * (p[a] * s[a] + p[b] * s[b]) / divisor
+            }) / nvp
+        }
+        _ => {
+            let strength = pairs(&|a, b| (p[a] + p[b]) * (i[a] - i[b]).powi(2));
+            if sum_s == 0.0 { 0.0 } else { strength / sum_s }
+        }
+    }
+}
