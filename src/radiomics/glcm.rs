@@ -2,7 +2,7 @@
 //! computes them (`radiomics/glcm.py`, `cmatrices.c`'s `calculate_glcm`).
 //!
 //! - One matrix per angle: the 13 neighbour offsets of infinity-norm distance 1 in 3-D whose
-//!   first non-zero component (z, then y, then x) is positive (4 in the plane with
+//!   first non-zero component (z, then y, then x) is positive (the 4 in the plane with
 //!   `force2D`). A pair counts when both voxels are in the region.
 //! - Symmetrical by default (the matrix plus its transpose); only the grey levels present in
 //!   the region are rows and columns, and they keep their values (`i`, `j` below).
@@ -45,15 +45,17 @@ pub const FEATURES: [&str; 24] = [
 const EPS: f64 = f64::EPSILON;
 
 /// The offsets (dx, dy, dz) of infinity-norm distance 1 whose first non-zero component in
-/// numpy's axis order (z, y, x) is positive; with `force2D`, those in the plane of axes x, y.
-pub fn angles(force_2d: bool) -> Vec<[i64; 3]> {
+/// numpy's axis order (z, y, x) is positive; with `force2D`, only those that do not move along
+/// `flat` (0 = x, 1 = y, 2 = z).
+pub fn angles(flat: Option<usize>) -> Vec<[i64; 3]> {
     let mut out = Vec::new();
     for dz in [1i64, 0, -1] {
         for dy in [1i64, 0, -1] {
             for dx in [1i64, 0, -1] {
                 let first = [dz, dy, dx].into_iter().find(|v| *v != 0);
-                if first == Some(1) && !(force_2d && dz != 0) {
-                    out.push([dx, dy, dz]);
+                let offset = [dx, dy, dz];
+                if first == Some(1) && flat.is_none_or(|axis| offset[axis] == 0) {
+                    out.push(offset);
                 }
             }
         }
@@ -63,12 +65,12 @@ pub fn angles(force_2d: bool) -> Vec<[i64; 3]> {
 
 /// The normalised matrices of the angles that have pairs, over the grey levels present
 /// (`levels`, ascending).
-fn matrices(grid: &Grid, levels: &[u32], symmetrical: bool, force_2d: bool) -> Vec<Vec<f64>> {
+fn matrices(grid: &Grid, levels: &[u32], symmetrical: bool) -> Vec<Vec<f64>> {
     let n = levels.len();
     let index = |level: u32| levels.binary_search(&level).expect("a level of the region");
     let [nx, ny, nz] = grid.size.map(|s| s as i64);
     let mut out = Vec::new();
-    for [dx, dy, dz] in angles(force_2d) {
+    for [dx, dy, dz] in angles(grid.flat) {
         let mut p = vec![0.0; n * n];
         for z in 0..nz {
             for y in 0..ny {
@@ -103,12 +105,12 @@ fn matrices(grid: &Grid, levels: &[u32], symmetrical: bool, force_2d: bool) -> V
 
 /// The 24 features of [`FEATURES`], in that order, of the grey levels of `grid` (0 outside
 /// the region). `max_level` is PyRadiomics' `Ng`, the highest grey level in the region.
-pub fn glcm(grid: &Grid, symmetrical: bool, force_2d: bool) -> Vec<(&'static str, f64)> {
+pub fn glcm(grid: &Grid, symmetrical: bool) -> Vec<(&'static str, f64)> {
     let mut levels: Vec<u32> = grid.levels.iter().copied().filter(|l| *l > 0).collect();
     levels.sort_unstable();
     levels.dedup();
     let ng = levels.last().copied().unwrap_or(0) as f64;
-    let matrices = matrices(grid, &levels, symmetrical, force_2d);
+    let matrices = matrices(grid, &levels, symmetrical);
     let per_angle: Vec<Angle> = matrices.iter().map(|p| Angle::of(p, &levels, ng)).collect();
     FEATURES
         .iter()

@@ -95,6 +95,8 @@ impl RadiomicsError {
 pub struct Grid {
     pub size: [usize; 3],
     pub levels: Vec<u32>,
+    /// With `force2D`, the axis the texture classes do not move along (0 = x, 1 = y, 2 = z).
+    pub flat: Option<usize>,
 }
 
 impl Grid {
@@ -141,6 +143,9 @@ pub struct Settings {
     pub symmetrical_glcm: bool,
     /// How many grey levels apart a GLDM neighbour may be and still depend (`gldm_a`).
     pub gldm_a: u32,
+    /// Texture in 2-D slices (`force2D`): the numpy axis they are stacked along
+    /// (`force2Ddimension`: 0 = z, 1 = y, 2 = x).
+    pub force_2d: Option<usize>,
 }
 
 /// `normalize: true`: the image as SimpleITK's `Normalize` makes it (minus the mean, over the
@@ -183,6 +188,7 @@ impl Default for Settings {
             resegment: None,
             symmetrical_glcm: true,
             gldm_a: 0,
+            force_2d: None,
         }
     }
 }
@@ -268,11 +274,10 @@ pub fn extract(
             settings.voxel_array_shift,
         ),
     ));
-    let grid = grid(image, &region, &settings.binning);
-    features.extend(named(
-        "glcm",
-        glcm::glcm(&grid, settings.symmetrical_glcm, false),
-    ));
+    let mut grid = grid(image, &region, &settings.binning);
+    // numpy's axes are (z, y, x).
+    grid.flat = settings.force_2d.map(|numpy_axis| 2 - numpy_axis.min(2));
+    features.extend(named("glcm", glcm::glcm(&grid, settings.symmetrical_glcm)));
     features.extend(named("gldm", zones::gldm(&grid, settings.gldm_a)));
     features.extend(named("glrlm", zones::glrlm(&grid)));
     features.extend(named("glszm", zones::glszm(&grid)));
@@ -304,7 +309,11 @@ fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
         let (x, y, z) = (x - low[0], y - low[1], z - low[2]);
         levels[x + size[0] * (y + size[1] * z)] = level as u32;
     }
-    Grid { size, levels }
+    Grid {
+        size,
+        levels,
+        flat: None,
+    }
 }
 
 /// The image normalised as `imageoperations.normalizeImage` does (SimpleITK's

@@ -118,9 +118,9 @@ fn present(grid: &Grid) -> Vec<u32> {
     levels
 }
 
-/// The 26 neighbour offsets.
-fn neighbours() -> Vec<[i64; 3]> {
-    let one_way = angles(false);
+/// The 26 neighbour offsets (8 in the plane with `force2D`).
+fn neighbours(grid: &Grid) -> Vec<[i64; 3]> {
+    let one_way = angles(grid.flat);
     one_way
         .iter()
         .copied()
@@ -171,7 +171,7 @@ pub fn glrlm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = present(grid);
     let longest = grid.size.into_iter().max().unwrap_or(1);
     let mut per_angle = Vec::new();
-    for angle in angles(false) {
+    for angle in angles(grid.flat) {
         let (runs, crossed) = runs(grid, angle);
         if !crossed {
             continue;
@@ -240,7 +240,7 @@ fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
 /// The GLSZM features ([`GLSZM`] order).
 pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = present(grid);
-    let offsets = neighbours();
+    let offsets = neighbours(grid);
     let region = grid.levels.iter().filter(|l| **l > 0).count();
     let mut seen = vec![false; grid.levels.len()];
     let mut zones = Vec::new();
@@ -280,7 +280,7 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
 /// The GLDM features ([`GLDM`] order), neighbours dependent within `alpha` grey levels.
 pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
     let levels = present(grid);
-    let offsets = neighbours();
+    let offsets = neighbours(grid);
     let dependences = (0..grid.levels.len())
         .filter(|k| grid.levels[*k] > 0)
         .map(|k| {
@@ -306,7 +306,7 @@ pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
 /// The NGTDM features ([`NGTDM`] order).
 pub fn ngtdm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = present(grid);
-    let offsets = neighbours();
+    let offsets = neighbours(grid);
     let mut n = vec![0.0; levels.len()];
     let mut s = vec![0.0; levels.len()];
     for k in (0..grid.levels.len()).filter(|k| grid.levels[*k] > 0) {
