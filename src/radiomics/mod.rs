@@ -3,6 +3,7 @@
 //! - `volume.rs`: the image type (voxels and geometry).
 //! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
+//! - `shape.rs`: the 3-D shape features, on PyRadiomics' marching cubes (`mesh_tables.rs`).
 //! - `firstorder.rs`: the first-order features; `glcm.rs`: the grey-level co-occurrence matrix
 //!   and its features (`eigen.rs`: the eigenvalues its MCC needs); `zones.rs`: GLRLM, GLSZM,
 //!   GLDM and NGTDM (`sizes.rs`: the features their count matrices share).
@@ -17,8 +18,10 @@ mod discretise;
 mod eigen;
 mod firstorder;
 mod glcm;
+mod mesh_tables;
 mod nifti;
 mod nrrd;
+mod shape;
 mod sizes;
 mod volume;
 mod zones;
@@ -28,6 +31,7 @@ pub use firstorder::{FEATURES as FIRSTORDER_FEATURES, percentile};
 pub use glcm::{FEATURES as GLCM_FEATURES, angles};
 pub use nifti::{parse as parse_nifti, read as read_nifti};
 pub use nrrd::{MAX_VOXELS, parse as parse_nrrd, read as read_nrrd};
+pub use shape::FEATURES as SHAPE_FEATURES;
 pub use volume::Volume;
 pub use zones::{GLDM, GLRLM, GLSZM, NGTDM};
 
@@ -146,6 +150,10 @@ pub struct Settings {
     /// Texture in 2-D slices (`force2D`): the numpy axis they are stacked along
     /// (`force2Ddimension`: 0 = z, 1 = y, 2 = x).
     pub force_2d: Option<usize>,
+    /// Also the deprecated shape features (Compactness1, Compactness2,
+    /// SphericalDisproportion), which PyRadiomics computes only when a parameter file names
+    /// them.
+    pub deprecated_shape: bool,
 }
 
 /// `normalize: true`: the image as SimpleITK's `Normalize` makes it (minus the mean, over the
@@ -189,6 +197,7 @@ impl Default for Settings {
             symmetrical_glcm: true,
             gldm_a: 0,
             force_2d: None,
+            deprecated_shape: false,
         }
     }
 }
@@ -255,9 +264,6 @@ pub fn extract(
         None => image,
     };
     let mut region = region(image, mask, settings)?;
-    if let Some(r) = &settings.resegment {
-        region = resegment(region, r, settings.label)?;
-    }
     let mut features: Vec<(String, f64)> = Vec::new();
     let named = |class: &str, values: Vec<(&str, f64)>| -> Vec<(String, f64)> {
         values
@@ -265,6 +271,14 @@ pub fn extract(
             .map(|(name, value)| (format!("original_{class}_{name}"), value))
             .collect()
     };
+    // Shape is of the mask as drawn, before re-segmentation (as PyRadiomics computes it).
+    features.extend(named(
+        "shape",
+        shape::shape(&shape_mask(image, &region), settings.deprecated_shape),
+    ));
+    if let Some(r) = &settings.resegment {
+        region = resegment(region, r, settings.label)?;
+    }
     features.extend(named(
         "firstorder",
         firstorder::firstorder(
@@ -285,19 +299,46 @@ pub fn extract(
     Ok(features)
 }
 
+/// The bounding box of a region's voxels: its lowest and highest (x, y, z).
+fn bounds(image: &Volume, region: &Region) -> ([usize; 3], [usize; 3]) {
+    let [nx, ny, _] = image.size;
+    let mut low = [usize::MAX; 3];
+    let mut high = [0usize; 3];
+    for k in &region.voxels {
+        let at = [k % nx, (k / nx) % ny, k / (nx * ny)];
+        for axis in 0..3 {
+            low[axis] = low[axis].min(at[axis]);
+            high[axis] = high[axis].max(at[axis]);
+        }
+    }
+    (low, high)
+}
+
+/// The region as the shape class sees it: its bounding box padded by one voxel on every
+/// side, in numpy's (z, y, x) order.
+fn shape_mask(image: &Volume, region: &Region) -> shape::Mask {
+    let (low, high) = bounds(image, region);
+    let [nx, ny, _] = image.size;
+    let size: [usize; 3] = std::array::from_fn(|a| high[a] + 3 - low[a]);
+    let mut inside = vec![false; size.iter().product()];
+    for k in &region.voxels {
+        let (x, y, z) = (k % nx, (k / nx) % ny, k / (nx * ny));
+        let (x, y, z) = (x + 1 - low[0], y + 1 - low[1], z + 1 - low[2]);
+        inside[(z * size[1] + y) * size[0] + x] = true;
+    }
+    shape::Mask {
+        size: [size[2], size[1], size[0]],
+        inside,
+        spacing: [image.spacing[2], image.spacing[1], image.spacing[0]],
+    }
+}
+
 /// The region's grey levels on the image's grid, cropped to the region's bounding box (as
 /// PyRadiomics crops before it counts; nothing outside the box is in the region).
 fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
     let [nx, ny, _] = image.size;
     let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
-    let mut low = [usize::MAX; 3];
-    let mut high = [0usize; 3];
-    for k in &region.voxels {
-        for (axis, v) in at(*k).into_iter().enumerate() {
-            low[axis] = low[axis].min(v);
-            high[axis] = high[axis].max(v);
-        }
-    }
+    let (low, high) = bounds(image, region);
     let size: [usize; 3] = std::array::from_fn(|a| high[a] + 1 - low[a]);
     let mut levels = vec![0u32; size.iter().product()];
     for (k, level) in region

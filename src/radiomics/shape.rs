@@ -1,0 +1,232 @@
+//! 3-D shape features as PyRadiomics v3.0.1 computes them (`radiomics/shape.py`,
+//! `src/cshape.c`), a port of its marching cubes:
+//!
+//! - the mask (the region's bounding box, padded by one voxel) is walked cube by cube; each
+//!   cube's corners in the region pick its triangles (`mesh_tables.rs`), whose vertices lie
+//!   at the midpoints of the cube's edges;
+//! - MeshVolume is the signed volume of the triangles (divergence theorem), SurfaceArea their
+//!   area;
+//! - the diameters are the largest distances between mesh vertices (in one slice, column or
+//!   row for the 2-D ones), over the vertices PyRadiomics keeps (on edges 6, 7 and 11 of each
+//!   cube);
+//! - the axis lengths are 4·√λ of the eigenvalues λ of the covariance of the region's voxel
+//!   centres (mm).
+//!
+//! Arithmetic follows the C code operation by operation, in (z, y, x) order.
+
+use super::eigen::symmetric_eigenvalues;
+use super::mesh_tables::{CORNERS, EDGES, TRIANGLES};
+
+/// The shape features PyRadiomics enables by default, in its order (alphabetical; the
+/// deprecated ones are in [`DEPRECATED`]).
+pub const FEATURES: [&str; 14] = [
+    "Elongation",
+    "Flatness",
+    "LeastAxisLength",
+    "MajorAxisLength",
+    "Maximum2DDiameterColumn",
+    "Maximum2DDiameterRow",
+    "Maximum2DDiameterSlice",
+    "Maximum3DDiameter",
+    "MeshVolume",
+    "MinorAxisLength",
+    "Sphericity",
+    "SurfaceArea",
+    "SurfaceVolumeRatio",
+    "VoxelVolume",
+];
+
+/// A binary mask in numpy's (z, y, x) order: `inside[(z·ny + y)·nx + x]`.
+pub struct Mask {
+    /// (nz, ny, nx).
+    pub size: [usize; 3],
+    pub inside: Vec<bool>,
+    /// (z, y, x) spacing, mm.
+    pub spacing: [f64; 3],
+}
+
+impl Mask {
+    fn at(&self, z: usize, y: usize, x: usize) -> bool {
+        self.inside[(z * self.size[1] + y) * self.size[2] + x]
+    }
+}
+
+/// The deprecated shape features, computed only when a parameter file names them (as
+/// PyRadiomics does).
+pub const DEPRECATED: [&str; 3] = ["Compactness1", "Compactness2", "SphericalDisproportion"];
+
+/// The features of [`FEATURES`] (and, with `deprecated`, of [`DEPRECATED`]), in PyRadiomics'
+/// order (alphabetical). `mask` must be padded by (at least) one voxel outside the region on
+/// every side.
+pub fn shape(mask: &Mask, deprecated: bool) -> Vec<(&'static str, f64)> {
+    let (area, volume, diameters) = mesh(mask);
+    let eigen = axes(mask);
+    let voxels = mask.inside.iter().filter(|v| **v).count() as f64;
+    let [sz, sy, sx] = mask.spacing;
+    let axis = |k: usize| {
+        if eigen[k] < 0.0 {
+            f64::NAN
+        } else {
+            eigen[k].sqrt() * 4.0
+        }
+    };
+    let ratio = |a: usize| {
+        if eigen[a] < 0.0 || eigen[2] < 0.0 {
+            f64::NAN
+        } else {
+            (eigen[a] / eigen[2]).sqrt()
+        }
+    };
+    let value = |name: &str| -> f64 {
+        match name {
+            "Elongation" => ratio(1),
+            "Flatness" => ratio(0),
+            "LeastAxisLength" => axis(0),
+            "MajorAxisLength" => axis(2),
+            "Maximum2DDiameterColumn" => diameters[1],
+            "Maximum2DDiameterRow" => diameters[2],
+            "Maximum2DDiameterSlice" => diameters[0],
+            "Maximum3DDiameter" => diameters[3],
+            "MeshVolume" => volume,
+            "MinorAxisLength" => axis(1),
+            "Sphericity" => (36.0 * std::f64::consts::PI * volume.powi(2)).powf(1.0 / 3.0) / area,
+            "SurfaceArea" => area,
+            "SurfaceVolumeRatio" => area / volume,
+            "Compactness1" => volume / (area.powf(3.0 / 2.0) * std::f64::consts::PI.sqrt()),
+            "Compactness2" => (36.0 * std::f64::consts::PI) * volume.powf(2.0) / area.powf(3.0),
+            "SphericalDisproportion" => {
+                area / (36.0 * std::f64::consts::PI * volume.powi(2)).powf(1.0 / 3.0)
+            }
+            _ => voxels * (sz * sx * sy),
+        }
+    };
+    let mut names: Vec<&'static str> = FEATURES.to_vec();
+    if deprecated {
+        names.extend(DEPRECATED);
+        names.sort_unstable();
+    }
+    names.into_iter().map(|f| (f, value(f))).collect()
+}
+
+/// Surface area, volume, and the four diameters (slice, column, row, 3-D) of the mesh.
+fn mesh(mask: &Mask) -> (f64, f64, [f64; 4]) {
+    let [nz, ny, nx] = mask.size;
+    let sp = mask.spacing;
+    let (mut area, mut volume) = (0.0, 0.0);
+    let mut vertices: Vec<[f64; 3]> = Vec::new();
+    for iz in 0..nz.saturating_sub(1) {
+        for iy in 0..ny.saturating_sub(1) {
+            for ix in 0..nx.saturating_sub(1) {
+                let mut cube = 0u8;
+                for (k, [dz, dy, dx]) in CORNERS.iter().enumerate() {
+                    if mask.at(iz + dz, iy + dy, ix + dx) {
+                        cube |= 1 << k;
+                    }
+                }
+                // Cubes with the eighth corner inside are their complements, volume negated.
+                let sign = if cube & 0x80 != 0 {
+                    cube ^= 0xff;
+                    -1.0
+                } else {
+                    1.0
+                };
+                let origin = [iz as f64, iy as f64, ix as f64];
+                // The vertices on edges 6, 7 and 11 (corners 7, 5 and 4 inside).
+                for (corner, edge) in [(6, 6), (4, 7), (3, 11)] {
+                    if cube & (1 << corner) != 0 {
+                        vertices.push(std::array::from_fn(|d| {
+                            (origin[d] + EDGES[edge][d]) * sp[d]
+                        }));
+                    }
+                }
+                let triangles = &TRIANGLES[cube as usize];
+                for t in triangles.chunks(3).take_while(|t| t[0] >= 0) {
+                    let point = |e: i8| -> [f64; 3] {
+                        std::array::from_fn(|d| (origin[d] + EDGES[e as usize][d]) * sp[d])
+                    };
+                    let (a, b, c) = (point(t[0]), point(t[1]), point(t[2]));
+                    let ab = cross(a, b);
+                    volume += sign * (ab[0] * c[0] + ab[1] * c[1] + ab[2] * c[2]);
+                    let (a, b) = (sub(a, c), sub(b, c));
+                    let ab = cross(a, b);
+                    area += 0.5 * (ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2]).sqrt();
+                }
+            }
+        }
+    }
+    (area, volume / 6.0, diameters(&vertices))
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        (a[1] * b[2]) - (b[1] * a[2]),
+        (a[2] * b[0]) - (b[2] * a[0]),
+        (a[0] * b[1]) - (b[0] * a[1]),
+    ]
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+/// The largest distance between two vertices in one slice (same z), column (same y), row (same
+/// x) and overall (`calculate_meshDiameter`).
+fn diameters(vertices: &[[f64; 3]]) -> [f64; 4] {
+    let mut best = [0.0f64; 4];
+    for (k, a) in vertices.iter().enumerate().rev() {
+        for b in &vertices[..k] {
+            let d = sub(*a, *b);
+            let distance = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            for axis in 0..3 {
+                if a[axis] == b[axis] && distance > best[axis] {
+                    best[axis] = distance;
+                }
+            }
+            if distance > best[3] {
+                best[3] = distance;
+            }
+        }
+    }
+    best.map(f64::sqrt)
+}
+
+/// The eigenvalues (ascending) of the covariance of the region's voxel centres, mm; those a
+/// hair below 0 (> −1e-10) are 0.
+fn axes(mask: &Mask) -> [f64; 3] {
+    let [nz, ny, nx] = mask.size;
+    let mut points: Vec<[f64; 3]> = Vec::new();
+    for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                if mask.at(z, y, x) {
+                    points.push([
+                        z as f64 * mask.spacing[0],
+                        y as f64 * mask.spacing[1],
+                        x as f64 * mask.spacing[2],
+                    ]);
+                }
+            }
+        }
+    }
+    let n = points.len() as f64;
+    let mean: [f64; 3] = std::array::from_fn(|d| points.iter().map(|p| p[d]).sum::<f64>() / n);
+    let root = n.sqrt();
+    let centred: Vec<[f64; 3]> = points
+        .iter()
+        .map(|p| std::array::from_fn(|d| (p[d] - mean[d]) / root))
+        .collect();
+    let mut covariance = [0.0; 9];
+    for r in 0..3 {
+        for c in 0..3 {
+            covariance[r * 3 + c] = centred.iter().map(|p| p[r] * p[c]).sum();
+        }
+    }
+    let mut eigen = symmetric_eigenvalues(&covariance, 3);
+    for v in &mut eigen {
+        if *v < 0.0 && *v > -1e-10 {
+            *v = 0.0;
+        }
+    }
+    eigen.sort_by(f64::total_cmp);
+    [eigen[0], eigen[1], eigen[2]]
+}
