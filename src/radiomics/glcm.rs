@@ -10,8 +10,8 @@
 //! - Every feature is computed per angle and averaged over the angles, ignoring NaN (numpy's
 //!   `nanmean`); `JointAverage` is the plain mean of `μx`.
 
-use super::Grid;
 use super::eigen::symmetric_eigenvalues;
+use super::{Grid, Weighting};
 
 /// The GLCM features PyRadiomics enables by default, in its order (alphabetical).
 pub const FEATURES: [&str; 24] = [
@@ -65,7 +65,12 @@ pub fn angles(flat: Option<usize>) -> Vec<[i64; 3]> {
 
 /// The normalised matrices of the angles that have pairs, over the grey levels present
 /// (`levels`, ascending).
-fn matrices(grid: &Grid, levels: &[u32], symmetrical: bool) -> Vec<Vec<f64>> {
+fn matrices(
+    grid: &Grid,
+    levels: &[u32],
+    symmetrical: bool,
+    weighting: Option<Weighting>,
+) -> Vec<Vec<f64>> {
     let n = levels.len();
     let index = |level: u32| levels.binary_search(&level).expect("a level of the region");
     let [nx, ny, nz] = grid.size.map(|s| s as i64);
@@ -94,23 +99,46 @@ fn matrices(grid: &Grid, levels: &[u32], symmetrical: bool) -> Vec<Vec<f64>> {
             let t: Vec<f64> = (0..n * n).map(|k| p[(k % n) * n + k / n]).collect();
             p.iter_mut().zip(t).for_each(|(a, b)| *a += b);
         }
-        let sum: f64 = p.iter().sum();
-        if sum > 0.0 {
-            p.iter_mut().for_each(|v| *v /= sum);
-            out.push(p);
+        if let Some(w) = weighting {
+            // One matrix for all angles: each weighted by exp(−‖a‖²).
+            let weight = (-w.norm([dx, dy, dz], grid.spacing).powi(2)).exp();
+            let weight = if w == Weighting::NoWeighting {
+                1.0
+            } else {
+                weight
+            };
+            match out.first_mut() {
+                Some(total) => {
+                    let total: &mut Vec<f64> = total;
+                    total.iter_mut().zip(&p).for_each(|(t, v)| *t += v * weight);
+                }
+                None => out.push(p.iter().map(|v| v * weight).collect()),
+            }
+            continue;
         }
+        out.push(p);
+    }
+    // Angles without a pair are dropped; each matrix is divided by its sum.
+    out.retain(|p| p.iter().sum::<f64>() > 0.0);
+    for p in &mut out {
+        let sum: f64 = p.iter().sum();
+        p.iter_mut().for_each(|v| *v /= sum);
     }
     out
 }
 
 /// The 24 features of [`FEATURES`], in that order, of the grey levels of `grid` (0 outside
 /// the region). `max_level` is PyRadiomics' `Ng`, the highest grey level in the region.
-pub fn glcm(grid: &Grid, symmetrical: bool) -> Vec<(&'static str, f64)> {
+pub fn glcm(
+    grid: &Grid,
+    symmetrical: bool,
+    weighting: Option<Weighting>,
+) -> Vec<(&'static str, f64)> {
     let mut levels: Vec<u32> = grid.levels.iter().copied().filter(|l| *l > 0).collect();
     levels.sort_unstable();
     levels.dedup();
     let ng = levels.last().copied().unwrap_or(0) as f64;
-    let matrices = matrices(grid, &levels, symmetrical);
+    let matrices = matrices(grid, &levels, symmetrical, weighting);
     let per_angle: Vec<Angle> = matrices.iter().map(|p| Angle::of(p, &levels, ng)).collect();
     FEATURES
         .iter()

@@ -101,6 +101,8 @@ pub struct Grid {
     pub levels: Vec<u32>,
     /// With `force2D`, the axis the texture classes do not move along (0 = x, 1 = y, 2 = z).
     pub flat: Option<usize>,
+    /// (x, y, z) spacing, mm: what `weightingNorm` weighs the angles by.
+    pub spacing: [f64; 3],
 }
 
 impl Grid {
@@ -150,10 +152,37 @@ pub struct Settings {
     /// Texture in 2-D slices (`force2D`): the numpy axis they are stacked along
     /// (`force2Ddimension`: 0 = z, 1 = y, 2 = x).
     pub force_2d: Option<usize>,
+    /// GLCM and GLRLM over all angles at once, each weighted by its length (`weightingNorm`);
+    /// `None`: features per angle, averaged.
+    pub weighting_norm: Option<Weighting>,
     /// Also the deprecated shape features (Compactness1, Compactness2,
     /// SphericalDisproportion), which PyRadiomics computes only when a parameter file names
     /// them.
     pub deprecated_shape: bool,
+}
+
+/// How `weightingNorm` weighs an angle of offset `a` (mm: the offset times the spacing): the
+/// GLCM by `exp(−‖a‖²)`, the GLRLM by `‖a‖`, in the norm named; `NoWeighting` (and any
+/// name PyRadiomics does not know) by 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Weighting {
+    Infinity,
+    Euclidean,
+    Manhattan,
+    NoWeighting,
+}
+
+impl Weighting {
+    /// The norm of offset `a` on a grid of `spacing`.
+    pub fn norm(&self, a: [i64; 3], spacing: [f64; 3]) -> f64 {
+        let mm: Vec<f64> = (0..3).map(|k| a[k].abs() as f64 * spacing[k]).collect();
+        match self {
+            Weighting::Infinity => mm.iter().copied().fold(0.0, f64::max),
+            Weighting::Euclidean => mm.iter().map(|v| v * v).sum::<f64>().sqrt(),
+            Weighting::Manhattan => mm.iter().sum(),
+            Weighting::NoWeighting => 1.0,
+        }
+    }
 }
 
 /// `normalize: true`: the image as SimpleITK's `Normalize` makes it (minus the mean, over the
@@ -198,6 +227,7 @@ impl Default for Settings {
             gldm_a: 0,
             force_2d: None,
             deprecated_shape: false,
+            weighting_norm: None,
         }
     }
 }
@@ -291,9 +321,12 @@ pub fn extract(
     let mut grid = grid(image, &region, &settings.binning);
     // numpy's axes are (z, y, x).
     grid.flat = settings.force_2d.map(|numpy_axis| 2 - numpy_axis.min(2));
-    features.extend(named("glcm", glcm::glcm(&grid, settings.symmetrical_glcm)));
+    features.extend(named(
+        "glcm",
+        glcm::glcm(&grid, settings.symmetrical_glcm, settings.weighting_norm),
+    ));
     features.extend(named("gldm", zones::gldm(&grid, settings.gldm_a)));
-    features.extend(named("glrlm", zones::glrlm(&grid)));
+    features.extend(named("glrlm", zones::glrlm(&grid, settings.weighting_norm)));
     features.extend(named("glszm", zones::glszm(&grid)));
     features.extend(named("ngtdm", zones::ngtdm(&grid)));
     Ok(features)
@@ -354,6 +387,7 @@ fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
         size,
         levels,
         flat: None,
+        spacing: image.spacing,
     }
 }
 

@@ -11,9 +11,9 @@
 //! - NGTDM: for each region voxel, the absolute difference between its grey level and the mean
 //!   of its neighbours' in the region (0 without any), summed by grey level.
 
-use super::Grid;
 use super::glcm::angles;
 use super::sizes::{CountMatrix, Kind};
+use super::{Grid, Weighting};
 
 /// The GLRLM features PyRadiomics enables by default, in its order, with the shared feature
 /// each is.
@@ -166,21 +166,29 @@ fn count_matrix(
     }
 }
 
-/// The GLRLM features ([`GLRLM`] order).
-pub fn glrlm(grid: &Grid) -> Vec<(&'static str, f64)> {
+/// The GLRLM features ([`GLRLM`] order): per angle and averaged, or with `weighting` of one
+/// matrix summed over the angles, each weighted by its length.
+pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f64)> {
     let levels = present(grid);
     let longest = grid.size.into_iter().max().unwrap_or(1);
-    let mut per_angle = Vec::new();
+    let mut per_angle: Vec<CountMatrix> = Vec::new();
     for angle in angles(grid.flat) {
         let (runs, crossed) = runs(grid, angle);
         if !crossed {
             continue;
         }
-        let matrix = count_matrix(&levels, longest, runs.into_iter());
-        if matrix.total() > 0.0 {
-            per_angle.push(matrix);
+        let mut matrix = count_matrix(&levels, longest, runs.into_iter());
+        if let Some(w) = weighting {
+            let weight = w.norm(angle, grid.spacing);
+            matrix.p.iter_mut().for_each(|v| *v *= weight);
+            if let Some(total) = per_angle.first_mut() {
+                total.p.iter_mut().zip(&matrix.p).for_each(|(t, v)| *t += v);
+                continue;
+            }
         }
+        per_angle.push(matrix);
     }
+    per_angle.retain(|m| m.total() > 0.0);
     GLRLM
         .iter()
         .map(|(name, kind)| {

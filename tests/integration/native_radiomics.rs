@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rgdb::radiomics::{
-    Binning, Normalize, RadiomicsError, Resegment, ResegmentMode, Settings, Volume, extract,
-    parse_nifti, parse_nrrd, read_image, read_nrrd,
+    Binning, Normalize, RadiomicsError, Resegment, ResegmentMode, Settings, Volume, Weighting,
+    extract, parse_nifti, parse_nrrd, read_image, read_nrrd,
 };
 
 fn reference() -> PathBuf {
@@ -117,6 +117,14 @@ fn settings_of(dict: &serde_json::Value) -> Result<Settings, String> {
     if let Some(l) = get("label").and_then(|v| v.as_i64()) {
         settings.label = l;
     }
+    if let Some(norm) = get("weightingNorm").and_then(|v| v.as_str()) {
+        settings.weighting_norm = Some(match norm {
+            "infinity" => Weighting::Infinity,
+            "euclidean" => Weighting::Euclidean,
+            "manhattan" => Weighting::Manhattan,
+            _ => Weighting::NoWeighting,
+        });
+    }
     if let Some(a) = get("gldm_a").and_then(|v| v.as_u64()) {
         settings.gldm_a = a as u32;
     }
@@ -208,48 +216,43 @@ fn features_equal_the_pyradiomics_baselines() {
     let want: BTreeMap<&str, _> = classes.iter().map(|c| (*c, baseline(c))).collect();
     let centres = centres();
     assert_eq!(centres.len(), 3);
-    let mut covered = Vec::new();
-    let mut not_yet = Vec::new();
-    for (configuration, (case, dict)) in configurations() {
-        if !want["firstorder"]
-            .values()
-            .any(|v| v.contains_key(&configuration))
-        {
-            continue;
-        }
-        let settings = match settings_of(&dict) {
-            Ok(s) => s,
-            Err(why) => {
-                not_yet.push(format!("{configuration} ({why})"));
-                continue;
-            }
-        };
-        let image = read_nrrd(&reference().join(format!("{case}_image.nrrd"))).unwrap();
-        let mask = read_nrrd(&reference().join(format!("{case}_label.nrrd"))).unwrap();
-        // The geometry SimpleITK read, where the baseline records it.
-        if let Some(centre) = centres.get(&case) {
-            assert!(
-                close3(center_of_mass(&mask), *centre),
-                "{case}: {:?} vs {centre:?}",
-                center_of_mass(&mask)
-            );
-        }
-        let got = extract(&image, &mask, &settings).unwrap();
-        for class in classes {
-            // PyRadiomics' baselines hold shape only for the configurations that compute it.
-            if class == "shape" && !want[class].values().any(|v| v.contains_key(&configuration)) {
-                continue;
-            }
-            let prefix = format!("original_{class}_");
-            let ours: Vec<&(String, f64)> =
-                got.iter().filter(|(n, _)| n.starts_with(&prefix)).collect();
+    let configurations = configurations();
+    let mut got: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    let mut covered: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut not_yet = std::collections::BTreeSet::new();
+    for class in classes {
+        let prefix = format!("original_{class}_");
+        let columns: std::collections::BTreeSet<&String> =
+            want[class].values().flat_map(|v| v.keys()).collect();
+        for configuration in columns {
+            let (case, dict) = &configurations[configuration];
+            let settings = match settings_of(dict) {
+                Ok(s) => s,
+                Err(why) => {
+                    not_yet.insert(format!("{configuration} ({why})"));
+                    continue;
+                }
+            };
+            let features = got.entry(configuration.clone()).or_insert_with(|| {
+                let image = read_nrrd(&reference().join(format!("{case}_image.nrrd"))).unwrap();
+                let mask = read_nrrd(&reference().join(format!("{case}_label.nrrd"))).unwrap();
+                // The geometry SimpleITK read, where the baseline records it.
+                if let Some(centre) = centres.get(case) {
+                    assert!(close3(center_of_mass(&mask), *centre), "{case}");
+                }
+                extract(&image, &mask, &settings).unwrap()
+            });
+            let ours: Vec<&(String, f64)> = features
+                .iter()
+                .filter(|(n, _)| n.starts_with(&prefix))
+                .collect();
             let theirs = want[class]
                 .iter()
-                .filter(|(n, v)| n.starts_with(&prefix) && v.contains_key(&configuration))
+                .filter(|(n, v)| n.starts_with(&prefix) && v.contains_key(configuration))
                 .count();
             assert_eq!(ours.len(), theirs, "{configuration} {class}");
             for (name, value) in ours {
-                let expected = want[class][name][&configuration];
+                let expected = want[class][name][configuration];
                 if configuration == "brain1" && BRAIN1_MESH.contains(&name.as_str()) {
                     // See BRAIN1_MESH: within 1e-3 of the 2018 baseline.
                     assert!((value - expected).abs() <= 1e-3 * expected.abs(), "{name}");
@@ -260,22 +263,28 @@ fn features_equal_the_pyradiomics_baselines() {
                     "{configuration} {name}: rgdb {value}, PyRadiomics {expected}"
                 );
             }
+            covered
+                .entry(class)
+                .or_default()
+                .push(configuration.clone());
         }
-        covered.push(configuration);
     }
+    // Every class in every configuration that does not resample: default, force2D (2d),
+    // binCount 64 (FBN), weightingNorm (combined, GLCM and GLRLM), a flat region, normalised,
+    // re-segmented.
+    let count = |class: &str| covered.get(class).map_or(0, Vec::len);
     assert_eq!(
-        covered,
         [
-            "brain1",
-            "brain1_normalization",
-            "brain1_resegmentation",
-            "brain2",
-            "brain2_normalization",
-            "brain2_resegmentation",
-            "breast1",
-            "breast1_normalization",
-            "breast1_resegmentation"
-        ]
+            count("shape"),
+            count("firstorder"),
+            count("glcm"),
+            count("gldm"),
+            count("glrlm"),
+            count("glszm"),
+            count("ngtdm")
+        ],
+        [3, 9, 21, 18, 21, 18, 18],
+        "{covered:?}"
     );
     assert_eq!(
         not_yet.len(),
