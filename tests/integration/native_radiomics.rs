@@ -579,3 +579,94 @@ fn the_ibsi_ct_phantom_gives_pyradiomics_v3_features() {
         }
     }
 }
+
+/// PyRadiomics v3.0.1's features of the DICOM pairs (`dicom_pairs_original_binwidth25.csv`),
+/// with the CT and SEG read from the DICOM files themselves (`data/dicom`): every feature
+/// within 1e-6 for `CT_small` (one slice) and `ct2_series_seg_slices` (the three evenly spaced
+/// slices the SEG refers to). The whole `ct2_series` has a 202.5 mm gap before its last three
+/// slices: rgdb refuses it, naming the files, where SimpleITK spreads it over a 68.33 mm grid.
+#[test]
+fn dicom_pairs_give_pyradiomics_v3_features() {
+    use rgdb::ingest::dicom::volume::{read_segment, read_series};
+    let dicom = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dicom");
+    let text = std::fs::read_to_string(reference().join("../dicom_pairs_original_binwidth25.csv"))
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let settings = Settings {
+        deprecated_shape: true,
+        ..Settings::default()
+    };
+    let series = dicom.join("ct2_series");
+    let cases: [(&str, Vec<PathBuf>, &str); 2] = [
+        (
+            "CT_small",
+            vec![dicom.join("CT_small.dcm")],
+            "seg_image_ct_binary_single_frame.dcm",
+        ),
+        (
+            "ct2_series_seg_slices",
+            ["17136", "17166", "17196"]
+                .iter()
+                .map(|f| series.join(f))
+                .collect(),
+            "seg_image_ct_binary.dcm",
+        ),
+    ];
+    for (id, slices, seg) in cases {
+        let row = rows.iter().find(|r| &r[0] == id).unwrap();
+        let cell = |name: &str| -> &str { &row[header.iter().position(|h| h == name).unwrap()] };
+        let ct = read_series(&slices).unwrap();
+        let mask = read_segment(&dicom.join(seg), 1, &ct, 1.0).unwrap();
+        let centre = triple(cell("diagnostics_Mask-original_CenterOfMass"));
+        assert!(
+            close3(center_of_mass(&mask), centre),
+            "{id}: {:?} vs {centre:?}",
+            center_of_mass(&mask)
+        );
+        let got = extract(&ct.volume, &mask, &settings).unwrap();
+        assert_eq!(
+            got.len(),
+            header.iter().filter(|h| h.starts_with("original_")).count()
+        );
+        for (name, value) in &got {
+            let want: f64 = cell(name).parse().unwrap();
+            assert!(
+                close(*value, want),
+                "{id} {name}: rgdb {value}, PyRadiomics {want}"
+            );
+        }
+    }
+    // The whole series, with its gap.
+    let all: Vec<PathBuf> = ["17106", "17136", "17166", "17196"]
+        .iter()
+        .map(|f| series.join(f))
+        .collect();
+    let err = match read_series(&all) {
+        Err(e) => e,
+        Ok(_) => panic!("a series with a gap was read"),
+    };
+    assert_eq!(err.code(), "E0430");
+    let message = err.to_string();
+    assert!(
+        message.contains("the slices are not evenly spaced: 202.5000 mm between ")
+            && message.contains("ct2_series/17106 and ")
+            && message.contains("ct2_series/17136, 1.2500 mm between "),
+        "{message}"
+    );
+    // A SEG whose slices are not in the series read.
+    let one = read_series(&[series.join("17106")]).unwrap();
+    let missing = read_segment(&dicom.join("seg_image_ct_binary.dcm"), 1, &one, 1.0)
+        .expect_err("a SEG without its slices was placed");
+    assert_eq!(missing.code(), "E0430", "{missing}");
+    assert!(
+        missing
+            .to_string()
+            .contains("a frame of segment 1 refers to slice ")
+            && missing
+                .to_string()
+                .ends_with(", which is not in the CT series read"),
+        "{missing}"
+    );
+}

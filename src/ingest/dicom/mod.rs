@@ -11,6 +11,7 @@ pub mod header;
 pub mod pixel;
 mod read_back;
 pub mod seg;
+pub mod volume;
 mod write;
 
 use std::collections::{BTreeMap, HashMap};

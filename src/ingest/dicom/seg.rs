@@ -76,6 +76,49 @@ pub fn segments(path: &Path) -> Result<Vec<Segment>, IngestError> {
     Ok(out)
 }
 
+/// One frame of a SEG for a volume: the segment it shows, the CT slice it was derived from
+/// (its SOP instance UID, else its position), and the voxels set in it (row-major indices).
+pub struct FrameVoxels {
+    pub segment: i64,
+    pub source_instance: Option<String>,
+    pub position: Option<Vec<f64>>,
+    pub voxels: Vec<usize>,
+}
+
+/// The frames of the SEG at `path`, for placing them on a CT grid (`volume.rs`).
+pub fn frames(path: &Path) -> Result<(usize, usize, Vec<FrameVoxels>), IngestError> {
+    let obj = OpenFileOptions::new()
+        .open_file(path)
+        .map_err(|e| bad(path, &e))?;
+    let file = path.display().to_string();
+    let kind = text(&obj, tags::SEGMENTATION_TYPE).unwrap_or_else(|| "BINARY".into());
+    let frames = Frames::read(&obj, &file, &kind)?;
+    let segments = FrameSegments::of(&obj);
+    let per_frame = items(&obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+    let rows = int(&obj, tags::ROWS).unwrap_or(0).max(0) as usize;
+    let out = (0..frames.count)
+        .map(|f| {
+            let group = per_frame.get(f);
+            let source_instance = group
+                .and_then(|g| items(g, tags::DERIVATION_IMAGE_SEQUENCE).first())
+                .and_then(|d| items(d, tags::SOURCE_IMAGE_SEQUENCE).first())
+                .and_then(|s| text(s, tags::REFERENCED_SOP_INSTANCE_UID));
+            let position = group
+                .and_then(|g| items(g, tags::PLANE_POSITION_SEQUENCE).first())
+                .and_then(|p| floats(p, tags::IMAGE_POSITION_PATIENT));
+            let mut voxels = Vec::new();
+            frames.each_voxel(f, |p| voxels.push(p));
+            FrameVoxels {
+                segment: segments.get(f),
+                source_instance,
+                position,
+                voxels,
+            }
+        })
+        .collect();
+    Ok((rows, frames.cols, out))
+}
+
 /// The error for a SEG that cannot be read.
 fn bad_seg(file: &str, message: String) -> IngestError {
     IngestError::BadDicom {
