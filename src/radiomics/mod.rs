@@ -1,7 +1,8 @@
 //! radiomics: features computed natively, with PyRadiomics v3.0.1's definitions (issue 25).
 //!
 //! - `volume.rs`: the image type (voxels and geometry).
-//! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]).
+//! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]);
+//!   `numbers.rs` what they share (voxel number types, bounded gunzip).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
 //! - `shape.rs`: the 3-D shape features, on PyRadiomics' marching cubes (`mesh_tables.rs`).
 //! - `firstorder.rs`: the first-order features; `glcm.rs`: the grey-level co-occurrence matrix
@@ -21,6 +22,7 @@ mod glcm;
 mod mesh_tables;
 mod nifti;
 mod nrrd;
+mod numbers;
 mod shape;
 mod sizes;
 mod volume;

@@ -7,21 +7,16 @@
 //! and a second set of compression features; the single-file NIfTI-1 layout is a 348-byte
 //! header and the voxels, on the `flate2` rgdb already has.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::RadiomicsError;
 use super::nrrd::MAX_VOXELS;
+use super::numbers::{Number, gunzip, read_file};
 use super::volume::Volume;
 
 /// Reads a `.nii` or `.nii.gz` file (gzip is recognised by its magic bytes).
 pub fn read(path: &Path) -> Result<Volume, RadiomicsError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| RadiomicsError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    parse(&file, &bytes)
+    parse(&path.display().to_string(), &read_file(path)?)
 }
 
 /// Reads NIfTI-1 `bytes` (the whole file, gzip-compressed or not) named `file` in errors.
@@ -32,14 +27,16 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
     };
     let plain;
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        plain = gunzip(bytes).map_err(bad)?;
+        // Reading stops past the largest volume rgdb reads.
+        plain = gunzip(bytes, MAX_VOXELS * 8 + 352).map_err(bad)?;
         &plain[..]
     } else {
         bytes
     };
     let header = Header::read(bytes).map_err(bad)?;
     let count = header.count().map_err(bad)?;
-    let width = header.width().map_err(bad)?;
+    let number = header.number().map_err(bad)?;
+    let width = number.width();
     let offset = header.vox_offset.max(348.0) as usize;
     let needed = count * width;
     let data = bytes.get(offset..).unwrap_or_default();
@@ -50,7 +47,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
             data.len()
         )));
     }
-    let voxels = header.voxels(&data[..needed]);
+    let voxels = header.voxels(number, &data[..needed]);
     let (origin, spacing, direction) = header.geometry();
     Ok(Volume {
         size: header.size(),
@@ -59,22 +56,6 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
         direction,
         voxels,
     })
-}
-
-/// The whole gzip stream, or why it could not be read (truncated, damaged). Reading stops
-/// past the largest volume rgdb reads.
-fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take((MAX_VOXELS * 8 + 352) as u64)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            format!(
-                "the gzip data is damaged or truncated after {} bytes: {e}",
-                out.len()
-            )
-        })?;
-    Ok(out)
 }
 
 /// The fields of a NIfTI-1 header rgdb uses.
@@ -179,13 +160,19 @@ impl Header {
             .ok_or_else(|| format!("sizes {size:?} exceed {MAX_VOXELS} voxels"))
     }
 
-    /// Bytes per voxel of the datatype.
-    fn width(&self) -> Result<usize, String> {
+    /// The datatype's number type.
+    fn number(&self) -> Result<Number, String> {
         Ok(match self.datatype {
-            2 | 256 => 1,
-            4 | 512 => 2,
-            8 | 16 | 768 => 4,
-            64 | 1024 | 1280 => 8,
+            2 => Number::U8,
+            256 => Number::I8,
+            4 => Number::I16,
+            512 => Number::U16,
+            8 => Number::I32,
+            768 => Number::U32,
+            16 => Number::F32,
+            1024 => Number::I64,
+            1280 => Number::U64,
+            64 => Number::F64,
             other => {
                 return Err(format!(
                     "the NIfTI datatype {other} is not a single number per voxel (rgdb reads integers and floats)"
@@ -195,35 +182,8 @@ impl Header {
     }
 
     /// The voxels as `f64`, scaled when `scl_slope` is set.
-    fn voxels(&self, data: &[u8]) -> Vec<f64> {
-        let big = self.big;
-        macro_rules! numbers {
-            ($t:ty) => {
-                data.chunks_exact(std::mem::size_of::<$t>())
-                    .map(|c| {
-                        let bytes = c.try_into().expect("chunks_exact gives whole values");
-                        let v = if big {
-                            <$t>::from_be_bytes(bytes)
-                        } else {
-                            <$t>::from_le_bytes(bytes)
-                        };
-                        v as f64
-                    })
-                    .collect::<Vec<f64>>()
-            };
-        }
-        let raw = match self.datatype {
-            2 => numbers!(u8),
-            256 => numbers!(i8),
-            4 => numbers!(i16),
-            512 => numbers!(u16),
-            8 => numbers!(i32),
-            768 => numbers!(u32),
-            16 => numbers!(f32),
-            1024 => numbers!(i64),
-            1280 => numbers!(u64),
-            _ => numbers!(f64),
-        };
+    fn voxels(&self, number: Number, data: &[u8]) -> Vec<f64> {
+        let raw = number.decode(self.big, data);
         let (slope, inter) = (self.scl_slope as f64, self.scl_inter as f64);
         if slope == 0.0 || !slope.is_finite() || (slope == 1.0 && inter == 0.0) {
             return raw;

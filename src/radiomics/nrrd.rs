@@ -7,10 +7,10 @@
 //! the format that medical volumes use (NRRD0001–5, one attached data block, the numeric
 //! types, `raw` and `gzip` encodings, little or big endian) on the `flate2` rgdb already has.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::RadiomicsError;
+use super::numbers::{Number, gunzip, read_file};
 use super::volume::Volume;
 
 /// The most voxels a volume may declare (2³¹: 16 GiB of `f64`). A header that asks for more
@@ -33,12 +33,7 @@ struct Header {
 
 /// Reads a `.nrrd` file.
 pub fn read(path: &Path) -> Result<Volume, RadiomicsError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| RadiomicsError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    parse(&file, &bytes)
+    parse(&path.display().to_string(), &read_file(path)?)
 }
 
 /// Reads NRRD `bytes` (the whole file) named `file` in errors.
@@ -54,12 +49,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
         .try_fold(1usize, |n, s| n.checked_mul(*s))
         .filter(|n| *n <= MAX_VOXELS)
         .ok_or_else(|| bad(format!("sizes {size:?} exceed {MAX_VOXELS} voxels")))?;
-    let width = type_width(&header.kind).ok_or_else(|| {
+    let number = number(&header.kind).ok_or_else(|| {
         bad(format!(
             "the voxel type `{}` is not a number type",
             header.kind
         ))
     })?;
+    let width = number.width();
     let expected = count * width;
     let data = payload(&header, &bytes[data_at..], expected).map_err(bad)?;
     if data.len() < expected {
@@ -71,7 +67,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
             data.len()
         )));
     }
-    let voxels = decode(&header.kind, header.endian == "big", &data[..expected]);
+    let voxels = number.decode(header.endian == "big", &data[..expected]);
     let (spacing, direction) = geometry(&header);
     let mut origin = header.origin.unwrap_or([0.0; 3]);
     if is_ras(&header.space) {
@@ -209,83 +205,34 @@ fn payload(header: &Header, data: &[u8], expected: usize) -> Result<Vec<u8>, Str
     if header.encoding == "raw" {
         return Ok(data.to_vec());
     }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(data)
-        .take(expected as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            format!(
-                "the gzip data is damaged or truncated after {} bytes: {e}",
-                out.len()
-            )
-        })?;
-    Ok(out)
+    gunzip(data, expected + 1)
 }
 
-/// Bytes per voxel of a NRRD type, `None` for a type that is not a number.
-fn type_width(kind: &str) -> Option<usize> {
+/// A NRRD type's number type, `None` for a type that is not a number.
+fn number(kind: &str) -> Option<Number> {
     Some(match kind {
-        "signed char" | "int8" | "int8_t" | "uchar" | "unsigned char" | "uint8" | "uint8_t" => 1,
-        "short" | "short int" | "signed short" | "signed short int" | "int16" | "int16_t"
-        | "ushort" | "unsigned short" | "unsigned short int" | "uint16" | "uint16_t" => 2,
-        "int" | "signed int" | "int32" | "int32_t" | "uint" | "unsigned int" | "uint32"
-        | "uint32_t" | "float" => 4,
+        "signed char" | "int8" | "int8_t" => Number::I8,
+        "uchar" | "unsigned char" | "uint8" | "uint8_t" => Number::U8,
+        "short" | "short int" | "signed short" | "signed short int" | "int16" | "int16_t" => {
+            Number::I16
+        }
+        "ushort" | "unsigned short" | "unsigned short int" | "uint16" | "uint16_t" => Number::U16,
+        "int" | "signed int" | "int32" | "int32_t" => Number::I32,
+        "uint" | "unsigned int" | "uint32" | "uint32_t" => Number::U32,
         "longlong"
         | "long long"
         | "long long int"
         | "signed long long"
         | "signed long long int"
         | "int64"
-        | "int64_t"
-        | "ulonglong"
-        | "unsigned long long"
-        | "unsigned long long int"
-        | "uint64"
-        | "uint64_t"
-        | "double" => 8,
+        | "int64_t" => Number::I64,
+        "ulonglong" | "unsigned long long" | "unsigned long long int" | "uint64" | "uint64_t" => {
+            Number::U64
+        }
+        "float" => Number::F32,
+        "double" => Number::F64,
         _ => return None,
     })
-}
-
-/// The voxels of `data` (of `kind`, big or little endian) as `f64`.
-fn decode(kind: &str, big: bool, data: &[u8]) -> Vec<f64> {
-    macro_rules! numbers {
-        ($t:ty) => {
-            data.chunks_exact(std::mem::size_of::<$t>())
-                .map(|c| {
-                    let bytes = c.try_into().expect("chunks_exact gives whole values");
-                    let v = if big {
-                        <$t>::from_be_bytes(bytes)
-                    } else {
-                        <$t>::from_le_bytes(bytes)
-                    };
-                    v as f64
-                })
-                .collect()
-        };
-    }
-    match kind {
-        "signed char" | "int8" | "int8_t" => numbers!(i8),
-        "uchar" | "unsigned char" | "uint8" | "uint8_t" => numbers!(u8),
-        "ushort" | "unsigned short" | "unsigned short int" | "uint16" | "uint16_t" => {
-            numbers!(u16)
-        }
-        "int" | "signed int" | "int32" | "int32_t" => numbers!(i32),
-        "uint" | "unsigned int" | "uint32" | "uint32_t" => numbers!(u32),
-        "float" => numbers!(f32),
-        "longlong"
-        | "long long"
-        | "long long int"
-        | "signed long long"
-        | "signed long long int"
-        | "int64"
-        | "int64_t" => numbers!(i64),
-        "ulonglong" | "unsigned long long" | "unsigned long long int" | "uint64" | "uint64_t" => {
-            numbers!(u64)
-        }
-        "double" => numbers!(f64),
-        _ => numbers!(i16),
-    }
 }
 
 /// Whether a NRRD space is right-anterior-superior (SimpleITK turns it into LPS).
