@@ -73,6 +73,17 @@ pub enum RadiomicsError {
         before: usize,
         kept: usize,
     },
+    /// The region holds voxels that are not numbers (NaN), which no feature can use.
+    #[error(
+        "{count} voxels of label {label} are not numbers (NaN), the first at voxel (x {x}, y {y}, z {z}); mask them out or fill them"
+    )]
+    NotANumber {
+        label: i64,
+        count: usize,
+        x: usize,
+        y: usize,
+        z: usize,
+    },
     /// A setting has a value PyRadiomics does not accept.
     #[error("the setting {setting} = {value} is not valid: {why}")]
     BadSetting {
@@ -92,6 +103,7 @@ impl RadiomicsError {
             RadiomicsError::LabelAbsent { .. } => "E0444",
             RadiomicsError::ResegmentedAway { .. } => "E0445",
             RadiomicsError::BadSetting { .. } => "E0446",
+            RadiomicsError::NotANumber { .. } => "E0447",
         }
     }
 }
@@ -274,7 +286,19 @@ pub fn region(
             present: shown.join(", "),
         });
     }
-    let values = voxels.iter().map(|k| image.voxels[*k]).collect();
+    let values: Vec<f64> = voxels.iter().map(|k| image.voxels[*k]).collect();
+    let nan: Vec<usize> = (0..values.len()).filter(|k| values[*k].is_nan()).collect();
+    if let Some(first) = nan.first() {
+        let [nx, ny, _] = image.size;
+        let k = voxels[*first];
+        return Err(RadiomicsError::NotANumber {
+            label: settings.label,
+            count: nan.len(),
+            x: k % nx,
+            y: (k / nx) % ny,
+            z: k / (nx * ny),
+        });
+    }
     Ok(Region { voxels, values })
 }
 

@@ -502,6 +502,22 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
         err.to_string(),
         "the setting resegmentRange = [1.0, 2.0, 3.0] is not valid: it takes one or two numbers"
     );
+    // NaN voxels in the region.
+    let mut holed = image.clone();
+    let first = mask.voxels.iter().position(|v| *v == 1.0).unwrap();
+    holed.voxels[first] = f64::NAN;
+    let err = extract(&holed, &mask, &Settings::default()).unwrap_err();
+    assert_eq!(err.code(), "E0447");
+    let [nx, ny, _] = image.size;
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 voxels of label 1 are not numbers (NaN), the first at voxel (x {}, y {}, z {}); mask them out or fill them",
+            first % nx,
+            (first / nx) % ny,
+            first / (nx * ny)
+        )
+    );
     let _: Option<Volume> = None;
 }
 
