@@ -128,15 +128,13 @@ fn matrices(
 }
 
 /// The 24 features of [`FEATURES`], in that order, of the grey levels of `grid` (0 outside
-/// the region). `max_level` is PyRadiomics' `Ng`, the highest grey level in the region.
+/// the region), with PyRadiomics' `Ng` the highest grey level in the region.
 pub fn glcm(
     grid: &Grid,
     symmetrical: bool,
     weighting: Option<Weighting>,
 ) -> Vec<(&'static str, f64)> {
-    let mut levels: Vec<u32> = grid.levels.iter().copied().filter(|l| *l > 0).collect();
-    levels.sort_unstable();
-    levels.dedup();
+    let levels = grid.present();
     let ng = levels.last().copied().unwrap_or(0) as f64;
     let matrices = matrices(grid, &levels, symmetrical, weighting);
     let per_angle: Vec<Angle> = matrices.iter().map(|p| Angle::of(p, &levels, ng)).collect();
@@ -161,7 +159,7 @@ fn plain_mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// numpy's `nanmean`: the mean of the values that are not NaN (NaN when there is none).
-fn nan_mean(values: impl Iterator<Item = f64>) -> f64 {
+pub(super) fn nan_mean(values: impl Iterator<Item = f64>) -> f64 {
     let v: Vec<f64> = values.filter(|v| !v.is_nan()).collect();
     if v.is_empty() {
         return f64::NAN;

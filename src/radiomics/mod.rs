@@ -124,6 +124,14 @@ impl Grid {
     pub fn level(&self, x: usize, y: usize, z: usize) -> u32 {
         self.levels[x + self.size[0] * (y + self.size[1] * z)]
     }
+
+    /// The grey levels present in the region, ascending (PyRadiomics' `grayLevels`).
+    pub fn present(&self) -> Vec<u32> {
+        let mut levels: Vec<u32> = self.levels.iter().copied().filter(|l| *l > 0).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        levels
+    }
 }
 
 /// Reads an image or label map by its name: `.nrrd` (NRRD), `.nii` or `.nii.gz` (NIfTI-1).

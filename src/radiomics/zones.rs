@@ -11,7 +11,7 @@
 //! - NGTDM: for each region voxel, the absolute difference between its grey level and the mean
 //!   of its neighbours' in the region (0 without any), summed by grey level.
 
-use super::glcm::angles;
+use super::glcm::{angles, nan_mean};
 use super::sizes::{CountMatrix, Kind};
 use super::{Grid, Weighting};
 
@@ -110,14 +110,6 @@ pub const NGTDM: [&str; 5] = [
     "Strength",
 ];
 
-/// The grey levels present in the region, ascending.
-fn present(grid: &Grid) -> Vec<u32> {
-    let mut levels: Vec<u32> = grid.levels.iter().copied().filter(|l| *l > 0).collect();
-    levels.sort_unstable();
-    levels.dedup();
-    levels
-}
-
 /// The 26 neighbour offsets (8 in the plane with `force2D`).
 fn neighbours(grid: &Grid) -> Vec<[i64; 3]> {
     let one_way = angles(grid.flat);
@@ -169,7 +161,7 @@ fn count_matrix(
 /// The GLRLM features ([`GLRLM`] order): per angle and averaged, or with `weighting` of one
 /// matrix summed over the angles, each weighted by its length.
 pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f64)> {
-    let levels = present(grid);
+    let levels = grid.present();
     let longest = grid.size.into_iter().max().unwrap_or(1);
     let mut per_angle: Vec<CountMatrix> = Vec::new();
     for angle in angles(grid.flat) {
@@ -192,17 +184,8 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
     GLRLM
         .iter()
         .map(|(name, kind)| {
-            let values: Vec<f64> = per_angle
-                .iter()
-                .map(|m| m.feature(*kind, m.total()))
-                .filter(|v| !v.is_nan())
-                .collect();
-            let mean = if values.is_empty() {
-                f64::NAN
-            } else {
-                values.iter().sum::<f64>() / values.len() as f64
-            };
-            (*name, mean)
+            let values = per_angle.iter().map(|m| m.feature(*kind, m.total()));
+            (*name, nan_mean(values))
         })
         .collect()
 }
@@ -247,7 +230,7 @@ fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
 
 /// The GLSZM features ([`GLSZM`] order).
 pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
-    let levels = present(grid);
+    let levels = grid.present();
     let offsets = neighbours(grid);
     let region = grid.levels.iter().filter(|l| **l > 0).count();
     let mut seen = vec![false; grid.levels.len()];
@@ -287,7 +270,7 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
 
 /// The GLDM features ([`GLDM`] order), neighbours dependent within `alpha` grey levels.
 pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
-    let levels = present(grid);
+    let levels = grid.present();
     let offsets = neighbours(grid);
     let dependences = (0..grid.levels.len())
         .filter(|k| grid.levels[*k] > 0)
@@ -313,7 +296,7 @@ pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
 
 /// The NGTDM features ([`NGTDM`] order).
 pub fn ngtdm(grid: &Grid) -> Vec<(&'static str, f64)> {
-    let levels = present(grid);
+    let levels = grid.present();
     let offsets = neighbours(grid);
     let mut n = vec![0.0; levels.len()];
     let mut s = vec![0.0; levels.len()];

@@ -518,7 +518,6 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
             first / (nx * ny)
         )
     );
-    let _: Option<Volume> = None;
 }
 
 /// Where the radiomics reference data that stays out of the repository lives (the IBSI CT
