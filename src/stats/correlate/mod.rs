@@ -271,7 +271,7 @@ pub fn map_until(
     }
     if !near.is_empty() && !job.stopped() {
         // Near pairs run in one pass at the end; they count as done when it is.
-        for (j, row) in near_pairs(xs, ys, &gx, &gy, &near) {
+        for (j, row) in near_pairs(xs, ys, &gx, &gy, &near, job.stop) {
             crate::progress::advance(row.len() as u64);
             for (i, pair) in row {
                 pairs[j * nx + i] = pair;
@@ -493,6 +493,33 @@ fn step_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The near pairs (columns whose missing rows differ a little) stop with the statement:
+    /// with the flag set they compute nothing, so a timed-out map ends at once.
+    #[test]
+    fn near_pairs_stop_when_the_statement_does() {
+        let column = |seed: usize, gap: usize| -> Vec<f64> {
+            (0..50)
+                .map(|i| {
+                    if i == gap {
+                        f64::NAN
+                    } else {
+                        ((i * 7 + seed * 13) % 23) as f64
+                    }
+                })
+                .collect()
+        };
+        let xs: Vec<Vec<f64>> = (0..3).map(|k| column(k, 1)).collect();
+        let ys: Vec<Vec<f64>> = (0..20).map(|k| column(k + 5, 2 + k % 3)).collect();
+        let (gx, gy) = (by_mask(&xs), by_mask(&ys));
+        let near: Vec<(usize, usize)> = (0..gx.len())
+            .flat_map(|a| (0..gy.len()).map(move |b| (a, b)))
+            .collect();
+        let go = std::sync::atomic::AtomicBool::new(false);
+        assert_eq!(near_pairs(&xs, &ys, &gx, &gy, &near, &go).len(), 20);
+        let stop = std::sync::atomic::AtomicBool::new(true);
+        assert!(near_pairs(&xs, &ys, &gx, &gy, &near, &stop).is_empty());
+    }
 
     /// A pair's r must not depend on whether its column was computed in a group of four
     /// (`dot4`) or alone (`dot`): which happens depends on how the columns fall into

@@ -172,6 +172,7 @@ pub(super) fn near_pairs(
     gx: &[(Mask, Vec<usize>)],
     gy: &[(Mask, Vec<usize>)],
     near: &[(usize, usize)],
+    stop: &std::sync::atomic::AtomicBool,
 ) -> Vec<(usize, Vec<(usize, Pair)>)> {
     let mut used_x = vec![false; gx.len()];
     for &(a, _) in near {
@@ -203,6 +204,11 @@ pub(super) fn near_pairs(
     // per block rather than once per y column.
     let blocks: Vec<&[(usize, &[usize])]> = work.chunks(NEAR_BLOCK).collect();
     let done = crate::parallel::map(&blocks, |block| {
+        // A cancelled or timed-out statement: the rest is not computed (the caller gives
+        // nothing then).
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Vec::new();
+        }
         let ys_ranked: Vec<(Ranked<'_>, Mask)> = block
             .iter()
             .map(|&(j, _)| (Ranked::new(&ys[j]), mask(&ys[j])))
