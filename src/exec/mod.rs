@@ -262,8 +262,8 @@ pub async fn collect_reporting(
     plan: LogicalPlan,
 ) -> Result<(QueryResult, Option<Report>), Error> {
     let schema = Arc::new(plan.schema().as_arrow().clone());
-    let physical = ctx.state().create_physical_plan(&plan).await?;
-    let batches = datafusion::physical_plan::collect(physical.clone(), ctx.task_ctx()).await?;
+    let (physical, task) = physical_plan(ctx, &plan).await?;
+    let batches = datafusion::physical_plan::collect(physical.clone(), task).await?;
     let result = QueryResult {
         schema,
         batches,
@@ -283,14 +283,25 @@ pub async fn stream(
     Ok(stream_reporting(ctx, plan).await?.0)
 }
 
+/// The physical plan of `plan` (rgdb's planner: `analysis.rs`) and the task context it runs
+/// in, from one copy of the session's state (as `DataFrame::collect` makes them).
+async fn physical_plan(
+    ctx: &SessionContext,
+    plan: &LogicalPlan,
+) -> Result<(Arc<dyn ExecutionPlan>, Arc<datafusion::execution::TaskContext>), Error> {
+    let state = ctx.state();
+    let physical = state.create_physical_plan(plan).await?;
+    Ok((physical, Arc::new(datafusion::execution::TaskContext::from(&state))))
+}
+
 /// Runs a plan as a stream of batches, with its physical plan: once the stream has run, a
 /// statistics operator in it has left its report there ([`report_of`]).
 async fn stream_reporting(
     ctx: &SessionContext,
     plan: LogicalPlan,
 ) -> Result<(SendableRecordBatchStream, Arc<dyn ExecutionPlan>), Error> {
-    let physical = ctx.state().create_physical_plan(&plan).await?;
-    let rows = datafusion::physical_plan::execute_stream(physical.clone(), ctx.task_ctx())?;
+    let (physical, task) = physical_plan(ctx, &plan).await?;
+    let rows = datafusion::physical_plan::execute_stream(physical.clone(), task)?;
     Ok((rows, physical))
 }
 
