@@ -288,10 +288,19 @@ pub async fn stream(
 async fn physical_plan(
     ctx: &SessionContext,
     plan: &LogicalPlan,
-) -> Result<(Arc<dyn ExecutionPlan>, Arc<datafusion::execution::TaskContext>), Error> {
+) -> Result<
+    (
+        Arc<dyn ExecutionPlan>,
+        Arc<datafusion::execution::TaskContext>,
+    ),
+    Error,
+> {
     let state = ctx.state();
     let physical = state.create_physical_plan(plan).await?;
-    Ok((physical, Arc::new(datafusion::execution::TaskContext::from(&state))))
+    Ok((
+        physical,
+        Arc::new(datafusion::execution::TaskContext::from(&state)),
+    ))
 }
 
 /// Runs a plan as a stream of batches, with its physical plan: once the stream has run, a

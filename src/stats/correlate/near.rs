@@ -155,6 +155,29 @@ fn lowered_pass<const K: usize>(
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
+/// The x columns of the groups that have near pairs, ranked once (`None` for the others).
+fn rank_near_x<'a>(
+    xs: &'a [Vec<f64>],
+    gx: &[(Mask, Vec<usize>)],
+    near: &[(usize, usize)],
+) -> Vec<Option<Ranked<'a>>> {
+    let mut used_x = vec![false; gx.len()];
+    for &(a, _) in near {
+        used_x[a] = true;
+    }
+    let x_columns: Vec<usize> = gx
+        .iter()
+        .zip(&used_x)
+        .filter(|(_, used)| **used)
+        .flat_map(|((_, xi), _)| xi.iter().copied())
+        .collect();
+    let mut ranked_x: Vec<Option<Ranked<'a>>> = (0..xs.len()).map(|_| None).collect();
+    for (i, r) in rank_all(&x_columns, xs) {
+        ranked_x[i] = Some(r);
+    }
+    ranked_x
+}
+
 /// Spearman for pairs of groups whose rows differ in a few rows (`A` = rows only x has, `B` =
 /// rows only y has): each column is ranked once over its own rows, and each pair's ranks on
 /// the shared rows S are those ranks lowered by the removed rows below them (½ for a removed
@@ -174,20 +197,7 @@ pub(super) fn near_pairs(
     near: &[(usize, usize)],
     stop: &std::sync::atomic::AtomicBool,
 ) -> Vec<(usize, Vec<(usize, Pair)>)> {
-    let mut used_x = vec![false; gx.len()];
-    for &(a, _) in near {
-        used_x[a] = true;
-    }
-    let x_columns: Vec<usize> = gx
-        .iter()
-        .zip(&used_x)
-        .filter(|(_, used)| **used)
-        .flat_map(|((_, xi), _)| xi.iter().copied())
-        .collect();
-    let mut ranked_x: Vec<Option<Ranked<'_>>> = (0..xs.len()).map(|_| None).collect();
-    for (i, r) in rank_all(&x_columns, xs) {
-        ranked_x[i] = Some(r);
-    }
+    let ranked_x = rank_near_x(xs, gx, near);
     // The y groups, each with the x groups it is near.
     let mut by_y: Vec<(usize, Vec<usize>)> = Vec::new();
     for &(a, b) in near {
