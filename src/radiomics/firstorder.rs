@@ -20,8 +20,8 @@ pub const FEATURES: [&str; 18] = [
     "InterquartileRange",
     "Kurtosis",
     "Maximum",
-    "Mean",
     "MeanAbsoluteDeviation",
+    "Mean",
     "Median",
     "Minimum",
     "Range",
@@ -33,8 +33,8 @@ pub const FEATURES: [&str; 18] = [
     "Variance",
 ];
 
-/// Every feature of [`FEATURES`], in that order, for the intensities `values` of the region
-/// (at least one), each voxel `voxel_volume` mm³.
+/// Every feature of [`FEATURES`], in that order, then the deprecated `StandardDeviation`, for
+/// the intensities `values` of the region (at least one), each voxel `voxel_volume` mm³.
 pub fn firstorder(
     values: &[f64],
     voxel_volume: f64,
@@ -79,10 +79,16 @@ pub fn firstorder(
             "Skewness" => m3 / flat.powf(1.5),
             "TotalEnergy" => voxel_volume * energy,
             "Uniformity" => p.iter().map(|p| p * p).sum(),
+            // Deprecated in PyRadiomics, computed when named: numpy's nanstd.
+            "StandardDeviation" => m2.sqrt(),
             _ => m2,
         }
     };
-    FEATURES.iter().map(|f| (*f, values_of(f))).collect()
+    FEATURES
+        .iter()
+        .chain(&["StandardDeviation"])
+        .map(|f| (*f, values_of(f)))
+        .collect()
 }
 
 /// The arithmetic mean.

@@ -44,17 +44,29 @@ pub const FEATURES: [&str; 24] = [
 /// numpy's `spacing(1)`.
 const EPS: f64 = f64::EPSILON;
 
-/// The offsets (dx, dy, dz) of infinity-norm distance 1 whose first non-zero component in
-/// numpy's axis order (z, y, x) is positive; with `force2D`, only those that do not move along
-/// `flat` (0 = x, 1 = y, 2 = z).
-pub fn angles(flat: Option<usize>) -> Vec<[i64; 3]> {
+/// The offsets (dx, dy, dz) whose infinity norm is one of `distances` and whose first
+/// non-zero component in numpy's axis order (z, y, x) is positive, in the order
+/// `cmatrices.c`'s `build_angles` makes them (each component from +d down to −d, z slowest).
+/// An offset as long as the grid (`size`, x, y, z) or longer in some axis is left out, as is,
+/// with `force2D`, one that moves along `flat` (0 = x, 1 = y, 2 = z).
+pub fn angles(flat: Option<usize>, size: [usize; 3], distances: &[u32]) -> Vec<[i64; 3]> {
+    let max = distances.iter().copied().max().unwrap_or(1) as i64;
+    let fits = |offset: [i64; 3]| {
+        (0..3).all(|a| {
+            offset[a].unsigned_abs() < size[a] as u64 && (flat != Some(a) || offset[a] == 0)
+        })
+    };
     let mut out = Vec::new();
-    for dz in [1i64, 0, -1] {
-        for dy in [1i64, 0, -1] {
-            for dx in [1i64, 0, -1] {
+    for dz in (-max..=max).rev() {
+        for dy in (-max..=max).rev() {
+            for dx in (-max..=max).rev() {
                 let first = [dz, dy, dx].into_iter().find(|v| *v != 0);
                 let offset = [dx, dy, dz];
-                if first == Some(1) && flat.is_none_or(|axis| offset[axis] == 0) {
+                let norm = offset.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+                if first.is_some_and(|f| f > 0)
+                    && fits(offset)
+                    && distances.iter().any(|d| u64::from(*d) == norm)
+                {
                     out.push(offset);
                 }
             }
@@ -75,7 +87,7 @@ fn matrices(
     let index = |level: u32| levels.binary_search(&level).expect("a level of the region");
     let [nx, ny, nz] = grid.size.map(|s| s as i64);
     let mut out = Vec::new();
-    for [dx, dy, dz] in angles(grid.flat) {
+    for [dx, dy, dz] in angles(grid.flat, grid.size, &grid.distances) {
         let mut p = vec![0.0; n * n];
         for z in 0..nz {
             for y in 0..ny {

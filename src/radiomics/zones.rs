@@ -6,10 +6,10 @@
 //!   level; an angle along which no line crosses two region voxels is dropped, as are angles
 //!   without runs; each feature is averaged over the angles (NaN ignored).
 //! - GLSZM: zones of one grey level connected through any of the 26 neighbours.
-//! - GLDM: for each region voxel, the neighbours (of 26, in the region) within `gldm_a` grey
-//!   levels of it; its dependence is that count plus 1.
+//! - GLDM: for each region voxel, the neighbours (of 26 at the default `distances` [1], in the
+//!   region) within `gldm_a` grey levels of it; its dependence is that count plus 1.
 //! - NGTDM: for each region voxel, the absolute difference between its grey level and the mean
-//!   of its neighbours' in the region (0 without any), summed by grey level.
+//!   of its neighbours' (at `distances`) in the region (0 without any), summed by grey level.
 
 use super::glcm::{angles, nan_mean};
 use super::sizes::{CountMatrix, Kind};
@@ -110,9 +110,10 @@ pub const NGTDM: [&str; 5] = [
     "Strength",
 ];
 
-/// The 26 neighbour offsets (8 in the plane with `force2D`).
-fn neighbours(grid: &Grid) -> Vec<[i64; 3]> {
-    let one_way = angles(grid.flat);
+/// The neighbour offsets at `distances` both ways (at distance 1: 26, or 8 in the plane with
+/// `force2D`).
+fn neighbours(grid: &Grid, distances: &[u32]) -> Vec<[i64; 3]> {
+    let one_way = angles(grid.flat, grid.size, distances);
     one_way
         .iter()
         .copied()
@@ -164,7 +165,7 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
     let levels = grid.present();
     let longest = grid.size.into_iter().max().unwrap_or(1);
     let mut per_angle: Vec<CountMatrix> = Vec::new();
-    for angle in angles(grid.flat) {
+    for angle in angles(grid.flat, grid.size, &[1]) {
         let (runs, crossed) = runs(grid, angle);
         if !crossed {
             continue;
@@ -231,7 +232,7 @@ fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
 /// The GLSZM features ([`GLSZM`] order).
 pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
-    let offsets = neighbours(grid);
+    let offsets = neighbours(grid, &[1]);
     let region = grid.levels.iter().filter(|l| **l > 0).count();
     let mut seen = vec![false; grid.levels.len()];
     let mut zones = Vec::new();
@@ -271,7 +272,7 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
 /// The GLDM features ([`GLDM`] order), neighbours dependent within `alpha` grey levels.
 pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
-    let offsets = neighbours(grid);
+    let offsets = neighbours(grid, &grid.distances);
     let dependences = (0..grid.levels.len())
         .filter(|k| grid.levels[*k] > 0)
         .map(|k| {
@@ -297,7 +298,7 @@ pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
 /// The NGTDM features ([`NGTDM`] order).
 pub fn ngtdm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
-    let offsets = neighbours(grid);
+    let offsets = neighbours(grid, &grid.distances);
     let mut n = vec![0.0; levels.len()];
     let mut s = vec![0.0; levels.len()];
     for k in (0..grid.levels.len()).filter(|k| grid.levels[*k] > 0) {
