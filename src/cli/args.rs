@@ -213,6 +213,31 @@ pub enum Command {
         after_help = "Example:\n  rgdb synth --subjects 2000 --genes 5000 --out cohort/ && rgdb --db big.rgdb --create -f cohort/import.rgdb"
     )]
     Synth(SynthArgs),
+    /// Compute radiomic features as PyRadiomics v3.0.1 does, for an image and its mask or for
+    /// every case of a PyRadiomics batch CSV (columns Image, Mask, optional Label), and print
+    /// them in PyRadiomics' CSV layout (diagnostics, then features): a drop-in for the
+    /// `pyradiomics` command. No database is used.
+    #[command(
+        after_help = "Examples:\n  rgdb radiomics --params params.yaml ct.nrrd tumour.nrrd\n  rgdb radiomics --params params.yaml batch.csv > features.csv\n  rgdb radiomics tests/reference/radiomics/ibsi1/digital_phantom/image.nii.gz tests/reference/radiomics/ibsi1/digital_phantom/mask.nii.gz\n\nImages: NRRD (.nrrd) and NIfTI (.nii, .nii.gz). The parameter file is PyRadiomics' YAML; filters\n(LoG, wavelet, ...) and resampling are refused by name (they come later). docs/radiomics.md says more."
+    )]
+    Radiomics(RadiomicsArgs),
+}
+
+/// `rgdb radiomics`'s options.
+#[derive(Debug, clap::Args)]
+pub struct RadiomicsArgs {
+    /// A PyRadiomics parameter file (YAML); without it, PyRadiomics' defaults.
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub params: Option<PathBuf>,
+    /// The label of the region (overrides the parameter file and the batch's Label column).
+    #[arg(long, short = 'l', value_name = "N")]
+    pub label: Option<i64>,
+    /// How many cases run at once (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// An image and its mask, or one batch CSV.
+    #[arg(value_name = "IMAGE_OR_BATCH", required = true, num_args = 1..=2)]
+    pub inputs: Vec<PathBuf>,
 }
 
 /// `rgdb synth`'s options. Defaults are the real cohort's size and coverage.

@@ -50,6 +50,7 @@ pub(super) fn command_line(
             Ok(0)
         }
         Command::Check => check(target, out, err),
+        Command::Radiomics(args) => super::radiomics::run(&args, out, err),
     }
 }
 

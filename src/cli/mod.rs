@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod import;
+mod radiomics;
 mod render;
 
 use std::ffi::OsString;

@@ -15,6 +15,7 @@
 //! above it (issue 25 lists what is still to come: shape, the texture classes, NIfTI, DICOM
 //! series and SEG masks, the parameter file).
 
+pub mod batch;
 mod correct;
 mod discretise;
 mod eigen;

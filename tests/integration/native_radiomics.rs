@@ -883,3 +883,110 @@ fn regions_below_pyradiomics_minimums_are_refused() {
         "label 1: the region has 74 voxels, not more than minimumROISize = 74"
     );
 }
+
+/// `rgdb radiomics` prints what the `pyradiomics` command prints (`pyradiomics301/cli_*.csv`,
+/// made by PyRadiomics v3.0.1 on the digital phantom): the same columns in the same order but
+/// for the versions and hashes (rgdb names its version and gives each file's SHA-256), every
+/// diagnostic cell the same text, every feature within 1e-6; for one case and for a batch.
+/// A bad parameter file exits 2 with its error; a case that fails is named, exit 1.
+#[test]
+fn the_radiomics_command_prints_pyradiomics_csv() {
+    let run = |dir: &Path, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rgdb"))
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let phantom = reference().join("../ibsi1/digital_phantom");
+    let params = v301().join("cli_params.yaml");
+    let params = params.to_str().unwrap();
+    let single = run(
+        &phantom,
+        &[
+            "radiomics",
+            "--params",
+            params,
+            "image.nii.gz",
+            "mask.nii.gz",
+        ],
+    );
+    assert!(
+        single.status.success(),
+        "{}",
+        String::from_utf8_lossy(&single.stderr)
+    );
+    let batch_file = v301().join("cli_batch_input.csv");
+    let batch = run(
+        &v301(),
+        &["radiomics", "-p", params, batch_file.to_str().unwrap()],
+    );
+    assert!(
+        batch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&batch.stderr)
+    );
+    for (got, want) in [(single, "cli_single.csv"), (batch, "cli_batch.csv")] {
+        let read = |text: &[u8]| -> (Vec<String>, Vec<Vec<String>>) {
+            let mut r = csv::Reader::from_reader(text);
+            let h = r.headers().unwrap().iter().map(String::from).collect();
+            let rows = r
+                .records()
+                .map(|x| x.unwrap().iter().map(String::from).collect())
+                .collect();
+            (h, rows)
+        };
+        let (gh, grows) = read(&got.stdout);
+        let (wh, wrows) = read(&std::fs::read(v301().join(want)).unwrap());
+        let differs = |h: &str| {
+            h.starts_with("diagnostics_Versions") || h.ends_with("_Hash") || h.ends_with("_SHA256")
+        };
+        let kept = |h: &Vec<String>| -> Vec<String> {
+            h.iter().filter(|x| !differs(x)).cloned().collect()
+        };
+        assert_eq!(kept(&gh), kept(&wh), "{want}: columns");
+        assert_eq!(grows.len(), wrows.len());
+        for (g, w) in grows.iter().zip(&wrows) {
+            for (k, name) in wh.iter().enumerate() {
+                let Some(j) = gh.iter().position(|h| h == name) else {
+                    continue;
+                };
+                if name.starts_with("original_") {
+                    let (a, b): (f64, f64) = (g[j].parse().unwrap(), w[k].parse().unwrap());
+                    assert!(close(a, b), "{want} {name}: rgdb {a}, PyRadiomics {b}");
+                } else if name == "Image" || name == "Mask" {
+                    // Absolute paths, as PyRadiomics writes them (its run was elsewhere).
+                    assert!(
+                        Path::new(&g[j]).is_absolute()
+                            && g[j].ends_with(w[k].rsplit('/').next().unwrap())
+                    );
+                } else if !differs(name) {
+                    assert_eq!(g[j], w[k], "{want} {name}");
+                }
+            }
+        }
+    }
+    let bad = run(
+        &phantom,
+        &[
+            "radiomics",
+            "--params",
+            "no-such.yaml",
+            "image.nii.gz",
+            "mask.nii.gz",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).starts_with("error[E0441]: cannot read no-such.yaml")
+    );
+    let absent = run(
+        &phantom,
+        &["radiomics", "--label", "7", "image.nii.gz", "mask.nii.gz"],
+    );
+    assert_eq!(absent.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&absent.stderr),
+        "error[E0444]: image.nii.gz: label 7 is not in the mask (it holds 0, 1); choose one of them with `label`\n"
+    );
+}
