@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::args::RadiomicsArgs;
 use crate::error::Error;
-use crate::radiomics::batch::{Case, read_batch, run as run_cases};
+use crate::radiomics::batch::{Case, Computed, read_batch, run as run_cases};
 use crate::radiomics::{Params, RadiomicsError, python_float, read_params};
 
 /// Runs the command; exit code 0, or 1 when a case failed (each is named on stderr), 2 when
@@ -27,11 +27,29 @@ pub(super) fn run(
         },
         None => Params::default(),
     };
-    let mut cases = match args.inputs.as_slice() {
-        [batch] => match read_batch(batch) {
-            Ok(c) => c,
-            Err(e) => return fail(err, e),
-        },
+    let mut cases = match cases_of(args) {
+        Ok(c) => c,
+        Err(e) => return fail(err, e),
+    };
+    if let Some(label) = args.label {
+        for case in &mut cases {
+            case.label = Some(label);
+        }
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let stop = AtomicBool::new(false);
+    let message = format!("radiomics: {} case(s)", cases.len());
+    let results =
+        crate::progress::while_running(true, &message, || run_cases(&cases, &params, jobs, &stop));
+    write_csv(&cases, &results, out, err)
+}
+
+/// The cases of the command line: one image and mask, or a batch file's.
+fn cases_of(args: &RadiomicsArgs) -> Result<Vec<Case>, RadiomicsError> {
+    Ok(match args.inputs.as_slice() {
+        [batch] => read_batch(batch)?,
         [image, mask] => {
             let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or(p.to_path_buf());
             vec![Case {
@@ -46,19 +64,16 @@ pub(super) fn run(
             }]
         }
         _ => unreachable!("clap takes one or two inputs"),
-    };
-    if let Some(label) = args.label {
-        for case in &mut cases {
-            case.label = Some(label);
-        }
-    }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let stop = AtomicBool::new(false);
-    let message = format!("radiomics: {} case(s)", cases.len());
-    let results =
-        crate::progress::while_running(true, &message, || run_cases(&cases, &params, jobs, &stop));
+    })
+}
+
+/// PyRadiomics' CSV of the cases' results on `out`, each failure named on `err`; the exit code.
+fn write_csv(
+    cases: &[Case],
+    results: &[Option<Result<Computed, RadiomicsError>>],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, Error> {
     // The header: the first computed case's columns (as PyRadiomics writes its first row's).
     let first = results.iter().flatten().find_map(|r| r.as_ref().ok());
     let mut header: Vec<String> = cases
@@ -72,7 +87,7 @@ pub(super) fn run(
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = writer.write_record(&header);
     let mut failed = 0;
-    for (case, result) in cases.iter().zip(&results) {
+    for (case, result) in cases.iter().zip(results) {
         let mut row: Vec<String> = vec![String::new(); header.len()];
         let mut put = |name: &str, value: String| {
             if let Some(k) = header.iter().position(|h| h == name) {

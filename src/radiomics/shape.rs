@@ -183,7 +183,10 @@ fn diameters(vertices: &[[f64; 3]]) -> [f64; 4] {
             std::collections::HashMap::new();
         for v in vertices {
             // + 0.0 makes −0.0 the same plane as 0.0, as `==` takes them.
-            planes.entry((v[axis] + 0.0).to_bits()).or_default().push(*v);
+            planes
+                .entry((v[axis] + 0.0).to_bits())
+                .or_default()
+                .push(*v);
         }
         for plane in planes.values() {
             *slot = slot.max(farthest(plane, 0.0));
