@@ -150,6 +150,24 @@ pub enum IngestError {
         "{file}: the file is gzip-compressed, and this importer reads plain text; decompress it first (`gunzip -k {file}`). Expression and GEO matrices are read compressed"
     )]
     Compressed { file: String },
+    /// Features could not be computed for a case (`IMPORT RADIOMICS FROM IMAGES/DICOM`): its
+    /// place (`batch.csv:3`, a SEG segment) and why; the code is the radiomics error's.
+    #[error("{place}: {message}")]
+    Radiomics {
+        place: String,
+        /// The radiomics error's code (E0441–E0449).
+        code: &'static str,
+        message: String,
+    },
+    /// `SKIP BAD` left no case to import.
+    #[error(
+        "{file}: no case could be computed ({skipped} skipped); nothing was imported. The first: {first}"
+    )]
+    NoCases {
+        file: String,
+        skipped: usize,
+        first: String,
+    },
     /// Well-formed JSON that is not AIM JSON: `[{"ImageAnnotationCollection": {…}}]`, or an
     /// object with two members. `found` says what the document is; the place is its value's.
     #[error(
@@ -397,6 +415,19 @@ impl IngestError {
             IngestError::NotAimJson { .. } => "E0438",
             IngestError::Compressed { .. } => "E0440",
             IngestError::ManifestColumns { .. } => "E0439",
+            IngestError::Radiomics { code, .. } => code,
+            IngestError::NoCases { .. } => "E0450",
+        }
+    }
+}
+
+impl IngestError {
+    /// A radiomics error at `place` (a file, `batch.csv:3`, a SEG segment).
+    pub fn radiomics(place: String, error: &crate::radiomics::RadiomicsError) -> IngestError {
+        IngestError::Radiomics {
+            place,
+            code: error.code(),
+            message: error.to_string(),
         }
     }
 }

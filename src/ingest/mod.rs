@@ -41,7 +41,9 @@ pub use infer::{
 };
 pub use names::{UniqueNames, snake_case};
 pub use pylit::parse as parse_python_literal;
-pub use radiomics::{DEFAULT_SUBJECT_PATTERN, RadiomicsImport, import_radiomics};
+pub use radiomics::{
+    DEFAULT_SUBJECT_PATTERN, NativeImport, RadiomicsImport, import_images, import_radiomics,
+};
 pub use request::{ImportRequest, run};
 pub use source::{SourceText, decode_utf8, sha256_hex};
 pub use subjects::MAX_SUBJECT_ID_BYTES;

@@ -10,7 +10,7 @@ use super::clinical::{ClinicalImport, import_clinical};
 use super::dicom::{DicomImport, import_dicom, import_series_manifest};
 use super::expression::{ExpressionImport, Orientation, import_expression};
 use super::geo::{GeoImport, import_geo};
-use super::radiomics::{RadiomicsImport, import_radiomics};
+use super::radiomics::{NativeImport, RadiomicsImport, import_images, import_radiomics};
 use super::summary::ImportSummary;
 use super::table::{TableImport, import_table};
 use crate::storage::Store;
@@ -39,6 +39,16 @@ pub enum ImportRequest {
         path: PathBuf,
         options: RadiomicsImport,
     },
+    /// Features computed from images and masks (a PyRadiomics batch CSV).
+    RadiomicsImages {
+        path: PathBuf,
+        options: NativeImport,
+    },
+    /// Features of every DICOM SEG segment under a folder, over its CT series.
+    RadiomicsDicom {
+        path: PathBuf,
+        options: NativeImport,
+    },
     /// AIM annotations: a file or a directory.
     Aim { path: PathBuf, options: AimImport },
     /// A directory of DICOM files, indexed by their headers.
@@ -57,6 +67,8 @@ impl ImportRequest {
             | ImportRequest::Geo { path, .. }
             | ImportRequest::Aliases { path }
             | ImportRequest::Radiomics { path, .. }
+            | ImportRequest::RadiomicsImages { path, .. }
+            | ImportRequest::RadiomicsDicom { path, .. }
             | ImportRequest::Aim { path, .. }
             | ImportRequest::Dicom { path, .. }
             | ImportRequest::Series { path } => path,
@@ -88,6 +100,12 @@ impl ImportRequest {
             ImportRequest::Geo { path, options } => describe_geo(path, options),
             ImportRequest::Aliases { path } => format!("IMPORT ALIASES FROM '{}'", path.display()),
             ImportRequest::Radiomics { path, options } => describe_radiomics(path, options),
+            ImportRequest::RadiomicsImages { path, options } => {
+                describe_native("IMAGES", path, options)
+            }
+            ImportRequest::RadiomicsDicom { path, options } => {
+                describe_native("DICOM", path, options)
+            }
             ImportRequest::Aim { path, options } => describe_aim(path, options),
             ImportRequest::Dicom { path, options } => format!(
                 "IMPORT DICOM FROM '{}'{}",
@@ -143,6 +161,27 @@ fn describe_radiomics(path: &Path, options: &RadiomicsImport) -> String {
     text + &format!(" AS {}", options.table)
 }
 
+/// The `IMPORT RADIOMICS FROM IMAGES|DICOM` statement of a native extraction.
+fn describe_native(source: &str, path: &Path, options: &NativeImport) -> String {
+    let mut text = format!("IMPORT RADIOMICS FROM {source} '{}'", path.display());
+    if let Some(p) = &options.params {
+        text += &format!(" PARAMS '{}'", p.display());
+    }
+    if let Some(c) = &options.subject_column {
+        text += &format!(" SUBJECT COLUMN '{c}'");
+    }
+    if let Some(p) = &options.subject_pattern {
+        text += &format!(" SUBJECT PATTERN '{}'", p.replace('\'', "''"));
+    }
+    if options.allow_mixed_settings {
+        text += " ALLOW MIXED SETTINGS";
+    }
+    if options.skip_bad {
+        text += " SKIP BAD";
+    }
+    text + &format!(" AS {}", options.table)
+}
+
 /// The `IMPORT AIM` statement of an AIM import.
 fn describe_aim(path: &Path, options: &AimImport) -> String {
     let mut text = format!("IMPORT AIM FROM '{}'", path.display());
@@ -180,6 +219,12 @@ pub fn run(
         ImportRequest::Aliases { path } => import_aliases(store, path, statement),
         ImportRequest::Radiomics { path, options } => {
             import_radiomics(store, path, options, statement)
+        }
+        ImportRequest::RadiomicsImages { path, options } => {
+            import_images(store, path, options, statement)
+        }
+        ImportRequest::RadiomicsDicom { path, options } => {
+            super::dicom::import_dicom_radiomics(store, path, options, statement)
         }
         ImportRequest::Aim { path, options } => import_aim(store, path, options, statement),
         ImportRequest::Dicom { path, options } => import_dicom(store, path, options, statement),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use super::error::ResolveError;
 use crate::ingest::{
     AimImport, ClinicalImport, DicomImport, DuplicatePolicy, ExpressionImport, GeoImport,
-    ImportRequest, NullTokens, Orientation, PersonField, RadiomicsImport, TableImport,
+    ImportRequest, NativeImport, NullTokens, Orientation, PersonField, RadiomicsImport,
+    TableImport,
 };
 use crate::storage::Level;
 use crate::syntax::{Ident, Import, ImportFlag, ImportKey, ImportKind, ImportOption, StringLit};
@@ -21,6 +22,14 @@ pub(super) fn bind_import(import: &Import) -> Result<ImportRequest, ResolveError
         ImportKind::Geo => geo(import, path)?,
         ImportKind::Aliases => ImportRequest::Aliases { path },
         ImportKind::Radiomics => radiomics(import, path),
+        ImportKind::RadiomicsImages => ImportRequest::RadiomicsImages {
+            path,
+            options: native(import),
+        },
+        ImportKind::RadiomicsDicom => ImportRequest::RadiomicsDicom {
+            path,
+            options: native(import),
+        },
         ImportKind::Dicom | ImportKind::Series => imaging(import, path)?,
         ImportKind::Aim => aim(import, path)?,
     })
@@ -44,6 +53,12 @@ fn allowed_keys(kind: ImportKind) -> &'static [ImportKey] {
             ImportKey::Unit,
         ],
         ImportKind::Radiomics => &[ImportKey::SubjectColumn, ImportKey::SubjectPattern],
+        ImportKind::RadiomicsImages => &[
+            ImportKey::Params,
+            ImportKey::SubjectColumn,
+            ImportKey::SubjectPattern,
+        ],
+        ImportKind::RadiomicsDicom => &[ImportKey::Params],
         ImportKind::Aim => &[
             ImportKey::SubjectField,
             ImportKey::SubjectPattern,
@@ -56,8 +71,16 @@ fn allowed_keys(kind: ImportKind) -> &'static [ImportKey] {
 fn flag_allowed(kind: ImportKind, flag: ImportFlag) -> bool {
     match flag {
         ImportFlag::LevelMulti => kind == ImportKind::Table,
-        ImportFlag::SkipBad => matches!(kind, ImportKind::Aim | ImportKind::Dicom),
-        ImportFlag::AllowMixedSettings => kind == ImportKind::Radiomics,
+        ImportFlag::SkipBad => matches!(
+            kind,
+            ImportKind::Aim
+                | ImportKind::Dicom
+                | ImportKind::RadiomicsImages
+                | ImportKind::RadiomicsDicom
+        ),
+        ImportFlag::AllowMixedSettings => {
+            matches!(kind, ImportKind::Radiomics | ImportKind::RadiomicsImages)
+        }
     }
 }
 
@@ -107,6 +130,17 @@ fn required_table<'a>(import: &'a Import, what: &str) -> Result<&'a Ident, Resol
             message: format!("IMPORT {what} needs the table to create: … AS name"),
             span: import.span,
         })
+}
+
+/// `IMPORT RADIOMICS FROM IMAGES|DICOM '…' [PARAMS 'p.yaml'] [options] [AS t]`.
+fn native(import: &Import) -> NativeImport {
+    let mut options = NativeImport::new(import.table.as_ref().map_or("radiomic", |t| &t.name));
+    options.params = value(import, ImportKey::Params).map(PathBuf::from);
+    options.subject_column = value(import, ImportKey::SubjectColumn);
+    options.subject_pattern = value(import, ImportKey::SubjectPattern);
+    options.allow_mixed_settings = import.flag(ImportFlag::AllowMixedSettings);
+    options.skip_bad = import.flag(ImportFlag::SkipBad);
+    options
 }
 
 /// `IMPORT CLINICAL FROM '…' [AS t]`.

@@ -405,11 +405,17 @@ impl Display for Export {
 
 impl Display for Import {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "IMPORT {}", self.kind.keyword())?;
+        match self.kind.source_keyword() {
+            Some(source) => write!(f, "IMPORT RADIOMICS FROM {source}")?,
+            None => write!(f, "IMPORT {}", self.kind.keyword())?,
+        }
         if let (ImportKind::Table, Some(t)) = (self.kind, &self.table) {
             write!(f, " {t}")?;
         }
-        write!(f, " FROM {}", quote(&self.path.value))?;
+        if self.kind.source_keyword().is_none() {
+            write!(f, " FROM")?;
+        }
+        write!(f, " {}", quote(&self.path.value))?;
         for option in &self.options {
             match option {
                 ImportOption::Flag(flag, _) => write!(f, " {}", flag.keywords().join(" "))?,

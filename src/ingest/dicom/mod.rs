@@ -9,10 +9,13 @@
 
 pub mod header;
 pub mod pixel;
+mod radiomics;
 mod read_back;
 pub mod seg;
 pub mod volume;
 mod write;
+
+pub use radiomics::import_dicom_radiomics;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

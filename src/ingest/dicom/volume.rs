@@ -48,6 +48,48 @@ fn bad_image(path: &Path, message: String) -> IngestError {
 
 /// Reads the single-frame slices `paths` (of one series) as a volume.
 pub fn read_series(paths: &[PathBuf]) -> Result<Series, IngestError> {
+    let (slices, grid) = read_slices(paths)?;
+    assemble(slices, grid)
+}
+
+/// Reads a series for a segmentation whose frames lie on the slices `referenced` (SOP
+/// instance UIDs). When the whole series is not evenly spaced, the run of slices from the
+/// first referenced to the last (every slice between them included) is read alone if it is,
+/// and a note says so; rgdb never resamples.
+pub fn read_series_for(
+    paths: &[PathBuf],
+    referenced: &[String],
+) -> Result<(Series, Option<String>), IngestError> {
+    let (slices, grid) = read_slices(paths)?;
+    let Err(whole) = even_spacing(&slices) else {
+        return Ok((assemble(slices, grid)?, None));
+    };
+    let at: Vec<usize> = (0..slices.len())
+        .filter(|k| referenced.contains(&slices[*k].instance))
+        .collect();
+    let (Some(first), Some(last)) = (at.first().copied(), at.last().copied()) else {
+        return Err(whole);
+    };
+    if last + 1 - first == slices.len() {
+        return Err(whole);
+    }
+    let total = slices.len();
+    let run: Vec<Slice> = slices
+        .into_iter()
+        .skip(first)
+        .take(last + 1 - first)
+        .collect();
+    let note = format!(
+        "the series is not evenly spaced ({whole}); its {} slices from {} to {} (of {total}), where the segmentation lies, are evenly spaced and were read alone",
+        run.len(),
+        run[0].path.display(),
+        run[run.len() - 1].path.display()
+    );
+    Ok((assemble(run, grid)?, Some(note)))
+}
+
+/// The slices of `paths`, read and sorted along the slice normal, and the grid they share.
+fn read_slices(paths: &[PathBuf]) -> Result<(Vec<Slice>, Option<Geometry>), IngestError> {
     let mut slices = Vec::new();
     let mut grid = None;
     for path in paths {
@@ -66,6 +108,12 @@ pub fn read_series(paths: &[PathBuf]) -> Result<Series, IngestError> {
         }
         slices.push(slice);
     }
+    slices.sort_by(|a, b| a.along.total_cmp(&b.along));
+    Ok((slices, grid))
+}
+
+/// The sorted slices of one grid as a volume, when they are evenly spaced.
+fn assemble(slices: Vec<Slice>, grid: Option<Geometry>) -> Result<Series, IngestError> {
     let Some(Geometry {
         rows,
         cols,
@@ -79,7 +127,6 @@ pub fn read_series(paths: &[PathBuf]) -> Result<Series, IngestError> {
             files: 0,
         });
     };
-    slices.sort_by(|a, b| a.along.total_cmp(&b.along));
     let z_spacing = even_spacing(&slices)?.unwrap_or(thickness);
     let normal = cross(orientation[0], orientation[1]);
     let volume = Volume {

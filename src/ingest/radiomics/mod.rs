@@ -18,7 +18,10 @@
 //! - A leading unnamed column (the pandas index) is dropped; other columns (`Image`, `Mask`)
 //!   are kept as typed columns.
 
+pub(crate) mod native;
 mod read;
+
+pub use native::{NativeImport, import_images};
 
 use read::{Layout, Role, Rows, diagnostic_column, literal, read_file, role};
 use std::collections::{BTreeMap, HashMap};
@@ -370,7 +373,7 @@ fn provenance_record(read: &Read, variants: &Variants, built: &Built) -> Map<Str
 
 /// Several rows for one subject (several ROIs) make a table of several rows per subject; with
 /// the number of subjects that have several.
-fn level_of(subjects: &[String]) -> (Level, usize) {
+pub(super) fn level_of(subjects: &[String]) -> (Level, usize) {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for s in subjects {
         *count.entry(s.as_str()).or_insert(0) += 1;

@@ -158,12 +158,25 @@ pub enum ImportKind {
     Geo,
     Aliases,
     Radiomics,
+    /// `IMPORT RADIOMICS FROM IMAGES 'batch.csv'`: features computed from images and masks.
+    RadiomicsImages,
+    /// `IMPORT RADIOMICS FROM DICOM 'dir'`: features of every SEG segment over its CT series.
+    RadiomicsDicom,
     Aim,
     Dicom,
     Series,
 }
 
 impl ImportKind {
+    /// The source keyword after `FROM` (`IMAGES`, `DICOM`), for the kinds that have one.
+    pub fn source_keyword(self) -> Option<&'static str> {
+        match self {
+            ImportKind::RadiomicsImages => Some("IMAGES"),
+            ImportKind::RadiomicsDicom => Some("DICOM"),
+            _ => None,
+        }
+    }
+
     pub fn keyword(self) -> &'static str {
         match self {
             ImportKind::Clinical => "CLINICAL",
@@ -172,6 +185,8 @@ impl ImportKind {
             ImportKind::Geo => "GEO",
             ImportKind::Aliases => "ALIASES",
             ImportKind::Radiomics => "RADIOMICS",
+            ImportKind::RadiomicsImages => "RADIOMICS FROM IMAGES",
+            ImportKind::RadiomicsDicom => "RADIOMICS FROM DICOM",
             ImportKind::Aim => "AIM",
             ImportKind::Dicom => "DICOM",
             ImportKind::Series => "SERIES",
@@ -185,7 +200,7 @@ pub enum ImportOption {
     /// A flag: `LEVEL MULTI`, `SKIP BAD`, `ALLOW MIXED SETTINGS`.
     Flag(ImportFlag, Span),
     /// `KEYWORDS 'value'`: `SUBJECT COLUMN`, `SUBJECT FIELD`, `ORIENTATION`, `PLATFORM`, `UNIT`,
-    /// `DUPLICATES`, `ANNOTATION`, `SYMBOL COLUMN`, `SUBJECT PATTERN`, `TEMPLATE`.
+    /// `DUPLICATES`, `ANNOTATION`, `SYMBOL COLUMN`, `SUBJECT PATTERN`, `TEMPLATE`, `PARAMS`.
     Value(ImportKey, StringLit),
 }
 
@@ -229,11 +244,12 @@ pub enum ImportKey {
     SymbolColumn,
     SubjectPattern,
     Template,
+    Params,
 }
 
 impl ImportKey {
     /// Every key with its keywords.
-    pub const ALL: [(ImportKey, &'static [&'static str]); 10] = [
+    pub const ALL: [(ImportKey, &'static [&'static str]); 11] = [
         (ImportKey::SubjectColumn, &["SUBJECT", "COLUMN"]),
         (ImportKey::SubjectField, &["SUBJECT", "FIELD"]),
         (ImportKey::Orientation, &["ORIENTATION"]),
@@ -244,6 +260,7 @@ impl ImportKey {
         (ImportKey::SymbolColumn, &["SYMBOL", "COLUMN"]),
         (ImportKey::SubjectPattern, &["SUBJECT", "PATTERN"]),
         (ImportKey::Template, &["TEMPLATE"]),
+        (ImportKey::Params, &["PARAMS"]),
     ];
 
     pub fn keywords(self) -> &'static [&'static str] {

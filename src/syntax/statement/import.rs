@@ -38,6 +38,17 @@ fn import_body(i: Input<'_>, start: Span) -> PResult<'_, Statement> {
     )
     .parse(i)?;
     let (i, _) = keyword("FROM").parse(i)?;
+    // `IMPORT RADIOMICS FROM IMAGES|DICOM '…'`: features computed from images.
+    let (i, kind) = if kind == ImportKind::Radiomics {
+        let (i, source) = opt(alt((
+            keyword("IMAGES").map(|_| ImportKind::RadiomicsImages),
+            keyword("DICOM").map(|_| ImportKind::RadiomicsDicom),
+        )))
+        .parse(i)?;
+        (i, source.unwrap_or(kind))
+    } else {
+        (i, kind)
+    };
     let (mut i, (path, path_span)) = string_lit(i)?;
     let mut options = Vec::new();
     let mut end = path_span;
