@@ -163,7 +163,14 @@ pub fn compute(case: &Case, params: &Params) -> Result<Computed, RadiomicsError>
         super::python_literal(&params.image_types),
     ));
     diagnostics.extend(image_diagnostics(&image, &case.image)?);
-    diagnostics.extend(mask_diagnostics(&mask, &case.mask, settings.label)?);
+    // The label's voxels: the extraction's region, unless the mask was resampled onto the
+    // image (`correctMask`), when the diagnostics are of the mask as read.
+    let inside = if extraction.corrected {
+        label_voxels(&mask, settings.label)
+    } else {
+        extraction.region.voxels.clone()
+    };
+    diagnostics.extend(mask_diagnostics(&mask, &case.mask, &inside)?);
     Ok(Computed {
         diagnostics,
         features: extraction.features,
@@ -247,17 +254,14 @@ fn image_diagnostics(image: &Volume, path: &Path) -> Result<Vec<(String, String)
 fn mask_diagnostics(
     mask: &Volume,
     path: &Path,
-    label: i64,
+    inside: &[usize],
 ) -> Result<Vec<(String, String)>, RadiomicsError> {
     let [nx, ny, _] = mask.size;
-    let inside: Vec<usize> = (0..mask.voxels.len())
-        .filter(|k| mask.voxels[*k] == label as f64)
-        .collect();
     let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
     let mut low = [usize::MAX; 3];
     let mut high = [0; 3];
     let mut sum = [0.0; 3];
-    for k in &inside {
+    for k in inside {
         let a = at(*k);
         for d in 0..3 {
             low[d] = low[d].min(a[d]);
@@ -290,48 +294,78 @@ fn mask_diagnostics(
         (format!("{p}VoxelNum"), inside.len().to_string()),
         (
             format!("{p}VolumeNum"),
-            components(mask, &inside).to_string(),
+            components(mask, inside).to_string(),
         ),
         (format!("{p}CenterOfMassIndex"), float_tuple(centre)),
         (format!("{p}CenterOfMass"), float_tuple(physical)),
     ])
 }
 
+/// The voxels of `mask` whose value is `label`.
+fn label_voxels(mask: &Volume, label: i64) -> Vec<usize> {
+    (0..mask.voxels.len())
+        .filter(|k| mask.voxels[*k] == label as f64)
+        .collect()
+}
+
 /// The number of 26-connected parts of the voxels `inside` (SimpleITK's
-/// `ConnectedComponentImageFilter` with `FullyConnectedOn`, as PyRadiomics counts them).
+/// `ConnectedComponentImageFilter` with `FullyConnectedOn`, as PyRadiomics counts them): a
+/// flood fill over a map of the voxels' bounding box.
 fn components(mask: &Volume, inside: &[usize]) -> usize {
-    let [nx, ny, nz] = mask.size;
-    let mut seen = std::collections::HashSet::with_capacity(inside.len());
-    let member: std::collections::HashSet<usize> = inside.iter().copied().collect();
+    let [nx, ny, _] = mask.size;
+    let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
+    let mut low = [usize::MAX; 3];
+    let mut high = [0usize; 3];
+    for k in inside {
+        let a = at(*k);
+        for d in 0..3 {
+            low[d] = low[d].min(a[d]);
+            high[d] = high[d].max(a[d]);
+        }
+    }
+    if inside.is_empty() {
+        return 0;
+    }
+    let size: [usize; 3] = std::array::from_fn(|d| high[d] + 1 - low[d]);
+    let index =
+        |a: [usize; 3]| (a[0] - low[0]) + size[0] * ((a[1] - low[1]) + size[1] * (a[2] - low[2]));
+    // 0: outside, 1: inside and not yet reached, 2: reached.
+    let mut map = vec![0u8; size.iter().product()];
+    for k in inside {
+        map[index(at(*k))] = 1;
+    }
     let mut count = 0;
-    for start in inside {
-        if !seen.insert(*start) {
+    let mut stack = Vec::new();
+    for start in 0..map.len() {
+        if map[start] != 1 {
             continue;
         }
         count += 1;
-        let mut stack = vec![*start];
-        while let Some(k) = stack.pop() {
+        map[start] = 2;
+        stack.push(start);
+        while let Some(j) = stack.pop() {
             let (x, y, z) = (
-                (k % nx) as i64,
-                ((k / nx) % ny) as i64,
-                (k / (nx * ny)) as i64,
+                j % size[0],
+                (j / size[0]) % size[1],
+                j / (size[0] * size[1]),
             );
-            for dz in -1..=1 {
-                for dy in -1..=1 {
-                    for dx in -1..=1 {
-                        let (a, b, c) = (x + dx, y + dy, z + dz);
+            for dz in -1i64..=1 {
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        let (a, b, c) = (x as i64 + dx, y as i64 + dy, z as i64 + dz);
                         if a < 0
                             || b < 0
                             || c < 0
-                            || a >= nx as i64
-                            || b >= ny as i64
-                            || c >= nz as i64
+                            || a >= size[0] as i64
+                            || b >= size[1] as i64
+                            || c >= size[2] as i64
                         {
                             continue;
                         }
-                        let j = a as usize + nx * (b as usize + ny * c as usize);
-                        if member.contains(&j) && seen.insert(j) {
-                            stack.push(j);
+                        let n = a as usize + size[0] * (b as usize + size[1] * c as usize);
+                        if map[n] == 1 {
+                            map[n] = 2;
+                            stack.push(n);
                         }
                     }
                 }

@@ -84,25 +84,34 @@ fn matrices(
     weighting: Option<Weighting>,
 ) -> Vec<Vec<f64>> {
     let n = levels.len();
-    let index = |level: u32| levels.binary_search(&level).expect("a level of the region");
+    // Each voxel's row in the matrix (its grey level's place among `levels`), looked up once.
+    let index: Vec<usize> = grid
+        .levels
+        .iter()
+        .map(|l| match l {
+            0 => usize::MAX,
+            l => levels.binary_search(l).expect("a level of the region"),
+        })
+        .collect();
     let [nx, ny, nz] = grid.size.map(|s| s as i64);
     let mut out = Vec::new();
     for [dx, dy, dz] in angles(grid.flat, grid.size, &grid.distances) {
         let mut p = vec![0.0; n * n];
-        for z in 0..nz {
-            for y in 0..ny {
-                for x in 0..nx {
-                    let here = grid.level(x as usize, y as usize, z as usize);
-                    if here == 0 {
+        // The voxels whose neighbour at the angle is on the grid, and the step to it.
+        let range = |d: i64, size: i64| (-d).max(0)..(size - d).min(size);
+        let step = dx + nx * (dy + ny * dz);
+        for z in range(dz, nz) {
+            for y in range(dy, ny) {
+                let row = nx * (y + ny * z);
+                for x in range(dx, nx) {
+                    let k = (row + x) as usize;
+                    let here = index[k];
+                    if here == usize::MAX {
                         continue;
                     }
-                    let (x2, y2, z2) = (x + dx, y + dy, z + dz);
-                    if x2 < 0 || y2 < 0 || z2 < 0 || x2 >= nx || y2 >= ny || z2 >= nz {
-                        continue;
-                    }
-                    let there = grid.level(x2 as usize, y2 as usize, z2 as usize);
-                    if there != 0 {
-                        p[index(here) * n + index(there)] += 1.0;
+                    let there = index[(k as i64 + step) as usize];
+                    if there != usize::MAX {
+                        p[here * n + there] += 1.0;
                     }
                 }
             }

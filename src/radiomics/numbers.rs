@@ -75,7 +75,13 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, RadiomicsError> {
 /// The gzip stream `bytes` decompressed, at most `limit` bytes (so that memory follows what a
 /// header declares, never a zip bomb), or why it could not be read.
 pub fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+    // The size the gzip trailer states (modulo 2³²), as room to reserve at once rather than
+    // doubling; only a hint, capped by the limit and by deflate's largest ratio (1032:1), so
+    // that a lying trailer reserves no more than the data could hold.
+    let stated = bytes.len().checked_sub(4).map_or(0, |at| {
+        u32::from_le_bytes(bytes[at..].try_into().unwrap_or([0; 4])) as usize
+    });
+    let mut out = Vec::with_capacity(stated.min(limit).min(bytes.len().saturating_mul(1032)));
     flate2::read::MultiGzDecoder::new(bytes)
         .take(limit as u64)
         .read_to_end(&mut out)

@@ -197,7 +197,12 @@ fn diameters(vertices: &[[f64; 3]]) -> [f64; 4] {
 }
 
 /// The largest squared distance between two of `vertices` (or `floor`, if none is larger).
+/// The vertices are put in the cells of an 8 × 8 × 8 grid over their box; pairs of cells are
+/// taken farthest bound first, and only those whose bound beats the best distance so far are
+/// compared point by point. The bound (from each cell's own box) is never below a distance
+/// between their points, so the maximum is exact.
 fn farthest(vertices: &[[f64; 3]], floor: f64) -> f64 {
+    const SIDE: usize = 8;
     let mut low = [f64::INFINITY; 3];
     let mut high = [f64::NEG_INFINITY; 3];
     for v in vertices {
@@ -206,20 +211,65 @@ fn farthest(vertices: &[[f64; 3]], floor: f64) -> f64 {
             high[d] = high[d].max(v[d]);
         }
     }
-    let mut best = floor;
-    for (k, a) in vertices.iter().enumerate() {
-        let reach: f64 = (0..3)
-            .map(|d| (a[d] - low[d]).abs().max((high[d] - a[d]).abs()).powi(2))
-            .sum();
-        // A bound a little above the true one, so that rounding never skips the best pair.
-        if reach * (1.0 + 1e-12) < best {
-            continue;
+    let cell_of = |v: &[f64; 3]| -> usize {
+        let c: [usize; 3] = std::array::from_fn(|d| {
+            let span = high[d] - low[d];
+            if span > 0.0 {
+                (((v[d] - low[d]) / span * SIDE as f64) as usize).min(SIDE - 1)
+            } else {
+                0
+            }
+        });
+        (c[0] * SIDE + c[1]) * SIDE + c[2]
+    };
+    let mut cells: Vec<Vec<[f64; 3]>> = vec![Vec::new(); SIDE * SIDE * SIDE];
+    for v in vertices {
+        cells[cell_of(v)].push(*v);
+    }
+    cells.retain(|c| !c.is_empty());
+    let boxes: Vec<([f64; 3], [f64; 3])> = cells
+        .iter()
+        .map(|c| {
+            let mut lo = [f64::INFINITY; 3];
+            let mut hi = [f64::NEG_INFINITY; 3];
+            for v in c {
+                for d in 0..3 {
+                    lo[d] = lo[d].min(v[d]);
+                    hi[d] = hi[d].max(v[d]);
+                }
+            }
+            (lo, hi)
+        })
+        .collect();
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for i in 0..cells.len() {
+        for j in i..cells.len() {
+            let (a, b) = (boxes[i], boxes[j]);
+            let bound: f64 = (0..3)
+                .map(|d| (a.1[d] - b.0[d]).abs().max((b.1[d] - a.0[d]).abs()).powi(2))
+                .sum();
+            // A bound a little above the true one, so that rounding never skips the best pair.
+            pairs.push((bound * (1.0 + 1e-12), i, j));
         }
-        for b in &vertices[k + 1..] {
-            let d = sub(*a, *b);
-            let distance = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-            if distance > best {
-                best = distance;
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let mut best = floor;
+    for (bound, i, j) in pairs {
+        if bound < best {
+            break;
+        }
+        for (k, a) in cells[i].iter().enumerate() {
+            let others = if i == j {
+                &cells[j][k + 1..]
+            } else {
+                &cells[j][..]
+            };
+            for b in others {
+                let d = sub(*a, *b);
+                let distance = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                if distance > best {
+                    best = distance;
+                }
             }
         }
     }

@@ -11,18 +11,18 @@ pub struct CountMatrix {
 }
 
 impl CountMatrix {
-    /// Σ over the cells of P(i, j)·f(i, j), with i a grey level and j a count.
-    fn sum(&self, f: impl Fn(f64, f64) -> f64) -> f64 {
-        let mut total = 0.0;
+    /// The cells that are not 0, as (i, j, P(i, j)), grey level by grey level.
+    fn cells(&self) -> Vec<(f64, f64, f64)> {
+        let mut cells = Vec::new();
         for (g, level) in self.levels.iter().enumerate() {
             for c in 0..self.counts {
                 let v = self.p[g * self.counts + c];
                 if v != 0.0 {
-                    total += v * f(*level, (c + 1) as f64);
+                    cells.push((*level, (c + 1) as f64, v));
                 }
             }
         }
-        total
+        cells
     }
 
     /// `p_g(i) = Σ_j P(i, j)`.
@@ -48,43 +48,73 @@ impl CountMatrix {
         self.p.iter().sum()
     }
 
+    /// The marginal sums every feature reads, computed once per matrix.
+    pub fn margins(&self) -> Margins {
+        Margins {
+            pg: self.by_level(),
+            ps: self.by_count(),
+            cells: self.cells(),
+        }
+    }
+
     /// The feature `kind` over `nz` zones (PyRadiomics divides by its own `N_z`, which each
-    /// class guards against 0 in its way).
-    pub fn feature(&self, kind: Kind, nz: f64) -> f64 {
-        let pg = self.by_level();
-        let ps = self.by_count();
+    /// class guards against 0 in its way), with the matrix's [`Margins`].
+    pub fn feature(&self, kind: Kind, nz: f64, margins: &Margins) -> f64 {
+        let (pg, ps) = (&margins.pg, &margins.ps);
+        let m = margins;
         let squares = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
         match kind {
-            Kind::SmallEmphasis => self.sum(|_, j| 1.0 / (j * j)) / nz,
-            Kind::LargeEmphasis => self.sum(|_, j| j * j) / nz,
-            Kind::LevelNonUniformity => squares(&pg) / nz,
-            Kind::LevelNonUniformityNormalized => squares(&pg) / (nz * nz),
-            Kind::CountNonUniformity => squares(&ps) / nz,
-            Kind::CountNonUniformityNormalized => squares(&ps) / (nz * nz),
-            Kind::Percentage => nz / self.sum(|_, j| j),
+            Kind::SmallEmphasis => m.sum(|_, j| 1.0 / (j * j)) / nz,
+            Kind::LargeEmphasis => m.sum(|_, j| j * j) / nz,
+            Kind::LevelNonUniformity => squares(pg) / nz,
+            Kind::LevelNonUniformityNormalized => squares(pg) / (nz * nz),
+            Kind::CountNonUniformity => squares(ps) / nz,
+            Kind::CountNonUniformityNormalized => squares(ps) / (nz * nz),
+            Kind::Percentage => nz / m.sum(|_, j| j),
             Kind::LevelVariance => {
-                let mean = self.sum(|i, _| i) / nz;
-                self.sum(|i, _| (i - mean).powi(2)) / nz
+                let mean = m.sum(|i, _| i) / nz;
+                m.sum(|i, _| (i - mean).powi(2)) / nz
             }
             Kind::CountVariance => {
-                let mean = self.sum(|_, j| j) / nz;
-                self.sum(|_, j| (j - mean).powi(2)) / nz
+                let mean = m.sum(|_, j| j) / nz;
+                m.sum(|_, j| (j - mean).powi(2)) / nz
             }
-            Kind::Entropy => -self
-                .p
+            // A cell of 0 adds −0, which changes no sum that has another cell.
+            Kind::Entropy => -m
+                .cells
                 .iter()
-                .map(|v| {
+                .map(|(_, _, v)| {
                     let q = v / nz;
                     q * (q + f64::EPSILON).log2()
                 })
                 .sum::<f64>(),
-            Kind::LowLevelEmphasis => self.sum(|i, _| 1.0 / (i * i)) / nz,
-            Kind::HighLevelEmphasis => self.sum(|i, _| i * i) / nz,
-            Kind::SmallLowEmphasis => self.sum(|i, j| 1.0 / (i * i * j * j)) / nz,
-            Kind::SmallHighEmphasis => self.sum(|i, j| i * i / (j * j)) / nz,
-            Kind::LargeLowEmphasis => self.sum(|i, j| j * j / (i * i)) / nz,
-            Kind::LargeHighEmphasis => self.sum(|i, j| i * i * j * j) / nz,
+            Kind::LowLevelEmphasis => m.sum(|i, _| 1.0 / (i * i)) / nz,
+            Kind::HighLevelEmphasis => m.sum(|i, _| i * i) / nz,
+            Kind::SmallLowEmphasis => m.sum(|i, j| 1.0 / (i * i * j * j)) / nz,
+            Kind::SmallHighEmphasis => m.sum(|i, j| i * i / (j * j)) / nz,
+            Kind::LargeLowEmphasis => m.sum(|i, j| j * j / (i * i)) / nz,
+            Kind::LargeHighEmphasis => m.sum(|i, j| i * i * j * j) / nz,
         }
+    }
+}
+
+/// A matrix's sums by grey level (`p_g`) and by count (`p_s`), and its cells that are not 0
+/// (a zone-size matrix is mostly zeros: one column per size up to the largest zone).
+pub struct Margins {
+    pg: Vec<f64>,
+    ps: Vec<f64>,
+    cells: Vec<(f64, f64, f64)>,
+}
+
+impl Margins {
+    /// Σ over the cells of P(i, j)·f(i, j), with i a grey level and j a count (cells of 0
+    /// add nothing, so they are skipped).
+    fn sum(&self, f: impl Fn(f64, f64) -> f64) -> f64 {
+        let mut total = 0.0;
+        for (i, j, v) in &self.cells {
+            total += v * f(*i, *j);
+        }
+        total
     }
 }
 

@@ -12,7 +12,7 @@
 //!   of its neighbours' (at `distances`) in the region (0 without any), summed by grey level.
 
 use super::glcm::{angles, nan_mean};
-use super::sizes::{CountMatrix, Kind};
+use super::sizes::{CountMatrix, Kind, Margins};
 use super::{Grid, Weighting};
 
 /// The GLRLM features PyRadiomics enables by default, in its order, with the shared feature
@@ -122,17 +122,18 @@ fn neighbours(grid: &Grid, distances: &[u32]) -> Vec<[i64; 3]> {
 }
 
 /// The grid index of the neighbour of `(x, y, z)` at `offset`, if it is on the grid.
+#[inline]
 fn neighbour(grid: &Grid, [x, y, z]: [usize; 3], offset: [i64; 3]) -> Option<usize> {
-    let at = [
+    let (a, b, c) = (
         x as i64 + offset[0],
         y as i64 + offset[1],
         z as i64 + offset[2],
-    ];
-    let inside = at
-        .iter()
-        .zip(grid.size)
-        .all(|(v, s)| *v >= 0 && *v < s as i64);
-    inside.then(|| at[0] as usize + grid.size[0] * (at[1] as usize + grid.size[1] * at[2] as usize))
+    );
+    let [nx, ny, nz] = grid.size;
+    if a < 0 || b < 0 || c < 0 || a >= nx as i64 || b >= ny as i64 || c >= nz as i64 {
+        return None;
+    }
+    Some(a as usize + nx * (b as usize + ny * c as usize))
 }
 
 /// `(x, y, z)` of grid index `k`.
@@ -170,7 +171,13 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
         if !crossed {
             continue;
         }
-        let mut matrix = count_matrix(&levels, longest, runs.into_iter());
+        // Lengths up to the longest run of this angle (the columns beyond are all 0), or of
+        // any angle when the angles are summed into one matrix.
+        let width = match weighting {
+            Some(_) => longest,
+            None => runs.iter().map(|(_, n)| *n).max().unwrap_or(1).min(longest),
+        };
+        let mut matrix = count_matrix(&levels, width, runs.into_iter());
         if let Some(w) = weighting {
             let weight = w.norm(angle, grid.spacing);
             matrix.p.iter_mut().for_each(|v| *v *= weight);
@@ -182,10 +189,14 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
         per_angle.push(matrix);
     }
     per_angle.retain(|m| m.total() > 0.0);
+    let margins: Vec<(f64, Margins)> = per_angle.iter().map(|m| (m.total(), m.margins())).collect();
     GLRLM
         .iter()
         .map(|(name, kind)| {
-            let values = per_angle.iter().map(|m| m.feature(*kind, m.total()));
+            let values = per_angle
+                .iter()
+                .zip(&margins)
+                .map(|(m, (total, sums))| m.feature(*kind, *total, sums));
             (*name, nan_mean(values))
         })
         .collect()
@@ -196,15 +207,20 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
 fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
     let mut out = Vec::new();
     let mut crossed = false;
-    for k in 0..grid.levels.len() {
-        let start = position(grid, k);
+    let size = grid.size.map(|s| s as i64);
+    let step = angle[0] + size[0] * (angle[1] + size[1] * angle[2]);
+    let on_grid = |at: [i64; 3]| (0..3).all(|a| at[a] >= 0 && at[a] < size[a]);
+    // Every voxel in index order (x fastest), as a line's possible start.
+    let starts = (0..size[2])
+        .flat_map(|z| (0..size[1]).flat_map(move |y| (0..size[0]).map(move |x| [x, y, z])));
+    for (k, start) in starts.enumerate() {
         // A line starts where the voxel before it is off the grid.
-        if neighbour(grid, start, angle.map(|v| -v)).is_some() {
+        if on_grid(std::array::from_fn(|a| start[a] - angle[a])) {
             continue;
         }
-        let (mut at, mut run, mut elements) = (Some(k), (0u32, 0usize), 0);
-        while let Some(j) = at {
-            let level = grid.levels[j];
+        let (mut at, mut j, mut run, mut elements) = (start, k as i64, (0u32, 0usize), 0);
+        while on_grid(at) {
+            let level = grid.levels[j as usize];
             if level > 0 {
                 elements += 1;
                 if run.0 == level {
@@ -219,7 +235,8 @@ fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
                 out.push(run);
                 run = (0, 0);
             }
-            at = neighbour(grid, position(grid, j), angle);
+            at = std::array::from_fn(|a| at[a] + angle[a]);
+            j += step;
         }
         if run.0 > 0 {
             out.push(run);
@@ -258,14 +275,18 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
         }
         zones.push((level, size));
     }
-    let matrix = count_matrix(&levels, region.max(1), zones.into_iter());
+    // Sizes up to the largest zone (PyRadiomics crops its matrix there too): the columns
+    // beyond it are all 0 and change no feature, but would make the matrix region × levels.
+    let largest = zones.iter().map(|(_, size)| *size).max().unwrap_or(1);
+    let matrix = count_matrix(&levels, largest.min(region.max(1)), zones.into_iter());
     let nz = match matrix.total() {
         0.0 => 1.0,
         n => n,
     };
+    let margins = matrix.margins();
     GLSZM
         .iter()
-        .map(|(name, kind)| (*name, matrix.feature(*kind, nz)))
+        .map(|(name, kind)| (*name, matrix.feature(*kind, nz, &margins)))
         .collect()
 }
 
@@ -290,8 +311,9 @@ pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
         0.0 => 1.0,
         n => n,
     };
+    let margins = matrix.margins();
     GLDM.iter()
-        .map(|(name, kind)| (*name, matrix.feature(*kind, nz)))
+        .map(|(name, kind)| (*name, matrix.feature(*kind, nz, &margins)))
         .collect()
 }
 
