@@ -183,16 +183,24 @@ impl Read {
     }
 }
 
-/// Reads the file, or every `*.csv` under the directory, into one layout and one set of rows.
-fn read_all(store: &Store, path: &Path, options: &RadiomicsImport) -> Result<Read, IngestError> {
-    let pattern_text = options
-        .subject_pattern
+/// The pattern that finds a subject ID in a path (`SUBJECT PATTERN`, else the default),
+/// compiled, with its text for messages.
+pub(super) fn subject_pattern(
+    given: &Option<String>,
+) -> Result<(regex::Regex, String), IngestError> {
+    let text = given
         .clone()
         .unwrap_or_else(|| DEFAULT_SUBJECT_PATTERN.to_string());
-    let pattern = regex::Regex::new(&pattern_text).map_err(|e| IngestError::BadPattern {
-        pattern: pattern_text.clone(),
+    let pattern = regex::Regex::new(&text).map_err(|e| IngestError::BadPattern {
+        pattern: text.clone(),
         message: e.to_string(),
     })?;
+    Ok((pattern, text))
+}
+
+/// Reads the file, or every `*.csv` under the directory, into one layout and one set of rows.
+fn read_all(store: &Store, path: &Path, options: &RadiomicsImport) -> Result<Read, IngestError> {
+    let (pattern, pattern_text) = subject_pattern(&options.subject_pattern)?;
     let walk = files_under(path, &["csv"])?;
     let empty = || IngestError::Empty {
         file: path.display().to_string(),

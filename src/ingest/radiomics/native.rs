@@ -19,7 +19,7 @@ use arrow::array::{ArrayRef, Float64Array};
 use serde_json::{Map, Value};
 
 use super::read::subject_from_paths;
-use super::{DEFAULT_SUBJECT_PATTERN, level_of};
+use super::{level_of, subject_pattern};
 use crate::ingest::IngestError;
 use crate::ingest::infer::{NullTokens, infer};
 use crate::ingest::names::{UniqueNames, identifier, snake_case};
@@ -185,14 +185,7 @@ pub(crate) fn compute_all(
 
 /// Each case's subject: from `SUBJECT COLUMN`, else from the image (then mask) path.
 fn subjects_of(cases: &[Case], options: &NativeImport) -> Result<Vec<String>, IngestError> {
-    let pattern_text = options
-        .subject_pattern
-        .clone()
-        .unwrap_or_else(|| DEFAULT_SUBJECT_PATTERN.to_string());
-    let pattern = regex::Regex::new(&pattern_text).map_err(|e| IngestError::BadPattern {
-        pattern: pattern_text.clone(),
-        message: e.to_string(),
-    })?;
+    let (pattern, pattern_text) = subject_pattern(&options.subject_pattern)?;
     let mut subjects = Vec::with_capacity(cases.len());
     for case in cases {
         let (file, line) = case.place.rsplit_once(':').unwrap_or((&case.place, "0"));
