@@ -371,6 +371,7 @@ impl Database {
             self.writable()?;
         }
         let reads = reads_only(&statement);
+        crate::progress::clear_stop();
         let store = self.store.clone();
         let ctx = ctx.clone();
         let frames = self.frames();
@@ -384,9 +385,14 @@ impl Database {
                 tokio::select! {
                     done = &mut task => return joined(done),
                     _ = tokio::time::sleep(std::time::Duration::from_millis(10)) => {
-                        if reads && cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
-                            task.abort();
-                            return Err(ExecError::Cancelled.into());
+                        if cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+                            if reads {
+                                task.abort();
+                                return Err(ExecError::Cancelled.into());
+                            }
+                            // A write runs to its end or fails whole; work that can stop
+                            // between its steps does, and then writes nothing.
+                            crate::progress::request_stop();
                         }
                         if let Some(limit) = timeout
                             && started.elapsed() >= limit

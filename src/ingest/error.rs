@@ -159,6 +159,9 @@ pub enum IngestError {
         code: &'static str,
         message: String,
     },
+    /// Ctrl-C during an import that computes its cases (radiomics): it stopped between cases.
+    #[error("stopped (Ctrl-C) after {done} of {total} cases; nothing was imported")]
+    Stopped { done: usize, total: usize },
     /// `SKIP BAD` left no case to import.
     #[error(
         "{file}: no case could be computed ({skipped} skipped); nothing was imported. The first: {first}"
@@ -417,6 +420,7 @@ impl IngestError {
             IngestError::ManifestColumns { .. } => "E0439",
             IngestError::Radiomics { code, .. } => code,
             IngestError::NoCases { .. } => "E0450",
+            IngestError::Stopped { .. } => "E0451",
         }
     }
 }

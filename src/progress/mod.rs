@@ -10,9 +10,10 @@ mod bar;
 pub use bar::{shorten, while_running};
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 static DONE: AtomicU64 = AtomicU64::new(0);
+static STOP: AtomicBool = AtomicBool::new(false);
 static TOTAL: AtomicU64 = AtomicU64::new(0);
 static WHAT: Mutex<&'static str> = Mutex::new("");
 
@@ -32,6 +33,22 @@ pub fn advance(n: u64) {
 pub fn finish() {
     TOTAL.store(0, Ordering::Relaxed);
     DONE.store(0, Ordering::Relaxed);
+}
+
+/// Asks work that stops between its steps, and writes nothing when it does (the cases of a
+/// radiomics import), to stop: Ctrl-C during such a statement. Cleared when a statement starts.
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Whether the running statement was asked to stop.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::Relaxed)
+}
+
+/// A statement starts: no stop is asked of it yet.
+pub fn clear_stop() {
+    STOP.store(false, Ordering::SeqCst);
 }
 
 /// The step that runs: (done, total, what), or None when nothing countable runs.

@@ -149,8 +149,21 @@ fn count_matrix(
     pairs: impl Iterator<Item = (u32, usize)>,
 ) -> CountMatrix {
     let mut p = vec![0.0; levels.len() * counts];
+    // Each level's row, looked up in a table when the levels are small numbers (they are bin
+    // numbers: tens to thousands), else found by binary search.
+    let highest = levels.last().copied().unwrap_or(0) as usize;
+    let table: Option<Vec<usize>> = (highest <= 1 << 20).then(|| {
+        let mut table = vec![usize::MAX; highest + 1];
+        for (g, level) in levels.iter().enumerate() {
+            table[*level as usize] = g;
+        }
+        table
+    });
     for (level, count) in pairs {
-        let g = levels.binary_search(&level).expect("a level of the region");
+        let g = match &table {
+            Some(t) => t[level as usize],
+            None => levels.binary_search(&level).expect("a level of the region"),
+        };
         p[g * counts + count - 1] += 1.0;
     }
     CountMatrix {
@@ -210,15 +223,25 @@ fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
     let size = grid.size.map(|s| s as i64);
     let step = angle[0] + size[0] * (angle[1] + size[1] * angle[2]);
     let on_grid = |at: [i64; 3]| (0..3).all(|a| at[a] >= 0 && at[a] < size[a]);
-    // Every voxel in index order (x fastest), as a line's possible start.
-    let starts = (0..size[2])
-        .flat_map(|z| (0..size[1]).flat_map(move |y| (0..size[0]).map(move |x| [x, y, z])));
-    for (k, start) in starts.enumerate() {
-        // A line starts where the voxel before it is off the grid.
-        if on_grid(std::array::from_fn(|a| start[a] - angle[a])) {
-            continue;
+    // The lines start where the voxel before them is off the grid: on the box's faces. A row
+    // (fixed y and z) starts everywhere when its y or z is on such a face, else only at its
+    // first or last x (or nowhere, when the angle does not move along x).
+    let off = |c: i64, a: usize| c - angle[a] < 0 || c - angle[a] >= size[a];
+    let mut starts = Vec::new();
+    for z in 0..size[2] {
+        for y in 0..size[1] {
+            if off(y, 1) || off(z, 2) {
+                starts.extend((0..size[0]).map(|x| [x, y, z]));
+            } else if angle[0] > 0 {
+                starts.push([0, y, z]);
+            } else if angle[0] < 0 {
+                starts.push([size[0] - 1, y, z]);
+            }
         }
-        let (mut at, mut j, mut run, mut elements) = (start, k as i64, (0u32, 0usize), 0);
+    }
+    for start in starts {
+        let k = start[0] + size[0] * (start[1] + size[1] * start[2]);
+        let (mut at, mut j, mut run, mut elements) = (start, k, (0u32, 0usize), 0);
         while on_grid(at) {
             let level = grid.levels[j as usize];
             if level > 0 {

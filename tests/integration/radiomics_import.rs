@@ -259,3 +259,51 @@ fn features_computed_from_a_batch_of_images() {
     let err = db.query(&statement("")).unwrap_err();
     assert_eq!(err.code(), "E0427", "{err}");
 }
+
+/// Ctrl-C (the REPL's cancel flag) during `IMPORT RADIOMICS FROM IMAGES` stops the work
+/// between cases: the import fails with E0451, saying how far it got, and writes nothing.
+#[test]
+fn ctrl_c_stops_a_radiomics_import_between_cases_and_writes_nothing() {
+    let (dir, db) = fresh_db();
+    let cases = radiomics_ref().join("pyradiomics");
+    let batch = dir.path().join("many.csv");
+    let mut text = String::from("ID,Image,Mask\n");
+    for k in 0..200 {
+        text += &format!(
+            "R01-{k:03},{}/brain1_image.nrrd,{}/brain1_label.nrrd\n",
+            cases.display(),
+            cases.display()
+        );
+    }
+    std::fs::write(&batch, text).unwrap();
+    let version = db.version();
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let setter = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let err = db
+        .query_cancellable(
+            &format!(
+                "IMPORT RADIOMICS FROM IMAGES '{}' SUBJECT COLUMN 'ID' AS rad",
+                batch.display()
+            ),
+            None,
+            &cancel,
+        )
+        .unwrap_err();
+    setter.join().unwrap();
+    assert_eq!(err.code(), "E0451", "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("stopped (Ctrl-C) after ") && text.ends_with(" of 200 cases; nothing was imported"),
+        "{text}"
+    );
+    assert_eq!(db.version(), version);
+    assert!(db.snapshot().table("rad").is_err());
+    // The next statement is not stopped.
+    assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM subjects")), 0);
+}

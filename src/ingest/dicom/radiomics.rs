@@ -84,7 +84,29 @@ impl Format for Segments<'_> {
                 slices,
             });
         }
-        let results = crate::parallel::map(&lesions, |l| compute(l, &params));
+        let results = crate::parallel::map(&lesions, |l| {
+            // Ctrl-C stops the work between segments; the import then writes nothing.
+            if crate::progress::stop_requested() {
+                return Err(IngestError::Stopped {
+                    done: 0,
+                    total: lesions.len(),
+                });
+            }
+            compute(l, &params)
+        });
+        if let Some(e) = results.iter().find_map(|r| match r {
+            Err(e @ IngestError::Stopped { .. }) => Some(e.clone()),
+            _ => None,
+        }) {
+            let done = results
+                .iter()
+                .filter(|r| !matches!(r, Err(IngestError::Stopped { .. })))
+                .count();
+            return Err(match e {
+                IngestError::Stopped { total, .. } => IngestError::Stopped { done, total },
+                other => other,
+            });
+        }
         let mut rows = Vec::new();
         let mut inputs = Vec::new();
         if let Some(p) = &self.options.params {

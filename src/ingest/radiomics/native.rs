@@ -107,7 +107,7 @@ impl Format for Images<'_> {
         }
         let subjects = subjects_of(&cases, self.options)?;
         guard_labels(&cases, &params, self.options)?;
-        let results = compute_all(&cases, &params);
+        let results = compute_all(&cases, &params)?;
         let mut inputs = inputs_of(self.path, self.options)?;
         let mut rows = Vec::new();
         let mut skipped = Vec::new();
@@ -169,18 +169,23 @@ fn inputs_of(batch: &Path, options: &NativeImport) -> Result<Vec<(String, String
     Ok(inputs)
 }
 
-/// Every case computed, on all cores, with progress; a case's error is its result.
+/// Every case computed, on all cores, with progress; a case's error is its result. Ctrl-C
+/// stops the work between cases, and the import fails with nothing written.
 pub(crate) fn compute_all(
     cases: &[Case],
     params: &Params,
-) -> Vec<Result<Computed, RadiomicsError>> {
+) -> Result<Vec<Result<Computed, RadiomicsError>>, IngestError> {
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Nothing stops an import half-way: it runs to the end or fails, and writes only then.
     let stop = AtomicBool::new(false);
-    run_cases(cases, params, jobs, &stop)
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| unreachable!("every case runs when nothing stops them")))
-        .collect()
+    let results = run_cases(cases, params, jobs, &stop);
+    let done = results.iter().filter(|r| r.is_some()).count();
+    if done < cases.len() {
+        return Err(IngestError::Stopped {
+            done,
+            total: cases.len(),
+        });
+    }
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// Each case's subject: from `SUBJECT COLUMN`, else from the image (then mask) path.
