@@ -299,7 +299,8 @@ fn ctrl_c_stops_a_radiomics_import_between_cases_and_writes_nothing() {
     assert_eq!(err.code(), "E0451", "{err}");
     let text = err.to_string();
     assert!(
-        text.contains("stopped (Ctrl-C) after ") && text.ends_with(" of 200 cases; nothing was imported"),
+        text.contains("stopped (Ctrl-C) after ")
+            && text.ends_with(" of 200 cases; nothing was imported"),
         "{text}"
     );
     assert_eq!(db.version(), version);

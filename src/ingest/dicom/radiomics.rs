@@ -84,29 +84,7 @@ impl Format for Segments<'_> {
                 slices,
             });
         }
-        let results = crate::parallel::map(&lesions, |l| {
-            // Ctrl-C stops the work between segments; the import then writes nothing.
-            if crate::progress::stop_requested() {
-                return Err(IngestError::Stopped {
-                    done: 0,
-                    total: lesions.len(),
-                });
-            }
-            compute(l, &params)
-        });
-        if let Some(e) = results.iter().find_map(|r| match r {
-            Err(e @ IngestError::Stopped { .. }) => Some(e.clone()),
-            _ => None,
-        }) {
-            let done = results
-                .iter()
-                .filter(|r| !matches!(r, Err(IngestError::Stopped { .. })))
-                .count();
-            return Err(match e {
-                IngestError::Stopped { total, .. } => IngestError::Stopped { done, total },
-                other => other,
-            });
-        }
+        let results = compute_lesions(&lesions, &params)?;
         let mut rows = Vec::new();
         let mut inputs = Vec::new();
         if let Some(p) = &self.options.params {
@@ -193,6 +171,33 @@ fn read_folder(
         });
     }
     Ok((instances, segments, skipped))
+}
+
+/// Every lesion computed, on all cores; Ctrl-C stops the work between segments and the
+/// import then fails, writing nothing (E0451).
+#[allow(clippy::type_complexity)]
+fn compute_lesions(
+    lesions: &[Lesion],
+    params: &Params,
+) -> Result<Vec<Result<(Computed, Option<String>), IngestError>>, IngestError> {
+    let stopped = || IngestError::Stopped {
+        done: 0,
+        total: lesions.len(),
+    };
+    let results = crate::parallel::map(lesions, |l| {
+        if crate::progress::stop_requested() {
+            return Err(stopped());
+        }
+        compute(l, params)
+    });
+    let is_stop = |r: &Result<_, IngestError>| matches!(r, Err(IngestError::Stopped { .. }));
+    if results.iter().any(is_stop) {
+        return Err(IngestError::Stopped {
+            done: results.iter().filter(|r| !is_stop(r)).count(),
+            total: lesions.len(),
+        });
+    }
+    Ok(results)
 }
 
 /// One segment's features over its CT series, and the note of reading part of the series.
