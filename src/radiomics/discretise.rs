@@ -17,7 +17,41 @@ pub enum Binning {
     Count(usize),
 }
 
-/// The bin edges of `values` (at least one value).
+/// The most grey levels a discretisation may make: beyond it the bin edges alone would take
+/// gigabytes (a `binWidth` of 1e-9 over a CT's range), and the texture matrices far more.
+pub const MAX_BINS: f64 = 1_048_576.0;
+
+/// How many bins `binning` makes over `values` (at least one value), as a float (it can be
+/// astronomically large before [`check`] refuses it).
+pub fn bins(values: &[f64], binning: &Binning) -> f64 {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match *binning {
+        Binning::Width(w) => ((max + 2.0 * w - (min - min.rem_euclid(w))) / w).ceil(),
+        Binning::Count(k) => k as f64,
+    }
+}
+
+/// Refuses a discretisation of more than [`MAX_BINS`] grey levels (E0446), naming the setting.
+pub fn check(values: &[f64], binning: &Binning) -> Result<(), super::RadiomicsError> {
+    let n = bins(values, binning);
+    if n.is_finite() && n <= MAX_BINS {
+        return Ok(());
+    }
+    let (setting, value) = match binning {
+        Binning::Width(w) => ("binWidth", w.to_string()),
+        Binning::Count(k) => ("binCount", k.to_string()),
+    };
+    Err(super::RadiomicsError::BadSetting {
+        setting: setting.into(),
+        value,
+        why: format!(
+            "it makes {n:.3e} grey levels over the region's intensities; at most {MAX_BINS} (raise binWidth, or use a smaller binCount)"
+        ),
+    })
+}
+
+/// The bin edges of `values` (at least one value; [`check`] first).
 pub fn edges(values: &[f64], binning: &Binning) -> Vec<f64> {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -139,10 +139,12 @@ pub fn extract_all(
         shape_2d(image, outline, settings, &names, &mut out)?;
     }
     let region = resegmented.unwrap_or(drawn);
+    super::discretise::check(&region.values, &settings.binning)?;
     let mut grid = grid(image, &region, &settings.binning);
     // numpy's axes are (z, y, x).
     grid.flat = settings.force_2d.map(|numpy_axis| 2 - numpy_axis.min(2));
     grid.distances = settings.distances.clone();
+    check_texture_levels(&grid, settings)?;
     for (class, _) in &settings.features.classes {
         let Some(names) = settings.features.of(*class) else {
             continue;
@@ -164,6 +166,33 @@ pub fn extract_all(
         out.features.extend(select(*class, &all, &names));
     }
     Ok(out)
+}
+
+/// The most grey levels present in a region for GLCM, which keeps a levels × levels matrix per
+/// angle (2,048 levels: 13 matrices of 33.5 MB); more comes from a bin width far below the
+/// intensities' spread, and would take gigabytes and minutes for no useful feature.
+const MAX_GLCM_LEVELS: usize = 2048;
+
+/// Refuses a GLCM over more than [`MAX_GLCM_LEVELS`] grey levels (E0446).
+fn check_texture_levels(grid: &Grid, settings: &Settings) -> Result<(), RadiomicsError> {
+    if settings.features.of(Class::Glcm).is_none() {
+        return Ok(());
+    }
+    let levels = grid.present().len();
+    if levels <= MAX_GLCM_LEVELS {
+        return Ok(());
+    }
+    let (setting, value) = match settings.binning {
+        Binning::Width(w) => ("binWidth", w.to_string()),
+        Binning::Count(k) => ("binCount", k.to_string()),
+    };
+    Err(RadiomicsError::BadSetting {
+        setting: setting.into(),
+        value,
+        why: format!(
+            "the region holds {levels} grey levels, and GLCM keeps a matrix of levels × levels per angle; at most {MAX_GLCM_LEVELS} (raise binWidth, lower binCount, or leave glcm out of featureClass)"
+        ),
+    })
 }
 
 /// The voxels of `region` within a bounding box.

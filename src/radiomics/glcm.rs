@@ -56,10 +56,14 @@ pub fn angles(flat: Option<usize>, size: [usize; 3], distances: &[u32]) -> Vec<[
             offset[a].unsigned_abs() < size[a] as u64 && (flat != Some(a) || offset[a] == 0)
         })
     };
+    // An offset as long as the grid is left out anyway, so each axis only goes as far as the
+    // grid (a parameter file's `distances: [100000]` loops over the grid, not 10¹⁵ offsets).
+    let reach = |a: usize| max.min(size[a].saturating_sub(1) as i64);
+    let (rx, ry, rz) = (reach(0), reach(1), reach(2));
     let mut out = Vec::new();
-    for dz in (-max..=max).rev() {
-        for dy in (-max..=max).rev() {
-            for dx in (-max..=max).rev() {
+    for dz in (-rz..=rz).rev() {
+        for dy in (-ry..=ry).rev() {
+            for dx in (-rx..=rx).rev() {
                 let first = [dz, dy, dx].into_iter().find(|v| *v != 0);
                 let offset = [dx, dy, dz];
                 let norm = offset.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);

@@ -803,7 +803,7 @@ fn parameter_files_are_read_as_pyradiomics_reads_them() {
     );
     assert_eq!(
         refused("setting:\n  distances: [1, 0]\n"),
-        "p.yaml:2:18: distances is a list of whole numbers above 0, not 0"
+        "p.yaml:2:18: distances is a list of whole numbers from 1 to 16, not 0"
     );
     assert_eq!(
         refused("setting:\n  resegmentMode: percent\n"),
@@ -988,5 +988,45 @@ fn the_radiomics_command_prints_pyradiomics_csv() {
     assert_eq!(
         String::from_utf8_lossy(&absent.stderr),
         "error[E0444]: image.nii.gz: label 7 is not in the mask (it holds 0, 1); choose one of them with `label`\n"
+    );
+}
+
+/// Settings that would take gigabytes or hours are refused before any work: a bin width that
+/// makes more than 2²⁰ grey levels, a GLCM over more than 2,048 levels present (E0446), a
+/// neighbour distance over 16 (E0448, at its place in the file).
+#[test]
+fn settings_that_would_take_unbounded_memory_or_time_are_refused() {
+    let n = 20;
+    let volume = Volume {
+        size: [n, n, n],
+        origin: [0.0; 3],
+        spacing: [1.0; 3],
+        direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        voxels: (0..n * n * n).map(|v| v as f64).collect(),
+    };
+    let mask = Volume {
+        voxels: vec![1.0; n * n * n],
+        ..volume.clone()
+    };
+    let tiny = parse_params("setting:\n  binWidth: 0.000001\n", "p.yaml").unwrap();
+    let err = extract(&volume, &mask, &tiny.settings).unwrap_err();
+    assert_eq!(err.code(), "E0446");
+    assert!(
+        err.to_string().starts_with("the setting binWidth = 0.000001 is not valid: it makes 7.999e9 grey levels"),
+        "{err}"
+    );
+    let wide = parse_params("setting:\n  binWidth: 1\n", "p.yaml").unwrap();
+    let err = extract(&volume, &mask, &wide.settings).unwrap_err();
+    assert!(
+        err.to_string().contains("the region holds 8000 grey levels, and GLCM keeps a matrix of levels × levels per angle; at most 2048"),
+        "{err}"
+    );
+    // Without GLCM the same region is computed.
+    let no_glcm = parse_params("setting:\n  binWidth: 1\nfeatureClass:\n  firstorder:\n  glszm:\n", "p.yaml").unwrap();
+    assert_eq!(extract(&volume, &mask, &no_glcm.settings).unwrap().len(), 18 + 16);
+    let err = parse_params("setting:\n  distances: [1, 100000]\n", "p.yaml").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "p.yaml:2:18: distances is a list of whole numbers from 1 to 16, not 100000"
     );
 }

@@ -206,6 +206,11 @@ fn typed(
     })
 }
 
+/// The longest neighbour distance rgdb takes (`distances`). PyRadiomics sets none, but a voxel
+/// has 24·d² + 2 neighbours at distance d, so a distance of hundreds means hours per case;
+/// 16 is 6,146 neighbours per voxel.
+const MAX_DISTANCE: i64 = 16;
+
 /// A list setting's items, each a number (or a whole number above 0 for `Ints`).
 fn list(
     at: &At<'_>,
@@ -225,12 +230,14 @@ fn list(
             _ => None,
         };
         out.push(match (kind, s, number(s)) {
-            (Kind::Ints, Some(Scalar::Integer(i)), _) if *i > 0 => Value::from(*i),
+            (Kind::Ints, Some(Scalar::Integer(i)), _) if *i > 0 && *i <= MAX_DISTANCE => {
+                Value::from(*i)
+            }
             (Kind::Floats, Some(Scalar::Integer(i)), _) => Value::from(*i),
             (Kind::Floats, _, Some(v)) if v.is_finite() => Value::from(v),
             _ => {
                 let what = if matches!(kind, Kind::Ints) {
-                    "whole numbers above 0"
+                    "whole numbers from 1 to 16"
                 } else {
                     "numbers"
                 };
