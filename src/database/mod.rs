@@ -371,13 +371,14 @@ impl Database {
             self.writable()?;
         }
         let reads = reads_only(&statement);
-        crate::progress::clear_stop();
+        let stop = Arc::new(AtomicBool::new(false));
         let store = self.store.clone();
         let ctx = ctx.clone();
         let frames = self.frames();
-        let mut task = self.runtime.spawn(async move {
+        let stop_flag = stop.clone();
+        let mut task = self.runtime.spawn(crate::progress::with_stop_flag(stop_flag, async move {
             crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
-        });
+        }));
         let timeout = self.config.statement_timeout.filter(|_| reads);
         let started = std::time::Instant::now();
         self.block_on(async {
@@ -392,7 +393,7 @@ impl Database {
                             }
                             // A write runs to its end or fails whole; work that can stop
                             // between its steps does, and then writes nothing.
-                            crate::progress::request_stop();
+                            stop.store(true, Ordering::SeqCst);
                         }
                         if let Some(limit) = timeout
                             && started.elapsed() >= limit

@@ -9,11 +9,10 @@ mod bar;
 
 pub use bar::{shorten, while_running};
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 static DONE: AtomicU64 = AtomicU64::new(0);
-static STOP: AtomicBool = AtomicBool::new(false);
 static TOTAL: AtomicU64 = AtomicU64::new(0);
 static WHAT: Mutex<&'static str> = Mutex::new("");
 
@@ -35,20 +34,23 @@ pub fn finish() {
     DONE.store(0, Ordering::Relaxed);
 }
 
-/// Asks work that stops between its steps, and writes nothing when it does (the cases of a
-/// radiomics import), to stop: Ctrl-C during such a statement. Cleared when a statement starts.
-pub fn request_stop() {
-    STOP.store(true, Ordering::SeqCst);
+tokio::task_local! {
+    /// The running statement's stop flag (set by Ctrl-C or a library caller's cancel flag).
+    static STOP: Arc<AtomicBool>;
 }
 
-/// Whether the running statement was asked to stop.
-pub fn stop_requested() -> bool {
-    STOP.load(Ordering::Relaxed)
+/// Runs a statement's future with `flag` as its stop flag: work that stops between its steps,
+/// and writes nothing when it does (the cases of a radiomics import), reads it through
+/// [`stop_flag`]. One flag per statement, so a cancel never reaches another statement.
+pub async fn with_stop_flag<F: std::future::Future>(flag: Arc<AtomicBool>, work: F) -> F::Output {
+    STOP.scope(flag, work).await
 }
 
-/// A statement starts: no stop is asked of it yet.
-pub fn clear_stop() {
-    STOP.store(false, Ordering::SeqCst);
+/// The running statement's stop flag, if it has one (a statement run outside
+/// [`with_stop_flag`], such as `Database::import`, is never stopped).
+pub fn stop_flag() -> Arc<AtomicBool> {
+    STOP.try_with(Arc::clone)
+        .unwrap_or_else(|_| Arc::new(AtomicBool::new(false)))
 }
 
 /// The step that runs: (done, total, what), or None when nothing countable runs.

@@ -95,8 +95,8 @@ pub fn read_batch(path: &Path) -> Result<Vec<Case>, RadiomicsError> {
 }
 
 /// Runs every case on all cores (`jobs` at most), each as soon as a core is free; a case's
-/// error is its result. Work stops between cases once `stop` is set, or the statement is asked
-/// to stop (`progress::request_stop`, Ctrl-C): the cases not run are `None`.
+/// error is its result. Work stops between cases once `stop` is set (Ctrl-C): the cases not
+/// run are `None`.
 pub fn run(
     cases: &[Case],
     params: &Params,
@@ -114,9 +114,7 @@ pub fn run(
                     let mut mine = Vec::new();
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);
-                        let stopped =
-                            stop.load(Ordering::Relaxed) || crate::progress::stop_requested();
-                        if k >= cases.len() || stopped {
+                        if k >= cases.len() || stop.load(Ordering::Relaxed) {
                             return mine;
                         }
                         mine.push((k, compute(&cases[k], params)));

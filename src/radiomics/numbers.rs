@@ -76,12 +76,13 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, RadiomicsError> {
 /// header declares, never a zip bomb), or why it could not be read.
 pub fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     // The size the gzip trailer states (modulo 2³²), as room to reserve at once rather than
-    // doubling; only a hint, capped by the limit and by deflate's largest ratio (1032:1), so
-    // that a lying trailer reserves no more than the data could hold.
+    // doubling; only a hint, capped by the limit and by 64 times the compressed size (images
+    // compress 2–10 times; a larger output still grows as it is read), so that a lying trailer
+    // cannot make a small file reserve gigabytes.
     let stated = bytes.len().checked_sub(4).map_or(0, |at| {
         u32::from_le_bytes(bytes[at..].try_into().unwrap_or([0; 4])) as usize
     });
-    let mut out = Vec::with_capacity(stated.min(limit).min(bytes.len().saturating_mul(1032)));
+    let mut out = Vec::with_capacity(stated.min(limit).min(bytes.len().saturating_mul(64)));
     flate2::read::MultiGzDecoder::new(bytes)
         .take(limit as u64)
         .read_to_end(&mut out)

@@ -184,11 +184,15 @@ fn compute_lesions(
         done: 0,
         total: lesions.len(),
     };
+    let stop = crate::progress::stop_flag();
+    crate::progress::start(lesions.len() as u64, "segments");
     let results = crate::parallel::map(lesions, |l| {
-        if crate::progress::stop_requested() {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(stopped());
         }
-        compute(l, params)
+        let result = compute(l, params);
+        crate::progress::advance(1);
+        result
     });
     let is_stop = |r: &Result<_, IngestError>| matches!(r, Err(IngestError::Stopped { .. }));
     if results.iter().any(is_stop) {

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use arrow::array::{ArrayRef, Float64Array};
 use serde_json::{Map, Value};
@@ -176,7 +175,7 @@ pub(crate) fn compute_all(
     params: &Params,
 ) -> Result<Vec<Result<Computed, RadiomicsError>>, IngestError> {
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let stop = AtomicBool::new(false);
+    let stop = crate::progress::stop_flag();
     let results = run_cases(cases, params, jobs, &stop);
     let done = results.iter().filter(|r| r.is_some()).count();
     if done < cases.len() {
