@@ -376,9 +376,11 @@ impl Database {
         let ctx = ctx.clone();
         let frames = self.frames();
         let stop_flag = stop.clone();
-        let mut task = self.runtime.spawn(crate::progress::with_stop_flag(stop_flag, async move {
-            crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
-        }));
+        let mut task = self
+            .runtime
+            .spawn(crate::progress::with_stop_flag(stop_flag, async move {
+                crate::session::run(&store, &ctx, &statement, params.as_ref(), frames).await
+            }));
         let timeout = self.config.statement_timeout.filter(|_| reads);
         let started = std::time::Instant::now();
         self.block_on(async {

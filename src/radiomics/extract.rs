@@ -145,26 +145,7 @@ pub fn extract_all(
     grid.flat = settings.force_2d.map(|numpy_axis| 2 - numpy_axis.min(2));
     grid.distances = settings.distances.clone();
     check_texture_levels(&grid, settings)?;
-    for (class, _) in &settings.features.classes {
-        let Some(names) = settings.features.of(*class) else {
-            continue;
-        };
-        let all = match class {
-            Class::Shape | Class::Shape2D => continue,
-            Class::FirstOrder => firstorder::firstorder(
-                &region.values,
-                image.voxel_volume(),
-                &settings.binning,
-                settings.voxel_array_shift,
-            ),
-            Class::Glcm => glcm::glcm(&grid, settings.symmetrical_glcm, settings.weighting_norm),
-            Class::Gldm => zones::gldm(&grid, settings.gldm_a),
-            Class::Glrlm => zones::glrlm(&grid, settings.weighting_norm),
-            Class::Glszm => zones::glszm(&grid),
-            Class::Ngtdm => zones::ngtdm(&grid),
-        };
-        out.features.extend(select(*class, &all, &names));
-    }
+    texture(image, &region, &grid, settings, &mut out);
     Ok(out)
 }
 
@@ -173,13 +154,25 @@ pub fn extract_all(
 /// intensities' spread, and would take gigabytes and minutes for no useful feature.
 const MAX_GLCM_LEVELS: usize = 2048;
 
+/// The most memory GLCM's matrices may hold at once (many `distances` make many angles).
+const GLCM_BYTES: f64 = 1e9;
+
 /// Refuses a GLCM over more than [`MAX_GLCM_LEVELS`] grey levels (E0446).
 fn check_texture_levels(grid: &Grid, settings: &Settings) -> Result<(), RadiomicsError> {
     if settings.features.of(Class::Glcm).is_none() {
         return Ok(());
     }
     let levels = grid.present().len();
-    if levels <= MAX_GLCM_LEVELS {
+    // The matrices GLCM keeps at once: one per angle, or the running sum and one angle's when
+    // `weightingNorm` sums them.
+    let angles = super::glcm::angles(grid.flat, grid.size, &grid.distances).len();
+    let kept = if settings.weighting_norm.is_some() {
+        2
+    } else {
+        angles
+    };
+    let bytes = (kept * levels * levels * 8) as f64;
+    if levels <= MAX_GLCM_LEVELS && bytes <= GLCM_BYTES {
         return Ok(());
     }
     let (setting, value) = match settings.binning {
@@ -190,7 +183,8 @@ fn check_texture_levels(grid: &Grid, settings: &Settings) -> Result<(), Radiomic
         setting: setting.into(),
         value,
         why: format!(
-            "the region holds {levels} grey levels, and GLCM keeps a matrix of levels × levels per angle; at most {MAX_GLCM_LEVELS} (raise binWidth, lower binCount, or leave glcm out of featureClass)"
+            "the region holds {levels} grey levels, and GLCM keeps a matrix of levels × levels per angle ({kept} at once here, {:.1} GB); at most {MAX_GLCM_LEVELS} levels and 1 GB (raise binWidth, lower binCount, use fewer distances, or leave glcm out of featureClass)",
+            bytes / 1e9
         ),
     })
 }
@@ -209,6 +203,36 @@ fn within(image: &Volume, region: &Region, (low, high): ([usize; 3], [usize; 3])
         .map(|(k, v)| (*k, *v))
         .unzip();
     Region { voxels, values }
+}
+
+/// First-order and the texture classes that are enabled, in the parameter file's order.
+fn texture(
+    image: &Volume,
+    region: &Region,
+    grid: &Grid,
+    settings: &Settings,
+    out: &mut Extraction,
+) {
+    for (class, _) in &settings.features.classes {
+        let Some(names) = settings.features.of(*class) else {
+            continue;
+        };
+        let all = match class {
+            Class::Shape | Class::Shape2D => continue,
+            Class::FirstOrder => firstorder::firstorder(
+                &region.values,
+                image.voxel_volume(),
+                &settings.binning,
+                settings.voxel_array_shift,
+            ),
+            Class::Glcm => glcm::glcm(grid, settings.symmetrical_glcm, settings.weighting_norm),
+            Class::Gldm => zones::gldm(grid, settings.gldm_a),
+            Class::Glrlm => zones::glrlm(grid, settings.weighting_norm),
+            Class::Glszm => zones::glszm(grid),
+            Class::Ngtdm => zones::ngtdm(grid),
+        };
+        out.features.extend(select(*class, &all, &names));
+    }
 }
 
 /// The features `names` of a class's computed `all`, in the order named.
@@ -271,7 +295,7 @@ fn shape_2d(
     names: &[&str],
     out: &mut Extraction,
 ) -> Result<(), RadiomicsError> {
-    let Some(dimension) = settings.force_2d else {
+    let Some(dimension) = settings.shape_force_2d.map(|d| d.min(2)) else {
         out.warnings
             .push("shape2D is computed only with force2D: true (PyRadiomics skips it too)".into());
         return Ok(());

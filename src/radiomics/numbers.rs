@@ -82,7 +82,9 @@ pub fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let stated = bytes.len().checked_sub(4).map_or(0, |at| {
         u32::from_le_bytes(bytes[at..].try_into().unwrap_or([0; 4])) as usize
     });
-    let mut out = Vec::with_capacity(stated.min(limit).min(bytes.len().saturating_mul(64)));
+    let mut out = Vec::new();
+    // Only a hint: when the room cannot be had, the data still grows as it is read.
+    let _ = out.try_reserve(stated.min(limit).min(bytes.len().saturating_mul(64)));
     flate2::read::MultiGzDecoder::new(bytes)
         .take(limit as u64)
         .read_to_end(&mut out)

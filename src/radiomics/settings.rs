@@ -42,6 +42,9 @@ pub struct Settings {
     pub resegment_shape: bool,
     /// The feature classes and features computed (`featureClass`).
     pub features: Features,
+    /// `force2D` as shape2D reads it: from the parameter file's `setting` section only
+    /// (`imageType: Original: {force2D: …}` changes the texture classes, not shape2D).
+    pub shape_force_2d: Option<usize>,
 }
 
 /// How `weightingNorm` weighs an angle of offset `a` (mm: the offset times the spacing): the
@@ -116,6 +119,7 @@ impl Default for Settings {
             correct_mask: false,
             resegment_shape: false,
             features: Features::default(),
+            shape_force_2d: None,
             weighting_norm: None,
         }
     }

@@ -201,7 +201,7 @@ fn diameters(vertices: &[[f64; 3]]) -> [f64; 4] {
 /// taken farthest bound first, and only those whose bound beats the best distance so far are
 /// compared point by point. The bound (from each cell's own box) is never below a distance
 /// between their points, so the maximum is exact.
-fn farthest(vertices: &[[f64; 3]], floor: f64) -> f64 {
+pub(super) fn farthest(vertices: &[[f64; 3]], floor: f64) -> f64 {
     const SIDE: usize = 8;
     let mut low = [f64::INFINITY; 3];
     let mut high = [f64::NEG_INFINITY; 3];

@@ -834,6 +834,19 @@ fn parameter_files_are_read_as_pyradiomics_reads_them() {
         refused("settings:\n  binWidth: 25\n")
             .starts_with("p.yaml:1:1: unknown section 'settings'")
     );
+    // `imageType: Original:` settings reach the feature classes merged over `setting`, as
+    // PyRadiomics merges them: a binCount there still wins over a binWidth here; a force2D here
+    // changes the texture classes, not shape2D (which reads `setting`).
+    let merged = parse_params(
+        "setting:\n  binCount: 32\nimageType:\n  Original: {binWidth: 10, force2D: true}\n",
+        "p.yaml",
+    )
+    .unwrap();
+    assert_eq!(merged.settings.binning, rgdb::radiomics::Binning::Count(32));
+    assert_eq!(merged.settings.force_2d, Some(0));
+    assert_eq!(merged.settings.shape_force_2d, None);
+    let all = extract(&image, &mask, &merged.settings).unwrap();
+    assert!(all.iter().all(|(n, _)| !n.contains("shape2D")));
     // An empty file is PyRadiomics' defaults.
     assert_eq!(
         parse_params("", "p.yaml").unwrap(),
@@ -1012,18 +1025,40 @@ fn settings_that_would_take_unbounded_memory_or_time_are_refused() {
     let err = extract(&volume, &mask, &tiny.settings).unwrap_err();
     assert_eq!(err.code(), "E0446");
     assert!(
-        err.to_string().starts_with("the setting binWidth = 0.000001 is not valid: it makes 7.999e9 grey levels"),
+        err.to_string().starts_with(
+            "the setting binWidth = 0.000001 is not valid: it makes 7.999e9 grey levels"
+        ),
         "{err}"
     );
     let wide = parse_params("setting:\n  binWidth: 1\n", "p.yaml").unwrap();
     let err = extract(&volume, &mask, &wide.settings).unwrap_err();
     assert!(
-        err.to_string().contains("the region holds 8000 grey levels, and GLCM keeps a matrix of levels × levels per angle; at most 2048"),
+        err.to_string().contains("the region holds 8000 grey levels, and GLCM keeps a matrix of levels × levels per angle (13 at once here, 6.7 GB); at most 2048 levels and 1 GB"),
         "{err}"
     );
     // Without GLCM the same region is computed.
-    let no_glcm = parse_params("setting:\n  binWidth: 1\nfeatureClass:\n  firstorder:\n  glszm:\n", "p.yaml").unwrap();
-    assert_eq!(extract(&volume, &mask, &no_glcm.settings).unwrap().len(), 18 + 16);
+    let no_glcm = parse_params(
+        "setting:\n  binWidth: 1\nfeatureClass:\n  firstorder:\n  glszm:\n",
+        "p.yaml",
+    )
+    .unwrap();
+    assert_eq!(
+        extract(&volume, &mask, &no_glcm.settings).unwrap().len(),
+        18 + 16
+    );
+    // Many distances make many angles: 200 levels are fine at distance 1, not over 16 distances.
+    let coarse = parse_params("setting:\n  binWidth: 40\n", "p.yaml").unwrap();
+    assert!(extract(&volume, &mask, &coarse.settings).is_ok());
+    let far = parse_params(
+        "setting:\n  binWidth: 40\n  distances: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]\n",
+        "p.yaml",
+    )
+    .unwrap();
+    let err = extract(&volume, &mask, &far.settings).unwrap_err();
+    assert!(
+        err.to_string().contains("at most 2048 levels and 1 GB"),
+        "{err}"
+    );
     let err = parse_params("setting:\n  distances: [1, 100000]\n", "p.yaml").unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -307,7 +307,12 @@ fn ctrl_c_stops_a_radiomics_import_between_cases_and_writes_nothing() {
     assert!(db.snapshot().table("rad").is_err());
     assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM subjects")), 0);
     // The stop was the statement's own: the next import runs to its end.
-    let few: String = std::fs::read_to_string(&batch).unwrap().lines().take(3).map(|l| format!("{l}\n")).collect();
+    let few: String = std::fs::read_to_string(&batch)
+        .unwrap()
+        .lines()
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(&batch, few).unwrap();
     db.query(&format!(
         "IMPORT RADIOMICS FROM IMAGES '{}' SUBJECT COLUMN 'ID' AS rad",

@@ -87,6 +87,7 @@ impl Format for Segments<'_> {
         let results = compute_lesions(&lesions, &params)?;
         let mut rows = Vec::new();
         let mut inputs = Vec::new();
+        let mut listed = std::collections::HashSet::new();
         if let Some(p) = &self.options.params {
             inputs.push((
                 p.display().to_string(),
@@ -99,7 +100,7 @@ impl Format for Segments<'_> {
                 Ok((computed, note)) => {
                     for f in std::iter::once(&lesion.seg).chain(&lesion.slices) {
                         let name = f.display().to_string();
-                        if !inputs.iter().any(|(n, _)| *n == name) {
+                        if listed.insert(name.clone()) {
                             inputs.push((name, sha256(f).map_err(|e| radiomics(f, e))?));
                         }
                     }

@@ -108,15 +108,22 @@ impl Format for Images<'_> {
         guard_labels(&cases, &params, self.options)?;
         let results = compute_all(&cases, &params)?;
         let mut inputs = inputs_of(self.path, self.options)?;
+        let mut listed: std::collections::HashSet<String> =
+            inputs.iter().map(|(f, _)| f.clone()).collect();
         let mut rows = Vec::new();
         let mut skipped = Vec::new();
         for ((case, subject), result) in cases.into_iter().zip(subjects).zip(results) {
             match result {
                 Ok(computed) => {
-                    for file in [&case.image, &case.mask] {
+                    // Each file once, with the SHA-256 its diagnostics already hold.
+                    for (file, key) in [
+                        (&case.image, "diagnostics_Image-original_SHA256"),
+                        (&case.mask, "diagnostics_Mask-original_SHA256"),
+                    ] {
                         let name = file.display().to_string();
-                        if !inputs.iter().any(|(f, _)| *f == name) {
-                            inputs.push((name, sha256(file).map_err(|e| radiomics(file, e))?));
+                        if listed.insert(name.clone()) {
+                            let hash = computed.diagnostics.iter().find(|(k, _)| k == key);
+                            inputs.push((name, hash.map_or(String::new(), |(_, h)| h.clone())));
                         }
                     }
                     rows.push(Row {
@@ -336,18 +343,7 @@ pub(crate) fn write(
         }
     });
     let staged = writer.finish()?;
-    let mut notes = vec![format!(
-        "{} cases computed natively (PyRadiomics v3.0.1 compatible, rgdb {}), {} features each",
-        set.rows.len(),
-        env!("CARGO_PKG_VERSION"),
-        features
-    )];
-    if repeated > 0 {
-        notes.push(format!(
-            "{repeated} subjects have several rows (lesions): the table has several rows per subject"
-        ));
-    }
-    notes.extend(set.skipped.iter().cloned());
+    let notes = notes_of(&set, features, repeated);
     Ok(Written {
         importer: "radiomic".into(),
         summary: ImportSummary {
@@ -364,6 +360,39 @@ pub(crate) fn write(
         },
         tables: vec![staged],
     })
+}
+
+/// What the import says besides its columns: the count, lesion level, the cases skipped and
+/// the warnings (a class PyRadiomics would have skipped for a case).
+fn notes_of(set: &Computedset, features: usize, repeated: usize) -> Vec<String> {
+    let mut notes = vec![format!(
+        "{} cases computed natively (PyRadiomics v3.0.1 compatible, rgdb {}), {} features each",
+        set.rows.len(),
+        env!("CARGO_PKG_VERSION"),
+        features
+    )];
+    if repeated > 0 {
+        notes.push(format!(
+            "{repeated} subjects have several rows (lesions): the table has several rows per subject"
+        ));
+    }
+    notes.extend(set.skipped.iter().cloned());
+    // What PyRadiomics would have logged as a warning (a class it skipped for a case).
+    let warnings: Vec<String> = set
+        .rows
+        .iter()
+        .flat_map(|r| {
+            r.computed
+                .warnings
+                .iter()
+                .map(move |w| format!("{}: {w}", r.place))
+        })
+        .collect();
+    notes.extend(warnings.iter().take(20).cloned());
+    if warnings.len() > 20 {
+        notes.push(format!("… and {} more warnings", warnings.len() - 20));
+    }
+    notes
 }
 
 type Columns = Vec<(NewColumn, ColumnType, ArrayRef)>;
@@ -433,14 +462,19 @@ fn columns_of(rows: &[Row]) -> (Columns, Vec<ColumnSummary>, usize) {
     (columns, summaries, features)
 }
 
-/// The feature columns (as the first row names them, in its order); how many.
+/// The feature columns (every case's, in the order they first come); how many.
 fn feature_columns(rows: &[Row], names: &mut UniqueNames, columns: &mut Columns) -> usize {
-    let features: Vec<String> = rows[0]
-        .computed
-        .features
-        .iter()
-        .map(|(k, _)| k.clone())
-        .collect();
+    // Every case's features, in the order they first come (a class PyRadiomics skips for one
+    // case, such as shape2D, is missing only there: NULL in its row).
+    let mut features: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for row in rows {
+        for (k, _) in &row.computed.features {
+            if seen.insert(k.as_str()) {
+                features.push(k.clone());
+            }
+        }
+    }
     for label in &features {
         let values: Float64Array = rows
             .iter()

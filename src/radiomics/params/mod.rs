@@ -161,10 +161,33 @@ pub fn parse_params(text: &str, file: &str) -> Result<Params, RadiomicsError> {
         }
     }
     apply(&at, &params.configuration, &mut params.settings, root)?;
-    apply_feature_settings(
-        |name| overrides.get(name).filter(|v| !v.is_null()).cloned(),
-        &mut params.settings,
-    );
+    // shape2D, like the mask checks, reads `setting` alone (PyRadiomics' computeShape).
+    params.settings.shape_force_2d = params.settings.force_2d;
+    if !overrides.is_empty() {
+        // The feature classes read `setting` updated with the image type's own settings
+        // (PyRadiomics' `args.update(customKwargs)`): the merged dict decides afresh, so that a
+        // `binCount` in `setting` still wins over a `binWidth` here, as in `getBinEdges`.
+        let mut merged = params.configuration.clone();
+        for (k, v) in &overrides {
+            match merged.iter_mut().find(|(name, _)| name == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => merged.push((k.clone(), v.clone())),
+            }
+        }
+        let get = |name: &str| {
+            merged
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_null())
+                .cloned()
+        };
+        let settings = &mut params.settings;
+        settings.binning = Binning::Width(25.0);
+        settings.weighting_norm = None;
+        settings.force_2d = None;
+        apply_feature_settings(get, settings);
+    }
     Ok(params)
 }
 
@@ -396,7 +419,7 @@ fn apply_feature_settings(get: impl Fn(&str) -> Option<Value>, settings: &mut Se
         let mut distances: Vec<u32> = d
             .iter()
             .filter_map(Value::as_u64)
-            .map(|v| v.min(1 << 16) as u32)
+            .map(|v| v as u32)
             .collect();
         distances.sort_unstable();
         distances.dedup();
