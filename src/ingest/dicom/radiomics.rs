@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::header::{self, Instance, Read, SEG_SOP_CLASS};
 use super::seg::{self, Segment};
-use super::volume::{read_segment, read_series_for};
+use super::volume::{Series, read_series_for, segment_mask};
 use crate::ingest::IngestError;
 use crate::ingest::pipeline::{self, Format, Written};
 use crate::ingest::radiomics::native::{
@@ -174,27 +174,34 @@ fn read_folder(
     Ok((instances, segments, skipped))
 }
 
-/// Every lesion computed, on all cores; Ctrl-C stops the work between segments and the
-/// import then fails, writing nothing (E0451).
+/// Every lesion computed; Ctrl-C stops the work between segments and the import then fails,
+/// writing nothing (E0451). The segments of one SEG over one series share one reading of the
+/// SEG's frames and of the CT (the run of slices all of them lie on, else each its own), and
+/// are computed on all cores.
 #[allow(clippy::type_complexity)]
 fn compute_lesions(
     lesions: &[Lesion],
     params: &Params,
 ) -> Result<Vec<Result<(Computed, Option<String>), IngestError>>, IngestError> {
-    let stopped = || IngestError::Stopped {
-        done: 0,
-        total: lesions.len(),
-    };
     let stop = crate::progress::stop_flag();
     crate::progress::start(lesions.len() as u64, "segments");
-    let results = crate::parallel::map(lesions, |l| {
-        if stop.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(stopped());
+    let mut results: Vec<Option<Result<(Computed, Option<String>), IngestError>>> =
+        (0..lesions.len()).map(|_| None).collect();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (k, l) in lesions.iter().enumerate() {
+        let key = |m: &Lesion| (m.seg.clone(), m.segment.referenced_series_uid.clone());
+        match groups.iter_mut().find(|g| key(&lesions[g[0]]) == key(l)) {
+            Some(g) => g.push(k),
+            None => groups.push(vec![k]),
         }
-        let result = compute(l, params);
-        crate::progress::advance(1);
-        result
-    });
+    }
+    for group in &groups {
+        let computed = compute_group(lesions, group, params, &stop);
+        for (k, result) in group.iter().zip(computed) {
+            results[*k] = Some(result);
+        }
+    }
+    let results: Vec<_> = results.into_iter().flatten().collect();
     let is_stop = |r: &Result<_, IngestError>| matches!(r, Err(IngestError::Stopped { .. }));
     if results.iter().any(is_stop) {
         return Err(IngestError::Stopped {
@@ -205,20 +212,66 @@ fn compute_lesions(
     Ok(results)
 }
 
-/// One segment's features over its CT series, and the note of reading part of the series.
-fn compute(lesion: &Lesion, params: &Params) -> Result<(Computed, Option<String>), IngestError> {
-    let (_, _, frames) = seg::frames(&lesion.seg)?;
-    let referenced: Vec<String> = frames
+/// The segments `members` of one SEG over one CT series.
+#[allow(clippy::type_complexity)]
+fn compute_group(
+    lesions: &[Lesion],
+    members: &[usize],
+    params: &Params,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<Result<(Computed, Option<String>), IngestError>> {
+    let first = &lesions[members[0]];
+    let frames = match seg::frames(&first.seg) {
+        Ok(f) => f,
+        Err(e) => return members.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let referenced = |number: i64| -> Vec<String> {
+        frames
+            .2
+            .iter()
+            .filter(|f| f.segment == number)
+            .filter_map(|f| f.source_instance.clone())
+            .collect()
+    };
+    let all: Vec<String> = members
         .iter()
-        .filter(|f| f.segment == lesion.segment.number)
-        .filter_map(|f| f.source_instance.clone())
+        .flat_map(|k| referenced(lesions[*k].segment.number))
         .collect();
-    let (series, note) = read_series_for(&lesion.slices, &referenced)?;
-    let mask = read_segment(&lesion.seg, lesion.segment.number, &series, 1.0)?;
+    let shared = read_series_for(&first.slices, &all).ok();
+    crate::parallel::map(members, |k| {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(IngestError::Stopped {
+                done: 0,
+                total: lesions.len(),
+            });
+        }
+        let lesion = &lesions[*k];
+        let own;
+        let (series, note) = match &shared {
+            Some((series, note)) => (series, note.clone()),
+            None => {
+                own = read_series_for(&lesion.slices, &referenced(lesion.segment.number))?;
+                (&own.0, own.1.clone())
+            }
+        };
+        let mask = segment_mask(&lesion.seg, &frames, lesion.segment.number, series, 1.0)?;
+        let result = compute(lesion, series, &mask, params).map(|c| (c, note));
+        crate::progress::advance(1);
+        result
+    })
+}
+
+/// One segment's features over its CT series.
+fn compute(
+    lesion: &Lesion,
+    series: &Series,
+    mask: &crate::radiomics::Volume,
+    params: &Params,
+) -> Result<Computed, IngestError> {
     let mut settings = params.settings.clone();
     settings.label = 1;
     let place = || format!("{} segment {}", lesion.seg.display(), lesion.segment.number);
-    let extraction = extract_all(&series.volume, &mask, &settings)
+    let extraction = extract_all(&series.volume, mask, &settings)
         .map_err(|error| IngestError::radiomics(place(), &error))?;
     let mut configuration = params.clone();
     for (k, v) in configuration.configuration.iter_mut() {
@@ -230,14 +283,11 @@ fn compute(lesion: &Lesion, params: &Params) -> Result<(Computed, Option<String>
         "diagnostics_Configuration_Settings".to_string(),
         configuration.configuration_literal(),
     )];
-    Ok((
-        Computed {
-            diagnostics,
-            features: extraction.features,
-            warnings: extraction.warnings,
-        },
-        note,
-    ))
+    Ok(Computed {
+        diagnostics,
+        features: extraction.features,
+        warnings: extraction.warnings,
+    })
 }
 
 /// The row of a computed segment: the keys that join `segmentations` and `series`.

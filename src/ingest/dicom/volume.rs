@@ -16,7 +16,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
 
 use super::header::{bad, float, floats, int, text};
-use super::seg::frames;
+use super::seg::{FrameVoxels, frames};
 use crate::ingest::IngestError;
 use crate::radiomics::Volume;
 
@@ -302,7 +302,19 @@ pub fn read_segment(
     series: &Series,
     label: f64,
 ) -> Result<Volume, IngestError> {
-    let (rows, cols, frames) = frames(path)?;
+    segment_mask(path, &frames(path)?, segment, series, label)
+}
+
+/// [`read_segment`] from the SEG's frames already read (`seg::frames` of `path`), so that the
+/// segments of one SEG share one reading.
+pub fn segment_mask(
+    path: &Path,
+    (rows, cols, frames): &(usize, usize, Vec<FrameVoxels>),
+    segment: i64,
+    series: &Series,
+    label: f64,
+) -> Result<Volume, IngestError> {
+    let (rows, cols) = (*rows, *cols);
     let v = &series.volume;
     if rows != v.size[1] || cols != v.size[0] {
         return Err(bad_image(
