@@ -257,27 +257,19 @@ fn mask_diagnostics(
     path: &Path,
     inside: &[usize],
 ) -> Result<Vec<(String, String)>, RadiomicsError> {
-    let [nx, ny, _] = mask.size;
-    let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
-    let mut low = [usize::MAX; 3];
-    let mut high = [0; 3];
+    let (low, high) = mask
+        .bounds(inside.iter().copied())
+        .unwrap_or(([0; 3], [0; 3]));
     let mut sum = [0.0; 3];
     for k in inside {
-        let a = at(*k);
+        let a = mask.position(*k);
         for d in 0..3 {
-            low[d] = low[d].min(a[d]);
-            high[d] = high[d].max(a[d]);
             sum[d] += a[d] as f64;
         }
     }
     let n = inside.len().max(1) as f64;
     let centre = sum.map(|s| s / n);
-    let physical: [f64; 3] = std::array::from_fn(|r| {
-        mask.origin[r]
-            + (0..3)
-                .map(|a| mask.direction[a][r] * mask.spacing[a] * centre[a])
-                .sum::<f64>()
-    });
+    let physical = mask.to_point(centre);
     let p = "diagnostics_Mask-original_";
     let boxed = [
         low[0],
@@ -313,20 +305,10 @@ fn label_voxels(mask: &Volume, label: i64) -> Vec<usize> {
 /// `ConnectedComponentImageFilter` with `FullyConnectedOn`, as PyRadiomics counts them): a
 /// flood fill over a map of the voxels' bounding box.
 fn components(mask: &Volume, inside: &[usize]) -> usize {
-    let [nx, ny, _] = mask.size;
-    let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
-    let mut low = [usize::MAX; 3];
-    let mut high = [0usize; 3];
-    for k in inside {
-        let a = at(*k);
-        for d in 0..3 {
-            low[d] = low[d].min(a[d]);
-            high[d] = high[d].max(a[d]);
-        }
-    }
-    if inside.is_empty() {
+    let at = |k: usize| mask.position(k);
+    let Some((low, high)) = mask.bounds(inside.iter().copied()) else {
         return 0;
-    }
+    };
     let size: [usize; 3] = std::array::from_fn(|d| high[d] + 1 - low[d]);
     let index =
         |a: [usize; 3]| (a[0] - low[0]) + size[0] * ((a[1] - low[1]) + size[1] * (a[2] - low[2]));

@@ -17,7 +17,7 @@ pub fn onto(image: &Volume, mask: &Volume, label: i64) -> Result<Volume, Radiomi
     for z in 0..nz {
         for y in 0..ny {
             for x in 0..nx {
-                let point = to_point(image, [x as f64, y as f64, z as f64]);
+                let point = image.to_point([x as f64, y as f64, z as f64]);
                 let c = to_index(mask, point);
                 // ITK's nearest index rounds half up (`Math::RoundHalfIntegerUp`).
                 let nearest: Vec<f64> = c.iter().map(|v| (v + 0.5).floor()).collect();
@@ -40,16 +40,6 @@ pub fn onto(image: &Volume, mask: &Volume, label: i64) -> Result<Volume, Radiomi
     })
 }
 
-/// The physical point (mm) of a continuous index of `v`.
-fn to_point(v: &Volume, c: [f64; 3]) -> [f64; 3] {
-    std::array::from_fn(|r| {
-        v.origin[r]
-            + (0..3)
-                .map(|a| v.direction[a][r] * v.spacing[a] * c[a])
-                .sum::<f64>()
-    })
-}
-
 /// The continuous index of a physical point in `v` (its directions are orthonormal, so the
 /// inverse of the direction matrix is its transpose).
 fn to_index(v: &Volume, p: [f64; 3]) -> [f64; 3] {
@@ -59,28 +49,15 @@ fn to_index(v: &Volume, p: [f64; 3]) -> [f64; 3] {
 
 /// `_checkROI`: the label's bounding box, corner to corner, within the image.
 fn check_roi(image: &Volume, mask: &Volume, label: i64) -> Result<(), RadiomicsError> {
-    let [nx, ny, _] = mask.size;
-    let mut low = [usize::MAX; 3];
-    let mut high = [0usize; 3];
-    let mut any = false;
-    for (k, v) in mask.voxels.iter().enumerate() {
-        if *v == label as f64 {
-            any = true;
-            let at = [k % nx, (k / nx) % ny, k / (nx * ny)];
-            for a in 0..3 {
-                low[a] = low[a].min(at[a]);
-                high[a] = high[a].max(at[a]);
-            }
-        }
-    }
-    if !any {
+    let inside = (0..mask.voxels.len()).filter(|k| mask.voxels[*k] == label as f64);
+    let Some((low, high)) = mask.bounds(inside) else {
         return Err(RadiomicsError::LabelAbsent {
             label,
             present: "no such label".into(),
         });
-    }
+    };
     let corner =
-        |c: [usize; 3], shift: f64| to_index(image, to_point(mask, c.map(|v| v as f64 + shift)));
+        |c: [usize; 3], shift: f64| to_index(image, mask.to_point(c.map(|v| v as f64 + shift)));
     let (a, b) = (corner(low, -0.5), corner(high, 0.5));
     let tolerance = 1e-3;
     let outside = (0..3).any(|k| {

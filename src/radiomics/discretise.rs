@@ -27,9 +27,17 @@ pub fn bins(values: &[f64], binning: &Binning) -> f64 {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     match *binning {
-        Binning::Width(w) => ((max + 2.0 * w - (min - min.rem_euclid(w))) / w).ceil(),
+        Binning::Width(w) => width_bins(min, max, w).1,
         Binning::Count(k) => k as f64,
     }
+}
+
+/// `binWidth`'s first edge (the largest multiple of `w` at or below `min`; Python's `%`, whose
+/// remainder has the divisor's sign) and how many edges reach past `max` + `w`.
+fn width_bins(min: f64, max: f64, w: f64) -> (f64, f64) {
+    let low = min - min.rem_euclid(w);
+    let high = max + 2.0 * w;
+    (low, ((high - low) / w).ceil())
 }
 
 /// Refuses a discretisation of more than [`MAX_BINS`] grey levels (E0446), naming the setting.
@@ -57,10 +65,8 @@ pub fn edges(values: &[f64], binning: &Binning) -> Vec<f64> {
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     match *binning {
         Binning::Width(w) => {
-            // Python's `%`: the remainder has the sign of the divisor.
-            let low = min - min.rem_euclid(w);
-            let high = max + 2.0 * w;
-            let count = ((high - low) / w).ceil().max(0.0) as usize;
+            let (low, count) = width_bins(min, max, w);
+            let count = count.max(0.0) as usize;
             let edges: Vec<f64> = (0..count).map(|i| low + i as f64 * w).collect();
             if edges.len() == 1 {
                 vec![edges[0] - 0.5, edges[0] + 0.5]

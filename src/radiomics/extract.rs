@@ -343,19 +343,11 @@ fn flat_mask(image: &Volume, region: &Region, axis: usize) -> super::shape2d::Ma
     }
 }
 
-/// The bounding box of a region's voxels: its lowest and highest (x, y, z).
+/// The bounding box of a region's voxels (at least one): its lowest and highest (x, y, z).
 fn bounds(image: &Volume, region: &Region) -> ([usize; 3], [usize; 3]) {
-    let [nx, ny, _] = image.size;
-    let mut low = [usize::MAX; 3];
-    let mut high = [0usize; 3];
-    for k in &region.voxels {
-        let at = [k % nx, (k / nx) % ny, k / (nx * ny)];
-        for axis in 0..3 {
-            low[axis] = low[axis].min(at[axis]);
-            high[axis] = high[axis].max(at[axis]);
-        }
-    }
-    (low, high)
+    image
+        .bounds(region.voxels.iter().copied())
+        .unwrap_or(([0; 3], [0; 3]))
 }
 
 /// The region as the shape class sees it: its bounding box padded by one voxel on every

@@ -38,6 +38,42 @@ impl Volume {
         self.voxels[self.index(x, y, z)]
     }
 
+    /// (x, y, z) of voxel index `k`.
+    pub fn position(&self, k: usize) -> [usize; 3] {
+        let [nx, ny, _] = self.size;
+        [k % nx, (k / nx) % ny, k / (nx * ny)]
+    }
+
+    /// The lowest and highest (x, y, z) of the voxels `indices`; None when there are none.
+    pub fn bounds(
+        &self,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> Option<([usize; 3], [usize; 3])> {
+        let mut low = [usize::MAX; 3];
+        let mut high = [0usize; 3];
+        let mut any = false;
+        for k in indices {
+            any = true;
+            let at = self.position(k);
+            for a in 0..3 {
+                low[a] = low[a].min(at[a]);
+                high[a] = high[a].max(at[a]);
+            }
+        }
+        any.then_some((low, high))
+    }
+
+    /// The physical point (mm, LPS) of a continuous index (x, y, z), as SimpleITK's
+    /// `TransformContinuousIndexToPhysicalPoint`.
+    pub fn to_point(&self, c: [f64; 3]) -> [f64; 3] {
+        std::array::from_fn(|r| {
+            self.origin[r]
+                + (0..3)
+                    .map(|a| self.direction[a][r] * self.spacing[a] * c[a])
+                    .sum::<f64>()
+        })
+    }
+
     /// The volume of one voxel (mm³).
     pub fn voxel_volume(&self) -> f64 {
         self.spacing.iter().product()
