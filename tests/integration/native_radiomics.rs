@@ -13,20 +13,20 @@ fn reference() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/radiomics/pyradiomics")
 }
 
+/// A CSV file's header and rows.
+fn table(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    (header, reader.records().map(Result::unwrap).collect())
+}
+
 /// `baseline_<class>.csv`: feature → configuration → value (numbers only).
 fn baseline(class: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
-    let text = std::fs::read_to_string(reference().join(format!("baseline_{class}.csv"))).unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let configurations: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(String::from)
-        .collect();
+    let (header, rows) = table(&reference().join(format!("baseline_{class}.csv")));
+    let configurations = &header[1..];
     let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    for row in reader.records() {
-        let row = row.unwrap();
+    for row in rows {
         for (configuration, cell) in configurations.iter().zip(row.iter().skip(1)) {
             if let Ok(value) = cell.parse::<f64>() {
                 out.entry(row[0].to_string())
@@ -40,18 +40,11 @@ fn baseline(class: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
 
 /// Each case's mask centre of mass, from the first configuration that records it.
 fn centres() -> BTreeMap<String, [f64; 3]> {
-    let text = std::fs::read_to_string(reference().join("baseline_firstorder.csv")).unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let columns: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .skip(1)
-        .map(String::from)
-        .collect();
+    let (header, rows) = table(&reference().join("baseline_firstorder.csv"));
+    let columns = &header[1..];
     let cases = configurations();
     let mut out = BTreeMap::new();
-    for row in reader.records().map(Result::unwrap) {
+    for row in rows {
         if &row[0] != "diagnostics_Mask-original_CenterOfMass" {
             continue;
         }
@@ -264,10 +257,7 @@ fn the_ibsi_digital_phantom_gives_pyradiomics_features() {
     let mask = read_image(&dir.join("mask.nii.gz")).unwrap();
     assert_eq!(image.size, [5, 4, 4]);
     assert_eq!(image.spacing, [2.0, 2.0, 2.0]);
-    let text = std::fs::read_to_string(reference().join("../ibsi_digital_phantom.csv")).unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let (header, rows) = table(&reference().join("../ibsi_digital_phantom.csv"));
     assert_eq!(rows.len(), 2);
     let mut got = Vec::new();
     for row in &rows {
@@ -532,10 +522,8 @@ fn the_ibsi_ct_phantom_gives_pyradiomics_v3_features() {
     ] {
         let params = read_params(&reference().join("..").join(params)).unwrap();
         let got = extract(&image, &mask, &params.settings).unwrap();
-        let text = std::fs::read_to_string(dir.join("pyradiomics_reference").join(file)).unwrap();
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-        let row = reader.records().next().unwrap().unwrap();
+        let (header, rows) = table(&dir.join("pyradiomics_reference").join(file));
+        let row = &rows[0];
         let features = header.iter().filter(|h| h.starts_with("original_")).count();
         assert_eq!(got.len(), features, "{file}");
         for (name, value) in &got {
@@ -561,11 +549,7 @@ fn the_ibsi_ct_phantom_gives_pyradiomics_v3_features() {
 fn dicom_pairs_give_pyradiomics_v3_features() {
     use rgdb::ingest::dicom::volume::{read_segment, read_series};
     let dicom = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dicom");
-    let text = std::fs::read_to_string(reference().join("../dicom_pairs_original_binwidth25.csv"))
-        .unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let (header, rows) = table(&reference().join("../dicom_pairs_original_binwidth25.csv"));
     let settings = Settings {
         features: Features::with_deprecated_shape(),
         ..Settings::default()
@@ -699,10 +683,8 @@ fn pyradiomics_301_settings_give_its_features() {
         "normalize_outliers.csv",
         "shape2d.csv",
     ] {
-        let text = std::fs::read_to_string(v301().join(file)).unwrap();
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-        for row in reader.records().map(Result::unwrap) {
+        let (header, rows) = table(&v301().join(file));
+        for row in rows {
             let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
             let id = cell("ID").to_string();
             let params = read_params(&tools.join(v301_params(file, &id)))
@@ -758,10 +740,8 @@ fn pyradiomics_301_settings_give_its_features() {
 #[test]
 fn parameter_files_are_read_as_pyradiomics_reads_them() {
     let params = read_params(&reference().join("../ibsi_digital_phantom.yaml")).unwrap();
-    let text = std::fs::read_to_string(reference().join("../ibsi_digital_phantom.csv")).unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let row = reader.records().next().unwrap().unwrap();
+    let (header, rows) = table(&reference().join("../ibsi_digital_phantom.csv"));
+    let row = &rows[0];
     let at = header
         .iter()
         .position(|h| h == "diagnostics_Configuration_Settings")
