@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::{Params, RadiomicsError, Volume, extract_all, python_float, read_image};
+use super::{Params, RadiomicsError, Volume, extract_all, python_float, read_image_hashed};
 
 /// One case: its image, mask, label (`None`: the parameter file's) and the batch file's cells.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,8 +139,8 @@ pub fn run(
 
 /// One case: read, extract, describe.
 pub fn compute(case: &Case, params: &Params) -> Result<Computed, RadiomicsError> {
-    let image = read_image(&case.image)?;
-    let mask = read_image(&case.mask)?;
+    let (image, image_hash) = read_image_hashed(&case.image)?;
+    let (mask, mask_hash) = read_image_hashed(&case.mask)?;
     let mut settings = params.settings.clone();
     if let Some(label) = case.label {
         settings.label = label;
@@ -163,7 +163,7 @@ pub fn compute(case: &Case, params: &Params) -> Result<Computed, RadiomicsError>
         "diagnostics_Configuration_EnabledImageTypes".into(),
         super::python_literal(&params.image_types),
     ));
-    diagnostics.extend(image_diagnostics(&image, &case.image)?);
+    diagnostics.extend(image_diagnostics(&image, image_hash));
     // The label's voxels: the extraction's region, unless the mask was resampled onto the
     // image (`correctMask`), when the diagnostics are of the mask as read.
     let inside = if extraction.corrected {
@@ -171,7 +171,7 @@ pub fn compute(case: &Case, params: &Params) -> Result<Computed, RadiomicsError>
     } else {
         extraction.region.voxels.clone()
     };
-    diagnostics.extend(mask_diagnostics(&mask, &case.mask, &inside)?);
+    diagnostics.extend(mask_diagnostics(&mask, mask_hash, &inside));
     Ok(Computed {
         diagnostics,
         features: extraction.features,
@@ -222,41 +222,35 @@ pub fn sha256(path: &Path) -> Result<String, RadiomicsError> {
         }
         hasher.update(&buffer[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The SHA-256 of bytes in memory, as [`sha256`] gives it for a file.
+pub fn sha256_of(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `diagnostics_Image-original_*`.
-fn image_diagnostics(image: &Volume, path: &Path) -> Result<Vec<(String, String)>, RadiomicsError> {
-    let n = image.voxels.len() as f64;
-    let mean = image.voxels.iter().sum::<f64>() / n;
-    let min = image.voxels.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = image
-        .voxels
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
+fn image_diagnostics(image: &Volume, hash: String) -> Vec<(String, String)> {
+    let summary = image.voxels.summary();
     let p = "diagnostics_Image-original_";
-    Ok(vec![
-        (format!("{p}SHA256"), sha256(path)?),
+    vec![
+        (format!("{p}SHA256"), hash),
         (format!("{p}Dimensionality"), "3D".into()),
         (format!("{p}Spacing"), float_tuple(image.spacing)),
         (format!("{p}Size"), tuple(image.size)),
-        (format!("{p}Mean"), python_float(mean)),
-        (format!("{p}Minimum"), python_float(min)),
-        (format!("{p}Maximum"), python_float(max)),
-    ])
+        (format!("{p}Mean"), python_float(summary.mean)),
+        (format!("{p}Minimum"), python_float(summary.min)),
+        (format!("{p}Maximum"), python_float(summary.max)),
+    ]
 }
 
 /// `diagnostics_Mask-original_*`: the label's box, voxels, 26-connected parts and centre.
-fn mask_diagnostics(
-    mask: &Volume,
-    path: &Path,
-    inside: &[usize],
-) -> Result<Vec<(String, String)>, RadiomicsError> {
+fn mask_diagnostics(mask: &Volume, hash: String, inside: &[usize]) -> Vec<(String, String)> {
     let (low, high) = mask
         .bounds(inside.iter().copied())
         .unwrap_or(([0; 3], [0; 3]));
@@ -279,8 +273,8 @@ fn mask_diagnostics(
         high[1] + 1 - low[1],
         high[2] + 1 - low[2],
     ];
-    Ok(vec![
-        (format!("{p}SHA256"), sha256(path)?),
+    vec![
+        (format!("{p}SHA256"), hash),
         (format!("{p}Spacing"), float_tuple(mask.spacing)),
         (format!("{p}Size"), tuple(mask.size)),
         (format!("{p}BoundingBox"), tuple(boxed)),
@@ -291,14 +285,12 @@ fn mask_diagnostics(
         ),
         (format!("{p}CenterOfMassIndex"), float_tuple(centre)),
         (format!("{p}CenterOfMass"), float_tuple(physical)),
-    ])
+    ]
 }
 
 /// The voxels of `mask` whose value is `label`.
 fn label_voxels(mask: &Volume, label: i64) -> Vec<usize> {
-    (0..mask.voxels.len())
-        .filter(|k| mask.voxels[*k] == label as f64)
-        .collect()
+    mask.voxels.positions(label as f64)
 }
 
 /// The number of 26-connected parts of the voxels `inside` (SimpleITK's

@@ -35,8 +35,11 @@ pub fn onto(image: &Volume, mask: &Volume, label: i64) -> Result<Volume, Radiomi
         }
     }
     Ok(Volume {
-        voxels,
-        ..image.clone()
+        size: image.size,
+        origin: image.origin,
+        spacing: image.spacing,
+        direction: image.direction,
+        voxels: voxels.into(),
     })
 }
 
@@ -49,8 +52,7 @@ fn to_index(v: &Volume, p: [f64; 3]) -> [f64; 3] {
 
 /// `_checkROI`: the label's bounding box, corner to corner, within the image.
 fn check_roi(image: &Volume, mask: &Volume, label: i64) -> Result<(), RadiomicsError> {
-    let inside = (0..mask.voxels.len()).filter(|k| mask.voxels[*k] == label as f64);
-    let Some((low, high)) = mask.bounds(inside) else {
+    let Some((low, high)) = mask.bounds(mask.voxels.positions(label as f64)) else {
         return Err(RadiomicsError::LabelAbsent {
             label,
             present: "no such label".into(),

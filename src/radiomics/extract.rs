@@ -33,21 +33,21 @@ pub fn region(
             tolerance: settings.geometry_tolerance,
         });
     }
-    let label = settings.label as f64;
-    let voxels: Vec<usize> = (0..mask.voxels.len())
-        .filter(|k| mask.voxels[*k] == label)
-        .collect();
+    let voxels = mask.voxels.positions(settings.label as f64);
     if voxels.is_empty() {
-        let mut present: Vec<i64> = mask.voxels.iter().map(|v| *v as i64).collect();
-        present.sort_unstable();
-        present.dedup();
-        let shown: Vec<String> = present.iter().take(10).map(i64::to_string).collect();
+        let shown: Vec<String> = mask
+            .voxels
+            .labels()
+            .iter()
+            .take(10)
+            .map(i64::to_string)
+            .collect();
         return Err(RadiomicsError::LabelAbsent {
             label: settings.label,
             present: shown.join(", "),
         });
     }
-    let values: Vec<f64> = voxels.iter().map(|k| image.voxels[*k]).collect();
+    let values = image.voxels.gather(&voxels);
     let nan: Vec<usize> = (0..values.len()).filter(|k| values[*k].is_nan()).collect();
     if let Some(first) = nan.first() {
         let [nx, ny, _] = image.size;
@@ -399,27 +399,25 @@ fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
 /// `NormalizeImageFilter`: the mean and the sample standard deviation of every voxel).
 pub fn normalize(image: &Volume, n: &Normalize) -> Volume {
     let count = image.voxels.len() as f64;
-    let (sum, squares) = image
-        .voxels
-        .iter()
+    let (sum, squares) = (0..image.voxels.len())
+        .map(|k| image.voxels.get(k))
         .fold((0.0, 0.0), |(s, q), v| (s + v, q + v * v));
     let mean = sum / count;
     let sigma = ((squares - sum * sum / count) / (count - 1.0)).sqrt();
-    let voxels = image
-        .voxels
-        .iter()
-        .map(|v| {
-            let z = (v - mean) / sigma;
-            let z = match n.remove_outliers {
-                Some(limit) => z.clamp(-limit, limit),
-                None => z,
-            };
-            z * n.scale
-        })
-        .collect();
+    let voxels = image.voxels.map(|v| {
+        let z = (v - mean) / sigma;
+        let z = match n.remove_outliers {
+            Some(limit) => z.clamp(-limit, limit),
+            None => z,
+        };
+        z * n.scale
+    });
     Volume {
+        size: image.size,
+        origin: image.origin,
+        spacing: image.spacing,
+        direction: image.direction,
         voxels,
-        ..image.clone()
     }
 }
 

@@ -1,6 +1,7 @@
 //! radiomics: features computed natively, with PyRadiomics v3.0.1's definitions (issue 25).
 //!
-//! - `volume.rs`: the image type (voxels and geometry).
+//! - `volume.rs`: the image type (voxels and geometry); `voxels.rs` its voxels, in the number
+//!   type they were read in.
 //! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]);
 //!   `numbers.rs` what they share (voxel number types, bounded gunzip).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
@@ -32,6 +33,7 @@ mod shape;
 mod shape2d;
 mod sizes;
 mod volume;
+mod voxels;
 mod zones;
 
 pub use discretise::{Binning, discretise, edges};
@@ -44,6 +46,7 @@ pub use params::{Params, parse_params, python_literal, read_params};
 pub use settings::{Class, Features, Normalize, Resegment, ResegmentMode, Settings, Weighting};
 pub use shape::FEATURES as SHAPE_FEATURES;
 pub use volume::Volume;
+pub use voxels::{Sample, Summary, Voxels};
 pub use zones::{GLDM, GLRLM, GLSZM, NGTDM};
 
 use thiserror::Error;
@@ -162,14 +165,31 @@ impl Grid {
 
 /// Reads an image or label map by its name: `.nrrd` (NRRD), `.nii` or `.nii.gz` (NIfTI-1).
 pub fn read_image(path: &std::path::Path) -> Result<Volume, RadiomicsError> {
+    let parse = parser(path)?;
+    parse(&path.display().to_string(), &numbers::read_file(path)?)
+}
+
+/// [`read_image`], with the SHA-256 of the file (hashed from the bytes read: the file is read
+/// once).
+pub fn read_image_hashed(path: &std::path::Path) -> Result<(Volume, String), RadiomicsError> {
+    let parse = parser(path)?;
+    let bytes = numbers::read_file(path)?;
+    let hash = batch::sha256_of(&bytes);
+    Ok((parse(&path.display().to_string(), &bytes)?, hash))
+}
+
+/// The reader of a file by its name.
+fn parser(
+    path: &std::path::Path,
+) -> Result<fn(&str, &[u8]) -> Result<Volume, RadiomicsError>, RadiomicsError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".nrrd") {
-        read_nrrd(path)
+        Ok(parse_nrrd)
     } else if name.ends_with(".nii") || name.ends_with(".nii.gz") {
-        read_nifti(path)
+        Ok(parse_nifti)
     } else {
         Err(RadiomicsError::BadImage {
             file: path.display().to_string(),

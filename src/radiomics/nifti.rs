@@ -11,43 +11,47 @@ use std::path::Path;
 
 use super::RadiomicsError;
 use super::nrrd::MAX_VOXELS;
-use super::numbers::{Number, gunzip, read_file};
+use super::numbers::{Number, Stream, read_file};
 use super::volume::Volume;
+use super::voxels::Voxels;
 
 /// Reads a `.nii` or `.nii.gz` file (gzip is recognised by its magic bytes).
 pub fn read(path: &Path) -> Result<Volume, RadiomicsError> {
     parse(&path.display().to_string(), &read_file(path)?)
 }
 
-/// Reads NIfTI-1 `bytes` (the whole file, gzip-compressed or not) named `file` in errors.
+/// Reads NIfTI-1 `bytes` (the whole file, gzip-compressed or not) named `file` in errors. The
+/// voxels are decoded as the data is decompressed, into their own number type.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
     let bad = |message: String| RadiomicsError::BadImage {
         file: file.to_string(),
         message,
     };
-    let plain;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        // Reading stops past the largest volume rgdb reads.
-        plain = gunzip(bytes, MAX_VOXELS * 8 + 352).map_err(bad)?;
-        &plain[..]
-    } else {
-        bytes
-    };
-    let header = Header::read(bytes).map_err(bad)?;
+    let mut stream = Stream::new(bytes);
+    let header = Header::read(&stream.bytes(348).map_err(bad)?).map_err(bad)?;
     let count = header.count().map_err(bad)?;
     let number = header.number().map_err(bad)?;
     let width = number.width();
     let offset = header.vox_offset.max(348.0) as usize;
     let needed = count * width;
-    let data = bytes.get(offset..).unwrap_or_default();
-    if data.len() < needed {
-        return Err(bad(format!(
-            "the data is truncated: {:?} voxels of {width} bytes need {needed} bytes after the header, the file holds {}",
+    let truncated = |got: usize| {
+        bad(format!(
+            "the data is truncated: {:?} voxels of {width} bytes need {needed} bytes after the header, the file holds {got}",
             header.size(),
-            data.len()
-        )));
+        ))
+    };
+    if stream.skip(offset - 348).map_err(bad)? < offset - 348 {
+        return Err(truncated(0));
     }
-    let voxels = header.voxels(number, &data[..needed]);
+    let raw = stream
+        .voxels(number, header.big, count)
+        .map_err(|short| match short {
+            Ok(got) => truncated(got),
+            Err(why) => bad(why),
+        })?;
+    // Reading stops past the largest volume rgdb reads.
+    stream.finish(MAX_VOXELS * 8 + 352).map_err(bad)?;
+    let voxels = header.scaled(raw);
     let (origin, spacing, direction) = header.geometry();
     Ok(Volume {
         size: header.size(),
@@ -181,14 +185,14 @@ impl Header {
         })
     }
 
-    /// The voxels as `f64`, scaled when `scl_slope` is set.
-    fn voxels(&self, number: Number, data: &[u8]) -> Vec<f64> {
-        let raw = number.decode(self.big, data);
+    /// The voxels scaled by `scl_slope` and `scl_inter` (as `f64`) when the slope is set, as
+    /// read otherwise.
+    fn scaled(&self, raw: Voxels) -> Voxels {
         let (slope, inter) = (self.scl_slope as f64, self.scl_inter as f64);
         if slope == 0.0 || !slope.is_finite() || (slope == 1.0 && inter == 0.0) {
             return raw;
         }
-        raw.into_iter().map(|v| v * slope + inter).collect()
+        raw.map(|v| v * slope + inter)
     }
 
     /// Origin, spacing and direction in LPS.

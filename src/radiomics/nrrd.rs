@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::RadiomicsError;
-use super::numbers::{Number, gunzip, read_file};
+use super::numbers::{Number, Stream, read_file};
 use super::volume::Volume;
 
 /// The most voxels a volume may declare (2³¹: 16 GiB of `f64`). A header that asks for more
@@ -57,17 +57,23 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
     })?;
     let width = number.width();
     let expected = count * width;
-    let data = payload(&header, &bytes[data_at..], expected).map_err(bad)?;
-    if data.len() < expected {
-        return Err(bad(format!(
-            "the data is truncated: {} × {} × {} voxels of {width} bytes need {expected} bytes, the file holds {}",
-            size[0],
-            size[1],
-            size[2],
-            data.len()
-        )));
-    }
-    let voxels = number.decode(header.endian == "big", &data[..expected]);
+    let data = &bytes[data_at..];
+    let mut stream = if header.encoding == "raw" {
+        Stream::new_raw(data)
+    } else {
+        Stream::gzip(data)
+    };
+    let voxels = stream
+        .voxels(number, header.endian == "big", count)
+        .map_err(|short| match short {
+            Ok(got) => bad(format!(
+                "the data is truncated: {} × {} × {} voxels of {width} bytes need {expected} bytes, the file holds {got}",
+                size[0], size[1], size[2]
+            )),
+            Err(why) => bad(why),
+        })?;
+    // A longer block is not read past the sizes' data and one byte.
+    stream.finish(expected + 1).map_err(bad)?;
     let (spacing, direction) = geometry(&header);
     let mut origin = header.origin.unwrap_or([0.0; 3]);
     if is_ras(&header.space) {
@@ -197,15 +203,6 @@ fn check(header: &Header) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The data block, decompressed, at most `expected + 1` bytes (so that memory follows the
-/// header's size, and a longer block is not read past it).
-fn payload(header: &Header, data: &[u8], expected: usize) -> Result<Vec<u8>, String> {
-    if header.encoding == "raw" {
-        return Ok(data.to_vec());
-    }
-    gunzip(data, expected + 1)
 }
 
 /// A NRRD type's number type, `None` for a type that is not a number.

@@ -2,7 +2,10 @@
 //! SimpleITK (size, origin, spacing, direction).
 //!
 //! Voxels are stored x fastest, then y, then z (the order of NRRD, NIfTI and a DICOM series'
-//! slices), as `f64`: every pixel type of CT images and label maps converts to it exactly.
+//! slices), in the number type they were read in ([`Voxels`]); each reads as `f64`, which
+//! every pixel type of CT images and label maps converts to exactly.
+
+pub use super::voxels::Voxels;
 
 /// A 3-D image: `size[0] × size[1] × size[2]` voxels, x fastest.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +17,7 @@ pub struct Volume {
     pub spacing: [f64; 3],
     /// The direction cosines of the axes: `direction[axis]` is the unit vector of that axis.
     pub direction: [[f64; 3]; 3],
-    pub voxels: Vec<f64>,
+    pub voxels: Voxels,
 }
 
 impl Volume {
@@ -35,7 +38,7 @@ impl Volume {
 
     /// The voxel at `(x, y, z)`.
     pub fn at(&self, x: usize, y: usize, z: usize) -> f64 {
-        self.voxels[self.index(x, y, z)]
+        self.voxels.get(self.index(x, y, z))
     }
 
     /// (x, y, z) of voxel index `k`.

@@ -457,8 +457,10 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
     );
     // NaN voxels in the region.
     let mut holed = image.clone();
-    let first = mask.voxels.iter().position(|v| *v == 1.0).unwrap();
-    holed.voxels[first] = f64::NAN;
+    let first = mask.voxels.positions(1.0)[0];
+    let mut voxels = holed.voxels.to_f64();
+    voxels[first] = f64::NAN;
+    holed.voxels = voxels.into();
     let err = extract(&holed, &mask, &Settings::default()).unwrap_err();
     assert_eq!(err.code(), "E0447");
     let [nx, ny, _] = image.size;
@@ -843,8 +845,9 @@ fn regions_below_pyradiomics_minimums_are_refused() {
     let mask = read_image(&dir.join("mask.nii.gz")).unwrap();
     let keep = |n: usize| {
         let mut m = mask.clone();
+        let mut voxels = m.voxels.to_f64();
         let mut seen = 0;
-        for v in m.voxels.iter_mut() {
+        for v in voxels.iter_mut() {
             if *v == 1.0 {
                 seen += 1;
                 if seen > n {
@@ -852,6 +855,7 @@ fn regions_below_pyradiomics_minimums_are_refused() {
                 }
             }
         }
+        m.voxels = voxels.into();
         m
     };
     let err = extract(&image, &keep(1), &Settings::default()).unwrap_err();
@@ -995,10 +999,13 @@ fn settings_that_would_take_unbounded_memory_or_time_are_refused() {
         origin: [0.0; 3],
         spacing: [1.0; 3],
         direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        voxels: (0..n * n * n).map(|v| v as f64).collect(),
+        voxels: (0..n * n * n)
+            .map(|v| v as f64)
+            .collect::<Vec<f64>>()
+            .into(),
     };
     let mask = Volume {
-        voxels: vec![1.0; n * n * n],
+        voxels: vec![1.0; n * n * n].into(),
         ..volume.clone()
     };
     let tiny = parse_params("setting:\n  binWidth: 0.000001\n", "p.yaml").unwrap();

@@ -18,7 +18,7 @@ use dicom_object::OpenFileOptions;
 use super::header::{bad, float, floats, int, text};
 use super::seg::{FrameVoxels, frames};
 use crate::ingest::IngestError;
-use crate::radiomics::Volume;
+use crate::radiomics::{Volume, Voxels};
 
 /// How far (mm) slice gaps may differ and still count as even.
 const EVEN: f64 = 1e-3;
@@ -137,7 +137,8 @@ fn assemble(slices: Vec<Slice>, grid: Option<Geometry>) -> Result<Series, Ingest
         voxels: slices
             .iter()
             .flat_map(|s| s.voxels.iter().copied())
-            .collect(),
+            .collect::<Vec<f64>>()
+            .into(),
     };
     Ok(Series {
         volume,
@@ -325,10 +326,10 @@ pub fn segment_mask(
             ),
         ));
     }
-    let mut mask = Volume {
-        voxels: vec![0.0; v.voxels.len()],
-        ..v.clone()
-    };
+    // A label map of bytes (an eighth of the CT's memory) when the label is one.
+    let byte = (label.fract() == 0.0 && (1.0..=255.0).contains(&label)).then_some(label as u8);
+    let mut voxels = vec![0.0; if byte.is_some() { 0 } else { v.voxels.len() }];
+    let mut bytes = vec![0u8; if byte.is_some() { v.voxels.len() } else { 0 }];
     let per_slice = rows * cols;
     for frame in frames.iter().filter(|f| f.segment == segment) {
         let by_instance = frame
@@ -352,8 +353,20 @@ pub fn segment_mask(
             )
         })?;
         for p in &frame.voxels {
-            mask.voxels[z * per_slice + p] = label;
+            match byte {
+                Some(b) => bytes[z * per_slice + p] = b,
+                None => voxels[z * per_slice + p] = label,
+            }
         }
     }
-    Ok(mask)
+    Ok(Volume {
+        size: v.size,
+        origin: v.origin,
+        spacing: v.spacing,
+        direction: v.direction,
+        voxels: match byte {
+            Some(_) => Voxels::U8(bytes),
+            None => Voxels::F64(voxels),
+        },
+    })
 }

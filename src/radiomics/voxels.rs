@@ -1,0 +1,256 @@
+//! A volume's voxels, kept in the number type of the file they were read from: a CT's `i16`
+//! takes a quarter of the memory of `f64`, a label map's `u8` an eighth, and a case reads,
+//! scans and frees two whole volumes. Every reading of a voxel gives `f64` (exact for every
+//! type a CT or a label map is stored in), so what computes on voxels sees one number type.
+//!
+//! Hand-written rather than taken from a crate (`ndarray`, `num-traits`): the few operations
+//! the extraction runs over whole volumes (find a label, gather a region, sum and bound every
+//! voxel) are monomorphised per type here, with no dependency brought in.
+
+/// The voxels of a volume, x fastest, in their number type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Voxels {
+    I8(Vec<i8>),
+    U8(Vec<u8>),
+    I16(Vec<i16>),
+    U16(Vec<u16>),
+    I32(Vec<i32>),
+    U32(Vec<u32>),
+    I64(Vec<i64>),
+    U64(Vec<u64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// Runs `$body` with `$v` bound to the typed vector of whichever variant `$voxels` is.
+macro_rules! each {
+    ($voxels:expr, $v:ident => $body:expr) => {
+        match $voxels {
+            Voxels::I8($v) => $body,
+            Voxels::U8($v) => $body,
+            Voxels::I16($v) => $body,
+            Voxels::U16($v) => $body,
+            Voxels::I32($v) => $body,
+            Voxels::U32($v) => $body,
+            Voxels::I64($v) => $body,
+            Voxels::U64($v) => $body,
+            Voxels::F32($v) => $body,
+            Voxels::F64($v) => $body,
+        }
+    };
+}
+
+/// A voxel number type.
+pub trait Sample: Copy + PartialEq + PartialOrd + Default {
+    /// The value as `f64`, as every reader has always given it.
+    fn to_f64(self) -> f64;
+    /// `v` in this type, when comparing a voxel with it natively is the same as comparing the
+    /// voxel's `f64` with `v` (for integers: `v` whole, in range and below 2⁵³).
+    fn native(v: f64) -> Option<Self>;
+    /// Whether a sum of up to 2³¹ of these (`MAX_VOXELS`) is exact in `i64` and in `f64`, so
+    /// that summing in integers gives the same bits as summing in `f64` one by one.
+    const SUMS_EXACTLY: bool;
+    /// The value as `i64` (used only when [`Sample::SUMS_EXACTLY`]).
+    fn to_i64(self) -> i64;
+}
+
+macro_rules! integer {
+    ($t:ty, $exact:expr) => {
+        impl Sample for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn native(v: f64) -> Option<Self> {
+                let whole = v.fract() == 0.0 && v.abs() < (1u64 << 53) as f64;
+                (whole && v >= <$t>::MIN as f64 && v <= <$t>::MAX as f64).then(|| v as $t)
+            }
+            const SUMS_EXACTLY: bool = $exact;
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+        }
+    };
+}
+
+integer!(i8, true);
+integer!(u8, true);
+integer!(i16, true);
+integer!(u16, true);
+integer!(i32, false);
+integer!(u32, false);
+integer!(i64, false);
+integer!(u64, false);
+
+impl Sample for f32 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn native(v: f64) -> Option<Self> {
+        ((v as f32) as f64 == v).then_some(v as f32)
+    }
+    const SUMS_EXACTLY: bool = false;
+    fn to_i64(self) -> i64 {
+        self as i64
+    }
+}
+
+impl Sample for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn native(v: f64) -> Option<Self> {
+        Some(v)
+    }
+    const SUMS_EXACTLY: bool = false;
+    fn to_i64(self) -> i64 {
+        self as i64
+    }
+}
+
+/// The mean, the least and the greatest voxel (NaN voxels left out of the bounds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl From<Vec<f64>> for Voxels {
+    fn from(v: Vec<f64>) -> Voxels {
+        Voxels::F64(v)
+    }
+}
+
+impl Voxels {
+    /// The voxel count.
+    pub fn len(&self) -> usize {
+        each!(self, v => v.len())
+    }
+
+    /// Whether there is no voxel.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The voxel at index `k`.
+    #[inline]
+    pub fn get(&self, k: usize) -> f64 {
+        each!(self, v => v[k].to_f64())
+    }
+
+    /// Every voxel as `f64`.
+    pub fn to_f64(&self) -> Vec<f64> {
+        each!(self, v => v.iter().map(|x| x.to_f64()).collect())
+    }
+
+    /// The voxels at `indices`, as `f64`.
+    pub fn gather(&self, indices: &[usize]) -> Vec<f64> {
+        each!(self, v => indices.iter().map(|k| v[*k].to_f64()).collect())
+    }
+
+    /// The indices, ascending, of the voxels equal to `value`.
+    pub fn positions(&self, value: f64) -> Vec<usize> {
+        each!(self, v => positions(v, value))
+    }
+
+    /// Every voxel's value `f` maps to, as `f64` voxels.
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Voxels {
+        each!(self, v => Voxels::F64(v.iter().map(|x| f(x.to_f64())).collect()))
+    }
+
+    /// The mean, least and greatest voxel: the mean summed in voxel order (in integers where
+    /// that is exact, which gives the same bits), the bounds ignoring NaN.
+    pub fn summary(&self) -> Summary {
+        each!(self, v => summary(v))
+    }
+
+    /// The distinct values, ascending, as whole numbers (what a label map holds).
+    pub fn labels(&self) -> Vec<i64> {
+        let mut present: Vec<i64> = each!(self, v => v.iter().map(|x| x.to_f64() as i64).collect());
+        present.sort_unstable();
+        present.dedup();
+        present
+    }
+}
+
+fn positions<T: Sample>(v: &[T], value: f64) -> Vec<usize> {
+    let Some(t) = T::native(value) else {
+        return (0..v.len()).filter(|k| v[*k].to_f64() == value).collect();
+    };
+    // Whole blocks without the value are passed over by a comparison the compiler vectorises:
+    // a label is a few per cent of a volume.
+    const BLOCK: usize = 64;
+    let mut out = Vec::new();
+    for (b, block) in v.chunks(BLOCK).enumerate() {
+        if !block.iter().fold(false, |any, x| any | (*x == t)) {
+            continue;
+        }
+        let base = b * BLOCK;
+        out.extend(
+            (0..block.len())
+                .filter(|k| block[*k] == t)
+                .map(|k| base + k),
+        );
+    }
+    out
+}
+
+fn summary<T: Sample>(v: &[T]) -> Summary {
+    let n = v.len() as f64;
+    let sum = if T::SUMS_EXACTLY {
+        v.iter().map(|x| x.to_i64()).sum::<i64>() as f64
+    } else {
+        v.iter().map(|x| x.to_f64()).sum::<f64>()
+    };
+    let (min, max) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            let x = x.to_f64();
+            (lo.min(x), hi.max(x))
+        });
+    Summary {
+        mean: sum / n,
+        min,
+        max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_is_found_in_every_type_as_in_f64() {
+        let values = [0.0, 1.0, 2.0, 1.0, 255.0, 0.0];
+        let f: Vec<f64> = values.to_vec();
+        let typed = [
+            Voxels::U8(values.iter().map(|v| *v as u8).collect()),
+            Voxels::I16(values.iter().map(|v| *v as i16).collect()),
+            Voxels::U32(values.iter().map(|v| *v as u32).collect()),
+            Voxels::F32(values.iter().map(|v| *v as f32).collect()),
+            Voxels::F64(f.clone()),
+        ];
+        for v in &typed {
+            for label in [1.0, 255.0, 0.5, -1.0, 1e20, f64::NAN] {
+                let expected: Vec<usize> = (0..f.len()).filter(|k| f[*k] == label).collect();
+                assert_eq!(v.positions(label), expected, "{v:?} {label}");
+            }
+        }
+        // Across block boundaries.
+        let mut long = vec![0u8; 1000];
+        long[63] = 3;
+        long[64] = 3;
+        long[999] = 3;
+        assert_eq!(Voxels::U8(long).positions(3.0), vec![63, 64, 999]);
+    }
+
+    #[test]
+    fn the_summary_is_the_f64_one() {
+        let ints: Vec<i16> = vec![-1000, 3065, 7, -3];
+        let as_f64: Vec<f64> = ints.iter().map(|v| *v as f64).collect();
+        assert_eq!(Voxels::I16(ints).summary(), Voxels::F64(as_f64).summary());
+        let s = Voxels::F64(vec![1.0, f64::NAN, 3.0]).summary();
+        assert!(s.mean.is_nan());
+        assert_eq!((s.min, s.max), (1.0, 3.0));
+    }
+}
