@@ -295,54 +295,41 @@ fn label_voxels(mask: &Volume, label: i64) -> Vec<usize> {
 
 /// The number of 26-connected parts of the voxels `inside` (SimpleITK's
 /// `ConnectedComponentImageFilter` with `FullyConnectedOn`, as PyRadiomics counts them): a
-/// flood fill over a map of the voxels' bounding box.
+/// flood fill over a map of the voxels' bounding box, padded by one voxel so that every
+/// neighbour is a fixed step away.
 fn components(mask: &Volume, inside: &[usize]) -> usize {
-    let at = |k: usize| mask.position(k);
     let Some((low, high)) = mask.bounds(inside.iter().copied()) else {
         return 0;
     };
-    let size: [usize; 3] = std::array::from_fn(|d| high[d] + 1 - low[d]);
-    let index =
-        |a: [usize; 3]| (a[0] - low[0]) + size[0] * ((a[1] - low[1]) + size[1] * (a[2] - low[2]));
-    // 0: outside, 1: inside and not yet reached, 2: reached.
-    let mut map = vec![0u8; size.iter().product()];
+    let size: [usize; 3] = std::array::from_fn(|d| high[d] + 3 - low[d]);
+    let index = |a: [usize; 3]| {
+        (a[0] + 1 - low[0]) + size[0] * ((a[1] + 1 - low[1]) + size[1] * (a[2] + 1 - low[2]))
+    };
+    // true: inside and not yet reached.
+    let mut map = vec![false; size.iter().product()];
     for k in inside {
-        map[index(at(*k))] = 1;
+        map[index(mask.position(*k))] = true;
     }
+    let (nx, nxy) = (size[0] as isize, (size[0] * size[1]) as isize);
+    let steps: Vec<isize> = (-1..=1)
+        .flat_map(|dz| (-1..=1).flat_map(move |dy| (-1..=1).map(move |dx| dx + nx * dy + nxy * dz)))
+        .filter(|s| *s != 0)
+        .collect();
     let mut count = 0;
     let mut stack = Vec::new();
     for start in 0..map.len() {
-        if map[start] != 1 {
+        if !map[start] {
             continue;
         }
         count += 1;
-        map[start] = 2;
+        map[start] = false;
         stack.push(start);
         while let Some(j) = stack.pop() {
-            let (x, y, z) = (
-                j % size[0],
-                (j / size[0]) % size[1],
-                j / (size[0] * size[1]),
-            );
-            for dz in -1i64..=1 {
-                for dy in -1i64..=1 {
-                    for dx in -1i64..=1 {
-                        let (a, b, c) = (x as i64 + dx, y as i64 + dy, z as i64 + dz);
-                        if a < 0
-                            || b < 0
-                            || c < 0
-                            || a >= size[0] as i64
-                            || b >= size[1] as i64
-                            || c >= size[2] as i64
-                        {
-                            continue;
-                        }
-                        let n = a as usize + size[0] * (b as usize + size[1] * c as usize);
-                        if map[n] == 1 {
-                            map[n] = 2;
-                            stack.push(n);
-                        }
-                    }
+            for s in &steps {
+                let n = j.wrapping_add_signed(*s);
+                if map[n] {
+                    map[n] = false;
+                    stack.push(n);
                 }
             }
         }

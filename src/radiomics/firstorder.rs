@@ -42,7 +42,7 @@ pub fn firstorder(
     voxel_array_shift: f64,
 ) -> Vec<(&'static str, f64)> {
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let n = values.len() as f64;
     let mean = mean(values);
     let energy: f64 = values.iter().map(|v| (v + voxel_array_shift).powi(2)).sum();

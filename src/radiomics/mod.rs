@@ -27,6 +27,7 @@ mod mesh_tables;
 mod nifti;
 mod nrrd;
 mod numbers;
+mod padded;
 mod params;
 mod settings;
 mod shape;
@@ -156,6 +157,16 @@ impl Grid {
 
     /// The grey levels present in the region, ascending (PyRadiomics' `grayLevels`).
     pub fn present(&self) -> Vec<u32> {
+        // Marked in a table when the levels are small numbers (bin numbers: the check of
+        // `discretise` keeps them under 2²⁰), else sorted.
+        let highest = self.levels.iter().copied().max().unwrap_or(0) as usize;
+        if highest <= 1 << 22 {
+            let mut seen = vec![false; highest + 1];
+            for l in &self.levels {
+                seen[*l as usize] = true;
+            }
+            return (1..=highest as u32).filter(|l| seen[*l as usize]).collect();
+        }
         let mut levels: Vec<u32> = self.levels.iter().copied().filter(|l| *l > 0).collect();
         levels.sort_unstable();
         levels.dedup();
@@ -178,10 +189,11 @@ pub fn read_image_hashed(path: &std::path::Path) -> Result<(Volume, String), Rad
     Ok((parse(&path.display().to_string(), &bytes)?, hash))
 }
 
+/// A reader of a volume file's bytes, named in errors by the first argument.
+type Parser = fn(&str, &[u8]) -> Result<Volume, RadiomicsError>;
+
 /// The reader of a file by its name.
-fn parser(
-    path: &std::path::Path,
-) -> Result<fn(&str, &[u8]) -> Result<Volume, RadiomicsError>, RadiomicsError> {
+fn parser(path: &std::path::Path) -> Result<Parser, RadiomicsError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())

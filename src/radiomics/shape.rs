@@ -252,7 +252,7 @@ pub(super) fn farthest(vertices: &[[f64; 3]], floor: f64) -> f64 {
             pairs.push((bound * (1.0 + 1e-12), i, j));
         }
     }
-    pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
+    pairs.sort_unstable_by(|x, y| y.0.total_cmp(&x.0));
     let mut best = floor;
     for (bound, i, j) in pairs {
         if bound < best {

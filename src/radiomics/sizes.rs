@@ -57,11 +57,52 @@ impl CountMatrix {
         }
     }
 
-    /// The feature `kind` over `nz` zones (PyRadiomics divides by its own `N_z`, which each
-    /// class guards against 0 in its way), with the matrix's [`Margins`].
+    /// The feature `kind` over `nz` zones, with the matrix's [`Margins`].
     pub fn feature(&self, kind: Kind, nz: f64, margins: &Margins) -> f64 {
-        let (pg, ps) = (&margins.pg, &margins.ps);
-        let m = margins;
+        margins.feature(kind, nz)
+    }
+}
+
+/// A matrix's sums by grey level (`p_g`) and by count (`p_s`), and its cells that are not 0
+/// (a zone-size matrix is mostly zeros: one column per size up to the largest zone).
+pub struct Margins {
+    pg: Vec<f64>,
+    ps: Vec<f64>,
+    cells: Vec<(f64, f64, f64)>,
+}
+
+impl Margins {
+    /// The margins of a matrix of `counts` columns given as (grey level, count) pairs, one
+    /// per zone, computed from its cells alone: the same cells, in the same order (grey
+    /// level, then count), and the same sums (of whole numbers, so exact in any order) as
+    /// [`CountMatrix::margins`] of the dense matrix.
+    pub fn of_counts(levels: &[u32], counts: usize, mut pairs: Vec<(u32, usize)>) -> Margins {
+        pairs.sort_unstable();
+        let rows = super::padded::Rows::new(levels);
+        let mut pg = vec![0.0; levels.len()];
+        let mut ps = vec![0.0; counts];
+        let mut cells: Vec<(f64, f64, f64)> = Vec::new();
+        for (k, (level, count)) in pairs.iter().enumerate() {
+            pg[rows.of(*level)] += 1.0;
+            ps[count - 1] += 1.0;
+            match cells.last_mut() {
+                Some(last) if k > 0 && pairs[k - 1] == (*level, *count) => last.2 += 1.0,
+                _ => cells.push((*level as f64, *count as f64, 1.0)),
+            }
+        }
+        Margins { pg, ps, cells }
+    }
+
+    /// `N_z`, the zones (runs, voxels) counted.
+    pub fn total(&self) -> f64 {
+        self.pg.iter().sum()
+    }
+
+    /// The feature `kind` over `nz` zones (PyRadiomics divides by its own `N_z`, which each
+    /// class guards against 0 in its way), from the margins.
+    pub fn feature(&self, kind: Kind, nz: f64) -> f64 {
+        let (pg, ps) = (&self.pg, &self.ps);
+        let m = self;
         let squares = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
         match kind {
             Kind::SmallEmphasis => m.sum(|_, j| 1.0 / (j * j)) / nz,
@@ -96,17 +137,7 @@ impl CountMatrix {
             Kind::LargeHighEmphasis => m.sum(|i, j| i * i * j * j) / nz,
         }
     }
-}
 
-/// A matrix's sums by grey level (`p_g`) and by count (`p_s`), and its cells that are not 0
-/// (a zone-size matrix is mostly zeros: one column per size up to the largest zone).
-pub struct Margins {
-    pg: Vec<f64>,
-    ps: Vec<f64>,
-    cells: Vec<(f64, f64, f64)>,
-}
-
-impl Margins {
     /// Σ over the cells of P(i, j)·f(i, j), with i a grey level and j a count (cells of 0
     /// add nothing, so they are skipped).
     fn sum(&self, f: impl Fn(f64, f64) -> f64) -> f64 {

@@ -47,10 +47,11 @@ pub trait Sample: Copy + PartialEq + PartialOrd + Default {
     /// `v` in this type, when comparing a voxel with it natively is the same as comparing the
     /// voxel's `f64` with `v` (for integers: `v` whole, in range and below 2⁵³).
     fn native(v: f64) -> Option<Self>;
-    /// Whether a sum of up to 2³¹ of these (`MAX_VOXELS`) is exact in `i64` and in `f64`, so
-    /// that summing in integers gives the same bits as summing in `f64` one by one.
-    const SUMS_EXACTLY: bool;
-    /// The value as `i64` (used only when [`Sample::SUMS_EXACTLY`]).
+    /// An integer of at most 16 bits: a sum of up to 2³¹ of them (`MAX_VOXELS`) is exact in
+    /// `i64` and in `f64`, so summing in integers gives the same bits as summing in `f64` one
+    /// by one; and the bounds are found in the type itself.
+    const SMALL_INTEGER: bool;
+    /// The value as `i64` (used only for a [`Sample::SMALL_INTEGER`]).
     fn to_i64(self) -> i64;
 }
 
@@ -64,7 +65,7 @@ macro_rules! integer {
                 let whole = v.fract() == 0.0 && v.abs() < (1u64 << 53) as f64;
                 (whole && v >= <$t>::MIN as f64 && v <= <$t>::MAX as f64).then(|| v as $t)
             }
-            const SUMS_EXACTLY: bool = $exact;
+            const SMALL_INTEGER: bool = $exact;
             fn to_i64(self) -> i64 {
                 self as i64
             }
@@ -88,7 +89,7 @@ impl Sample for f32 {
     fn native(v: f64) -> Option<Self> {
         ((v as f32) as f64 == v).then_some(v as f32)
     }
-    const SUMS_EXACTLY: bool = false;
+    const SMALL_INTEGER: bool = false;
     fn to_i64(self) -> i64 {
         self as i64
     }
@@ -101,7 +102,7 @@ impl Sample for f64 {
     fn native(v: f64) -> Option<Self> {
         Some(v)
     }
-    const SUMS_EXACTLY: bool = false;
+    const SMALL_INTEGER: bool = false;
     fn to_i64(self) -> i64 {
         self as i64
     }
@@ -197,17 +198,26 @@ fn positions<T: Sample>(v: &[T], value: f64) -> Vec<usize> {
 
 fn summary<T: Sample>(v: &[T]) -> Summary {
     let n = v.len() as f64;
-    let sum = if T::SUMS_EXACTLY {
+    let sum = if T::SMALL_INTEGER {
         v.iter().map(|x| x.to_i64()).sum::<i64>() as f64
     } else {
         v.iter().map(|x| x.to_f64()).sum::<f64>()
     };
-    let (min, max) = v
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
-            let x = x.to_f64();
-            (lo.min(x), hi.max(x))
-        });
+    let (min, max) = if T::SMALL_INTEGER {
+        // Integers: bounded in their own type (vectorised), then converted.
+        let lo = v.iter().copied().reduce(|a, b| if b < a { b } else { a });
+        let hi = v.iter().copied().reduce(|a, b| if b > a { b } else { a });
+        (
+            lo.map_or(f64::INFINITY, T::to_f64),
+            hi.map_or(f64::NEG_INFINITY, T::to_f64),
+        )
+    } else {
+        v.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                let x = x.to_f64();
+                (lo.min(x), hi.max(x))
+            })
+    };
     Summary {
         mean: sum / n,
         min,

@@ -12,6 +12,7 @@
 //!   of its neighbours' (at `distances`) in the region (0 without any), summed by grey level.
 
 use super::glcm::{angles, nan_mean};
+use super::padded::{Padded, Rows};
 use super::sizes::{CountMatrix, Kind, Margins};
 use super::{Grid, Weighting};
 
@@ -121,27 +122,6 @@ fn neighbours(grid: &Grid, distances: &[u32]) -> Vec<[i64; 3]> {
         .collect()
 }
 
-/// The grid index of the neighbour of `(x, y, z)` at `offset`, if it is on the grid.
-#[inline]
-fn neighbour(grid: &Grid, [x, y, z]: [usize; 3], offset: [i64; 3]) -> Option<usize> {
-    let (a, b, c) = (
-        x as i64 + offset[0],
-        y as i64 + offset[1],
-        z as i64 + offset[2],
-    );
-    let [nx, ny, nz] = grid.size;
-    if a < 0 || b < 0 || c < 0 || a >= nx as i64 || b >= ny as i64 || c >= nz as i64 {
-        return None;
-    }
-    Some(a as usize + nx * (b as usize + ny * c as usize))
-}
-
-/// `(x, y, z)` of grid index `k`.
-fn position(grid: &Grid, k: usize) -> [usize; 3] {
-    let [nx, ny, _] = grid.size;
-    [k % nx, (k / nx) % ny, k / (nx * ny)]
-}
-
 /// The matrix of `counts` columns from (grey level, count) pairs.
 fn count_matrix(
     levels: &[u32],
@@ -149,22 +129,9 @@ fn count_matrix(
     pairs: impl Iterator<Item = (u32, usize)>,
 ) -> CountMatrix {
     let mut p = vec![0.0; levels.len() * counts];
-    // Each level's row, looked up in a table when the levels are small numbers (they are bin
-    // numbers: tens to thousands), else found by binary search.
-    let highest = levels.last().copied().unwrap_or(0) as usize;
-    let table: Option<Vec<usize>> = (highest <= 1 << 20).then(|| {
-        let mut table = vec![usize::MAX; highest + 1];
-        for (g, level) in levels.iter().enumerate() {
-            table[*level as usize] = g;
-        }
-        table
-    });
+    let rows = Rows::new(levels);
     for (level, count) in pairs {
-        let g = match &table {
-            Some(t) => t[level as usize],
-            None => levels.binary_search(&level).expect("a level of the region"),
-        };
-        p[g * counts + count - 1] += 1.0;
+        p[rows.of(level) * counts + count - 1] += 1.0;
     }
     CountMatrix {
         p,
@@ -179,8 +146,14 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
     let levels = grid.present();
     let longest = grid.size.into_iter().max().unwrap_or(1);
     let mut per_angle: Vec<CountMatrix> = Vec::new();
+    // The grid padded by one voxel that no grey level takes: a line ends where it meets one.
+    let padded = Padded::new(grid, 1, OFF_GRID);
+    let cells = &padded.levels;
+    let region: Vec<usize> = (0..cells.len())
+        .filter(|k| cells[*k] != 0 && cells[*k] != OFF_GRID)
+        .collect();
     for angle in angles(grid.flat, grid.size, &[1]) {
-        let (runs, crossed) = runs(grid, angle);
+        let (runs, crossed) = runs(&padded, &region, grid.size, angle);
         if !crossed {
             continue;
         }
@@ -216,13 +189,45 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
 }
 
 /// The runs (grey level, length) along `angle`, and whether any line crossed two region
-/// voxels (PyRadiomics drops the angle otherwise).
-fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
+/// voxels (PyRadiomics drops the angle otherwise). A run starts at each region voxel (of
+/// `region`, indices into `padded`) whose voxel before it along the angle holds another
+/// level, and is followed to its end: each region voxel is looked at about twice per angle,
+/// whatever the box around the region.
+fn runs(
+    padded: &Padded,
+    region: &[usize],
+    size: [usize; 3],
+    angle: [i64; 3],
+) -> (Vec<(u32, usize)>, bool) {
+    let step = padded.step(angle);
+    let cells = &padded.levels;
     let mut out = Vec::new();
-    let mut crossed = false;
-    let size = grid.size.map(|s| s as i64);
-    let step = angle[0] + size[0] * (angle[1] + size[1] * angle[2]);
-    let on_grid = |at: [i64; 3]| (0..3).all(|a| at[a] >= 0 && at[a] < size[a]);
+    // Two region voxels next to each other along the angle: their line crosses two.
+    let mut adjacent = false;
+    for &k in region {
+        let level = cells[k];
+        let before = cells[k.wrapping_add_signed(-step)];
+        if before == level {
+            adjacent = true;
+            continue;
+        }
+        adjacent |= before != 0 && before != OFF_GRID;
+        let (mut j, mut length) = (k.wrapping_add_signed(step), 1);
+        while cells[j] == level {
+            length += 1;
+            j = j.wrapping_add_signed(step);
+        }
+        out.push((level, length));
+    }
+    let crossed = adjacent || apart(padded, size, angle);
+    (out, crossed)
+}
+
+/// Whether a line along `angle` holds two region voxels with no region voxel between them
+/// next to either (rare: a region of scattered voxels), walked line by line from the box's
+/// faces.
+fn apart(padded: &Padded, size: [usize; 3], angle: [i64; 3]) -> bool {
+    let size = size.map(|s| s as i64);
     // The lines start where the voxel before them is off the grid: on the box's faces. A row
     // (fixed y and z) starts everywhere when its y or z is on such a face, else only at its
     // first or last x (or nowhere, when the angle does not move along x).
@@ -239,59 +244,45 @@ fn runs(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
             }
         }
     }
-    for start in starts {
-        let k = start[0] + size[0] * (start[1] + size[1] * start[2]);
-        let (mut at, mut j, mut run, mut elements) = (start, k, (0u32, 0usize), 0);
-        while on_grid(at) {
-            let level = grid.levels[j as usize];
-            if level > 0 {
-                elements += 1;
-                if run.0 == level {
-                    run.1 += 1;
-                } else {
-                    if run.0 > 0 {
-                        out.push(run);
-                    }
-                    run = (level, 1);
-                }
-            } else if run.0 > 0 {
-                out.push(run);
-                run = (0, 0);
-            }
-            at = std::array::from_fn(|a| at[a] + angle[a]);
-            j += step;
+    let step = padded.step(angle);
+    starts.into_iter().any(|start| {
+        let mut j = padded.index(start.map(|v| v as usize));
+        let mut elements = 0;
+        while padded.levels[j] != OFF_GRID {
+            elements += usize::from(padded.levels[j] > 0);
+            j = j.wrapping_add_signed(step);
         }
-        if run.0 > 0 {
-            out.push(run);
-        }
-        crossed |= elements > 1;
-    }
-    (out, crossed)
+        elements > 1
+    })
 }
+
+/// The padding of the runs' grid: no grey level (bin numbers start at 1 and stay far below).
+const OFF_GRID: u32 = u32::MAX;
 
 /// The GLSZM features ([`GLSZM`] order).
 pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
-    let offsets = neighbours(grid, &[1]);
     let region = grid.levels.iter().filter(|l| **l > 0).count();
-    let mut seen = vec![false; grid.levels.len()];
+    // A zone's voxels are set to 0 once reached, so each is counted once.
+    let mut padded = Padded::new(grid, 1, 0);
+    let steps = padded.steps(&neighbours(grid, &[1]));
+    let cells = &mut padded.levels;
     let mut zones = Vec::new();
-    for k in 0..grid.levels.len() {
-        let level = grid.levels[k];
-        if level == 0 || seen[k] {
+    let mut stack = Vec::new();
+    for k in 0..cells.len() {
+        let level = cells[k];
+        if level == 0 {
             continue;
         }
-        seen[k] = true;
-        let (mut stack, mut size) = (vec![k], 0);
+        cells[k] = 0;
+        stack.push(k);
+        let mut size = 0;
         while let Some(j) = stack.pop() {
             size += 1;
-            let at = position(grid, j);
-            for offset in &offsets {
-                if let Some(n) = neighbour(grid, at, *offset)
-                    && !seen[n]
-                    && grid.levels[n] == level
-                {
-                    seen[n] = true;
+            for s in &steps {
+                let n = j.wrapping_add_signed(*s);
+                if cells[n] == level {
+                    cells[n] = 0;
                     stack.push(n);
                 }
             }
@@ -299,17 +290,17 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
         zones.push((level, size));
     }
     // Sizes up to the largest zone (PyRadiomics crops its matrix there too): the columns
-    // beyond it are all 0 and change no feature, but would make the matrix region × levels.
+    // beyond it are all 0 and change no feature. The matrix is kept as its cells, not
+    // levels × sizes (a large homogeneous zone makes it wide and nearly empty).
     let largest = zones.iter().map(|(_, size)| *size).max().unwrap_or(1);
-    let matrix = count_matrix(&levels, largest.min(region.max(1)), zones.into_iter());
-    let nz = match matrix.total() {
+    let margins = Margins::of_counts(&levels, largest.min(region.max(1)), zones);
+    let nz = match margins.total() {
         0.0 => 1.0,
         n => n,
     };
-    let margins = matrix.margins();
     GLSZM
         .iter()
-        .map(|(name, kind)| (*name, matrix.feature(*kind, nz, &margins)))
+        .map(|(name, kind)| (*name, margins.feature(*kind, nz)))
         .collect()
 }
 
@@ -317,18 +308,18 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
 pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
     let offsets = neighbours(grid, &grid.distances);
-    let dependences = (0..grid.levels.len())
-        .filter(|k| grid.levels[*k] > 0)
-        .map(|k| {
-            let level = grid.levels[k];
-            let at = position(grid, k);
-            let dependent = offsets
-                .iter()
-                .filter_map(|o| neighbour(grid, at, *o))
-                .filter(|n| grid.levels[*n] > 0 && grid.levels[*n].abs_diff(level) <= alpha)
-                .count();
-            (level, dependent + 1)
-        });
+    let padded = Padded::new(grid, Padded::reach(&offsets), 0);
+    let steps = padded.steps(&offsets);
+    let cells = &padded.levels;
+    let dependences = (0..cells.len()).filter(|k| cells[*k] > 0).map(|k| {
+        let level = cells[k];
+        let dependent = steps
+            .iter()
+            .map(|s| cells[k.wrapping_add_signed(*s)])
+            .filter(|n| *n > 0 && n.abs_diff(level) <= alpha)
+            .count();
+        (level, dependent + 1)
+    });
     let matrix = count_matrix(&levels, offsets.len() + 1, dependences);
     let nz = match matrix.total() {
         0.0 => 1.0,
@@ -344,18 +335,20 @@ pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
 pub fn ngtdm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
     let offsets = neighbours(grid, &grid.distances);
+    let padded = Padded::new(grid, Padded::reach(&offsets), 0);
+    let steps = padded.steps(&offsets);
+    let cells = &padded.levels;
+    let rows = Rows::new(&levels);
     let mut n = vec![0.0; levels.len()];
     let mut s = vec![0.0; levels.len()];
-    for k in (0..grid.levels.len()).filter(|k| grid.levels[*k] > 0) {
-        let level = grid.levels[k];
-        let at = position(grid, k);
+    for k in (0..cells.len()).filter(|k| cells[*k] > 0) {
+        let level = cells[k];
         let (mut count, mut sum) = (0.0, 0.0);
-        for o in &offsets {
-            if let Some(j) = neighbour(grid, at, *o)
-                && grid.levels[j] > 0
-            {
+        for step in &steps {
+            let l = cells[k.wrapping_add_signed(*step)];
+            if l > 0 {
                 count += 1.0;
-                sum += grid.levels[j] as f64;
+                sum += l as f64;
             }
         }
         let diff = if count == 0.0 {
@@ -363,7 +356,7 @@ pub fn ngtdm(grid: &Grid) -> Vec<(&'static str, f64)> {
         } else {
             (level as f64 - sum / count).abs()
         };
-        let g = levels.binary_search(&level).expect("a level of the region");
+        let g = rows.of(level);
         n[g] += 1.0;
         s[g] += diff;
     }
