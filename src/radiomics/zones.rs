@@ -412,3 +412,109 @@ fn ngtdm_feature(name: &str, p: &[f64], s: &[f64], i: &[f64], nvp: f64) -> f64 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runs as the lines give them: every line along `angle` walked from the box's face,
+    /// voxel by voxel with its (x, y, z) checked against the box (the plain reading of
+    /// `cmatrices.c`'s `calculate_glrlm`).
+    fn walked(grid: &Grid, angle: [i64; 3]) -> (Vec<(u32, usize)>, bool) {
+        let size = grid.size.map(|s| s as i64);
+        let on = |a: [i64; 3]| (0..3).all(|d| a[d] >= 0 && a[d] < size[d]);
+        let (mut out, mut crossed) = (Vec::new(), false);
+        for z in 0..size[2] {
+            for y in 0..size[1] {
+                for x in 0..size[0] {
+                    let start = [x, y, z];
+                    if on(std::array::from_fn(|d| start[d] - angle[d])) {
+                        continue;
+                    }
+                    let (mut at, mut run, mut elements) = (start, (0u32, 0usize), 0);
+                    while on(at) {
+                        let level = grid.level(at[0] as usize, at[1] as usize, at[2] as usize);
+                        elements += usize::from(level > 0);
+                        if level > 0 && level == run.0 {
+                            run.1 += 1;
+                        } else {
+                            if run.0 > 0 {
+                                out.push(run);
+                            }
+                            run = (level, usize::from(level > 0));
+                        }
+                        at = std::array::from_fn(|d| at[d] + angle[d]);
+                    }
+                    if run.0 > 0 {
+                        out.push(run);
+                    }
+                    crossed |= elements > 1;
+                }
+            }
+        }
+        (out, crossed)
+    }
+
+    /// The runs started at region voxels, and whether an angle is crossed, are those of the
+    /// line walk, on dense and scattered regions (where only non-adjacent voxels share lines).
+    #[test]
+    fn runs_are_those_of_the_line_walk() {
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for (size, density, levels) in [
+            ([7, 5, 4], 90, 3),
+            ([9, 9, 3], 50, 2),
+            ([6, 1, 1], 100, 1),
+            ([11, 7, 5], 8, 4),
+            ([5, 5, 5], 3, 2),
+        ] {
+            for _ in 0..20 {
+                let cells = size.iter().product();
+                let grid = Grid {
+                    size,
+                    levels: (0..cells)
+                        .map(|_| {
+                            if next() % 100 < density {
+                                1 + next() % levels
+                            } else {
+                                0
+                            }
+                        })
+                        .collect(),
+                    flat: None,
+                    spacing: [1.0; 3],
+                    distances: vec![1],
+                };
+                let padded = Padded::new(&grid, 1, OFF_GRID);
+                let region: Vec<usize> = (0..padded.levels.len())
+                    .filter(|k| padded.levels[*k] != 0 && padded.levels[*k] != OFF_GRID)
+                    .collect();
+                for angle in angles(None, size, &[1]) {
+                    let (mut got, got_crossed) = runs(&padded, &region, size, angle);
+                    let (mut expected, crossed) = walked(&grid, angle);
+                    got.sort_unstable();
+                    expected.sort_unstable();
+                    assert_eq!(got, expected, "{size:?} {angle:?} {:?}", grid.levels);
+                    assert_eq!(got_crossed, crossed, "{size:?} {angle:?} {:?}", grid.levels);
+                }
+            }
+        }
+        // Two voxels apart on one line, none next to another: the angle is crossed.
+        let grid = Grid {
+            size: [6, 1, 1],
+            levels: vec![1, 0, 2, 0, 0, 0],
+            flat: None,
+            spacing: [1.0; 3],
+            distances: vec![1],
+        };
+        let padded = Padded::new(&grid, 1, OFF_GRID);
+        let region = [padded.index([0, 0, 0]), padded.index([2, 0, 0])];
+        assert_eq!(
+            runs(&padded, &region, grid.size, [1, 0, 0]),
+            (vec![(1, 1), (2, 1)], true)
+        );
+    }
+}
