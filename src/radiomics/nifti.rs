@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::RadiomicsError;
 use super::nrrd::MAX_VOXELS;
-use super::numbers::{Number, Stream, read_file};
+use super::numbers::{Number, Stream, inflate_voxels, read_file};
 use super::volume::Volume;
 use super::voxels::Voxels;
 
@@ -40,6 +40,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
             header.size(),
         ))
     };
+    if let Some(raw) = inflate_voxels(bytes, offset, number, header.big, count) {
+        return Ok(header.volume(raw));
+    }
     if stream.skip(offset - 348).map_err(bad)? < offset - 348 {
         return Err(truncated(0));
     }
@@ -51,15 +54,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
         })?;
     // Reading stops past the largest volume rgdb reads.
     stream.finish(MAX_VOXELS * 8 + 352).map_err(bad)?;
-    let voxels = header.scaled(raw);
-    let (origin, spacing, direction) = header.geometry();
-    Ok(Volume {
-        size: header.size(),
-        origin,
-        spacing,
-        direction,
-        voxels,
-    })
+    Ok(header.volume(raw))
 }
 
 /// The fields of a NIfTI-1 header rgdb uses.
@@ -183,6 +178,18 @@ impl Header {
                 ));
             }
         })
+    }
+
+    /// The volume of the voxels as read (`raw`), scaled, on the header's geometry.
+    fn volume(&self, raw: Voxels) -> Volume {
+        let (origin, spacing, direction) = self.geometry();
+        Volume {
+            size: self.size(),
+            origin,
+            spacing,
+            direction,
+            voxels: self.scaled(raw),
+        }
     }
 
     /// The voxels scaled by `scl_slope` and `scl_inter` (as `f64`) when the slope is set, as

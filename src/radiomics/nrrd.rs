@@ -10,8 +10,9 @@
 use std::path::Path;
 
 use super::RadiomicsError;
-use super::numbers::{Number, Stream, read_file};
+use super::numbers::{Number, Stream, inflate_voxels, read_file};
 use super::volume::Volume;
+use super::voxels::Voxels;
 
 /// The most voxels a volume may declare (2³¹: 16 GiB of `f64`). A header that asks for more
 /// is refused before anything is allocated.
@@ -55,25 +56,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Volume, RadiomicsError> {
             header.kind
         ))
     })?;
-    let width = number.width();
-    let expected = count * width;
     let data = &bytes[data_at..];
-    let mut stream = if header.encoding == "raw" {
-        Stream::new_raw(data)
-    } else {
-        Stream::gzip(data)
+    let big = header.endian == "big";
+    let fast = (header.encoding != "raw")
+        .then(|| inflate_voxels(data, 0, number, big, count))
+        .flatten();
+    let voxels = match fast {
+        Some(voxels) => voxels,
+        None => stream_voxels(&header, data, number, count).map_err(bad)?,
     };
-    let voxels = stream
-        .voxels(number, header.endian == "big", count)
-        .map_err(|short| match short {
-            Ok(got) => bad(format!(
-                "the data is truncated: {} × {} × {} voxels of {width} bytes need {expected} bytes, the file holds {got}",
-                size[0], size[1], size[2]
-            )),
-            Err(why) => bad(why),
-        })?;
-    // A longer block is not read past the sizes' data and one byte.
-    stream.finish(expected + 1).map_err(bad)?;
     let (spacing, direction) = geometry(&header);
     let mut origin = header.origin.unwrap_or([0.0; 3]);
     if is_ras(&header.space) {
@@ -203,6 +194,37 @@ fn check(header: &Header) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The voxels of the data block, read as a stream (raw, or gzip that the one-call inflate did
+/// not take), or why not.
+fn stream_voxels(
+    header: &Header,
+    data: &[u8],
+    number: Number,
+    count: usize,
+) -> Result<Voxels, String> {
+    let mut stream = if header.encoding == "raw" {
+        Stream::new_raw(data)
+    } else {
+        Stream::gzip(data)
+    };
+    let expected = count * number.width();
+    let voxels = stream
+        .voxels(number, header.endian == "big", count)
+        .map_err(|short| match short {
+            Ok(got) => format!(
+                "the data is truncated: {} × {} × {} voxels of {} bytes need {expected} bytes, the file holds {got}",
+                header.sizes[0],
+                header.sizes[1],
+                header.sizes[2],
+                number.width()
+            ),
+            Err(why) => why,
+        })?;
+    // A longer block is not read past the sizes' data and one byte.
+    stream.finish(expected + 1)?;
+    Ok(voxels)
 }
 
 /// A NRRD type's number type, `None` for a type that is not a number.

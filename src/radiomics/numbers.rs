@@ -234,3 +234,161 @@ impl<'a> Stream<'a> {
         self.skip(rest).map(|_| ())
     }
 }
+
+/// `count` voxels of `number` after the first `skip` bytes of the single-member gzip stream
+/// `gz`, inflated by libdeflate in one call straight into the voxels' memory. `None` when
+/// that does not apply, and the caller streams instead: several members or trailing bytes,
+/// a stated size (the gzip trailer) other than `skip` plus the voxels, a `skip` that is not a
+/// whole number of voxels, damaged data (whose error the stream then places), or no memory.
+pub fn inflate_voxels(
+    gz: &[u8],
+    skip: usize,
+    number: Number,
+    big: bool,
+    count: usize,
+) -> Option<Voxels> {
+    let width = number.width();
+    let total = count.checked_mul(width)?.checked_add(skip)?;
+    let stated = u32::from_le_bytes(gz.get(gz.len().checked_sub(4)?..)?.try_into().ok()?);
+    if !gz.starts_with(&[0x1f, 0x8b]) || stated != total as u32 || !skip.is_multiple_of(width) {
+        return None;
+    }
+    let swap = big != cfg!(target_endian = "big");
+    macro_rules! inflate {
+        ($t:ty, $variant:ident) => {
+            Voxels::$variant(inflate_into::<$t>(gz, skip / width, count, swap)?)
+        };
+    }
+    Some(match number {
+        Number::I8 => inflate!(i8, I8),
+        Number::U8 => inflate!(u8, U8),
+        Number::I16 => inflate!(i16, I16),
+        Number::U16 => inflate!(u16, U16),
+        Number::I32 => inflate!(i32, I32),
+        Number::U32 => inflate!(u32, U32),
+        Number::I64 => inflate!(i64, I64),
+        Number::U64 => inflate!(u64, U64),
+        Number::F32 => inflate!(f32, F32),
+        Number::F64 => inflate!(f64, F64),
+    })
+}
+
+/// A voxel type libdeflate can fill as bytes, with its byte order reversible.
+trait Filled: zerocopy::IntoBytes + zerocopy::FromBytes + Copy + Default {
+    fn swapped(self) -> Self;
+}
+
+macro_rules! filled {
+    ($($t:ty),*) => {$(
+        impl Filled for $t {
+            fn swapped(self) -> Self {
+                self.swap_bytes()
+            }
+        }
+    )*};
+}
+filled!(i8, u8, i16, u16, i32, u32, i64, u64);
+
+impl Filled for f32 {
+    fn swapped(self) -> Self {
+        f32::from_bits(self.to_bits().swap_bytes())
+    }
+}
+
+impl Filled for f64 {
+    fn swapped(self) -> Self {
+        f64::from_bits(self.to_bits().swap_bytes())
+    }
+}
+
+/// The stream inflated into `skip + count` values of `T`, the first `skip` (the header
+/// before the voxels) then dropped.
+fn inflate_into<T: Filled>(gz: &[u8], skip: usize, count: usize, swap: bool) -> Option<Vec<T>> {
+    use zerocopy::IntoBytes;
+    let mut out: Vec<T> = Vec::new();
+    out.try_reserve_exact(skip + count).ok()?;
+    out.resize(skip + count, T::default());
+    let bytes = out.as_mut_bytes();
+    let n = libdeflater::Decompressor::new()
+        .gzip_decompress(gz, bytes)
+        .ok()?;
+    if n != bytes.len() {
+        return None;
+    }
+    if skip > 0 {
+        out.copy_within(skip.., 0);
+        out.truncate(count);
+    }
+    if swap {
+        out.iter_mut().for_each(|v| *v = v.swapped());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// The one-call inflate gives the voxels the stream gives, in either byte order and after
+    /// a header; it declines what only the stream reads (two members, a wrong stated size, a
+    /// header that is not a whole number of voxels, a cut stream).
+    #[test]
+    fn the_one_call_inflate_equals_the_stream_or_declines() {
+        let values: Vec<i16> = (0..5000)
+            .map(|v: i32| ((v * 7919) % 4001 - 2000) as i16)
+            .collect();
+        for big in [false, true] {
+            let mut plain = vec![0xAAu8; 352];
+            for v in &values {
+                plain.extend(if big {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                });
+            }
+            let gz = gzip(&plain);
+            let fast = inflate_voxels(&gz, 352, Number::I16, big, values.len()).unwrap();
+            let mut stream = Stream::new(&gz);
+            stream.skip(352).unwrap();
+            let streamed = stream.voxels(Number::I16, big, values.len()).unwrap();
+            assert_eq!(fast, streamed);
+            assert_eq!(fast, Voxels::I16(values.clone()));
+            // Declined: two members, more voxels than stated, a header of 351 bytes, a cut.
+            let mut two = gzip(&plain[..1000]);
+            two.extend(gzip(&plain[1000..]));
+            assert_eq!(
+                inflate_voxels(&two, 352, Number::I16, big, values.len()),
+                None
+            );
+            assert_eq!(
+                inflate_voxels(&gz, 352, Number::I16, big, values.len() + 1),
+                None
+            );
+            assert_eq!(
+                inflate_voxels(&gz, 351, Number::I16, big, values.len()),
+                None
+            );
+            assert_eq!(
+                inflate_voxels(&gz[..gz.len() - 20], 352, Number::I16, big, values.len()),
+                None
+            );
+            // The stream reads the two members as one.
+            let mut stream = Stream::new(&two);
+            stream.skip(352).unwrap();
+            assert_eq!(stream.voxels(Number::I16, big, values.len()).unwrap(), fast);
+        }
+        let floats: Vec<f32> = (0..100).map(|v| v as f32 * 0.25 - 3.0).collect();
+        let plain: Vec<u8> = floats.iter().flat_map(|v| v.to_be_bytes()).collect();
+        assert_eq!(
+            inflate_voxels(&gzip(&plain), 0, Number::F32, true, 100),
+            Some(Voxels::F32(floats))
+        );
+    }
+}
