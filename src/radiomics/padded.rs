@@ -76,6 +76,11 @@ impl<'a> Rows<'a> {
         Rows { levels, table }
     }
 
+    /// How many levels there are (rows).
+    pub fn count(&self) -> usize {
+        self.levels.len()
+    }
+
     /// The row of `level`, a level of the region.
     #[inline]
     pub fn of(&self, level: u32) -> usize {

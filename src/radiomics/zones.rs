@@ -144,26 +144,30 @@ fn count_matrix(
 /// matrix summed over the angles, each weighted by its length.
 pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
-    let longest = grid.size.into_iter().max().unwrap_or(1);
     let mut per_angle: Vec<CountMatrix> = Vec::new();
-    // The grid padded by one voxel that no grey level takes: a line ends where it meets one.
-    let padded = Padded::new(grid, 1, OFF_GRID);
-    let cells = &padded.levels;
-    let region: Vec<usize> = (0..cells.len())
-        .filter(|k| cells[*k] != 0 && cells[*k] != OFF_GRID)
-        .collect();
+    let runs = Runs::new(grid, &levels);
+    let longest = runs.longest;
+    let mut lengths = vec![0u32; runs.padded.levels.len()];
     for angle in angles(grid.flat, grid.size, &[1]) {
-        let (runs, crossed) = runs(&padded, &region, grid.size, angle);
-        if !crossed {
+        let Some(counts) = runs.count(angle, &mut lengths) else {
             continue;
-        }
+        };
         // Lengths up to the longest run of this angle (the columns beyond are all 0), or of
         // any angle when the angles are summed into one matrix.
         let width = match weighting {
             Some(_) => longest,
-            None => runs.iter().map(|(_, n)| *n).max().unwrap_or(1).min(longest),
+            None => (1..=longest)
+                .rev()
+                .find(|n| (0..levels.len()).any(|g| counts[g * longest + n - 1] > 0))
+                .unwrap_or(1),
         };
-        let mut matrix = count_matrix(&levels, width, runs.into_iter());
+        let mut matrix = CountMatrix {
+            p: (0..levels.len() * width)
+                .map(|k| counts[(k / width) * longest + k % width] as f64)
+                .collect(),
+            levels: levels.iter().map(|l| *l as f64).collect(),
+            counts: width,
+        };
         if let Some(w) = weighting {
             let weight = w.norm(angle, grid.spacing);
             matrix.p.iter_mut().for_each(|v| *v *= weight);
@@ -188,39 +192,61 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
         .collect()
 }
 
-/// The runs (grey level, length) along `angle`, and whether any line crossed two region
-/// voxels (PyRadiomics drops the angle otherwise). A run starts at each region voxel (of
-/// `region`, indices into `padded`) whose voxel before it along the angle holds another
-/// level, and is followed to its end: each region voxel is looked at about twice per angle,
-/// whatever the box around the region.
-fn runs(
-    padded: &Padded,
-    region: &[usize],
+/// What GLRLM counts runs on: the grid padded by one voxel that no grey level takes (a line
+/// ends where it meets one), its region voxels in memory order, and each level's row.
+struct Runs<'a> {
+    padded: Padded,
+    region: Vec<usize>,
+    rows: Rows<'a>,
     size: [usize; 3],
-    angle: [i64; 3],
-) -> (Vec<(u32, usize)>, bool) {
-    let step = padded.step(angle);
-    let cells = &padded.levels;
-    let mut out = Vec::new();
-    // Two region voxels next to each other along the angle: their line crosses two.
-    let mut adjacent = false;
-    for &k in region {
-        let level = cells[k];
-        let before = cells[k.wrapping_add_signed(-step)];
-        if before == level {
-            adjacent = true;
-            continue;
+    longest: usize,
+}
+
+impl<'a> Runs<'a> {
+    fn new(grid: &Grid, levels: &'a [u32]) -> Runs<'a> {
+        let padded = Padded::new(grid, 1, OFF_GRID);
+        let cells = &padded.levels;
+        let region = (0..cells.len())
+            .filter(|k| cells[*k] != 0 && cells[*k] != OFF_GRID)
+            .collect();
+        Runs {
+            padded,
+            region,
+            rows: Rows::new(levels),
+            size: grid.size,
+            longest: grid.size.into_iter().max().unwrap_or(1),
         }
-        adjacent |= before != 0 && before != OFF_GRID;
-        let (mut j, mut length) = (k.wrapping_add_signed(step), 1);
-        while cells[j] == level {
-            length += 1;
-            j = j.wrapping_add_signed(step);
-        }
-        out.push((level, length));
     }
-    let crossed = adjacent || apart(padded, size, angle);
-    (out, crossed)
+
+    /// The runs along `angle`, counted by grey level (rows) and length (`longest` columns):
+    /// `None` when no line crosses two region voxels (PyRadiomics drops the angle then).
+    ///
+    /// One pass over the region voxels in memory order, without a branch on the data: the
+    /// voxel before each along the angle comes earlier in memory (an angle's first non-zero
+    /// component, z then y then x, is positive), so its run length in `lengths` is already
+    /// known; a voxel whose next voxel holds another level ends a run, which is counted.
+    fn count(&self, angle: [i64; 3], lengths: &mut [u32]) -> Option<Vec<u32>> {
+        let step = self.padded.step(angle).unsigned_abs();
+        let cells = &self.padded.levels;
+        let levels = self.rows.count();
+        let mut counts = vec![0u32; levels * self.longest];
+        // Two region voxels next to each other along the angle: their line crosses two.
+        let mut adjacent = false;
+        for &k in &self.region {
+            let level = cells[k];
+            let (before, after) = (cells[k - step], cells[k + step]);
+            let run = if before == level {
+                lengths[k - step] + 1
+            } else {
+                1
+            };
+            lengths[k] = run;
+            adjacent |= before != 0 && before != OFF_GRID;
+            counts[self.rows.of(level) * self.longest + run as usize - 1] +=
+                u32::from(after != level);
+        }
+        (adjacent || apart(&self.padded, self.size, angle)).then_some(counts)
+    }
 }
 
 /// Whether a line along `angle` holds two region voxels with no region voxel between them
@@ -455,8 +481,8 @@ mod tests {
         (out, crossed)
     }
 
-    /// The runs started at region voxels, and whether an angle is crossed, are those of the
-    /// line walk, on dense and scattered regions (where only non-adjacent voxels share lines).
+    /// The runs counted in one pass, and whether an angle is crossed, are those of the line
+    /// walk, on dense and scattered regions (where only non-adjacent voxels share lines).
     #[test]
     fn runs_are_those_of_the_line_walk() {
         let mut seed = 12345u64;
@@ -490,17 +516,18 @@ mod tests {
                     spacing: [1.0; 3],
                     distances: vec![1],
                 };
-                let padded = Padded::new(&grid, 1, OFF_GRID);
-                let region: Vec<usize> = (0..padded.levels.len())
-                    .filter(|k| padded.levels[*k] != 0 && padded.levels[*k] != OFF_GRID)
-                    .collect();
+                let levels = grid.present();
+                let runs = Runs::new(&grid, &levels);
+                let mut lengths = vec![0u32; runs.padded.levels.len()];
                 for angle in angles(None, size, &[1]) {
-                    let (mut got, got_crossed) = runs(&padded, &region, size, angle);
-                    let (mut expected, crossed) = walked(&grid, angle);
-                    got.sort_unstable();
-                    expected.sort_unstable();
+                    let got = runs.count(angle, &mut lengths);
+                    let (walked, crossed) = walked(&grid, angle);
+                    let mut expected = vec![0u32; levels.len() * runs.longest];
+                    for (level, n) in walked {
+                        expected[runs.rows.of(level) * runs.longest + n - 1] += 1;
+                    }
+                    let expected = crossed.then_some(expected);
                     assert_eq!(got, expected, "{size:?} {angle:?} {:?}", grid.levels);
-                    assert_eq!(got_crossed, crossed, "{size:?} {angle:?} {:?}", grid.levels);
                 }
             }
         }
@@ -512,11 +539,12 @@ mod tests {
             spacing: [1.0; 3],
             distances: vec![1],
         };
-        let padded = Padded::new(&grid, 1, OFF_GRID);
-        let region = [padded.index([0, 0, 0]), padded.index([2, 0, 0])];
-        assert_eq!(
-            runs(&padded, &region, grid.size, [1, 0, 0]),
-            (vec![(1, 1), (2, 1)], true)
-        );
+        let levels = grid.present();
+        let runs = Runs::new(&grid, &levels);
+        let mut lengths = vec![0u32; runs.padded.levels.len()];
+        let mut expected = vec![0u32; 2 * 6];
+        expected[0] = 1;
+        expected[6] = 1;
+        assert_eq!(runs.count([1, 0, 0], &mut lengths), Some(expected));
     }
 }
