@@ -169,7 +169,7 @@ pub fn compute(case: &Case, params: &Params) -> Result<Computed, RadiomicsError>
     let inside = if extraction.corrected {
         label_voxels(&mask, settings.label)
     } else {
-        extraction.region.voxels.clone()
+        extraction.region.voxels
     };
     diagnostics.extend(mask_diagnostics(&mask, mask_hash, &inside));
     Ok(Computed {
@@ -251,12 +251,9 @@ fn image_diagnostics(image: &Volume, hash: String) -> Vec<(String, String)> {
 
 /// `diagnostics_Mask-original_*`: the label's box, voxels, 26-connected parts and centre.
 fn mask_diagnostics(mask: &Volume, hash: String, inside: &[usize]) -> Vec<(String, String)> {
-    let (low, high) = mask
-        .bounds(inside.iter().copied())
-        .unwrap_or(([0; 3], [0; 3]));
+    let (low, high) = mask.bounds(inside).unwrap_or(([0; 3], [0; 3]));
     let mut sum = [0.0; 3];
-    for k in inside {
-        let a = mask.position(*k);
+    for a in mask.positions(inside) {
         for d in 0..3 {
             sum[d] += a[d] as f64;
         }
@@ -298,7 +295,7 @@ fn label_voxels(mask: &Volume, label: i64) -> Vec<usize> {
 /// flood fill over a map of the voxels' bounding box, padded by one voxel so that every
 /// neighbour is a fixed step away.
 fn components(mask: &Volume, inside: &[usize]) -> usize {
-    let Some((low, high)) = mask.bounds(inside.iter().copied()) else {
+    let Some((low, high)) = mask.bounds(inside) else {
         return 0;
     };
     let size: [usize; 3] = std::array::from_fn(|d| high[d] + 3 - low[d]);
@@ -307,8 +304,8 @@ fn components(mask: &Volume, inside: &[usize]) -> usize {
     };
     // true: inside and not yet reached.
     let mut map = vec![false; size.iter().product()];
-    for k in inside {
-        map[index(mask.position(*k))] = true;
+    for at in mask.positions(inside) {
+        map[index(at)] = true;
     }
     let (nx, nxy) = (size[0] as isize, (size[0] * size[1]) as isize);
     let steps: Vec<isize> = (-1..=1)

@@ -52,7 +52,7 @@ fn to_index(v: &Volume, p: [f64; 3]) -> [f64; 3] {
 
 /// `_checkROI`: the label's bounding box, corner to corner, within the image.
 fn check_roi(image: &Volume, mask: &Volume, label: i64) -> Result<(), RadiomicsError> {
-    let Some((low, high)) = mask.bounds(mask.voxels.positions(label as f64)) else {
+    let Some((low, high)) = mask.bounds(&mask.voxels.positions(label as f64)) else {
         return Err(RadiomicsError::LabelAbsent {
             label,
             present: "no such label".into(),

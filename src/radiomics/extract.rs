@@ -119,18 +119,24 @@ pub fn extract_all(
     let mut out = Extraction {
         features: Vec::new(),
         warnings: Vec::new(),
-        region: drawn.clone(),
+        region: Region {
+            voxels: Vec::new(),
+            values: Vec::new(),
+        },
         corrected,
     };
     // Shape is of the mask as drawn, before re-segmentation, unless `resegmentShape`; but
     // PyRadiomics crops it to the re-segmented region's bounding box (`checkMask` of the
     // re-segmented mask gives the box `computeShape` crops to), so that is done too.
+    let cropped;
     let outline = match (&resegmented, settings.resegment_shape) {
-        (Some(kept), true) => kept.clone(),
-        (Some(kept), false) => within(image, &drawn, bounds(image, kept)),
-        (None, _) => drawn.clone(),
+        (Some(kept), true) => kept,
+        (Some(kept), false) => {
+            cropped = within(image, &drawn, bounds(image, kept));
+            &cropped
+        }
+        (None, _) => &drawn,
     };
-    let outline = &outline;
     if let Some(names) = settings.features.of(Class::Shape) {
         let all = shape::shape(&shape_mask(image, outline), true);
         out.features.extend(select(Class::Shape, &all, &names));
@@ -138,14 +144,15 @@ pub fn extract_all(
     if let Some(names) = settings.features.of(Class::Shape2D) {
         shape_2d(image, outline, settings, &names, &mut out)?;
     }
-    let region = resegmented.unwrap_or(drawn);
+    let region = resegmented.as_ref().unwrap_or(&drawn);
     super::discretise::check(&region.values, &settings.binning)?;
-    let mut grid = grid(image, &region, &settings.binning);
+    let mut grid = grid(image, region, &settings.binning);
     // numpy's axes are (z, y, x).
     grid.flat = settings.force_2d.map(|numpy_axis| 2 - numpy_axis.min(2));
     grid.distances = settings.distances.clone();
     check_texture_levels(&grid, settings)?;
-    texture(image, &region, &grid, settings, &mut out);
+    texture(image, region, &grid, settings, &mut out);
+    out.region = drawn;
     Ok(out)
 }
 
@@ -191,16 +198,11 @@ fn check_texture_levels(grid: &Grid, settings: &Settings) -> Result<(), Radiomic
 
 /// The voxels of `region` within a bounding box.
 fn within(image: &Volume, region: &Region, (low, high): ([usize; 3], [usize; 3])) -> Region {
-    let [nx, ny, _] = image.size;
-    let (voxels, values) = region
-        .voxels
-        .iter()
-        .zip(&region.values)
-        .filter(|(k, _)| {
-            let at = [*k % nx, (*k / nx) % ny, *k / (nx * ny)];
-            (0..3).all(|a| at[a] >= low[a] && at[a] <= high[a])
-        })
-        .map(|(k, v)| (*k, *v))
+    let (voxels, values) = image
+        .positions(&region.voxels)
+        .zip(region.voxels.iter().zip(&region.values))
+        .filter(|(at, _)| (0..3).all(|a| at[a] >= low[a] && at[a] <= high[a]))
+        .map(|(_, (k, v))| (*k, *v))
         .unzip();
     Region { voxels, values }
 }
@@ -326,14 +328,12 @@ fn shape_2d(
 /// The one-slice region as shape2D sees it: the box without `axis`, in numpy's order.
 fn flat_mask(image: &Volume, region: &Region, axis: usize) -> super::shape2d::Mask2D {
     let (low, high) = bounds(image, region);
-    let [nx, ny, _] = image.size;
     // The two remaining axes, numpy order (slowest first): z before y before x.
     let kept: Vec<usize> = (0..3).rev().filter(|a| *a != axis).collect();
     let (rows, cols) = (kept[0], kept[1]);
     let size = [high[rows] + 1 - low[rows], high[cols] + 1 - low[cols]];
     let mut inside = vec![false; size[0] * size[1]];
-    for k in &region.voxels {
-        let at = [k % nx, (k / nx) % ny, k / (nx * ny)];
+    for at in image.positions(&region.voxels) {
         inside[(at[rows] - low[rows]) * size[1] + (at[cols] - low[cols])] = true;
     }
     super::shape2d::Mask2D {
@@ -345,20 +345,16 @@ fn flat_mask(image: &Volume, region: &Region, axis: usize) -> super::shape2d::Ma
 
 /// The bounding box of a region's voxels (at least one): its lowest and highest (x, y, z).
 fn bounds(image: &Volume, region: &Region) -> ([usize; 3], [usize; 3]) {
-    image
-        .bounds(region.voxels.iter().copied())
-        .unwrap_or(([0; 3], [0; 3]))
+    image.bounds(&region.voxels).unwrap_or(([0; 3], [0; 3]))
 }
 
 /// The region as the shape class sees it: its bounding box padded by one voxel on every
 /// side, in numpy's (z, y, x) order.
 fn shape_mask(image: &Volume, region: &Region) -> shape::Mask {
     let (low, high) = bounds(image, region);
-    let [nx, ny, _] = image.size;
     let size: [usize; 3] = std::array::from_fn(|a| high[a] + 3 - low[a]);
     let mut inside = vec![false; size.iter().product()];
-    for k in &region.voxels {
-        let (x, y, z) = (k % nx, (k / nx) % ny, k / (nx * ny));
+    for [x, y, z] in image.positions(&region.voxels) {
         let (x, y, z) = (x + 1 - low[0], y + 1 - low[1], z + 1 - low[2]);
         inside[(z * size[1] + y) * size[0] + x] = true;
     }
@@ -372,17 +368,13 @@ fn shape_mask(image: &Volume, region: &Region) -> shape::Mask {
 /// The region's grey levels on the image's grid, cropped to the region's bounding box (as
 /// PyRadiomics crops before it counts; nothing outside the box is in the region).
 fn grid(image: &Volume, region: &Region, binning: &Binning) -> Grid {
-    let [nx, ny, _] = image.size;
-    let at = |k: usize| [k % nx, (k / nx) % ny, k / (nx * ny)];
     let (low, high) = bounds(image, region);
     let size: [usize; 3] = std::array::from_fn(|a| high[a] + 1 - low[a]);
     let mut levels = vec![0u32; size.iter().product()];
-    for (k, level) in region
-        .voxels
-        .iter()
+    for ([x, y, z], level) in image
+        .positions(&region.voxels)
         .zip(discretise(&region.values, binning))
     {
-        let [x, y, z] = at(*k);
         let (x, y, z) = (x - low[0], y - low[1], z - low[2]);
         levels[x + size[0] * (y + size[1] * z)] = level as u32;
     }

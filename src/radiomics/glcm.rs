@@ -88,13 +88,15 @@ fn matrices(
     weighting: Option<Weighting>,
 ) -> Vec<Vec<f64>> {
     let n = levels.len();
-    // Each voxel's row in the matrix (its grey level's place among `levels`), looked up once.
-    let index: Vec<usize> = grid
+    // Each voxel's row in the matrix (its grey level's place among `levels`, at most
+    // `MAX_GLCM_LEVELS`), looked up once.
+    let rows = super::padded::Rows::new(levels);
+    let index: Vec<u32> = grid
         .levels
         .iter()
         .map(|l| match l {
-            0 => usize::MAX,
-            l => levels.binary_search(l).expect("a level of the region"),
+            0 => u32::MAX,
+            l => rows.of(*l) as u32,
         })
         .collect();
     let [nx, ny, nz] = grid.size.map(|s| s as i64);
@@ -110,12 +112,12 @@ fn matrices(
                 for x in range(dx, nx) {
                     let k = (row + x) as usize;
                     let here = index[k];
-                    if here == usize::MAX {
+                    if here == u32::MAX {
                         continue;
                     }
                     let there = index[(k as i64 + step) as usize];
-                    if there != usize::MAX {
-                        p[here * n + there] += 1.0;
+                    if there != u32::MAX {
+                        p[here as usize * n + there as usize] += 1.0;
                     }
                 }
             }

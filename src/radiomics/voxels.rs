@@ -198,26 +198,27 @@ fn positions<T: Sample>(v: &[T], value: f64) -> Vec<usize> {
 
 fn summary<T: Sample>(v: &[T]) -> Summary {
     let n = v.len() as f64;
-    let sum = if T::SMALL_INTEGER {
-        v.iter().map(|x| x.to_i64()).sum::<i64>() as f64
-    } else {
-        v.iter().map(|x| x.to_f64()).sum::<f64>()
-    };
-    let (min, max) = if T::SMALL_INTEGER {
-        // Integers: bounded in their own type (vectorised), then converted.
+    if T::SMALL_INTEGER {
+        // Summed in integers (exact, so the same bits as in f64 one by one) and bounded in
+        // the type itself: passes the compiler vectorises.
+        let sum = v.iter().map(|x| x.to_i64()).sum::<i64>() as f64;
         let lo = v.iter().copied().reduce(|a, b| if b < a { b } else { a });
         let hi = v.iter().copied().reduce(|a, b| if b > a { b } else { a });
-        (
-            lo.map_or(f64::INFINITY, T::to_f64),
-            hi.map_or(f64::NEG_INFINITY, T::to_f64),
-        )
-    } else {
-        v.iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
-                let x = x.to_f64();
-                (lo.min(x), hi.max(x))
-            })
-    };
+        return Summary {
+            mean: sum / n,
+            min: lo.map_or(f64::INFINITY, T::to_f64),
+            max: hi.map_or(f64::NEG_INFINITY, T::to_f64),
+        };
+    }
+    // One pass: the sum in voxel order from −0.0 as `Iterator::sum` takes it (its bits depend
+    // on the order), the bounds beside it.
+    let (sum, min, max) = v.iter().fold(
+        (-0.0, f64::INFINITY, f64::NEG_INFINITY),
+        |(sum, lo, hi), x| {
+            let x = x.to_f64();
+            (sum + x, lo.min(x), hi.max(x))
+        },
+    );
     Summary {
         mean: sum / n,
         min,
