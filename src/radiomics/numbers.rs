@@ -8,6 +8,22 @@ use std::path::Path;
 use super::RadiomicsError;
 use super::voxels::Voxels;
 
+/// `$body` with `$t` the Rust type of the [`Number`] `$number`, its vector made [`Voxels`].
+macro_rules! typed {
+    ($number:expr, $t:ident => $body:expr) => {
+        typed!(@ $number, $t, $body; I8 i8, U8 u8, I16 i16, U16 u16, I32 i32, U32 u32,
+            I64 i64, U64 u64, F32 f32, F64 f64)
+    };
+    (@ $number:expr, $t:ident, $body:expr; $($variant:ident $ty:ty),*) => {
+        match $number {
+            $(Number::$variant => Voxels::from({
+                type $t = $ty;
+                $body
+            }),)*
+        }
+    };
+}
+
 /// A voxel's number type.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {
@@ -37,33 +53,13 @@ impl Number {
     /// Reads `count` voxels of this type (big or little endian) from `input`, converting a
     /// block at a time: no buffer of the whole data is held besides the voxels themselves.
     pub fn read(self, big: bool, count: usize, input: &mut dyn Read) -> Result<Voxels, Short> {
-        macro_rules! numbers {
-            ($t:ty, $variant:ident) => {
-                Voxels::$variant(read_numbers::<{ std::mem::size_of::<$t>() }, $t>(
-                    input,
-                    count,
-                    |b| {
-                        if big {
-                            <$t>::from_be_bytes(b)
-                        } else {
-                            <$t>::from_le_bytes(b)
-                        }
-                    },
-                )?)
-            };
-        }
-        Ok(match self {
-            Number::I8 => numbers!(i8, I8),
-            Number::U8 => numbers!(u8, U8),
-            Number::I16 => numbers!(i16, I16),
-            Number::U16 => numbers!(u16, U16),
-            Number::I32 => numbers!(i32, I32),
-            Number::U32 => numbers!(u32, U32),
-            Number::I64 => numbers!(i64, I64),
-            Number::U64 => numbers!(u64, U64),
-            Number::F32 => numbers!(f32, F32),
-            Number::F64 => numbers!(f64, F64),
-        })
+        Ok(
+            typed!(self, T => read_numbers::<{ std::mem::size_of::<T>() }, T>(
+            input,
+            count,
+            |b| if big { T::from_be_bytes(b) } else { T::from_le_bytes(b) },
+        )?),
+        )
     }
 }
 
@@ -254,23 +250,7 @@ pub fn inflate_voxels(
         return None;
     }
     let swap = big != cfg!(target_endian = "big");
-    macro_rules! inflate {
-        ($t:ty, $variant:ident) => {
-            Voxels::$variant(inflate_into::<$t>(gz, skip / width, count, swap)?)
-        };
-    }
-    Some(match number {
-        Number::I8 => inflate!(i8, I8),
-        Number::U8 => inflate!(u8, U8),
-        Number::I16 => inflate!(i16, I16),
-        Number::U16 => inflate!(u16, U16),
-        Number::I32 => inflate!(i32, I32),
-        Number::U32 => inflate!(u32, U32),
-        Number::I64 => inflate!(i64, I64),
-        Number::U64 => inflate!(u64, U64),
-        Number::F32 => inflate!(f32, F32),
-        Number::F64 => inflate!(f64, F64),
-    })
+    Some(typed!(number, T => inflate_into::<T>(gz, skip / width, count, swap)?))
 }
 
 /// A voxel type libdeflate can fill as bytes, with its byte order reversible.

@@ -116,11 +116,18 @@ pub struct Summary {
     pub max: f64,
 }
 
-impl From<Vec<f64>> for Voxels {
-    fn from(v: Vec<f64>) -> Voxels {
-        Voxels::F64(v)
-    }
+macro_rules! from_vec {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl From<Vec<$t>> for Voxels {
+            fn from(v: Vec<$t>) -> Voxels {
+                Voxels::$variant(v)
+            }
+        }
+    )*};
 }
+
+from_vec!(i8 => I8, u8 => U8, i16 => I16, u16 => U16, i32 => I32, u32 => U32, i64 => I64,
+    u64 => U64, f32 => F32, f64 => F64);
 
 impl Voxels {
     /// The voxel count.

@@ -481,6 +481,24 @@ mod tests {
         (out, crossed)
     }
 
+    fn grid_of(size: [usize; 3], levels: Vec<u32>) -> Grid {
+        Grid {
+            size,
+            levels,
+            flat: None,
+            spacing: [1.0; 3],
+            distances: vec![1],
+        }
+    }
+
+    /// [`Runs::count`] of a grid along one angle.
+    fn counted(grid: &Grid, angle: [i64; 3]) -> Option<Vec<u32>> {
+        let levels = grid.present();
+        let runs = Runs::new(grid, &levels);
+        let mut lengths = vec![0u32; runs.padded.levels.len()];
+        runs.count(angle, &mut lengths)
+    }
+
     /// The runs counted in one pass, and whether an angle is crossed, are those of the line
     /// walk, on dense and scattered regions (where only non-adjacent voxels share lines).
     #[test]
@@ -501,50 +519,40 @@ mod tests {
         ] {
             for _ in 0..20 {
                 let cells = size.iter().product();
-                let grid = Grid {
-                    size,
-                    levels: (0..cells)
-                        .map(|_| {
-                            if next() % 100 < density {
-                                1 + next() % levels
-                            } else {
-                                0
-                            }
-                        })
-                        .collect(),
-                    flat: None,
-                    spacing: [1.0; 3],
-                    distances: vec![1],
-                };
-                let levels = grid.present();
-                let runs = Runs::new(&grid, &levels);
-                let mut lengths = vec![0u32; runs.padded.levels.len()];
+                let levels = (0..cells)
+                    .map(|_| {
+                        if next() % 100 < density {
+                            1 + next() % levels
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let grid = grid_of(size, levels);
+                let present = grid.present();
+                let rows = Rows::new(&present);
+                let longest = size.into_iter().max().unwrap_or(1);
                 for angle in angles(None, size, &[1]) {
-                    let got = runs.count(angle, &mut lengths);
                     let (walked, crossed) = walked(&grid, angle);
-                    let mut expected = vec![0u32; levels.len() * runs.longest];
+                    let mut expected = vec![0u32; present.len() * longest];
                     for (level, n) in walked {
-                        expected[runs.rows.of(level) * runs.longest + n - 1] += 1;
+                        expected[rows.of(level) * longest + n - 1] += 1;
                     }
                     let expected = crossed.then_some(expected);
-                    assert_eq!(got, expected, "{size:?} {angle:?} {:?}", grid.levels);
+                    assert_eq!(
+                        counted(&grid, angle),
+                        expected,
+                        "{size:?} {angle:?} {:?}",
+                        grid.levels
+                    );
                 }
             }
         }
         // Two voxels apart on one line, none next to another: the angle is crossed.
-        let grid = Grid {
-            size: [6, 1, 1],
-            levels: vec![1, 0, 2, 0, 0, 0],
-            flat: None,
-            spacing: [1.0; 3],
-            distances: vec![1],
-        };
-        let levels = grid.present();
-        let runs = Runs::new(&grid, &levels);
-        let mut lengths = vec![0u32; runs.padded.levels.len()];
+        let grid = grid_of([6, 1, 1], vec![1, 0, 2, 0, 0, 0]);
         let mut expected = vec![0u32; 2 * 6];
         expected[0] = 1;
         expected[6] = 1;
-        assert_eq!(runs.count([1, 0, 0], &mut lengths), Some(expected));
+        assert_eq!(counted(&grid, [1, 0, 0]), Some(expected));
     }
 }
