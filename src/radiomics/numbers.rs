@@ -246,12 +246,23 @@ pub fn inflate_voxels(
     let width = number.width();
     let total = count.checked_mul(width)?.checked_add(skip)?;
     let stated = u32::from_le_bytes(gz.get(gz.len().checked_sub(4)?..)?.try_into().ok()?);
-    if !gz.starts_with(&[0x1f, 0x8b]) || stated != total as u32 || !skip.is_multiple_of(width) {
+    // Deflate expands at most 1,032 times: a stream that claims more (a forged header and
+    // trailer) cannot hold its voxels, and the stream reports where it ends, having held only
+    // what it read.
+    let possible = gz.len().saturating_mul(MAX_RATIO);
+    if !gz.starts_with(&[0x1f, 0x8b])
+        || stated != total as u32
+        || !skip.is_multiple_of(width)
+        || total > possible
+    {
         return None;
     }
     let swap = big != cfg!(target_endian = "big");
     Some(typed!(number, T => inflate_into::<T>(gz, skip / width, count, swap)?))
 }
+
+/// The most a deflate stream expands (zlib's technical notes: 1,032 to 1).
+const MAX_RATIO: usize = 1032;
 
 /// A voxel type libdeflate can fill as bytes, with its byte order reversible.
 trait Filled: zerocopy::IntoBytes + zerocopy::FromBytes + Copy + Default {
@@ -285,9 +296,10 @@ impl Filled for f64 {
 /// before the voxels) then dropped.
 fn inflate_into<T: Filled>(gz: &[u8], skip: usize, count: usize, swap: bool) -> Option<Vec<T>> {
     use zerocopy::IntoBytes;
-    let mut out: Vec<T> = Vec::new();
-    out.try_reserve_exact(skip + count).ok()?;
-    out.resize(skip + count, T::default());
+    // Declined when the room cannot be had; else zeroed pages, mapped as they are written:
+    // nothing is touched that the stream does not fill.
+    Vec::<T>::new().try_reserve_exact(skip + count).ok()?;
+    let mut out = vec![T::default(); skip + count];
     let bytes = out.as_mut_bytes();
     let n = libdeflater::Decompressor::new()
         .gzip_decompress(gz, bytes)
@@ -357,6 +369,14 @@ mod tests {
             );
             assert_eq!(
                 inflate_voxels(&gz[..gz.len() - 20], 352, Number::I16, big, values.len()),
+                None
+            );
+            // A header and trailer forged to claim 4 GiB: declined before any room is made.
+            let mut forged = gz.clone();
+            let n = forged.len();
+            forged[n - 4..].copy_from_slice(&352u32.to_le_bytes());
+            assert_eq!(
+                inflate_voxels(&forged, 352, Number::I16, big, 1 << 31),
                 None
             );
             // The stream reads the two members as one.

@@ -380,6 +380,29 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
             .starts_with("cut.nii.gz: the gzip data is damaged or truncated after"),
         "{err}"
     );
+    // A header claiming 10⁹ voxels and a gzip trailer forged to agree, over 200 bytes of data:
+    // refused as truncated, having held only what the stream held.
+    let mut header = vec![0u8; 352];
+    header[..4].copy_from_slice(&348i32.to_le_bytes());
+    for (k, v) in [3i16, 1000, 1000, 1000, 1, 1, 1, 1].iter().enumerate() {
+        header[40 + 2 * k..42 + 2 * k].copy_from_slice(&v.to_le_bytes());
+    }
+    header[70..72].copy_from_slice(&2i16.to_le_bytes());
+    header[108..112].copy_from_slice(&352f32.to_le_bytes());
+    header.extend([1u8; 200]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &header).unwrap();
+    let mut forged = gz.finish().unwrap();
+    let n = forged.len();
+    forged[n - 4..].copy_from_slice(&((352 + 1_000_000_000u64) as u32).to_le_bytes());
+    let err = parse_nifti("forged.nii.gz", &forged).unwrap_err();
+    assert_eq!(err.code(), "E0442");
+    assert!(
+        err.to_string().starts_with(
+            "forged.nii.gz: the gzip data is damaged or truncated after 552 bytes"
+        ),
+        "{err}"
+    );
     let mut nifti2 = vec![0u8; 540];
     nifti2[..4].copy_from_slice(&540i32.to_le_bytes());
     assert_eq!(
