@@ -398,9 +398,8 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
     let err = parse_nifti("forged.nii.gz", &forged).unwrap_err();
     assert_eq!(err.code(), "E0442");
     assert!(
-        err.to_string().starts_with(
-            "forged.nii.gz: the gzip data is damaged or truncated after 552 bytes"
-        ),
+        err.to_string()
+            .starts_with("forged.nii.gz: the gzip data is damaged or truncated after 552 bytes"),
         "{err}"
     );
     let mut nifti2 = vec![0u8; 540];
