@@ -161,39 +161,57 @@ pub fn extract_all(
 /// intensities' spread, and would take gigabytes and minutes for no useful feature.
 const MAX_GLCM_LEVELS: usize = 2048;
 
-/// The most memory GLCM's matrices may hold at once (many `distances` make many angles).
-const GLCM_BYTES: f64 = 1e9;
+/// The most memory GLCM's or GLRLM's matrices may hold at once (many `distances` make many
+/// angles; many grey levels make tall matrices).
+const MATRIX_BYTES: f64 = 1e9;
 
-/// Refuses a GLCM over more than [`MAX_GLCM_LEVELS`] grey levels (E0446).
+/// Refuses a GLCM over more than [`MAX_GLCM_LEVELS`] grey levels, and a GLCM or GLRLM whose
+/// matrices would take more than [`MATRIX_BYTES`] (E0446).
 fn check_texture_levels(grid: &Grid, settings: &Settings) -> Result<(), RadiomicsError> {
-    if settings.features.of(Class::Glcm).is_none() {
+    let [glcm, glrlm] = [Class::Glcm, Class::Glrlm].map(|c| settings.features.of(c).is_some());
+    if !glcm && !glrlm {
         return Ok(());
     }
     let levels = grid.present().len();
-    // The matrices GLCM keeps at once: one per angle, or the running sum and one angle's when
+    // The matrices kept at once: one per angle, or the running sum and one angle's when
     // `weightingNorm` sums them.
-    let angles = super::glcm::angles(grid.flat, grid.size, &grid.distances).len();
-    let kept = if settings.weighting_norm.is_some() {
-        2
-    } else {
-        angles
+    let kept = |distances: &[u32]| match settings.weighting_norm {
+        Some(_) => 2,
+        None => super::glcm::angles(grid.flat, grid.size, distances).len(),
     };
-    let bytes = (kept * levels * levels * 8) as f64;
-    if levels <= MAX_GLCM_LEVELS && bytes <= GLCM_BYTES {
-        return Ok(());
+    let refuse = |why: String| {
+        let (setting, value) = match settings.binning {
+            Binning::Width(w) => ("binWidth", w.to_string()),
+            Binning::Count(k) => ("binCount", k.to_string()),
+        };
+        Err(RadiomicsError::BadSetting {
+            setting: setting.into(),
+            value,
+            why,
+        })
+    };
+    if glcm {
+        let kept = kept(&grid.distances);
+        let bytes = (kept * levels * levels * 8) as f64;
+        if levels > MAX_GLCM_LEVELS || bytes > MATRIX_BYTES {
+            return refuse(format!(
+                "the region holds {levels} grey levels, and GLCM keeps a matrix of levels × levels per angle ({kept} at once here, {:.1} GB); at most {MAX_GLCM_LEVELS} levels and 1 GB (raise binWidth, lower binCount, use fewer distances, or leave glcm out of featureClass)",
+                bytes / 1e9
+            ));
+        }
     }
-    let (setting, value) = match settings.binning {
-        Binning::Width(w) => ("binWidth", w.to_string()),
-        Binning::Count(k) => ("binCount", k.to_string()),
-    };
-    Err(RadiomicsError::BadSetting {
-        setting: setting.into(),
-        value,
-        why: format!(
-            "the region holds {levels} grey levels, and GLCM keeps a matrix of levels × levels per angle ({kept} at once here, {:.1} GB); at most {MAX_GLCM_LEVELS} levels and 1 GB (raise binWidth, lower binCount, use fewer distances, or leave glcm out of featureClass)",
+    // GLRLM: a matrix of levels × run lengths (up to the box's longest side) per angle, as
+    // `f64`, and the counts of the angle being counted (`u32`).
+    let longest = grid.size.into_iter().max().unwrap_or(1);
+    let kept = kept(&[1]);
+    let bytes = ((kept * 8 + 4) * levels * longest) as f64;
+    if glrlm && bytes > MATRIX_BYTES {
+        return refuse(format!(
+            "the region holds {levels} grey levels, and GLRLM keeps a matrix of levels × run lengths (up to {longest}) per angle ({kept} at once here, {:.1} GB); at most 1 GB (raise binWidth, lower binCount, or leave glrlm out of featureClass)",
             bytes / 1e9
-        ),
-    })
+        ));
+    }
+    Ok(())
 }
 
 /// The voxels of `region` within a bounding box.

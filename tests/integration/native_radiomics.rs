@@ -1068,6 +1068,31 @@ fn settings_that_would_take_unbounded_memory_or_time_are_refused() {
         err.to_string().contains("at most 2048 levels and 1 GB"),
         "{err}"
     );
+    // GLRLM over a million grey levels: a matrix of levels × run lengths per angle.
+    let m = 100;
+    let big = Volume {
+        size: [m, m, m],
+        voxels: (0..m * m * m)
+            .map(|v| v as f64)
+            .collect::<Vec<f64>>()
+            .into(),
+        ..volume.clone()
+    };
+    let big_mask = Volume {
+        voxels: vec![1u8; m * m * m].into(),
+        ..big.clone()
+    };
+    let runs = parse_params(
+        "setting:\n  binWidth: 1\nfeatureClass:\n  glrlm:\n",
+        "p.yaml",
+    )
+    .unwrap();
+    let err = extract(&big, &big_mask, &runs.settings).unwrap_err();
+    assert_eq!(err.code(), "E0446");
+    assert!(
+        err.to_string().starts_with("the setting binWidth = 1 is not valid: the region holds 1000000 grey levels, and GLRLM keeps a matrix of levels × run lengths (up to 100) per angle (13 at once here, 10.8 GB); at most 1 GB"),
+        "{err}"
+    );
     let err = parse_params("setting:\n  distances: [1, 100000]\n", "p.yaml").unwrap_err();
     assert_eq!(
         err.to_string(),
