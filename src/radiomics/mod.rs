@@ -3,18 +3,22 @@
 //! - `volume.rs`: the image type (voxels and geometry); `voxels.rs` its voxels, in the number
 //!   type they were read in.
 //! - `nrrd.rs`, `nifti.rs`: NRRD and NIfTI-1 volumes as SimpleITK reads them ([`read_image`]);
-//!   `numbers.rs` what they share (voxel number types, bounded gunzip).
+//!   `numbers.rs` what they share (voxel number types, the gzip stream decoded a block at a
+//!   time, libdeflate's one-call inflate into the voxels).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
 //! - `shape.rs`: the 3-D shape features, on PyRadiomics' marching cubes (`mesh_tables.rs`).
 //! - `firstorder.rs`: the first-order features; `glcm.rs`: the grey-level co-occurrence matrix
 //!   and its features (`eigen.rs`: the eigenvalues its MCC needs); `zones.rs`: GLRLM, GLSZM,
-//!   GLDM and NGTDM (`sizes.rs`: the features their count matrices share).
+//!   GLDM and NGTDM (`padded.rs`: the padded grid and matrix rows they share; `sizes.rs`: the
+//!   features their count matrices share).
+//! - `params/`, `settings.rs`: PyRadiomics parameter files and the settings they give;
+//!   `extract.rs`: one extraction in PyRadiomics' order; `correct.rs`: `correctMask`;
+//!   `batch.rs`: batch CSVs, cases on all cores, the diagnostics.
 //!
 //! [`extract`] takes an image and its label map and gives PyRadiomics' feature names and
-//! values (`original_firstorder_Mean`, …) for the classes done so far. It is pure
-//! computation: readers of DICOM, the import statements and the `rgdb radiomics` command sit
-//! above it (issue 25 lists what is still to come: shape, the texture classes, NIfTI, DICOM
-//! series and SEG masks, the parameter file).
+//! values (`original_firstorder_Mean`, …). It is pure computation: readers of DICOM, the
+//! import statements and the `rgdb radiomics` command sit above it. Filtered images (LoG,
+//! wavelet) and resampling are part 2; a parameter file that asks for them is refused.
 
 pub mod batch;
 mod correct;
