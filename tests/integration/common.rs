@@ -185,3 +185,45 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// Agreement with a reference implementation as issue 25 states it: within 1e-6 relative, or
+/// 1e-9 absolute near zero. It counts the values compared and keeps the largest differences,
+/// which a test prints at its end as the figures of its check
+/// (`cargo test --test integration -- NAME --nocapture`).
+#[derive(Default)]
+pub struct Agreement {
+    pub compared: usize,
+    worst_relative: (f64, String),
+    worst_absolute: (f64, String),
+}
+
+impl Agreement {
+    /// Whether `got` is within the tolerance of `want`; `what` names the value in the figures.
+    pub fn close(&mut self, what: impl Fn() -> String, got: f64, want: f64) -> bool {
+        self.compared += 1;
+        let difference = (got - want).abs();
+        // Relative where the reference is away from zero, absolute near it.
+        let (worst, d) = if want.abs() > 1e-3 {
+            (&mut self.worst_relative, difference / want.abs())
+        } else {
+            (&mut self.worst_absolute, difference)
+        };
+        if d > worst.0 {
+            *worst = (d, what());
+        }
+        difference <= 1e-6 * want.abs() || difference <= 1e-9
+    }
+
+    /// Prints the figures: values compared, the largest relative difference (where the
+    /// reference's magnitude is over 1e-3) and the largest absolute one (where it is not).
+    pub fn report(&self, check: &str) {
+        eprintln!(
+            "figures: {check}: {} values; largest relative difference {:.1e} ({}); largest absolute difference near zero {:.1e} ({})",
+            self.compared,
+            self.worst_relative.0,
+            self.worst_relative.1,
+            self.worst_absolute.0,
+            self.worst_absolute.1
+        );
+    }
+}

@@ -35,13 +35,15 @@ fn assert_features(db: &rgdb::Database, table: &str, condition: &str, want: &[(S
         &format!("SELECT {} FROM {table} WHERE {condition}", names.join(", ")),
     );
     assert_eq!(got.len(), 1, "{condition}");
+    let mut agreement = Agreement::default();
     for ((name, w), g) in want.iter().zip(&got[0]) {
         let g: f64 = g.parse().unwrap();
         assert!(
-            (g - w).abs() <= 1e-6 * w.abs() || (g - w).abs() <= 1e-9,
+            agreement.close(|| name.clone(), g, *w),
             "{condition} {name}: rgdb {g}, PyRadiomics {w}"
         );
     }
+    agreement.report(&format!("{table} WHERE {condition}"));
 }
 
 /// `IMPORT RADIOMICS FROM DICOM` on the repository's DICOM folder (`data/dicom`: real SEGs from
