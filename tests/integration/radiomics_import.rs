@@ -80,6 +80,7 @@ fn features_computed_from_dicom_segmentations() {
     );
     assert_eq!(db.version(), version);
     assert!(db.check().unwrap().is_empty());
+    eprintln!("figures: without SKIP BAD, refused and the database unchanged: {text}");
 
     let result = db
         .query(
@@ -88,6 +89,7 @@ fn features_computed_from_dicom_segmentations() {
         )
         .unwrap();
     let note = result.note.unwrap_or_default();
+    eprintln!("figures: with SKIP BAD: {note}");
     assert!(note.contains("3 cases computed natively"), "{note}");
     for skipped in [
         "skipped",
@@ -150,6 +152,7 @@ fn features_computed_from_dicom_segmentations() {
         "CORRELATE max(rad.original_shape_VoxelVolume) AS volume WITH max(rad.original_firstorder_Mean) AS mean",
     );
     assert_eq!(correlated.len(), 1);
+    eprintln!("figures: CORRELATE over the lesion table: {correlated:?}");
 }
 
 /// `IMPORT RADIOMICS FROM IMAGES` reads PyRadiomics' batch layout: brain1, brain2 and breast1
