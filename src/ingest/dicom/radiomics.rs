@@ -176,33 +176,35 @@ fn read_folder(
 
 /// Every lesion computed; Ctrl-C stops the work between segments and the import then fails,
 /// writing nothing (E0451). The segments of one SEG over one series share one reading of the
-/// SEG's frames and of the CT (the run of slices all of them lie on, else each its own), and
-/// are computed on all cores.
-#[allow(clippy::type_complexity)]
-fn compute_lesions(
-    lesions: &[Lesion],
-    params: &Params,
-) -> Result<Vec<Result<(Computed, Option<String>), IngestError>>, IngestError> {
+/// SEG's frames and of the CT (the run of slices all of them lie on, else each its own). The
+/// groups run on all cores, each computing its segments in turn; a single group (one SEG)
+/// computes its segments on all cores instead.
+fn compute_lesions(lesions: &[Lesion], params: &Params) -> Result<Vec<Outcome>, IngestError> {
     let stop = crate::progress::stop_flag();
     crate::progress::start(lesions.len() as u64, "segments");
-    let mut results: Vec<Option<Result<(Computed, Option<String>), IngestError>>> =
-        (0..lesions.len()).map(|_| None).collect();
     let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: std::collections::HashMap<(&Path, Option<&str>), usize> =
+        std::collections::HashMap::new();
     for (k, l) in lesions.iter().enumerate() {
-        let key = |m: &Lesion| (m.seg.clone(), m.segment.referenced_series_uid.clone());
-        match groups.iter_mut().find(|g| key(&lesions[g[0]]) == key(l)) {
-            Some(g) => g.push(k),
-            None => groups.push(vec![k]),
+        let key = (l.seg.as_path(), l.segment.referenced_series_uid.as_deref());
+        let g = *group_of.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(k);
+    }
+    let members_in_parallel = groups.len() == 1;
+    let computed = crate::parallel::map(&groups, |group| {
+        compute_group(lesions, group, params, &stop, members_in_parallel)
+    });
+    let mut results: Vec<Option<Outcome>> = (0..lesions.len()).map(|_| None).collect();
+    for (group, outcomes) in groups.iter().zip(computed) {
+        for (k, outcome) in group.iter().zip(outcomes) {
+            results[*k] = Some(outcome);
         }
     }
-    for group in &groups {
-        let computed = compute_group(lesions, group, params, &stop);
-        for (k, result) in group.iter().zip(computed) {
-            results[*k] = Some(result);
-        }
-    }
-    let results: Vec<_> = results.into_iter().flatten().collect();
-    let is_stop = |r: &Result<_, IngestError>| matches!(r, Err(IngestError::Stopped { .. }));
+    let results: Vec<Outcome> = results.into_iter().flatten().collect();
+    let is_stop = |r: &Outcome| matches!(r, Err(IngestError::Stopped { .. }));
     if results.iter().any(is_stop) {
         return Err(IngestError::Stopped {
             done: results.iter().filter(|r| !is_stop(r)).count(),
@@ -212,14 +214,27 @@ fn compute_lesions(
     Ok(results)
 }
 
-/// The segments `members` of one SEG over one CT series.
-#[allow(clippy::type_complexity)]
+/// What one segment gives: its features and the note on how its series was read, or why not.
+type Outcome = Result<(Computed, Option<String>), IngestError>;
+
+/// The segments `members` of one SEG over one CT series, in turn or (`in_parallel`) on all
+/// cores. Nothing is read once Ctrl-C is pressed.
 fn compute_group(
     lesions: &[Lesion],
     members: &[usize],
     params: &Params,
     stop: &std::sync::atomic::AtomicBool,
-) -> Vec<Result<(Computed, Option<String>), IngestError>> {
+    in_parallel: bool,
+) -> Vec<Outcome> {
+    let stopped = || {
+        Err(IngestError::Stopped {
+            done: 0,
+            total: lesions.len(),
+        })
+    };
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return members.iter().map(|_| stopped()).collect();
+    }
     let first = &lesions[members[0]];
     let frames = match seg::frames(&first.seg) {
         Ok(f) => f,
@@ -238,12 +253,9 @@ fn compute_group(
         .flat_map(|k| referenced(lesions[*k].segment.number))
         .collect();
     let shared = read_series_for(&first.slices, &all).ok();
-    crate::parallel::map(members, |k| {
+    let one = |k: &usize| {
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(IngestError::Stopped {
-                done: 0,
-                total: lesions.len(),
-            });
+            return stopped();
         }
         let lesion = &lesions[*k];
         let own;
@@ -258,7 +270,12 @@ fn compute_group(
         let result = compute(lesion, series, &mask, params).map(|c| (c, note));
         crate::progress::advance(1);
         result
-    })
+    };
+    if in_parallel {
+        crate::parallel::map(members, one)
+    } else {
+        members.iter().map(one).collect()
+    }
 }
 
 /// One segment's features over its CT series.
