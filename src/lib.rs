@@ -37,6 +37,7 @@ pub mod config;
 mod database;
 pub mod demo;
 pub mod diagnostic;
+pub mod digest;
 pub mod embedded;
 pub mod error;
 pub mod exec;

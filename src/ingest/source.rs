@@ -5,8 +5,6 @@
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::IngestError;
 use super::guard::{Guard, Mode, guard_error};
 use super::stream::is_gzip;
@@ -85,13 +83,7 @@ pub fn combined_source(path: &str, files: impl Iterator<Item = (u64, String)>) -
     }
 }
 
-/// Lower-case hex SHA-256, as `sha256sum` prints it.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::digest::sha256_hex;
 
 /// Turns bytes into text, or reports the first invalid byte by line and column (1-based).
 pub fn decode_utf8(file: &str, bytes: Vec<u8>) -> Result<String, IngestError> {

@@ -96,13 +96,7 @@ impl Stream {
         SourceFile {
             path: self.file.clone(),
             size: tally.bytes.max(self.size),
-            sha256: tally
-                .hasher
-                .clone()
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha256: crate::digest::hex(&tally.hasher.clone().finalize()),
             imported_at: crate::storage::now_rfc3339(),
         }
     }

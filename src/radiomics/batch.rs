@@ -5,8 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use sha2::{Digest, Sha256};
-
 use super::{Params, RadiomicsError, Volume, extract_all, python_float, read_image_hashed};
 
 /// One case: its image, mask, label (`None`: the parameter file's) and the batch file's cells.
@@ -206,32 +204,10 @@ fn float_tuple(items: impl IntoIterator<Item = f64>) -> String {
 /// The SHA-256 of a file (the provenance of every input; PyRadiomics' own `Hash` is a SHA-1
 /// of the voxel array in SimpleITK's pixel type, which rgdb does not keep).
 pub fn sha256(path: &Path) -> Result<String, RadiomicsError> {
-    let mut file = std::fs::File::open(path).map_err(|e| RadiomicsError::Io {
+    crate::digest::sha256_file(path).map_err(|e| RadiomicsError::Io {
         file: path.display().to_string(),
         message: e.to_string(),
-    })?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buffer).map_err(|e| RadiomicsError::Io {
-            file: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-/// The SHA-256 of bytes in memory, as [`sha256`] gives it for a file.
-pub fn sha256_of(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    })
 }
 
 /// `diagnostics_Image-original_*`.

@@ -189,7 +189,7 @@ pub fn read_image(path: &std::path::Path) -> Result<Volume, RadiomicsError> {
 pub fn read_image_hashed(path: &std::path::Path) -> Result<(Volume, String), RadiomicsError> {
     let parse = parser(path)?;
     let bytes = numbers::read_file(path)?;
-    let hash = batch::sha256_of(&bytes);
+    let hash = crate::digest::sha256_hex(&bytes);
     Ok((parse(&path.display().to_string(), &bytes)?, hash))
 }
 

@@ -386,7 +386,4 @@ pub fn validate_table_name(name: &str, kind: &'static str) -> Result<String, Sto
     Ok(lower)
 }
 
-/// Lower-case hex, as `sha256sum` prints a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::hex;

@@ -12,7 +12,7 @@ use crate::common::root;
 
 /// The layers, lowest first. A module imports only modules of lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["parallel", "progress", "embedded"],
+    &["parallel", "progress", "embedded", "digest"],
     &["syntax", "storage", "radiomics"],
     &["diagnostic", "ingest", "stats"],
     &["plot"],
