@@ -56,11 +56,6 @@ impl CountMatrix {
             cells: self.cells(),
         }
     }
-
-    /// The feature `kind` over `nz` zones, with the matrix's [`Margins`].
-    pub fn feature(&self, kind: Kind, nz: f64, margins: &Margins) -> f64 {
-        margins.feature(kind, nz)
-    }
 }
 
 /// A matrix's sums by grey level (`p_g`) and by count (`p_s`), and its cells that are not 0
@@ -101,8 +96,7 @@ impl Margins {
     /// The feature `kind` over `nz` zones (PyRadiomics divides by its own `N_z`, which each
     /// class guards against 0 in its way), from the margins.
     pub fn feature(&self, kind: Kind, nz: f64) -> f64 {
-        let (pg, ps) = (&self.pg, &self.ps);
-        let m = self;
+        let (pg, ps, m) = (&self.pg, &self.ps, self);
         let squares = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
         match kind {
             Kind::SmallEmphasis => m.sum(|_, j| 1.0 / (j * j)) / nz,

@@ -122,24 +122,6 @@ fn neighbours(grid: &Grid, distances: &[u32]) -> Vec<[i64; 3]> {
         .collect()
 }
 
-/// The matrix of `counts` columns from (grey level, count) pairs.
-fn count_matrix(
-    levels: &[u32],
-    counts: usize,
-    pairs: impl Iterator<Item = (u32, usize)>,
-) -> CountMatrix {
-    let mut p = vec![0.0; levels.len() * counts];
-    let rows = Rows::new(levels);
-    for (level, count) in pairs {
-        p[rows.of(level) * counts + count - 1] += 1.0;
-    }
-    CountMatrix {
-        p,
-        levels: levels.iter().map(|l| *l as f64).collect(),
-        counts,
-    }
-}
-
 /// The GLRLM features ([`GLRLM`] order): per angle and averaged, or with `weighting` of one
 /// matrix summed over the angles, each weighted by its length.
 pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f64)> {
@@ -183,10 +165,9 @@ pub fn glrlm(grid: &Grid, weighting: Option<Weighting>) -> Vec<(&'static str, f6
     GLRLM
         .iter()
         .map(|(name, kind)| {
-            let values = per_angle
+            let values = margins
                 .iter()
-                .zip(&margins)
-                .map(|(m, (total, sums))| m.feature(*kind, *total, sums));
+                .map(|(total, sums)| sums.feature(*kind, *total));
             (*name, nan_mean(values))
         })
         .collect()
@@ -288,7 +269,6 @@ const OFF_GRID: u32 = u32::MAX;
 /// The GLSZM features ([`GLSZM`] order).
 pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
     let levels = grid.present();
-    let region = grid.levels.iter().filter(|l| **l > 0).count();
     // A zone's voxels are set to 0 once reached, so each is counted once.
     let mut padded = Padded::new(grid, 1, 0);
     let steps = padded.steps(&neighbours(grid, &[1]));
@@ -319,7 +299,7 @@ pub fn glszm(grid: &Grid) -> Vec<(&'static str, f64)> {
     // beyond it are all 0 and change no feature. The matrix is kept as its cells, not
     // levels × sizes (a large homogeneous zone makes it wide and nearly empty).
     let largest = zones.iter().map(|(_, size)| *size).max().unwrap_or(1);
-    let margins = Margins::of_counts(&levels, largest.min(region.max(1)), zones);
+    let margins = Margins::of_counts(&levels, largest, zones);
     let nz = match margins.total() {
         0.0 => 1.0,
         n => n,
@@ -346,14 +326,15 @@ pub fn gldm(grid: &Grid, alpha: u32) -> Vec<(&'static str, f64)> {
             .count();
         (level, dependent + 1)
     });
-    let matrix = count_matrix(&levels, offsets.len() + 1, dependences);
-    let nz = match matrix.total() {
+    // Kept as its cells, like GLSZM's: with many distances a voxel has up to 35,937
+    // neighbours, and a dense levels × dependences matrix would take gigabytes.
+    let margins = Margins::of_counts(&levels, offsets.len() + 1, dependences.collect());
+    let nz = match margins.total() {
         0.0 => 1.0,
         n => n,
     };
-    let margins = matrix.margins();
     GLDM.iter()
-        .map(|(name, kind)| (*name, matrix.feature(*kind, nz, &margins)))
+        .map(|(name, kind)| (*name, margins.feature(*kind, nz)))
         .collect()
 }
 
