@@ -650,6 +650,37 @@ fn dicom_pairs_give_pyradiomics_v3_features() {
             && message.contains("ct2_series/17136, 1.2500 mm between "),
         "{message}"
     );
+    // A slice whose pixel data is compressed: refused, naming its transfer syntax.
+    {
+        use dicom_core::value::PixelFragmentSequence;
+        use dicom_core::{DataElement, VR};
+        use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
+        let mut obj = dicom_object::open_file(dicom.join("CT_small.dcm")).unwrap();
+        let jpeg = TransferSyntaxRegistry
+            .get("1.2.840.10008.1.2.4.50")
+            .unwrap();
+        obj.meta_mut().set_transfer_syntax(jpeg);
+        let fragments = PixelFragmentSequence::new(vec![], vec![vec![0xFF, 0xD8, 0xFF, 0xD9]]);
+        obj.put(DataElement::new(
+            dicom_dictionary_std::tags::PIXEL_DATA,
+            VR::OB,
+            fragments,
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let jpeg_slice = dir.path().join("jpeg.dcm");
+        obj.write_to_file(&jpeg_slice).unwrap();
+        let err = match read_series(&[jpeg_slice]) {
+            Err(e) => e,
+            Ok(_) => panic!("a compressed slice was read"),
+        };
+        assert_eq!(err.code(), "E0430");
+        assert!(
+            err.to_string().ends_with(
+                "jpeg.dcm: cannot read this DICOM file: the pixel data is compressed (JPEG Baseline (Process 1), transfer syntax 1.2.840.10008.1.2.4.50); rgdb reads uncompressed DICOM (decompress it, e.g. `dcmdjpeg` or `gdcmconv --raw`)"
+            ),
+            "{err}"
+        );
+    }
     // A SEG whose slices are not in the series read.
     let one = read_series(&[series.join("17106")]).unwrap();
     let missing = read_segment(&dicom.join("seg_image_ct_binary.dcm"), 1, &one, 1.0)

@@ -225,7 +225,7 @@ fn read_slice(path: &Path) -> Result<(Slice, Geometry), IngestError> {
     ];
     let position = [position[0], position[1], position[2]];
     let normal = cross(orientation[0], orientation[1]);
-    let voxels = pixels(path, &obj, rows * cols)?;
+    let voxels = pixels(path, &obj, obj.meta().transfer_syntax(), rows * cols)?;
     let geometry = Geometry {
         rows,
         cols,
@@ -244,10 +244,12 @@ fn read_slice(path: &Path) -> Result<(Slice, Geometry), IngestError> {
 }
 
 /// The slice's `count` voxels: uncompressed 8- or 16-bit (signed or not) stored values times
-/// RescaleSlope plus RescaleIntercept.
+/// RescaleSlope plus RescaleIntercept. Compressed pixel data is refused, naming its transfer
+/// syntax (rgdb decodes none: the decoders would bring C and C++ builds).
 fn pixels(
     path: &Path,
     obj: &dicom_object::InMemDicomObject,
+    transfer_syntax: &str,
     count: usize,
 ) -> Result<Vec<f64>, IngestError> {
     let data = obj
@@ -255,12 +257,7 @@ fn pixels(
         .ok_or_else(|| bad_image(path, "no PixelData".into()))?
         .value()
         .to_bytes()
-        .map_err(|_| {
-            bad_image(
-                path,
-                "the pixel data is compressed (encapsulated); rgdb reads uncompressed DICOM (decompress it, e.g. `dcmdjpeg` or `gdcmconv --raw`)".into(),
-            )
-        })?;
+        .map_err(|_| bad_image(path, compressed(transfer_syntax)))?;
     let bits = int(obj, tags::BITS_ALLOCATED).unwrap_or(16);
     let signed = int(obj, tags::PIXEL_REPRESENTATION) == Some(1);
     let width = (bits / 8).max(1) as usize;
@@ -285,6 +282,18 @@ fn pixels(
         }
     };
     Ok((0..count).map(|k| stored(k) * slope + intercept).collect())
+}
+
+/// Why compressed pixel data is refused: its transfer syntax, by UID and name.
+pub fn compressed(transfer_syntax: &str) -> String {
+    use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
+    let uid = transfer_syntax.trim_end_matches(['\0', ' ']);
+    let name = TransferSyntaxRegistry
+        .get(uid)
+        .map_or("a transfer syntax rgdb does not know", |ts| ts.name());
+    format!(
+        "the pixel data is compressed ({name}, transfer syntax {uid}); rgdb reads uncompressed DICOM (decompress it, e.g. `dcmdjpeg` or `gdcmconv --raw`)"
+    )
 }
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
