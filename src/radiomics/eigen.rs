@@ -151,6 +151,7 @@ mod tests {
             }
             let mut e = symmetric_eigenvalues(&a, n);
             e.sort_by(f64::total_cmp);
+            assert_eq!(e.len(), n);
             for (k, got) in e.iter().enumerate() {
                 let want =
                     2.0 - 2.0 * ((k + 1) as f64 * std::f64::consts::PI / (n + 1) as f64).cos();
@@ -181,6 +182,7 @@ mod tests {
         let mut e = symmetric_eigenvalues(&a, 3);
         e.sort_by(f64::total_cmp);
         let root5 = 5f64.sqrt();
+        assert_eq!(e.len(), 3);
         for (got, want) in e
             .iter()
             .zip([(5.0 - root5) / 2.0, 2.0, (5.0 + root5) / 2.0])

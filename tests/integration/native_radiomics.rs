@@ -789,7 +789,9 @@ fn pyradiomics_301_settings_give_its_features() {
     // The cases PyRadiomics refused (`errors.csv`, with its messages).
     let text = std::fs::read_to_string(v301().join("errors.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut refusals = 0;
     for row in reader.records().map(Result::unwrap) {
+        refusals += 1;
         let (id, params, refused) = (&row[1], &row[4], &row[5]);
         let params = read_params(&reference().join("../tools").join(params)).unwrap();
         let image = read_image(&v301_input(&row[2])).unwrap();
@@ -804,6 +806,7 @@ fn pyradiomics_301_settings_give_its_features() {
         };
         assert_eq!(err.code(), code, "{id}: {err} (PyRadiomics: {refused})");
     }
+    assert_eq!(refusals, 5, "the refusals of errors.csv checked");
 }
 
 /// Parameter files are read as PyRadiomics reads them: its configuration string is

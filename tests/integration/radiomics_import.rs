@@ -308,6 +308,14 @@ fn ctrl_c_stops_a_radiomics_import_between_cases_and_writes_nothing() {
             && text.ends_with(" of 2000 cases; nothing was imported"),
         "{text}"
     );
+    // Stopped between cases, not after all of them.
+    let done: usize = text
+        .split("stopped (Ctrl-C) after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {text}"));
+    assert!(done < 2000, "{text}");
     assert_eq!(db.version(), version);
     assert!(db.snapshot().table("rad").is_err());
     assert_eq!(scalar_i64(&sql(&db, "SELECT count(*) FROM subjects")), 0);
