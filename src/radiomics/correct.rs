@@ -20,7 +20,7 @@ pub fn onto(image: &Volume, mask: &Volume, label: i64) -> Result<Volume, Radiomi
                 let point = image.to_point([x as f64, y as f64, z as f64]);
                 let c = to_index(mask, point);
                 // ITK's nearest index rounds half up (`Math::RoundHalfIntegerUp`).
-                let nearest: Vec<f64> = c.iter().map(|v| (v + 0.5).floor()).collect();
+                let nearest = c.map(|v| (v + 0.5).floor());
                 let inside = (0..3).all(|a| nearest[a] >= 0.0 && nearest[a] < mask.size[a] as f64);
                 voxels.push(if inside {
                     mask.at(
@@ -46,7 +46,7 @@ pub fn onto(image: &Volume, mask: &Volume, label: i64) -> Result<Volume, Radiomi
 /// The continuous index of a physical point in `v` (its directions are orthonormal, so the
 /// inverse of the direction matrix is its transpose).
 fn to_index(v: &Volume, p: [f64; 3]) -> [f64; 3] {
-    let d: Vec<f64> = (0..3).map(|r| p[r] - v.origin[r]).collect();
+    let d: [f64; 3] = std::array::from_fn(|r| p[r] - v.origin[r]);
     std::array::from_fn(|a| (0..3).map(|r| v.direction[a][r] * d[r]).sum::<f64>() / v.spacing[a])
 }
 

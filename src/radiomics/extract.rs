@@ -35,13 +35,7 @@ pub fn region(
     }
     let voxels = mask.voxels.positions(settings.label as f64);
     if voxels.is_empty() {
-        let shown: Vec<String> = mask
-            .voxels
-            .labels()
-            .iter()
-            .take(10)
-            .map(i64::to_string)
-            .collect();
+        let shown: Vec<String> = mask.voxels.labels(10).iter().map(i64::to_string).collect();
         return Err(RadiomicsError::LabelAbsent {
             label: settings.label,
             present: shown.join(", "),
@@ -50,14 +44,13 @@ pub fn region(
     let values = image.voxels.gather(&voxels);
     let nan: Vec<usize> = (0..values.len()).filter(|k| values[*k].is_nan()).collect();
     if let Some(first) = nan.first() {
-        let [nx, ny, _] = image.size;
-        let k = voxels[*first];
+        let [x, y, z] = image.position(voxels[*first]);
         return Err(RadiomicsError::NotANumber {
             label: settings.label,
             count: nan.len(),
-            x: k % nx,
-            y: (k / nx) % ny,
-            z: k / (nx * ny),
+            x,
+            y,
+            z,
         });
     }
     Ok(Region { voxels, values })

@@ -6,7 +6,8 @@
 //!   `numbers.rs` what they share (voxel number types, the gzip stream decoded a block at a
 //!   time, libdeflate's one-call inflate into the voxels).
 //! - `discretise.rs`: grey-level discretisation (`binWidth`, `binCount`).
-//! - `shape.rs`: the 3-D shape features, on PyRadiomics' marching cubes (`mesh_tables.rs`).
+//! - `shape.rs`: the 3-D shape features, on PyRadiomics' marching cubes (`mesh_tables.rs`);
+//!   `shape2d.rs`: shape2D, on its marching squares.
 //! - `firstorder.rs`: the first-order features; `glcm.rs`: the grey-level co-occurrence matrix
 //!   and its features (`eigen.rs`: the eigenvalues its MCC needs); `zones.rs`: GLRLM, GLSZM,
 //!   GLDM and NGTDM (`padded.rs`: the padded grid and matrix rows they share; `sizes.rs`: the

@@ -172,12 +172,17 @@ impl Voxels {
         each!(self, v => summary(v))
     }
 
-    /// The distinct values, ascending, as whole numbers (what a label map holds).
-    pub fn labels(&self) -> Vec<i64> {
-        let mut present: Vec<i64> = each!(self, v => v.iter().map(|x| x.to_f64() as i64).collect());
-        present.sort_unstable();
-        present.dedup();
-        present
+    /// The `limit` smallest distinct values, ascending, as whole numbers (what a label map
+    /// holds), for an error message: memory stays `limit` values whatever the volume's size.
+    pub fn labels(&self, limit: usize) -> Vec<i64> {
+        let mut present = std::collections::BTreeSet::new();
+        each!(self, v => for x in v {
+            present.insert(x.to_f64() as i64);
+            if present.len() > limit {
+                present.pop_last();
+            }
+        });
+        present.into_iter().collect()
     }
 }
 
@@ -217,9 +222,10 @@ fn summary<T: Sample>(v: &[T]) -> Summary {
             max: hi.map_or(f64::NEG_INFINITY, T::to_f64),
         };
     }
-    // One pass in eight lanes the compiler vectorises. The sum of whole-number voxels (every
-    // CT, whatever its type) is exact in any order, so it has the bits of a sum one by one;
-    // fractional voxels may differ from that in the last bit (numpy sums pairwise anyway).
+    // One pass in eight lanes the compiler vectorises. A sum of whole-number voxels (a CT,
+    // whatever its type) is exact in any order while it stays below 2⁵³, so it has the bits of
+    // a sum one by one; fractional voxels may differ from that in the last bit (numpy sums
+    // pairwise anyway).
     const LANES: usize = 8;
     let mut sum = [-0.0f64; LANES];
     let mut lo = [f64::INFINITY; LANES];
@@ -278,11 +284,24 @@ mod tests {
 
     #[test]
     fn the_summary_is_the_f64_one() {
-        let ints: Vec<i16> = vec![-1000, 3065, 7, -3];
+        // 19 values: two whole blocks of eight lanes and a remainder.
+        let ints: Vec<i16> = (0..19).map(|k| (k * 397 % 4066 - 1000) as i16).collect();
         let as_f64: Vec<f64> = ints.iter().map(|v| *v as f64).collect();
-        assert_eq!(Voxels::I16(ints).summary(), Voxels::F64(as_f64).summary());
-        let s = Voxels::F64(vec![1.0, f64::NAN, 3.0]).summary();
+        let expected = Summary {
+            mean: as_f64.iter().sum::<f64>() / 19.0,
+            min: as_f64.iter().copied().fold(f64::INFINITY, f64::min),
+            max: as_f64.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        };
+        assert_eq!((expected.min, expected.max), (-1000.0, 2970.0));
+        assert_eq!(Voxels::I16(ints.clone()).summary(), expected);
+        assert_eq!(Voxels::F64(as_f64.clone()).summary(), expected);
+        let floats: Vec<f32> = ints.iter().map(|v| *v as f32).collect();
+        assert_eq!(Voxels::F32(floats).summary(), expected);
+        // A NaN inside a whole block: the mean is NaN, the bounds leave it out.
+        let mut holed = as_f64;
+        holed[5] = f64::NAN;
+        let s = Voxels::F64(holed).summary();
         assert!(s.mean.is_nan());
-        assert_eq!((s.min, s.max), (1.0, 3.0));
+        assert_eq!((s.min, s.max), (-1000.0, 2970.0));
     }
 }
