@@ -253,6 +253,72 @@ fn features_equal_the_pyradiomics_baselines() {
     eprintln!("figures: configurations not covered (they resample): {not_yet:?}");
 }
 
+/// shape2D, the one class of PyRadiomics' baselines the loop above leaves out: its baseline
+/// (`baseline_shape2D.csv`, made by PyRadiomics 2.1.0) is of the axial slice of each label
+/// with the most voxels (984 for brain1, as `pyradiomics301/brain1_label_slice.nrrd`). Every
+/// shape2D feature of brain1, brain2 and breast1 on that slice equals the baseline within
+/// 1e-6 relative.
+#[test]
+fn shape2d_equals_the_pyradiomics_baseline() {
+    let want = baseline("shape2D");
+    let configurations = configurations();
+    let mut agreement = Agreement::default();
+    for case in ["brain1", "brain2", "breast1"] {
+        let configuration = format!("{case}_shape2D");
+        let image = read_nrrd(&reference().join(format!("{case}_image.nrrd"))).unwrap();
+        let mask = read_nrrd(&reference().join(format!("{case}_label.nrrd"))).unwrap();
+        // Only the axial slice with the most label voxels (the first of equals).
+        let [nx, ny, nz] = mask.size;
+        let voxels = mask.voxels.to_f64();
+        let per_slice = |z: usize| {
+            voxels[z * nx * ny..(z + 1) * nx * ny]
+                .iter()
+                .filter(|v| **v == 1.0)
+                .count()
+        };
+        let top = (0..nz)
+            .max_by_key(|z| (per_slice(*z), std::cmp::Reverse(*z)))
+            .unwrap();
+        let sliced: Vec<f64> = voxels
+            .iter()
+            .enumerate()
+            .map(|(k, v)| if k / (nx * ny) == top { *v } else { 0.0 })
+            .collect();
+        let slice = Volume {
+            voxels: sliced.into(),
+            ..mask.clone()
+        };
+        let dict = &configurations[&configuration].1;
+        let mut settings = parse_params(&format!("setting: {dict}"), "configurations.csv")
+            .unwrap()
+            .settings;
+        settings
+            .features
+            .classes
+            .retain(|(c, _)| *c == Class::Shape2D);
+        let got = extract(&image, &slice, &settings).unwrap();
+        let expected: Vec<(&String, f64)> = want
+            .iter()
+            .filter_map(|(name, by)| by.get(&configuration).map(|v| (name, *v)))
+            .filter(|(name, _)| name.starts_with("original_shape2D_"))
+            .collect();
+        assert_eq!(got.len(), expected.len(), "{configuration}: {got:?}");
+        assert_eq!(got.len(), 9, "{configuration}");
+        for (name, value) in expected {
+            let (_, ours) = got
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{configuration}: no {name}"));
+            assert!(
+                agreement.close(|| format!("{configuration} {name}"), *ours, value),
+                "{configuration} {name}: rgdb {ours}, PyRadiomics {value}"
+            );
+        }
+    }
+    agreement
+        .report("baseline_shape2D.csv (brain1, brain2, breast1, the axial slice with most voxels)");
+}
+
 /// The IBSI-1 digital phantom (NIfTI), with the settings of `ibsi_digital_phantom.yaml`
 /// (bin width 1): every first-order and texture feature equals PyRadiomics v3.0.1's within
 /// 1e-6 relative, in both rows of `ibsi_digital_phantom.csv` (3-D, and force2D: texture per
