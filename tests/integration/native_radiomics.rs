@@ -504,7 +504,26 @@ fn bad_images_and_masks_are_refused_with_what_is_wrong() {
             .starts_with("the mask is not on the image's grid: image ["),
         "{err}"
     );
+    // The same grid but for an origin 1e-4 mm off: refused at the default geometryTolerance
+    // (1e-6), computed within 1e-3, refused again past it (origin 1e-2 off).
     let mask = read_nrrd(&reference().join("breast1_label.nrrd")).unwrap();
+    let shifted = |by: f64| Volume {
+        origin: [mask.origin[0] + by, mask.origin[1], mask.origin[2]],
+        ..mask.clone()
+    };
+    let err = extract(&image, &shifted(1e-4), &Settings::default()).unwrap_err();
+    assert_eq!(err.code(), "E0443");
+    assert!(err.to_string().contains("tolerance 0.000001"), "{err}");
+    let tolerant = Settings {
+        geometry_tolerance: 1e-3,
+        ..Settings::default()
+    };
+    assert_eq!(
+        extract(&image, &shifted(1e-4), &tolerant).unwrap(),
+        extract(&image, &mask, &tolerant).unwrap()
+    );
+    let err = extract(&image, &shifted(1e-2), &tolerant).unwrap_err();
+    assert_eq!(err.code(), "E0443");
     let settings = Settings {
         label: 7,
         ..Settings::default()
